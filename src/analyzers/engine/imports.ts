@@ -1,0 +1,124 @@
+// Import and alias resolution: maps the names a module binds to fully qualified names, so rules match
+// `torch.utils.data.DataLoader` whether the code says `DataLoader`, `DL`, `tud.DataLoader` or `data.DataLoader`.
+import { dottedName, field, namedChildren, unwrap, type Node } from './syntax';
+
+/**
+ * Re-exports and renamed packages, so rules name one canonical path. Longest prefix wins.
+ * (lightning.pytorch is the current name of pytorch_lightning; `lightning` re-exports Trainer & co.;
+ * tf.keras is Keras; DataLoader lives in torch.utils.data.dataloader.)
+ */
+const CANONICAL_PREFIXES: ReadonlyArray<[string, string]> = [
+  ['pytorch_lightning', 'lightning.pytorch'],
+  ['lightning.Trainer', 'lightning.pytorch.Trainer'],
+  ['lightning.LightningModule', 'lightning.pytorch.LightningModule'],
+  ['lightning.LightningDataModule', 'lightning.pytorch.LightningDataModule'],
+  ['lightning.Callback', 'lightning.pytorch.Callback'],
+  ['lightning.pytorch.trainer.trainer.Trainer', 'lightning.pytorch.Trainer'],
+  ['lightning.pytorch.callbacks.early_stopping.EarlyStopping', 'lightning.pytorch.callbacks.EarlyStopping'],
+  ['tensorflow.keras', 'keras'],
+  ['tensorflow.python.keras', 'keras'],
+  ['tf_keras', 'keras'],
+  ['torch.utils.data.dataloader.DataLoader', 'torch.utils.data.DataLoader'],
+  ['torch.utils.data.dataset.', 'torch.utils.data.'],
+  ['transformers.trainer.Trainer', 'transformers.Trainer'],
+  ['transformers.training_args.TrainingArguments', 'transformers.TrainingArguments'],
+  ['transformers.trainer_callback.', 'transformers.'],
+  ['keras.src.', 'keras.'],
+];
+
+export function canonicalName(qualified: string): string {
+  let best: [string, string] | undefined;
+  for (const entry of CANONICAL_PREFIXES) {
+    const [prefix] = entry;
+    const matches = prefix.endsWith('.') ? qualified.startsWith(prefix) : qualified === prefix || qualified.startsWith(prefix + '.');
+    if (matches && (!best || prefix.length > best[0].length)) best = entry;
+  }
+  if (!best) return qualified;
+  // The targets are never source prefixes of each other's mapping, so this terminates.
+  return canonicalName(best[1] + qualified.slice(best[0].length));
+}
+
+export class ImportTable {
+  /** local name -> qualified name */
+  private readonly bindings = new Map<string, string>();
+  private readonly starModules: string[] = [];
+  private readonly modules = new Set<string>();
+
+  /** Reads every import statement in the tree (also those nested in functions or `try` blocks). */
+  static fromNodes(importNodes: readonly Node[], assignments: readonly Node[]): ImportTable {
+    const table = new ImportTable();
+    for (const node of importNodes) table.addImport(node);
+    // Module-level aliases such as `DL = DataLoader` or `Trainer = pl.Trainer`.
+    for (const a of assignments) {
+      if (a.parent?.parent?.type !== 'module') continue;
+      const left = field(a, 'left');
+      const right = field(a, 'right');
+      if (left?.type !== 'identifier' || !right) continue;
+      const resolved = table.resolve(right);
+      if (resolved && !table.bindings.has(left.text)) table.bindings.set(left.text, resolved);
+    }
+    return table;
+  }
+
+  private addImport(node: Node): void {
+    if (node.type === 'import_statement') {
+      for (const child of namedChildren(node)) {
+        if (child.type === 'dotted_name') {
+          // `import torch.utils.data` binds `torch`.
+          const full = child.text;
+          this.modules.add(canonicalName(full));
+          const head = full.split('.')[0];
+          if (!this.bindings.has(head)) this.bindings.set(head, head);
+        } else if (child.type === 'aliased_import') {
+          const name = field(child, 'name')?.text;
+          const alias = field(child, 'alias')?.text;
+          if (name && alias) {
+            this.bindings.set(alias, canonicalName(name));
+            this.modules.add(canonicalName(name));
+          }
+        }
+      }
+    } else if (node.type === 'import_from_statement') {
+      const moduleNode = field(node, 'module_name');
+      if (!moduleNode || moduleNode.type === 'relative_import') return;
+      const moduleName = moduleNode.text;
+      this.modules.add(canonicalName(moduleName));
+      for (const child of namedChildren(node)) {
+        if (child.id === moduleNode.id) continue;
+        if (child.type === 'wildcard_import') this.starModules.push(moduleName);
+        else if (child.type === 'dotted_name') this.bindings.set(child.text, canonicalName(`${moduleName}.${child.text}`));
+        else if (child.type === 'aliased_import') {
+          const name = field(child, 'name')?.text;
+          const alias = field(child, 'alias')?.text;
+          if (name && alias) this.bindings.set(alias, canonicalName(`${moduleName}.${name}`));
+        }
+      }
+    }
+  }
+
+  /** Qualified name of an identifier or attribute chain, when its head is imported; else undefined. */
+  resolve(node: Node): string | undefined {
+    const dotted = dottedName(unwrap(node));
+    if (!dotted) return undefined;
+    return this.resolveDotted(dotted);
+  }
+
+  resolveDotted(dotted: string): string | undefined {
+    const [head, ...rest] = dotted.split('.');
+    let base = this.bindings.get(head);
+    if (base === undefined && this.starModules.length > 0) base = `${this.starModules[0]}.${head}`;
+    if (base === undefined) return undefined;
+    return canonicalName([base, ...rest].join('.'));
+  }
+
+  /** True when the module imports `name` or something under it (`torch` matches `import torch.nn`). */
+  importsModule(name: string): boolean {
+    for (const m of this.modules) if (m === name || m.startsWith(name + '.')) return true;
+    for (const q of this.bindings.values()) if (q === name || q.startsWith(name + '.')) return true;
+    return false;
+  }
+
+  localNames(): IterableIterator<[string, string]> {
+    return this.bindings.entries();
+  }
+}

@@ -1,0 +1,116 @@
+// Small helpers over tree-sitter nodes: null-free child access, ranges, literal values, dotted names.
+import type { Node } from 'web-tree-sitter';
+import type { Range } from '../../shared/findings';
+
+export type { Node };
+
+export function namedChildren(node: Node): Node[] {
+  return node.namedChildren.filter((c): c is Node => c !== null);
+}
+
+export function field(node: Node, name: string): Node | undefined {
+  return node.childForFieldName(name) ?? undefined;
+}
+
+export function nodeRange(node: Node): Range {
+  return {
+    start: { line: node.startPosition.row, character: node.startPosition.column },
+    end: { line: node.endPosition.row, character: node.endPosition.column },
+  };
+}
+
+/** Strips redundant parentheses: `(x)` -> `x`. */
+export function unwrap(node: Node): Node {
+  let n = node;
+  while (n.type === 'parenthesized_expression' && n.namedChildCount === 1) n = n.namedChild(0)!;
+  return n;
+}
+
+export type Literal = number | boolean | null | string;
+export const NOT_LITERAL = Symbol('not a literal');
+
+/** The value of a literal expression (`0`, `-1`, `True`, `None`, `"x"`), or NOT_LITERAL. */
+export function literalValue(node: Node | undefined): Literal | typeof NOT_LITERAL {
+  if (!node) return NOT_LITERAL;
+  const n = unwrap(node);
+  switch (n.type) {
+    case 'integer': {
+      const v = Number(n.text.replace(/_/g, '').replace(/[lL]$/, ''));
+      return Number.isFinite(v) ? v : NOT_LITERAL;
+    }
+    case 'float': {
+      const v = Number(n.text.replace(/_/g, ''));
+      return Number.isFinite(v) ? v : NOT_LITERAL;
+    }
+    case 'true':
+      return true;
+    case 'false':
+      return false;
+    case 'none':
+      return null;
+    case 'string': {
+      if (n.namedChildren.some((c) => c?.type === 'interpolation')) return NOT_LITERAL;
+      const content = namedChildren(n).find((c) => c.type === 'string_content');
+      return content ? content.text : '';
+    }
+    case 'unary_operator': {
+      const arg = field(n, 'argument');
+      const op = n.child(0)?.text;
+      const v = literalValue(arg);
+      if (typeof v === 'number') return op === '-' ? -v : op === '+' ? v : NOT_LITERAL;
+      return NOT_LITERAL;
+    }
+    default:
+      return NOT_LITERAL;
+  }
+}
+
+/** `a.b.c` for identifier/attribute chains, undefined for anything else (calls, subscripts). */
+export function dottedName(node: Node): string | undefined {
+  const n = unwrap(node);
+  if (n.type === 'identifier') return n.text;
+  if (n.type === 'attribute') {
+    const object = field(n, 'object');
+    const attr = field(n, 'attribute');
+    if (!object || !attr) return undefined;
+    const head = dottedName(object);
+    return head === undefined ? undefined : `${head}.${attr.text}`;
+  }
+  return undefined;
+}
+
+/** The method name of a call like `x.y.backward()` -> 'backward'. */
+export function calledMethod(call: Node): string | undefined {
+  const fn = field(call, 'function');
+  if (!fn || fn.type !== 'attribute') return undefined;
+  return field(fn, 'attribute')?.text;
+}
+
+/** The receiver of a method call: `opt.step()` -> node `opt`. */
+export function methodReceiver(call: Node): Node | undefined {
+  const fn = field(call, 'function');
+  if (!fn || fn.type !== 'attribute') return undefined;
+  return field(fn, 'object');
+}
+
+export function contains(outer: Node, inner: Node): boolean {
+  return outer.startIndex <= inner.startIndex && inner.endIndex <= outer.endIndex;
+}
+
+/** Nearest ancestor of one of the given types. */
+export function ancestorOfType(node: Node, types: readonly string[]): Node | undefined {
+  for (let p = node.parent; p; p = p.parent) if (types.includes(p.type)) return p;
+  return undefined;
+}
+
+/** The statement (direct child of a block or module) that holds a node. */
+export function enclosingStatement(node: Node): Node {
+  let n = node;
+  while (n.parent && n.parent.type !== 'block' && n.parent.type !== 'module') n = n.parent;
+  return n;
+}
+
+/** Leading whitespace of the line a node starts on. */
+export function indentOf(lineText: string): string {
+  return /^[ \t]*/.exec(lineText)![0];
+}

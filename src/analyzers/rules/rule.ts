@@ -1,0 +1,45 @@
+// What a rule is: metadata, Markdown docs, and checks for the front ends it understands.
+import type { Confidence, FixSafety, Fix, RelatedLocation, Range, RuleFamily, Severity } from '../../shared/findings';
+import type { ConfigDocument } from '../config/document';
+import type { ConfigKind } from '../config/classify';
+import type { PythonModule } from '../python/module';
+
+export interface RuleMeta {
+  code: string;
+  name: string;
+  family: RuleFamily;
+  /** Default severity; a finding may lower it (e.g. `info` for validation loaders), settings override both. */
+  severity: Severity;
+  confidence: Confidence;
+  fix: FixSafety;
+  /** Markdown with the sections What it does / Why is this bad? / Example / Use instead / Fix safety / References. */
+  docs: string;
+}
+
+export interface Report {
+  range: Range;
+  message: string;
+  severity?: Severity;
+  fixes?: Fix[];
+  related?: RelatedLocation[];
+}
+
+export interface Reporter {
+  report(r: Report): void;
+}
+
+export interface ConfigContext {
+  doc: ConfigDocument;
+  kinds: ReadonlySet<ConfigKind>;
+  /** Debug/test/smoke configs, where zero workers and missing callbacks are deliberate. */
+  isDebugOrTest: boolean;
+}
+
+export interface Rule extends RuleMeta {
+  checkPython?(module: PythonModule, reporter: Reporter): void;
+  checkConfig?(config: ConfigContext, reporter: Reporter): void;
+}
+
+export function defineRule(rule: Rule): Rule {
+  return rule;
+}

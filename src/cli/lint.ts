@@ -1,0 +1,109 @@
+// `pipeline-doctor lint <paths…>`: the same analysis as the editor, for terminals and CI.
+import fs from 'node:fs';
+import path from 'node:path';
+import { analyzeFile, DEFAULT_MAX_FILE_BYTES, type AnalyzeOptions, type Notice } from '../analyzers';
+import { applyEdits, mergeFixEdits } from '../analyzers/engine/apply-edits';
+import { RULES } from '../analyzers/registry';
+import { ruleSummary } from '../analyzers/rules/docs';
+import { discoverFiles } from '../analyzers/workspace/discover';
+import { SEVERITIES, severityRank, type Finding, type Severity } from '../shared/findings';
+import { toSarif } from './sarif';
+import { UsageError, type CliIO } from './io';
+import { formatFindingsText } from './text-format';
+
+export interface LintArgs {
+  paths: string[];
+  format: 'text' | 'json' | 'sarif';
+  fix: boolean;
+  select: string[];
+  ignore: string[];
+  failOn: Severity | 'never';
+  maxFileBytes: number;
+}
+
+export function parseLintArgs(argv: readonly string[]): LintArgs {
+  const args: LintArgs = { paths: [], format: 'text', fix: false, select: [], ignore: [], failOn: 'warning', maxFileBytes: DEFAULT_MAX_FILE_BYTES };
+  const list = (v: string) => v.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--format': {
+        const f = value();
+        if (f !== 'text' && f !== 'json' && f !== 'sarif') throw new UsageError(`--format must be text, json or sarif, not '${f}'`);
+        args.format = f;
+        break;
+      }
+      case '--fix': args.fix = true; break;
+      case '--select': args.select.push(...list(value())); break;
+      case '--ignore': args.ignore.push(...list(value())); break;
+      case '--fail-on': {
+        const s = value();
+        if (s !== 'never' && !SEVERITIES.includes(s as Severity)) throw new UsageError(`--fail-on must be one of error, warning, info, hint, never`);
+        args.failOn = s as Severity | 'never';
+        break;
+      }
+      case '--max-file-size-mb': {
+        const n = Number(value());
+        if (!(n > 0)) throw new UsageError('--max-file-size-mb must be a positive number');
+        args.maxFileBytes = n * 1024 * 1024;
+        break;
+      }
+      default:
+        if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
+        args.paths.push(a);
+    }
+  }
+  if (args.paths.length === 0) throw new UsageError('lint needs at least one file or folder');
+  for (const code of [...args.select, ...args.ignore]) {
+    if (!RULES.some((r) => r.code.startsWith(code))) throw new UsageError(`no rule matches '${code}' (see 'pipeline-doctor rules')`);
+  }
+  return args;
+}
+
+export async function lintCommand(argv: readonly string[], io: CliIO): Promise<number> {
+  const args = parseLintArgs(argv);
+  for (const p of args.paths) if (!fs.existsSync(path.resolve(io.cwd, p))) throw new UsageError(`no such file or folder: ${p}`);
+  const files = await discoverFiles(args.paths, io.cwd);
+  const options: AnalyzeOptions = { select: args.select, ignore: args.ignore, maxFileBytes: args.maxFileBytes, root: io.cwd };
+  const findings: Finding[] = [];
+  const notices: Notice[] = [];
+  let fixed = 0;
+  for (const file of files) {
+    let result = await analyzeFile(file, options);
+    if (args.fix) {
+      // Fixes of one pass may overlap; re-analyse and repeat until nothing safe is left (bounded).
+      for (let pass = 0; pass < 5; pass++) {
+        const safe = result.findings.flatMap((f) => f.fixes.filter((x) => x.safe));
+        if (safe.length === 0) break;
+        const text = fs.readFileSync(file, 'utf8');
+        const edits = mergeFixEdits(safe.map((f) => f.edits), text);
+        const next = applyEdits(text, edits);
+        if (next === text) break;
+        fs.writeFileSync(file, next);
+        fixed += safe.length;
+        result = await analyzeFile(file, options);
+      }
+    }
+    findings.push(...result.findings.map((f) => ({ ...f, file: path.relative(io.cwd, f.file) || f.file })));
+    notices.push(...result.notices.map((n) => ({ ...n, file: path.relative(io.cwd, n.file) || n.file })));
+  }
+
+  if (args.format === 'json') {
+    io.stdout(JSON.stringify({ findings, notices, files: files.length }, null, 2) + '\n');
+  } else if (args.format === 'sarif') {
+    const rules = RULES.map((r) => ({ code: r.code, name: r.name, summary: ruleSummary(r) }));
+    io.stdout(JSON.stringify(toSarif(findings, rules, io.cwd, io.version), null, 2) + '\n');
+  } else {
+    io.stdout(formatFindingsText(findings, notices, files.length, fixed, io.color));
+  }
+  for (const n of notices) if (args.format !== 'text') io.stderr(`${n.file}${n.line !== undefined ? `:${n.line + 1}` : ''}: ${n.message}\n`);
+  const threshold = args.failOn;
+  if (threshold === 'never') return 0;
+  return findings.some((f) => severityRank(f.severity) >= severityRank(threshold)) ? 1 : 0;
+}

@@ -1,0 +1,28 @@
+// Human-readable lint output: `path:line:col: SEVERITY CODE message`, grouped by file, with a summary.
+import type { Notice } from '../analyzers';
+import type { Finding } from '../shared/findings';
+
+const COLORS = { error: '\x1b[31m', warning: '\x1b[33m', info: '\x1b[36m', hint: '\x1b[90m', reset: '\x1b[0m', dim: '\x1b[2m' };
+
+export function formatFindingsText(findings: readonly Finding[], notices: readonly Notice[], fileCount: number, fixed: number, color: boolean): string {
+  const c = (k: keyof typeof COLORS, s: string) => (color ? COLORS[k] + s + COLORS.reset : s);
+  const lines: string[] = [];
+  for (const f of findings) {
+    const loc = `${f.file}:${f.range.start.line + 1}:${f.range.start.character + 1}`;
+    const fixable = f.fixes.some((x) => x.safe) ? c('dim', ' [fixable]') : '';
+    lines.push(`${loc}: ${c(f.severity, f.severity.padEnd(7))} ${f.code} ${f.message}${fixable}`);
+  }
+  for (const n of notices) lines.push(`${n.file}${n.line !== undefined ? `:${n.line + 1}` : ''}: ${c('dim', 'note')}    ${n.message}`);
+  const counts = (['error', 'warning', 'info', 'hint'] as const)
+    .map((s) => [s, findings.filter((f) => f.severity === s).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([s, n]) => `${n} ${s}${n === 1 ? '' : 's'}`);
+  const fixable = findings.filter((f) => f.fixes.some((x) => x.safe)).length;
+  lines.push('');
+  lines.push(
+    `${findings.length === 0 ? 'No findings' : `${findings.length} finding${findings.length === 1 ? '' : 's'} (${counts.join(', ')})`} in ${fileCount} file${fileCount === 1 ? '' : 's'}` +
+      (fixable > 0 ? `; ${fixable} fixable with --fix` : '') +
+      (fixed > 0 ? `; applied ${fixed} fix${fixed === 1 ? '' : 'es'}` : ''),
+  );
+  return lines.join('\n') + '\n';
+}
