@@ -80,7 +80,9 @@ export class ImportTable {
       }
     } else if (node.type === 'import_from_statement') {
       const moduleNode = field(node, 'module_name');
-      if (!moduleNode || moduleNode.type === 'relative_import') return;
+      if (!moduleNode) return;
+      // Relative imports bind local names too (`from .data import DataLoader` is the project's own class);
+      // their leading dot keeps them from matching any library name.
       const moduleName = moduleNode.text;
       this.modules.add(canonicalName(moduleName));
       for (const child of namedChildren(node)) {
