@@ -4,12 +4,44 @@ import type { Range } from '../../shared/findings';
 
 export type { Node };
 
+// web-tree-sitter stores a node's start but asks wasm for its end and text on every access; rules ask
+// "is this inside that" and "what is this called" thousands of times per file, so both are memoised per
+// tree. A tree is only `edit()`ed by the editor after its analysis is over, so the memo never goes stale.
+const endMemo = new WeakMap<object, Map<number, number>>();
+const textMemo = new WeakMap<object, Map<number, string>>();
+const fieldMemo = new WeakMap<object, Map<number, Node | null>>();
+/** Field names as small numbers, so a memo key is one number (node ids are wasm addresses, < 2^32). */
+const FIELD_IDS = new Map<string, number>();
+const parentMemo = new WeakMap<object, Map<number, Node | null>>();
+
+function memoFor<K, T>(memos: WeakMap<object, Map<K, T>>, node: Node): Map<K, T> {
+  let m = memos.get(node.tree);
+  if (!m) memos.set(node.tree, (m = new Map()));
+  return m;
+}
+
 export function namedChildren(node: Node): Node[] {
   return node.namedChildren.filter((c): c is Node => c !== null);
 }
 
 export function field(node: Node, name: string): Node | undefined {
-  return node.childForFieldName(name) ?? undefined;
+  const m = memoFor(fieldMemo, node);
+  let fieldId = FIELD_IDS.get(name);
+  if (fieldId === undefined) FIELD_IDS.set(name, (fieldId = FIELD_IDS.size));
+  const key = node.id * 64 + fieldId;
+  if (m.has(key)) return m.get(key) ?? undefined;
+  const child = node.childForFieldName(name) ?? null;
+  m.set(key, child);
+  return child ?? undefined;
+}
+
+/** A node's parent, memoised like `field` (each access is a call into wasm). */
+export function parentOf(node: Node): Node | undefined {
+  const m = memoFor(parentMemo, node);
+  if (m.has(node.id)) return m.get(node.id) ?? undefined;
+  const p = node.parent;
+  m.set(node.id, p);
+  return p ?? undefined;
 }
 
 export function nodeRange(node: Node): Range {
@@ -93,8 +125,22 @@ export function methodReceiver(call: Node): Node | undefined {
   return field(fn, 'object');
 }
 
+export function endIndexOf(node: Node): number {
+  const m = memoFor(endMemo, node);
+  let end = m.get(node.id);
+  if (end === undefined) m.set(node.id, (end = node.endIndex));
+  return end;
+}
+
+export function textOf(node: Node): string {
+  const m = memoFor(textMemo, node);
+  let text = m.get(node.id);
+  if (text === undefined) m.set(node.id, (text = node.text));
+  return text;
+}
+
 export function contains(outer: Node, inner: Node): boolean {
-  return outer.startIndex <= inner.startIndex && inner.endIndex <= outer.endIndex;
+  return outer.startIndex <= inner.startIndex && endIndexOf(inner) <= endIndexOf(outer);
 }
 
 /** Nearest ancestor of one of the given types. */

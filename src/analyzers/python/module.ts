@@ -3,7 +3,7 @@
 import type { Tree } from 'web-tree-sitter';
 import { ImportTable } from '../engine/imports';
 import { LineIndex } from '../engine/text';
-import { calledMethod, contains, dottedName, field, namedChildren, unwrap, type Node } from '../engine/syntax';
+import { calledMethod, contains, dottedName, endIndexOf, field, namedChildren, parentOf, textOf, unwrap, type Node } from '../engine/syntax';
 
 const COLLECTED = new Set([
   'call', 'for_statement', 'while_statement', 'function_definition', 'class_definition', 'assignment',
@@ -94,27 +94,44 @@ export class PythonModule {
   }
 
   enclosingFunction(node: Node): Node | undefined {
-    for (let p = node.parent; p; p = p.parent) if (p.type === 'function_definition') return p;
+    for (let p = parentOf(node); p; p = parentOf(p)) if (p.type === 'function_definition') return p;
     return undefined;
   }
 
   enclosingClass(node: Node): Node | undefined {
-    for (let p = node.parent; p; p = p.parent) if (p.type === 'class_definition') return p;
+    for (let p = parentOf(node); p; p = parentOf(p)) if (p.type === 'class_definition') return p;
     return undefined;
   }
 
   functionName(fn: Node): string {
-    return field(fn, 'name')?.text ?? '';
+    const name = field(fn, 'name');
+    return name ? textOf(name) : '';
+  }
+
+  /** Functions by name, each with the class it is a method of (computed once). */
+  private functionIndex(): Map<string, Array<{ fn: Node; cls: Node | undefined }>> {
+    return this.memo('functionIndex', () => {
+      const index = new Map<string, Array<{ fn: Node; cls: Node | undefined }>>();
+      for (const fn of this.functions) {
+        const name = this.functionName(fn);
+        const list = index.get(name) ?? [];
+        list.push({ fn, cls: this.enclosingClass(fn) });
+        index.set(name, list);
+      }
+      return index;
+    });
   }
 
   /** A function defined at module level, or a method of the class enclosing `from`, by name. */
   findFunction(name: string, from?: Node): Node | undefined {
+    const candidates = this.functionIndex().get(name);
+    if (!candidates) return undefined;
     const cls = from ? this.enclosingClass(from) : undefined;
     if (cls) {
-      const method = this.functions.find((f) => this.functionName(f) === name && this.enclosingClass(f)?.id === cls.id);
-      if (method) return method;
+      const method = candidates.find((c) => c.cls?.id === cls.id);
+      if (method) return method.fn;
     }
-    return this.functions.find((f) => this.functionName(f) === name && !this.enclosingClass(f));
+    return candidates.find((c) => !c.cls)?.fn;
   }
 
   /** The function a call targets inside this module (`train(...)`, `self.train_epoch(...)`), if any. */
@@ -141,11 +158,11 @@ export class PythonModule {
 
   /** Calls inside `scope`, not counting those in nested function or class definitions. */
   callsWithin(scope: Node): Node[] {
-    return this.calls.filter((c) => contains(scope, c) && !this.insideNestedDefinition(scope, c));
+    return within(this.calls, scope).filter((c) => !this.insideNestedDefinition(scope, c));
   }
 
   private insideNestedDefinition(scope: Node, node: Node): boolean {
-    for (let p = node.parent; p && p.id !== scope.id; p = p.parent) {
+    for (let p = parentOf(node); p && p.id !== scope.id; p = parentOf(p)) {
       if (p.type === 'function_definition' || p.type === 'class_definition' || p.type === 'lambda') return true;
     }
     return false;
@@ -237,7 +254,7 @@ export class PythonModule {
   }
 
   enclosingLoop(node: Node): Node | undefined {
-    for (let p = node.parent; p; p = p.parent) {
+    for (let p = parentOf(node); p; p = parentOf(p)) {
       if (p.type === 'for_statement' || p.type === 'while_statement') return p;
       if (p.type === 'function_definition' || p.type === 'class_definition') return undefined;
     }
@@ -268,20 +285,46 @@ export class PythonModule {
 
   /** Identifier or attribute nodes whose text is exactly `name` (e.g. 'train_loader', 'self.train_loader'). */
   referencesTo(name: string): Node[] {
-    return this.references.filter((r) => r.text === name && dottedName(r) === name);
+    const index = this.memo('referencesByText', () => {
+      const byText = new Map<string, Node[]>();
+      for (const r of this.references) {
+        const text = textOf(r);
+        const list = byText.get(text);
+        if (list) list.push(r);
+        else byText.set(text, [r]);
+      }
+      return byText;
+    });
+    return (index.get(name) ?? []).filter((r) => dottedName(r) === name);
   }
 
   /** True when an expression is, or mentions, the given name (`enumerate(loader)`, `tqdm(loader, ...)`). */
   mentions(expr: Node, name: string): boolean {
     const n = unwrap(expr);
-    if (n.text === name) return true;
-    return this.references.some((r) => contains(n, r) && r.text === name);
+    if (textOf(n) === name) return true;
+    return within(this.references, n).some((r) => textOf(r) === name);
   }
 
   /** Files that are tests, debug configs or benchmarks: section 7 says stay quiet there. */
   isTestOrDebugFile(): boolean {
     return isTestOrDebugPath(this.path);
   }
+}
+
+/** The nodes of a document-ordered list (as the cursor walk collects them) that lie inside `scope`. */
+function within(sorted: readonly Node[], scope: Node): Node[] {
+  const start = scope.startIndex;
+  const end = endIndexOf(scope);
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid].startIndex < start) lo = mid + 1;
+    else hi = mid;
+  }
+  const out: Node[] = [];
+  for (let i = lo; i < sorted.length && sorted[i].startIndex < end; i++) if (endIndexOf(sorted[i]) <= end) out.push(sorted[i]);
+  return out;
 }
 
 export function isTestOrDebugPath(path: string): boolean {

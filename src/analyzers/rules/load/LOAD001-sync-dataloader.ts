@@ -76,13 +76,14 @@ In configs the fix sets \`num_workers: 8\` and is always offered as unsafe, sinc
       if (!(value === 'absent' || value === 0 || value === 1)) continue;
       if (tensorsOnDevice(module, use.call)) continue;
       const setting = value === 'absent' ? 'no num_workers (default 0)' : `num_workers=${value}`;
+      const where = value === 1 ? 'a single worker process loads batches one after another' : 'every batch is loaded in the main process';
       const training = use.role === 'train';
       reporter.report({
         range: nodeRange(workers.kind === 'present' ? workers.node : use.call.childForFieldName('function') ?? use.call),
         severity: training ? 'warning' : 'info',
         message: training
-          ? `Training DataLoader has ${setting}: every batch is loaded in the main process while the model waits. Use worker processes (num_workers=${WORKERS}).`
-          : `Evaluation DataLoader has ${setting}: evaluation waits for data loading in the main process.`,
+          ? `Training DataLoader has ${setting}: ${where} while the model waits. Use worker processes (num_workers=${WORKERS}).`
+          : `Evaluation DataLoader has ${setting}: ${where} while evaluation waits.`,
         related: use.consumer ? [{ range: nodeRange(use.consumer), message: `consumed here (${use.reason})` }] : [],
         fixes: [workersFix(module, use, value !== 'absent')],
       });
@@ -95,7 +96,7 @@ In configs the fix sets \`num_workers: 8\` and is always offered as unsafe, sinc
       reporter.report({
         range: key.node ? key.node.range : key.anchor.keyRange ?? key.anchor.range,
         message: key.node
-          ? `${key.path} is ${String(key.node.value)}: the training DataLoader loads every batch in the main process. Use 4-8 workers.`
+          ? `${key.path} is ${String(key.node.value)}: ${key.node.value === 1 ? 'a single worker loads' : 'the main process loads'} every batch of the training DataLoader while the model waits. Use 4-8 workers.`
           : `${key.path} is not set (Hugging Face defaults to 0 workers): the training DataLoader loads every batch in the main process.`,
         fixes: key.node && key.node.value !== null
           ? [{ title: `Set ${key.path.split('.').pop()} to 8`, safe: false, edits: [{ range: key.node.range, newText: '8' }] }]
