@@ -7,6 +7,7 @@ import { RULES } from '../analyzers/registry';
 import { ruleSummary } from '../analyzers/rules/docs';
 import { discoverFiles } from '../analyzers/workspace/discover';
 import { SEVERITIES, severityRank, type Finding, type Severity } from '../shared/findings';
+import { analyzeFiles } from './parallel-analyze';
 import { toSarif } from './sarif';
 import { UsageError, type CliIO } from './io';
 import { formatFindingsText } from './text-format';
@@ -74,8 +75,10 @@ export async function lintCommand(argv: readonly string[], io: CliIO): Promise<n
   const findings: Finding[] = [];
   const notices: Notice[] = [];
   let fixed = 0;
-  for (const file of files) {
-    let result = await analyzeFile(file, options);
+  // Without --fix, files are independent: analyse them on every core.
+  const analysed = args.fix ? [] : await analyzeFiles(files, options, io.entry);
+  for (const [i, file] of files.entries()) {
+    let result = args.fix ? await analyzeFile(file, options) : analysed[i];
     if (args.fix) {
       // Fixes of one pass may overlap; re-analyse and repeat until nothing safe is left (bounded).
       for (let pass = 0; pass < 5; pass++) {
