@@ -24,6 +24,12 @@ const CANONICAL_PREFIXES: ReadonlyArray<[string, string]> = [
   ['transformers.training_args.TrainingArguments', 'transformers.TrainingArguments'],
   ['transformers.trainer_callback.', 'transformers.'],
   ['keras.src.', 'keras.'],
+  // XGBoost and LightGBM re-export their estimators, train() and callbacks at the package top level.
+  ['xgboost.sklearn.', 'xgboost.'],
+  ['xgboost.training.', 'xgboost.'],
+  ['lightgbm.sklearn.', 'lightgbm.'],
+  ['lightgbm.engine.', 'lightgbm.'],
+  ['lightgbm.callback.', 'lightgbm.'],
 ];
 
 export function canonicalName(qualified: string): string {
