@@ -1,0 +1,129 @@
+#!/usr/bin/env node
+// Overhead benchmark of the profiling harness (PROFILING.md budgets): the same real training script is
+// timed uninstrumented, under our harness (full mode) and under torch.profiler (default activities),
+// alternating runs and taking medians. The script times its own steps, so all three are measured the
+// same way. Then a quick-mode run through the Node runner reports time-to-verdict and, on a GPU, the
+// NVML figures. On a CPU-only machine it measures the same ratios with CPU steps.
+//
+//   npm run bench:runner [-- --python PATH] [--steps N] [--repeats R]
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : dflt;
+};
+const python = arg('--python', process.env.PD_BENCH_PYTHON ?? (fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'));
+const steps = Number(arg('--steps', '300'));
+const repeats = Number(arg('--repeats', '5'));
+
+const compiled = path.join(root, 'out', 'src', 'runner', 'index.js');
+if (!fs.existsSync(compiled)) {
+  console.log('compiling (npm run compile)…');
+  execFileSync('npx', ['tsc', '-p', '.'], { cwd: root, stdio: 'inherit' });
+}
+const harness = path.join(root, 'src', 'runner', 'python', 'pd_harness.py');
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'pd-bench-'));
+const bench = path.join(work, 'bench_train.py');
+fs.writeFileSync(bench, String.raw`
+import json, sys, time
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+steps, variant = int(sys.argv[1]), sys.argv[2]
+cuda = torch.cuda.is_available()
+dev = "cuda" if cuda else "cpu"
+torch.manual_seed(0)
+if cuda:
+    # A real GPU step: a small conv net on 96x96 images (the PROFILING.md reference shape).
+    x = torch.randn(2048, 3, 96, 96); y = torch.randint(0, 10, (2048,))
+    model = nn.Sequential(nn.Conv2d(3, 64, 3, padding=1), nn.ReLU(), nn.Conv2d(64, 64, 3, padding=1), nn.ReLU(),
+                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10)).to(dev)
+    batch, workers = 64, 4
+else:
+    torch.set_num_threads(1)
+    # Small CPU steps (a few ms) make a per-step overhead visible rather than hiding it in a long step.
+    x = torch.randn(8192, 128); y = torch.randint(0, 10, (8192,))
+    model = nn.Sequential(nn.Linear(128, 256), nn.ReLU(), nn.Linear(256, 10))
+    batch, workers = 64, 0
+loader = DataLoader(TensorDataset(x, y), batch_size=batch, shuffle=True, num_workers=workers, pin_memory=cuda,
+                    persistent_workers=workers > 0, drop_last=True)
+opt = torch.optim.SGD(model.parameters(), lr=0.01)
+warm = 20
+def run():
+    n, t0 = 0, None
+    while True:
+        for xb, yb in loader:
+            if n == warm:
+                if cuda: torch.cuda.synchronize()
+                t0 = time.perf_counter()
+            xb, yb = xb.to(dev, non_blocking=True), yb.to(dev, non_blocking=True)
+            opt.zero_grad(set_to_none=True)
+            nn.functional.cross_entropy(model(xb), yb).backward()
+            opt.step()
+            n += 1
+            if n == warm + steps:
+                if cuda: torch.cuda.synchronize()
+                return (time.perf_counter() - t0) * 1000 / steps
+if variant == "profiler":
+    with torch.profiler.profile() as prof:
+        ms = run()
+else:
+    ms = run()
+print("PD_BENCH " + json.dumps({"stepMs": ms, "device": torch.cuda.get_device_name(0) if cuda else "cpu"}), flush=True)
+`);
+
+function once(variant) {
+  const argv = variant === 'harness'
+    ? [harness, '--events', path.join(work, 'events.ndjson'), '--mode', 'full', '--io-probe', 'off', '--', bench, String(steps), 'plain']
+    : [bench, String(steps), variant];
+  const r = spawnSync(python, argv, { encoding: 'utf8', cwd: work });
+  const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('PD_BENCH '));
+  if (!line) throw new Error(`${variant} failed (${r.status}): ${r.stderr}`);
+  return JSON.parse(line.slice(9));
+}
+
+const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const results = { plain: [], harness: [], profiler: [] };
+let device = 'cpu';
+console.log(`python ${python}, ${steps} timed steps, ${repeats} repeats per variant`);
+for (let i = 0; i < repeats; i++) {
+  for (const v of ['plain', 'harness', 'profiler']) {
+    const r = once(v);
+    device = r.device;
+    results[v].push(r.stepMs);
+  }
+}
+const plain = med(results.plain);
+const ours = med(results.harness);
+const prof = med(results.profiler);
+const fmt = (x) => x.toFixed(3);
+console.log(`device: ${device}`);
+console.log(`step time (median of ${repeats}): uninstrumented ${fmt(plain)} ms | pipeline-doctor harness ${fmt(ours)} ms | torch.profiler ${fmt(prof)} ms`);
+console.log(`overhead: harness ${((ours / plain - 1) * 100).toFixed(2)}% (budget 1%) | torch.profiler ${((prof / plain - 1) * 100).toFixed(2)}%`);
+console.log(`runs: ${JSON.stringify(Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v.map(fmt)])))}`);
+
+// Time to verdict through the Node runner, in quick mode (defaults: 10 warm-up + 50 measured + 20 control).
+const { profileScript } = await import(compiled);
+let firstStepAt = null;
+const t0 = Date.now();
+const summary = await profileScript(
+  { script: bench, args: ['100000', 'plain'], python, outDir: path.join(work, 'runs'), cwd: work },
+  { onEvent: (e) => { if (e.type === 'steps' && firstStepAt === null) firstStepAt = Date.now(); } },
+);
+const done = Date.now();
+console.log(`quick mode: verdict ${summary.verdict}${summary.error ? ` (${summary.error})` : ''}, input share ${summary.inputShare}, ` +
+  `step p50 ${summary.stepTimeMs?.p50} ms; ${((done - (firstStepAt ?? t0)) / 1000).toFixed(2)} s from the first step event to the verdict ` +
+  `(budget 30 s), ${((done - t0) / 1000).toFixed(2)} s in all`);
+if (summary.gpu) {
+  console.log(`GPU (${summary.gpu.source}, ${summary.gpu.samples} samples): ${summary.gpu.name ?? ''} util median ${summary.gpu.utilizationMedianPct}%, ` +
+    `memory peak ${summary.gpu.memoryPeakMiB} / ${summary.gpu.memoryTotalMiB} MiB, torch peak ${summary.gpu.torchPeakAllocatedMiB} MiB`);
+} else {
+  console.log('GPU: none (CPU run)');
+}
+fs.rmSync(work, { recursive: true, force: true });

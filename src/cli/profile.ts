@@ -1,0 +1,249 @@
+// `pipeline-doctor profile`: argument parsing and rendering around the runner core (src/runner).
+// Exit codes: 0 when the run was measured (whatever the verdict), 1 when it failed, 2 on usage errors.
+import path from 'node:path';
+import { PROFILE_MODES } from '../shared/profile';
+import type { ProfileMode, RunSummary, SummarySweep } from '../shared/profile';
+import { profileScript, RUNTIME_RULES } from '../runner/index';
+import type { ProfileOptions } from '../runner/index';
+import { describeSetting, rankSweep } from '../runner/sweep';
+import { toSarif } from './sarif';
+
+export interface ProfileIO {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  cwd: string;
+  version?: string;
+}
+
+export const PROFILE_USAGE = `Usage: pipeline-doctor profile <script> [options] [-- <script args>]
+
+Runs the script under the profiling harness and reports whether training waits for its data.
+
+  --mode quick|full|sweep   quick (default): warm-up + measured steps, then stop; full: run to completion;
+                            sweep: quick, then tune num_workers/pin_memory/prefetch_factor
+  --steps N                 measured steps (default 50)
+  --warmup N                warm-up steps before measuring (default 10)
+  --control N               data-free control steps after the measured ones (default 20, 0 = off)
+  --python PATH             interpreter to run the script with (default: python3 on PATH)
+  --module                  <script> is a module name (python -m)
+  --out DIR                 folder for run folders (default .pipeline-doctor/runs)
+  --timeout SEC             stop the run after SEC seconds
+  --data-root DIR           dataset folder for the IO probe (default: found from the dataset object)
+  --json                    print the run summary as JSON
+  --format text|json|sarif  output format (default text)
+  -h, --help                this help
+`;
+
+class ProfileUsageError extends Error {}
+
+interface ParsedArgs {
+  options: ProfileOptions;
+  format: 'text' | 'json' | 'sarif';
+  help: boolean;
+}
+
+function intArg(flag: string, value: string | undefined, min: number): number {
+  if (value === undefined || !/^\d+$/.test(value) || Number(value) < min) {
+    throw new ProfileUsageError(`${flag} needs an integer >= ${min}`);
+  }
+  return Number(value);
+}
+
+function parseArgs(argv: readonly string[], cwd: string): ParsedArgs {
+  const dash = argv.indexOf('--');
+  const own = dash >= 0 ? argv.slice(0, dash) : [...argv];
+  const scriptArgs = dash >= 0 ? argv.slice(dash + 1) : [];
+  let script: string | undefined;
+  let format: ParsedArgs['format'] = 'text';
+  let help = false;
+  const o: Partial<ProfileOptions> = {};
+  for (let i = 0; i < own.length; i++) {
+    const arg = own[i] ?? '';
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const value = (): string => {
+      if (eq > 0) return arg.slice(eq + 1);
+      const v = own[++i];
+      if (v === undefined) throw new ProfileUsageError(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '-h':
+      case '--help':
+        help = true;
+        break;
+      case '--mode': {
+        const mode = value();
+        if (!(PROFILE_MODES as readonly string[]).includes(mode)) throw new ProfileUsageError(`--mode must be one of ${PROFILE_MODES.join(', ')}`);
+        o.mode = mode as ProfileMode;
+        break;
+      }
+      case '--steps':
+        o.steps = intArg(flag, value(), 1);
+        break;
+      case '--warmup':
+        o.warmup = intArg(flag, value(), 0);
+        break;
+      case '--control':
+        o.controlSteps = intArg(flag, value(), 0);
+        break;
+      case '--python':
+        o.python = value();
+        break;
+      case '--module':
+        o.module = true;
+        break;
+      case '--out':
+        o.outDir = value();
+        break;
+      case '--timeout': {
+        const v = value();
+        const sec = Number(v);
+        if (!Number.isFinite(sec) || sec <= 0) throw new ProfileUsageError('--timeout needs a number of seconds > 0');
+        o.timeoutMs = sec * 1000;
+        break;
+      }
+      case '--data-root':
+        o.dataRoot = path.resolve(cwd, value());
+        break;
+      case '--json':
+        format = 'json';
+        break;
+      case '--format': {
+        const f = value();
+        if (f !== 'text' && f !== 'json' && f !== 'sarif') throw new ProfileUsageError('--format must be text, json or sarif');
+        format = f;
+        break;
+      }
+      default:
+        if (arg.startsWith('-')) throw new ProfileUsageError(`unknown option '${arg}'`);
+        if (script !== undefined) {
+          throw new ProfileUsageError(`unexpected argument '${arg}' (script arguments go after --)`);
+        }
+        script = arg;
+    }
+  }
+  if (script === undefined && !help) throw new ProfileUsageError('missing the script to profile');
+  return {
+    options: {
+      ...o,
+      script: script ?? '',
+      args: scriptArgs,
+      cwd,
+      outDir: o.outDir ?? path.join('.pipeline-doctor', 'runs'),
+    },
+    format,
+    help,
+  };
+}
+
+const pct = (x: number | null | undefined): string => (x === null || x === undefined ? '-' : `${(x * 100).toFixed(1)}%`);
+const num = (x: number | null | undefined, digits = 1): string => (x === null || x === undefined ? '-' : x.toFixed(digits));
+const VERDICT_TEXT: Record<RunSummary['verdict'], string> = {
+  'highly-input-bound': 'HIGHLY INPUT-BOUND',
+  'moderately-input-bound': 'MODERATELY INPUT-BOUND',
+  'not-input-bound': 'NOT INPUT-BOUND',
+  failed: 'FAILED',
+};
+
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
+  return rows.map((r) => '  ' + r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+export function renderText(s: RunSummary, cwd: string): string {
+  const rel = (f: string): string => {
+    if (!path.isAbsolute(f)) return f;
+    const r = path.relative(cwd, f);
+    return r === '' || r.startsWith('..') ? f : r;
+  };
+  let out = `Verdict: ${VERDICT_TEXT[s.verdict]}`;
+  if (s.verdict === 'failed') out += ` - ${s.error ?? 'unknown error'}`;
+  else out += ` - ${pct(s.inputShare)} of each step waits for data (p90 ${pct(s.inputShareP90)})`;
+  out += `\n  run ended: ${s.ended.how}${s.ended.exitCode !== null ? ` (exit ${s.ended.exitCode})` : ''}${s.ended.signal ? ` (${s.ended.signal})` : ''}\n`;
+  if (s.stepTimeMs !== null) {
+    out += `  step ${num(s.stepTimeMs.p50, 2)} ms (p90 ${num(s.stepTimeMs.p90, 2)}), data wait ${num(s.dataWaitMs?.p50, 2)} ms, ` +
+      `${num(s.samplesPerSec)} samples/s over ${s.steps} measured steps\n`;
+  }
+  if (s.computeOnlyStepMs !== undefined) out += `  compute only (data-free control): ${num(s.computeOnlyStepMs, 2)} ms per step\n`;
+  if (s.gpu !== null) {
+    out += `  GPU ${s.gpu.name ?? ''}: ${num(s.gpu.utilizationMedianPct, 0)}% busy (median), memory peak ${num(s.gpu.memoryPeakMiB, 0)} of ${num(s.gpu.memoryTotalMiB, 0)} MiB\n`;
+  }
+  if (s.cpu !== null) {
+    out += `  CPU ${s.cpu.cores} cores: ${num(s.cpu.utilizationMeanPct, 0)}% busy` +
+      `${s.cpu.processMeanPct !== null ? `, this run ${num(s.cpu.processMeanPct, 0)}%` : ''}\n`;
+  }
+  if (s.loaders.length > 0) {
+    out += '\nLoaders:\n';
+    out += table([
+      ['', 'location', 'workers', 'batch', 'pin', 'persistent', 'prefetch', 'dataset', 'role'],
+      ...s.loaders.map((l) => [
+        l.training ? '*' : '', `${rel(l.file)}:${l.line}`, String(l.num_workers ?? '-'), String(l.batch_size ?? '-'),
+        String(l.pin_memory ?? '-'), String(l.persistent_workers ?? '-'), String(l.prefetch_factor ?? '-'),
+        `${l.datasetType ?? '-'}${l.datasetLength !== null ? ` (${l.datasetLength})` : ''}`, l.role,
+      ]),
+    ]);
+  }
+  if (s.sweep && s.sweep.length > 0) {
+    const ranked: SummarySweep[] = rankSweep(s.sweep);
+    out += '\nSweep (fastest first):\n';
+    out += table([
+      ['setting', 'batches/s', 'first batch ms', ''],
+      ...ranked.map((p) => [describeSetting(p), num(p.batchesPerSec), num(p.firstBatchMs, 0), p.current ? '(current)' : '']),
+      ...s.sweep.filter((p) => p.error !== null).map((p) => [describeSetting(p), 'error', '', p.error ?? '']),
+    ]);
+  }
+  if (s.ioProbe) {
+    const io = s.ioProbe;
+    out += `\nIO probe ${rel(io.root)}: ${io.files} files, median ${(io.medianFileBytes / 1024).toFixed(1)} KiB, ` +
+      `${num(io.sequentialMBps)} MB/s sequential, ${num(io.smallFileReadsPerSec, 0)} small-file reads/s\n`;
+  }
+  if (s.findings.length > 0) {
+    out += '\nFindings:\n';
+    for (const f of s.findings) {
+      out += `  ${rel(f.file)}:${f.range.start.line + 1}:${f.range.start.character + 1}: ${f.severity} ${f.code} ${f.message}\n`;
+    }
+  }
+  for (const n of s.notes) out += `note: ${n}\n`;
+  out += `\nRun folder: ${rel(s.folder)}\n`;
+  return out;
+}
+
+export async function profileCommand(argv: string[], io: ProfileIO): Promise<number> {
+  let parsed: ParsedArgs;
+  try {
+    parsed = parseArgs(argv, io.cwd);
+  } catch (err) {
+    if (err instanceof ProfileUsageError) {
+      io.stderr(`pipeline-doctor profile: ${err.message}\n\n${PROFILE_USAGE}`);
+      return 2;
+    }
+    throw err;
+  }
+  if (parsed.help) {
+    io.stdout(PROFILE_USAGE);
+    return 0;
+  }
+  // Ctrl+C cancels the run (SIGTERM, then SIGKILL to its process group) and still prints the summary.
+  const abort = new AbortController();
+  const onSigint = (): void => abort.abort();
+  process.once('SIGINT', onSigint);
+  let summary: RunSummary;
+  try {
+    summary = await profileScript(parsed.options, {
+      signal: abort.signal,
+      onOutput: (_stream, text) => io.stderr(text),
+    });
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+  if (parsed.format === 'json') {
+    io.stdout(JSON.stringify(summary, null, 2) + '\n');
+  } else if (parsed.format === 'sarif') {
+    io.stdout(JSON.stringify(toSarif(summary.findings, RUNTIME_RULES, io.cwd, io.version ?? '0.0.0'), null, 2) + '\n');
+    if (summary.verdict === 'failed') io.stderr(`pipeline-doctor profile: ${summary.error ?? 'run failed'}\n`);
+  } else {
+    io.stdout(renderText(summary, io.cwd));
+  }
+  return summary.verdict === 'failed' ? 1 : 0;
+}

@@ -1,0 +1,23 @@
+// Typed failures of the runner core. Adapters (CLI, editor) turn them into one message for the user;
+// profileScript() itself converts the expected ones into a 'failed' summary instead of throwing.
+
+export class InterpreterNotFoundError extends Error {
+  override readonly name = 'InterpreterNotFoundError';
+  constructor(readonly tried: readonly string[], detail: string) {
+    super(`No usable Python interpreter: ${detail} (tried: ${tried.join(', ') || 'nothing'})`);
+  }
+}
+
+export class HarnessNotFoundError extends Error {
+  override readonly name = 'HarnessNotFoundError';
+  constructor(readonly searched: readonly string[]) {
+    super(`The profiling harness (pd_harness.py) is missing; looked in: ${searched.join(', ')}`);
+  }
+}
+
+export class RunFolderError extends Error {
+  override readonly name = 'RunFolderError';
+  constructor(readonly folder: string, detail: string) {
+    super(`${folder}: ${detail}`);
+  }
+}

@@ -1,0 +1,53 @@
+// Plain option objects for a profile run; adapters (CLI, editor) fill them, the core never reads settings.
+import type { ProfileEvent, ProfileMode } from '../shared/profile';
+
+export interface ProfileOptions {
+  script: string;
+  args?: string[];
+  /** Run `script` as a module (`python -m`). */
+  module?: boolean;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  mode?: ProfileMode;
+  warmup?: number;
+  steps?: number;
+  /** Data-free control steps after the measured window (quick and sweep modes); 0 disables it. */
+  controlSteps?: number;
+  /** Explicit interpreter: wins over candidates. */
+  python?: string;
+  /** Tried in order when `python` is not given (the editor passes the Python extension's environment). */
+  pythonCandidates?: string[];
+  /** Folder under which a new run folder is created. */
+  outDir: string;
+  timeoutMs?: number;
+  /** SIGTERM -> SIGKILL grace on cancel/timeout. */
+  graceMs?: number;
+  dataRoot?: string;
+  ioProbe?: 'auto' | 'on' | 'off';
+  sweepBatches?: number;
+  sweepSecondsPerSetting?: number;
+  sweepWorkers?: number[];
+  syncEvery?: number;
+  hostSampleMs?: number;
+}
+
+export interface ProfileHooks {
+  onEvent?: (e: ProfileEvent) => void;
+  /** The script's stdout/stderr, as it arrives. */
+  onOutput?: (stream: 'stdout' | 'stderr', text: string) => void;
+  onSpawn?: (pid: number) => void;
+  signal?: AbortSignal;
+}
+
+export const DEFAULTS = {
+  mode: 'quick' as ProfileMode,
+  warmup: 10,
+  steps: 50,
+  controlSteps: 20,
+  graceMs: 3000,
+  ioProbe: 'auto' as const,
+  sweepBatches: 30,
+  sweepSecondsPerSetting: 8,
+  syncEvery: 0,
+  hostSampleMs: 250,
+};

@@ -1,0 +1,178 @@
+// One profile run end to end: resolve the interpreter, spawn the harness, fold its events and the host
+// samples into the run folder, and summarise however the run ended. Expected failures (no interpreter,
+// script crash, timeout, cancel, signal) become a 'failed' summary, written like any other.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { ProfileEvent, RunSummary } from '../shared/profile';
+import { ArrowStreamFile } from './arrow-writer';
+import { InterpreterNotFoundError } from './errors';
+import { decodeStream } from './events';
+import { NvidiaSmiSampler } from './gpu-smi-sampler';
+import { locateHarness } from './harness-locator';
+import { spawnHarness } from './harness-process';
+import type { HarnessExit } from './harness-process';
+import { HostSampler } from './host-sampler';
+import type { HostSample } from './host-sampler';
+import { resolveInterpreter } from './interpreter';
+import { measure } from './measurement';
+import { DEFAULTS } from './options';
+import type { ProfileHooks, ProfileOptions } from './options';
+import { createRunFolder, writeSummary } from './run-folder';
+import { RunState } from './run-state';
+import type { StepRow } from './run-state';
+import type { GpuRow } from './run-tables';
+import {
+  GPU_FILE, LOADERS_FILE, STEPS_FILE, SUMMARY_FILE, SYSTEM_FILE, gpuColumns, loaderColumns, stepColumns, systemColumns,
+} from './run-tables';
+import { buildSummary } from './summary';
+import { decideVerdict, endedFrom } from './verdict';
+
+const STDERR_TAIL = 8192;
+const FLUSH_MS = 1000;
+
+function harnessArgv(o: ProfileOptions, harness: string, script: string): string[] {
+  const mode = o.mode ?? DEFAULTS.mode;
+  const argv = [
+    harness, '--events', 'fd:3', '--mode', mode,
+    '--warmup', String(o.warmup ?? DEFAULTS.warmup),
+    '--steps', String(o.steps ?? DEFAULTS.steps),
+    '--control', String(mode === 'full' ? 0 : o.controlSteps ?? DEFAULTS.controlSteps),
+    '--sync-every', String(o.syncEvery ?? DEFAULTS.syncEvery),
+    '--io-probe', o.ioProbe ?? DEFAULTS.ioProbe,
+    '--sweep-batches', String(o.sweepBatches ?? DEFAULTS.sweepBatches),
+    '--sweep-seconds', String(o.sweepSecondsPerSetting ?? DEFAULTS.sweepSecondsPerSetting),
+  ];
+  if (o.sweepWorkers && o.sweepWorkers.length > 0) argv.push('--sweep-workers', o.sweepWorkers.join(','));
+  if (o.dataRoot) argv.push('--data-root', o.dataRoot);
+  if (o.module) argv.push('--module');
+  argv.push('--', script, ...(o.args ?? []));
+  return argv;
+}
+
+export async function profileScript(options: ProfileOptions, hooks: ProfileHooks = {}): Promise<RunSummary> {
+  const cwd = path.resolve(options.cwd ?? process.cwd());
+  const mode = options.mode ?? DEFAULTS.mode;
+  const script = options.module ? options.script : path.resolve(cwd, options.script);
+  const startedAt = new Date();
+  const t0 = Date.now();
+  const folder = createRunFolder(path.resolve(cwd, options.outDir), options.script, startedAt);
+  const state = new RunState();
+  const files: RunSummary['files'] = { summary: SUMMARY_FILE, steps: null, system: null, loaders: null, gpu: null };
+  const warmup = options.warmup ?? DEFAULTS.warmup;
+  let python = options.python ?? 'python3';
+
+  const finish = (exit: HarnessExit, stderrTail: string, host: readonly HostSample[], smi: NvidiaSmiSampler | null,
+    extraNotes: string[]): RunSummary => {
+    const m = measure(state);
+    const ended = endedFrom(exit, state, mode);
+    const { verdict, error } = decideVerdict({
+      ended, state, measurement: m, python, mode, warmup, timeoutMs: options.timeoutMs, spawnError: exit.spawnError,
+      stderrTail,
+    });
+    const summary = buildSummary({
+      state, m, verdict, ...(error !== undefined ? { error } : {}), ended, mode, script, args: options.args ?? [], cwd,
+      python, startedAt, durationMs: Date.now() - t0, host, smiSamples: smi?.samples ?? [], smiName: smi?.name ?? null,
+      files, extraNotes, folder,
+    });
+    writeSummary(folder, summary);
+    return summary;
+  };
+  const failEarly = (err: Error, how: 'spawn-failed' | 'cancelled'): RunSummary => finish(
+    { code: null, signal: null, reason: how === 'cancelled' ? 'cancelled' : null, spawnError: how === 'spawn-failed' ? err : null },
+    '', [], null, [],
+  );
+
+  try {
+    python = resolveInterpreter({ explicit: options.python, candidates: options.pythonCandidates, cwd }).path;
+  } catch (err) {
+    if (err instanceof InterpreterNotFoundError) return failEarly(err, 'spawn-failed');
+    throw err;
+  }
+  if (!options.module && !fs.existsSync(script)) return failEarly(new Error(`script not found: ${script}`), 'spawn-failed');
+  if (hooks.signal?.aborted) return failEarly(new Error('cancelled before start'), 'cancelled');
+  const harness = locateHarness();
+
+  const stepsFile = new ArrowStreamFile<StepRow>(path.join(folder, STEPS_FILE), stepColumns);
+  const gpuFile = new ArrowStreamFile<GpuRow>(path.join(folder, GPU_FILE), gpuColumns);
+  const systemFile = new ArrowStreamFile<HostSample>(path.join(folder, SYSTEM_FILE), systemColumns(os.cpus().length));
+  files.steps = STEPS_FILE;
+  files.system = SYSTEM_FILE;
+  files.gpu = GPU_FILE;
+
+  const host = new HostSampler(options.hostSampleMs ?? DEFAULTS.hostSampleMs, (s) => systemFile.append([s]));
+  const hostStarted = host.start();
+  let smi: NvidiaSmiSampler | null = null;
+  const extraNotes: string[] = [];
+
+  const child = spawnHarness({
+    python,
+    argv: harnessArgv(options, harness, script),
+    cwd,
+    env: { ...process.env, ...options.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' },
+    graceMs: options.graceMs ?? DEFAULTS.graceMs,
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    ...(hooks.signal !== undefined ? { signal: hooks.signal } : {}),
+  });
+  if (child.pid !== undefined) {
+    host.watchGroup(child.pid);
+    hooks.onSpawn?.(child.pid);
+  }
+
+  let stderrTail = '';
+  child.stdout.setEncoding('utf8');
+  child.stderr.setEncoding('utf8');
+  child.stdout.on('data', (text: string) => hooks.onOutput?.('stdout', text));
+  child.stderr.on('data', (text: string) => {
+    stderrTail = (stderrTail + text).slice(-STDERR_TAIL);
+    hooks.onOutput?.('stderr', text);
+  });
+
+  const onEvent = (e: ProfileEvent): void => {
+    state.apply(e);
+    if (e.type === 'steps') {
+      // apply() has just appended this event's rows to state.steps.
+      stepsFile.append(state.steps.slice(state.steps.length - e.t.length));
+    } else if (e.type === 'gpu') {
+      gpuFile.append(e.samples.map((s) => ({ ...s, source: 'nvml' })));
+    } else if (e.type === 'hello' && !e.nvml) {
+      const binary = NvidiaSmiSampler.available();
+      if (binary !== null) {
+        smi = new NvidiaSmiSampler();
+        smi.start(binary);
+      }
+    }
+    try {
+      hooks.onEvent?.(e);
+    } catch {
+      // A throwing observer must not break the run it observes.
+    }
+  };
+  const decoded = decodeStream(child.events, {
+    event: onEvent,
+    invalid: (line) => state.invalidLines.push(line.slice(0, 200)),
+  });
+  const flusher = setInterval(() => {
+    stepsFile.flush();
+    systemFile.flush();
+    gpuFile.flush();
+  }, FLUSH_MS);
+
+  const exit = await child.done;
+  await decoded;
+  clearInterval(flusher);
+  await hostStarted;
+  host.stop();
+  // Assigned inside the event callback, which TypeScript's flow analysis does not follow.
+  const smiSampler = smi as NvidiaSmiSampler | null;
+  if (smiSampler !== null) {
+    smiSampler.stop();
+    gpuFile.append(smiSampler.samples.map((s) => ({ ...s, source: 'nvidia-smi' })));
+  }
+  const loadersFile = new ArrowStreamFile(path.join(folder, LOADERS_FILE), loaderColumns);
+  const trainingId = measure(state).loader?.id ?? null;
+  loadersFile.append([...state.loaders.values()].map((l) => ({ ...l, training: l.id === trainingId, fetches: state.fetches.get(l.id) ?? 0 })));
+  files.loaders = LOADERS_FILE;
+  await Promise.all([stepsFile.close(), systemFile.close(), gpuFile.close(), loadersFile.close()]);
+  return finish(exit, stderrTail, host.samples, smiSampler, extraNotes);
+}

@@ -1,0 +1,107 @@
+// Everything the harness reported, accumulated as events arrive. Kilobytes for a quick run: steps are
+// kept as parallel number arrays, the rest is a few small records.
+import type {
+  ControlEvent, CudaMemoryEvent, EndEvent, GpuSample, HelloEvent, IoProbe, LoaderInfo, ProfileEvent, StepPhase,
+  SweepPoint,
+} from '../shared/profile';
+
+export interface StepRow {
+  loader: number;
+  index: number;
+  phase: StepPhase;
+  t: number;
+  stepMs: number;
+  waitMs: number;
+  samples: number | null;
+}
+
+export interface MeasuredWindow {
+  loader: number;
+  windowMs: number;
+  windowSteps: number;
+}
+
+export class RunState {
+  hello: HelloEvent | null = null;
+  torch: string | null = null;
+  cuda = false;
+  gpuName: string | null = null;
+  readonly loaders = new Map<number, LoaderInfo>();
+  readonly fetches = new Map<number, number>();
+  trainingLoader: number | null = null;
+  readonly steps: StepRow[] = [];
+  readonly gpu: GpuSample[] = [];
+  cudaMemory: CudaMemoryEvent | null = null;
+  readonly sweep: (SweepPoint & { loader: number })[] = [];
+  control: ControlEvent | null = null;
+  window: MeasuredWindow | null = null;
+  ioProbe: IoProbe | null = null;
+  readonly notices: string[] = [];
+  end: EndEvent | null = null;
+  readonly invalidLines: string[] = [];
+
+  apply(e: ProfileEvent): void {
+    switch (e.type) {
+      case 'hello':
+        this.hello = e;
+        this.torch = e.torch;
+        break;
+      case 'device':
+        this.torch = e.torch ?? this.torch;
+        this.cuda = e.cuda;
+        this.gpuName = e.gpuName;
+        break;
+      case 'loader': {
+        const { type: _type, ...info } = e;
+        this.loaders.set(e.id, info);
+        break;
+      }
+      case 'training-loader':
+        this.trainingLoader = e.loader;
+        break;
+      case 'steps':
+        for (let i = 0; i < e.t.length; i++) {
+          this.steps.push({
+            loader: e.loader, index: e.first + i, phase: e.phase, t: e.t[i] ?? 0, stepMs: e.stepMs[i] ?? 0,
+            waitMs: e.waitMs[i] ?? 0, samples: e.samples[i] ?? null,
+          });
+        }
+        this.fetches.set(e.loader, Math.max(this.fetches.get(e.loader) ?? 0, e.first + e.t.length));
+        break;
+      case 'phase':
+        if (e.phase === 'measured' && e.windowMs !== undefined && e.windowSteps !== undefined) {
+          this.window = { loader: e.loader, windowMs: e.windowMs, windowSteps: e.windowSteps };
+        }
+        break;
+      case 'gpu':
+        this.gpu.push(...e.samples);
+        break;
+      case 'cuda-memory':
+        this.cudaMemory = e;
+        break;
+      case 'sweep': {
+        const { type: _type, ...point } = e;
+        this.sweep.push(point);
+        break;
+      }
+      case 'control':
+        this.control = e;
+        break;
+      case 'io-probe': {
+        const { type: _type, ...probe } = e;
+        this.ioProbe = probe;
+        break;
+      }
+      case 'notice':
+        this.notices.push(e.message);
+        break;
+      case 'end':
+        this.end = e;
+        break;
+    }
+  }
+
+  stepsOf(loader: number | null, phase: StepPhase): StepRow[] {
+    return this.steps.filter((s) => s.loader === loader && s.phase === phase);
+  }
+}

@@ -1,0 +1,174 @@
+// Runtime findings (docs/runtime-findings.md): each carries a code, the measured figures and the
+// DataLoader's creation site, and estimates only from measured ratios.
+import type { Finding, Range, Severity } from '../shared/findings';
+import type { IoProbe, LoaderInfo, SummaryCpu, SummaryGpu, SummarySweep, Verdict } from '../shared/profile';
+import type { Measurement } from './measurement';
+import { describeSetting, estimatedStepSpeedup } from './sweep';
+import { round } from './stats';
+
+export const RUNTIME_CODES = {
+  inputBound: 'RUN001',
+  sweepFaster: 'RUN002',
+  dataFreeControl: 'RUN003',
+  gpuIdleNotInputBound: 'RUN004',
+  gpuMemoryHeadroom: 'RUN005',
+  cpuSaturated: 'RUN006',
+  manySmallFiles: 'RUN007',
+  /** The static rule a measurement confirms: a 0-worker training loader that is input-bound. */
+  syncLoader: 'LOAD001',
+} as const;
+
+/** Catalog entries for reporters (SARIF rules, docs links); full text in docs/runtime-findings.md. */
+export const RUNTIME_RULES: readonly { code: string; name: string; summary: string }[] = [
+  { code: 'LOAD001', name: 'sync-dataloader', summary: 'Training DataLoader with num_workers=0 measured input-bound' },
+  { code: 'RUN001', name: 'input-bound', summary: 'Training steps measured waiting for data (input share >= 5%)' },
+  { code: 'RUN002', name: 'faster-loader-setting', summary: 'The DataLoader sweep measured a faster setting than the current one' },
+  { code: 'RUN003', name: 'data-free-control', summary: 'Compute-only step time is well below the measured step time' },
+  { code: 'RUN004', name: 'gpu-idle-small-step', summary: 'GPU mostly idle although the loop does not wait for data' },
+  { code: 'RUN005', name: 'gpu-memory-headroom', summary: 'Peak GPU memory below 40% of the card: room for a larger batch' },
+  { code: 'RUN006', name: 'cpu-bound-preprocessing', summary: 'All CPU cores busy loading data: preprocessing is CPU-bound' },
+  { code: 'RUN007', name: 'many-small-files', summary: 'Dataset stored as many small files: bundle into shards' },
+];
+
+export interface FindingInputs {
+  verdict: Verdict;
+  m: Measurement;
+  gpu: SummaryGpu | null;
+  cpu: SummaryCpu | null;
+  sweep: SummarySweep[] | undefined;
+  sweepBest: SummarySweep | undefined;
+  sweepCurrent: SummarySweep | undefined;
+  computeOnlyStepMs: number | undefined;
+  ioProbe: IoProbe | undefined;
+  script: string;
+}
+
+const pct = (x: number): string => `${Math.round(x * 100)}%`;
+const ms = (x: number): string => (x >= 100 ? `${Math.round(x)} ms` : `${round(x, 1)} ms`);
+
+function rangeOf(l: LoaderInfo | null): Range {
+  if (l === null) return { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+  const start = { line: Math.max(0, l.line - 1), character: Math.max(0, l.column) };
+  const endLine = Math.max(start.line, l.endLine - 1);
+  const endChar = endLine === start.line ? Math.max(start.character, l.endColumn) : Math.max(0, l.endColumn);
+  return { start, end: { line: endLine, character: endChar } };
+}
+
+function finding(code: string, severity: Severity, message: string, l: LoaderInfo | null, script: string,
+  figures: Record<string, number | string>): Finding {
+  return {
+    code, severity, message, file: l?.file ?? script, range: rangeOf(l), fixes: [], related: [], origin: 'runtime',
+    figures,
+  };
+}
+
+export function runtimeFindings(x: FindingInputs): Finding[] {
+  if (x.verdict === 'failed') return [];
+  const { m } = x;
+  const l = m.loader;
+  const out: Finding[] = [];
+  const step = m.stepTimeMs?.p50 ?? 0;
+  const wait = m.dataWaitMs?.p50 ?? 0;
+  const computeMs = x.computeOnlyStepMs ?? Math.max(0, step - wait);
+  const inputBound = x.verdict === 'highly-input-bound' || x.verdict === 'moderately-input-bound';
+  const best = x.sweepBest;
+  const cur = x.sweepCurrent;
+  const sweepSpeedup = best && cur && cur.batchesPerSec > 0 ? round(best.batchesPerSec / cur.batchesPerSec, 2) : null;
+  const stepSpeedup = best ? estimatedStepSpeedup({ stepMs: step, computeMs, bestBatchesPerSec: best.batchesPerSec }) : null;
+
+  if (inputBound && m.inputShare !== null) {
+    const zeroWorkers = l?.kind === 'torch' && l.num_workers === 0;
+    const figures: Record<string, number | string> = {
+      inputShare: m.inputShare, inputShareP90: m.inputShareP90 ?? 0, stepMsP50: step, dataWaitMsP50: wait,
+    };
+    if (l?.num_workers !== null && l?.num_workers !== undefined) figures.num_workers = l.num_workers;
+    if (m.samplesPerSec !== null) figures.samplesPerSec = m.samplesPerSec;
+    let msg = `${x.verdict === 'highly-input-bound' ? 'Highly' : 'Moderately'} input-bound: ${pct(m.inputShare)} of each ` +
+      `training step waits for data (median; p90 ${pct(m.inputShareP90 ?? 0)}); a step takes ${ms(step)}, ${ms(wait)} of it in the loader`;
+    if (zeroWorkers) msg += ', with num_workers=0 loading runs in the training process';
+    msg += '.';
+    if (x.gpu !== null) {
+      figures.gpuUtilizationPct = x.gpu.utilizationMedianPct;
+      if (x.gpu.utilizationMedianPct < 50) msg += ` GPU busy ${Math.round(x.gpu.utilizationMedianPct)}% of the time: the loader is the bottleneck.`;
+    }
+    if (best && stepSpeedup !== null && stepSpeedup > 1.05) {
+      figures.estimatedSpeedup = stepSpeedup;
+      msg += ` Measured fix: ${describeSetting(best)} (about ${stepSpeedup}x faster steps).`;
+    } else if (x.computeOnlyStepMs !== undefined && step > 0) {
+      const ideal = round(step / Math.max(x.computeOnlyStepMs, 1e-3), 2);
+      figures.speedupIfLoadingFree = ideal;
+      msg += ` Up to ${ideal}x faster if loading were free.`;
+    }
+    if (zeroWorkers && !best) msg += ' Try num_workers>0 (run the sweep: --mode sweep).';
+    out.push(finding(zeroWorkers ? RUNTIME_CODES.syncLoader : RUNTIME_CODES.inputBound,
+      x.verdict === 'highly-input-bound' ? 'warning' : 'info', msg, l, x.script, figures));
+  }
+
+  if (best && cur && sweepSpeedup !== null && sweepSpeedup >= 1.1 && !best.current) {
+    const figures: Record<string, number | string> = {
+      bestBatchesPerSec: best.batchesPerSec, currentBatchesPerSec: cur.batchesPerSec, loaderSpeedup: sweepSpeedup,
+      num_workers: best.num_workers, pin_memory: String(best.pin_memory),
+    };
+    if (best.prefetch_factor !== null) figures.prefetch_factor = best.prefetch_factor;
+    let msg = `Sweep: ${describeSetting(best)} loads ${round(best.batchesPerSec, 1)} batches/s, ${sweepSpeedup}x the current ` +
+      `${describeSetting(cur)} (${round(cur.batchesPerSec, 1)} batches/s).`;
+    if (stepSpeedup !== null && inputBound) {
+      figures.estimatedSpeedup = stepSpeedup;
+      msg += ` Estimated training step speedup: ${stepSpeedup}x.`;
+    }
+    out.push(finding(RUNTIME_CODES.sweepFaster, inputBound && (stepSpeedup ?? 1) >= 1.5 ? 'warning' : 'info', msg, l,
+      x.script, figures));
+  }
+
+  if (x.computeOnlyStepMs !== undefined && step > 0 && x.computeOnlyStepMs < 0.9 * step) {
+    const ratio = round(step / Math.max(x.computeOnlyStepMs, 1e-3), 2);
+    out.push(finding(RUNTIME_CODES.dataFreeControl, 'info',
+      `Data-free control: compute alone takes ${ms(x.computeOnlyStepMs)} per step; measured steps take ${ms(step)}: ` +
+      `up to ${ratio}x faster if loading were free.`, l, x.script,
+      { computeOnlyStepMs: x.computeOnlyStepMs, stepMsP50: step, speedupIfLoadingFree: ratio }));
+  }
+
+  if (x.gpu !== null && !inputBound && x.gpu.utilizationMedianPct < 50) {
+    out.push(finding(RUNTIME_CODES.gpuIdleNotInputBound, 'info',
+      `GPU busy only ${Math.round(x.gpu.utilizationMedianPct)}% of the time although the loop does not wait for data: ` +
+      'the step itself is small (batch size, Python overhead, host-device syncs; see LOOP001).', l, x.script,
+      { gpuUtilizationPct: x.gpu.utilizationMedianPct, inputShare: m.inputShare ?? 0 }));
+  }
+
+  if (x.gpu !== null && x.gpu.memoryTotalMiB > 0) {
+    const peak = Math.max(x.gpu.torchPeakAllocatedMiB ?? 0, x.gpu.memoryPeakMiB);
+    const share = peak / x.gpu.memoryTotalMiB;
+    if (peak > 0 && share < 0.4) {
+      out.push(finding(RUNTIME_CODES.gpuMemoryHeadroom, 'info',
+        `Peak GPU memory ${round(peak / 1024, 1)} GiB of ${round(x.gpu.memoryTotalMiB / 1024, 1)} GiB (${pct(share)}): ` +
+        `${round(100 - share * 100, 0)}% headroom; a larger batch would use the card better.`, l, x.script,
+        { memoryPeakMiB: round(peak, 1), memoryTotalMiB: x.gpu.memoryTotalMiB, memoryShare: round(share, 3) }));
+    }
+  }
+
+  const cores = x.cpu?.cores ?? 0;
+  // Our own processes' CPU where known: a machine busy with someone else's work is not our saturation.
+  const bestCpu = best ? best.processCpuPct ?? best.cpuUtilizationPct : null;
+  const runCpu = x.cpu ? x.cpu.processMeanPct ?? x.cpu.utilizationMeanPct : null;
+  const saturatedAtBest = best !== undefined && bestCpu !== null && bestCpu >= 90 && best.num_workers >= Math.max(1, cores - 1);
+  const saturatedInRun = inputBound && runCpu !== null && runCpu >= 90 && (l?.num_workers ?? 0) >= Math.max(1, cores - 1);
+  if (saturatedAtBest || saturatedInRun) {
+    const busy = saturatedAtBest ? bestCpu ?? 0 : runCpu ?? 0;
+    out.push(finding(RUNTIME_CODES.cpuSaturated, inputBound ? 'warning' : 'info',
+      `All ${cores} CPU cores were ${Math.round(busy)}% busy ${saturatedAtBest ? 'at the best loader setting' : 'while the loop waited for data'}: ` +
+      'preprocessing is CPU-bound; cache decoded samples, move work out of __getitem__ (PREP rules) or decode on the GPU.',
+      l, x.script, { cpuUtilizationPct: round(busy, 1), cores }));
+  }
+
+  const io = x.ioProbe;
+  if (io?.recommendSharding) {
+    const figures: Record<string, number | string> = { files: io.files, medianFileBytes: io.medianFileBytes };
+    if (io.smallFileReadsPerSec !== null) figures.smallFileReadsPerSec = io.smallFileReadsPerSec;
+    if (io.sequentialMBps !== null) figures.sequentialMBps = io.sequentialMBps;
+    out.push(finding(RUNTIME_CODES.manySmallFiles, 'info',
+      `The dataset under ${io.root} is ${io.files.toLocaleString('en-US')} files with a median size of ` +
+      `${round(io.medianFileBytes / 1024, 1)} KiB${io.smallFileReadsPerSec !== null ? ` (${Math.round(io.smallFileReadsPerSec)} small-file reads/s here)` : ''}: ` +
+      'bundle them into shards of 10-100 MB+ (WebDataset .tar, Parquet, TFRecord).', l, x.script, figures));
+  }
+  return out;
+}

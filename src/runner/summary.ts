@@ -1,0 +1,164 @@
+// Assembles the RunSummary from what the harness reported and what the Node side sampled.
+import { PROFILE_SCHEMA_VERSION } from '../shared/profile';
+import type {
+  GpuSample, ProfileMode, RunEnded, RunSummary, SummaryCpu, SummaryDisk, SummaryGpu, SummaryLoader, Verdict,
+} from '../shared/profile';
+import type { HostSample } from './host-sampler';
+import type { Measurement } from './measurement';
+import type { RunState } from './run-state';
+import { runtimeFindings } from './runtime-findings';
+import { currentPoint, rankSweep, withCpu } from './sweep';
+import { mean, median, round } from './stats';
+
+function inSpan<T extends { t: number }>(xs: readonly T[], span: { from: number; to: number } | null, slackMs: number): T[] {
+  if (span === null) return [...xs];
+  const inside = xs.filter((s) => s.t >= span.from - slackMs && s.t <= span.to + slackMs);
+  return inside.length > 0 ? inside : [...xs];
+}
+
+export function gpuSummary(samples: readonly GpuSample[], source: 'nvml' | 'nvidia-smi', name: string | null,
+  torchPeakMiB: number | null, span: Measurement['span']): SummaryGpu | null {
+  if (samples.length === 0) return null;
+  // The device the script used is the one whose memory grew most.
+  const byIndex = new Map<number, GpuSample[]>();
+  for (const s of samples) byIndex.set(s.index, [...(byIndex.get(s.index) ?? []), s]);
+  let chosen: GpuSample[] = [];
+  let peak = -1;
+  for (const list of byIndex.values()) {
+    const p = Math.max(...list.map((s) => s.memoryUsedMiB));
+    if (p > peak) {
+      peak = p;
+      chosen = list;
+    }
+  }
+  const window = inSpan(chosen, span, 250);
+  return {
+    source, name,
+    utilizationMedianPct: round(median(window.map((s) => s.utilizationPct)) ?? 0, 1),
+    memoryPeakMiB: round(peak, 1),
+    memoryTotalMiB: chosen[0]?.memoryTotalMiB ?? 0,
+    torchPeakAllocatedMiB: torchPeakMiB,
+    samples: chosen.length,
+  };
+}
+
+export function cpuSummary(host: readonly HostSample[], span: Measurement['span']): SummaryCpu | null {
+  if (host.length === 0) return null;
+  const window = inSpan(host, span, 300);
+  const cores = Math.max(...window.map((s) => s.corePct.length));
+  return {
+    cores,
+    utilizationMeanPct: round(mean(window.map((s) => s.cpuPct)) ?? 0, 1),
+    processMeanPct: ((g) => (g === null ? null : round(g, 1)))(
+      mean(window.flatMap((s) => (s.groupCpuPct === null ? [] : [s.groupCpuPct])))),
+    perCoreMeanPct: Array.from({ length: cores }, (_, i) => round(mean(window.map((s) => s.corePct[i] ?? 0)) ?? 0, 1)),
+    memoryUsedPeakMiB: round(Math.max(...host.map((s) => s.memUsedMiB)), 1),
+    memoryTotalMiB: round(host[0]?.memTotalMiB ?? 0, 1),
+    samples: window.length,
+  };
+}
+
+export function diskSummary(host: readonly HostSample[], span: Measurement['span']): SummaryDisk | null {
+  const window = inSpan(host, span, 300).filter((s) => s.diskReadMBps !== null && s.diskWriteMBps !== null);
+  if (window.length === 0) return null;
+  return {
+    readMBps: round(mean(window.map((s) => s.diskReadMBps ?? 0)) ?? 0, 2),
+    writeMBps: round(mean(window.map((s) => s.diskWriteMBps ?? 0)) ?? 0, 2),
+    samples: window.length,
+  };
+}
+
+export interface SummaryInputs {
+  state: RunState;
+  m: Measurement;
+  verdict: Verdict;
+  error?: string;
+  ended: RunEnded;
+  mode: ProfileMode;
+  script: string;
+  args: string[];
+  cwd: string;
+  python: string;
+  startedAt: Date;
+  durationMs: number;
+  host: readonly HostSample[];
+  smiSamples: readonly GpuSample[];
+  smiName: string | null;
+  files: RunSummary['files'];
+  folder: string;
+  extraNotes: string[];
+}
+
+export function buildSummary(x: SummaryInputs): RunSummary {
+  const { state, m } = x;
+  const trainingId = m.loader?.id ?? null;
+  const loaders: SummaryLoader[] = [...state.loaders.values()].map((l) => ({
+    id: l.id, kind: l.kind, file: l.file, line: l.line, num_workers: l.num_workers, batch_size: l.batch_size,
+    pin_memory: l.pin_memory, persistent_workers: l.persistent_workers, prefetch_factor: l.prefetch_factor,
+    datasetType: l.datasetType, datasetLength: l.datasetLength, role: l.role, training: l.id === trainingId,
+    fetches: state.fetches.get(l.id) ?? 0,
+  }));
+  const torchPeak = state.cudaMemory?.peakAllocatedMiB ?? null;
+  let gpu = state.gpu.length > 0
+    ? gpuSummary(state.gpu, 'nvml', state.gpuName, torchPeak, m.span)
+    : gpuSummary(x.smiSamples, 'nvidia-smi', x.smiName, torchPeak, m.span);
+  if (gpu === null && state.cudaMemory !== null) {
+    gpu = {
+      source: 'nvml', name: state.cudaMemory.device, utilizationMedianPct: 0, memoryPeakMiB: state.cudaMemory.peakAllocatedMiB,
+      memoryTotalMiB: state.cudaMemory.totalMiB, torchPeakAllocatedMiB: torchPeak, samples: 0,
+    };
+  }
+  const cpu = cpuSummary(x.host, m.span);
+  const disk = diskSummary(x.host, m.span);
+  const sweep = state.sweep.length > 0 ? withCpu(state.sweep, x.host) : undefined;
+  const ranked = sweep ? rankSweep(sweep) : [];
+  const sweepBest = ranked[0];
+  const sweepCurrent = sweep ? currentPoint(sweep) : undefined;
+  const computeOnlyStepMs = state.control !== null && state.control.loader === trainingId ? state.control.computeOnlyStepMs : undefined;
+  const ioProbe = state.ioProbe ?? undefined;
+
+  const notes = [...x.extraNotes];
+  if (!state.cuda && gpu === null && state.hello !== null) notes.push('no CUDA GPU in use: GPU figures omitted (CPU run)');
+  if (x.mode !== 'full' && m.measured.length > 0 && state.hello !== null && m.measured.length < state.hello.steps) {
+    notes.push(`only ${m.measured.length} of ${state.hello.steps} steps were measured (the script ran out of data)`);
+  }
+  for (const n of state.notices) notes.push(n);
+  if (state.invalidLines.length > 0) notes.push(`${state.invalidLines.length} unreadable event line(s) from the harness ignored`);
+
+  const summary: RunSummary = {
+    schemaVersion: PROFILE_SCHEMA_VERSION,
+    verdict: x.verdict,
+    ...(x.error !== undefined ? { error: x.error } : {}),
+    notes,
+    mode: x.mode,
+    script: x.script,
+    args: x.args,
+    cwd: x.cwd,
+    python: { path: x.python, version: state.hello?.python ?? null, torch: state.torch, cuda: state.cuda },
+    startedAt: x.startedAt.toISOString(),
+    durationMs: Math.round(x.durationMs),
+    ended: x.ended,
+    inputShare: m.inputShare,
+    inputShareP90: m.inputShareP90,
+    stepTimeMs: m.stepTimeMs,
+    dataWaitMs: m.dataWaitMs,
+    samplesPerSec: m.samplesPerSec,
+    steps: m.measured.length,
+    warmupSteps: m.warmup,
+    loaders,
+    gpu,
+    cpu,
+    disk,
+    findings: [],
+    folder: x.folder,
+    files: x.files,
+  };
+  if (sweep) summary.sweep = sweep;
+  if (sweepBest) summary.sweepBest = sweepBest;
+  if (computeOnlyStepMs !== undefined) summary.computeOnlyStepMs = computeOnlyStepMs;
+  if (ioProbe) summary.ioProbe = ioProbe;
+  summary.findings = runtimeFindings({
+    verdict: x.verdict, m, gpu, cpu, sweep, sweepBest, sweepCurrent, computeOnlyStepMs, ioProbe, script: x.script,
+  });
+  return summary;
+}

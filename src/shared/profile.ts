@@ -1,0 +1,456 @@
+// The two contracts of a profile run: the NDJSON events the Python harness streams to the orchestrator,
+// and the run summary (`summary.json`, `pipeline-doctor profile --json`) that the CLI, the editor and the
+// dashboard read. Both carry `schemaVersion` so an old summary or a harness from another build is
+// recognised instead of misread. Guards validate shape only as far as consumers rely on it.
+import type { Finding } from './findings';
+
+export const PROFILE_SCHEMA_VERSION = 1;
+
+export type ProfileMode = 'quick' | 'full' | 'sweep';
+export const PROFILE_MODES: readonly ProfileMode[] = ['quick', 'full', 'sweep'];
+
+export type Verdict = 'highly-input-bound' | 'moderately-input-bound' | 'not-input-bound' | 'failed';
+export const VERDICTS: readonly Verdict[] = ['highly-input-bound', 'moderately-input-bound', 'not-input-bound', 'failed'];
+
+/** PROFILING.md thresholds, shared with TF Profiler's input-pipeline analyzer and the torch plugin. */
+export const HIGHLY_INPUT_BOUND_SHARE = 0.2;
+export const MODERATELY_INPUT_BOUND_SHARE = 0.05;
+
+// ---------------------------------------------------------------------------------------------------
+// Harness -> orchestrator events (one JSON object per line)
+// ---------------------------------------------------------------------------------------------------
+
+export type StepPhase = 'warmup' | 'measured' | 'control' | 'extra';
+export const STEP_PHASES: readonly StepPhase[] = ['warmup', 'measured', 'control', 'extra'];
+
+export type LoaderRole = 'train' | 'eval' | 'unknown';
+
+export interface LoaderInfo {
+  /** Harness-assigned, stable within a run; steps refer to it. */
+  id: number;
+  kind: 'torch' | 'keras';
+  /** Absolute path of the user file that created the loader (first stack frame outside libraries). */
+  file: string;
+  /** 1-based, as Python reports it. */
+  line: number;
+  /** 0-based UTF-16-ish column of the call when Python knows it (3.11+), else 0. */
+  column: number;
+  endLine: number;
+  endColumn: number;
+  num_workers: number | null;
+  batch_size: number | null;
+  pin_memory: boolean | null;
+  persistent_workers: boolean | null;
+  prefetch_factor: number | null;
+  datasetType: string | null;
+  datasetLength: number | null;
+  role: LoaderRole;
+  /** The loader whose steps define the verdict. */
+  training: boolean;
+}
+
+export interface HelloEvent {
+  type: 'hello';
+  schemaVersion: number;
+  pid: number;
+  python: string;
+  executable: string;
+  torch: string | null;
+  /** Why torch is unusable, when it is (import error text). */
+  torchError: string | null;
+  cuda: boolean;
+  gpuName: string | null;
+  nvml: boolean;
+  keras: boolean;
+  cpuCount: number;
+  mode: ProfileMode;
+  warmup: number;
+  steps: number;
+  controlSteps: number;
+  /** 0 means "synchronise only at the measured window's two ends" (see docs/profiling.md). */
+  syncEvery: number;
+  t: number;
+}
+
+export interface LoaderEvent extends LoaderInfo {
+  type: 'loader';
+}
+
+/** Emitted once torch is imported by the script; CUDA is known only then. */
+export interface DeviceEvent {
+  type: 'device';
+  torch: string | null;
+  cuda: boolean;
+  gpuName: string | null;
+}
+
+/** The harness decided which loader is the training loader (see docs/profiling.md). */
+export interface TrainingLoaderEvent {
+  type: 'training-loader';
+  loader: number;
+  t: number;
+}
+
+/** Batched so a run emits a few events a second, not one per step. */
+export interface StepsEvent {
+  type: 'steps';
+  loader: number;
+  phase: StepPhase;
+  /** Index of the first step in this batch, counted over the loader's whole run. */
+  first: number;
+  /** Epoch milliseconds at each step's start. */
+  t: number[];
+  stepMs: number[];
+  waitMs: number[];
+  /** Samples per step when the batch's length could be read, else null. */
+  samples: (number | null)[];
+}
+
+export interface PhaseEvent {
+  type: 'phase';
+  phase: StepPhase;
+  loader: number;
+  t: number;
+  /** Wall time of the completed window, bracketed by CUDA synchronisation when CUDA is in use. */
+  windowMs?: number;
+  windowSteps?: number;
+}
+
+export interface GpuSample {
+  t: number;
+  index: number;
+  utilizationPct: number;
+  memoryUsedMiB: number;
+  memoryTotalMiB: number;
+}
+
+export interface GpuEvent {
+  type: 'gpu';
+  source: 'nvml';
+  samples: GpuSample[];
+}
+
+export interface CudaMemoryEvent {
+  type: 'cuda-memory';
+  peakAllocatedMiB: number;
+  totalMiB: number;
+  device: string;
+}
+
+export interface SweepPoint {
+  num_workers: number;
+  pin_memory: boolean;
+  prefetch_factor: number | null;
+  batches: number;
+  batchesPerSec: number;
+  /** Time to the first batch (worker start-up), excluded from batchesPerSec. */
+  firstBatchMs: number;
+  tStart: number;
+  tEnd: number;
+  current: boolean;
+  error: string | null;
+}
+
+export interface SweepEvent extends SweepPoint {
+  type: 'sweep';
+  loader: number;
+}
+
+export interface ControlEvent {
+  type: 'control';
+  loader: number;
+  steps: number;
+  computeOnlyStepMs: number;
+  computeOnlyStepP90Ms: number;
+}
+
+export interface IoProbe {
+  root: string;
+  source: 'dataset' | 'user';
+  files: number;
+  totalBytes: number;
+  /** Counts per size bucket, upper bounds in bytes (last bucket is open). */
+  sizeHistogram: { maxBytes: number | null; count: number }[];
+  medianFileBytes: number;
+  formats: { ext: string; count: number }[];
+  sequentialMBps: number | null;
+  smallFileReadsPerSec: number | null;
+  /** True when the walk stopped at its file or time budget. */
+  truncated: boolean;
+  recommendSharding: boolean;
+}
+
+export interface IoProbeEvent extends IoProbe {
+  type: 'io-probe';
+}
+
+export interface NoticeEvent {
+  type: 'notice';
+  level: 'info' | 'warning';
+  message: string;
+}
+
+export type HarnessEndHow = 'completed' | 'stopped' | 'exception' | 'exit' | 'cancelled' | 'interrupted';
+
+export interface EndEvent {
+  type: 'end';
+  how: HarnessEndHow;
+  exitCode: number;
+  error: { type: string; message: string; traceback: string } | null;
+  t: number;
+}
+
+export type ProfileEvent =
+  | HelloEvent
+  | LoaderEvent
+  | DeviceEvent
+  | TrainingLoaderEvent
+  | StepsEvent
+  | PhaseEvent
+  | GpuEvent
+  | CudaMemoryEvent
+  | SweepEvent
+  | ControlEvent
+  | IoProbeEvent
+  | NoticeEvent
+  | EndEvent;
+
+// ---------------------------------------------------------------------------------------------------
+// Run summary
+// ---------------------------------------------------------------------------------------------------
+
+export type EndedHow =
+  | 'completed'
+  | 'stopped-after-quick'
+  | 'stopped-after-sweep'
+  | 'crashed'
+  | 'exit-nonzero'
+  | 'timeout'
+  | 'cancelled'
+  | 'signal'
+  | 'spawn-failed';
+export const ENDED_HOWS: readonly EndedHow[] = [
+  'completed', 'stopped-after-quick', 'stopped-after-sweep', 'crashed', 'exit-nonzero', 'timeout', 'cancelled',
+  'signal', 'spawn-failed',
+];
+
+export interface RunEnded {
+  how: EndedHow;
+  exitCode: number | null;
+  signal: string | null;
+}
+
+export interface SummaryLoader {
+  id: number;
+  kind: 'torch' | 'keras';
+  file: string;
+  line: number;
+  num_workers: number | null;
+  batch_size: number | null;
+  pin_memory: boolean | null;
+  persistent_workers: boolean | null;
+  prefetch_factor: number | null;
+  datasetType: string | null;
+  datasetLength: number | null;
+  role: LoaderRole;
+  training: boolean;
+  /** Fetches observed on this loader. */
+  fetches: number;
+}
+
+export interface SummaryGpu {
+  source: 'nvml' | 'nvidia-smi';
+  name: string | null;
+  utilizationMedianPct: number;
+  memoryPeakMiB: number;
+  memoryTotalMiB: number;
+  /** torch.cuda.max_memory_allocated, when CUDA was used. */
+  torchPeakAllocatedMiB: number | null;
+  samples: number;
+}
+
+export interface SummaryCpu {
+  cores: number;
+  /** Mean busy share over all cores during the measured window (0-100), whoever used them. */
+  utilizationMeanPct: number;
+  /** Share of all cores used by the run's own processes (script + DataLoader workers), Linux only. */
+  processMeanPct: number | null;
+  perCoreMeanPct: number[];
+  memoryUsedPeakMiB: number;
+  memoryTotalMiB: number;
+  samples: number;
+}
+
+export interface SummaryDisk {
+  readMBps: number;
+  writeMBps: number;
+  samples: number;
+}
+
+export interface SummarySweep extends SweepPoint {
+  /** Share of all cores busy while this setting ran (0-100), when host samples covered it. */
+  cpuUtilizationPct: number | null;
+  /** Share of all cores used by the run's own processes (script + workers) while this setting ran. */
+  processCpuPct: number | null;
+}
+
+export interface RunSummary {
+  schemaVersion: number;
+  verdict: Verdict;
+  /** Why the run failed; present exactly when verdict is 'failed'. */
+  error?: string;
+  /** Short notes a user should see (e.g. "no GPU: GPU figures omitted"). */
+  notes: string[];
+  mode: ProfileMode;
+  script: string;
+  args: string[];
+  cwd: string;
+  python: { path: string; version: string | null; torch: string | null; cuda: boolean };
+  startedAt: string;
+  durationMs: number;
+  ended: RunEnded;
+  /** Median over measured steps of data wait / step time (0-1); null when no step was measured. */
+  inputShare: number | null;
+  inputShareP90: number | null;
+  stepTimeMs: { p50: number; p90: number } | null;
+  dataWaitMs: { p50: number; p90: number } | null;
+  samplesPerSec: number | null;
+  /** Measured steps of the training loader. */
+  steps: number;
+  warmupSteps: number;
+  loaders: SummaryLoader[];
+  gpu: SummaryGpu | null;
+  cpu: SummaryCpu | null;
+  disk: SummaryDisk | null;
+  sweep?: SummarySweep[];
+  sweepBest?: SummarySweep;
+  computeOnlyStepMs?: number;
+  ioProbe?: IoProbe;
+  findings: Finding[];
+  /** Absolute path of the run folder this summary was written to. */
+  folder: string;
+  /** Files of the run folder, relative to it. */
+  files: { summary: string; steps: string | null; system: string | null; loaders: string | null; gpu: string | null };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Guards
+// ---------------------------------------------------------------------------------------------------
+
+type Obj = Record<string, unknown>;
+
+function isObj(x: unknown): x is Obj {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+function isNum(x: unknown): x is number {
+  return typeof x === 'number' && Number.isFinite(x);
+}
+function isStr(x: unknown): x is string {
+  return typeof x === 'string';
+}
+function isNumOrNull(x: unknown): boolean {
+  return x === null || isNum(x);
+}
+function isNumArray(x: unknown): x is number[] {
+  return Array.isArray(x) && x.every(isNum);
+}
+function oneOf<T extends string>(values: readonly T[], x: unknown): x is T {
+  return typeof x === 'string' && (values as readonly string[]).includes(x);
+}
+
+function isLoaderInfo(o: Obj): boolean {
+  return (
+    isNum(o.id) && oneOf(['torch', 'keras'] as const, o.kind) && isStr(o.file) && isNum(o.line) &&
+    isNumOrNull(o.num_workers) && isNumOrNull(o.batch_size) && oneOf(['train', 'eval', 'unknown'] as const, o.role) &&
+    typeof o.training === 'boolean'
+  );
+}
+
+function isSweepPoint(o: Obj): boolean {
+  return (
+    isNum(o.num_workers) && typeof o.pin_memory === 'boolean' && isNumOrNull(o.prefetch_factor) &&
+    isNum(o.batches) && isNum(o.batchesPerSec) && isNum(o.firstBatchMs) && typeof o.current === 'boolean' &&
+    (o.error === null || isStr(o.error))
+  );
+}
+
+/** True when `x` is an event this build understands; unknown types are rejected, not guessed at. */
+export function isProfileEvent(x: unknown): x is ProfileEvent {
+  if (!isObj(x) || !isStr(x.type)) return false;
+  switch (x.type) {
+    case 'hello':
+      return isNum(x.schemaVersion) && isNum(x.pid) && isStr(x.python) && (x.torch === null || isStr(x.torch)) &&
+        typeof x.cuda === 'boolean' && oneOf(PROFILE_MODES, x.mode);
+    case 'loader':
+      return isLoaderInfo(x);
+    case 'device':
+      return (x.torch === null || isStr(x.torch)) && typeof x.cuda === 'boolean';
+    case 'training-loader':
+      return isNum(x.loader) && isNum(x.t);
+    case 'steps': {
+      if (!(isNum(x.loader) && oneOf(STEP_PHASES, x.phase) && isNum(x.first))) return false;
+      if (!(isNumArray(x.t) && isNumArray(x.stepMs) && isNumArray(x.waitMs) && Array.isArray(x.samples))) return false;
+      const n = x.t.length;
+      return x.stepMs.length === n && x.waitMs.length === n && x.samples.length === n;
+    }
+    case 'phase':
+      return oneOf(STEP_PHASES, x.phase) && isNum(x.loader) && isNum(x.t);
+    case 'gpu':
+      return Array.isArray(x.samples) &&
+        x.samples.every((s) => isObj(s) && isNum(s.t) && isNum(s.utilizationPct) && isNum(s.memoryUsedMiB) && isNum(s.memoryTotalMiB));
+    case 'cuda-memory':
+      return isNum(x.peakAllocatedMiB) && isNum(x.totalMiB);
+    case 'sweep':
+      return isNum(x.loader) && isSweepPoint(x);
+    case 'control':
+      return isNum(x.loader) && isNum(x.steps) && isNum(x.computeOnlyStepMs);
+    case 'io-probe':
+      return isStr(x.root) && isNum(x.files) && isNum(x.totalBytes) && Array.isArray(x.sizeHistogram) &&
+        Array.isArray(x.formats) && typeof x.recommendSharding === 'boolean';
+    case 'notice':
+      return oneOf(['info', 'warning'] as const, x.level) && isStr(x.message);
+    case 'end':
+      return oneOf(['completed', 'stopped', 'exception', 'exit', 'cancelled', 'interrupted'] as const, x.how) &&
+        isNum(x.exitCode) && (x.error === null || (isObj(x.error) && isStr(x.error.type) && isStr(x.error.message)));
+    default:
+      return false;
+  }
+}
+
+function isFindingLike(x: unknown): boolean {
+  return isObj(x) && isStr(x.code) && isStr(x.severity) && isStr(x.message) && isStr(x.file) && isObj(x.range);
+}
+
+/** Validates a parsed `summary.json`; reports the first problem so a stale or foreign file is explained. */
+export function validateRunSummary(x: unknown): { ok: true; summary: RunSummary } | { ok: false; problem: string } {
+  if (!isObj(x)) return { ok: false, problem: 'not a JSON object' };
+  if (x.schemaVersion !== PROFILE_SCHEMA_VERSION) {
+    return { ok: false, problem: `schemaVersion ${String(x.schemaVersion)} (this build reads ${PROFILE_SCHEMA_VERSION})` };
+  }
+  if (!oneOf(VERDICTS, x.verdict)) return { ok: false, problem: 'verdict' };
+  if (x.verdict === 'failed' && !isStr(x.error)) return { ok: false, problem: 'error missing on a failed run' };
+  if (!isObj(x.ended) || !oneOf(ENDED_HOWS, x.ended.how)) return { ok: false, problem: 'ended' };
+  if (!isNumOrNull(x.inputShare) || !isNumOrNull(x.inputShareP90)) return { ok: false, problem: 'inputShare' };
+  if (x.stepTimeMs !== null && !(isObj(x.stepTimeMs) && isNum(x.stepTimeMs.p50) && isNum(x.stepTimeMs.p90))) {
+    return { ok: false, problem: 'stepTimeMs' };
+  }
+  if (!isNumOrNull(x.samplesPerSec) || !isNum(x.steps)) return { ok: false, problem: 'samplesPerSec/steps' };
+  if (!Array.isArray(x.loaders) || !x.loaders.every((l) => isObj(l) && isLoaderInfo(l))) return { ok: false, problem: 'loaders' };
+  if (x.sweep !== undefined && !(Array.isArray(x.sweep) && x.sweep.every((p) => isObj(p) && isSweepPoint(p)))) {
+    return { ok: false, problem: 'sweep' };
+  }
+  if (x.computeOnlyStepMs !== undefined && !isNum(x.computeOnlyStepMs)) return { ok: false, problem: 'computeOnlyStepMs' };
+  if (!Array.isArray(x.findings) || !x.findings.every(isFindingLike)) return { ok: false, problem: 'findings' };
+  if (!Array.isArray(x.notes) || !x.notes.every(isStr)) return { ok: false, problem: 'notes' };
+  return { ok: true, summary: x as unknown as RunSummary };
+}
+
+export function isRunSummary(x: unknown): x is RunSummary {
+  return validateRunSummary(x).ok;
+}
+
+export function verdictForInputShare(share: number): Exclude<Verdict, 'failed'> {
+  if (share >= HIGHLY_INPUT_BOUND_SHARE) return 'highly-input-bound';
+  if (share >= MODERATELY_INPUT_BOUND_SHARE) return 'moderately-input-bound';
+  return 'not-input-bound';
+}

@@ -1,0 +1,79 @@
+// `pipeline-doctor profile` through profileCommand: output shapes and exit codes.
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import path from 'node:path';
+import type { Log } from 'sarif';
+import { profileCommand } from '../../src/cli/profile';
+import { isRunSummary } from '../../src/shared/profile';
+import { PY, lineOf, requireTorch, script, tempDir } from './helpers';
+
+async function cli(argv: string[], cwd = path.resolve(__dirname, '..', '..', '..')): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await profileCommand(argv, { stdout: (s) => { out += s; }, stderr: (s) => { err += s; }, cwd });
+  return { code, out, err };
+}
+
+const quick = (out: string): string[] => ['--python', PY, '--warmup', '2', '--steps', '10', '--control', '4', '--out', out];
+
+describe('cli: pipeline-doctor profile', () => {
+  before(requireTorch);
+
+  it('--json prints a valid run summary and exits 0 when measured', async () => {
+    const r = await cli([script('input_bound.py'), '--json', ...quick(tempDir('cli')), '--', '--sleep-ms', '2']);
+    assert.equal(r.code, 0, r.err);
+    const summary: unknown = JSON.parse(r.out);
+    assert.ok(isRunSummary(summary));
+    assert.equal(summary.verdict, 'highly-input-bound');
+    assert.equal(summary.steps, 10);
+    assert.deepEqual(summary.args, ['--sleep-ms', '2']);
+  });
+
+  it('--format sarif prints SARIF 2.1.0 with ruleId, a cwd-relative uri and 1-based positions', async () => {
+    const cwd = path.resolve(__dirname, '..', '..', '..');
+    const r = await cli(['test/runner/scripts/input_bound.py', '--format', 'sarif', ...quick(tempDir('cli'))], cwd);
+    assert.equal(r.code, 0, r.err);
+    const log = JSON.parse(r.out) as Log;
+    assert.equal(log.version, '2.1.0');
+    const results = log.runs[0]?.results ?? [];
+    const load = results.find((x) => x.ruleId === 'LOAD001');
+    assert.ok(load, JSON.stringify(results.map((x) => x.ruleId)));
+    const loc = load.locations?.[0]?.physicalLocation;
+    assert.equal(loc?.artifactLocation?.uri, 'test/runner/scripts/input_bound.py');
+    assert.equal(loc?.region?.startLine, lineOf(script('input_bound.py'), 'loader = DataLoader('));
+    assert.equal(loc?.region?.startColumn, 14);
+    assert.ok(log.runs[0]?.tool.driver.rules?.some((rule) => rule.id === 'LOAD001'));
+  });
+
+  it('text output has the verdict, the loader table and the findings', async () => {
+    const r = await cli([script('input_bound.py'), ...quick(tempDir('cli'))]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^Verdict: HIGHLY INPUT-BOUND/);
+    assert.match(r.out, /Loaders:\n.*location.*workers.*batch/);
+    assert.match(r.out, /input_bound\.py:\d+ +0 +8 /);
+    assert.match(r.out, /warning LOAD001/);
+    assert.match(r.out, /Run folder: /);
+  });
+
+  it('exits 1 with the message when the run fails', async () => {
+    const r = await cli([script('raises.py'), '--json', ...quick(tempDir('cli'))]);
+    assert.equal(r.code, 1);
+    const summary = JSON.parse(r.out) as { verdict: string; error: string };
+    assert.equal(summary.verdict, 'failed');
+    assert.match(summary.error, /RuntimeError/);
+    const missing = await cli([script('input_bound.py'), '--python', '/nonexistent/python', '--out', tempDir('cli')]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.out, /Verdict: FAILED - could not start .*does not exist/);
+  });
+
+  it('exits 2 on usage errors', async () => {
+    for (const argv of [[], ['x.py', '--mode', 'fast'], ['x.py', '--steps', 'many'], ['x.py', '--bogus'], ['a.py', 'b.py'], ['x.py', '--format', 'xml']]) {
+      const r = await cli(argv);
+      assert.equal(r.code, 2, argv.join(' '));
+      assert.match(r.err, /pipeline-doctor profile: /);
+    }
+    const help = await cli(['--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.out, /Usage: pipeline-doctor profile/);
+  });
+});

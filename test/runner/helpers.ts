@@ -1,0 +1,76 @@
+// Shared by the runner tests: the interpreter with real PyTorch, the test scripts, temp folders and the
+// process accounting that proves no run leaves anything behind.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { listProcesses, liveGroupMembers } from '../../src/runner/process-group';
+
+/** Debian's python3-torch lives under /usr/bin/python3; `python3` on PATH may be another interpreter. */
+export const PY = '/usr/bin/python3';
+export const SCRIPTS = path.resolve(__dirname, '..', '..', '..', 'test', 'runner', 'scripts');
+
+export function script(name: string): string {
+  return path.join(SCRIPTS, name);
+}
+
+let torchChecked = false;
+/** The runner tests need real torch: fail loudly instead of skipping into a green run. */
+export function requireTorch(): void {
+  if (torchChecked) return;
+  let version = '';
+  try {
+    version = execFileSync(PY, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' }).trim();
+  } catch (err) {
+    assert.fail(`${PY} cannot import torch (install Debian python3-torch): ${(err as Error).message}`);
+  }
+  assert.ok(version.length > 0, 'torch version');
+  torchChecked = true;
+}
+
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `pd-${prefix}-`));
+}
+
+/** Children of this test process that are still alive (python harnesses, workers re-parented stay in the group). */
+export function liveChildren(): string[] {
+  return listProcesses()
+    .filter((p) => p.ppid === process.pid && p.state !== 'Z' && /python/.test(p.comm))
+    .map((p) => `${p.pid} ${p.comm}`);
+}
+
+/** Zero processes of the run's group and zero python children: waits briefly for the kernel to reap. */
+export async function assertNothingLeft(pgid: number | undefined): Promise<void> {
+  assert.ok(pgid !== undefined && pgid > 0, 'the harness was spawned');
+  let members = liveGroupMembers(pgid);
+  for (let i = 0; i < 20 && (members.length > 0 || liveChildren().length > 0); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    members = liveGroupMembers(pgid);
+  }
+  assert.deepEqual(members.map((m) => `${m.pid} ${m.comm} ${m.state}`), [], 'processes left in the run\'s group');
+  assert.deepEqual(liveChildren(), [], 'python children left behind');
+}
+
+/** Many small files: the IO probe must recommend sharding. */
+export function smallFileDataset(n = 1100): string {
+  const dir = tempDir('data');
+  const payload = Buffer.alloc(2048, 7);
+  for (let i = 0; i < n; i++) fs.writeFileSync(path.join(dir, `s${String(i).padStart(5, '0')}.bin`), payload);
+  return dir;
+}
+
+/** A real interpreter that cannot import torch: Debian's python with site-packages disabled (-S). */
+export function pythonWithoutTorch(): string {
+  const dir = tempDir('notorch');
+  const wrapper = path.join(dir, 'python-no-torch');
+  fs.writeFileSync(wrapper, `#!/bin/sh\nexec ${PY} -S "$@"\n`, { mode: 0o755 });
+  return wrapper;
+}
+
+/** 1-based line of the first line containing `needle`. */
+export function lineOf(file: string, needle: string): number {
+  const idx = fs.readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes(needle));
+  assert.ok(idx >= 0, `${needle} in ${file}`);
+  return idx + 1;
+}
