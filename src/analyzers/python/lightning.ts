@@ -106,7 +106,7 @@ export function trainerCallbacksMutated(module: PythonModule, trainer: TrainerUs
   if (!trainer.name) return false;
   const name = `${trainer.name}.callbacks`;
   return sameScope(module, trainer.call, trainer.name, methodCallsOn(module, name, ['append', 'extend', 'insert'])).length > 0 ||
-    sameScope(module, trainer.call, trainer.name, module.references.filter((r) => r.text === name && r.parent?.type === 'augmented_assignment')).length > 0;
+    sameScope(module, trainer.call, trainer.name, module.referencesTo(name).filter((r) => r.parent?.type === 'augmented_assignment')).length > 0;
 }
 
 /** A metric name the module logs that looks like a validation loss (`self.log("val/loss", ...)`). */

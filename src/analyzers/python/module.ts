@@ -290,6 +290,27 @@ export class PythonModule {
     return undefined;
   }
 
+  /** Calls of a method by name (`x.fit(...)` under 'fit'), indexed once for the whole module. */
+  methodCalls(method: string): Node[] {
+    const index = this.memo('methodCalls', () => {
+      const byMethod = new Map<string, Node[]>();
+      for (const c of this.calls) {
+        const m = calledMethod(c);
+        if (m === undefined) continue;
+        const list = byMethod.get(m);
+        if (list) list.push(c);
+        else byMethod.set(m, [c]);
+      }
+      return byMethod;
+    });
+    return index.get(method) ?? [];
+  }
+
+  /** Identifiers and attribute chains inside a node, without scanning the whole module. */
+  referencesWithin(node: Node): Node[] {
+    return within(this.references, node);
+  }
+
   /** Identifier or attribute nodes whose text is exactly `name` (e.g. 'train_loader', 'self.train_loader'). */
   referencesTo(name: string): Node[] {
     return this.memo(`references:${name}`, () => this.occurrences(name, 0, this.text.length));

@@ -4,7 +4,7 @@
 // stay silent on 'unknown' (RULES.md section 7, trap 8: callback lists are often assembled elsewhere).
 import type { Edit } from '../../shared/findings';
 import { argument, callArguments, type ArgLookup } from '../engine/calls';
-import { calledMethod, dottedName, field, literalValue, methodReceiver, namedChildren, NOT_LITERAL, unwrap, type Literal, type Node } from '../engine/syntax';
+import { calledMethod, dottedName, field, literalValue, methodReceiver, namedChildren, NOT_LITERAL, textOf, unwrap, type Literal, type Node } from '../engine/syntax';
 import { appendArguments, ensureImport } from './edits';
 import type { PythonModule } from './module';
 
@@ -282,10 +282,11 @@ export function callbacksHold(module: PythonModule, lookup: ArgLookup, call: Nod
 
 /** Method calls on a bound object in the module (`trainer.add_callback(...)`, `trainer.callbacks.append(...)`). */
 export function methodCallsOn(module: PythonModule, receiverText: string, methods: readonly string[]): Node[] {
-  return module.calls.filter((c) => {
-    const m = calledMethod(c);
-    return m !== undefined && methods.includes(m) && methodReceiver(c)?.text === receiverText;
-  });
+  const receiverIs = (c: Node) => {
+    const r = methodReceiver(c);
+    return r !== undefined && textOf(r) === receiverText;
+  };
+  return methods.flatMap((m) => module.methodCalls(m).filter(receiverIs)).sort((a, b) => a.startIndex - b.startIndex);
 }
 
 /** The local function or class that `call` constructs or calls, resolved through one local binding. */
