@@ -3,12 +3,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Tree } from 'web-tree-sitter';
-import { compareFindings, type Finding, type SeveritySetting } from '../shared/findings';
+import { compareFindings, severityRank, type Finding, type Severity, type SeveritySetting } from '../shared/findings';
 import { classifyConfig } from './config/classify';
 import { ConfigDocument } from './config/document';
 import { parsePython } from './engine/parser';
 import { Suppressions } from './engine/suppressions';
 import { fileKind } from './file-kind';
+import { NotebookFormatError, NotebookProgram, parseNotebook, type NotebookCell } from './notebook/notebook';
 import { isTestOrDebugPath, PythonModule } from './python/module';
 import { RULES } from './registry';
 import type { Report, Reporter, Rule } from './rules/rule';
@@ -44,6 +45,7 @@ export interface AnalysisResult {
 }
 
 export { fileKind, type FileKind } from './file-kind';
+export type { NotebookCell } from './notebook/notebook';
 
 export const DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024;
 
@@ -69,62 +71,117 @@ function classificationPath(file: string, root: string | undefined): string {
 
 export async function analyze(file: string, text: string, options: AnalyzeOptions = {}): Promise<AnalysisResult> {
   const kind = fileKind(file);
-  const notices: Notice[] = [];
-  if (!kind) return { findings: [], notices };
+  if (!kind) return { findings: [], notices: [] };
   const limit = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   if (text.length > limit) {
-    notices.push({ file, level: 'info', message: `skipped: ${(text.length / 1048576).toFixed(1)} MB is over the ${(limit / 1048576).toFixed(1)} MB limit (setting pipelineDoctor.maxFileSizeMB)` });
-    return { findings: [], notices };
+    return { findings: [], notices: [{ file, level: 'info', message: `skipped: ${(text.length / 1048576).toFixed(1)} MB is over the ${(limit / 1048576).toFixed(1)} MB limit (setting pipelineDoctor.maxFileSizeMB)` }] };
   }
-  if (text.slice(0, 8192).includes('\u0000')) {
-    notices.push({ file, level: 'info', message: 'skipped: binary content' });
-    return { findings: [], notices };
+  if (text.slice(0, 8192).includes('\u0000')) return { findings: [], notices: [{ file, level: 'info', message: 'skipped: binary content' }] };
+  if (kind === 'notebook') {
+    let cells: NotebookCell[];
+    try {
+      cells = parseNotebook(text);
+    } catch (e) {
+      if (e instanceof NotebookFormatError) return { findings: [], notices: [{ file, level: 'warning', message: e.message }] };
+      throw e;
+    }
+    return analyzeNotebookCells(file, cells, options);
   }
-  const rules = activeRules(options);
-  const findings: Finding[] = [];
-  const suppressions = new Suppressions(text);
-  const reporterFor = (rule: Rule): Reporter => ({
-    report(r: Report) {
-      const finding: Finding = {
-        code: rule.code,
-        severity: (options.severities?.[rule.code] as Finding['severity'] | undefined) ?? r.severity ?? rule.severity,
-        message: r.message,
-        file,
-        range: r.range,
-        fixes: r.fixes ?? [],
-        related: r.related ?? [],
-        origin: 'static',
-      };
-      if (!suppressions.isSuppressed(finding)) findings.push(finding);
-    },
-  });
-  const run = (rule: Rule, check: () => void) => {
+  const session = new Session(file, text, options);
+  if (kind === 'python') return session.python(options.previousTree);
+  return session.config(kind);
+}
+
+/**
+ * Analyses a notebook's cells as one program (document order) and maps every finding back to its
+ * cell. The editor calls this with the live cells of an open notebook; `analyze` with an .ipynb file.
+ */
+export async function analyzeNotebookCells(file: string, cells: readonly NotebookCell[], options: AnalyzeOptions = {}): Promise<AnalysisResult> {
+  const program = new NotebookProgram(cells);
+  // Notebooks run in one process, often interactively; RULES.md section 7 says downgrade LOAD001 there.
+  const result = await new Session(file, program.text, options, { LOAD001: 'info' }).python();
+  result.tree?.delete();
+  return {
+    findings: result.findings.map((f) => program.mapFinding(f)).sort(compareFindings),
+    notices: result.notices.map((n) => {
+      if (n.line === undefined) return n;
+      const at = program.toCell({ line: n.line, character: 0 });
+      return { ...n, line: at.position.line, message: `cell ${at.cell + 1}: ${n.message}` };
+    }),
+  };
+}
+
+/** One analysis of one text: runs the active rules, applies suppressions and severity settings. */
+class Session {
+  private readonly rules: Rule[];
+  private readonly findings: Finding[] = [];
+  private readonly notices: Notice[] = [];
+  private readonly suppressions: Suppressions;
+
+  constructor(
+    private readonly file: string,
+    private readonly text: string,
+    private readonly options: AnalyzeOptions,
+    /** Severity ceilings this kind of file imposes (notebooks), below the user's own settings. */
+    private readonly capped: Readonly<Record<string, Severity>> = {},
+  ) {
+    this.rules = activeRules(options);
+    this.suppressions = new Suppressions(text);
+  }
+
+  private reporterFor(rule: Rule): Reporter {
+    return {
+      report: (r: Report) => {
+        const own = r.severity ?? rule.severity;
+        const cap = this.capped[rule.code];
+        const finding: Finding = {
+          code: rule.code,
+          severity: (this.options.severities?.[rule.code] as Severity | undefined) ?? (cap && severityRank(cap) < severityRank(own) ? cap : own),
+          message: r.message,
+          file: this.file,
+          range: r.range,
+          fixes: r.fixes ?? [],
+          related: r.related ?? [],
+          origin: 'static',
+        };
+        if (!this.suppressions.isSuppressed(finding)) this.findings.push(finding);
+      },
+    };
+  }
+
+  private run(rule: Rule, check: () => void): void {
     try {
       check();
     } catch (e) {
-      notices.push({ file, level: 'error', message: `rule ${rule.code} failed: ${(e as Error).message}` });
-    }
-  };
-
-  let tree: Tree | undefined;
-  if (kind === 'python') {
-    tree = await parsePython(text, options.previousTree);
-    const module = new PythonModule(classificationPath(file, options.root), text, tree);
-    if (tree.rootNode.hasError) {
-      const first = firstError(tree.rootNode);
-      notices.push({ file, level: 'warning', line: first, message: `syntax error${first !== undefined ? ` at line ${first + 1}` : ''}: findings near it may be missing` });
-    }
-    for (const rule of rules) if (rule.checkPython) run(rule, () => rule.checkPython!(module, reporterFor(rule)));
-  } else if (kind === 'yaml' || kind === 'json') {
-    const doc = new ConfigDocument(file, text, kind);
-    for (const p of doc.problems.slice(0, 1)) notices.push({ file, level: 'warning', line: p.range.start.line, message: p.message });
-    if (doc.root) {
-      const ctx = { doc, kinds: classifyConfig(doc), isDebugOrTest: isTestOrDebugPath(classificationPath(file, options.root)) };
-      if (ctx.kinds.size > 0) for (const rule of rules) if (rule.checkConfig) run(rule, () => rule.checkConfig!(ctx, reporterFor(rule)));
+      this.notices.push({ file: this.file, level: 'error', message: `rule ${rule.code} failed: ${(e as Error).message}` });
     }
   }
-  findings.sort(compareFindings);
-  return { findings, notices, tree };
+
+  private result(tree?: Tree): AnalysisResult {
+    this.findings.sort(compareFindings);
+    return { findings: this.findings, notices: this.notices, tree };
+  }
+
+  async python(previousTree?: Tree): Promise<AnalysisResult> {
+    const tree = await parsePython(this.text, previousTree);
+    const module = new PythonModule(classificationPath(this.file, this.options.root), this.text, tree);
+    if (tree.rootNode.hasError) {
+      const first = firstError(tree.rootNode);
+      this.notices.push({ file: this.file, level: 'warning', line: first, message: `syntax error${first !== undefined ? ` at line ${first + 1}` : ''}: findings near it may be missing` });
+    }
+    for (const rule of this.rules) if (rule.checkPython) this.run(rule, () => rule.checkPython!(module, this.reporterFor(rule)));
+    return this.result(tree);
+  }
+
+  config(format: 'yaml' | 'json'): AnalysisResult {
+    const doc = new ConfigDocument(this.file, this.text, format);
+    for (const p of doc.problems.slice(0, 1)) this.notices.push({ file: this.file, level: 'warning', line: p.range.start.line, message: p.message });
+    if (doc.root) {
+      const ctx = { doc, kinds: classifyConfig(doc), isDebugOrTest: isTestOrDebugPath(classificationPath(this.file, this.options.root)) };
+      if (ctx.kinds.size > 0) for (const rule of this.rules) if (rule.checkConfig) this.run(rule, () => rule.checkConfig!(ctx, this.reporterFor(rule)));
+    }
+    return this.result();
+  }
 }
 
 function firstError(node: import('web-tree-sitter').Node): number | undefined {

@@ -1,7 +1,7 @@
 // `pipeline-doctor lint <paths…>`: the same analysis as the editor, for terminals and CI.
 import fs from 'node:fs';
 import path from 'node:path';
-import { analyzeFile, DEFAULT_MAX_FILE_BYTES, type AnalyzeOptions, type Notice } from '../analyzers';
+import { analyzeFile, DEFAULT_MAX_FILE_BYTES, fileKind, type AnalyzeOptions, type Notice } from '../analyzers';
 import { applyEdits, mergeFixEdits } from '../analyzers/engine/apply-edits';
 import { RULES } from '../analyzers/registry';
 import { ruleSummary } from '../analyzers/rules/docs';
@@ -79,7 +79,8 @@ export async function lintCommand(argv: readonly string[], io: CliIO): Promise<n
   const analysed = args.fix ? [] : await analyzeFiles(files, options, io.entry);
   for (const [i, file] of files.entries()) {
     let result = args.fix ? await analyzeFile(file, options) : analysed[i];
-    if (args.fix) {
+    // Notebook fixes are applied in the editor, cell by cell; rewriting the .ipynb JSON here could lose outputs.
+    if (args.fix && fileKind(file) !== 'notebook') {
       // Fixes of one pass may overlap; re-analyse and repeat until nothing safe is left (bounded).
       for (let pass = 0; pass < 5; pass++) {
         const safe = result.findings.flatMap((f) => f.fixes.filter((x) => x.safe));

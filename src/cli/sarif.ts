@@ -29,7 +29,9 @@ export function toSarif(findings: readonly Finding[], rules: readonly SarifRuleI
           ruleId: f.code,
           ruleIndex: descriptors.findIndex((d) => d.id === f.code),
           level: LEVEL[f.severity],
-          message: { text: f.message },
+          // SARIF regions address text lines; a notebook finding names its cell, and lines count within it.
+          message: { text: f.cell !== undefined ? `[cell ${f.cell + 1}] ${f.message}` : f.message },
+          ...(f.cell !== undefined ? { properties: { cell: f.cell + 1 } } : {}),
           locations: [
             {
               physicalLocation: {

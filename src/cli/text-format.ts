@@ -8,7 +8,7 @@ export function formatFindingsText(findings: readonly Finding[], notices: readon
   const c = (k: keyof typeof COLORS, s: string) => (color ? COLORS[k] + s + COLORS.reset : s);
   const lines: string[] = [];
   for (const f of findings) {
-    const loc = `${f.file}:${f.range.start.line + 1}:${f.range.start.character + 1}`;
+    const loc = `${f.file}:${f.cell !== undefined ? `cell ${f.cell + 1}:` : ''}${f.range.start.line + 1}:${f.range.start.character + 1}`;
     const fixable = f.fixes.some((x) => x.safe) ? c('dim', ' [fixable]') : '';
     lines.push(`${loc}: ${c(f.severity, f.severity.padEnd(7))} ${f.code} ${f.message}${fixable}`);
   }

@@ -29,6 +29,8 @@ export interface Range {
 export interface Edit {
   range: Range;
   newText: string;
+  /** In a notebook: the index of the cell the range is in (the range is then relative to that cell's source). */
+  cell?: number;
 }
 
 export interface Fix {
@@ -43,6 +45,7 @@ export interface RelatedLocation {
   file?: string;
   range: Range;
   message: string;
+  cell?: number;
 }
 
 export interface Finding {
@@ -54,6 +57,8 @@ export interface Finding {
   fixes: Fix[];
   related: RelatedLocation[];
   origin: 'static' | 'runtime';
+  /** In a notebook: the index of the cell the range is in (the range is then relative to that cell's source). */
+  cell?: number;
   /** Measured figures of a runtime finding (e.g. inputShare), shown beside the message. */
   figures?: Record<string, number | string>;
 }
@@ -61,6 +66,7 @@ export interface Finding {
 export function compareFindings(a: Finding, b: Finding): number {
   return (
     a.file.localeCompare(b.file) ||
+    (a.cell ?? 0) - (b.cell ?? 0) ||
     a.range.start.line - b.range.start.line ||
     a.range.start.character - b.range.start.character ||
     a.code.localeCompare(b.code)

@@ -1,0 +1,107 @@
+// Jupyter notebooks: the code cells are analysed as one program in document order (the order "Run All"
+// executes them), and every position is mapped back to its cell. IPython magics and shell escapes are
+// turned into comments of the same length, so columns stay exact.
+import type { Edit, Finding, Position, Range, RelatedLocation } from '../../shared/findings';
+
+export interface NotebookCell {
+  kind: 'code' | 'markdown' | 'raw';
+  source: string;
+}
+
+export class NotebookFormatError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotebookFormatError';
+  }
+}
+
+/** Reads the cells of an .ipynb (nbformat 4; `source` as a string or a list of lines). */
+export function parseNotebook(text: string): NotebookCell[] {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new NotebookFormatError(`not valid notebook JSON: ${(e as Error).message}`);
+  }
+  const cells = (doc as { cells?: unknown }).cells;
+  if (!Array.isArray(cells)) throw new NotebookFormatError('not a Jupyter notebook: no "cells" list');
+  return cells.map((c: unknown) => {
+    const cell = c as { cell_type?: unknown; source?: unknown };
+    const source = Array.isArray(cell.source) ? cell.source.map(String).join('') : typeof cell.source === 'string' ? cell.source : '';
+    const kind = cell.cell_type === 'code' ? 'code' : cell.cell_type === 'markdown' ? 'markdown' : 'raw';
+    return { kind, source };
+  });
+}
+
+/** `%matplotlib inline` -> `#matplotlib inline`; a `%%bash` cell becomes all comments. */
+function neutraliseMagics(source: string): string {
+  const lines = source.split('\n');
+  const cellMagic = /^\s*%%/.test(lines[0] ?? '') && !/^\s*%%(time|timeit|capture|prun)\b/.test(lines[0]);
+  return lines
+    .map((line, i) => (cellMagic || (i === 0 && /^\s*%%/.test(line)) || /^\s*[%!]/.test(line) ? line.replace(/^(\s*)[%!]/, '$1#') : line))
+    .join('\n');
+}
+
+/** The program the notebook's code cells form, and where each cell starts in it. */
+export class NotebookProgram {
+  readonly text: string;
+  /** For each cell: its first line in `text`, or -1 for cells that are not code. */
+  readonly cellStart: number[] = [];
+  private readonly codeCells: number[] = [];
+
+  constructor(readonly cells: readonly NotebookCell[]) {
+    const parts: string[] = [];
+    let line = 0;
+    cells.forEach((cell, i) => {
+      if (cell.kind !== 'code') {
+        this.cellStart.push(-1);
+        return;
+      }
+      const code = neutraliseMagics(cell.source.replace(/\r\n?/g, '\n'));
+      this.cellStart.push(line);
+      this.codeCells.push(i);
+      parts.push(code);
+      line += code.split('\n').length;
+    });
+    this.text = parts.join('\n');
+  }
+
+  /** The cell holding a program line, and the position relative to that cell. */
+  toCell(pos: Position): { cell: number; position: Position } {
+    let cell = this.codeCells[0] ?? 0;
+    for (const i of this.codeCells) if (this.cellStart[i] <= pos.line) cell = i;
+    return { cell, position: { line: pos.line - this.cellStart[cell], character: pos.character } };
+  }
+
+  private rangeToCell(range: Range): { cell: number; range: Range } {
+    const start = this.toCell(range.start);
+    const end = this.toCell(range.end);
+    // A range that runs past its cell is clipped to the start cell's last line.
+    const endPos = end.cell === start.cell ? end.position : { line: this.cellLineCount(start.cell) - 1, character: this.cellLastLineLength(start.cell) };
+    return { cell: start.cell, range: { start: start.position, end: endPos } };
+  }
+
+  private cellLineCount(cell: number): number {
+    return this.cells[cell].source.split('\n').length;
+  }
+
+  private cellLastLineLength(cell: number): number {
+    const lines = this.cells[cell].source.split('\n');
+    return lines[lines.length - 1].length;
+  }
+
+  /** Rewrites a finding found in the program into cell coordinates (ranges, fixes, related locations). */
+  mapFinding(f: Finding): Finding {
+    const { cell, range } = this.rangeToCell(f.range);
+    const edit = (e: Edit): Edit => {
+      const m = this.rangeToCell(e.range);
+      return { ...e, range: m.range, cell: m.cell };
+    };
+    const related = (r: RelatedLocation): RelatedLocation => {
+      if (r.file && r.file !== f.file) return r;
+      const m = this.rangeToCell(r.range);
+      return { ...r, range: m.range, cell: m.cell };
+    };
+    return { ...f, cell, range, fixes: f.fixes.map((x) => ({ ...x, edits: x.edits.map(edit) })), related: f.related.map(related) };
+  }
+}

@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { analyze, analyzeNotebookCells } from '../../src/analyzers';
+import { NotebookProgram, parseNotebook } from '../../src/analyzers/notebook/notebook';
+
+const EXAMPLE = path.resolve(__dirname, '../../../examples/notebooks/naive_training.ipynb');
+
+describe('notebooks', () => {
+  it('joins code cells in order, comments out magics, and maps lines back to cells', () => {
+    const cells = parseNotebook(fs.readFileSync(EXAMPLE, 'utf8'));
+    const program = new NotebookProgram(cells);
+    assert.match(program.text, /^#matplotlib inline$/m);
+    assert.match(program.text, /^#nvidia-smi$/m);
+    assert.doesNotMatch(program.text, /Fine-tuning/);
+    const loaderLine = program.text.split('\n').findIndex((l) => l.startsWith('loader = '));
+    assert.deepEqual(program.toCell({ line: loaderLine, character: 9 }), { cell: 3, position: { line: 0, character: 9 } });
+  });
+
+  it('finds problems across cells, in the right cell and line, with LOAD001 downgraded to info', async () => {
+    const { findings, notices } = await analyze(EXAMPLE, fs.readFileSync(EXAMPLE, 'utf8'));
+    assert.deepEqual(notices, []);
+    const load001 = findings.find((f) => f.code === 'LOAD001')!;
+    assert.equal(load001.severity, 'info');
+    assert.equal(load001.cell, 3);
+    assert.deepEqual(load001.range.start, { line: 0, character: 9 });
+    const load005 = findings.find((f) => f.code === 'LOAD005');
+    assert.ok(load005, 'batch_size=1 in the training loader is found through the loop in the next cell');
+    assert.equal(load005.cell, 3);
+    // The fix's edits name their cells: the import goes to the first code cell, the arguments to cell 3.
+    const edits = load001.fixes[0].edits;
+    assert.deepEqual([...new Set(edits.map((e) => e.cell))].sort(), [1, 3]);
+  });
+
+  it('accepts live cells from the editor and reports malformed notebooks once', async () => {
+    const live = await analyzeNotebookCells('nb.ipynb', [
+      { kind: 'code', source: 'from torch.utils.data import DataLoader\nloader = DataLoader(ds, batch_size=64)' },
+      { kind: 'markdown', source: '# loop' },
+      { kind: 'code', source: 'for b in loader:\n    model(b).backward()\n    opt.step()' },
+    ]);
+    assert.deepEqual(live.findings.filter((f) => f.code === 'LOAD001').map((f) => [f.cell, f.range.start.line]), [[0, 1]]);
+    for (const bad of ['{not json', '{"nbformat": 4}']) {
+      const r = await analyze('bad.ipynb', bad);
+      assert.equal(r.notices.length, 1);
+      assert.deepEqual(r.findings, []);
+    }
+  });
+});
