@@ -26,7 +26,7 @@ node_suite() { # name, paths…
 echo "[test] type-checking and compiling"
 if npx tsc -p .; then record typecheck 1 0 0; else record typecheck 0 1 1; fi
 
-node_suite "unit, rules, meta" out/test/unit/ out/test/rules/ out/test/meta/
+node_suite "unit, rules, meta, fuzz" out/test/unit/ out/test/rules/ out/test/meta/ out/test/fuzz/
 node_suite runner --test-concurrency=1 out/test/runner/
 
 for suite in test:integration test:e2e; do

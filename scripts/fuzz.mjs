@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+// npm run fuzz [-- --iterations N --seed S]: the long fuzz run; prints figures and any crash.
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const arg = (name, dflt) => { const i = process.argv.indexOf(name); return i > 0 ? Number(process.argv[i + 1]) : dflt; };
+execFileSync('npx', ['tsc', '-p', '.'], { cwd: root, stdio: 'inherit' });
+const { fuzz, percentile } = createRequire(import.meta.url)(path.join(root, 'out/test/fuzz/fuzzer.js'));
+const report = await fuzz(root, arg('--iterations', 5000), arg('--seed', 1));
+const over = report.timesMs.filter((t) => t > 200).length;
+console.log(`inputs ${report.inputs}; crashes ${report.crashes.length}; p50 ${percentile(report.timesMs, 50).toFixed(1)} ms; p99 ${percentile(report.timesMs, 99).toFixed(1)} ms; max ${report.slowest.ms.toFixed(0)} ms (${report.slowest.mutation} of ${report.slowest.file}); over 200 ms: ${over}`);
+for (const c of report.crashes.slice(0, 5)) console.log(`\nCRASH ${c.mutation} of ${c.file}\n${c.error}\n--- sample ---\n${c.sample}`);
+process.exitCode = report.crashes.length > 0 ? 1 : 0;
