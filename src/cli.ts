@@ -19,6 +19,8 @@ Commands:
   rules [CODE] [--json]          print the rule catalog, or one rule's documentation
   profile <script> [options] -- <script args>
                                  run the script under the profiling runner (see 'pipeline-doctor profile --help')
+  report <runFolder> --out FILE [--compare <earlierRunFolder>]
+                                 write a run as one self-contained HTML report
 
 Exit codes: 0 no findings at the --fail-on level (or a measured profile), 1 findings (or a failed profile), 2 usage error.
 `;
@@ -34,6 +36,10 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       case 'profile': {
         const { profileCommand } = await import('./cli/profile');
         return await profileCommand([...rest], io);
+      }
+      case 'report': {
+        const { reportCommand } = await import('./cli/report');
+        return await reportCommand([...rest], io);
       }
       case '--version':
       case '-V':

@@ -30,7 +30,10 @@ export interface AnalyzeOptions {
   previousTree?: Tree;
 }
 
+export type NoticeKind = 'too-large' | 'binary' | 'syntax' | 'config-parse' | 'notebook-format' | 'rule-failed';
+
 export interface Notice {
+  kind: NoticeKind;
   file: string;
   level: 'info' | 'warning' | 'error';
   message: string;
@@ -74,15 +77,15 @@ export async function analyze(file: string, text: string, options: AnalyzeOption
   if (!kind) return { findings: [], notices: [] };
   const limit = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   if (text.length > limit) {
-    return { findings: [], notices: [{ file, level: 'info', message: `skipped: ${(text.length / 1048576).toFixed(1)} MB is over the ${(limit / 1048576).toFixed(1)} MB limit (setting pipelineDoctor.maxFileSizeMB)` }] };
+    return { findings: [], notices: [{ file, kind: 'too-large', level: 'info', message: `skipped: ${(text.length / 1048576).toFixed(1)} MB is over the ${(limit / 1048576).toFixed(1)} MB limit (setting pipelineDoctor.maxFileSizeMB)` }] };
   }
-  if (text.slice(0, 8192).includes('\u0000')) return { findings: [], notices: [{ file, level: 'info', message: 'skipped: binary content' }] };
+  if (text.slice(0, 8192).includes('\u0000')) return { findings: [], notices: [{ file, kind: 'binary', level: 'info', message: 'skipped: binary content' }] };
   if (kind === 'notebook') {
     let cells: NotebookCell[];
     try {
       cells = parseNotebook(text);
     } catch (e) {
-      if (e instanceof NotebookFormatError) return { findings: [], notices: [{ file, level: 'warning', message: e.message }] };
+      if (e instanceof NotebookFormatError) return { findings: [], notices: [{ file, kind: 'notebook-format', level: 'warning', message: e.message }] };
       throw e;
     }
     return analyzeNotebookCells(file, cells, options);
@@ -153,7 +156,7 @@ class Session {
     try {
       check();
     } catch (e) {
-      this.notices.push({ file: this.file, level: 'error', message: `rule ${rule.code} failed: ${(e as Error).message}` });
+      this.notices.push({ file: this.file, kind: 'rule-failed', level: 'error', message: `rule ${rule.code} failed: ${(e as Error).message}` });
     }
   }
 
@@ -167,7 +170,7 @@ class Session {
     const module = new PythonModule(classificationPath(this.file, this.options.root), this.text, tree);
     if (tree.rootNode.hasError) {
       const first = firstError(tree.rootNode);
-      this.notices.push({ file: this.file, level: 'warning', line: first, message: `syntax error${first !== undefined ? ` at line ${first + 1}` : ''}: findings near it may be missing` });
+      this.notices.push({ file: this.file, kind: 'syntax', level: 'warning', line: first, message: `syntax error${first !== undefined ? ` at line ${first + 1}` : ''}: findings near it may be missing` });
     }
     for (const rule of this.rules) if (rule.checkPython) this.run(rule, () => rule.checkPython!(module, this.reporterFor(rule)));
     return this.result(tree);
@@ -175,7 +178,7 @@ class Session {
 
   config(format: 'yaml' | 'json'): AnalysisResult {
     const doc = new ConfigDocument(this.file, this.text, format);
-    for (const p of doc.problems.slice(0, 1)) this.notices.push({ file: this.file, level: 'warning', line: p.range.start.line, message: p.message });
+    for (const p of doc.problems.slice(0, 1)) this.notices.push({ file: this.file, kind: 'config-parse', level: 'warning', line: p.range.start.line, message: p.message });
     if (doc.root) {
       const ctx = { doc, kinds: classifyConfig(doc), isDebugOrTest: isTestOrDebugPath(classificationPath(this.file, this.options.root)) };
       if (ctx.kinds.size > 0) for (const rule of this.rules) if (rule.checkConfig) this.run(rule, () => rule.checkConfig!(ctx, this.reporterFor(rule)));
@@ -205,7 +208,7 @@ export async function analyzeFile(file: string, options: AnalyzeOptions = {}): P
   const stat = await fs.promises.stat(file);
   const limit = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   if (stat.size > limit) {
-    return { findings: [], notices: [{ file, level: 'info', message: `skipped: ${(stat.size / 1048576).toFixed(1)} MB is over the ${(limit / 1048576).toFixed(1)} MB limit` }] };
+    return { findings: [], notices: [{ file, kind: 'too-large', level: 'info', message: `skipped: ${(stat.size / 1048576).toFixed(1)} MB is over the ${(limit / 1048576).toFixed(1)} MB limit` }] };
   }
   const bytes = await fs.promises.readFile(file);
   const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);

@@ -40,7 +40,7 @@ export async function analyzeFiles(files: readonly string[], options: AnalyzeOpt
         worker.postMessage({ index, file: files[index] } satisfies Job);
       };
       worker.on('message', (done: Done) => {
-        if (done.error !== undefined) results[done.index] = { findings: [], notices: [{ file: files[done.index], level: 'error', message: `analysis failed: ${done.error}` }] };
+        if (done.error !== undefined) results[done.index] = { findings: [], notices: [{ file: files[done.index], kind: 'rule-failed', level: 'error', message: `analysis failed: ${done.error}` }] };
         else results[done.index] = done.result!;
         feed();
       });

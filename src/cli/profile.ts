@@ -31,6 +31,7 @@ Runs the script under the profiling harness and reports whether training waits f
   --data-root DIR           dataset folder for the IO probe (default: found from the dataset object)
   --json                    print the run summary as JSON
   --format text|json|sarif  output format (default text)
+  --report FILE             also write the run as one self-contained HTML report (no network needed)
   -h, --help                this help
 `;
 
@@ -40,6 +41,7 @@ interface ParsedArgs {
   options: ProfileOptions;
   format: 'text' | 'json' | 'sarif';
   help: boolean;
+  report: string | null;
 }
 
 function intArg(flag: string, value: string | undefined, min: number): number {
@@ -56,6 +58,7 @@ function parseArgs(argv: readonly string[], cwd: string): ParsedArgs {
   let script: string | undefined;
   let format: ParsedArgs['format'] = 'text';
   let help = false;
+  let report: string | null = null;
   const o: Partial<ProfileOptions> = {};
   for (let i = 0; i < own.length; i++) {
     const arg = own[i] ?? '';
@@ -109,6 +112,9 @@ function parseArgs(argv: readonly string[], cwd: string): ParsedArgs {
       case '--json':
         format = 'json';
         break;
+      case '--report':
+        report = path.resolve(cwd, value());
+        break;
       case '--format': {
         const f = value();
         if (f !== 'text' && f !== 'json' && f !== 'sarif') throw new ProfileUsageError('--format must be text, json or sarif');
@@ -134,6 +140,7 @@ function parseArgs(argv: readonly string[], cwd: string): ParsedArgs {
     },
     format,
     help,
+    report,
   };
 }
 
@@ -244,6 +251,18 @@ export async function profileCommand(argv: string[], io: ProfileIO): Promise<num
     if (summary.verdict === 'failed') io.stderr(`pipeline-doctor profile: ${summary.error ?? 'run failed'}\n`);
   } else {
     io.stdout(renderText(summary, io.cwd));
+  }
+  if (parsed.report !== null) {
+    // Loaded lazily: the report pulls in the static analyzers (for the script's static findings).
+    const { writeReport } = await import('../report/export');
+    try {
+      const written = await writeReport(summary.folder, parsed.report);
+      for (const p of written.problems) io.stderr(`pipeline-doctor profile: report: ${p}\n`);
+      io.stderr(`Report: ${path.relative(io.cwd, written.file) || written.file}\n`);
+    } catch (err) {
+      io.stderr(`pipeline-doctor profile: could not write the report: ${(err as Error).message}\n`);
+      return 1;
+    }
   }
   return summary.verdict === 'failed' ? 1 : 0;
 }

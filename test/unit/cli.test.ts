@@ -22,6 +22,7 @@ function project(): string {
     'def train(ds, model, opt):',
     '    loader = DataLoader(ds, batch_size=8)',
     '    for b in loader:',
+    '        opt.zero_grad()',
     '        model(b).backward()',
     '        opt.step()',
     '',

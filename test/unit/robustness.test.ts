@@ -11,6 +11,7 @@ const NAIVE = [
   'def train(ds, model, opt):',
   '    loader = DataLoader(ds, batch_size=8)',
   '    for b in loader:',
+  '        opt.zero_grad()',
   '        model(b).backward()',
   '        opt.step()',
   '',
@@ -27,7 +28,7 @@ describe('robustness', () => {
   it('reports one syntax-error notice and still finds what it can', async () => {
     const r = await analyze('train.py', NAIVE + 'def broken(:\n    pass\n');
     assert.equal(r.notices.length, 1);
-    assert.match(r.notices[0].message, /syntax error at line 7/);
+    assert.match(r.notices[0].message, /syntax error at line 8/);
     assert.deepEqual(r.findings.map((f) => f.code), ['LOAD001']);
   });
 

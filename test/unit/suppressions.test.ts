@@ -24,6 +24,7 @@ describe('suppression comments', () => {
       'def train(ds, model, opt):',
       '    loader = DataLoader(ds, batch_size=8)  # pipeline-doctor: ignore[LOAD001]',
       '    for b in loader:',
+      '        opt.zero_grad()',
       '        model(b).backward()',
       '        opt.step()',
     ].join('\n');

@@ -150,3 +150,14 @@ export function earlyStoppingArgumentEdits(module: PythonModule, trainingArgs: N
   if (append.length > 0) edits.push(appendArguments(module, trainingArgs, append));
   return edits;
 }
+
+/** `TrainingArguments(...)` (and Seq2Seq/TRL config) calls of the module, found once and shared by the rules that read them. */
+export function trainingArgumentsCalls(module: PythonModule): Node[] {
+  if (!module.importsAny('transformers', 'trl')) return [];
+  return module.memo('trainingArgumentsCalls', () =>
+    module.calls.filter((c) => {
+      const q = module.callee(c);
+      return q !== undefined && isTrainingArgumentsClass(q);
+    }),
+  );
+}

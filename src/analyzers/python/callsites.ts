@@ -1,0 +1,62 @@
+// What a parameter holds, seen from the call sites of its function in the same module: `def engineer(df)`
+// called as `engineer(pd.read_csv(p))`, or a method `prep.prepare(raw["train"])` on an instance of its class.
+// Provenance checks use it for unannotated parameters; when any call site is unclear the answer is undefined.
+import { argument, callArguments } from '../engine/calls';
+import { field, methodReceiver, namedChildren, textOf, unwrap, type Node } from '../engine/syntax';
+import type { PythonModule } from './module';
+import { bindingValue } from './resolve';
+
+/** Parameter names in order, `self`/`cls` included (they take no argument at a method call site). */
+function allParameters(fn: Node): string[] {
+  const params = field(fn, 'parameters');
+  if (!params) return [];
+  const out: string[] = [];
+  for (const p of namedChildren(params)) {
+    if (p.type === 'identifier') out.push(textOf(p));
+    else if (p.type === 'typed_parameter') out.push(textOf(namedChildren(p).find((c) => c.type === 'identifier') ?? p));
+    else if (p.type === 'default_parameter' || p.type === 'typed_default_parameter') out.push(textOf(field(p, 'name') ?? p));
+    else out.push('*');
+  }
+  return out;
+}
+
+/** Local calls of a function or method: `f(...)`, `self.f(...)`, `obj.f(...)` with `obj = Cls(...)`. */
+export function callSitesOf(module: PythonModule, fn: Node): Node[] {
+  return module.memo(`callSites:${fn.id}`, () => {
+    const name = module.functionName(fn);
+    const cls = module.enclosingClass(fn);
+    if (!cls) return module.calls.filter((c) => field(c, 'function')?.type === 'identifier' && textOf(field(c, 'function')!) === name && module.localCallTarget(c)?.id === fn.id);
+    const className = textOf(field(cls, 'name')!);
+    return module.methodCalls(name).filter((c) => {
+      const receiver = methodReceiver(c);
+      if (!receiver) return false;
+      const r = unwrap(receiver);
+      if (r.type === 'identifier' && textOf(r) === 'self') return module.enclosingClass(c)?.id === cls.id;
+      const value = r.type === 'identifier' ? bindingValue(module, textOf(r), c) : r.type === 'call' ? r : undefined;
+      const v = value && unwrap(value);
+      return !!v && v.type === 'call' && textOf(field(v, 'function')!) === className;
+    });
+  });
+}
+
+/**
+ * The argument expressions passed for parameter `name` of `fn` at each local call site, or undefined when
+ * there is no call site, or one passes it through `*args`/`**kwargs` or leaves it to its default.
+ */
+export function argumentsForParameter(module: PythonModule, fn: Node, name: string): Node[] | undefined {
+  const params = allParameters(fn);
+  let index = params.indexOf(name);
+  if (index < 0) return undefined;
+  if (module.enclosingClass(fn) && (params[0] === 'self' || params[0] === 'cls')) index -= 1;
+  if (index < 0 || params.slice(0, index + 1).includes('*')) return undefined;
+  const sites = callSitesOf(module, fn);
+  if (sites.length === 0) return undefined;
+  const out: Node[] = [];
+  for (const site of sites) {
+    const a = argument(callArguments(site), name, index);
+    if (a.kind !== 'present') return undefined;
+    out.push(a.node);
+  }
+  return out;
+}
+

@@ -1,0 +1,202 @@
+// scikit-learn facts for the evaluation rules: which constructors are fitted preprocessing (statistics
+// learnt from the data), which estimators classify or regress, the split and cross-validation entry
+// points, and whether a target variable is clearly categorical. Anything unclear answers "no evidence".
+import { argument, callArguments } from '../engine/calls';
+import { calledMethod, dottedName, field, literalValue, methodReceiver, namedChildren, NOT_LITERAL, unwrap, type Node } from '../engine/syntax';
+import { bindingsAt } from './bindings';
+import type { PythonModule } from './module';
+
+/** Transformers whose `fit` learns statistics from the data it sees (stateless ones such as Normalizer are left out). */
+const FITTED_TRANSFORMERS = new Set([
+  'StandardScaler', 'MinMaxScaler', 'RobustScaler', 'MaxAbsScaler', 'QuantileTransformer', 'PowerTransformer', 'KBinsDiscretizer',
+  'PCA', 'TruncatedSVD', 'KernelPCA', 'IncrementalPCA', 'FastICA', 'NMF', 'FactorAnalysis',
+  'SelectKBest', 'SelectPercentile', 'SelectFpr', 'SelectFdr', 'SelectFwe', 'GenericUnivariateSelect', 'VarianceThreshold', 'RFE', 'RFECV', 'SelectFromModel',
+  'TfidfVectorizer', 'CountVectorizer', 'TfidfTransformer',
+  'SimpleImputer', 'KNNImputer', 'IterativeImputer',
+  'TargetEncoder', 'OrdinalEncoder', 'OneHotEncoder',
+]);
+
+/** Transformers whose fit on all data leaks into validation scores (EVAL001): the encoders are left out (category lists barely leak). */
+const LEAKING_TRANSFORMERS = new Set([...FITTED_TRANSFORMERS].filter((n) => !['OrdinalEncoder', 'OneHotEncoder'].includes(n)));
+
+const CLASSIFIERS = new Set([
+  'LogisticRegression', 'LogisticRegressionCV', 'SVC', 'LinearSVC', 'NuSVC', 'GaussianNB', 'MultinomialNB', 'BernoulliNB',
+  'ComplementNB', 'CategoricalNB', 'LinearDiscriminantAnalysis', 'QuadraticDiscriminantAnalysis', 'Perceptron', 'NearestCentroid',
+]);
+
+const CLASSIFICATION_METRICS = new Set([
+  'accuracy_score', 'balanced_accuracy_score', 'f1_score', 'precision_score', 'recall_score', 'roc_auc_score', 'classification_report',
+  'confusion_matrix', 'log_loss', 'matthews_corrcoef', 'cohen_kappa_score', 'precision_recall_fscore_support', 'top_k_accuracy_score',
+  'average_precision_score', 'ConfusionMatrixDisplay', 'RocCurveDisplay',
+]);
+
+const REGRESSION_METRICS = new Set([
+  'mean_squared_error', 'mean_absolute_error', 'r2_score', 'root_mean_squared_error', 'mean_absolute_percentage_error',
+  'median_absolute_error', 'explained_variance_score', 'mean_squared_log_error', 'max_error',
+]);
+
+export const SPLIT_FUNCTIONS = new Set(['sklearn.model_selection.train_test_split', 'sklearn.cross_validation.train_test_split']);
+export const CV_FUNCTIONS = new Set(['cross_val_score', 'cross_validate', 'cross_val_predict'].map((n) => `sklearn.model_selection.${n}`));
+export const KFOLD = new Set(['sklearn.model_selection.KFold', 'sklearn.model_selection.RepeatedKFold']);
+const SEARCH_CV = /^sklearn\.model_selection\.(GridSearchCV|RandomizedSearchCV|HalvingGridSearchCV|HalvingRandomSearchCV)$/;
+
+const ESTIMATOR_LIBS = /^(sklearn|xgboost|lightgbm|catboost)\./;
+
+function lastName(q: string): string {
+  return q.slice(q.lastIndexOf('.') + 1);
+}
+
+export function isSklearnTransformer(q: string, leakingOnly = false): boolean {
+  return q.startsWith('sklearn.') && (leakingOnly ? LEAKING_TRANSFORMERS : FITTED_TRANSFORMERS).has(lastName(q));
+}
+
+export type TaskKind = 'classifier' | 'regressor' | 'unknown';
+
+export function estimatorKind(q: string): TaskKind {
+  if (!ESTIMATOR_LIBS.test(q)) return 'unknown';
+  const name = lastName(q);
+  if (/Classifier(CV)?$/.test(name) || CLASSIFIERS.has(name)) return 'classifier';
+  if (/Regressor(CV)?$/.test(name) || /^(LinearRegression|Ridge|RidgeCV|Lasso|LassoCV|ElasticNet|ElasticNetCV|SVR|LinearSVR|NuSVR|BayesianRidge|HuberRegressor|Lars|PoissonRegressor|TweedieRegressor|GammaRegressor|QuantileRegressor|TheilSenRegressor|RANSACRegressor|KernelRidge)$/.test(name)) return 'regressor';
+  return 'unknown';
+}
+
+/** What kind of estimator an expression builds: a constructor, a name bound to one, a pipeline's last step, a search's estimator. */
+export function expressionKind(module: PythonModule, expr: Node, at: Node, depth = 0): TaskKind {
+  if (depth > 4) return 'unknown';
+  const n = unwrap(expr);
+  if (n.type === 'identifier' || n.type === 'attribute') {
+    const name = dottedName(n);
+    if (!name) return 'unknown';
+    const bindings = bindingsAt(module, name, at);
+    let kind: TaskKind | undefined;
+    for (const b of bindings) {
+      if (b.kind !== 'value') return 'unknown';
+      const k = expressionKind(module, b.value, b.assignment, depth + 1);
+      if (kind !== undefined && k !== kind) return 'unknown';
+      kind = k;
+    }
+    return kind ?? 'unknown';
+  }
+  if (n.type !== 'call') return 'unknown';
+  const q = module.callee(n);
+  if (!q) return 'unknown';
+  if (q === 'sklearn.pipeline.make_pipeline') {
+    const args = callArguments(n).positional;
+    return args.length > 0 ? expressionKind(module, args[args.length - 1], at, depth + 1) : 'unknown';
+  }
+  if (q === 'sklearn.pipeline.Pipeline') {
+    const steps = callArguments(n).positional[0] ?? callArguments(n).keywords.get('steps');
+    const list = steps && unwrap(steps);
+    const items = list && list.type === 'list' ? namedChildren(list).filter((c) => c.type !== 'comment') : [];
+    const last = items[items.length - 1];
+    const est = last && last.type === 'tuple' ? namedChildren(last)[1] : undefined;
+    return est ? expressionKind(module, est, at, depth + 1) : 'unknown';
+  }
+  if (SEARCH_CV.test(q)) {
+    const est = argument(callArguments(n), 'estimator', 0);
+    return est.kind === 'present' ? expressionKind(module, est.node, at, depth + 1) : 'unknown';
+  }
+  return estimatorKind(q);
+}
+
+/** Label encoders and factorisation produce integer class ids. */
+function isLabelEncoding(module: PythonModule, value: Node, at: Node): boolean {
+  const v = unwrap(value);
+  if (v.type === 'subscript') {
+    // `pd.factorize(df.y)[0]`
+    const inner = field(v, 'value');
+    return !!inner && isLabelEncoding(module, inner, at);
+  }
+  if (v.type === 'attribute') {
+    // `df["y"].astype("category").cat.codes`
+    return /\.cat\.codes$/.test(v.text);
+  }
+  if (v.type !== 'call') return false;
+  const q = module.callee(v);
+  if (q === 'pandas.factorize') return true;
+  const method = calledMethod(v);
+  if (method !== 'fit_transform' && method !== 'transform') return false;
+  const receiver = methodReceiver(v);
+  if (!receiver) return false;
+  const r = unwrap(receiver);
+  const ctor = r.type === 'call' ? module.callee(r) : undefined;
+  if (ctor) return ctor === 'sklearn.preprocessing.LabelEncoder';
+  const name = dottedName(r);
+  if (!name) return false;
+  const bindings = bindingsAt(module, name, at);
+  return bindings.length > 0 && bindings.every((b) => b.kind === 'value' && unwrap(b.value).type === 'call' && module.callee(unwrap(b.value)) === 'sklearn.preprocessing.LabelEncoder');
+}
+
+interface TargetEvidence {
+  classification: boolean;
+  regression: boolean;
+}
+
+/** Calls to a set of sklearn functions, computed once per module and set (several rules ask). */
+export function sklearnCalls(module: PythonModule, key: 'split' | 'cv' | 'kfold' | 'metrics'): Node[] {
+  return module.memo(`sklearn:calls:${key}`, () => {
+    const names = key === 'split' ? SPLIT_FUNCTIONS : key === 'cv' ? CV_FUNCTIONS : key === 'kfold' ? KFOLD : metricNames(module);
+    return module.callsTo(names);
+  });
+}
+
+/** Calls whose argument at `slot` (or keyword) mentions one of the names. */
+function mentionsAny(module: PythonModule, node: Node | undefined, names: readonly string[]): boolean {
+  return !!node && names.some((name) => module.mentions(node, name));
+}
+
+/**
+ * Is the target bound to these names clearly categorical? Evidence: a LabelEncoder/factorize binding, a
+ * classifier fitted on it (directly or in cross-validation), a classification metric reading it. Any
+ * regression evidence (a regressor or a regression metric on it) cancels the answer.
+ */
+export function isClassificationTarget(module: PythonModule, names: readonly string[], at: Node): boolean {
+  const ev: TargetEvidence = { classification: false, regression: false };
+  const add = (k: TaskKind) => {
+    if (k === 'classifier') ev.classification = true;
+    else if (k === 'regressor') ev.regression = true;
+  };
+  for (const name of names) {
+    for (const b of bindingsAt(module, name, at)) {
+      if (b.kind === 'value' && isLabelEncoding(module, b.value, b.assignment)) ev.classification = true;
+    }
+  }
+  const scope = module.enclosingFunction(at);
+  const sameScope = (c: Node) => module.enclosingFunction(c)?.id === scope?.id;
+  for (const method of ['fit', 'partial_fit']) {
+    for (const fit of module.methodCalls(method)) {
+      if (!sameScope(fit)) continue;
+      const args = callArguments(fit);
+      const y = argument(args, 'y', 1);
+      if (y.kind !== 'present' || !mentionsAny(module, y.node, names)) continue;
+      add(expressionKind(module, methodReceiver(fit)!, fit));
+    }
+  }
+  for (const call of sklearnCalls(module, 'cv')) {
+    if (!sameScope(call)) continue;
+    const args = callArguments(call);
+    const y = argument(args, 'y', 2);
+    const est = argument(args, 'estimator', 0);
+    if (y.kind === 'present' && est.kind === 'present' && mentionsAny(module, y.node, names)) add(expressionKind(module, est.node, call));
+  }
+  for (const call of sklearnCalls(module, 'metrics')) {
+    if (!sameScope(call)) continue;
+    const first = callArguments(call).positional.slice(0, 2);
+    if (!first.some((a) => mentionsAny(module, a, names))) continue;
+    const name = lastName(module.callee(call)!);
+    if (CLASSIFICATION_METRICS.has(name)) ev.classification = true;
+    else ev.regression = true;
+  }
+  return ev.classification && !ev.regression;
+}
+
+function metricNames(module: PythonModule): Set<string> {
+  return module.memo('sklearn:metricNames', () => new Set([...CLASSIFICATION_METRICS, ...REGRESSION_METRICS].map((n) => `sklearn.metrics.${n}`)));
+}
+
+/** A literal `True`/`False`/number of an argument, or undefined. */
+export function literalArg(node: Node | undefined): ReturnType<typeof literalValue> | undefined {
+  if (!node) return undefined;
+  const v = literalValue(node);
+  return v === NOT_LITERAL ? undefined : v;
+}

@@ -1,0 +1,371 @@
+// tf.data provenance: which expressions are `tf.data.Dataset`s (built from a tf.data constructor and
+// its transformations, directly or through variables and local helper functions), how each chain ends,
+// and where it is consumed. Rules about tf.data must not fire on HF `datasets` or pandas `.map`, nor on
+// Keras `fit` over NumPy arrays (RULES.md section 7, trap 13), so everything here requires provenance.
+import type { Edit } from '../../shared/findings';
+import { argument, callArguments } from '../engine/calls';
+import { calledMethod, contains, field, literalValue, methodReceiver, namedChildren, type Node } from '../engine/syntax';
+import type { PythonModule } from './module';
+
+/** Constructors that return a `tf.data.Dataset` (canonical names). */
+export const TF_DATA_SOURCES: ReadonlySet<string> = new Set([
+  'tensorflow.data.Dataset.from_tensor_slices',
+  'tensorflow.data.Dataset.from_tensors',
+  'tensorflow.data.Dataset.from_generator',
+  'tensorflow.data.Dataset.from_sparse_tensor_slices',
+  'tensorflow.data.Dataset.range',
+  'tensorflow.data.Dataset.list_files',
+  'tensorflow.data.Dataset.zip',
+  'tensorflow.data.Dataset.load',
+  'tensorflow.data.Dataset.sample_from_datasets',
+  'tensorflow.data.Dataset.choose_from_datasets',
+  'tensorflow.data.Dataset.counter',
+  'tensorflow.data.TFRecordDataset',
+  'tensorflow.data.TextLineDataset',
+  'tensorflow.data.FixedLengthRecordDataset',
+  'tensorflow.data.experimental.make_csv_dataset',
+  'tensorflow.data.experimental.CsvDataset',
+  'tensorflow.data.experimental.SqlDataset',
+  'tensorflow.data.experimental.load',
+  'tensorflow.data.experimental.sample_from_datasets',
+  'tensorflow.data.experimental.choose_from_datasets',
+  'keras.utils.image_dataset_from_directory',
+  'keras.utils.text_dataset_from_directory',
+  'keras.utils.audio_dataset_from_directory',
+  'keras.utils.timeseries_dataset_from_array',
+  'keras.preprocessing.image_dataset_from_directory',
+  'keras.preprocessing.text_dataset_from_directory',
+  'keras.preprocessing.timeseries_dataset_from_array',
+]);
+
+/** `tf.data.Dataset` methods that return another Dataset, so the chain continues through them. */
+export const TF_DATASET_METHODS: ReadonlySet<string> = new Set([
+  'map', 'batch', 'padded_batch', 'ragged_batch', 'unbatch', 'rebatch', 'shuffle', 'repeat', 'prefetch', 'cache',
+  'filter', 'take', 'skip', 'take_while', 'interleave', 'flat_map', 'shard', 'apply', 'with_options', 'concatenate',
+  'enumerate', 'bucket_by_sequence_length', 'group_by_window', 'rejection_resample', 'scan', 'unique', 'snapshot',
+  'ignore_errors', 'assert_cardinality', 'map_with_legacy_function', 'random', 'window', 'sparse_batch',
+]);
+
+export interface TfChain {
+  /** The expression that holds the finished chain: the right side of the last assignment, or a returned value. */
+  end: Node;
+  /** True when a `.prefetch(...)` (or `prefetch_to_device`) appears anywhere in the chain. */
+  hasPrefetch: boolean;
+}
+
+const MAX_DEPTH = 8;
+
+/** Strips parentheses, also around multi-line chains that carry comments. */
+function unwrap(node: Node): Node {
+  let n = node;
+  for (;;) {
+    if (n.type !== 'parenthesized_expression') return n;
+    const inner = namedChildren(n).filter((c) => c.type !== 'comment');
+    if (inner.length !== 1) return n;
+    n = inner[0];
+  }
+}
+
+/** The tf.data chain an expression evaluates to, or undefined without tf.data provenance. */
+export function tfDataChain(module: PythonModule, expr: Node): TfChain | undefined {
+  return resolve(module, expr, 0);
+}
+
+export function isTfDataset(module: PythonModule, expr: Node): boolean {
+  return tfDataChain(module, expr) !== undefined;
+}
+
+function resolve(module: PythonModule, expr: Node, depth: number): TfChain | undefined {
+  if (depth > MAX_DEPTH) return undefined;
+  const node = unwrap(expr);
+  if (node.type === 'call') return resolveCall(module, node, depth);
+  if (node.type === 'identifier' || (node.type === 'attribute' && field(node, 'object')?.text === 'self')) {
+    const def = definitionOf(module, node);
+    if (!def) return undefined;
+    const inner = resolve(module, def, depth + 1);
+    if (!inner) return undefined;
+    // Report and fix at the definition only when it dominates the use; otherwise at the use itself.
+    return { end: dominates(def, node) ? inner.end : node, hasPrefetch: inner.hasPrefetch || prefetchedElsewhere(module, node) };
+  }
+  return undefined;
+}
+
+function resolveCall(module: PythonModule, call: Node, depth: number): TfChain | undefined {
+  const callee = module.callee(call);
+  if (callee !== undefined && TF_DATA_SOURCES.has(callee)) return { end: call, hasPrefetch: false };
+  if (callee === 'tensorflow_datasets.load' && tfdsReturnsOneDataset(call)) return { end: call, hasPrefetch: false };
+  const method = calledMethod(call);
+  const receiver = methodReceiver(call);
+  if (method && receiver && TF_DATASET_METHODS.has(method)) {
+    const inner = resolve(module, receiver, depth + 1);
+    if (!inner) return undefined;
+    return { end: call, hasPrefetch: inner.hasPrefetch || isPrefetchStep(call) };
+  }
+  // A local helper that builds and returns the dataset: `train_ds = make_dataset(files)`.
+  const target = definesFunctionNamed(module, call) ? module.localCallTarget(call) : undefined;
+  if (target) {
+    const returns = returnsOf(module, target);
+    if (returns.length === 0) return undefined;
+    const chains = returns.map((r) => resolve(module, r.namedChild(0)!, depth + 1));
+    if (chains.some((c) => c === undefined)) return undefined;
+    const all = chains as TfChain[];
+    return { end: all.length === 1 ? all[0].end : call, hasPrefetch: all.every((c) => c.hasPrefetch) };
+  }
+  return undefined;
+}
+
+/** Cheap pre-check before `localCallTarget`, which scans every function of the module. */
+function definesFunctionNamed(module: PythonModule, call: Node): boolean {
+  const names = module.memo('tfdata.functionNames', () => new Set(module.functions.map((f) => module.functionName(f))));
+  const fn = field(call, 'function');
+  const name = fn?.type === 'identifier' ? fn.text : fn?.type === 'attribute' ? field(fn, 'attribute')?.text : undefined;
+  return name !== undefined && names.has(name);
+}
+
+/** `return <value>` statements of a function, by function id. */
+function returnsOf(module: PythonModule, fn: Node): Node[] {
+  const index = module.memo('tfdata.returnsByFunction', () => {
+    const map = new Map<number, Node[]>();
+    for (const r of module.returns) {
+      const owner = module.enclosingFunction(r);
+      if (!owner || !r.namedChild(0)) continue;
+      const list = map.get(owner.id) ?? [];
+      list.push(r);
+      map.set(owner.id, list);
+    }
+    return map;
+  });
+  return index.get(fn.id) ?? [];
+}
+
+function isPrefetchStep(call: Node): boolean {
+  const method = calledMethod(call);
+  if (method === 'prefetch') return true;
+  return method === 'apply' && /prefetch_to_device/.test(field(call, 'arguments')?.text ?? '');
+}
+
+/** `tfds.load(name, split="train")` returns one Dataset; without a single split it returns a dict or a tuple. */
+function tfdsReturnsOneDataset(call: Node): boolean {
+  const args = callArguments(call);
+  const split = argument(args, 'split', 1);
+  if (split.kind !== 'present' || typeof literalValue(split.node) !== 'string') return false;
+  const withInfo = argument(args, 'with_info');
+  return withInfo.kind === 'absent' || (withInfo.kind === 'present' && literalValue(withInfo.node) === false);
+}
+
+/** Assignments in the function (or module) that owns `use`, to the same plain or `self.` name. */
+function assignmentsTo(module: PythonModule, use: Node): Node[] {
+  const name = use.text;
+  // Indexed once per module by scope and name: `ds` is assigned in many functions of a large file.
+  const byScope = module.memo('tfdata.assignmentsByScope', () => {
+    const index = new Map<string, Node[]>();
+    for (const a of module.assignments) {
+      const left = field(a, 'left');
+      if (left?.type !== 'identifier' && left?.type !== 'attribute') continue;
+      const scope = left.type === 'attribute' ? `class:${module.enclosingClass(a)?.id ?? 'none'}` : `fn:${module.enclosingFunction(a)?.id ?? 'module'}`;
+      const key = `${scope}:${left.text}`;
+      const list = index.get(key) ?? [];
+      list.push(a);
+      index.set(key, list);
+    }
+    return index;
+  });
+  if (use.type === 'attribute') {
+    const cls = module.enclosingClass(use);
+    return cls ? byScope.get(`class:${cls.id}:${name}`) ?? [] : [];
+  }
+  const fn = module.enclosingFunction(use);
+  const local = byScope.get(`fn:${fn?.id ?? 'module'}:${name}`) ?? [];
+  if (local.length > 0 || !fn) return local;
+  if (isParameter(fn, name)) return [];
+  return byScope.get(`fn:module:${name}`) ?? [];
+}
+
+function isParameter(fn: Node, name: string): boolean {
+  const params = field(fn, 'parameters');
+  if (!params) return false;
+  return namedChildren(params).some((p) => (p.type === 'identifier' ? p.text : field(p, 'name')?.text ?? p.namedChild(0)?.text) === name);
+}
+
+/** The value bound to a name where it is used: the nearest assignment before the use in the same scope. */
+function definitionOf(module: PythonModule, use: Node): Node | undefined {
+  const candidates = assignmentsTo(module, use);
+  if (use.type === 'attribute') {
+    // `self.ds` is set in one method and used in another: require a single binding.
+    return candidates.length === 1 ? field(candidates[0], 'right') : undefined;
+  }
+  const sameScope = candidates.filter((a) => module.enclosingFunction(a)?.id === module.enclosingFunction(use)?.id);
+  if (sameScope.length === 0) return candidates.length >= 1 ? field(candidates[candidates.length - 1], 'right') : undefined;
+  const before = sameScope.filter((a) => a.endIndex <= use.startIndex && !contains(a, use));
+  const nearest = before[before.length - 1];
+  return nearest ? field(nearest, 'right') : undefined;
+}
+
+/** Conservative: any assignment to the same name in scope that prefetches counts (e.g. in an `if` branch). */
+function prefetchedElsewhere(module: PythonModule, use: Node): boolean {
+  return assignmentsTo(module, use).some((a) => {
+    const right = field(a, 'right');
+    return right !== undefined && /\.prefetch\s*\(|prefetch_to_device/.test(right.text);
+  });
+}
+
+/** True when the statement holding `def` sits in a block that also holds `use` (it is not in a sibling branch). */
+function dominates(def: Node, use: Node): boolean {
+  const assignment = def.parent;
+  if (!assignment) return false;
+  let statement: Node = assignment;
+  while (statement.parent && statement.parent.type !== 'block' && statement.parent.type !== 'module') statement = statement.parent;
+  const block = statement.parent;
+  return !!block && contains(block, use);
+}
+
+export interface TfDataSink {
+  /** The dataset expression as written at the consumer. */
+  expr: Node;
+  chain: TfChain;
+  consumer: Node;
+  reason: string;
+}
+
+const ITERATION_WRAPPERS = /^(enumerate|tqdm|tqdm\.tqdm|tqdm\.auto\.tqdm|trange|iter)$/;
+const TRAINING_MARKERS = /GradientTape|apply_gradients|train_on_batch|\.backward\(|\btrain_step\b/;
+
+/** tf.data datasets passed to Keras `fit`/`evaluate` or iterated by a training loop. */
+export function tfDataSinks(module: PythonModule): TfDataSink[] {
+  return module.memo('tfDataSinks', () => {
+    if (!module.importsAny('tensorflow', 'keras', 'tensorflow_datasets')) return [];
+    const sinks: TfDataSink[] = [];
+    const add = (expr: Node | undefined, consumer: Node, reason: string) => {
+      if (!expr) return;
+      const chain = tfDataChain(module, expr);
+      if (chain) sinks.push({ expr, chain, consumer, reason });
+    };
+    for (const call of module.calls) {
+      const method = calledMethod(call);
+      if (method !== 'fit' && method !== 'evaluate') continue;
+      const args = callArguments(call);
+      const x = argument(args, 'x', 0);
+      if (x.kind === 'present') add(x.node, call, `passed to ${method}()`);
+      if (method === 'fit') {
+        const val = argument(args, 'validation_data');
+        if (val.kind === 'present') add(val.node, call, 'passed to fit() as validation_data');
+      }
+    }
+    for (const loop of module.loops) {
+      if (loop.type !== 'for_statement') continue;
+      const body = field(loop, 'body');
+      if (!body || !trainsOn(module, body)) continue;
+      add(iterated(field(loop, 'right')), loop, 'iterated by the training loop');
+    }
+    return sinks;
+  });
+}
+
+/** `for b in ds`, `for i, b in enumerate(ds)`, `for b in tqdm(ds)`: the iterated dataset expression. */
+function iterated(right: Node | undefined): Node | undefined {
+  if (!right) return undefined;
+  const node = unwrap(right);
+  if (node.type === 'call' && ITERATION_WRAPPERS.test(field(node, 'function')?.text ?? '')) {
+    const first = callArguments(node).positional[0];
+    return first ? iterated(first) : undefined;
+  }
+  return node;
+}
+
+/** A loop body that takes training steps: a GradientTape, apply_gradients, or a local `train_step` holding them. */
+function trainsOn(module: PythonModule, body: Node): boolean {
+  if (module.hotLoops().some((l) => field(l, 'body')?.id === body.id)) return true;
+  if (TRAINING_MARKERS.test(body.text)) return true;
+  return module.callsWithin(body).some((c) => {
+    const target = module.localCallTarget(c);
+    return !!target && TRAINING_MARKERS.test(field(target, 'body')?.text ?? '');
+  });
+}
+
+/** `.map(...)` calls whose receiver is a tf.data Dataset. */
+export function tfDataMapCalls(module: PythonModule): Node[] {
+  return module.memo('tfDataMapCalls', () => {
+    if (!module.importsAny('tensorflow', 'keras', 'tensorflow_datasets')) return [];
+    return module.calls.filter((c) => {
+      if (calledMethod(c) !== 'map') return false;
+      const receiver = methodReceiver(c);
+      return !!receiver && isTfDataset(module, receiver);
+    });
+  });
+}
+
+/** The range from a method's name to the end of its call: `.batch(32)` in a chain spanning lines starts at `batch`. */
+export function methodCallRange(call: Node): { start: { line: number; character: number }; end: { line: number; character: number } } {
+  const fn = field(call, 'function');
+  const attr = fn?.type === 'attribute' ? field(fn, 'attribute') : undefined;
+  const from = attr ?? call;
+  return {
+    start: { line: from.startPosition.row, character: from.startPosition.column },
+    end: { line: call.endPosition.row, character: call.endPosition.column },
+  };
+}
+
+/**
+ * How to write `tf.data.AUTOTUNE` in this module: a name already bound to it (`AUTOTUNE = tf.data.AUTOTUNE`),
+ * else through the module's `tensorflow` alias, else with a new `import tensorflow as tf`.
+ */
+export function autotuneExpression(module: PythonModule): { text: string; importEdit?: Edit } {
+  let tfAlias: string | undefined;
+  let dataAlias: string | undefined;
+  for (const [local, qualified] of module.imports.localNames()) {
+    if (qualified === 'tensorflow.data.AUTOTUNE' || qualified === 'tensorflow.data.experimental.AUTOTUNE') return { text: local };
+    if (qualified === 'tensorflow' && (tfAlias === undefined || local === 'tf')) tfAlias = local;
+    if (qualified === 'tensorflow.data') dataAlias = local;
+  }
+  if (tfAlias) return { text: `${tfAlias}.data.AUTOTUNE` };
+  if (dataAlias) return { text: `${dataAlias}.AUTOTUNE` };
+  const bound = new Set([...module.imports.localNames()].map(([l]) => l));
+  const alias = bound.has('tf') ? 'tensorflow' : 'tf';
+  const statement = alias === 'tf' ? 'import tensorflow as tf' : 'import tensorflow';
+  return { text: `${alias}.data.AUTOTUNE`, importEdit: importAfterImports(module, statement) };
+}
+
+function importAfterImports(module: PythonModule, statement: string): Edit {
+  const eol = module.memo('eol', () => module.lines.eol());
+  const top = namedChildren(module.root);
+  let anchor: Node | undefined;
+  for (const stmt of top) {
+    const isDocstring = stmt.type === 'expression_statement' && stmt.namedChild(0)?.type === 'string' && stmt.id === top[0].id;
+    if (stmt.type === 'import_statement' || stmt.type === 'import_from_statement' || stmt.type === 'future_import_statement' || isDocstring) anchor = stmt;
+    else if (stmt.type !== 'comment') break;
+  }
+  if (!anchor) return { range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, newText: statement + eol };
+  const at = { line: anchor.endPosition.row, character: module.lines.lineText(anchor.endPosition.row).length };
+  return { range: { start: at, end: at }, newText: eol + statement };
+}
+
+/**
+ * Appends `.method(args)` to the end of a chain expression. In a parenthesised chain whose last step
+ * starts its own line, the new step goes on a new line with the same indentation.
+ */
+export function appendToChain(module: PythonModule, end: Node, step: string): Edit {
+  const at = { line: end.endPosition.row, character: end.endPosition.column };
+  const fn = end.type === 'call' ? field(end, 'function') : undefined;
+  const attr = fn?.type === 'attribute' ? field(fn, 'attribute') : undefined;
+  if (attr && insideParentheses(end)) {
+    const line = module.lines.lineText(attr.startPosition.row);
+    const before = line.slice(0, attr.startPosition.column);
+    const m = /^([ \t]*)\.\s*$/.exec(before);
+    if (m && attr.startPosition.row !== field(fn!, 'object')!.endPosition.row) {
+      // After a trailing comment on the last step's line, so the comment stays with its step.
+      const lineEnd = module.lines.lineText(end.endPosition.row);
+      const rest = lineEnd.slice(end.endPosition.column);
+      const after = /^\s*#/.test(rest) ? { line: end.endPosition.row, character: lineEnd.length } : at;
+      return { range: { start: after, end: after }, newText: `${module.memo('eol', () => module.lines.eol())}${m[1]}.${step}` };
+    }
+  }
+  return { range: { start: at, end: at }, newText: `.${step}` };
+}
+
+function insideParentheses(node: Node): boolean {
+  for (let p = node.parent; p; p = p.parent) {
+    if (p.type === 'parenthesized_expression' || p.type === 'argument_list' || p.type === 'list' || p.type === 'tuple') return true;
+    if (p.type === 'expression_statement' || p.type === 'assignment' || p.type === 'return_statement' || p.type === 'block') return false;
+  }
+  return false;
+}

@@ -1,0 +1,71 @@
+import { argument } from '../../engine/calls';
+import { literalValue, nodeRange, parentOf } from '../../engine/syntax';
+import { arg, dataLoaderUses } from '../../python/dataloaders';
+import { replaceNode } from '../../python/edits';
+import { defineRule } from '../rule';
+
+/** `val_loader`, `test_dl`, `eval_dataloader`, `self.valid_loader`: names that say evaluation (RULES.md: names starting with val, test or eval). */
+const EVAL_NAME = /^(val|valid|validation|test|testing|eval|evaluation|dev|holdout)(_|$|loader|dl|dataloader|data)/i;
+
+export default defineRule({
+  code: 'EVAL002',
+  name: 'shuffled-eval-loader',
+  family: 'EVAL',
+  severity: 'info',
+  confidence: 'high',
+  fix: 'safe',
+  docs: `## What it does
+Finds a PyTorch \`DataLoader(..., shuffle=True)\` that serves validation or testing: returned from a Lightning
+\`val_dataloader\`/\`test_dataloader\`/\`predict_dataloader\` hook, passed to \`validate\`/\`test\`/\`evaluate\` or as
+\`val_dataloaders=\`, or bound to a name such as \`val_loader\`, \`test_dl\` or \`eval_dataloader\`.
+
+## Why is this bad?
+Shuffling does not change an evaluation metric averaged over the whole set; it only costs random index generation and
+makes per-batch logs, saved predictions and any subsampled validation (\`limit_val_batches\`) differ from run to run.
+Lightning warns: *"Your \`val_dataloader\`'s sampler has shuffling enabled, it is strongly recommended that you turn
+shuffling off for val/test dataloaders."*
+
+## Example
+\`\`\`python
+from torch.utils.data import DataLoader
+
+val_loader = DataLoader(val_ds, batch_size=256, shuffle=True, num_workers=4)
+\`\`\`
+
+## Use instead
+\`\`\`python
+from torch.utils.data import DataLoader
+
+val_loader = DataLoader(val_ds, batch_size=256, shuffle=False, num_workers=4)
+\`\`\`
+
+## Fix safety
+The fix sets \`shuffle=False\`. It is safe when the loader keeps every sample (\`drop_last\` not True) and the module does
+not subsample validation (\`limit_val_batches\`/\`limit_test_batches\`): averaged metrics are then unchanged. Otherwise
+it is offered as unsafe, since the subset that gets evaluated changes.
+
+## References
+- Lightning \`data_connector.py\` (\`_process_dataloader\` warning): https://github.com/Lightning-AI/pytorch-lightning/blob/master/src/lightning/pytorch/trainer/connectors/data_connector.py
+- PyTorch \`DataLoader\` API: https://pytorch.org/docs/stable/data.html#torch.utils.data.DataLoader
+`,
+
+  checkPython(module, reporter) {
+    if (!module.importsAny('torch') || module.isTestOrDebugFile()) return;
+    const subsamples = /\blimit_(val|test)_batches\s*=/.test(module.text);
+    for (const use of dataLoaderUses(module)) {
+      const shuffle = arg(use, 'shuffle');
+      if (shuffle.kind !== 'present' || literalValue(shuffle.node) !== true) continue;
+      const fromHook = use.role === 'eval' && use.reason !== undefined && use.reason !== 'named as an evaluation loader';
+      const named = use.role !== 'train' && use.name !== undefined && EVAL_NAME.test(use.name.slice(use.name.lastIndexOf('.') + 1));
+      if (!fromHook && !named) continue;
+      const drop = argument(use.args, 'drop_last', 8);
+      const dropsSamples = drop.kind === 'unknown' || (drop.kind === 'present' && literalValue(drop.node) !== false);
+      const why = fromHook ? use.reason! : `bound to ${use.name}`;
+      reporter.report({
+        range: nodeRange(shuffle.keyword ? parentOf(shuffle.node) ?? shuffle.node : shuffle.node),
+        message: `Evaluation DataLoader (${why}) has shuffle=True: the metric over the whole set does not change, but batch order, saved predictions and any subsampled validation differ between runs (Lightning warns about this). Set shuffle=False.`,
+        fixes: [{ title: 'Set shuffle=False', safe: !dropsSamples && !subsamples, edits: [replaceNode(shuffle.node, 'False')] }],
+      });
+    }
+  },
+});

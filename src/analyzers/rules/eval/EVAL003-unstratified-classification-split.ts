@@ -1,0 +1,161 @@
+import type { Edit } from '../../../shared/findings';
+import { argument, callArguments } from '../../engine/calls';
+import { dottedName, field, literalValue, methodReceiver, namedChildren, nodeRange, parentOf, textOf, unwrap, type Node } from '../../engine/syntax';
+import { bindingsAt } from '../../python/bindings';
+import { appendArguments, replaceNode } from '../../python/edits';
+import type { PythonModule } from '../../python/module';
+import { nameInStyle } from '../../python/resolve';
+import { CV_FUNCTIONS, expressionKind, isClassificationTarget, sklearnCalls } from '../../python/sklearn';
+import { defineRule, type Reporter } from '../rule';
+
+const SEARCH_CV = /^sklearn\.model_selection\.(GridSearchCV|RandomizedSearchCV|HalvingGridSearchCV|HalvingRandomSearchCV)$/;
+
+export default defineRule({
+  code: 'EVAL003',
+  name: 'unstratified-classification-split',
+  family: 'EVAL',
+  severity: 'info',
+  confidence: 'medium',
+  fix: 'unsafe',
+  docs: `## What it does
+Finds \`train_test_split(X, y)\` without \`stratify=\`, and \`KFold\` cross-validation, where \`y\` is clearly a
+classification target: it comes from a \`LabelEncoder\` or \`pd.factorize\`, a classifier is fitted on it, or a
+classification metric (\`accuracy_score\`, \`f1_score\`, …) reads it. Regression targets, and targets with any
+regression evidence, are left alone.
+
+## Why is this bad?
+With imbalanced classes an unstratified split changes the validation class mix from run to run: a rare class can be
+under-represented or missing in a fold, which makes comparisons between runs noisy and some metrics undefined.
+scikit-learn's cross-validation guide: "some classification problems can exhibit a large imbalance in the distribution
+of the target classes … it is recommended to use stratified sampling as implemented in \`StratifiedKFold\` and
+\`StratifiedShuffleSplit\` to ensure that relative class frequencies is approximately preserved in each train and
+validation fold."
+
+## Example
+\`\`\`python
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+
+X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=0)
+clf = LogisticRegression().fit(X_train, y_train)
+\`\`\`
+
+## Use instead
+\`\`\`python
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+
+X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=0, stratify=y)
+clf = LogisticRegression().fit(X_train, y_train)
+\`\`\`
+
+## Fix safety
+The fix adds \`stratify=y\` to \`train_test_split\`, or replaces \`KFold\` with \`StratifiedKFold\` (same arguments).
+It is unsafe: the split changes, and stratification raises when a class has fewer members than folds.
+
+## References
+- scikit-learn cross-validation guide, stratified k-fold: https://scikit-learn.org/stable/modules/cross_validation.html#stratification
+- \`train_test_split(stratify=...)\`: https://scikit-learn.org/stable/modules/generated/sklearn.model_selection.train_test_split.html
+`,
+
+  checkPython(module, reporter) {
+    if (!module.importsAny('sklearn') || module.isTestOrDebugFile()) return;
+    for (const call of sklearnCalls(module, 'split')) checkSplit(module, call, reporter);
+    for (const ctor of sklearnCalls(module, 'kfold')) checkKFold(module, ctor, reporter);
+  },
+});
+
+function checkSplit(module: PythonModule, call: Node, reporter: Reporter): void {
+  const args = callArguments(call);
+  if (argument(args, 'stratify').kind !== 'absent' || args.starIndex >= 0 || args.positional.length !== 2) return;
+  const shuffle = argument(args, 'shuffle');
+  // shuffle=False is an ordered (time) split, where stratification is not allowed.
+  if (shuffle.kind === 'unknown' || (shuffle.kind === 'present' && literalValue(shuffle.node) !== true)) return;
+  const y = unwrap(args.positional[1]);
+  if (multiOutput(module, y, call)) return;
+  const names: string[] = [];
+  const yName = dottedName(y);
+  if (yName) names.push(yName);
+  // `X_train, X_test, y_train, y_test = train_test_split(X, y)`: the target's outputs are the last two.
+  const parent = parentOf(call);
+  const left = parent?.type === 'assignment' ? field(parent, 'left') : undefined;
+  if (left && (left.type === 'pattern_list' || left.type === 'tuple_pattern')) {
+    const targets = namedChildren(left);
+    if (targets.length === 4) for (const t of targets.slice(2)) { const n = dottedName(t); if (n) names.push(n); }
+  }
+  if (names.length === 0 || !isClassificationTarget(module, names, call)) return;
+  const fixable = y.type === 'identifier' || y.type === 'attribute' || y.type === 'subscript';
+  reporter.report({
+    range: nodeRange(field(call, 'function') ?? call),
+    message: `train_test_split on a classification target (${textOf(y)}) without stratify=: the class mix of the held-out part changes with the seed, which makes runs hard to compare when classes are imbalanced. Add stratify=${textOf(y)}.`,
+    fixes: fixable ? [{ title: `Stratify the split by ${textOf(y)}`, safe: false, edits: [appendArguments(module, call, [`stratify=${textOf(y)}`])] }] : [],
+  });
+}
+
+/** `y = df[["a", "b"]]` (several target columns) cannot be stratified as one label. */
+function multiOutput(module: PythonModule, y: Node, at: Node): boolean {
+  const isMulti = (n: Node) => n.type === 'subscript' && namedChildren(n).slice(1).some((i) => unwrap(i).type === 'list');
+  if (isMulti(y)) return true;
+  const name = dottedName(y);
+  if (!name) return false;
+  return bindingsAt(module, name, at).some((b) => b.kind === 'value' && isMulti(unwrap(b.value)));
+}
+
+function checkKFold(module: PythonModule, ctor: Node, reporter: Reporter): void {
+  const usage = classifierUsage(module, ctor);
+  if (!usage) return;
+  const q = module.callee(ctor)!;
+  const stratified = q.endsWith('RepeatedKFold') ? 'RepeatedStratifiedKFold' : 'StratifiedKFold';
+  const name = nameInStyle(module, [`sklearn.model_selection.${stratified}`], { from: 'sklearn.model_selection', name: stratified });
+  const edits: Edit[] = [replaceNode(field(ctor, 'function')!, name.expr)];
+  if (name.importEdit) edits.push(name.importEdit);
+  reporter.report({
+    range: nodeRange(field(ctor, 'function') ?? ctor),
+    message: `${q.slice(q.lastIndexOf('.') + 1)} cross-validates a classifier (${usage}) without stratification: folds get different class mixes, so fold scores vary more than the model does when classes are imbalanced. Use ${stratified}.`,
+    fixes: [{ title: `Use ${stratified}`, safe: false, edits }],
+  });
+}
+
+/** How a KFold object is used for classification: as `cv=` of a classifier's cross-validation, or `split(X, y)` on class labels. */
+function classifierUsage(module: PythonModule, ctor: Node): string | undefined {
+  const uses: Node[] = [ctor];
+  const bound = module.boundName(ctor);
+  if (bound) {
+    const scope = module.enclosingFunction(ctor);
+    for (const ref of module.referencesTo(bound)) {
+      if (ref.startIndex > ctor.startIndex && module.enclosingFunction(ref)?.id === scope?.id) uses.push(ref);
+    }
+  }
+  for (const use of uses) {
+    const kw = parentOf(use);
+    if (kw?.type === 'keyword_argument' && field(kw, 'name')?.text === 'cv') {
+      const call = parentOf(parentOf(kw)!);
+      if (call?.type !== 'call') continue;
+      const q = module.callee(call);
+      const args = callArguments(call);
+      if (q && CV_FUNCTIONS.has(q)) {
+        const est = argument(args, 'estimator', 0);
+        const y = argument(args, 'y', 2);
+        if (est.kind !== 'present' || expressionKind(module, est.node, call) !== 'classifier') continue;
+        // A regression metric on the same target would contradict the classifier.
+        const yName = y.kind === 'present' ? dottedName(unwrap(y.node)) : undefined;
+        if (yName && !isClassificationTarget(module, [yName], call)) continue;
+        return `cv= of ${q.slice(q.lastIndexOf('.') + 1)} with a classifier`;
+      }
+      if (q && SEARCH_CV.test(q)) {
+        const est = argument(args, 'estimator', 0);
+        if (est.kind === 'present' && expressionKind(module, est.node, call) === 'classifier') return `cv= of ${q.slice(q.lastIndexOf('.') + 1)} over a classifier`;
+      }
+      continue;
+    }
+    // `kf.split(X, y)` where y is a class label.
+    const attr = parentOf(use);
+    const call = attr?.type === 'attribute' ? parentOf(attr) : undefined;
+    if (call?.type === 'call' && methodReceiver(call)?.id === use.id && field(attr!, 'attribute')?.text === 'split') {
+      const y = callArguments(call).positional[1];
+      const yName = y && dottedName(unwrap(y));
+      if (yName && isClassificationTarget(module, [yName], call)) return `split over the class labels ${yName}`;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,217 @@
+import type { Edit } from '../../../shared/findings';
+import { calledMethod, dottedName, enclosingStatement, field, methodReceiver, nodeRange, parentOf, textOf, unwrap, type Node } from '../../engine/syntax';
+import { assignmentsTo } from '../../python/bindings';
+import { ensureImport } from '../../python/edits';
+import type { PythonModule } from '../../python/module';
+import { isSklearnTransformer } from '../../python/sklearn';
+import { defineRule } from '../rule';
+
+/** Methods that fit or apply preprocessing without persisting it. */
+const USE_METHODS = new Set(['fit', 'fit_transform', 'partial_fit', 'transform', 'inverse_transform', 'get_feature_names_out', 'train', 'train_from_iterator', 'encode', 'encode_batch']);
+const FIT_METHODS = new Set(['fit', 'fit_transform', 'partial_fit', 'train', 'train_from_iterator']);
+
+const SAVE_FUNCTIONS = new Set(['torch.save', 'joblib.dump', 'pickle.dump', 'dill.dump', 'cloudpickle.dump', 'skops.io.dump']);
+const SAVE_METHODS = ['save_pretrained', 'save_weights', 'save_model', 'save'];
+/** `.save(...)` is a model save only on model-like receivers (not `img.save(path)`). */
+const MODEL_NAME = /(^|[._])(model|net|network|clf|classifier|regressor|estimator|pipeline|pipe|learner)s?(\d*|_\w+)?$/i;
+
+export default defineRule({
+  code: 'EVAL005',
+  name: 'fitted-preprocessing-not-saved',
+  family: 'EVAL',
+  severity: 'info',
+  confidence: 'medium',
+  fix: 'unsafe',
+  docs: `## What it does
+Finds preprocessing fitted in a training script (a scikit-learn scaler, encoder, imputer, vectorizer or \`LabelEncoder\`;
+a \`tokenizers\` tokenizer trained on the corpus; a torchtext vocabulary built from it) while the script saves only the
+model (\`torch.save\`, \`model.save\`, \`save_pretrained\`, \`joblib.dump(model)\`) and the fitted object is never persisted,
+returned or handed to anything else.
+
+## Why is this bad?
+The serving side must re-implement the preprocessing and re-derive its statistics, which is the classic
+training/serving skew: the model receives inputs scaled, encoded or tokenized differently from training and its
+predictions silently degrade. Google's "Rules of ML" (rule #32): "Re-use code between your training pipeline and your
+serving pipeline whenever possible."
+
+## Example
+\`\`\`python
+import torch
+from sklearn.preprocessing import StandardScaler
+
+scaler = StandardScaler()
+X_train = scaler.fit_transform(X_train)
+train(model, X_train, y_train)
+torch.save(model.state_dict(), "model.pt")
+\`\`\`
+
+## Use instead
+\`\`\`python
+import joblib
+import torch
+from sklearn.preprocessing import StandardScaler
+
+scaler = StandardScaler()
+X_train = scaler.fit_transform(X_train)
+train(model, X_train, y_train)
+torch.save(model.state_dict(), "model.pt")
+joblib.dump(scaler, "scaler.joblib")
+\`\`\`
+
+## Fix safety
+For scikit-learn objects the fix adds \`joblib.dump(<object>, "<object>.joblib")\` after the model is saved (and
+\`import joblib\`; joblib ships with scikit-learn). It is unsafe: it writes a new file next to the model. Alternatives are
+saving the object in the checkpoint dict or fitting an sklearn \`Pipeline\` that holds both.
+
+## References
+- Google, Rules of Machine Learning, #32 (training/serving skew): https://developers.google.com/machine-learning/guides/rules-of-ml#rule_32_re-use_code_between_your_training_pipeline_and_your_serving_pipeline_whenever_possible
+- scikit-learn, Model persistence: https://scikit-learn.org/stable/model_persistence.html
+- TensorFlow Transform (why preprocessing must be exported with the model): https://www.tensorflow.org/tfx/guide/tft
+`,
+
+  checkPython(module, reporter) {
+    if (module.isTestOrDebugFile() || !module.importsAny('sklearn', 'tokenizers', 'torchtext')) return;
+    const saves = modelSaves(module);
+    if (saves.length === 0) return;
+    for (const fitted of fittedObjects(module)) {
+      if (fitted.name !== undefined && escapes(module, fitted.name)) continue;
+      // The save must belong to the same run: the same function, or a function that calls the one that fits.
+      const save = saves.find((s) => sameRun(module, fitted.fit, s));
+      if (!save) continue;
+      const fix = fitted.sklearn && fitted.name ? dumpFix(module, fitted.name, fitted.fit, save) : undefined;
+      reporter.report({
+        range: nodeRange(fitted.fit),
+        message: `${fitted.what} is fitted here, but only the model is saved (${textOf(field(save, 'function') ?? save)}): serving has to re-create the preprocessing and its learnt statistics, the classic training/serving skew. Persist it next to the model (${fitted.sklearn ? 'joblib.dump' : 'save it'}) or fold it into a Pipeline.`,
+        related: [{ range: nodeRange(save), message: 'the model is saved here' }],
+        fixes: fix ? [fix] : [],
+      });
+    }
+  },
+});
+
+interface FittedObject {
+  /** The name the fitted object is bound to; undefined for `StandardScaler().fit_transform(X)`. */
+  name?: string;
+  fit: Node;
+  what: string;
+  sklearn: boolean;
+}
+
+function shortName(q: string): string {
+  return q.slice(q.lastIndexOf('.') + 1);
+}
+
+/** What a constructor builds, when it is preprocessing that learns from the data. */
+function preprocessingKind(module: PythonModule, value: Node): { what: string; sklearn: boolean } | undefined {
+  const v = unwrap(value);
+  if (v.type !== 'call') return undefined;
+  const q = module.callee(v);
+  if (q && (isSklearnTransformer(q) || q === 'sklearn.preprocessing.LabelEncoder')) return { what: shortName(q), sklearn: true };
+  if (q && /^tokenizers\.(Tokenizer|\w*Tokenizer)$/.test(q)) return { what: `tokenizer (${shortName(q)})`, sklearn: false };
+  // `scaler = StandardScaler().fit(X)`: fit returns the fitted transformer.
+  if (calledMethod(v) === 'fit') {
+    const r = methodReceiver(v);
+    return r ? preprocessingKind(module, r) : undefined;
+  }
+  return undefined;
+}
+
+function fittedObjects(module: PythonModule): FittedObject[] {
+  const out: FittedObject[] = [];
+  const seen = new Set<string>();
+  for (const method of FIT_METHODS) {
+    for (const call of module.methodCalls(method)) {
+      const receiver = methodReceiver(call);
+      if (!receiver) continue;
+      const r = unwrap(receiver);
+      if (r.type === 'call') {
+        const kind = preprocessingKind(module, r);
+        // Inline `StandardScaler().fit_transform(X)`: the fitted object is gone once the line runs.
+        if (kind && method === 'fit_transform') out.push({ fit: call, ...kind });
+        else if (kind && method === 'fit' && module.boundName(call)) {
+          const name = module.boundName(call)!;
+          if (!seen.has(name)) { seen.add(name); out.push({ name, fit: call, ...kind }); }
+        }
+        continue;
+      }
+      const name = dottedName(r);
+      if (!name || seen.has(name)) continue;
+      const bindings = assignmentsTo(module, name);
+      if (bindings.length !== 1 || bindings[0].kind !== 'value') continue;
+      const kind = preprocessingKind(module, bindings[0].value);
+      if (!kind || kind.what.startsWith('tokenizer') !== (method === 'train' || method === 'train_from_iterator')) continue;
+      seen.add(name);
+      out.push({ name, fit: call, ...kind });
+    }
+  }
+  // torchtext: `vocab = build_vocab_from_iterator(...)` learns the vocabulary from the training corpus.
+  for (const call of module.callsTo(['torchtext.vocab.build_vocab_from_iterator'])) {
+    const name = module.boundName(call);
+    if (name && !seen.has(name)) { seen.add(name); out.push({ name, fit: call, what: 'vocabulary (build_vocab_from_iterator)', sklearn: false }); }
+  }
+  return out.sort((a, b) => a.fit.startIndex - b.fit.startIndex);
+}
+
+/** Is the object used in any way other than fitting and transforming (saved, returned, stored, passed on)? */
+function escapes(module: PythonModule, name: string): boolean {
+  for (const ref of module.referencesTo(name)) {
+    const parent = parentOf(ref);
+    if (!parent) return true;
+    if (parent.type === 'assignment' && field(parent, 'left')?.id === ref.id) continue;
+    if (parent.type === 'attribute' && field(parent, 'object')?.id === ref.id) {
+      const call = parentOf(parent);
+      const method = field(parent, 'attribute')?.text;
+      if (call?.type === 'call' && field(call, 'function')?.id === parent.id && method && USE_METHODS.has(method)) continue;
+      // `vocab.set_default_index(...)`, `tok.enable_padding(...)`: configuring the object, not persisting it.
+      if (call?.type === 'call' && field(call, 'function')?.id === parent.id && method && /^(set_|enable_|add_)/.test(method)) continue;
+    }
+    // `vocab(tokens)`, `vocab[token]`: lookups.
+    if ((parent.type === 'call' && field(parent, 'function')?.id === ref.id) || (parent.type === 'subscript' && field(parent, 'value')?.id === ref.id)) continue;
+    return true;
+  }
+  return false;
+}
+
+function sameRun(module: PythonModule, fit: Node, save: Node): boolean {
+  const fitFn = module.enclosingFunction(fit);
+  const saveFn = module.enclosingFunction(save);
+  if (fitFn?.id === saveFn?.id) return true;
+  if (!fitFn) return false;
+  const scope = saveFn ?? module.root;
+  return module.callsWithin(scope).some((c) => module.localCallTarget(c)?.id === fitFn.id);
+}
+
+function modelSaves(module: PythonModule): Node[] {
+  const out = module.callsTo(SAVE_FUNCTIONS);
+  for (const method of SAVE_METHODS) {
+    for (const call of module.methodCalls(method)) {
+      const receiver = methodReceiver(call);
+      const name = receiver && dottedName(receiver);
+      if (!name || module.imports.resolveDotted(name)) continue;
+      if (method === 'save' && !MODEL_NAME.test(name)) continue;
+      out.push(call);
+    }
+  }
+  for (const call of module.calls) {
+    const q = module.callee(call);
+    if (q && /^mlflow\.\w+\.(log_model|save_model)$/.test(q)) out.push(call);
+  }
+  return out.sort((a, b) => a.startIndex - b.startIndex);
+}
+
+/** `joblib.dump(scaler, "scaler.joblib")` after the model save, when the object is visible there. */
+function dumpFix(module: PythonModule, name: string, fit: Node, save: Node) {
+  const sameScope = name.startsWith('self.')
+    ? module.enclosingClass(save)?.id === module.enclosingClass(fit)?.id
+    : module.enclosingFunction(save)?.id === module.enclosingFunction(fit)?.id;
+  if (!sameScope || save.startIndex < fit.startIndex) return undefined;
+  const stmt = enclosingStatement(save);
+  const line = stmt.endPosition.row;
+  const indent = /^[ \t]*/.exec(module.lines.lineText(stmt.startPosition.row))![0];
+  const file = name.slice(name.lastIndexOf('.') + 1);
+  const at = { line, character: module.lines.lineText(line).length };
+  const edits: Edit[] = [{ range: { start: at, end: at }, newText: `${module.lines.eol()}${indent}joblib.dump(${name}, "${file}.joblib")` }];
+  const imp = ensureImport(module, 'import joblib', 'joblib');
+  if (imp) edits.push(imp);
+  return { title: `Save ${file} with joblib next to the model`, safe: false, edits };
+}

@@ -1,0 +1,85 @@
+import { field, nodeRange } from '../../engine/syntax';
+import { cudaPlacements } from '../../python/device';
+import { defineRule } from '../rule';
+import { insertAfterImports, mentionsAutocast, mentionsHalfPrecision, precisionSetOutside, tinyNetwork, torchBound } from './precision';
+
+export default defineRule({
+  code: 'HW003',
+  name: 'tf32-not-enabled',
+  family: 'HW',
+  severity: 'info',
+  confidence: 'medium',
+  fix: 'unsafe',
+  docs: `## What it does
+Finds PyTorch training on CUDA in FP32 (a hand-written training loop in a module that moves its model to CUDA) that
+never enables TF32 Tensor Cores: none of
+\`torch.set_float32_matmul_precision("high"|"medium")\`, \`torch.backends.cuda.matmul.allow_tf32 = True\` or
+\`TrainingArguments(tf32=True)\` appears in the module.
+
+## Why is this bad?
+Since PyTorch 1.12, TF32 for matmuls is off by default and "must be explicitly set" (Tuning Guide); FP32 matmuls then
+skip the Tensor Cores. Hugging Face: with TF32 "you can get up to 3x throughput improvement". Lightning prints a
+warning on such GPUs: "To properly utilize them, you should set \`torch.set_float32_matmul_precision('medium' | 'high')\`".
+
+TF32 only exists on Ampere (A100, RTX 30xx) and newer GPUs; elsewhere the setting does nothing, so this is advice
+(\`info\`). Code that already trains in 16 bits (autocast, \`.half()\`), code whose precision is set by Accelerate or
+DeepSpeed, CPU code and toy networks are not reported. Lightning warns about TF32 itself at run time, and HW008 covers
+its precision setting.
+
+## Example
+\`\`\`python
+import torch
+
+def train(model, loader, opt, loss_fn):
+    model.cuda()
+    for x, y in loader:
+        opt.zero_grad()
+        loss = loss_fn(model(x.cuda()), y.cuda())
+        loss.backward()
+        opt.step()
+\`\`\`
+
+## Use instead
+\`\`\`python
+import torch
+torch.set_float32_matmul_precision("high")  # TF32 Tensor Cores on Ampere+
+
+def train(model, loader, opt, loss_fn):
+    model.cuda()
+    for x, y in loader:
+        opt.zero_grad()
+        loss = loss_fn(model(x.cuda()), y.cuda())
+        loss.backward()
+        opt.step()
+\`\`\`
+
+## Fix safety
+The fix inserts \`torch.set_float32_matmul_precision("high")\` after the imports. TF32 keeps FP32's range but rounds
+matmul inputs to a 10-bit mantissa, so results change slightly: the fix is unsafe.
+
+## References
+- PyTorch Performance Tuning Guide, "Enable Tensor cores": https://pytorch.org/tutorials/recipes/recipes/tuning_guide.html
+- torch.set_float32_matmul_precision: https://pytorch.org/docs/stable/generated/torch.set_float32_matmul_precision.html
+- Hugging Face, "Methods and tools for efficient training on a single GPU" (TF32): https://huggingface.co/docs/transformers/perf_train_gpu_one
+- PyTorch profiler FP32MatMulPattern: https://github.com/pytorch/pytorch/blob/main/torch/profiler/_pattern_matcher.py
+`,
+
+  checkPython(module, reporter) {
+    if (!module.importsAny('torch') || module.isTestOrDebugFile()) return;
+    if (/\b(allow_tf32|set_float32_matmul_precision|fp32_precision|tf32)\b/.test(module.text)) return;
+    if (mentionsAutocast(module) || mentionsHalfPrecision(module) || precisionSetOutside(module)) return;
+    if (module.hotLoops().length === 0) return;
+    const anchor = cudaPlacements(module)[0]?.call;
+    if (!anchor || tinyNetwork(module)) return;
+    reporter.report({
+      range: nodeRange(field(anchor, 'function') ?? anchor),
+      message:
+        'Trains on CUDA in FP32 without enabling TF32, so matmuls skip the Tensor Cores (up to 3x slower on Ampere and newer GPUs; no effect on older ones). ' +
+        'Call torch.set_float32_matmul_precision("high") once at start-up.',
+      fixes: torchBound(module)
+        ? [{ title: 'Enable TF32 matmuls: torch.set_float32_matmul_precision("high")', safe: false, edits: [insertAfterImports(module, 'torch.set_float32_matmul_precision("high")')] }]
+        : [],
+    });
+  },
+});
+

@@ -1,0 +1,101 @@
+import { field, namedChildren, nodeRange } from '../../engine/syntax';
+import { kerasFitCalls } from '../../python/keras';
+import type { PythonModule } from '../../python/module';
+import { defineRule } from '../rule';
+import { insertAfterImports } from './precision';
+
+const KERAS_LAYER = /^keras\.layers\.(Dense|Conv[123]D|Conv[123]DTranspose|SeparableConv[12]D|LSTM|GRU|SimpleRNN|Embedding|MultiHeadAttention)$/;
+
+export default defineRule({
+  code: 'HW004',
+  name: 'keras-no-mixed-precision',
+  family: 'HW',
+  severity: 'hint',
+  confidence: 'low',
+  fix: 'unsafe',
+  docs: `## What it does
+Finds Keras training (\`model.fit(...)\` on a Keras model) in a module that never sets a mixed-precision policy
+(\`keras.mixed_precision.set_global_policy("mixed_float16")\`, \`"mixed_bfloat16"\`, or Keras 3's
+\`keras.config.set_dtype_policy\`).
+
+## Why is this bad?
+Keras computes in float32 by default. "Using mixed precision can improve performance by more than 3 times on modern
+GPUs and 60% on TPUs" (TensorFlow mixed precision guide). The policy is one line before the model is built.
+
+Whether it helps depends on the hardware: \`mixed_float16\` needs a GPU of compute capability 7.0 (Volta) or newer,
+\`mixed_bfloat16\` suits TPUs and Ampere+ GPUs, and CPUs gain nothing. Keras picks the device at run time, so this is
+only a hint. Modules that hide the GPU (\`tf.config.set_visible_devices([], "GPU")\`, \`CUDA_VISIBLE_DEVICES=-1\`) and toy
+networks are not reported.
+
+## Example
+\`\`\`python
+from tensorflow import keras
+
+model = keras.applications.ResNet50(weights=None, classes=10)
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+model.fit(train_ds, epochs=10)
+\`\`\`
+
+## Use instead
+\`\`\`python
+from tensorflow import keras
+keras.mixed_precision.set_global_policy("mixed_float16")
+
+model = keras.applications.ResNet50(weights=None, classes=10)
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+model.fit(train_ds, epochs=10)
+\`\`\`
+
+## Fix safety
+The fix inserts \`set_global_policy("mixed_float16")\` after the imports. It changes numerical results, needs a
+Volta-or-newer GPU to pay off, and the model's last layer should stay float32 (\`dtype="float32"\` on the output layer or
+a final \`Activation("linear", dtype="float32")\`) for numeric stability, so it is unsafe.
+
+## References
+- Keras mixed precision API: https://keras.io/api/mixed_precision/
+- TensorFlow mixed precision guide: https://www.tensorflow.org/guide/mixed_precision
+`,
+
+  checkPython(module, reporter) {
+    if (module.isTestOrDebugFile() || !module.importsAny('keras', 'tensorflow')) return;
+    if (/\b(mixed_precision|set_dtype_policy|dtype_policy|mixed_float16|mixed_bfloat16)\b/.test(module.text)) return;
+    if (/set_visible_devices\(\s*\[\s*\]|CUDA_VISIBLE_DEVICES["']\s*\]\s*=\s*["'](-1)?["']|\.device\(\s*["']\/?(device:)?cpu/i.test(module.text)) return;
+    const fits = kerasFitCalls(module);
+    if (fits.length === 0 || tinyKerasNetwork(module)) return;
+    const prefix = kerasPrefix(module);
+    reporter.report({
+      range: nodeRange(field(field(fits[0], 'function')!, 'attribute') ?? fits[0]),
+      message:
+        'Keras trains in float32 (no mixed-precision policy in this module); on Volta-or-newer GPUs mixed precision is often over 3x faster. ' +
+        'If this runs on a GPU, call keras.mixed_precision.set_global_policy("mixed_float16") before building the model ("mixed_bfloat16" on TPUs) and keep the output layer float32.',
+      fixes: prefix
+        ? [{ title: 'Set the mixed_float16 policy', safe: false, edits: [insertAfterImports(module, `${prefix}.mixed_precision.set_global_policy("mixed_float16")`)] }]
+        : [],
+    });
+  },
+});
+
+/** How the module reaches Keras through a bound name: `keras`, `tf.keras`, or not at all. */
+function kerasPrefix(module: PythonModule): string | undefined {
+  let viaTf: string | undefined;
+  for (const [local, q] of module.imports.localNames()) {
+    if (q === 'keras') return local;
+    if (q === 'tensorflow') viaTf = `${local}.keras`;
+  }
+  return viaTf;
+}
+
+/** Every layer has a literal size of at most 256 units/filters, and no pretrained application is used. */
+function tinyKerasNetwork(module: PythonModule): boolean {
+  if (/\bapplications\b|hub\.KerasLayer/.test(module.text)) return false;
+  let layers = 0;
+  for (const c of module.calls) {
+    const q = module.callee(c);
+    if (!q || !q.startsWith('keras.layers.') || !KERAS_LAYER.test(q)) continue;
+    layers++;
+    const first = field(c, 'arguments') ? namedChildren(field(c, 'arguments')!)[0] : undefined;
+    if (!first || first.type === 'keyword_argument') continue;
+    if (first.type !== 'integer' || Number(first.text) > 256) return false;
+  }
+  return layers > 0;
+}

@@ -1,0 +1,166 @@
+import type { Fix } from '../../../shared/findings';
+import { callArguments } from '../../engine/calls';
+import { nodeRange, textOf, unwrap, type Node } from '../../engine/syntax';
+import { bindingsAt } from '../../python/bindings';
+import { deviceManagedByFramework, devicePlacements, hardCodedCpuPlacements } from '../../python/device';
+import type { PythonModule } from '../../python/module';
+import { classDerivesFrom } from '../../python/resolve';
+import { defineRule } from '../rule';
+import { loopHeaderRange, tinyNetwork, torchBound } from './precision';
+
+export default defineRule({
+  code: 'HW009',
+  name: 'training-on-cpu',
+  family: 'HW',
+  severity: 'info',
+  confidence: 'low',
+  fix: 'unsafe',
+  docs: `## What it does
+Finds a PyTorch training loop (backward + step) that can only run on the CPU: the module builds its model and optimizer
+but never moves anything to a device (no \`.to(...)\`, \`.cuda()\` or \`device=\`), or its device is hard-coded as
+\`device = "cpu"\` / \`torch.device("cpu")\`.
+
+## Why is this bad?
+On a machine with a GPU, the GPU idles while the CPU trains, typically one to two orders of magnitude slower for
+convolutional and transformer models. The Pipeline Doctor runner confirms it at run time (GPU utilization 0% while the
+script trains).
+
+Training on the CPU is right for toy networks ("Small networks may be CPU bound", AMP recipe), for machines without a
+GPU, and for debugging, and the analyzer cannot see the machine: this is advice (\`info\`). Modules whose device is
+chosen by a framework (Accelerate, Lightning, DeepSpeed, Ignite, …), modules that mention CUDA/MPS anywhere, tests and
+tiny networks are not reported.
+
+## Example
+\`\`\`python
+import torch
+from torch import nn
+
+class Net(nn.Module):
+    def __init__(self, hidden):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(784, hidden), nn.ReLU(), nn.Linear(hidden, 10))
+
+    def forward(self, x):
+        return self.body(x)
+
+device = torch.device("cpu")
+model = Net(1024).to(device)
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+for x, y in loader:
+    x, y = x.to(device), y.to(device)
+    loss = nn.functional.cross_entropy(model(x), y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+\`\`\`
+
+## Use instead
+\`\`\`python
+import torch
+from torch import nn
+
+class Net(nn.Module):
+    def __init__(self, hidden):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(784, hidden), nn.ReLU(), nn.Linear(hidden, 10))
+
+    def forward(self, x):
+        return self.body(x)
+
+device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+model = Net(1024).to(device)
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+for x, y in loader:
+    x, y = x.to(device), y.to(device)
+    loss = nn.functional.cross_entropy(model(x), y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+\`\`\`
+
+## Fix safety
+For a hard-coded \`"cpu"\` the fix writes \`"cuda" if torch.cuda.is_available() else "cpu"\`. GPU kernels give slightly
+different floating-point results and the run may then need more GPU memory than there is, so the fix is unsafe. A
+module with no device handling at all gets no automatic fix: the model and every batch must be moved.
+
+## References
+- PyTorch, "Save and load models / devices" and tensor placement: https://pytorch.org/docs/stable/notes/cuda.html
+- PyTorch Performance Tuning Guide: https://pytorch.org/tutorials/recipes/recipes/tuning_guide.html
+- AMP recipe (small networks may be CPU bound): https://pytorch.org/tutorials/recipes/recipes/amp_recipe.html
+`,
+
+  checkPython(module, reporter) {
+    if (!module.importsAny('torch') || module.isTestOrDebugFile()) return;
+    const loops = module.hotLoops();
+    if (loops.length === 0 || deviceManagedByFramework(module)) return;
+    if (!buildsModelAndOptimizer(module) || tinyNetwork(module)) return;
+    if (devicePlacements(module).length === 0) {
+      if (/\b(cuda|mps|gpu|xla|device)\b/i.test(module.text)) return;
+      for (const loop of loops) {
+        reporter.report({
+          range: loopHeaderRange(loop),
+          message:
+            'This training loop runs on the CPU: the module never moves the model or batches to a device. If a GPU is available it idles. ' +
+            'Create device = torch.device("cuda" if torch.cuda.is_available() else "cpu") and move the model and each batch with .to(device).',
+        });
+      }
+      return;
+    }
+    const seen = new Set<number>();
+    for (const p of hardCodedCpuPlacements(module)) {
+      if (!p.device || unwrap(p.device).type === 'string') continue;
+      const literal = cpuLiteral(module, p.device, p.call);
+      if (!literal || seen.has(literal.id)) continue;
+      seen.add(literal.id);
+      reporter.report({
+        range: nodeRange(literal),
+        message:
+          'The training device is hard-coded to the CPU, so a GPU on the machine stays idle. ' +
+          'Use "cuda" if torch.cuda.is_available() else "cpu" unless CPU training is intended.',
+        related: [{ range: nodeRange(p.call), message: 'placed on this device here' }],
+        fixes: cudaFix(module, literal),
+      });
+    }
+  },
+});
+
+/** The module defines or loads a network and builds a torch optimizer: it sets up training here, not in a caller. */
+function buildsModelAndOptimizer(module: PythonModule): boolean {
+  const optimizer = module.calls.some((c) => {
+    const q = module.callee(c);
+    return q !== undefined && /^torch\.optim\.[A-Z]\w*$/.test(q);
+  });
+  if (!optimizer) return false;
+  if (module.classes.some((c) => classDerivesFrom(module, c, (b) => b === 'torch.nn.Module'))) return true;
+  return module.calls.some((c) => {
+    const q = module.callee(c);
+    return q !== undefined && (q === 'torch.nn.Sequential' || q.startsWith('torchvision.models.') || q === 'timm.create_model' || /^transformers\.\w+\.from_pretrained$/.test(q));
+  });
+}
+
+/** The `"cpu"` string a device expression comes from, through single-assignment names and `torch.device(...)`. */
+function cpuLiteral(module: PythonModule, expr: Node, at: Node, depth = 0): Node | undefined {
+  if (depth > 4) return undefined;
+  const n = unwrap(expr);
+  if (n.type === 'string') return /^["']cpu["']$/.test(textOf(n)) ? n : undefined;
+  if (n.type === 'call' && module.callee(n) === 'torch.device') {
+    const first = callArguments(n).positional[0];
+    return first ? cpuLiteral(module, first, at, depth + 1) : undefined;
+  }
+  if (n.type === 'identifier' || n.type === 'attribute') {
+    const bindings = bindingsAt(module, textOf(n), at);
+    if (bindings.length !== 1 || bindings[0].kind !== 'value') return undefined;
+    return cpuLiteral(module, bindings[0].value, bindings[0].assignment, depth + 1);
+  }
+  return undefined;
+}
+
+function cudaFix(module: PythonModule, literal: Node): Fix[] {
+  if (!torchBound(module)) return [];
+  const q = textOf(literal).charAt(0);
+  return [{
+    title: 'Use CUDA when it is available',
+    safe: false,
+    edits: [{ range: nodeRange(literal), newText: `${q}cuda${q} if torch.cuda.is_available() else ${q}cpu${q}` }],
+  }];
+}

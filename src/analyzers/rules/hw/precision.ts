@@ -1,0 +1,83 @@
+// Facts the HW rules share: is precision decided somewhere this module cannot show (Accelerate,
+// DeepSpeed, Fabric, apex; RULES.md section 7, trap 9), does the module already use reduced precision,
+// and how to insert a statement after the imports.
+import type { Edit } from '../../../shared/findings';
+import { field, namedChildren, nodeRange, type Node } from '../../engine/syntax';
+import type { PythonModule } from '../../python/module';
+
+/** Launchers and wrappers whose config or flags set the precision (an Accelerate config, a DeepSpeed JSON, …). */
+export function precisionSetOutside(module: PythonModule): boolean {
+  return module.memo('hw:precisionOutside', () =>
+    module.importsAny('accelerate', 'deepspeed', 'lightning.fabric', 'lightning_fabric', 'apex', 'torch_xla', 'colossalai', 'composer', 'ignite', 'fairscale', 'horovod') ||
+    (module.importsAny('lightning') && /\bFabric\s*\(/.test(module.text)),
+  );
+}
+
+/** The module mentions autocast (a context, a decorator, a helper that builds one, `torch.set_autocast_enabled`). */
+export function mentionsAutocast(module: PythonModule): boolean {
+  return /\bautocast\b/.test(module.text);
+}
+
+/** The model or inputs are cast to a 16-bit type on purpose (`.half()`, `.to(torch.bfloat16)`, `torch_dtype=torch.float16`). */
+export function mentionsHalfPrecision(module: PythonModule): boolean {
+  return /\b(bfloat16|float16|half\s*\(\s*\)|amp\.initialize|float8)/.test(module.text);
+}
+
+/** `torch` is bound under its own name, so a fix can write `torch.…`. */
+export function torchBound(module: PythonModule): boolean {
+  for (const [local, q] of module.imports.localNames()) if (local === 'torch' && q === 'torch') return true;
+  return false;
+}
+
+/** Inserts a statement on its own line after the module's leading imports (after a docstring if there are none). */
+export function insertAfterImports(module: PythonModule, statement: string): Edit {
+  const eol = module.lines.eol();
+  const top = namedChildren(module.root);
+  let anchor: Node | undefined;
+  for (const stmt of top) {
+    const isDocstring = stmt.type === 'expression_statement' && stmt.namedChild(0)?.type === 'string' && stmt === top[0];
+    if (stmt.type === 'import_statement' || stmt.type === 'import_from_statement' || stmt.type === 'future_import_statement' || isDocstring) anchor = stmt;
+    else if (stmt.type !== 'comment') break;
+  }
+  if (!anchor) return { range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, newText: statement + eol };
+  const at = { line: anchor.endPosition.row, character: module.lines.lineText(anchor.endPosition.row).length };
+  return { range: { start: at, end: at }, newText: eol + statement };
+}
+
+/** The range of a loop's header (`for x, y in loader`), so a finding does not underline the whole body. */
+export function loopHeaderRange(loop: Node) {
+  const range = nodeRange(loop);
+  const head = loop.type === 'for_statement' ? field(loop, 'right') : field(loop, 'condition');
+  if (head) range.end = nodeRange(head).end;
+  return range;
+}
+
+/** Functions whose name says they evaluate or predict: autocast there serves inference, not training. */
+export function isEvalFunctionName(name: string): boolean {
+  return /^_*(val|valid|validate|validation|eval|evaluate|evaluation|test|predict|inference|infer|generate|sample)(_|$)/i.test(name);
+}
+
+const LAYER = /^torch\.nn\.(Linear|Bilinear|Conv[123]d|ConvTranspose[123]d|LSTM|GRU|RNN|Embedding|MultiheadAttention|TransformerEncoderLayer|TransformerDecoderLayer|Transformer)$/;
+
+/**
+ * A toy network: every layer the module builds has literal sizes of at most 256 and nothing loads a
+ * pretrained model. The AMP recipe: "Small networks may be CPU bound, in which case mixed precision
+ * won't improve performance" (trap 9).
+ */
+export function tinyNetwork(module: PythonModule): boolean {
+  return module.memo('hw:tinyNetwork', () => {
+    if (/\b(from_pretrained|create_model|torchvision\.models|torch\.hub\.load)\b/.test(module.text)) return false;
+    let layers = 0;
+    for (const c of module.calls) {
+      const q = module.callee(c);
+      if (!q || !q.startsWith('torch.nn.') || !LAYER.test(q)) continue;
+      layers++;
+      const args = field(c, 'arguments');
+      for (const a of args ? namedChildren(args) : []) {
+        if (a.type === 'keyword_argument') continue;
+        if (a.type !== 'integer' || Number(a.text.replace(/_/g, '')) > 256) return false;
+      }
+    }
+    return layers > 0;
+  });
+}

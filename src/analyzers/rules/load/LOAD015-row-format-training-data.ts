@@ -1,0 +1,255 @@
+import type { RelatedLocation } from '../../../shared/findings';
+import { argument, callArguments } from '../../engine/calls';
+import { ancestorOfType, calledMethod, field, literalValue, nodeRange, textOf, unwrap, type Node } from '../../engine/syntax';
+import { descendantsOfType } from '../../python/bindings';
+import type { PythonModule } from '../../python/module';
+import { defineRule } from '../rule';
+
+const READERS: ReadonlyMap<string, string> = new Map([
+  ['pandas.read_csv', 'CSV'], ['pandas.read_table', 'CSV'], ['pandas.read_json', 'JSON'],
+  ['numpy.loadtxt', 'text'], ['numpy.genfromtxt', 'text'], ['json.load', 'JSON'],
+]);
+/** Calls that consume a training set. */
+const TRAINING_SINKS = /^(sklearn\.model_selection\.(train_test_split|cross_val_score|cross_validate|cross_val_predict)|xgboost\.(DMatrix|QuantileDMatrix|DeviceQuantileDMatrix|train|cv)|lightgbm\.(Dataset|train|cv)|catboost\.Pool|torch\.utils\.data\.TensorDataset|datasets\.Dataset\.from_(pandas|dict|list)|tensorflow\.data\.Dataset\.from_tensor_slices)$/;
+const FIT_METHODS = new Set(['fit', 'partial_fit', 'fit_generator', 'train_on_batch']);
+/** File names of side tables (labels, class maps, configs, splits), which are small. */
+const SIDE_TABLE = /(config|label|class|vocab|meta|param|setting|mapping|split|fold|submission|sample|schema|hparam)[^/\\]*$/i;
+const COMPRESSED = /\.(gz|bz2|xz|zst|zip|tar|7z)$/i;
+
+export default defineRule({
+  code: 'LOAD015',
+  name: 'row-format-training-data',
+  family: 'LOAD',
+  severity: 'info',
+  confidence: 'medium',
+  fix: 'none',
+  docs: `## What it does
+Finds a training script that reads its main dataset from an uncompressed row-oriented text file — \`pd.read_csv\`,
+\`pd.read_table\`, \`pd.read_json\`, \`json.load(open(p))\`, \`np.loadtxt\` or \`np.genfromtxt\` — whose result flows (through
+assignments, column selections, or a loader function's \`return\`) into training: an estimator's \`fit\`,
+\`train_test_split\`/\`cross_val_score\`, \`xgb.DMatrix\`, \`lgb.Dataset\`, \`TensorDataset\`, \`Dataset.from_pandas\` or
+\`tf.data.Dataset.from_tensor_slices\`. Side tables (labels, class maps, configs, splits), compressed files, samples
+(\`nrows=\`), chunked reads and reads inside loops or \`__getitem__\` (see LOAD006) are not reported. The size of the file
+cannot be seen statically: the profile runner's IO probe confirms it.
+
+## Why is this bad?
+Row text formats parse every value from characters on every run, carry no types, and take several times the disk
+space of a columnar format such as Parquet or Arrow with Snappy or Zstd compression. pandas' "Scaling to large
+datasets" guide recommends "Use efficient datatypes" and "Load less data" — Parquet stores types and lets a reader load
+only the needed columns; on large tables the CSV parse is often the longest part of the start-up before training.
+
+## Example
+\`\`\`python
+import pandas as pd
+from sklearn.ensemble import RandomForestClassifier
+
+df = pd.read_csv("data/train.csv")
+X = df.drop(columns=["target"])
+y = df["target"]
+RandomForestClassifier().fit(X, y)
+\`\`\`
+
+## Use instead
+\`\`\`python
+import pandas as pd
+from sklearn.ensemble import RandomForestClassifier
+
+# once: pd.read_csv("data/train.csv").to_parquet("data/train.parquet", compression="zstd")
+df = pd.read_parquet("data/train.parquet")
+X = df.drop(columns=["target"])
+y = df["target"]
+RandomForestClassifier().fit(X, y)
+\`\`\`
+
+## Fix safety
+No automatic fix: the conversion (\`df.to_parquet(path, compression="zstd")\`) has to run once, and the script must then
+read the new file. Check dtypes after converting: a CSV read may have inferred types that Parquet then stores.
+
+## References
+- pandas, "Scaling to large datasets": https://pandas.pydata.org/docs/user_guide/scale.html
+- pandas IO tools, Parquet: https://pandas.pydata.org/docs/user_guide/io.html#parquet
+- Apache Parquet: https://parquet.apache.org/docs/overview/
+`,
+
+  checkPython(module, reporter) {
+    if (module.isTestOrDebugFile() || !module.importsAny('pandas', 'numpy', 'json')) return;
+    const reads = module.callsTo([...READERS.keys()]);
+    for (const read of reads) {
+      const q = module.callee(read)!;
+      const path = readPath(module, read, q);
+      if (!path || !mainDatasetRead(module, read, path)) continue;
+      const sink = trainingSink(module, read);
+      if (!sink) continue;
+      const format = READERS.get(q)!;
+      const related: RelatedLocation[] = [{ range: nodeRange(sink), message: 'the data read here feeds training' }];
+      reporter.report({
+        range: nodeRange(read),
+        message: `The training data is parsed from an uncompressed ${format} file (${textOf(path)}) on every run. If the file is large, convert it once `
+          + 'to Parquet (df.to_parquet(..., compression="zstd")) and read that: it loads faster, keeps dtypes and takes a fraction of the disk space.',
+        related,
+      });
+    }
+  },
+});
+
+/** The path argument; for `json.load(f)` the path of `open(p)` or of `with open(p) as f`. */
+function readPath(module: PythonModule, read: Node, q: string): Node | undefined {
+  const args = callArguments(read);
+  if (q !== 'json.load') {
+    const p = argument(args, q.startsWith('numpy') ? 'fname' : 'filepath_or_buffer', 0);
+    const alt = q === 'pandas.read_json' ? argument(args, 'path_or_buf', 0) : p;
+    const found = p.kind === 'present' ? p.node : alt.kind === 'present' ? alt.node : undefined;
+    return found;
+  }
+  const fp = argument(args, 'fp', 0);
+  if (fp.kind !== 'present') return undefined;
+  const f = unwrap(fp.node);
+  const opened = openPath(module, f);
+  if (opened) return opened;
+  if (f.type !== 'identifier') return undefined;
+  for (let w = ancestorOfType(read, ['with_statement']); w; w = ancestorOfType(w, ['with_statement'])) {
+    for (const item of descendantsOfType(w, 'as_pattern')) {
+      const alias = field(item, 'alias') ?? item.namedChild(item.namedChildCount - 1);
+      const value = item.namedChild(0);
+      if (alias && value && textOf(alias) === textOf(f)) return openPath(module, unwrap(value));
+    }
+  }
+  return undefined;
+}
+
+function openPath(module: PythonModule, node: Node): Node | undefined {
+  if (node.type !== 'call') return undefined;
+  const fn = field(node, 'function');
+  if (fn?.type !== 'identifier' || textOf(fn) !== 'open' || module.imports.resolveDotted('open')) return undefined;
+  const args = callArguments(node);
+  const mode = argument(args, 'mode', 1);
+  if (mode.kind === 'present' && !/^r?t?$/.test(String(literalValue(mode.node)))) return undefined;
+  return args.positional[0];
+}
+
+/** Not a sample, a chunked or per-item read, a compressed file or a side table. */
+function mainDatasetRead(module: PythonModule, read: Node, path: Node): boolean {
+  const args = callArguments(read);
+  if (args.hasKwargs) return false;
+  for (const k of ['nrows', 'chunksize', 'iterator', 'max_rows', 'skip_footer']) if (args.keywords.has(k)) return false;
+  const compression = args.keywords.get('compression');
+  if (compression && literalValue(compression) !== null) return false;
+  const text = textOf(path);
+  const literal = literalValue(path);
+  const name = typeof literal === 'string' ? literal : text;
+  if (COMPRESSED.test(name.replace(/["')\s]+$/, '')) || SIDE_TABLE.test(name.replace(/["')\s]+$/, ''))) return false;
+  if (typeof literal === 'string' && /^(https?|s3|gs):\/\//.test(literal) && COMPRESSED.test(literal)) return false;
+  for (let p = module.enclosingFunction(read); p; p = module.enclosingFunction(p)) if (module.functionName(p) === '__getitem__') return false;
+  // Inside a loop: one of many files (shards, per-sample files), not "the" dataset file.
+  return ancestorOfType(read, ['for_statement', 'while_statement', 'list_comprehension', 'generator_expression']) === undefined;
+}
+
+/** The first training call the read's result flows into: in its scope, or in callers of the function returning it. */
+function trainingSink(module: PythonModule, read: Node): Node | undefined {
+  const scope = module.enclosingFunction(read);
+  const seeds = new Set<string>();
+  const bound = boundNames(read);
+  for (const b of bound) seeds.add(b);
+  if (seeds.size === 0 && !returnedDirectly(read)) return undefined;
+  const tainted = propagate(module, scope, seeds);
+  const sink = sinkIn(module, scope, tainted);
+  if (sink) return sink;
+  // `def load(): df = pd.read_csv(p); return X, y` -> `X, y = load(); model.fit(X, y)`.
+  if (!scope) return undefined;
+  const returns = module.returns.filter((r) => module.enclosingFunction(r)?.id === scope.id && r.namedChild(0));
+  const returnsData = returns.some((r) => r.namedChild(0)!.id === read.id || ancestorOfType(read, ['return_statement'])?.id === r.id || mentionsAny(r, tainted));
+  if (!returnsData) return undefined;
+  const name = module.functionName(scope);
+  for (const call of module.calls) {
+    const fn = field(call, 'function');
+    if (fn?.type !== 'identifier' || textOf(fn) !== name || module.localCallTarget(call)?.id !== scope.id) continue;
+    const callerScope = module.enclosingFunction(call);
+    const callerSeeds = new Set(boundNames(call));
+    const direct = enclosingSinkCall(module, call);
+    if (direct) return direct;
+    if (callerSeeds.size === 0) continue;
+    const s = sinkIn(module, callerScope, propagate(module, callerScope, callerSeeds));
+    if (s) return s;
+  }
+  return undefined;
+}
+
+function returnedDirectly(read: Node): boolean {
+  return ancestorOfType(read, ['return_statement']) !== undefined;
+}
+
+/** Names an expression is assigned to: `df = read(...)`, `X, y = load()`, `data = json.load(f)`. */
+function boundNames(expr: Node): string[] {
+  let n = expr;
+  for (let p = n.parent; p && (p.type === 'parenthesized_expression' || p.type === 'attribute' || p.type === 'call' || p.type === 'subscript'); p = p.parent) n = p;
+  const parent = n.parent;
+  if (parent?.type !== 'assignment' || field(parent, 'right')?.id !== n.id) return [];
+  const left = field(parent, 'left');
+  return left ? descendantsOfType(left, 'identifier').map(textOf) : [];
+}
+
+/** Assignments in a scope (function or module level), computed once per scope. */
+function scopeAssignments(module: PythonModule, scope: Node | undefined): Node[] {
+  return module.memo(`load015.assignments:${scope?.id ?? 'module'}`, () => module.assignments.filter((a) => module.enclosingFunction(a)?.id === scope?.id));
+}
+
+/** Names derived from the seeds by assignments in the same scope, to a fixpoint. */
+function propagate(module: PythonModule, scope: Node | undefined, seeds: Set<string>): Set<string> {
+  const tainted = new Set(seeds);
+  const assignments = scopeAssignments(module, scope);
+  for (let changed = true, rounds = 0; changed && rounds < 8; rounds++) {
+    changed = false;
+    for (const a of assignments) {
+      const right = field(a, 'right');
+      const left = field(a, 'left');
+      if (!right || !left || !mentionsAny(right, tainted)) continue;
+      for (const id of descendantsOfType(left, 'identifier').map(textOf)) {
+        if (!tainted.has(id)) {
+          tainted.add(id);
+          changed = true;
+        }
+      }
+    }
+  }
+  return tainted;
+}
+
+function mentionsAny(node: Node, names: ReadonlySet<string>): boolean {
+  if (names.size === 0) return false;
+  return descendantsOfType(node, 'identifier').some((id) => names.has(textOf(id)) && !(id.parent?.type === 'keyword_argument' && field(id.parent, 'name')?.id === id.id)
+    && !(id.parent?.type === 'attribute' && field(id.parent, 'attribute')?.id === id.id));
+}
+
+/** A training call in the scope whose arguments mention a tainted name. */
+function sinkIn(module: PythonModule, scope: Node | undefined, tainted: ReadonlySet<string>): Node | undefined {
+  if (tainted.size === 0) return undefined;
+  const calls = scope ? module.callsWithin(field(scope, 'body') ?? scope) : module.calls.filter((c) => module.enclosingFunction(c) === undefined);
+  for (const call of calls) {
+    const args = field(call, 'arguments');
+    if (!args || !mentionsAny(args, tainted)) continue;
+    if (isTrainingCall(module, call, 0)) return call;
+  }
+  return undefined;
+}
+
+/** `read(...)` used directly as an argument of a training call: `model.fit(*load())`, `train_test_split(load())`. */
+function enclosingSinkCall(module: PythonModule, call: Node): Node | undefined {
+  for (let p = call.parent; p && p.type !== 'expression_statement' && p.type !== 'block'; p = p.parent) {
+    if (p.type === 'call' && p.id !== call.id && isTrainingCall(module, p, 0)) return p;
+  }
+  return undefined;
+}
+
+function isTrainingCall(module: PythonModule, call: Node, depth: number): boolean {
+  const q = module.callee(call);
+  if (q && TRAINING_SINKS.test(q)) return true;
+  const method = calledMethod(call);
+  if (method && FIT_METHODS.has(method)) return true;
+  // One level into a local function that trains: `train(model, X, y)`.
+  if (depth === 0) {
+    const target = module.localCallTarget(call);
+    const body = target && field(target, 'body');
+    if (body) return module.callsWithin(body).some((c) => isTrainingCall(module, c, 1));
+  }
+  return false;
+}

@@ -1,0 +1,127 @@
+import { argument, callArguments } from '../../engine/calls';
+import { calledMethod, dottedName, literalValue, methodReceiver, nodeRange, textOf, unwrap, type Node } from '../../engine/syntax';
+import { appendArguments } from '../../python/edits';
+import type { PythonModule } from '../../python/module';
+import { defineRule } from '../rule';
+import { usesCuda } from './context';
+
+/** Factories that fill a new tensor; creating it on the device gives the same values. */
+const FILL_FACTORIES = new Set(['zeros', 'ones', 'empty', 'full', 'arange', 'tensor', 'eye', 'linspace', 'logspace', 'zeros_like', 'ones_like', 'empty_like', 'full_like', 'as_tensor']);
+/** Random factories: the CUDA generator draws different numbers than the CPU one. */
+const RANDOM_FACTORIES = new Set(['rand', 'randn', 'randint', 'randperm', 'rand_like', 'randn_like', 'randint_like', 'normal']);
+
+export default defineRule({
+  code: 'LOOP002',
+  name: 'cpu-tensor-then-moved',
+  family: 'LOOP',
+  severity: 'info',
+  confidence: 'high',
+  fix: 'safe',
+  docs: `## What it does
+Finds tensors created on the CPU by a factory (\`torch.zeros\`, \`ones\`, \`empty\`, \`full\`, \`arange\`, \`tensor\`,
+\`rand\`, \`randn\`, …) and immediately moved with \`.cuda()\` or \`.to(device)\`. Reported as a warning inside a
+training loop, where it happens every step.
+
+## Why is this bad?
+The tensor is allocated and filled in host memory, then copied over PCIe. The PyTorch Performance Tuning Guide says:
+"Instead of calling \`torch.rand(size).cuda()\` … produce the output directly on the target device". The PyTorch
+profiler's pattern matcher reports the same thing: "Filled a CPU tensor and immediately moved it to GPU. Please
+initalize it on GPU."
+
+## Example
+\`\`\`python
+import torch
+
+device = torch.device("cuda")
+mask = torch.zeros(64, 128).to(device)
+\`\`\`
+
+## Use instead
+\`\`\`python
+import torch
+
+device = torch.device("cuda")
+mask = torch.zeros(64, 128, device=device)
+\`\`\`
+
+## Fix safety
+The fix passes \`device=\` to the factory and drops the move. For fill factories (\`zeros\`, \`ones\`, \`full\`,
+\`arange\`, \`tensor\`, …) the values are identical, so the fix is safe. For random factories (\`rand\`, \`randn\`,
+\`randint\`, …) the CUDA generator draws different numbers than the CPU generator, which changes seeded runs, so that fix
+is unsafe. No fix is offered when the move also changes the dtype or the factory may receive \`device\` through
+\`**kwargs\`.
+
+## References
+- PyTorch Performance Tuning Guide, "Create tensors directly on the target device": https://pytorch.org/tutorials/recipes/recipes/tuning_guide.html
+- PyTorch profiler pattern matcher (ExtraCUDACopyPattern): https://github.com/pytorch/pytorch/blob/main/torch/profiler/_pattern_matcher.py
+- Lightning, "Speed up model training": https://lightning.ai/docs/pytorch/stable/advanced/speed.html
+`,
+
+  checkPython(module, reporter) {
+    if (!module.importsAny('torch') || !usesCuda(module) || module.isTestOrDebugFile()) return;
+    const moves = [...module.methodCalls('cuda'), ...module.methodCalls('to')].sort((a, b) => a.startIndex - b.startIndex);
+    for (const move of moves) {
+      const factory = methodReceiver(move);
+      if (!factory || factory.type !== 'call') continue;
+      const q = module.callee(factory);
+      if (!q || !q.startsWith('torch.')) continue;
+      const name = q.slice('torch.'.length);
+      const random = RANDOM_FACTORIES.has(name);
+      if (!random && !FILL_FACTORIES.has(name)) continue;
+      const device = targetDevice(module, move);
+      if (!device) continue;
+      const hot = module.inHotRegion(move);
+      const factoryArgs = callArguments(factory);
+      const existing = argument(factoryArgs, 'device');
+      const canFix = existing.kind === 'absent' && device.fixable;
+      reporter.report({
+        range: nodeRange(move),
+        severity: hot ? 'warning' : undefined,
+        message: `torch.${name}(...) fills a tensor in host memory and then copies it to the GPU${hot ? ' on every training step' : ''}. Create it on the device: torch.${name}(..., device=${device.text}).`,
+        fixes: canFix
+          ? [{
+              title: `Create the tensor on the device (device=${device.text})`,
+              safe: !random,
+              edits: [{ range: nodeRange(move), newText: withDevice(module, factory, device.text) }],
+            }]
+          : [],
+      });
+    }
+  },
+});
+
+/** The device a move targets, when it is a device (not a dtype): `.cuda()`, `.to("cuda")`, `.to(device)`, `.to(x.device)`. */
+function targetDevice(module: PythonModule, move: Node): { text: string; fixable: boolean } | undefined {
+  const args = callArguments(move);
+  if (args.hasKwargs || args.starIndex >= 0) return undefined;
+  if (calledMethod(move) === 'cuda') {
+    if (args.positional.length > 0 || args.keywords.size > 0) {
+      const only = args.keywords.size === 0 && args.positional.length === 1 ? literalValue(args.positional[0]) : undefined;
+      return typeof only === 'number' ? { text: `"cuda:${only}"`, fixable: true } : { text: '"cuda"', fixable: false };
+    }
+    return { text: '"cuda"', fixable: true };
+  }
+  const extra = [...args.keywords.keys()].filter((k) => k !== 'device' && k !== 'non_blocking');
+  const dev = argument(args, 'device', 0);
+  if (dev.kind !== 'present') return undefined;
+  const fixable = extra.length === 0 && args.positional.length <= 1;
+  const v = literalValue(dev.node);
+  if (typeof v === 'string') return /^cuda(:\d+)?$/.test(v) ? { text: textOf(dev.node), fixable } : undefined;
+  const n = unwrap(dev.node);
+  if (n.type === 'call') {
+    const q = module.callee(n);
+    return q === 'torch.device' ? { text: textOf(n), fixable } : undefined;
+  }
+  const name = dottedName(n);
+  // `device`, `self.device`, `args.device`, `x.device`: a device by name; `torch.float16` is a dtype.
+  if (!name || !/(^|\.|_)device$/.test(name) || module.imports.resolveDotted(name)?.startsWith('torch.') === true) return undefined;
+  return { text: name, fixable };
+}
+
+function withDevice(module: PythonModule, factory: Node, device: string): string {
+  const edit = appendArguments(module, factory, [`device=${device}`]);
+  const text = textOf(factory);
+  const start = module.lines.offset(edit.range.start) - factory.startIndex;
+  const end = module.lines.offset(edit.range.end) - factory.startIndex;
+  return text.slice(0, start) + edit.newText + text.slice(end);
+}

@@ -1,0 +1,111 @@
+// Facts the LOOP rules share: does the module run on CUDA at all (CPU-only code never syncs with a
+// device, RULES.md section 7 trap 3), which loops run once per step, and whether a statement is guarded
+// by a logging interval. Each is computed once per module.
+import type { Edit } from '../../../shared/findings';
+import { calledMethod, contains, field, namedChildren, parentOf, textOf, type Node } from '../../engine/syntax';
+import type { PythonModule } from '../../python/module';
+
+/** Evidence that tensors live on a CUDA device: `.cuda()`, a `"cuda"` string, `torch.cuda.*`, a GPU accelerator. */
+const CUDA_EVIDENCE = /\.cuda\(|["']cuda(:\d+)?["']|\btorch\.cuda\b|\bcuda\.is_available\(|\baccelerator\s*=\s*["'](gpu|cuda)["']|\bgpus\s*=\s*[1-9\[]|\bAccelerator\(|\bdeepspeed\.initialize\(/;
+
+export function usesCuda(module: PythonModule): boolean {
+  return module.memo('loop:usesCuda', () => CUDA_EVIDENCE.test(module.text));
+}
+
+/**
+ * Loops whose body runs once per optimisation step: the hot loops, less the loops that are hot only
+ * because they call a function holding the real step loop (those are epoch loops).
+ */
+export function stepLoops(module: PythonModule): Node[] {
+  return module.memo('loop:stepLoops', () => {
+    const epochs = new Set(module.epochLoops().map((l) => l.id));
+    return module.hotLoops().filter((l) => !epochs.has(l.id));
+  });
+}
+
+/** Local functions called directly from a step loop body, with the call that makes them per-step. */
+export function perStepHelpers(module: PythonModule): Map<number, { fn: Node; callSite: Node }> {
+  return module.memo('loop:perStepHelpers', () => {
+    const out = new Map<number, { fn: Node; callSite: Node }>();
+    for (const loop of stepLoops(module)) {
+      const body = field(loop, 'body');
+      if (!body) continue;
+      for (const c of module.callsWithin(body)) {
+        const target = module.localCallTarget(c);
+        const tBody = target && field(target, 'body');
+        if (!target || !tBody || contains(tBody, loop) || out.has(target.id)) continue;
+        out.set(target.id, { fn: target, callSite: c });
+      }
+    }
+    return out;
+  });
+}
+
+const INTERVAL_NAME = /log|print|freq|interval|every|verbose|display|report|disp/i;
+
+/**
+ * True when `node` sits under an `if` (between it and `stop`) that runs only every k steps or on a
+ * logging cadence: `if step % 100 == 0:`, `if i % args.log_interval == 0:`, `if should_log:`.
+ */
+export function underIntervalGuard(node: Node, stop: Node | undefined): boolean {
+  for (let p = parentOf(node); p && p.id !== stop?.id; p = parentOf(p)) {
+    if (p.type === 'if_statement' || p.type === 'elif_clause' || p.type === 'conditional_expression') {
+      const cond = p.type === 'conditional_expression' ? p : field(p, 'condition');
+      const text = cond ? textOf(cond) : '';
+      if (text.includes('%') || INTERVAL_NAME.test(text)) return true;
+    }
+    if (p.type === 'else_clause') {
+      const ifStmt = parentOf(p);
+      const cond = ifStmt && field(ifStmt, 'condition');
+      const text = cond ? textOf(cond) : '';
+      if (text.includes('%') || INTERVAL_NAME.test(text)) return true;
+    }
+    if (p.type === 'function_definition') return false;
+  }
+  return false;
+}
+
+/** The local name `torch` is bound to (`torch`, or an alias), if the module imports it as a module. */
+export function torchModuleName(module: PythonModule): string | undefined {
+  return module.memo('loop:torchName', () => {
+    for (const [local, qualified] of module.imports.localNames()) if (qualified === 'torch') return local;
+    return undefined;
+  });
+}
+
+/** Method calls by name, for several names, in document order. */
+export function methodCallsNamed(module: PythonModule, names: readonly string[]): Node[] {
+  return names.flatMap((n) => module.methodCalls(n)).sort((a, b) => a.startIndex - b.startIndex);
+}
+
+/** The `.backward()` calls of a loss tensor (not `engine.backward(loss)` or `accelerator.backward(loss)`). */
+export function isTensorBackward(call: Node): boolean {
+  if (calledMethod(call) !== 'backward') return false;
+  const args = field(call, 'arguments');
+  // `loss.backward()` / `loss.backward(retain_graph=True)`: no positional tensor argument.
+  return !args || namedChildren(args).every((a) => a.type === 'keyword_argument' || a.type === 'comment');
+}
+
+/** Deletes a statement that sits alone on its line(s), keeping a trailing comment; `pass` when it is a block's only statement. */
+export function deleteStatement(module: PythonModule, stmt: Node): Edit {
+  const block = parentOf(stmt);
+  const siblings = block ? namedChildren(block).filter((c) => c.type !== 'comment') : [];
+  const start = { line: stmt.startPosition.row, character: stmt.startPosition.column };
+  const end = { line: stmt.endPosition.row, character: stmt.endPosition.column };
+  if (block?.type === 'block' && siblings.length === 1) return { range: { start, end }, newText: 'pass' };
+  const lineText = module.lines.lineText(stmt.endPosition.row);
+  const rest = lineText.slice(stmt.endPosition.column);
+  const before = module.lines.lineText(stmt.startPosition.row).slice(0, stmt.startPosition.column);
+  if (rest.trim() === '' && before.trim() === '') {
+    // The whole line(s) go, line break included.
+    const last = end.line + 1 >= module.lines.lineCount;
+    const to = last ? { line: end.line, character: lineText.length } : { line: end.line + 1, character: 0 };
+    return { range: { start: { line: start.line, character: 0 }, end: to }, newText: '' };
+  }
+  if (before.trim() === '' && /^\s*#/.test(rest)) {
+    // Keep the trailing comment where the statement was.
+    const ws = /^\s*/.exec(rest)![0].length;
+    return { range: { start, end: { line: end.line, character: end.character + ws } }, newText: '' };
+  }
+  return { range: { start, end }, newText: 'pass' };
+}

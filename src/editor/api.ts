@@ -1,0 +1,12 @@
+// What `activate()` returns: a small surface for the integration tests (and future companion
+// extensions) to observe the extension without reaching into its internals.
+export interface PipelineDoctorApi {
+  /** Resolves once no analysis is pending or running. */
+  whenIdle(): Promise<void>;
+  /** Recent log lines (`level message`), newest last. */
+  logLines(): readonly string[];
+  /** Notifications shown this session (at most one by design). */
+  notificationCount(): number;
+  /** Analyses of open documents so far, and how many of them re-parsed incrementally. */
+  analysisCounts(): { analyses: number; incremental: number };
+}

@@ -1,0 +1,57 @@
+// Every command of the extension, registered from this one table. Each id here is declared in
+// package.json `contributes.commands` and vice versa (test/meta/contributions.test.ts).
+import * as vscode from 'vscode';
+import { exportNewestReport, showDashboard } from './dashboard';
+import type { Diagnostics } from './diagnostics';
+import { showRuleDocs } from './docs';
+import { fixAllEdit } from './fix-all';
+import type { Log } from './log';
+import { scanWorkspace } from './scan';
+
+export interface CommandContext {
+  diagnostics: Diagnostics;
+  log: Log;
+}
+
+interface CommandEntry {
+  id: string;
+  run(ctx: CommandContext, ...args: unknown[]): unknown;
+}
+
+async function fixAllInActiveEditor(ctx: CommandContext): Promise<boolean> {
+  const doc = vscode.window.activeTextEditor?.document;
+  if (!doc) {
+    ctx.log.info('fix all: no active editor');
+    return false;
+  }
+  const edit = await fixAllEdit(doc, ctx.diagnostics);
+  if (!edit) {
+    vscode.window.setStatusBarMessage('Pipeline Doctor: no safe fixes in this file', 5000);
+    return false;
+  }
+  return vscode.workspace.applyEdit(edit);
+}
+
+export const COMMANDS: readonly CommandEntry[] = [
+  { id: 'pipelineDoctor.scanWorkspace', run: (ctx) => scanWorkspace(ctx.diagnostics, ctx.log) },
+  { id: 'pipelineDoctor.showRuleDocumentation', run: (ctx, code) => showRuleDocs(ctx.log, typeof code === 'string' ? code : undefined) },
+  { id: 'pipelineDoctor.fixAllSafe', run: (ctx) => fixAllInActiveEditor(ctx) },
+  { id: 'pipelineDoctor.showLog', run: (ctx) => ctx.log.channel.show() },
+  // The optional argument is a run folder (the profile command passes the run it just wrote).
+  { id: 'pipelineDoctor.showDashboard', run: (ctx, runFolder) => { showDashboard(ctx, typeof runFolder === 'string' ? runFolder : undefined); } },
+  { id: 'pipelineDoctor.exportReport', run: (ctx) => exportNewestReport(ctx) },
+];
+
+export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
+  return COMMANDS.map((c) =>
+    vscode.commands.registerCommand(c.id, async (...args: unknown[]) => {
+      try {
+        return await c.run(ctx, ...args);
+      } catch (e) {
+        ctx.log.error(`command ${c.id} failed`, e);
+        ctx.log.notifyOnce('error', `${c.id} failed: ${(e as Error).message}`);
+        return undefined;
+      }
+    }),
+  );
+}

@@ -1,0 +1,305 @@
+// "Pipeline Doctor: Show Dashboard": the webview panel host. It lists the workspace's runs (each
+// folder's `.pipeline-doctor/runs/`, where `pipeline-doctor profile` writes them), sends a run as its
+// summary + Arrow IPC bytes, and acts on the webview's requests only after `routeWebviewMessage` has
+// validated them — and only on findings and loaders it sent itself (referenced by index, never by path).
+// "Apply fix" re-finds the finding in the document as it is now and applies the rule's fix through the
+// same WorkspaceEdit path as the quick fix in the editor; "Show docs" runs the docs command.
+import * as vscode from 'vscode';
+import { writeReport } from '../report/export';
+import { newNonce } from '../report/export';
+import { webviewPageHtml } from '../report/page';
+import { listRuns, loadDashboardRun, readSummary } from '../report/run-data';
+import type { Finding } from '../shared/findings';
+import type { DashboardRun, HostToWebviewMessage, RunListEntry } from '../shared/protocol';
+import { describeRejected, routeWebviewMessage } from '../shared/protocol';
+import { toRange, toWorkspaceEdit } from './convert';
+import type { Diagnostics } from './diagnostics';
+import type { Log } from './log';
+
+export const DASHBOARD_VIEW_TYPE = 'pipelineDoctor.dashboard';
+export const SHOW_DASHBOARD_COMMAND = 'pipelineDoctor.showDashboard';
+export const EXPORT_REPORT_COMMAND = 'pipelineDoctor.exportReport';
+export const RUNS_FOLDER = '.pipeline-doctor/runs';
+const EXTENSION_ID = 'pipeline-doctor.pipeline-doctor';
+const SHOW_DOCS_COMMAND = 'pipelineDoctor.showRuleDocumentation';
+
+export interface DashboardDeps {
+  diagnostics: Diagnostics;
+  log: Log;
+}
+
+/** What the dashboard tests observe through the extension API. */
+export interface DashboardProbe {
+  open: boolean;
+  rejectedMessages: number;
+  lastAction: { action: string; ok: boolean; message: string } | null;
+}
+
+function extensionUri(): vscode.Uri {
+  const ext = vscode.extensions.getExtension(EXTENSION_ID);
+  if (!ext) throw new Error(`extension ${EXTENSION_ID} is not installed`);
+  return ext.extensionUri;
+}
+
+/** Run folders of every workspace folder, by run id (first folder wins on a clash). */
+function runFolders(): Map<string, string> {
+  const found = new Map<string, string>();
+  for (const ws of vscode.workspace.workspaceFolders ?? []) {
+    if (ws.uri.scheme !== 'file') continue;
+    const base = vscode.Uri.joinPath(ws.uri, RUNS_FOLDER).fsPath;
+    for (const r of listRuns(base).runs) if (!found.has(r.id)) found.set(r.id, vscode.Uri.joinPath(vscode.Uri.file(base), r.id).fsPath);
+  }
+  return found;
+}
+
+export class DashboardPanel implements vscode.Disposable {
+  private static current: DashboardPanel | undefined;
+  static readonly probe: DashboardProbe = { open: false, rejectedMessages: 0, lastAction: null };
+
+  private readonly disposables: vscode.Disposable[] = [];
+  /** Runs sent to the webview: actions refer to their findings and loaders by index / id. */
+  private readonly sent = new Map<string, DashboardRun>();
+  private folders = new Map<string, string>();
+  private focus: string | null = null;
+  private ready = false;
+
+  /** Opens (or reveals) the dashboard; `runFolder` is shown first, e.g. right after a profile run. */
+  static show(deps: DashboardDeps, runFolder?: string): DashboardPanel {
+    const focus = runFolder ? runFolder.split(/[\\/]/).filter(Boolean).pop() ?? null : null;
+    if (DashboardPanel.current) {
+      DashboardPanel.current.panel.reveal(undefined, false);
+      DashboardPanel.current.focus = focus;
+      DashboardPanel.current.postRuns();
+      return DashboardPanel.current;
+    }
+    const media = vscode.Uri.joinPath(extensionUri(), 'media');
+    const panel = vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, 'Pipeline Doctor', vscode.ViewColumn.Active, {
+      enableScripts: true,
+      localResourceRoots: [media],
+      // State survives hide/show through the webview's getState/setState, not a hidden live page.
+      retainContextWhenHidden: false,
+    });
+    DashboardPanel.current = new DashboardPanel(panel, deps, media, focus);
+    return DashboardPanel.current;
+  }
+
+  static get active(): DashboardPanel | undefined {
+    return DashboardPanel.current;
+  }
+
+  private constructor(private readonly panel: vscode.WebviewPanel, private readonly deps: DashboardDeps, media: vscode.Uri, focus: string | null) {
+    this.focus = focus;
+    DashboardPanel.probe.open = true;
+    const webview = panel.webview;
+    webview.html = webviewPageHtml({
+      cspSource: webview.cspSource,
+      nonce: newNonce(),
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'dist', 'dashboard.js')).toString(),
+      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'dist', 'dashboard.css')).toString(),
+    });
+    this.disposables.push(
+      webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw)),
+      panel.onDidDispose(() => this.dispose()),
+      // A run finishing (from the editor or `pipeline-doctor profile` in a terminal) refreshes the list.
+      ...this.watchRuns(),
+    );
+  }
+
+  private watchRuns(): vscode.Disposable[] {
+    const watcher = vscode.workspace.createFileSystemWatcher(`**/${RUNS_FOLDER}/*/summary.json`);
+    const changed = (uri: vscode.Uri): void => {
+      if (!this.ready) return;
+      this.focus = uri.path.split('/').slice(-2, -1)[0] ?? null;
+      this.postRuns();
+    };
+    return [watcher, watcher.onDidCreate(changed), watcher.onDidChange(changed)];
+  }
+
+  private post(message: HostToWebviewMessage): void {
+    if (message.type === 'actionResult') DashboardPanel.probe.lastAction = { action: message.action, ok: message.ok, message: message.message };
+    void this.panel.webview.postMessage(message);
+  }
+
+  private result(action: 'reveal' | 'applyFix' | 'showDocs' | 'exportReport', ok: boolean, message: string): void {
+    if (!ok) this.deps.log.warn(`dashboard: ${action}: ${message}`);
+    this.post({ type: 'actionResult', action, ok, message });
+  }
+
+  private onMessage(raw: unknown): void {
+    const accepted = routeWebviewMessage(raw, {
+      ready: () => {
+        this.ready = true;
+        this.postRuns();
+      },
+      refreshRuns: () => this.postRuns(),
+      openRun: (m) => this.guard('openRun', () => this.openRun(m.runId)),
+      compareRuns: (m) => this.guard('compareRuns', () => this.compare(m.baseId, m.otherId)),
+      revealFinding: (m) => this.guard('reveal', () => this.revealFinding(m.runId, m.findingIndex)),
+      revealLoader: (m) => this.guard('reveal', () => this.revealLoader(m.runId, m.loaderId)),
+      applyFix: (m) => this.guard('applyFix', () => this.applyFix(m.runId, m.findingIndex, m.fixIndex)),
+      showDocs: (m) => this.guard('showDocs', async () => {
+        await vscode.commands.executeCommand(SHOW_DOCS_COMMAND, m.code);
+        this.result('showDocs', true, `Documentation of ${m.code} opened.`);
+      }),
+      exportReport: (m) => this.guard('exportReport', () => this.exportReport(m.runId)),
+    }, (bad) => {
+      DashboardPanel.probe.rejectedMessages++;
+      this.deps.log.warn(`dashboard: rejected a message from the webview (${describeRejected(bad)})`);
+    });
+    if (!accepted) this.post({ type: 'error', message: 'The extension ignored a malformed request from the dashboard.' });
+  }
+
+  /** One place where a failing action is logged and told to the webview; nothing is swallowed. */
+  private guard(what: string, run: () => Promise<void> | void): void {
+    Promise.resolve()
+      .then(run)
+      .catch((e: unknown) => {
+        this.deps.log.error(`dashboard: ${what} failed`, e);
+        this.post({ type: 'error', message: `${what} failed: ${(e as Error).message}` });
+      });
+  }
+
+  private postRuns(): void {
+    this.folders = runFolders();
+    const runs: RunListEntry[] = [];
+    for (const [id, folder] of this.folders) {
+      try {
+        const s = readSummary(folder);
+        runs.push({ id, startedAt: s.startedAt, script: s.script, mode: s.mode, verdict: s.verdict, inputShare: s.inputShare, samplesPerSec: s.samplesPerSec, stepMsP50: s.stepTimeMs?.p50 ?? null });
+      } catch (e) {
+        this.deps.log.warn(`dashboard: ${(e as Error).message}`);
+      }
+    }
+    runs.sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.id.localeCompare(a.id));
+    const focus = this.focus !== null && this.folders.has(this.focus) ? this.focus : null;
+    this.focus = null;
+    this.post({ type: 'runs', runs, focus });
+  }
+
+  private folderOf(runId: string): string {
+    const folder = this.folders.get(runId);
+    if (!folder) throw new Error(`no run '${runId}' in this workspace`);
+    return folder;
+  }
+
+  /** The script's static findings as the editor computes them (settings, exclusions), empty when unreadable. */
+  private async staticFindings(script: string): Promise<Finding[]> {
+    try {
+      return await this.deps.diagnostics.analyzeOnDisk(vscode.Uri.file(script));
+    } catch (e) {
+      this.deps.log.warn(`dashboard: static findings of ${script} unavailable: ${(e as Error).message}`);
+      return [];
+    }
+  }
+
+  private async openRun(runId: string): Promise<void> {
+    const folder = this.folderOf(runId);
+    const summary = readSummary(folder);
+    const { run, problems } = await loadDashboardRun(folder, { staticFindings: await this.staticFindings(summary.script) });
+    for (const p of problems) this.deps.log.warn(`dashboard: ${p}`);
+    this.sent.set(runId, run);
+    this.post({ type: 'run', run });
+  }
+
+  private compare(baseId: string, otherId: string): void {
+    const base = readSummary(this.folderOf(baseId));
+    const other = readSummary(this.folderOf(otherId));
+    this.post({ type: 'comparison', base: { ...base, id: baseId }, other: { ...other, id: otherId } });
+  }
+
+  private finding(runId: string, index: number): Finding {
+    const f = this.sent.get(runId)?.findings[index];
+    if (!f) throw new Error(`finding ${index} of run '${runId}' is not on the dashboard`);
+    return f;
+  }
+
+  private async reveal(file: string, range: vscode.Range): Promise<vscode.TextEditor> {
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
+    return vscode.window.showTextDocument(doc, { selection: range, viewColumn: vscode.ViewColumn.One, preserveFocus: false });
+  }
+
+  private async revealFinding(runId: string, index: number): Promise<void> {
+    const f = this.finding(runId, index);
+    await this.reveal(f.file, toRange(f.range));
+    this.result('reveal', true, `${f.code} at ${vscode.workspace.asRelativePath(f.file)}:${f.range.start.line + 1}`);
+  }
+
+  private async revealLoader(runId: string, loaderId: number): Promise<void> {
+    const loader = this.sent.get(runId)?.summary.loaders.find((l) => l.id === loaderId);
+    if (!loader) throw new Error(`loader ${loaderId} of run '${runId}' is not on the dashboard`);
+    const line = Math.max(0, loader.line - 1);
+    await this.reveal(loader.file, new vscode.Range(line, 0, line, 0));
+    this.result('reveal', true, `DataLoader at ${vscode.workspace.asRelativePath(loader.file)}:${loader.line}`);
+  }
+
+  /**
+   * The fix the dashboard showed may be stale (the file changed since): the finding is looked up again in
+   * the document's current analysis — same code, same line — and that fix is applied as one WorkspaceEdit,
+   * exactly what the quick fix in the editor does, so it is one undo step.
+   */
+  private async applyFix(runId: string, index: number, fixIndex: number): Promise<void> {
+    const shown = this.finding(runId, index);
+    const chosen = shown.fixes[fixIndex];
+    if (!chosen) {
+      this.result('applyFix', false, `${shown.code} has no automatic fix.`);
+      return;
+    }
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(shown.file));
+    await this.deps.diagnostics.analyzeNow(doc);
+    const current = (await this.deps.diagnostics.findingsFor(doc)).find((f) => f.code === shown.code && f.range.start.line === shown.range.start.line && f.fixes.length > 0)
+      ?? (await this.deps.diagnostics.findingsFor(doc)).find((f) => f.code === shown.code && f.fixes.some((x) => x.title === chosen.title));
+    const fix = current?.fixes.find((x) => x.title === chosen.title) ?? current?.fixes[0];
+    if (!current || !fix) {
+      this.result('applyFix', false, `${shown.code} is no longer reported in ${vscode.workspace.asRelativePath(shown.file)}; was it fixed already?`);
+      return;
+    }
+    const ok = await vscode.workspace.applyEdit(toWorkspaceEdit(doc.uri, fix.edits));
+    if (ok) await this.reveal(shown.file, toRange(current.range));
+    this.result('applyFix', ok, ok ? `Applied "${fix.title}" in ${vscode.workspace.asRelativePath(shown.file)}.` : `VS Code refused the edit for ${shown.code}.`);
+  }
+
+  private async exportReport(runId: string): Promise<void> {
+    const folder = this.folderOf(runId);
+    const target = await vscode.window.showSaveDialog({
+      defaultUri: vscode.Uri.joinPath(vscode.Uri.file(folder), 'report.html'),
+      filters: { HTML: ['html'] },
+      title: 'Export Pipeline Doctor report',
+    });
+    if (!target) return;
+    const run = this.sent.get(runId);
+    const written = await writeReport(folder, target.fsPath, {
+      staticFindings: run ? run.findings.filter((f) => f.origin === 'static') : undefined,
+      assetsDir: vscode.Uri.joinPath(extensionUri(), 'media', 'dist').fsPath,
+    });
+    for (const p of written.problems) this.deps.log.warn(`dashboard: report: ${p}`);
+    this.result('exportReport', true, `Report written to ${written.file}`);
+  }
+
+  dispose(): void {
+    if (DashboardPanel.current === this) DashboardPanel.current = undefined;
+    DashboardPanel.probe.open = false;
+    this.panel.dispose();
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}
+
+/** For the profile command: show the dashboard on the run it just wrote. */
+export function showDashboard(deps: DashboardDeps, runFolder?: string): DashboardPanel {
+  return DashboardPanel.show(deps, runFolder);
+}
+
+/** "Export Report" from the palette: the newest run of the workspace, or the one the dashboard shows. */
+export async function exportNewestReport(deps: DashboardDeps): Promise<string | undefined> {
+  const folders = runFolders();
+  const newest = [...folders.entries()].map(([id, folder]) => ({ id, folder, s: readSummary(folder) })).sort((a, b) => b.s.startedAt.localeCompare(a.s.startedAt))[0];
+  if (!newest) {
+    void vscode.window.showInformationMessage('Pipeline Doctor: no profile runs in this workspace yet.');
+    return undefined;
+  }
+  const target = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.joinPath(vscode.Uri.file(newest.folder), 'report.html'), filters: { HTML: ['html'] } });
+  if (!target) return undefined;
+  const written = await writeReport(newest.folder, target.fsPath, { assetsDir: vscode.Uri.joinPath(extensionUri(), 'media', 'dist').fsPath });
+  for (const p of written.problems) deps.log.warn(`report: ${p}`);
+  deps.log.info(`report written: ${written.file}`);
+  return written.file;
+}

@@ -1,0 +1,40 @@
+// Entry point: builds the editor adapters and registers them. All behaviour lives in src/editor/.
+import * as vscode from 'vscode';
+import type { PipelineDoctorApi } from './editor/api';
+import { registerCodeActions } from './editor/code-actions';
+import { registerCommands } from './editor/commands';
+import { affectsOurSettings } from './editor/config';
+import { Diagnostics } from './editor/diagnostics';
+import { registerRuleDocs } from './editor/docs';
+import { Log } from './editor/log';
+
+export function activate(context: vscode.ExtensionContext): PipelineDoctorApi {
+  const started = performance.now();
+  const log = new Log();
+  const diagnostics = new Diagnostics(log);
+  context.subscriptions.push(
+    log,
+    diagnostics,
+    ...registerRuleDocs(log),
+    registerCodeActions(diagnostics),
+    ...registerCommands({ diagnostics, log }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (affectsOurSettings(e)) {
+        log.info('settings changed: re-analysing');
+        diagnostics.refreshAll();
+      }
+    }),
+  );
+  diagnostics.start();
+  log.info(`activated in ${(performance.now() - started).toFixed(1)} ms (VS Code ${vscode.version}, ${vscode.env.uiKind === vscode.UIKind.Web ? 'web' : 'desktop'})`);
+  return {
+    whenIdle: () => diagnostics.whenIdle(),
+    logLines: () => log.recent,
+    notificationCount: () => log.notifications,
+    analysisCounts: () => ({ ...diagnostics.counts }),
+  };
+}
+
+export function deactivate(): void {
+  // Everything is disposed through context.subscriptions.
+}

@@ -1,0 +1,118 @@
+// The dashboard webview in headless Chromium, loaded with the host's page, CSP and nonce: hostile strings
+// from a run render as text and run nothing, buttons and keyboard post the right messages, malformed
+// host messages are ignored; light and dark screenshots go to test-artifacts/.
+// Run: node scripts/build.mjs && npx tsc -p . ; node --test --test-concurrency=1 test/e2e/dashboard-*.test.mjs
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { canvasInk, launchChromium } from './browser.mjs';
+import { listRuns, loadDashboardRun, openWebview, posted, ROOT, showRun, writeSyntheticRun } from './webview-harness.mjs';
+
+const EVIL = '<img src=x onerror=alert(1)></script><script>alert(2)</script>';
+const ARTIFACTS = path.join(ROOT, 'test-artifacts');
+let browser;
+let base;
+
+before(async () => {
+  browser = await launchChromium();
+  base = fs.mkdtempSync(path.join(os.tmpdir(), 'pd-webview-'));
+  await writeSyntheticRun(path.join(base, 'run-before'), { steps: 400, startedAt: '2026-11-20T10:00:00.000Z', samplesPerSec: 1585 });
+  await writeSyntheticRun(path.join(base, 'run-after'), { steps: 400, inputShare: 0.05, stepMs: 5.1, startedAt: '2026-11-20T11:00:00.000Z', samplesPerSec: 6250, sweep: false });
+  await writeSyntheticRun(path.join(base, 'run-evil'), {
+    steps: 300, startedAt: '2026-11-19T10:00:00.000Z',
+    script: `/work/${EVIL}/train.py`, loaderFile: `/work/${EVIL}/data.py`, datasetType: EVIL, message: `bad ${EVIL}`, notes: [EVIL],
+  });
+});
+after(async () => {
+  await browser?.close();
+});
+
+describe('dashboard webview', () => {
+  it('renders hostile run strings as text: no element, no script, no CSP violation, no fetch', async () => {
+    const { context, page, attempted, errors } = await openWebview(browser);
+    try {
+      const { run } = await loadDashboardRun(path.join(base, 'run-evil'), { noStatic: true });
+      await showRun(page, run, listRuns(base).runs);
+      const text = await page.textContent('main');
+      assert.ok(text.includes(`bad ${EVIL}`), 'the message is shown verbatim');
+      assert.ok(text.includes(EVIL), 'notes and dataset type shown verbatim');
+      assert.equal(await page.locator('main img, main script, main iframe').count(), 0);
+      const state = await page.evaluate(() => ({ alerts: window.__alerts, violations: window.__violations }));
+      assert.deepEqual(state.alerts, []);
+      assert.deepEqual(state.violations, []);
+      assert.deepEqual(attempted, []);
+      assert.deepEqual(errors, []);
+      assert.match(await page.textContent('[data-testid=verdict]'), /^Highly input-bound: 74% of each step waits for data$/);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('draws the charts, posts Reveal / Apply fix / Show docs by index, works from the keyboard, compares runs', async () => {
+    const { context, page, errors } = await openWebview(browser);
+    try {
+      const { run } = await loadDashboardRun(path.join(base, 'run-before'), { noStatic: true });
+      await showRun(page, run, listRuns(base).runs);
+      const ink = await canvasInk(page);
+      assert.equal(ink.length, Number(await page.evaluate(() => document.body.dataset.chartsDrawn)));
+      assert.ok(ink.length >= 5, `step, GPU, CPU, disk, sweep charts: ${ink.length}`);
+      assert.ok(ink.every((n) => n > 1000), `every canvas has ink: ${ink}`);
+      assert.match(await page.textContent('[data-testid=control]'), /^Compute alone: 3\.5 ms of 13\.6 ms per step \(up to 3\.8x faster/);
+
+      const finding = page.locator('[data-testid=finding]').first();
+      await finding.locator('[data-testid=reveal]').click();
+      await finding.locator('[data-testid=show-docs]').click();
+      // No static fix on this synthetic runtime finding: the button is disabled and posts nothing.
+      await finding.locator('[data-testid=apply-fix]').click({ force: true });
+      let msgs = await posted(page);
+      assert.deepEqual(msgs.filter((m) => m.type !== 'ready' && m.type !== 'openRun'), [
+        { type: 'revealFinding', runId: 'run-before', findingIndex: 0 }, { type: 'showDocs', code: 'LOAD001' },
+      ]);
+
+      // Keyboard: focus the Reveal button and press Enter.
+      await finding.locator('[data-testid=reveal]').focus();
+      await page.keyboard.press('Enter');
+      msgs = await posted(page);
+      assert.equal(msgs.filter((m) => m.type === 'revealFinding').length, 2);
+
+      // A malformed host message is ignored and said so.
+      await page.evaluate(() => window.__hostPost({ type: 'run', run: { id: '../x', summary: {}, findings: [], tables: {} } }));
+      await page.waitForFunction(() => /Ignored a message/.test(document.querySelector('[data-testid=status]')?.textContent ?? ''));
+      assert.match(await page.textContent('[data-testid=verdict]'), /^Highly input-bound/);
+
+      // History: tick two runs, compare; the host answers with both summaries.
+      const boxes = page.locator('.pd-history vscode-checkbox');
+      await boxes.nth(0).click();
+      await boxes.nth(1).click();
+      await page.locator('[data-testid=compare]').click();
+      msgs = await posted(page);
+      const cmp = msgs.find((m) => m.type === 'compareRuns');
+      assert.deepEqual(cmp, { type: 'compareRuns', baseId: 'run-before', otherId: 'run-after' });
+      const summaries = await Promise.all(['run-before', 'run-after'].map(async (id) => (await loadDashboardRun(path.join(base, id), { noStatic: true })).run.summary));
+      await page.evaluate(([b, o]) => window.__hostPost({ type: 'comparison', base: { ...b, id: 'run-before' }, other: { ...o, id: 'run-after' } }), summaries);
+      await page.waitForSelector('[data-testid=comparison-speedup]');
+      assert.match(await page.textContent('[data-testid=comparison-speedup]'), /^3\.9x The second run is 3\.9x faster \(6,250 vs 1,585 samples\/s\); data wait 74% → 5% of each step\.$/);
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  for (const scheme of ['light', 'dark']) {
+    it(`takes a ${scheme} screenshot`, async () => {
+      const { context, page } = await openWebview(browser, { colorScheme: scheme, viewport: { width: 1200, height: 1000 } });
+      try {
+        const { run } = await loadDashboardRun(path.join(base, 'run-before'), { noStatic: true });
+        await showRun(page, run, listRuns(base).runs);
+        fs.mkdirSync(ARTIFACTS, { recursive: true });
+        await page.screenshot({ path: path.join(ARTIFACTS, `dashboard-webview-${scheme}.png`), fullPage: true });
+        const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+        assert.equal(bg, scheme === 'dark' ? 'rgb(31, 31, 31)' : 'rgb(255, 255, 255)');
+      } finally {
+        await context.close();
+      }
+    });
+  }
+});

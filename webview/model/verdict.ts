@@ -1,0 +1,115 @@
+// The words of the dashboard: the verdict sentence, the "why and where", the data-free control sentence
+// and the headline numbers. The same functions feed the webview and the exported report, so both say
+// exactly the same thing.
+import type { RunSummary, SummaryLoader } from '../../src/shared/profile';
+import { baseName, DASH, fmtCount, fmtMiB, fmtMs, fmtPct, fmtPct100, fmtRate, fmtSpeedup } from './format';
+
+export type VerdictTone = 'bad' | 'warn' | 'good' | 'failed';
+
+export function verdictTone(s: RunSummary): VerdictTone {
+  switch (s.verdict) {
+    case 'highly-input-bound':
+      return 'bad';
+    case 'moderately-input-bound':
+      return 'warn';
+    case 'not-input-bound':
+      return 'good';
+    case 'failed':
+      return 'failed';
+  }
+}
+
+/** "Highly input-bound: 74% of each step waits for data" — the first thing the dashboard says. */
+export function verdictSentence(s: RunSummary): string {
+  const share = fmtPct(s.inputShare);
+  switch (s.verdict) {
+    case 'highly-input-bound':
+      return `Highly input-bound: ${share} of each step waits for data`;
+    case 'moderately-input-bound':
+      return `Moderately input-bound: ${share} of each step waits for data`;
+    case 'not-input-bound':
+      return s.inputShare === null ? 'Not input-bound' : `Not input-bound: only ${share} of each step waits for data`;
+    case 'failed':
+      return `The run failed: ${s.error ?? 'unknown error'}`;
+  }
+}
+
+export function trainingLoader(s: RunSummary): SummaryLoader | undefined {
+  return s.loaders.find((l) => l.training) ?? (s.loaders.length === 1 ? s.loaders[0] : undefined);
+}
+
+/** The best estimated step speedup any finding measured (sweep best or data-free control), if any. */
+export function bestEstimatedSpeedup(s: RunSummary): number | null {
+  let best: number | null = null;
+  for (const f of s.findings) {
+    const v = f.figures?.estimatedSpeedup ?? f.figures?.speedupIfLoadingFree;
+    if (typeof v === 'number' && Number.isFinite(v) && (best === null || v > best)) best = v;
+  }
+  return best;
+}
+
+/** Why and where: which loader, how it is configured, what the GPU did, and what the best fix measured. */
+export function verdictDetails(s: RunSummary): string[] {
+  if (s.verdict === 'failed') return [`Run ended: ${s.ended.how}${s.ended.exitCode !== null ? ` (exit code ${s.ended.exitCode})` : ''}.`];
+  const out: string[] = [];
+  const loader = trainingLoader(s);
+  const inputBound = s.verdict !== 'not-input-bound';
+  if (loader) {
+    const where = `${baseName(loader.file)}:${loader.line}`;
+    const workers = loader.num_workers === null ? '' : loader.num_workers === 0
+      ? ' loads in the training process (num_workers=0)'
+      : ` uses num_workers=${loader.num_workers}`;
+    out.push(`The training DataLoader at ${where}${workers}${inputBound ? ' and is where the time goes.' : '.'}`);
+  }
+  if (s.gpu) {
+    out.push(`GPU ${s.gpu.name ?? ''} busy ${fmtPct100(s.gpu.utilizationMedianPct)} of the time (median)${inputBound && s.gpu.utilizationMedianPct < 50 ? ': it waits for the loader' : ''}.`.replace('GPU  ', 'GPU '));
+  }
+  if (s.sweepBest) {
+    const b = s.sweepBest;
+    const setting = `num_workers=${b.num_workers}${b.num_workers > 0 && b.prefetch_factor !== null ? `, prefetch_factor=${b.prefetch_factor}` : ''}, pin_memory=${b.pin_memory ? 'True' : 'False'}`;
+    const speedup = s.findings.find((f) => f.code === 'RUN002')?.figures?.estimatedSpeedup;
+    out.push(b.current
+      ? `The sweep found no faster loader setting than the current one (${setting}).`
+      : `Fastest measured loader setting: ${setting} (${fmtRate(b.batchesPerSec)} batches/s${typeof speedup === 'number' ? `, about ${fmtSpeedup(speedup)} faster steps` : ''}).`);
+  }
+  return out;
+}
+
+/** "Compute alone: 3.5 ms of 13.6 ms per step (up to 3.9x faster if loading were free)", or null without a control. */
+export function controlSentence(s: RunSummary): string | null {
+  if (s.computeOnlyStepMs === undefined || s.stepTimeMs === null) return null;
+  const step = s.stepTimeMs.p50;
+  const compute = s.computeOnlyStepMs;
+  const ratio = compute > 0 ? step / compute : null;
+  const gain = ratio !== null && ratio >= 1.05 ? ` (up to ${fmtSpeedup(ratio)} faster if loading were free)` : ' (loading is not what limits the step)';
+  return `Compute alone: ${fmtMs(compute)} of ${fmtMs(step)} per step${gain}.`;
+}
+
+export interface HeadlineNumber {
+  label: string;
+  value: string;
+  detail: string;
+}
+
+export function headlineNumbers(s: RunSummary): HeadlineNumber[] {
+  const gpuMem = s.gpu
+    ? Math.max(s.gpu.memoryPeakMiB, s.gpu.torchPeakAllocatedMiB ?? 0)
+    : null;
+  return [
+    { label: 'Samples/s', value: fmtRate(s.samplesPerSec), detail: `${fmtCount(s.steps)} measured steps` },
+    { label: 'Step time p50', value: fmtMs(s.stepTimeMs?.p50), detail: `p90 ${fmtMs(s.stepTimeMs?.p90)}` },
+    { label: 'Data wait', value: fmtPct(s.inputShare), detail: `of each step (p90 ${fmtPct(s.inputShareP90)}), ${fmtMs(s.dataWaitMs?.p50)}` },
+    s.gpu
+      ? { label: 'GPU utilization', value: fmtPct100(s.gpu.utilizationMedianPct), detail: `median, ${s.gpu.name ?? 'GPU'}` }
+      : { label: 'GPU utilization', value: DASH, detail: 'no GPU in use' },
+    s.gpu && gpuMem !== null
+      ? { label: 'GPU memory peak', value: fmtMiB(gpuMem), detail: `of ${fmtMiB(s.gpu.memoryTotalMiB)} (${fmtPct(s.gpu.memoryTotalMiB > 0 ? gpuMem / s.gpu.memoryTotalMiB : null)})` }
+      : { label: 'GPU memory peak', value: DASH, detail: 'no GPU in use' },
+    s.cpu
+      ? { label: 'CPU', value: fmtPct100(s.cpu.processMeanPct ?? s.cpu.utilizationMeanPct), detail: s.cpu.processMeanPct !== null ? `this run, of ${s.cpu.cores} cores (all: ${fmtPct100(s.cpu.utilizationMeanPct)})` : `all ${s.cpu.cores} cores busy` }
+      : { label: 'CPU', value: DASH, detail: 'not sampled' },
+    s.disk
+      ? { label: 'Disk read', value: `${s.disk.readMBps.toFixed(1)} MB/s`, detail: `write ${s.disk.writeMBps.toFixed(1)} MB/s` }
+      : { label: 'Disk read', value: DASH, detail: 'not sampled' },
+  ];
+}

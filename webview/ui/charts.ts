@@ -1,0 +1,168 @@
+// uPlot charts of one run. Each chart takes typed arrays straight from webview/model/series.ts, draws in
+// theme colours, and reports its first draw so the app (and the tests, and the benchmark) know when the
+// dashboard is fully drawn.
+import uPlot from 'uplot';
+import type { StepSeries } from '../model/series';
+import { PHASE_MEASURED, PHASE_NAMES } from '../model/series';
+import type { SweepChart } from '../model/sweep';
+import type { ChartColors } from './theme';
+
+const HEIGHT = 200;
+
+export interface ChartLine {
+  label: string;
+  values: (number | null)[] | Float32Array | Float64Array;
+  color: string;
+  /** Formats the legend value; defaults to 1 decimal + unit. */
+  unit: string;
+}
+
+function axes(c: ChartColors, xLabel: string, yLabel: string): uPlot.Axis[] {
+  const axis = (label: string): uPlot.Axis => ({
+    label, stroke: c.foreground, grid: { stroke: c.grid, width: 0.5 }, ticks: { stroke: c.grid, width: 0.5 },
+    labelFont: '12px system-ui, sans-serif', font: '11px system-ui, sans-serif',
+  });
+  return [axis(xLabel), axis(yLabel)];
+}
+
+function widthOf(target: HTMLElement): number {
+  return Math.max(240, Math.floor(target.clientWidth || target.getBoundingClientRect().width || 600));
+}
+
+/** Keeps a chart as wide as its container. */
+function fitWidth(plot: uPlot, target: HTMLElement): void {
+  if (typeof ResizeObserver === 'undefined') return;
+  let last = widthOf(target);
+  const ro = new ResizeObserver(() => {
+    const w = widthOf(target);
+    if (w !== last) {
+      last = w;
+      plot.setSize({ width: w, height: HEIGHT });
+    }
+  });
+  ro.observe(target);
+  const destroy = plot.destroy.bind(plot);
+  plot.destroy = () => {
+    ro.disconnect();
+    destroy();
+  };
+}
+
+function onFirstDraw(done: () => void): (u: uPlot) => void {
+  let fired = false;
+  return () => {
+    if (!fired) {
+      fired = true;
+      done();
+    }
+  };
+}
+
+const fmt = (unit: string) => (_u: uPlot, v: number | null): string => (v === null || v === undefined || Number.isNaN(v) ? '\u2014' : `${v.toFixed(1)}${unit}`);
+
+/** Data wait stacked under compute: the filled total is the step, the lower band the wait. Non-measured phases shaded. */
+export function stepTimelineChart(target: HTMLElement, s: StepSeries, c: ChartColors, drawn: () => void): uPlot {
+  const shade = (u: uPlot): void => {
+    const { ctx } = u;
+    ctx.save();
+    ctx.globalAlpha = 0.08;
+    ctx.fillStyle = c.shade;
+    for (const r of s.phaseRanges) {
+      if (r.phase === PHASE_MEASURED) continue;
+      const x0 = u.valToPos(s.index[r.start] ?? 0, 'x', true);
+      const x1 = u.valToPos(s.index[r.end - 1] ?? 0, 'x', true);
+      ctx.fillRect(x0, u.bbox.top, Math.max(1, x1 - x0), u.bbox.height);
+    }
+    ctx.restore();
+  };
+  const label = (u: uPlot): void => {
+    const { ctx } = u;
+    ctx.save();
+    ctx.fillStyle = c.foreground;
+    ctx.font = `${Math.round(11 * devicePixelRatio)}px system-ui, sans-serif`;
+    ctx.textBaseline = 'top';
+    for (const r of s.phaseRanges) {
+      if (r.phase === PHASE_MEASURED || r.end - r.start < 1) continue;
+      ctx.fillText(PHASE_NAMES[r.phase] ?? '', u.valToPos(s.index[r.start] ?? 0, 'x', true) + 4, u.bbox.top + 4);
+    }
+    ctx.restore();
+  };
+  const plot = new uPlot({
+    width: widthOf(target), height: HEIGHT,
+    scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.05 : 1] } },
+    axes: axes(c, 'step', 'ms'),
+    legend: { show: true, live: true },
+    cursor: { drag: { x: true, y: false } },
+    series: [
+      { label: 'step' },
+      {
+        label: 'compute', stroke: c.compute, fill: c.compute, width: 1, points: { show: false },
+        // The plotted value is the whole step (compute stacked on wait); the legend shows compute alone.
+        value: (_u, _v, _si, i) => (i === null ? '\u2014' : `${(s.computeMs[i] ?? NaN).toFixed(2)} ms`),
+      },
+      { label: 'data wait', stroke: c.wait, fill: c.wait, width: 1, points: { show: false }, value: fmt(' ms') },
+    ],
+    hooks: { drawClear: [shade], draw: [label, onFirstDraw(drawn)] },
+  }, [s.index, s.stepMs, s.waitMs], target);
+  fitWidth(plot, target);
+  return plot;
+}
+
+/** A timeline against seconds since the run started (GPU, CPU, disk). */
+export function timeChart(target: HTMLElement, x: Float64Array, lines: readonly ChartLine[], yLabel: string, c: ChartColors, drawn: () => void, yMax?: number): uPlot {
+  const plot = new uPlot({
+    width: widthOf(target), height: HEIGHT,
+    scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, yMax ?? (max > 0 ? max * 1.1 : 1)] } },
+    axes: axes(c, 's since start', yLabel),
+    legend: { show: true },
+    series: [
+      { label: 't', value: (_u, v) => (v === null ? '\u2014' : `${v.toFixed(1)} s`) },
+      ...lines.map((l): uPlot.Series => ({ label: l.label, stroke: l.color, width: 1.5, points: { show: x.length < 60 }, value: fmt(l.unit), spanGaps: false })),
+    ],
+    hooks: { draw: [onFirstDraw(drawn)] },
+  }, [x, ...lines.map((l) => l.values)], target);
+  fitWidth(plot, target);
+  return plot;
+}
+
+/** batches/s per num_workers, one line per pin_memory × prefetch_factor, best and current setting marked. */
+export function sweepPlot(target: HTMLElement, chart: SweepChart, c: ChartColors, drawn: () => void): uPlot {
+  const mark = (u: uPlot): void => {
+    const { ctx } = u;
+    const dot = (at: SweepChart['best'], color: string, text: string, filled: boolean): void => {
+      if (!at) return;
+      const px = u.valToPos(chart.workers[at.x] ?? 0, 'x', true);
+      const py = u.valToPos(at.batchesPerSec, 'y', true);
+      ctx.save();
+      ctx.strokeStyle = color;
+      ctx.fillStyle = color;
+      ctx.lineWidth = 2 * devicePixelRatio;
+      ctx.beginPath();
+      ctx.arc(px, py, 7 * devicePixelRatio, 0, 2 * Math.PI);
+      if (filled) ctx.fill();
+      ctx.stroke();
+      ctx.font = `bold ${Math.round(11 * devicePixelRatio)}px system-ui, sans-serif`;
+      ctx.textAlign = px > u.bbox.left + u.bbox.width * 0.8 ? 'right' : 'left';
+      ctx.fillText(text, px + (ctx.textAlign === 'right' ? -10 : 10) * devicePixelRatio, py - 8 * devicePixelRatio);
+      ctx.restore();
+    };
+    dot(chart.current, c.current, 'current', false);
+    dot(chart.best, c.best, 'best', true);
+  };
+  const plot = new uPlot({
+    width: widthOf(target), height: HEIGHT,
+    scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.2 : 1] } },
+    axes: [...axes(c, 'num_workers', 'batches/s').map((a, i) => (i === 0 ? { ...a, splits: () => chart.workers } : a))],
+    legend: { show: true },
+    series: [
+      { label: 'num_workers' },
+      ...chart.lines.map((l, i): uPlot.Series => ({
+        label: l.label, stroke: c.palette[i % c.palette.length], width: 1.5, spanGaps: true,
+        points: { show: true, size: 6 }, value: fmt(' /s'),
+      })),
+    ],
+    hooks: { draw: [mark, onFirstDraw(drawn)] },
+  }, [Float64Array.from(chart.workers), ...chart.lines.map((l) => l.batchesPerSec)], target);
+  fitWidth(plot, target);
+  return plot;
+}
