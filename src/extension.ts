@@ -6,18 +6,22 @@ import { registerCommands } from './editor/commands';
 import { affectsOurSettings } from './editor/config';
 import { Diagnostics } from './editor/diagnostics';
 import { registerRuleDocs } from './editor/docs';
+import { DashboardPanel } from './editor/dashboard';
 import { Log } from './editor/log';
+import { Profiler } from './editor/profile';
 
 export function activate(context: vscode.ExtensionContext): PipelineDoctorApi {
   const started = performance.now();
   const log = new Log();
   const diagnostics = new Diagnostics(log);
+  const profiler = new Profiler({ log, storageUri: context.storageUri, globalStorageUri: context.globalStorageUri });
   context.subscriptions.push(
     log,
     diagnostics,
+    profiler,
     ...registerRuleDocs(log),
     registerCodeActions(diagnostics),
-    ...registerCommands({ diagnostics, log }),
+    ...registerCommands({ diagnostics, log, profiler }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (affectsOurSettings(e)) {
         log.info('settings changed: re-analysing');
@@ -32,6 +36,8 @@ export function activate(context: vscode.ExtensionContext): PipelineDoctorApi {
     logLines: () => log.recent,
     notificationCount: () => log.notifications,
     analysisCounts: () => ({ ...diagnostics.counts }),
+    profile: () => profiler.probe,
+    dashboard: () => ({ ...DashboardPanel.probe }),
   };
 }
 

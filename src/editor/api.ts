@@ -1,3 +1,6 @@
+import type { DashboardProbe } from './dashboard';
+import type { ProfileProbe } from './profile';
+
 // What `activate()` returns: a small surface for the integration tests (and future companion
 // extensions) to observe the extension without reaching into its internals.
 export interface PipelineDoctorApi {
@@ -9,4 +12,8 @@ export interface PipelineDoctorApi {
   notificationCount(): number;
   /** Analyses of open documents so far, and how many of them re-parsed incrementally. */
   analysisCounts(): { analyses: number; incremental: number };
+  /** Profile Pipeline: harness processes spawned, the last outcome and message, the status bar text. */
+  profile(): ProfileProbe;
+  /** The dashboard panel: open or not, rejected webview messages, the last action's result. */
+  dashboard(): DashboardProbe;
 }

@@ -6,11 +6,13 @@ import type { Diagnostics } from './diagnostics';
 import { showRuleDocs } from './docs';
 import { fixAllEdit } from './fix-all';
 import type { Log } from './log';
+import type { Profiler } from './profile';
 import { scanWorkspace } from './scan';
 
 export interface CommandContext {
   diagnostics: Diagnostics;
   log: Log;
+  profiler: Profiler;
 }
 
 interface CommandEntry {
@@ -40,6 +42,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   // The optional argument is a run folder (the profile command passes the run it just wrote).
   { id: 'pipelineDoctor.showDashboard', run: (ctx, runFolder) => { showDashboard(ctx, typeof runFolder === 'string' ? runFolder : undefined); } },
   { id: 'pipelineDoctor.exportReport', run: (ctx) => exportNewestReport(ctx) },
+  // The optional argument `{ script, mode, args, steps }` skips the pickers; from the editor title menu it is the file's URI.
+  { id: 'pipelineDoctor.profilePipeline', run: (ctx, request) => ctx.profiler.run(request) },
 ];
 
 export function registerCommands(ctx: CommandContext): vscode.Disposable[] {

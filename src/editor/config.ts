@@ -66,3 +66,91 @@ export function readSettings(scope?: vscode.Uri): EditorSettings {
 export function affectsOurSettings(event: vscode.ConfigurationChangeEvent): boolean {
   return event.affectsConfiguration(CONFIG_SECTION);
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Profile Pipeline: its settings, and the Python launch configurations it offers as targets.
+// ---------------------------------------------------------------------------------------------------
+
+/** Same defaults as the runner (src/runner/options.ts DEFAULTS) and package.json. */
+export const DEFAULT_PROFILE_STEPS = 50;
+export const DEFAULT_PROFILE_TIMEOUT_SECONDS = 600;
+
+export interface ProfileSettings {
+  /** Explicit interpreter; '' = ask the Python extension, then `python3`. Ignored in untrusted workspaces (restrictedConfigurations). */
+  pythonPath: string;
+  steps: number;
+  /** 0 = no limit. */
+  timeoutSeconds: number;
+  problems: string[];
+}
+
+export function readProfileSettings(scope?: vscode.Uri): ProfileSettings {
+  const config = vscode.workspace.getConfiguration(CONFIG_SECTION, scope);
+  const setting = <T>(key: string, fallback: T): T => config.get<T>(key, fallback);
+  const problems: string[] = [];
+  const rawPython = setting<unknown>('profile.pythonPath', '');
+  const pythonPath = typeof rawPython === 'string' ? rawPython.trim() : '';
+  let steps = setting<number>('profile.steps', DEFAULT_PROFILE_STEPS);
+  if (typeof steps !== 'number' || !Number.isInteger(steps) || steps < 1) {
+    problems.push(`pipelineDoctor.profile.steps must be a whole number >= 1; using ${DEFAULT_PROFILE_STEPS}`);
+    steps = DEFAULT_PROFILE_STEPS;
+  }
+  let timeoutSeconds = setting<number>('profile.timeoutSeconds', DEFAULT_PROFILE_TIMEOUT_SECONDS);
+  if (typeof timeoutSeconds !== 'number' || !(timeoutSeconds >= 0)) {
+    problems.push(`pipelineDoctor.profile.timeoutSeconds must be a number >= 0; using ${DEFAULT_PROFILE_TIMEOUT_SECONDS}`);
+    timeoutSeconds = DEFAULT_PROFILE_TIMEOUT_SECONDS;
+  }
+  return { pythonPath, steps, timeoutSeconds, problems };
+}
+
+/** A `launch.json` configuration that runs Python, as far as the profiler can honour it (raw, unsubstituted). */
+export interface PythonLaunchConfig {
+  name: string;
+  program?: string;
+  module?: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd?: string;
+  /** The configuration's own interpreter (`python`), when it names one. */
+  python?: string;
+}
+
+const PYTHON_DEBUG_TYPES = new Set(['python', 'debugpy']);
+
+function stringRecord(x: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (x && typeof x === 'object' && !Array.isArray(x)) {
+    for (const [k, v] of Object.entries(x)) if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[k] = String(v);
+  }
+  return out;
+}
+
+/**
+ * Python `launch` configurations of `folder` (launch.json, or `launch` in settings). `args` given as one
+ * string is split on whitespace — the debugger would hand it to a shell, which the profiler never uses.
+ */
+export function readPythonLaunchConfigs(folder?: vscode.Uri): PythonLaunchConfig[] {
+  const raw = vscode.workspace.getConfiguration('launch', folder).get<unknown>('configurations', []);
+  if (!Array.isArray(raw)) return [];
+  const out: PythonLaunchConfig[] = [];
+  for (const c of raw as unknown[]) {
+    if (!c || typeof c !== 'object') continue;
+    const o = c as Record<string, unknown>;
+    if (typeof o.type !== 'string' || !PYTHON_DEBUG_TYPES.has(o.type) || o.request !== 'launch') continue;
+    const program = typeof o.program === 'string' && o.program.trim() !== '' ? o.program : undefined;
+    const module = typeof o.module === 'string' && o.module.trim() !== '' ? o.module : undefined;
+    if (!program && !module) continue;
+    const args = Array.isArray(o.args) ? o.args.filter((a): a is string => typeof a === 'string')
+      : typeof o.args === 'string' ? o.args.split(/\s+/).filter(Boolean) : [];
+    out.push({
+      name: typeof o.name === 'string' ? o.name : program ?? module ?? 'Python',
+      ...(program ? { program } : {}),
+      ...(module ? { module } : {}),
+      args,
+      env: stringRecord(o.env),
+      ...(typeof o.cwd === 'string' && o.cwd.trim() !== '' ? { cwd: o.cwd } : {}),
+      ...(typeof o.python === 'string' && o.python.trim() !== '' ? { python: o.python } : {}),
+    });
+  }
+  return out;
+}

@@ -1,5 +1,5 @@
 // "Pipeline Doctor: Show Dashboard": the webview panel host. It lists the workspace's runs (each
-// folder's `.pipeline-doctor/runs/`, where `pipeline-doctor profile` writes them), sends a run as its
+// folder's `.pipeline-doctor/runs/`, where `pipeline-doctor profile` and Profile Pipeline write them), sends a run as its
 // summary + Arrow IPC bytes, and acts on the webview's requests only after `routeWebviewMessage` has
 // validated them — and only on findings and loaders it sent itself (referenced by index, never by path).
 // "Apply fix" re-finds the finding in the document as it is now and applies the rule's fix through the
@@ -41,12 +41,25 @@ function extensionUri(): vscode.Uri {
   return ext.extensionUri;
 }
 
-/** Run folders of every workspace folder, by run id (first folder wins on a clash). */
+/**
+ * Folders of runs outside the workspace folders: Profile Pipeline writes a script that lies outside
+ * every workspace folder to the extension's storage and registers that folder here.
+ */
+const extraRunBases = new Set<string>();
+
+export function addRunsBase(base: string): void {
+  extraRunBases.add(base);
+}
+
+/** Run folders of every workspace folder (then the extra bases), by run id (first one wins on a clash). */
 function runFolders(): Map<string, string> {
   const found = new Map<string, string>();
+  const bases: string[] = [];
   for (const ws of vscode.workspace.workspaceFolders ?? []) {
-    if (ws.uri.scheme !== 'file') continue;
-    const base = vscode.Uri.joinPath(ws.uri, RUNS_FOLDER).fsPath;
+    if (ws.uri.scheme === 'file') bases.push(vscode.Uri.joinPath(ws.uri, RUNS_FOLDER).fsPath);
+  }
+  bases.push(...extraRunBases);
+  for (const base of bases) {
     for (const r of listRuns(base).runs) if (!found.has(r.id)) found.set(r.id, vscode.Uri.joinPath(vscode.Uri.file(base), r.id).fsPath);
   }
   return found;

@@ -5,6 +5,8 @@
 import * as vscode from 'vscode';
 import { RULES, ruleByCode } from '../analyzers/registry';
 import { ruleDocument, ruleSummary } from '../analyzers/rules/docs';
+import { RUNTIME_RULES } from '../runner';
+import { HIGHLY_INPUT_BOUND_SHARE, MODERATELY_INPUT_BOUND_SHARE } from '../shared/profile';
 import type { Log } from './log';
 
 export const DOCS_SCHEME = 'pipeline-doctor-docs';
@@ -17,12 +19,35 @@ export function codeFromDocsUri(uri: vscode.Uri): string {
   return uri.path.replace(/^\//, '').replace(/\.md$/i, '').toUpperCase();
 }
 
+/**
+ * RUN codes exist only as measurements (src/runner/runtime-findings.ts; the full table is
+ * docs/runtime-findings.md, which is not shipped in the .vsix), so their page is built from the catalog.
+ */
+function runtimeRuleDocument(rule: { code: string; name: string; summary: string }): string {
+  const highly = Math.round(HIGHLY_INPUT_BOUND_SHARE * 100);
+  const moderately = Math.round(MODERATELY_INPUT_BOUND_SHARE * 100);
+  return `# ${rule.code}: ${rule.name}\n\n${rule.summary}.\n\n`
+    + '## What it is\n\nA runtime finding: **Pipeline Doctor: Profile Pipeline** (or `pipeline-doctor profile`) measured it while running '
+    + 'your training script. It is shown at the line that created the training DataLoader, with the measured figures in the message.\n\n'
+    + `## How it is measured\n\nInput share = time waiting for the next batch / step time, per step; the median over the measured steps is the verdict: `
+    + `≥ ${highly}% highly input-bound, ≥ ${moderately}% moderately (the thresholds of TF Profiler's input-pipeline analyzer and the PyTorch profiler plugin). `
+    + 'Any speedup quoted is a ratio of measured figures (sweep best vs current setting, data-free control vs measured step), never a guess.\n\n'
+    + '## What to do\n\nOpen **Pipeline Doctor: Show Dashboard** for the run: the loaders table, the sweep and the data-free control show '
+    + 'which setting fixes it and how much faster the steps get. Run the profile again after the change to compare the two runs.\n';
+}
+
 class RuleDocsProvider implements vscode.TextDocumentContentProvider {
   provideTextDocumentContent(uri: vscode.Uri): string {
     const code = codeFromDocsUri(uri);
     const rule = ruleByCode(code);
     if (rule) return ruleDocument(rule);
-    return `# Unknown rule ${code}\n\nPipeline Doctor has no rule with this code. Known rules:\n\n${RULES.map((r) => `- ${r.code} (${r.name}): ${ruleSummary(r)}`).join('\n')}\n`;
+    const runtime = RUNTIME_RULES.find((r) => r.code === code);
+    if (runtime) return runtimeRuleDocument(runtime);
+    const known = [
+      ...RULES.map((r) => `- ${r.code} (${r.name}): ${ruleSummary(r)}`),
+      ...RUNTIME_RULES.filter((r) => !ruleByCode(r.code)).map((r) => `- ${r.code} (${r.name}): ${r.summary} (measured by Profile Pipeline)`),
+    ];
+    return `# Unknown rule ${code}\n\nPipeline Doctor has no rule with this code. Known rules:\n\n${known.join('\n')}\n`;
   }
 }
 
@@ -36,7 +61,10 @@ export async function showRuleDocs(log: Log, code?: string): Promise<vscode.Uri 
   let chosen = code?.toUpperCase();
   if (!chosen) {
     const pick = await vscode.window.showQuickPick(
-      RULES.map((r) => ({ label: r.code, description: r.name, detail: ruleSummary(r) })),
+      [
+        ...RULES.map((r) => ({ label: r.code, description: r.name, detail: ruleSummary(r) })),
+        ...RUNTIME_RULES.filter((r) => !ruleByCode(r.code)).map((r) => ({ label: r.code, description: r.name, detail: `${r.summary} (measured by Profile Pipeline)` })),
+      ],
       { title: 'Pipeline Doctor: rule documentation', matchOnDescription: true, matchOnDetail: true },
     );
     if (!pick) return undefined;

@@ -70,3 +70,20 @@ describe('loop structure', () => {
     assert.deepEqual(m.epochLoops().map(lineOf), [1]);
   });
 });
+
+describe('loop structure with epoch helpers', () => {
+  it('does not call an epoch loop hot because its helper trains and a scheduler steps', async () => {
+    const m = await moduleOf(`
+      def train_one_epoch(model, loader, opt):
+          for batch in loader:
+              model(batch).backward()
+              opt.step()
+
+      for epoch in range(10):
+          train_one_epoch(model, loader, opt)
+          scheduler.step()
+    `);
+    assert.deepEqual(m.hotLoops().map(lineOf), [2]);
+    assert.deepEqual(m.epochLoops().map(lineOf), [6]);
+  });
+});

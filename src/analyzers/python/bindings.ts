@@ -38,7 +38,7 @@ export function bindingsAt(module: PythonModule, name: string, at: Node): Bindin
 export function assignmentsTo(module: PythonModule, name: string): Array<Extract<Binding, { kind: 'value' | 'opaque' }>> {
   return module.memo(`assignmentsTo:${name}`, () => {
     const out: Array<Extract<Binding, { kind: 'value' | 'opaque' }>> = [];
-    for (const a of module.assignments) {
+    for (const a of module.assignmentsTo(name)) {
       const left = field(a, 'left');
       const right = field(a, 'right');
       if (!left || !right) continue;

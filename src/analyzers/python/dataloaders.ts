@@ -216,7 +216,7 @@ export function isIterableDataset(module: PythonModule, use: DataLoaderUse): boo
   const ctor = node.type === 'call' ? field(node, 'function') : undefined;
   let className = ctor?.type === 'identifier' ? ctor.text : undefined;
   if (!className && node.type === 'identifier') {
-    const assign = module.assignments.find((a) => field(a, 'left')?.text === node.text && field(a, 'right')?.type === 'call');
+    const assign = module.assignmentsTo(node.text).find((a) => field(a, 'left')?.text === node.text && field(a, 'right')?.type === 'call');
     const f = assign && field(field(assign, 'right')!, 'function');
     className = f?.type === 'identifier' ? f.text : undefined;
   }

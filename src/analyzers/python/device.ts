@@ -112,27 +112,23 @@ function nameKind(module: PythonModule, n: Node, name: string, at: Node, depth: 
 
 type SimpleBinding = { kind: 'value'; value: Node; assignment: Node } | { kind: 'parameter'; parameter: Node } | { kind: 'opaque' };
 
-/** Plain `name = value` assignments by target name, indexed in one pass (bindingsAt scans per name). */
-function assignmentIndex(module: PythonModule): Map<string, Array<{ value: Node; assignment: Node }>> {
-  return module.memo('device:assignments', () => {
-    const index = new Map<string, Array<{ value: Node; assignment: Node }>>();
-    for (const a of module.assignments) {
-      const left = field(a, 'left');
+/** Plain `name = value` assignments of one name, found from its occurrences (text search) rather than a scan of every assignment. */
+function assignmentsOf(module: PythonModule, name: string): Array<{ value: Node; assignment: Node }> {
+  return module.memo(`device:assignments:${name}`, () => {
+    const out: Array<{ value: Node; assignment: Node }> = [];
+    for (const ref of module.referencesTo(name)) {
+      const a = parentOf(ref);
+      if (a?.type !== 'assignment' || field(a, 'left')?.id !== ref.id) continue;
       const right = field(a, 'right');
-      if (!left || !right || (left.type !== 'identifier' && left.type !== 'attribute')) continue;
-      const name = left.type === 'identifier' ? textOf(left) : dottedName(left);
-      if (!name) continue;
-      const list = index.get(name);
-      if (list) list.push({ value: right, assignment: a });
-      else index.set(name, [{ value: right, assignment: a }]);
+      if (right) out.push({ value: right, assignment: a });
     }
-    return index;
+    return out;
   });
 }
 
 /** The same scoping as bindingsAt (class for `self.x`, innermost binding function, parameter, module), from the index. */
 function bindingsOf(module: PythonModule, name: string, at: Node): SimpleBinding[] {
-  const all = assignmentIndex(module).get(name) ?? [];
+  const all = assignmentsOf(module, name);
   const values = (list: typeof all): SimpleBinding[] => list.map((b) => ({ kind: 'value', value: b.value, assignment: b.assignment }));
   if (name.startsWith('self.')) {
     const cls = module.enclosingClass(at);
@@ -227,7 +223,11 @@ function keywordValues(module: PythonModule, name: string): Node[] {
 
 /** The placements that put things on a CUDA device, in document order. */
 export function cudaPlacements(module: PythonModule): DevicePlacement[] {
-  return devicePlacements(module).filter((p) => p.kind === 'cuda');
+  return module.memo('device:cuda', () => {
+    // Without the words cuda/gpu a placement can only be CUDA through a bare device ordinal (`.to(0)`, `.cuda()`).
+    if (!/cuda|gpu/i.test(module.text) && !/\.(to\(\s*\d|cuda\()/.test(module.text)) return [];
+    return devicePlacements(module).filter((p) => p.kind === 'cuda');
+  });
 }
 
 /** True when the module moves models or tensors to CUDA (when a GPU is available). */

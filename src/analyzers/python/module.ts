@@ -175,6 +175,13 @@ export class PythonModule {
     return false;
   }
 
+  private loopBetween(scope: Node, node: Node): boolean {
+    for (let p = parentOf(node); p && p.id !== scope.id; p = parentOf(p)) {
+      if (p.type === 'for_statement' || p.type === 'while_statement') return true;
+    }
+    return false;
+  }
+
   private bodyOf(node: Node): Node | undefined {
     return field(node, 'body');
   }
@@ -192,7 +199,10 @@ export class PythonModule {
         const target = this.localCallTarget(c);
         const body = target && this.bodyOf(target);
         if (body && !contains(body, scope)) {
+          // Only what the helper does once per call counts: a helper that loops over batches itself
+          // (`train_one_epoch`) makes the caller an epoch loop, not a training step.
           for (const inner of this.callsWithin(body)) {
+            if (this.loopBetween(body, inner)) continue;
             const im = calledMethod(inner);
             if (im === 'backward' || im === 'manual_backward') backward = true;
             else if (im === 'step') step = true;
@@ -288,6 +298,31 @@ export class PythonModule {
       }
     }
     return undefined;
+  }
+
+  /**
+   * Assignments that bind a dotted name (`x = …`, `self.x = …`, `a, x = …`), indexed once: rules ask
+   * "where does this name come from" for many names, and a scan per name is quadratic in a large file.
+   */
+  assignmentsTo(name: string): Node[] {
+    const index = this.memo('assignmentsByTarget', () => {
+      const byTarget = new Map<string, Node[]>();
+      const add = (target: Node | undefined, a: Node) => {
+        const n = target && dottedName(target);
+        if (!n) return;
+        const list = byTarget.get(n);
+        if (list) list.push(a);
+        else byTarget.set(n, [a]);
+      };
+      for (const a of this.assignments) {
+        const left = field(a, 'left');
+        if (!left) continue;
+        if (left.type === 'pattern_list' || left.type === 'tuple_pattern') for (const t of namedChildren(left)) add(t, a);
+        else add(left, a);
+      }
+      return byTarget;
+    });
+    return index.get(name) ?? [];
   }
 
   /** Calls of a method by name (`x.fit(...)` under 'fit'), indexed once for the whole module. */

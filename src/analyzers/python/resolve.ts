@@ -34,7 +34,7 @@ function scopeOf(module: PythonModule, node: Node): Node | undefined {
 
 /** Assignments `name = value` in the same scope as `at`, in source order. */
 function assignmentsOf(module: PythonModule, name: string, scope: Node | undefined): Node[] {
-  return module.assignments.filter((a) => {
+  return module.assignmentsTo(name).filter((a) => {
     const left = field(a, 'left');
     if (!left || dottedName(left) !== name) return false;
     const s = scopeOf(module, a);
@@ -332,8 +332,8 @@ export function runsUnderSweep(module: PythonModule): boolean {
 }
 
 function nameIsFree(module: PythonModule, name: string): boolean {
-  if (module.assignments.some((a) => field(a, 'left')?.text === name)) return false;
-  return !module.functions.some((f) => parameterNames(f).includes(name));
+  if (module.assignmentsTo(name).length > 0) return false;
+  return !module.memo('parameterNames', () => new Set(module.functions.flatMap((f) => parameterNames(f)))).has(name);
 }
 
 export interface NameInStyle {

@@ -2,7 +2,7 @@
 // learnt from the data), which estimators classify or regress, the split and cross-validation entry
 // points, and whether a target variable is clearly categorical. Anything unclear answers "no evidence".
 import { argument, callArguments } from '../engine/calls';
-import { calledMethod, dottedName, field, literalValue, methodReceiver, namedChildren, NOT_LITERAL, unwrap, type Node } from '../engine/syntax';
+import { calledMethod, dottedName, field, methodReceiver, namedChildren, unwrap, type Node } from '../engine/syntax';
 import { bindingsAt } from './bindings';
 import type { PythonModule } from './module';
 
@@ -192,11 +192,4 @@ export function isClassificationTarget(module: PythonModule, names: readonly str
 
 function metricNames(module: PythonModule): Set<string> {
   return module.memo('sklearn:metricNames', () => new Set([...CLASSIFICATION_METRICS, ...REGRESSION_METRICS].map((n) => `sklearn.metrics.${n}`)));
-}
-
-/** A literal `True`/`False`/number of an argument, or undefined. */
-export function literalArg(node: Node | undefined): ReturnType<typeof literalValue> | undefined {
-  if (!node) return undefined;
-  const v = literalValue(node);
-  return v === NOT_LITERAL ? undefined : v;
 }

@@ -30,7 +30,7 @@ def main():
     ap.add_argument("--cutoff", default="2023-06-01")
     args = ap.parse_args()
 
-    df = pd.read_csv(args.sales, parse_dates=["date"])
+    df = pd.read_csv(args.sales, parse_dates=["date"])  # expect: LOAD015
     df = add_features(df).dropna(subset=["lag_28", "roll_mean_28"])
     features = [c for c in df.columns if c not in ("date", "sales")]
     train, valid = df[df["date"] < args.cutoff], df[df["date"] >= args.cutoff]

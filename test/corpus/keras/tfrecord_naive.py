@@ -26,7 +26,7 @@ def input_fn(files, batch_size, training):
     ds = ds.map(parse, num_parallel_calls=tf.data.AUTOTUNE)
     if training:
         ds = ds.shuffle(20_000)
-    ds = ds.map(scale, num_parallel_calls=tf.data.AUTOTUNE)  # miss: PREP006 (scalar map on its own statement before the batch in the next one)
+    ds = ds.map(scale, num_parallel_calls=tf.data.AUTOTUNE)  # expect: PREP006
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 

@@ -249,8 +249,15 @@ function guarded(node: Node, body: Node): boolean {
 function checkHandLoops(module: PythonModule, reporter: Reporter): void {
   // An epoch loop that calls a function holding the per-batch loop (and steps a scheduler) also looks like a
   // training loop; evaluating once per epoch there is the normal pattern.
-  const epochs = new Set(module.epochLoops().map((l) => l.id));
-  const hot = module.hotLoops().filter((l) => !epochs.has(l.id));
+  const all = module.hotLoops();
+  const hotFunctions = new Set(all.map((l) => module.enclosingFunction(l)?.id).filter((id): id is number => id !== undefined));
+  const hot = all.filter((l) => {
+    const body = field(l, 'body');
+    return body !== undefined && !module.callsWithin(body).some((c) => {
+      const target = module.localCallTarget(c);
+      return target !== undefined && hotFunctions.has(target.id) && !contains(target, l);
+    });
+  });
   if (hot.length === 0) return;
   const names = evalLoaderNames(module);
   const reported = new Set<number>();

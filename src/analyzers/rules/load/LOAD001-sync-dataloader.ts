@@ -145,7 +145,7 @@ function tensorsOnDevice(module: PythonModule, call: import('web-tree-sitter').N
   const ds = call.childForFieldName('arguments')?.namedChild(0);
   if (!ds) return false;
   const text = ds.type === 'identifier'
-    ? module.assignments.find((a) => a.childForFieldName('left')?.text === ds.text)?.childForFieldName('right')?.text ?? ''
+    ? module.assignmentsTo(ds.text).find((a) => a.childForFieldName('left')?.text === ds.text)?.childForFieldName('right')?.text ?? ''
     : ds.text;
   return /TensorDataset\(/.test(text) && /\.(cuda|to)\(/.test(text);
 }

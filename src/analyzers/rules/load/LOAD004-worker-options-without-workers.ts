@@ -151,7 +151,7 @@ function constantZeroName(module: PythonModule, use: Node): boolean {
   const scope = fn ?? module.root;
   const params = fn ? field(fn, 'parameters') : undefined;
   if (params && namedChildren(params).some((p) => (p.type === 'identifier' ? p.text : field(p, 'name')?.text ?? p.namedChild(0)?.text) === name)) return false;
-  const bindings = module.assignments.filter((a) => field(a, 'left')?.text === name && (fn ? module.enclosingFunction(a)?.id === fn.id : module.enclosingFunction(a) === undefined));
+  const bindings = module.assignmentsTo(name).filter((a) => field(a, 'left')?.text === name && (fn ? module.enclosingFunction(a)?.id === fn.id : module.enclosingFunction(a) === undefined));
   if (bindings.length !== 1) return false;
   // Other ways to rebind the name: augmented assignment, loop targets, `with … as`, walrus, `global`.
   const rebinding = new RegExp(`(\\b${name}\\s*(\\+|-|\\*|/|//|%)=)|(\\bfor\\s+[^:]*\\b${name}\\b[^:]*\\bin\\b)|(\\bas\\s+${name}\\b)|(\\b${name}\\s*:=)|(\\bglobal\\s+[^\\n]*\\b${name}\\b)`);

@@ -2,6 +2,7 @@ import type { RelatedLocation } from '../../../shared/findings';
 import { argument, callArguments } from '../../engine/calls';
 import { ancestorOfType, calledMethod, field, literalValue, nodeRange, textOf, unwrap, type Node } from '../../engine/syntax';
 import { descendantsOfType } from '../../python/bindings';
+import { callSitesOf } from '../../python/callsites';
 import type { PythonModule } from '../../python/module';
 import { defineRule } from '../rule';
 
@@ -29,7 +30,7 @@ Finds a training script that reads its main dataset from an uncompressed row-ori
 assignments, column selections, or a loader function's \`return\`) into training: an estimator's \`fit\`,
 \`train_test_split\`/\`cross_val_score\`, \`xgb.DMatrix\`, \`lgb.Dataset\`, \`TensorDataset\`, \`Dataset.from_pandas\` or
 \`tf.data.Dataset.from_tensor_slices\`. Side tables (labels, class maps, configs, splits), compressed files, samples
-(\`nrows=\`), chunked reads and reads inside loops or \`__getitem__\` (see LOAD006) are not reported. The size of the file
+(\`nrows=\`), chunked reads, reads already tuned with \`usecols=\`/\`dtype=\`, and reads inside loops or \`__getitem__\` (see LOAD006) are not reported. The size of the file
 cannot be seen statically: the profile runner's IO probe confirms it.
 
 ## Why is this bad?
@@ -74,6 +75,7 @@ read the new file. Check dtypes after converting: a CSV read may have inferred t
   checkPython(module, reporter) {
     if (module.isTestOrDebugFile() || !module.importsAny('pandas', 'numpy', 'json')) return;
     const reads = module.callsTo([...READERS.keys()]);
+    if (reads.length === 0 || !hasTrainingCall(module)) return;
     for (const read of reads) {
       const q = module.callee(read)!;
       const path = readPath(module, read, q);
@@ -131,7 +133,9 @@ function openPath(module: PythonModule, node: Node): Node | undefined {
 function mainDatasetRead(module: PythonModule, read: Node, path: Node): boolean {
   const args = callArguments(read);
   if (args.hasKwargs) return false;
-  for (const k of ['nrows', 'chunksize', 'iterator', 'max_rows', 'skip_footer']) if (args.keywords.has(k)) return false;
+  // Samples and chunked reads; and reads already tuned with column selection or dtypes (the pandas scaling guide's
+  // first advice), where the author has weighed the read cost: a conversion hint there is noise.
+  for (const k of ['nrows', 'chunksize', 'iterator', 'max_rows', 'skip_footer', 'usecols', 'dtype']) if (args.keywords.has(k)) return false;
   const compression = args.keywords.get('compression');
   if (compression && literalValue(compression) !== null) return false;
   const text = textOf(path);
@@ -159,10 +163,7 @@ function trainingSink(module: PythonModule, read: Node): Node | undefined {
   const returns = module.returns.filter((r) => module.enclosingFunction(r)?.id === scope.id && r.namedChild(0));
   const returnsData = returns.some((r) => r.namedChild(0)!.id === read.id || ancestorOfType(read, ['return_statement'])?.id === r.id || mentionsAny(r, tainted));
   if (!returnsData) return undefined;
-  const name = module.functionName(scope);
-  for (const call of module.calls) {
-    const fn = field(call, 'function');
-    if (fn?.type !== 'identifier' || textOf(fn) !== name || module.localCallTarget(call)?.id !== scope.id) continue;
+  for (const call of callSitesOf(module, scope)) {
     const callerScope = module.enclosingFunction(call);
     const callerSeeds = new Set(boundNames(call));
     const direct = enclosingSinkCall(module, call);
@@ -216,6 +217,9 @@ function propagate(module: PythonModule, scope: Node | undefined, seeds: Set<str
 
 function mentionsAny(node: Node, names: ReadonlySet<string>): boolean {
   if (names.size === 0) return false;
+  // Text test first: walking the subtree is a call into wasm per node.
+  const text = textOf(node);
+  if (![...names].some((n) => new RegExp(`(?<![\\w.])${n}(?!\\w)`).test(text))) return false;
   return descendantsOfType(node, 'identifier').some((id) => names.has(textOf(id)) && !(id.parent?.type === 'keyword_argument' && field(id.parent, 'name')?.id === id.id)
     && !(id.parent?.type === 'attribute' && field(id.parent, 'attribute')?.id === id.id));
 }
@@ -238,6 +242,12 @@ function enclosingSinkCall(module: PythonModule, call: Node): Node | undefined {
     if (p.type === 'call' && p.id !== call.id && isTrainingCall(module, p, 0)) return p;
   }
   return undefined;
+}
+
+/** Any training call at all in the module (a cheap gate before following data flow). */
+function hasTrainingCall(module: PythonModule): boolean {
+  return module.memo('LOAD015.hasTrainingCall', () =>
+    [...FIT_METHODS].some((m) => module.methodCalls(m).length > 0) || module.calls.some((c) => TRAINING_SINKS.test(module.callee(c) ?? '')));
 }
 
 function isTrainingCall(module: PythonModule, call: Node, depth: number): boolean {
