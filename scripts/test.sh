@@ -33,7 +33,11 @@ node_suite "dashboard (browser)" --test-concurrency=1 test/e2e/dashboard-webview
 for suite in test:integration test:e2e; do
   if npm run -s "$suite" 2>&1 | tee /tmp/pd-$$.log; then code=0; else code=${PIPESTATUS[0]}; fi
   line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' /tmp/pd-$$.log | tail -1)
-  record "$suite" "${line%% passed*}" "$(echo "$line" | sed -E 's/.* ([0-9]+) failed/\1/')" "$code"
+  if [ -n "$line" ]; then
+    record "$suite" "${line%% passed*}" "$(echo "$line" | sed -E 's/.* ([0-9]+) failed/\1/')" "$code"
+  else # browser drivers print one RESULT line per scenario
+    record "$suite" "$(grep -c '^RESULT: PASS' /tmp/pd-$$.log)" "$(grep -c '^RESULT: FAIL' /tmp/pd-$$.log)" "$code"
+  fi
 done
 rm -f /tmp/pd-$$.log
 
