@@ -6,6 +6,8 @@
 // workbench reports the exit code through window.codeAutomationExit() (the @vscode/test-web mechanism).
 // The workspace folder is COPIED into a temp dir first: the tests edit, save and generate files there.
 // Usage: node scripts/run-vscode-tests.mjs --extensionTestsPath out/test/integration/suite/index.js --folder test/integration/workspace
+//        [--trust off]  open the folder UNTRUSTED (restricted mode): workspace trust enabled, no startup prompt,
+//                       and the fresh user-data-dir has no trusted folders, so the folder stays untrusted.
 // Prints `N passed, N failed`; exits 0 only when the suite ran and passed.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -18,7 +20,9 @@ import { chromium } from 'playwright-core';
 const { values: a } = util.parseArgs({ options: {
   extensionDevelopmentPath: { type: 'string', default: '.' }, extensionTestsPath: { type: 'string' },
   folder: { type: 'string' }, timeout: { type: 'string', default: '300' }, verbose: { type: 'boolean', default: false },
-  grep: { type: 'string' } } });
+  grep: { type: 'string' }, trust: { type: 'string', default: 'on' } } });
+if (a.trust !== 'on' && a.trust !== 'off') { console.error('--trust must be on or off'); process.exit(2); }
+const trusted = a.trust === 'on';
 if (!a.extensionTestsPath) { console.error('--extensionTestsPath is required'); process.exit(2); }
 const devPath = path.resolve(a.extensionDevelopmentPath), testsPath = path.resolve(a.extensionTestsPath);
 if (!fs.existsSync(testsPath)) { console.error(`missing ${testsPath}: compile first (npx tsc -p .)`); process.exit(2); }
@@ -32,7 +36,7 @@ const run = fs.mkdtempSync(path.join(os.tmpdir(), 'vscode-it-'));
 // during the run cannot change what is being tested.
 const extPath = path.join(run, 'extension');
 fs.mkdirSync(extPath);
-for (const f of ['package.json', 'README.md', 'dist']) {
+for (const f of ['package.json', 'README.md', 'dist', 'media']) {
   if (fs.existsSync(path.join(devPath, f))) fs.cpSync(path.join(devPath, f), path.join(extPath, f), { recursive: true });
 }
 let wsPath = path.join(run, 'ws');
@@ -42,14 +46,19 @@ wsPath = fs.realpathSync(wsPath);
 fs.mkdirSync(`${run}/ud/User`, { recursive: true });
 fs.writeFileSync(`${run}/ud/User/settings.json`, JSON.stringify({ 'workbench.startupEditor': 'none', 'telemetry.telemetryLevel': 'off',
   'update.mode': 'none', 'extensions.autoUpdate': false, 'extensions.autoCheckUpdates': false, 'workbench.enableExperiments': false,
-  'security.workspace.trust.enabled': false, 'chat.disableAIFeatures': true, 'git.enabled': false }));
+  'chat.disableAIFeatures': true, 'git.enabled': false,
+  // Trusted runs switch workspace trust off (everything trusted). Untrusted runs switch it on; VS Code then
+  // trusts a folder only when it is in the trusted-folders list kept in the user-data-dir's storage — empty
+  // in this fresh one — and, with the prompt off, opens it in restricted mode without a modal dialog.
+  ...(trusted ? { 'security.workspace.trust.enabled': false }
+    : { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.emptyWindow': false }) }));
 const port = await new Promise(r => { const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => r(p)); }); });
 fs.mkdirSync(`${run}/tmp`);
 const env = { ...process.env, TMPDIR: `${run}/tmp`, XDG_CONFIG_HOME: `${run}/xdg/config`, XDG_DATA_HOME: `${run}/xdg/data`, XDG_CACHE_HOME: `${run}/xdg/cache`,
   PATH: `${path.dirname(NODE)}:${process.env.PATH}`, PIPELINE_DOCTOR_TEST_GREP: a.grep ?? '' };
 const cs = spawn(NODE, [ENTRY, '--user-data-dir', `${run}/ud`, '--extensions-dir', `${run}/ext`, '--config', `${run}/config.yaml`,
-  '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
-  '--vscode-option', 'enable-smoke-test-driver'],
+  '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check',
+  ...(trusted ? ['--disable-workspace-trust'] : []), '--vscode-option', 'enable-smoke-test-driver'],
   { env, detached: true, stdio: ['ignore', fs.openSync(`${run}/code-server.log`, 'w'), fs.openSync(`${run}/code-server.err.log`, 'w')] });
 // The process group dies with us even on Ctrl+C, so no code-server outlives a run.
 const killGroup = () => { try { process.kill(-cs.pid, 'SIGTERM'); } catch {} };

@@ -26,7 +26,7 @@ node_suite() { # name, paths…
 echo "[test] type-checking and compiling"
 if npx tsc -p . && npx tsc -p webview --noEmit; then record typecheck 1 0 0; else record typecheck 0 1 1; fi
 
-node_suite "unit, rules, meta, fuzz" out/test/unit/ out/test/rules/ out/test/meta/ out/test/fuzz/
+node_suite "unit, rules, meta, fuzz, accuracy" out/test/unit/ out/test/rules/ out/test/meta/ out/test/fuzz/ out/test/accuracy/
 node_suite runner --test-concurrency=1 out/test/runner/
 node_suite "dashboard (browser)" --test-concurrency=1 test/e2e/dashboard-webview.test.mjs test/e2e/dashboard-report.test.mjs
 

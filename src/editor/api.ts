@@ -1,8 +1,8 @@
+// What `activate()` returns: a small surface for the integration tests (and future companion
+// extensions) to observe the extension without reaching into its internals.
 import type { DashboardProbe } from './dashboard';
 import type { ProfileProbe } from './profile';
 
-// What `activate()` returns: a small surface for the integration tests (and future companion
-// extensions) to observe the extension without reaching into its internals.
 export interface PipelineDoctorApi {
   /** Resolves once no analysis is pending or running. */
   whenIdle(): Promise<void>;

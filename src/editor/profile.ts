@@ -94,6 +94,14 @@ export function parseProfileRequest(raw: unknown): ProfileRequest | string {
   return out;
 }
 
+/** The setting's interpreter: `${workspaceFolder}` expanded, a relative path taken from the folder; a bare name stays a PATH lookup. */
+function settingInterpreter(value: string, folder: vscode.WorkspaceFolder | undefined): string | undefined {
+  if (value === '') return undefined;
+  const root = folder?.uri.fsPath ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  const expanded = root ? value.replace(/\$\{workspaceFolder\}/g, root) : value;
+  return root && expanded.includes('/') && !path.isAbsolute(expanded) ? path.resolve(root, expanded) : expanded;
+}
+
 interface ModePick extends vscode.QuickPickItem {
   mode: ProfileMode;
 }
@@ -251,7 +259,7 @@ export class Profiler implements vscode.Disposable {
     const mode = request.mode ?? (request.script ? 'quick' : await pickMode(steps));
     if (!mode) return this.done({ status: 'dismissed' });
 
-    const explicit = request.python ?? target.python ?? (settings.pythonPath || undefined);
+    const explicit = request.python ?? target.python ?? settingInterpreter(settings.pythonPath, target.folder);
     const candidate = explicit ? undefined : await pythonExtensionInterpreter(target.folder?.uri, this.deps.log);
     const options: ProfileOptions = {
       script: target.script, module: target.module, args: target.args, cwd: target.cwd, env: target.env, mode, steps,

@@ -2,7 +2,7 @@
 // called as `engineer(pd.read_csv(p))`, or a method `prep.prepare(raw["train"])` on an instance of its class.
 // Provenance checks use it for unannotated parameters; when any call site is unclear the answer is undefined.
 import { argument, callArguments } from '../engine/calls';
-import { field, methodReceiver, namedChildren, textOf, unwrap, type Node } from '../engine/syntax';
+import { field, methodReceiver, parentOf, namedChildren, textOf, unwrap, type Node } from '../engine/syntax';
 import type { PythonModule } from './module';
 import { bindingValue } from './resolve';
 
@@ -25,7 +25,12 @@ export function callSitesOf(module: PythonModule, fn: Node): Node[] {
   return module.memo(`callSites:${fn.id}`, () => {
     const name = module.functionName(fn);
     const cls = module.enclosingClass(fn);
-    if (!cls) return module.calls.filter((c) => field(c, 'function')?.type === 'identifier' && textOf(field(c, 'function')!) === name && module.localCallTarget(c)?.id === fn.id);
+    if (!cls) {
+      // The name's occurrences (a text index), not every call of the module.
+      return module.referencesTo(name)
+        .map((ref) => parentOf(ref))
+        .filter((c): c is Node => c?.type === 'call' && field(c, 'function')?.type === 'identifier' && textOf(field(c, 'function')!) === name && module.localCallTarget(c)?.id === fn.id);
+    }
     const className = textOf(field(cls, 'name')!);
     return module.methodCalls(name).filter((c) => {
       const receiver = methodReceiver(c);

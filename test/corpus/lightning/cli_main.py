@@ -21,7 +21,7 @@ class RetrievalData(LightningDataModule):
 
     def setup(self, stage=None):
         tf_train = transforms.Compose([transforms.RandomResizedCrop(224, scale=(0.3, 1.0)), transforms.RandomHorizontalFlip(), transforms.ToTensor()])
-        tf_eval = transforms.Compose([transforms.Resize(256), transforms.CenterCrop(224), transforms.ToTensor()])
+        tf_eval = transforms.Compose([transforms.Resize(256), transforms.CenterCrop(224), transforms.ToTensor()])  # miss: PREP005 (deterministic decode+resize of the validation ImageFolder repeated every epoch; only training datasets are checked)
         self.train_set = datasets.ImageFolder(os.path.join(self.hparams.root, "train"), tf_train)
         self.val_set = datasets.ImageFolder(os.path.join(self.hparams.root, "val"), tf_eval)
 

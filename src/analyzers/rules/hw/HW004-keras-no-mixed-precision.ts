@@ -2,7 +2,7 @@ import { field, namedChildren, nodeRange } from '../../engine/syntax';
 import { kerasFitCalls } from '../../python/keras';
 import type { PythonModule } from '../../python/module';
 import { defineRule } from '../rule';
-import { insertAfterImports } from './precision';
+import { insertAfterImports, smallSize } from './precision';
 
 const KERAS_LAYER = /^keras\.layers\.(Dense|Conv[123]D|Conv[123]DTranspose|SeparableConv[12]D|LSTM|GRU|SimpleRNN|Embedding|MultiHeadAttention)$/;
 
@@ -95,7 +95,7 @@ function tinyKerasNetwork(module: PythonModule): boolean {
     layers++;
     const first = field(c, 'arguments') ? namedChildren(field(c, 'arguments')!)[0] : undefined;
     if (!first || first.type === 'keyword_argument') continue;
-    if (first.type !== 'integer' || Number(first.text) > 256) return false;
+    if (!smallSize(module, first, c)) return false;
   }
   return layers > 0;
 }

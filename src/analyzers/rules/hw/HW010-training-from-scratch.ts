@@ -10,6 +10,8 @@ import { defineRule } from '../rule';
 
 /** torchvision classification builders that ship ImageNet weights. */
 const TORCHVISION_ARCH = /^torchvision\.models\.(resnet\d+|resnext\w+|wide_resnet\w+|vgg\d+(_bn)?|densenet\d+|efficientnet_\w+|mobilenet_v[23]\w*|convnext_\w+|vit_\w+|swin_\w+|regnet_\w+|shufflenet_\w+|squeezenet\w+|mnasnet\w+|googlenet|inception_v3|alexnet|maxvit_t)$/;
+/** torchvision detection/segmentation/video builders, whose backbone has its own pretrained weights. */
+const TORCHVISION_TASK = /^torchvision\.models\.(segmentation|detection|video)\.\w+$/;
 /** keras.applications builders (their default is weights="imagenet"). */
 const KERAS_APP = /^keras\.applications\.(\w+\.)?[A-Z]\w+$/;
 const AUTO_MODEL = /^transformers\.(Auto\w*Model\w*|\w+For\w+|\w+Model)\.from_config$/;
@@ -85,7 +87,7 @@ for a smaller learning rate, so it is unsafe.
     for (const call of module.calls) {
       const q = module.callee(call);
       if (!q) continue;
-      const finding = TORCHVISION_ARCH.test(q) ? torchvision(call) : q === 'timm.create_model' ? timm(call) : KERAS_APP.test(q) ? kerasApp(call) : AUTO_MODEL.test(q) ? fromConfig(module, call) : undefined;
+      const finding = TORCHVISION_ARCH.test(q) ? torchvision(call) : TORCHVISION_TASK.test(q) ? torchvisionBackbone(call) : q === 'timm.create_model' ? timm(call) : KERAS_APP.test(q) ? kerasApp(call) : AUTO_MODEL.test(q) ? fromConfig(module, call) : undefined;
       if (!finding || !trainsHere()) continue;
       reporter.report({
         range: nodeRange(field(call, 'function') ?? call),
@@ -127,6 +129,29 @@ function torchvision(call: Node): Scratch | undefined {
     : pretrained.kind === 'present' ? { range: nodeRange(parentOf(pretrained.node) ?? pretrained.node), newText: 'weights="DEFAULT"' }
     : { range: nodeRange(field(call, 'arguments')!), newText: '(weights="DEFAULT")' };
   return { what: `torchvision ${name}`, advice: 'Load them with weights="DEFAULT" and fine-tune.', title: 'Load the pretrained weights (weights="DEFAULT")', edit };
+}
+
+/**
+ * `deeplabv3_resnet50(weights=None, weights_backbone=None, num_classes=N)`: with a custom head the full
+ * weights cannot load, but the backbone's can (its default), so only an explicit `None` backbone is reported.
+ */
+function torchvisionBackbone(call: Node): Scratch | undefined {
+  const args = callArguments(call);
+  if (args.hasKwargs || args.positional.length > 0) return undefined;
+  const weights = argument(args, 'weights');
+  if (weights.kind === 'present' && literalValue(weights.node) !== null) return undefined;
+  const backbone = argument(args, 'weights_backbone');
+  const legacy = argument(args, 'pretrained_backbone');
+  const name = textOf(field(call, 'function')!).split('.').pop()!;
+  const advice = 'Load the backbone weights with weights_backbone="DEFAULT" and fine-tune.';
+  const title = 'Load the pretrained backbone (weights_backbone="DEFAULT")';
+  if (backbone.kind === 'present' && literalValue(backbone.node) === null) {
+    return { what: `torchvision ${name} (backbone included)`, advice, title, edit: { range: nodeRange(backbone.node), newText: '"DEFAULT"' } };
+  }
+  if (backbone.kind === 'absent' && legacy.kind === 'present' && literalValue(legacy.node) === false) {
+    return { what: `torchvision ${name} (backbone included)`, advice, title, edit: { range: nodeRange(parentOf(legacy.node) ?? legacy.node), newText: 'weights_backbone="DEFAULT"' } };
+  }
+  return undefined;
 }
 
 function timm(call: Node): Scratch | undefined {

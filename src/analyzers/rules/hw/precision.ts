@@ -2,7 +2,8 @@
 // DeepSpeed, Fabric, apex; RULES.md section 7, trap 9), does the module already use reduced precision,
 // and how to insert a statement after the imports.
 import type { Edit } from '../../../shared/findings';
-import { field, namedChildren, nodeRange, type Node } from '../../engine/syntax';
+import { field, namedChildren, nodeRange, textOf, unwrap, type Node } from '../../engine/syntax';
+import { bindingsAt } from '../../python/bindings';
 import type { PythonModule } from '../../python/module';
 
 /** Launchers and wrappers whose config or flags set the precision (an Accelerate config, a DeepSpeed JSON, …). */
@@ -74,10 +75,32 @@ export function tinyNetwork(module: PythonModule): boolean {
       layers++;
       const args = field(c, 'arguments');
       for (const a of args ? namedChildren(args) : []) {
-        if (a.type === 'keyword_argument') continue;
-        if (a.type !== 'integer' || Number(a.text.replace(/_/g, '')) > 256) return false;
+        if (a.type === 'keyword_argument' || a.type === 'comment') continue;
+        if (!smallSize(module, a, c)) return false;
       }
     }
     return layers > 0;
   });
+}
+
+/** The largest layer width still counted as tiny. */
+const TINY_WIDTH = 256;
+
+/**
+ * A layer size that is a small literal, directly or through a name: `nn.Linear(64, num_classes)` with
+ * `def build(num_classes=10)`, or `HIDDEN = 32` at module level.
+ */
+export function smallSize(module: PythonModule, node: Node, at: Node): boolean {
+  const n = unwrap(node);
+  if (n.type === 'integer') return Number(textOf(n).replace(/_/g, '')) <= TINY_WIDTH;
+  if (n.type !== 'identifier') return false;
+  const bindings = bindingsAt(module, textOf(n), at);
+  if (bindings.length !== 1) return false;
+  const b = bindings[0];
+  if (b.kind === 'value') return unwrap(b.value).type === 'integer' && Number(textOf(unwrap(b.value)).replace(/_/g, '')) <= TINY_WIDTH;
+  if (b.kind === 'parameter') {
+    const dflt = b.parameter.type === 'default_parameter' || b.parameter.type === 'typed_default_parameter' ? field(b.parameter, 'value') : undefined;
+    return dflt !== undefined && unwrap(dflt).type === 'integer' && Number(textOf(unwrap(dflt)).replace(/_/g, '')) <= TINY_WIDTH;
+  }
+  return false;
 }

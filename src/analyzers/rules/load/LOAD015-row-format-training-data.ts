@@ -191,7 +191,17 @@ function boundNames(expr: Node): string[] {
 
 /** Assignments in a scope (function or module level), computed once per scope. */
 function scopeAssignments(module: PythonModule, scope: Node | undefined): Node[] {
-  return module.memo(`load015.assignments:${scope?.id ?? 'module'}`, () => module.assignments.filter((a) => module.enclosingFunction(a)?.id === scope?.id));
+  const byScope = module.memo('LOAD015.assignmentsByScope', () => {
+    const index = new Map<number | 'module', Node[]>();
+    for (const a of module.assignments) {
+      const key = module.enclosingFunction(a)?.id ?? 'module';
+      const list = index.get(key);
+      if (list) list.push(a);
+      else index.set(key, [a]);
+    }
+    return index;
+  });
+  return byScope.get(scope?.id ?? 'module') ?? [];
 }
 
 /** Names derived from the seeds by assignments in the same scope, to a fixpoint. */
@@ -215,11 +225,19 @@ function propagate(module: PythonModule, scope: Node | undefined, seeds: Set<str
   return tainted;
 }
 
+const patterns = new WeakMap<ReadonlySet<string>, { size: number; re: RegExp }>();
+function namesPattern(names: ReadonlySet<string>): RegExp {
+  const cached = patterns.get(names);
+  if (cached && cached.size === names.size) return cached.re;
+  const re = new RegExp(`(?<![\\w.])(${[...names].map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})(?!\\w)`);
+  patterns.set(names, { size: names.size, re });
+  return re;
+}
+
 function mentionsAny(node: Node, names: ReadonlySet<string>): boolean {
   if (names.size === 0) return false;
   // Text test first: walking the subtree is a call into wasm per node.
-  const text = textOf(node);
-  if (![...names].some((n) => new RegExp(`(?<![\\w.])${n}(?!\\w)`).test(text))) return false;
+  if (!namesPattern(names).test(textOf(node))) return false;
   return descendantsOfType(node, 'identifier').some((id) => names.has(textOf(id)) && !(id.parent?.type === 'keyword_argument' && field(id.parent, 'name')?.id === id.id)
     && !(id.parent?.type === 'attribute' && field(id.parent, 'attribute')?.id === id.id));
 }
@@ -227,7 +245,7 @@ function mentionsAny(node: Node, names: ReadonlySet<string>): boolean {
 /** A training call in the scope whose arguments mention a tainted name. */
 function sinkIn(module: PythonModule, scope: Node | undefined, tainted: ReadonlySet<string>): Node | undefined {
   if (tainted.size === 0) return undefined;
-  const calls = scope ? module.callsWithin(field(scope, 'body') ?? scope) : module.calls.filter((c) => module.enclosingFunction(c) === undefined);
+  const calls = scope ? module.callsWithin(field(scope, 'body') ?? scope) : module.memo('LOAD015.moduleCalls', () => module.calls.filter((c) => module.enclosingFunction(c) === undefined));
   for (const call of calls) {
     const args = field(call, 'arguments');
     if (!args || !mentionsAny(args, tainted)) continue;

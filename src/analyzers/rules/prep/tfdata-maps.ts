@@ -154,12 +154,25 @@ export function stepsNamed(steps: readonly Node[], methods: readonly string[]): 
 /** The value of the last assignment to `name` that ends before `at` in its scope (`ds = ds.map(f)` reads the previous `ds`). */
 export function previousValue(module: PythonModule, name: string, at: Node): Node | undefined {
   const scope = module.enclosingFunction(at);
-  const local = module.memo(`PREP.previousValue:${scope?.id ?? 'module'}:${name}`, () => module.assignments.filter((a) => {
-    const left = field(a, 'left');
-    return left !== undefined && left.type === 'identifier' && textOf(left) === name && module.enclosingFunction(a)?.id === scope?.id;
-  }));
+  const local = assignmentIndex(module).get(`${scope?.id ?? 'module'}:${name}`) ?? [];
   const before = local.filter((a) => endIndexOf(a) <= at.startIndex);
   if (before.length > 0) return field(before[before.length - 1], 'right');
   if (!scope || local.length > 0 || parameterNames(scope).includes(name)) return undefined;
   return bindingValue(module, name, scope);
+}
+
+/** Assignments to plain names, keyed by `<function id or 'module'>:<name>`, built in one pass. */
+function assignmentIndex(module: PythonModule): Map<string, Node[]> {
+  return module.memo('PREP.assignmentIndex', () => {
+    const index = new Map<string, Node[]>();
+    for (const a of module.assignments) {
+      const left = field(a, 'left');
+      if (left?.type !== 'identifier') continue;
+      const key = `${module.enclosingFunction(a)?.id ?? 'module'}:${textOf(left)}`;
+      const list = index.get(key);
+      if (list) list.push(a);
+      else index.set(key, [a]);
+    }
+    return index;
+  });
 }

@@ -102,7 +102,7 @@ def evaluate(model, loader, device):
     for images, labels in loader:  # expect: LOOP005
         images, labels = images.to(device), labels.to(device)
         preds = model(images).argmax(dim=1)
-        correct += (preds == labels).sum().item()  # fp: LOOP001 (evaluate() runs once per epoch, not per training step: the epoch loop is taken for the hot loop)
+        correct += (preds == labels).sum().item()  # ok: LOOP001 (was a false positive, fixed: evaluate() runs once per epoch, not per training step: the epoch loop is taken for the hot loop)
         total += labels.numel()
     return correct / total
 
@@ -130,7 +130,7 @@ def main():
 
     os.makedirs(args.out, exist_ok=True)
     best = 0.0
-    for epoch in range(args.epochs):  # fp: HW001 (second report on the epoch loop around the already-reported hot loop)
+    for epoch in range(args.epochs):  # ok: HW001 (was a false positive, fixed: second report on the epoch loop around the already-reported hot loop)
         start = time.time()
         train_one_epoch(model, train_loader, optimizer, device, epoch)
         scheduler.step()

@@ -60,7 +60,7 @@ def loaders(root, batch_size, workers):
         transforms.ToTensor(),
         transforms.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]),
     ])
-    val_tf = transforms.Compose([
+    val_tf = transforms.Compose([  # miss: PREP005 (deterministic decode+resize of the validation ImageFolder repeated every epoch; only training datasets are checked)
         transforms.Resize(256),
         transforms.CenterCrop(224),
         transforms.ToTensor(),
