@@ -11,6 +11,7 @@ import { Suppressions } from './engine/suppressions';
 import { fileKind } from './file-kind';
 import { NotebookFormatError, NotebookProgram, parseNotebook, type NotebookCell } from './notebook/notebook';
 import { isTestOrDebugPath, PythonModule } from './python/module';
+import { projectIndex } from './workspace/project';
 import { RULES } from './registry';
 import type { Report, Reporter, Rule } from './rules/rule';
 
@@ -24,7 +25,10 @@ export interface AnalyzeOptions {
   ignore?: readonly string[];
   /** Files larger than this are skipped with a notice. */
   maxFileBytes?: number;
-  /** Paths are classified (tests, debug configs) relative to this folder. */
+  /**
+   * The project (workspace) folder: paths are classified (tests, debug configs) relative to it, and
+   * rules follow imports and config groups into its other files.
+   */
   root?: string;
   /** A previous tree of the same document, already `edit()`ed, for incremental parsing. */
   previousTree?: Tree;
@@ -167,7 +171,8 @@ class Session {
 
   async python(previousTree?: Tree): Promise<AnalysisResult> {
     const tree = await parsePython(this.text, previousTree);
-    const module = new PythonModule(classificationPath(this.file, this.options.root), this.text, tree);
+    const project = this.options.root ? projectIndex(this.options.root) : undefined;
+    const module = new PythonModule(classificationPath(this.file, this.options.root), this.text, tree, project);
     if (tree.rootNode.hasError) {
       const first = firstError(tree.rootNode);
       this.notices.push({ file: this.file, kind: 'syntax', level: 'warning', line: first, message: `syntax error${first !== undefined ? ` at line ${first + 1}` : ''}: findings near it may be missing` });
@@ -180,7 +185,8 @@ class Session {
     const doc = new ConfigDocument(this.file, this.text, format);
     for (const p of doc.problems.slice(0, 1)) this.notices.push({ file: this.file, kind: 'config-parse', level: 'warning', line: p.range.start.line, message: p.message });
     if (doc.root) {
-      const ctx = { doc, kinds: classifyConfig(doc), isDebugOrTest: isTestOrDebugPath(classificationPath(this.file, this.options.root)) };
+      const project = this.options.root ? projectIndex(this.options.root) : undefined;
+      const ctx = { doc, kinds: classifyConfig(doc), isDebugOrTest: isTestOrDebugPath(classificationPath(this.file, this.options.root)), project };
       if (ctx.kinds.size > 0) for (const rule of this.rules) if (rule.checkConfig) this.run(rule, () => rule.checkConfig!(ctx, this.reporterFor(rule)));
     }
     return this.result();

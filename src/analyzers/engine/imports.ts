@@ -44,6 +44,11 @@ export function canonicalName(qualified: string): string {
   return canonicalName(best[1] + qualified.slice(best[0].length));
 }
 
+/** `from . import data` binds `.data`, `from .pkg import x` binds `.pkg.x`. */
+function joinModule(moduleName: string, name: string): string {
+  return moduleName.endsWith('.') ? moduleName + name : `${moduleName}.${name}`;
+}
+
 export class ImportTable {
   /** local name -> qualified name */
   private readonly bindings = new Map<string, string>();
@@ -94,11 +99,11 @@ export class ImportTable {
       for (const child of namedChildren(node)) {
         if (child.id === moduleNode.id) continue;
         if (child.type === 'wildcard_import') this.starModules.push(moduleName);
-        else if (child.type === 'dotted_name') this.bindings.set(child.text, canonicalName(`${moduleName}.${child.text}`));
+        else if (child.type === 'dotted_name') this.bindings.set(child.text, canonicalName(joinModule(moduleName, child.text)));
         else if (child.type === 'aliased_import') {
           const name = field(child, 'name')?.text;
           const alias = field(child, 'alias')?.text;
-          if (name && alias) this.bindings.set(alias, canonicalName(`${moduleName}.${name}`));
+          if (name && alias) this.bindings.set(alias, canonicalName(joinModule(moduleName, name)));
         }
       }
     }

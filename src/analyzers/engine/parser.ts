@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Language, Parser, type Tree } from 'web-tree-sitter';
 
 let ready: Promise<Parser> | undefined;
+let loaded: Parser | undefined;
 
 function locate(file: string, packagePath: string): string {
   const candidates = [path.join(__dirname, file), path.join(__dirname, '..', file)];
@@ -21,6 +22,7 @@ export function pythonParser(): Promise<Parser> {
     const language = await Language.load(locate('tree-sitter-python.wasm', 'tree-sitter-python/tree-sitter-python.wasm'));
     const parser = new Parser();
     parser.setLanguage(language);
+    loaded = parser;
     return parser;
   })();
   return ready;
@@ -29,6 +31,17 @@ export function pythonParser(): Promise<Parser> {
 export async function parsePython(text: string, previous?: Tree): Promise<Tree> {
   const parser = await pythonParser();
   const tree = parser.parse(text, previous);
+  if (!tree) throw new Error('tree-sitter returned no tree');
+  return tree;
+}
+
+/**
+ * Parses synchronously once the grammar is loaded (any `await pythonParser()` before): rules resolve
+ * other project modules while they run, and rules are synchronous.
+ */
+export function parsePythonSync(text: string): Tree {
+  if (!loaded) throw new Error('the Python grammar is not loaded yet (await pythonParser() first)');
+  const tree = loaded.parse(text);
   if (!tree) throw new Error('tree-sitter returned no tree');
   return tree;
 }

@@ -2,9 +2,9 @@
 // called as `engineer(pd.read_csv(p))`, or a method `prep.prepare(raw["train"])` on an instance of its class.
 // Provenance checks use it for unannotated parameters; when any call site is unclear the answer is undefined.
 import { argument, callArguments } from '../engine/calls';
-import { field, methodReceiver, parentOf, namedChildren, textOf, unwrap, type Node } from '../engine/syntax';
+import { endIndexOf, field, methodReceiver, parentOf, namedChildren, textOf, unwrap, type Node } from '../engine/syntax';
 import type { PythonModule } from './module';
-import { bindingValue } from './resolve';
+import { bindingValue, parameterNames } from './resolve';
 
 /** Parameter names in order, `self`/`cls` included (they take no argument at a method call site). */
 function allParameters(fn: Node): string[] {
@@ -65,3 +65,28 @@ export function argumentsForParameter(module: PythonModule, fn: Node, name: stri
   return out;
 }
 
+/** The value of the last assignment to `name` that ends before `at` in its scope (`ds = ds.map(f)` reads the previous `ds`). */
+export function previousValue(module: PythonModule, name: string, at: Node): Node | undefined {
+  const scope = module.enclosingFunction(at);
+  const local = assignmentIndex(module).get(`${scope?.id ?? 'module'}:${name}`) ?? [];
+  const before = local.filter((a) => endIndexOf(a) <= at.startIndex);
+  if (before.length > 0) return field(before[before.length - 1], 'right');
+  if (!scope || local.length > 0 || parameterNames(scope).includes(name)) return undefined;
+  return bindingValue(module, name, scope);
+}
+
+/** Assignments to plain names, keyed by `<function id or 'module'>:<name>`, built in one pass. */
+function assignmentIndex(module: PythonModule): Map<string, Node[]> {
+  return module.memo('callsites.assignmentIndex', () => {
+    const index = new Map<string, Node[]>();
+    for (const a of module.assignments) {
+      const left = field(a, 'left');
+      if (left?.type !== 'identifier') continue;
+      const key = `${module.enclosingFunction(a)?.id ?? 'module'}:${textOf(left)}`;
+      const list = index.get(key);
+      if (list) list.push(a);
+      else index.set(key, [a]);
+    }
+    return index;
+  });
+}

@@ -208,19 +208,40 @@ function findEvalConsumer(module: PythonModule, name: string): Consumer | undefi
   return undefined;
 }
 
-/** True when the dataset argument is an IterableDataset subclass defined in this module. */
-export function isIterableDataset(module: PythonModule, use: DataLoaderUse): boolean {
+/**
+ * Whether the loader's dataset is an IterableDataset: its class is followed in this module or, through
+ * the project index, in another module of the project (bases too, a few levels). `undefined` when the
+ * class comes from the project but cannot be read: callers must then not promise a safe fix.
+ */
+export function isIterableDataset(module: PythonModule, use: DataLoaderUse): boolean | undefined {
   const ds = argument(use.args, 'dataset', 0);
   if (ds.kind !== 'present') return false;
   const node = unwrap(ds.node);
   const ctor = node.type === 'call' ? field(node, 'function') : undefined;
-  let className = ctor?.type === 'identifier' ? ctor.text : undefined;
+  let className = ctor ? dottedName(ctor) : undefined;
   if (!className && node.type === 'identifier') {
     const assign = module.assignmentsTo(node.text).find((a) => field(a, 'left')?.text === node.text && field(a, 'right')?.type === 'call');
     const f = assign && field(field(assign, 'right')!, 'function');
-    className = f?.type === 'identifier' ? f.text : undefined;
+    className = f ? dottedName(f) : undefined;
   }
   if (!className) return false;
-  const cls = module.classes.find((c) => field(c, 'name')?.text === className);
-  return !!cls && module.baseClasses(cls).some((b) => ITERABLE_DATASET.has(b) || /IterableDataset|IterDataPipe/.test(b));
+  return derivesFromIterable(module, className, 0);
+}
+
+function derivesFromIterable(module: PythonModule, className: string, depth: number): boolean | undefined {
+  const qualified = module.imports.resolveDotted(className);
+  if (qualified && (ITERABLE_DATASET.has(qualified) || /IterableDataset|IterDataPipe/.test(qualified))) return true;
+  const def = module.definitionOf(className);
+  if (!def || def.node.type !== 'class_definition') return module.importsFromProject(className) ? undefined : false;
+  if (depth > 3) return undefined;
+  let unknown = false;
+  const supers = field(def.node, 'superclasses');
+  for (const base of supers ? namedChildren(supers) : []) {
+    const name = base.type === 'keyword_argument' ? undefined : dottedName(base);
+    if (!name) continue;
+    const r = derivesFromIterable(def.module, name, depth + 1);
+    if (r) return true;
+    if (r === undefined) unknown = true;
+  }
+  return unknown ? undefined : false;
 }

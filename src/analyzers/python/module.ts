@@ -3,6 +3,7 @@
 // traversal runs inside wasm, about 3x faster than a cursor walk from JS); identifiers, which are
 // numerous and needed by few rules, are collected on first use. Everything else is computed lazily once.
 import { Query, type Tree } from 'web-tree-sitter';
+import type { Definition, ProjectIndex } from '../workspace/project';
 import { ImportTable } from '../engine/imports';
 import { LineIndex } from '../engine/text';
 import { calledMethod, contains, dottedName, endIndexOf, field, namedChildren, parentOf, textOf, unwrap, type Node } from '../engine/syntax';
@@ -48,6 +49,8 @@ export class PythonModule {
     readonly path: string,
     readonly text: string,
     readonly tree: Tree,
+    /** The project's other modules, when the caller analyses inside a workspace. */
+    readonly project?: ProjectIndex,
   ) {
     this.lines = new LineIndex(text);
     this.root = tree.rootNode;
@@ -152,6 +155,26 @@ export class PythonModule {
       return attr ? this.findFunction(attr, call) : undefined;
     }
     return undefined;
+  }
+
+  /**
+   * The class or function a name refers to: defined at the top level of this module, or imported from
+   * another module of the project (followed through the project index). Undefined when unknown.
+   */
+  definitionOf(dotted: string): Definition | undefined {
+    const local = [...this.classes, ...this.functions].find((d) => field(d, 'name')?.text === dotted && parentOf(d)?.type === 'module');
+    if (local) return { module: this, node: local };
+    const qualified = this.imports.resolveDotted(dotted);
+    return qualified && this.project ? this.project.definition(this.path, qualified) : undefined;
+  }
+
+  /** True when a name comes from an import of the project's own code (relative, or a module file in the project). */
+  importsFromProject(dotted: string): boolean {
+    const qualified = this.imports.resolveDotted(dotted);
+    if (!qualified) return false;
+    if (qualified.startsWith('.')) return true;
+    const top = qualified.split('.')[0];
+    return this.project !== undefined && this.project.moduleFile(this.path, top) !== undefined;
   }
 
   /** Base class names of a class definition, resolved through the imports when possible. */

@@ -3,8 +3,8 @@
 // false positives (RULES.md section 7, trap 6), so everything here follows values back to a pandas call.
 import { callArguments } from '../engine/calls';
 import { calledMethod, field, literalValue, methodReceiver, namedChildren, textOf, unwrap, type Node } from '../engine/syntax';
-import { bindingsAt } from './bindings';
-import { argumentsForParameter } from './callsites';
+import { bindingsAt, parameterNamed } from './bindings';
+import { argumentsForParameter, previousValue } from './callsites';
 import type { PythonModule } from './module';
 
 export type FrameKind =
@@ -60,6 +60,21 @@ export function frameKind(module: PythonModule, expr: Node, depth = 0): FrameKin
   if (n.type === 'identifier' || n.type === 'attribute') {
     const name = n.type === 'identifier' ? textOf(n) : (textOf(n).startsWith('self.') ? textOf(n) : undefined);
     if (!name) return undefined;
+    if (n.type === 'identifier') {
+      // Flow-sensitive first: `df = df.sort_values(...)` reads the previous `df`, not itself.
+      const previous = previousValue(module, name, n);
+      if (previous) return frameKind(module, previous, depth + 1);
+      // Not assigned before this point: a parameter holds what the annotation or the callers say.
+      const fn = module.enclosingFunction(n);
+      const param = fn && parameterNamed(fn, name);
+      if (fn && param) {
+        if (param.type) return module.imports.resolveDotted(textOf(param.type)) === 'pandas.DataFrame' ? 'built' : undefined;
+        const args = argumentsForParameter(module, fn, name);
+        const kinds = args?.map((a) => frameKind(module, a, depth + 1));
+        if (!kinds || kinds.some((x) => x === undefined)) return undefined;
+        return kinds.includes('literal') ? 'literal' : kinds.includes('read') ? 'read' : 'built';
+      }
+    }
     const bindings = bindingsAt(module, name, n);
     if (bindings.length === 0) return undefined;
     let kind: FrameKind | undefined;

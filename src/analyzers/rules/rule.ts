@@ -3,6 +3,7 @@ import type { Confidence, FixSafety, Fix, RelatedLocation, Range, RuleFamily, Se
 import type { ConfigDocument } from '../config/document';
 import type { ConfigKind } from '../config/classify';
 import type { PythonModule } from '../python/module';
+import type { ProjectIndex } from '../workspace/project';
 
 export interface RuleMeta {
   code: string;
@@ -33,6 +34,8 @@ export interface ConfigContext {
   kinds: ReadonlySet<ConfigKind>;
   /** Debug/test/smoke configs, where zero workers and missing callbacks are deliberate. */
   isDebugOrTest: boolean;
+  /** The project's other files (config groups), when the caller analyses inside a workspace. */
+  project?: ProjectIndex;
 }
 
 export interface Rule extends RuleMeta {

@@ -20,7 +20,7 @@ def add_features(df):
     for lag in (7, 14, 28):
         df[f"lag_{lag}"] = grp.shift(lag)
     df["roll_mean_28"] = grp.transform(lambda s: s.shift(1).rolling(28).mean())
-    df["price_ratio"] = df.apply(lambda r: r["price"] / r["base_price"] if r["base_price"] else 1.0, axis=1)  # miss: PREP007 (DataFrame provenance not followed into the function parameter df)
+    df["price_ratio"] = df.apply(lambda r: r["price"] / r["base_price"] if r["base_price"] else 1.0, axis=1)  # expect: PREP007
     return df
 
 

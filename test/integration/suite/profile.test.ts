@@ -32,7 +32,8 @@ describe('Profile Pipeline', function () {
     await waitForDiagnostics(script, 'LOAD001', 1);
     const spawnedBefore = (await api()).profile().spawned;
     outcome = await vscode.commands.executeCommand<ProfileOutcome>('pipelineDoctor.profilePipeline', { script: script.fsPath, mode: 'quick', steps: 20 });
-    assert.equal((await api()).profile().spawned, spawnedBefore + 1, 'one harness process was spawned');
+    const a = await api();
+    assert.equal(a.profile().spawned, spawnedBefore + 1, `one harness process was spawned: ${JSON.stringify(outcome)} ${a.profile().lastMessage}`);
   });
   after(closeAll);
 

@@ -1,7 +1,9 @@
-import { nodeRange } from '../../engine/syntax';
+import type { Edit, Fix } from '../../../shared/findings';
+import { calledMethod, field, namedChildren, nodeRange, textOf, type Node } from '../../engine/syntax';
 import { cudaPlacements } from '../../python/device';
+import type { PythonModule } from '../../python/module';
 import { defineRule } from '../rule';
-import { loopHeaderRange, mentionsAutocast, mentionsHalfPrecision, precisionSetOutside, tinyNetwork } from './precision';
+import { loopHeaderRange, mentionsAutocast, mentionsHalfPrecision, precisionSetOutside, tinyNetwork, torchBound } from './precision';
 
 export default defineRule({
   code: 'HW001',
@@ -9,7 +11,7 @@ export default defineRule({
   family: 'HW',
   severity: 'info',
   confidence: 'medium',
-  fix: 'none',
+  fix: 'unsafe',
   docs: `## What it does
 Finds a hand-written PyTorch training loop (a loop that calls \`backward()\` and \`step()\`) in a module that moves its
 model or batches to CUDA (\`.cuda()\`, \`.to("cuda")\`, \`.to(device)\` with \`device = torch.device("cuda" if
@@ -60,8 +62,10 @@ def train(model, loader, opt, loss_fn):
 \`\`\`
 
 ## Fix safety
-No automatic fix: which statements form the forward pass, and whether the loss is numerically safe in 16 bits, needs a
-human. Mixed precision changes numerical results (within the tolerances AMP is designed for).
+When the statements right before \`loss.backward()\` in the loop body compute the forward pass and the loss, the fix
+wraps them in \`with torch.autocast("cuda", dtype=torch.bfloat16):\`. bf16 needs an Ampere or newer GPU, mixed
+precision changes numerical results (within the tolerances AMP is designed for), and a loss that is numerically
+sensitive may need to stay in FP32, so the fix is unsafe. Otherwise there is no automatic fix.
 
 ## References
 - PyTorch Performance Tuning Guide, "Use mixed precision and AMP": https://pytorch.org/tutorials/recipes/recipes/tuning_guide.html
@@ -84,7 +88,52 @@ human. Mixed precision changes numerical results (within the tolerances AMP is d
           'mixed precision is up to 3x faster on Volta and newer GPUs. Wrap the forward pass and loss in ' +
           '`with torch.autocast("cuda", dtype=torch.bfloat16):` (bf16 needs Ampere+; on older GPUs use float16 with a GradScaler).',
         related: [{ range: nodeRange(cuda[0].call), message: 'moved to CUDA here' }],
+        fixes: autocastFix(module, loop),
       });
     }
   },
 });
+
+/** Statements that only move data, zero gradients or log: they stay outside the autocast region. */
+function isForwardStatement(stmt: Node): boolean {
+  if (stmt.type !== 'expression_statement') return false;
+  const expr = stmt.namedChild(0);
+  if (!expr || (expr.type !== 'assignment' && expr.type !== 'augmented_assignment')) return false;
+  const right = field(expr, 'right');
+  if (!right) return false;
+  const text = textOf(right);
+  // `x, y = x.to(device), y.to(device)`: a batch move, not compute.
+  const values = right.type === 'expression_list' || right.type === 'tuple' ? namedChildren(right) : [right];
+  if (values.every((v) => v.type === 'call' && ['to', 'cuda', 'float', 'long'].includes(calledMethod(v) ?? ''))) return false;
+  return !/\b(zero_grad|item|cpu|numpy|tolist)\s*\(/.test(text) && text.includes('(');
+}
+
+/**
+ * Wraps the run of assignment statements just before the `*.backward()` statement of the loop body
+ * (the forward pass and the loss) in an autocast block.
+ */
+function autocastFix(module: PythonModule, loop: Node): Fix[] {
+  if (!torchBound(module)) return [];
+  const body = field(loop, 'body');
+  if (!body) return [];
+  const stmts = namedChildren(body).filter((n) => n.type !== 'comment');
+  const b = stmts.findIndex((st) => st.type === 'expression_statement' && st.namedChild(0)?.type === 'call' && calledMethod(st.namedChild(0)!) === 'backward');
+  if (b <= 0) return [];
+  let first = b;
+  while (first > 0 && isForwardStatement(stmts[first - 1])) first--;
+  if (first === b) return [];
+  const startLine = stmts[first].startPosition.row;
+  const endLine = stmts[b - 1].endPosition.row;
+  // A comment or blank line inside the run would be re-indented too; only plain runs are rewritten.
+  for (let line = startLine; line <= endLine; line++) if (module.lines.lineText(line).trim() === '') return [];
+  const indent = /^[ \t]*/.exec(module.lines.lineText(startLine))![0];
+  const unit = indent.includes('\t') ? '\t' : '    ';
+  const eol = module.lines.eol();
+  const lines: string[] = [`${indent}with torch.autocast("cuda", dtype=torch.bfloat16):`];
+  for (let line = startLine; line <= endLine; line++) lines.push(unit + module.lines.lineText(line));
+  const edit: Edit = {
+    range: { start: { line: startLine, character: 0 }, end: { line: endLine, character: module.lines.lineText(endLine).length } },
+    newText: lines.join(eol),
+  };
+  return [{ title: 'Run the forward pass and loss under torch.autocast (bfloat16, Ampere+)', safe: false, edits: [edit] }];
+}

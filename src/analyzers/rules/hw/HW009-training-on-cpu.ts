@@ -21,9 +21,9 @@ but never moves anything to a device (no \`.to(...)\`, \`.cuda()\` or \`device=\
 \`device = "cpu"\` / \`torch.device("cpu")\`.
 
 ## Why is this bad?
-On a machine with a GPU, the GPU idles while the CPU trains, typically one to two orders of magnitude slower for
-convolutional and transformer models. The Pipeline Doctor runner confirms it at run time (GPU utilization 0% while the
-script trains).
+On a machine with a GPU, the GPU idles while the CPU does all the work: PyTorch creates tensors and modules on the
+CPU, and nothing moves to a GPU unless the code asks for it (\`.to(device)\`, \`.cuda()\`, \`device=\`). The Pipeline
+Doctor runner confirms it at run time: GPU utilization stays at 0% while the script trains.
 
 Training on the CPU is right for toy networks ("Small networks may be CPU bound", AMP recipe), for machines without a
 GPU, and for debugging, and the analyzer cannot see the machine: this is advice (\`info\`). Modules whose device is
@@ -84,7 +84,7 @@ different floating-point results and the run may then need more GPU memory than 
 module with no device handling at all gets no automatic fix: the model and every batch must be moved.
 
 ## References
-- PyTorch, "Save and load models / devices" and tensor placement: https://pytorch.org/docs/stable/notes/cuda.html
+- PyTorch CUDA semantics: https://pytorch.org/docs/stable/notes/cuda.html
 - PyTorch Performance Tuning Guide: https://pytorch.org/tutorials/recipes/recipes/tuning_guide.html
 - AMP recipe (small networks may be CPU bound): https://pytorch.org/tutorials/recipes/recipes/amp_recipe.html
 `,

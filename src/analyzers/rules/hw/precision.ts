@@ -2,8 +2,9 @@
 // DeepSpeed, Fabric, apex; RULES.md section 7, trap 9), does the module already use reduced precision,
 // and how to insert a statement after the imports.
 import type { Edit } from '../../../shared/findings';
-import { field, namedChildren, nodeRange, textOf, unwrap, type Node } from '../../engine/syntax';
-import { bindingsAt } from '../../python/bindings';
+import { field, namedChildren, nodeRange, parentOf, textOf, unwrap, type Node } from '../../engine/syntax';
+import { callArguments } from '../../engine/calls';
+import { bindingsAt, parameterNames } from '../../python/bindings';
 import type { PythonModule } from '../../python/module';
 
 /** Launchers and wrappers whose config or flags set the precision (an Accelerate config, a DeepSpeed JSON, …). */
@@ -100,7 +101,28 @@ export function smallSize(module: PythonModule, node: Node, at: Node): boolean {
   if (b.kind === 'value') return unwrap(b.value).type === 'integer' && Number(textOf(unwrap(b.value)).replace(/_/g, '')) <= TINY_WIDTH;
   if (b.kind === 'parameter') {
     const dflt = b.parameter.type === 'default_parameter' || b.parameter.type === 'typed_default_parameter' ? field(b.parameter, 'value') : undefined;
-    return dflt !== undefined && unwrap(dflt).type === 'integer' && Number(textOf(unwrap(dflt)).replace(/_/g, '')) <= TINY_WIDTH;
+    if (dflt === undefined || unwrap(dflt).type !== 'integer' || Number(textOf(unwrap(dflt)).replace(/_/g, '')) > TINY_WIDTH) return false;
+    return !overriddenByCaller(module, b.fn, textOf(n));
+  }
+  return false;
+}
+
+/**
+ * Does a call in this module pass `param` to `fn` (by keyword, by position, or possibly through
+ * `*args`/`**kwargs`)? For `__init__` the calls are those of the class. Unknown callers elsewhere cannot
+ * be seen; the default is what this module's own callers use.
+ */
+function overriddenByCaller(module: PythonModule, fn: Node, param: string): boolean {
+  const cls = module.functionName(fn) === '__init__' ? module.enclosingClass(fn) : undefined;
+  const nameNode = field(cls ?? fn, 'name');
+  if (!nameNode) return true;
+  const name = textOf(nameNode);
+  const index = parameterNames(fn).indexOf(param);
+  for (const ref of module.referencesTo(name)) {
+    const call = parentOf(ref);
+    if (call?.type !== 'call' || field(call, 'function')?.id !== ref.id) continue;
+    const args = callArguments(call);
+    if (args.keywords.has(param) || args.hasKwargs || args.starIndex >= 0 || args.positional.length > index) return true;
   }
   return false;
 }

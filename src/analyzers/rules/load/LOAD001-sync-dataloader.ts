@@ -123,7 +123,7 @@ function workersFix(module: PythonModule, use: ReturnType<typeof dataLoaderUses>
   const guarded = module.enclosingFunction(use.call) !== undefined || underMainGuard(use.call);
   return {
     title: `Load batches in ${WORKERS} worker processes`,
-    safe: guarded && !isIterableDataset(module, use),
+    safe: guarded && isIterableDataset(module, use) === false,
     edits,
   };
 }

@@ -74,7 +74,7 @@ needs retuning, batch-norm statistics change, and memory use grows), so prefer m
       const batchSampler = arg(use, 'batch_sampler');
       if (batchSampler.kind !== 'absent' && argValue(batchSampler) !== null) continue;
       if (samplesBatches(module, use)) continue;
-      if (value === 'absent' && isIterableDataset(module, use)) continue;
+      if (value === 'absent' && isIterableDataset(module, use) !== false) continue;
       if (value === 1 && arg(use, 'collate_fn').kind !== 'absent') continue;
       if (unwrapsSingleSample(use)) continue;
       if (accumulatesGradients(module, use) || ACCUMULATION_SETTING.test(module.text)) continue;

@@ -133,7 +133,7 @@ function message(read: WholeRead, helper?: string): string {
   return `${where} parses the whole file ${read.path.text} for every sample: O(N) work per item and O(N²) per epoch. Read it once in __init__ and index the result here.`;
 }
 
-function classMethods(module: PythonModule, cls: Node): Map<string, Node> {
+export function classMethods(module: PythonModule, cls: Node): Map<string, Node> {
   const byClass = module.memo('LOAD006.methodsByClass', () => {
     const index = new Map<number, Map<string, Node>>();
     for (const f of module.functions) {
@@ -148,7 +148,7 @@ function classMethods(module: PythonModule, cls: Node): Map<string, Node> {
   return byClass.get(cls.id) ?? new Map<string, Node>();
 }
 
-function isMapStyleDataset(module: PythonModule, cls: Node, methods: Map<string, Node>): boolean {
+export function isMapStyleDataset(module: PythonModule, cls: Node, methods: Map<string, Node>): boolean {
   if (methods.has('__len__')) return true;
   return module.baseClasses(cls).some((b) => DATASET_BASES.test(b) || isLocalDatasetClass(module, b));
 }
@@ -165,7 +165,7 @@ function parameterNames(fn: Node): string[] {
 }
 
 /** Names whose value depends on the index argument: the parameters, and locals computed from them (to a fixpoint). */
-function taintedNames(module: PythonModule, fn: Node, seeds: readonly string[]): Set<string> {
+export function taintedNames(module: PythonModule, fn: Node, seeds: readonly string[]): Set<string> {
   const tainted = new Set(seeds);
   const body = field(fn, 'body');
   if (!body) return tainted;
@@ -218,7 +218,7 @@ function identifiersIn(module: PythonModule, node: Node): string[] {
   return descendantsOfType(n, 'identifier').filter((r) => !isAttributeName(r)).map((r) => r.text);
 }
 
-function mentionsAny(module: PythonModule, expr: Node, names: ReadonlySet<string>): boolean {
+export function mentionsAny(module: PythonModule, expr: Node, names: ReadonlySet<string>): boolean {
   const n = unwrap(expr);
   if (n.type === 'identifier') return names.has(n.text);
   return descendantsOfType(n, 'identifier').some((r) => names.has(r.text) && !isAttributeName(r));

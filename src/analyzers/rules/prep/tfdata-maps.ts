@@ -2,10 +2,10 @@
 // expensive and deterministic (decode, resize, parse) or random (augmentation), whether it only uses
 // elementwise ops, and the steps of the chain that leads to a consumer. Built on python/tfdata.ts provenance.
 import { callArguments } from '../../engine/calls';
-import { calledMethod, endIndexOf, field, methodReceiver, namedChildren, textOf, unwrap, type Node } from '../../engine/syntax';
+import { calledMethod, field, methodReceiver, namedChildren, textOf, unwrap, type Node } from '../../engine/syntax';
 import { callsInside } from '../../python/bindings';
 import type { PythonModule } from '../../python/module';
-import { bindingValue, parameterNames } from '../../python/resolve';
+import { previousValue } from '../../python/callsites';
 import { TF_DATA_SOURCES, TF_DATASET_METHODS } from '../../python/tfdata';
 import { drawsRandomness } from './loop-invariance';
 
@@ -150,29 +150,4 @@ export function stepsNamed(steps: readonly Node[], methods: readonly string[]): 
   return steps.filter((s) => methods.includes(calledMethod(s) ?? ''));
 }
 
-
-/** The value of the last assignment to `name` that ends before `at` in its scope (`ds = ds.map(f)` reads the previous `ds`). */
-export function previousValue(module: PythonModule, name: string, at: Node): Node | undefined {
-  const scope = module.enclosingFunction(at);
-  const local = assignmentIndex(module).get(`${scope?.id ?? 'module'}:${name}`) ?? [];
-  const before = local.filter((a) => endIndexOf(a) <= at.startIndex);
-  if (before.length > 0) return field(before[before.length - 1], 'right');
-  if (!scope || local.length > 0 || parameterNames(scope).includes(name)) return undefined;
-  return bindingValue(module, name, scope);
-}
-
-/** Assignments to plain names, keyed by `<function id or 'module'>:<name>`, built in one pass. */
-function assignmentIndex(module: PythonModule): Map<string, Node[]> {
-  return module.memo('PREP.assignmentIndex', () => {
-    const index = new Map<string, Node[]>();
-    for (const a of module.assignments) {
-      const left = field(a, 'left');
-      if (left?.type !== 'identifier') continue;
-      const key = `${module.enclosingFunction(a)?.id ?? 'module'}:${textOf(left)}`;
-      const list = index.get(key);
-      if (list) list.push(a);
-      else index.set(key, [a]);
-    }
-    return index;
-  });
-}
+export { previousValue };

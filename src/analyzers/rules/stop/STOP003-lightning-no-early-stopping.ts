@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Edit, Range } from '../../../shared/findings';
 import type { ConfigDocument, ConfigNode } from '../../config/document';
 import { argument } from '../../engine/calls';
@@ -8,6 +10,7 @@ import {
 } from '../../python/lightning';
 import type { PythonModule } from '../../python/module';
 import { argConstant, addToCallbacks, callbacksHold, nameInStyle, runsUnderSweep } from '../../python/resolve';
+import type { ProjectIndex } from '../../workspace/project';
 import { defineRule, type Reporter } from '../rule';
 
 /** From this many epochs on, a run without early stopping is reported (RULES.md STOP003). */
@@ -116,11 +119,11 @@ if the monitored metric is never logged (STOP002).
     for (const trainer of lightningTrainers(module)) checkTrainer(module, trainer, reporter);
   },
 
-  checkConfig({ doc, kinds, isDebugOrTest }, reporter) {
+  checkConfig({ doc, kinds, isDebugOrTest, project }, reporter) {
     if (isDebugOrTest) return;
     // Hydra files with an inline `trainer:` next to `model:` also look like Lightning CLI files.
-    if (kinds.has('hydra')) checkTrainerConfig(doc, 'hydra', reporter);
-    else if (kinds.has('lightning-cli')) checkTrainerConfig(doc, 'lightning-cli', reporter);
+    if (kinds.has('hydra')) checkTrainerConfig(doc, 'hydra', reporter, project);
+    else if (kinds.has('lightning-cli')) checkTrainerConfig(doc, 'lightning-cli', reporter, project);
   },
 });
 
@@ -203,7 +206,7 @@ function classify(target: string): CallbackState {
 
 const LIGHTNING_TARGET = /^(lightning|pytorch_lightning)(\.\w+)*\.Trainer$/;
 
-function checkTrainerConfig(doc: ConfigDocument, kind: 'lightning-cli' | 'hydra', reporter: Reporter): void {
+function checkTrainerConfig(doc: ConfigDocument, kind: 'lightning-cli' | 'hydra', reporter: Reporter, project: ProjectIndex | undefined): void {
   const trainer = doc.get('trainer');
   if (trainer?.kind !== 'map') return;
   const t = trainer.entries!;
@@ -220,7 +223,14 @@ function checkTrainerConfig(doc: ConfigDocument, kind: 'lightning-cli' | 'hydra'
     const target = scalar('_target_');
     if (typeof target !== 'string' || !LIGHTNING_TARGET.test(target)) return;
     const defaults = doc.get('defaults');
-    if (defaults && /callbacks|hydra\/sweeper|hparams_search/.test(doc.text.slice(offsetOf(doc, defaults.range.start), offsetOf(doc, defaults.range.end)))) return;
+    const defaultsText = defaults ? doc.text.slice(offsetOf(doc, defaults.range.start), offsetOf(doc, defaults.range.end)) : '';
+    if (/hydra\/sweeper|hparams_search/.test(defaultsText)) return;
+    if (/callbacks/.test(defaultsText)) {
+      // The callbacks come from a group file: follow it when the project is known, else stay silent.
+      const group = hydraCallbacksGroup(doc, defaults!, project);
+      if (group === undefined) return;
+      callbackNodes.push(group);
+    }
     if (doc.get('hydra.sweeper') || /(^|\/)hparams_search\//.test(path)) return;
     callbackNodes.push(doc.get('callbacks'));
   }
@@ -250,6 +260,33 @@ function checkTrainerConfig(doc: ConfigDocument, kind: 'lightning-cli' | 'hydra'
       : `trainer sets no max_epochs, max_steps or max_time, so Lightning trains up to ${IMPLICIT_EPOCHS} epochs, and no EarlyStopping callback is configured. Add an EarlyStopping callback and set max_epochs.`,
     fixes: fix ? [{ title: 'Add an EarlyStopping callback (monitor: val_loss)', safe: false, edits: [fix] }] : [],
   });
+}
+
+/**
+ * The config selected by `- callbacks: <name>` in a Hydra defaults list, read from the `callbacks/`
+ * group folder next to the primary config (searched a few folders up, as experiment files sit below it).
+ * `null` content (`callbacks: null`) means no callbacks; undefined means it cannot be resolved.
+ */
+function hydraCallbacksGroup(doc: ConfigDocument, defaults: ConfigNode, project: ProjectIndex | undefined): ConfigNode | undefined {
+  if (!project || defaults.kind !== 'seq') return undefined;
+  const entry = defaults.items!.map((i) => (i.kind === 'map' ? [...i.entries!].find(([k]) => k.replace(/^override\s+/, '').replace(/^\//, '') === 'callbacks') : undefined)).find((e) => e !== undefined);
+  if (!entry) return undefined;
+  const choice = entry[1];
+  if (choice.kind !== 'scalar') return undefined;
+  if (choice.value === null || choice.value === 'none') return { kind: 'scalar', value: null, range: choice.range };
+  if (typeof choice.value !== 'string' || choice.value.includes('${')) return undefined;
+  let dir = path.dirname(path.resolve(project.root, doc.path));
+  for (let up = 0; up < 3 && dir.startsWith(project.root); up++, dir = path.dirname(dir)) {
+    for (const ext of ['.yaml', '.yml']) {
+      const file = path.join(dir, 'callbacks', choice.value + ext);
+      if (!fs.existsSync(file)) continue;
+      const group = project.config(file);
+      // A group file that itself pulls in other groups is beyond what we resolve.
+      if (!group?.root || group.get('defaults')) return undefined;
+      return group.root;
+    }
+  }
+  return undefined;
 }
 
 function offsetOf(doc: ConfigDocument, pos: { line: number; character: number }): number {

@@ -1,0 +1,157 @@
+import { argument } from '../../engine/calls';
+import { contains, field, literalValue, nodeRange, unwrap, type Node } from '../../engine/syntax';
+import { arg, dataLoaderUses, type DataLoaderUse } from '../../python/dataloaders';
+import { appendArguments } from '../../python/edits';
+import type { PythonModule } from '../../python/module';
+import { defineRule } from '../rule';
+
+export default defineRule({
+  code: 'LOAD003',
+  name: 'workers-respawned-per-epoch',
+  family: 'LOAD',
+  severity: 'info',
+  confidence: 'medium',
+  fix: 'safe',
+  docs: `## What it does
+Finds a PyTorch \`DataLoader\` with worker processes (\`num_workers\` a literal above 0, or a variable) and no
+\`persistent_workers\` argument, that is iterated again every epoch: by a training loop inside an epoch loop, by an
+evaluation loop that runs every epoch, or by a Lightning \`Trainer\` (returned from \`train_dataloader()\` /
+\`val_dataloader()\`, or passed to \`fit\`).
+
+## Why is this bad?
+Without \`persistent_workers=True\` the loader shuts its worker processes down at the end of every pass and starts new
+ones at the next, re-importing the script (spawn) or forking the process and re-pickling the dataset into each
+worker. Lightning: with many workers or short epochs "you may notice a slowdown at the beginning of every epoch due
+to the time it takes for the dataloader to spawn its worker processes". Under the \`spawn\` start method (the default
+on Windows and macOS) Lightning warns: "Consider setting \`persistent_workers=True\` in '{name}' to speed up the
+dataloader worker initialization." The cost is largest on spawn platforms, which cannot be known statically, so the
+finding is \`info\`.
+
+A loader created inside the epoch loop is re-created anyway (hoist it first), an explicit \`persistent_workers=False\`
+is respected, and a \`**kwargs\` that may carry the option is not reported.
+
+## Example
+\`\`\`python
+from torch.utils.data import DataLoader
+
+def train(model, dataset, opt, epochs=10):
+    loader = DataLoader(dataset, batch_size=64, shuffle=True, num_workers=8)
+    for epoch in range(epochs):
+        for x, y in loader:
+            loss = model(x, y)
+            loss.backward()
+            opt.step()
+            opt.zero_grad()
+\`\`\`
+
+## Use instead
+\`\`\`python
+from torch.utils.data import DataLoader
+
+def train(model, dataset, opt, epochs=10):
+    loader = DataLoader(dataset, batch_size=64, shuffle=True, num_workers=8, persistent_workers=True)
+    for epoch in range(epochs):
+        for x, y in loader:
+            loss = model(x, y)
+            loss.backward()
+            opt.step()
+            opt.zero_grad()
+\`\`\`
+
+## Fix safety
+The fix adds \`persistent_workers=True\` (or \`persistent_workers=<count> > 0\` when the worker count is a variable, so a
+count of 0 does not raise "persistent_workers option needs num_workers > 0"). It is safe when the loop does not touch
+the dataset between epochs; it is offered as unsafe when the epoch loop mentions the dataset (\`ds.set_epoch(e)\`,
+curriculum changes), because persistent workers keep their own copy of the dataset and no longer see changes made in
+the main process. Persistent workers also keep their memory between epochs.
+
+## References
+- Lightning, "Speed up model training" (persistent workers): https://lightning.ai/docs/pytorch/stable/advanced/speed.html
+- Lightning \`_worker_check\`: https://github.com/Lightning-AI/pytorch-lightning/blob/master/src/lightning/pytorch/trainer/connectors/data_connector.py
+- DataLoader API (\`persistent_workers\`): https://pytorch.org/docs/stable/data.html#torch.utils.data.DataLoader
+`,
+
+  checkPython(module, reporter) {
+    if (!module.importsAny('torch') || module.isTestOrDebugFile()) return;
+    const uses = dataLoaderUses(module);
+    if (uses.length === 0) return;
+    const lightning = module.importsAny('lightning', 'pytorch_lightning');
+    for (const use of uses) {
+      if (use.role === 'unknown') continue;
+      if (arg(use, 'persistent_workers').kind !== 'absent') continue;
+      const workers = workerCount(arg(use, 'num_workers'));
+      if (!workers) continue;
+      // Created inside the epoch loop: the loader itself is rebuilt every epoch, persistence cannot help.
+      if (module.enclosingLoop(use.call)) continue;
+      const repeat = repeatedBy(module, use, lightning);
+      if (!repeat) continue;
+      const dataset = argument(use.args, 'dataset', 0);
+      const touched = dataset.kind === 'present' && repeat.loop !== undefined && datasetTouchedIn(module, repeat.loop, dataset.node);
+      reporter.report({
+        range: nodeRange(workers.node),
+        message: `DataLoader with ${workers.node.text} workers and no persistent_workers is ${repeat.why}: its worker processes are shut down and started again every epoch, a pause at every epoch start (longest under spawn on Windows/macOS). Add persistent_workers=${workers.fixValue}.`,
+        related: [{ range: nodeRange(repeat.node), message: repeat.why }],
+        fixes: [{ title: `Keep the workers alive between epochs (persistent_workers=${workers.fixValue})`, safe: !touched, edits: [appendArguments(module, use.call, [`persistent_workers=${workers.fixValue}`])] }],
+      });
+    }
+  },
+});
+
+/** A worker count that is known to be positive (a literal), or a plain name or attribute (tied to it in the fix). */
+function workerCount(lookup: ReturnType<typeof arg>): { node: Node; fixValue: string } | undefined {
+  if (lookup.kind !== 'present') return undefined;
+  const v = literalValue(lookup.node);
+  if (typeof v === 'number') return v > 0 ? { node: lookup.node, fixValue: 'True' } : undefined;
+  const n = unwrap(lookup.node);
+  if (n.type === 'identifier' || n.type === 'attribute') return { node: lookup.node, fixValue: `${n.text} > 0` };
+  return undefined;
+}
+
+interface Repeat {
+  node: Node;
+  why: string;
+  /** The epoch loop, when the repetition is a hand-written loop. */
+  loop?: Node;
+}
+
+const LIGHTNING_REASONS = /^(returned from (train|val)_dataloader\(\)|passed to fit\(\)|passed as val_dataloaders?)$/;
+
+function repeatedBy(module: PythonModule, use: DataLoaderUse, lightning: boolean): Repeat | undefined {
+  if (lightning && use.consumer && use.reason && LIGHTNING_REASONS.test(use.reason)) return { node: use.consumer, why: `used by the Lightning Trainer (${use.reason})` };
+  if (lightning && use.reason && /^returned from (train|val)_dataloader\(\)$/.test(use.reason)) return { node: use.call, why: `used by the Lightning Trainer (${use.reason})` };
+  if (use.role === 'train' && use.consumer) {
+    const outer = module.enclosingLoop(use.consumer);
+    if (outer) return { node: use.consumer, why: 'iterated again in every epoch', loop: outer };
+  }
+  // An evaluation loop over the loader inside the epoch loop.
+  if (use.name) {
+    for (const ref of module.referencesTo(use.name)) {
+      for (const loop of module.epochLoops()) {
+        if (!contains(loop, ref)) continue;
+        const iterating = iteratingLoop(ref);
+        if (iterating && contains(loop, iterating) && iterating.id !== loop.id) return { node: iterating, why: 'iterated again in every epoch', loop };
+      }
+    }
+  }
+  return undefined;
+}
+
+/** The `for` statement whose iterable is this reference (also through `enumerate`/`tqdm`). */
+function iteratingLoop(ref: Node): Node | undefined {
+  let n: Node = ref;
+  for (let i = 0; i < 4; i++) {
+    const p = n.parent;
+    if (!p) return undefined;
+    if (p.type === 'for_statement') return field(p, 'right')?.id === n.id ? p : undefined;
+    if (p.type !== 'argument_list' && p.type !== 'call' && p.type !== 'parenthesized_expression') return undefined;
+    n = p;
+  }
+  return undefined;
+}
+
+/** Does the epoch loop mention the dataset (`ds.set_epoch(e)`, `ds.difficulty = …`)? Persistent workers would miss it. */
+function datasetTouchedIn(module: PythonModule, loop: Node, dataset: Node): boolean {
+  const n = unwrap(dataset);
+  if (n.type !== 'identifier' && n.type !== 'attribute') return n.type !== 'call';
+  return module.mentions(loop, n.text);
+}

@@ -1,0 +1,125 @@
+// Cross-file facts: the project's own modules and config groups, read from disk on demand, so a rule can
+// follow `from .data import FrameDataset` to the class, or a Hydra `callbacks: default` entry to its
+// file. What cannot be resolved stays unresolved, and rules then stay silent rather than guess.
+import fs from 'node:fs';
+import path from 'node:path';
+import { ConfigDocument } from '../config/document';
+import { parsePythonSync } from '../engine/parser';
+import { field, type Node } from '../engine/syntax';
+import { PythonModule } from '../python/module';
+
+/** Project files larger than this are not followed (generated code, vendored bundles). */
+const MAX_FOLLOWED_BYTES = 512 * 1024;
+/** Re-exports (`from .dataset import X` in an __init__.py) are followed this many hops. */
+const MAX_HOPS = 3;
+
+export interface Definition {
+  module: PythonModule;
+  /** A class_definition or function_definition node at the top level of `module`. */
+  node: Node;
+}
+
+interface Cached<T> {
+  mtimeMs: number;
+  size: number;
+  value: T | undefined;
+}
+
+export class ProjectIndex {
+  private readonly modules = new Map<string, Cached<PythonModule>>();
+  private readonly configs = new Map<string, Cached<ConfigDocument>>();
+
+  constructor(readonly root: string) {}
+
+  private load<T>(cache: Map<string, Cached<T>>, file: string, make: (text: string) => T | undefined): T | undefined {
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(file);
+    } catch {
+      return undefined;
+    }
+    if (!stat.isFile() || stat.size > MAX_FOLLOWED_BYTES) return undefined;
+    const hit = cache.get(file);
+    if (hit && hit.mtimeMs === stat.mtimeMs && hit.size === stat.size) return hit.value;
+    let value: T | undefined;
+    try {
+      value = make(fs.readFileSync(file, 'utf8'));
+    } catch {
+      value = undefined;
+    }
+    cache.set(file, { mtimeMs: stat.mtimeMs, size: stat.size, value });
+    return value;
+  }
+
+  pythonModule(file: string): PythonModule | undefined {
+    return this.load(this.modules, file, (text) => new PythonModule(path.relative(this.root, file), text, parsePythonSync(text), this));
+  }
+
+  config(file: string): ConfigDocument | undefined {
+    return this.load(this.configs, file, (text) => {
+      const doc = new ConfigDocument(file, text, /\.ya?ml$/i.test(file) ? 'yaml' : 'json');
+      return doc.root ? doc : undefined;
+    });
+  }
+
+  /**
+   * The file of a module named in `fromFile`: relative (`.data`, `..utils.io`) or absolute within the
+   * project (`mypkg.data`, tried from the project root, its `src/`, and the importing file's folder,
+   * which is sys.path[0] for a script).
+   */
+  moduleFile(fromFile: string, moduleName: string): string | undefined {
+    const candidates: string[] = [];
+    const dots = /^\.*/.exec(moduleName)![0].length;
+    const parts = moduleName.slice(dots).split('.').filter(Boolean);
+    if (dots > 0) {
+      let base = path.dirname(path.resolve(this.root, fromFile));
+      for (let i = 1; i < dots; i++) base = path.dirname(base);
+      candidates.push(path.join(base, ...parts));
+    } else {
+      for (const base of [this.root, path.join(this.root, 'src'), path.dirname(path.resolve(this.root, fromFile))]) candidates.push(path.join(base, ...parts));
+    }
+    for (const c of candidates) {
+      if (!c.startsWith(this.root)) continue;
+      for (const f of [`${c}.py`, path.join(c, '__init__.py')]) if (fs.existsSync(f)) return f;
+    }
+    return undefined;
+  }
+
+  /** The class or function a qualified name (as the import table resolves it in `fromFile`) defines in the project. */
+  definition(fromFile: string, qualified: string, hops = 0): Definition | undefined {
+    if (hops > MAX_HOPS) return undefined;
+    const parts = qualified.split('.');
+    const dots = /^\.*/.exec(qualified)![0].length;
+    // Longest module prefix first: `pkg.data.Frames` is class Frames in pkg/data.py before module pkg/data/Frames.py.
+    for (let cut = parts.length - 1; cut > dots; cut--) {
+      const moduleName = parts.slice(0, cut).join('.');
+      const name = parts[cut];
+      const file = this.moduleFile(fromFile, moduleName);
+      if (!file) continue;
+      const module = this.pythonModule(file);
+      if (!module) return undefined;
+      const local = [...module.classes, ...module.functions].find((d) => field(d, 'name')?.text === name && isTopLevel(d));
+      if (local) return { module, node: local };
+      // Re-exported: `from .dataset import Frames` in pkg/data/__init__.py.
+      const reexport = module.imports.resolveDotted(name);
+      if (reexport && reexport !== qualified) return this.definition(path.relative(this.root, file), reexport, hops + 1);
+      return undefined;
+    }
+    return undefined;
+  }
+}
+
+function isTopLevel(def: Node): boolean {
+  let p = def.parent;
+  if (p?.type === 'decorated_definition') p = p.parent;
+  return p?.type === 'module';
+}
+
+const indexes = new Map<string, ProjectIndex>();
+
+/** One index per project root for the life of the process (the CLI's workers and the editor share by root). */
+export function projectIndex(root: string): ProjectIndex {
+  let index = indexes.get(root);
+  if (!index) indexes.set(root, (index = new ProjectIndex(root)));
+  return index;
+}

@@ -1,0 +1,66 @@
+// Cross-file facts: rules follow imports into the project's own modules and Hydra defaults into
+// config groups, and stay as silent as before when the other file cannot be read.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { analyzeFile } from '../../src/analyzers';
+
+function project(files: Record<string, string>): string {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'pd-project-'));
+  for (const [rel, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+    fs.writeFileSync(path.join(root, rel), text);
+  }
+  return root;
+}
+
+const TRAIN = `from torch.utils.data import DataLoader
+from pkg import Stream
+from pkg.maps import Frames
+
+
+def train(model, opt):
+    stream = DataLoader(Stream(), batch_size=8)
+    frames = DataLoader(Frames(), batch_size=8)
+    for x in stream:
+        opt.zero_grad()
+        model(x).backward()
+        opt.step()
+    for y in frames:
+        opt.zero_grad()
+        model(y).backward()
+        opt.step()
+`;
+
+describe('cross-file facts', () => {
+  it('follows a dataset class into another module (through a package re-export) before promising a safe fix', async () => {
+    const root = project({
+      'train.py': TRAIN,
+      'pkg/__init__.py': 'from .streams import Stream\n',
+      'pkg/streams.py': 'from torch.utils.data import IterableDataset\n\nclass Base(IterableDataset):\n    pass\n\nclass Stream(Base):\n    def __iter__(self):\n        yield from range(10)\n',
+      'pkg/maps.py': 'from torch.utils.data import Dataset\n\nclass Frames(Dataset):\n    def __len__(self):\n        return 10\n    def __getitem__(self, i):\n        return i\n',
+    });
+    const { findings } = await analyzeFile(path.join(root, 'train.py'), { root, select: ['LOAD001'] });
+    const byLine = new Map(findings.map((f) => [f.range.start.line, f.fixes[0]?.safe]));
+    assert.deepEqual([...byLine], [[6, false], [7, true]], 'IterableDataset (via a base class in the other module) is not safe to give workers');
+  });
+
+  it('treats a project class it cannot read as unknown', async () => {
+    const root = project({ 'train.py': TRAIN, 'pkg/__init__.py': 'from .missing import Stream\n', 'pkg/maps.py': 'class Frames:\n    pass\n' });
+    const { findings } = await analyzeFile(path.join(root, 'train.py'), { root, select: ['LOAD001'] });
+    assert.deepEqual(findings.map((f) => [f.range.start.line, f.fixes[0]?.safe]), [[6, false], [7, true]]);
+  });
+
+  it('follows a Hydra defaults entry into the callbacks group', async () => {
+    const trainYaml = 'defaults:\n  - callbacks: default\n  - _self_\n\ntrainer:\n  _target_: lightning.pytorch.Trainer\n  max_epochs: 200\n';
+    const without = project({ 'configs/train.yaml': trainYaml, 'configs/callbacks/default.yaml': 'model_checkpoint:\n  _target_: lightning.pytorch.callbacks.ModelCheckpoint\n  monitor: val/loss\n' });
+    const withEs = project({ 'configs/train.yaml': trainYaml, 'configs/callbacks/default.yaml': 'early_stopping:\n  _target_: lightning.pytorch.callbacks.EarlyStopping\n  monitor: val/loss\n  patience: 3\n' });
+    const reported = await analyzeFile(path.join(without, 'configs/train.yaml'), { root: without, select: ['STOP003'] });
+    assert.deepEqual(reported.findings.map((f) => [f.code, f.severity, f.range.start.line]), [['STOP003', 'info', 6]]);
+    assert.deepEqual((await analyzeFile(path.join(withEs, 'configs/train.yaml'), { root: withEs, select: ['STOP003'] })).findings, []);
+    // Without a project folder the group cannot be read: silent, as before.
+    assert.deepEqual((await analyzeFile(path.join(without, 'configs/train.yaml'), { select: ['STOP003'] })).findings, []);
+  });
+});
