@@ -12,6 +12,7 @@ from model import small_cnn
 
 def train(epochs, batch_size):
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    torch.set_float32_matmul_precision("high")
     dataset = NpyImageDataset(ensure_data())
     loader = DataLoader(
         dataset,
@@ -30,7 +31,8 @@ def train(epochs, batch_size):
             images = images.to(device, non_blocking=True)
             labels = labels.to(device, non_blocking=True)
             optimizer.zero_grad()
-            loss = loss_fn(model(images), labels)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+                loss = loss_fn(model(images), labels)
             loss.backward()
             optimizer.step()
             if step % 20 == 0:

@@ -113,14 +113,20 @@ function nameKind(module: PythonModule, n: Node, name: string, at: Node, depth: 
 type SimpleBinding = { kind: 'value'; value: Node; assignment: Node } | { kind: 'parameter'; parameter: Node } | { kind: 'opaque' };
 
 /** Plain `name = value` assignments of one name, found from its occurrences (text search) rather than a scan of every assignment. */
-function assignmentsOf(module: PythonModule, name: string): Array<{ value: Node; assignment: Node }> {
+function assignmentsOf(module: PythonModule, name: string): Array<{ value?: Node; assignment: Node }> {
   return module.memo(`device:assignments:${name}`, () => {
-    const out: Array<{ value: Node; assignment: Node }> = [];
+    const out: Array<{ value?: Node; assignment: Node }> = [];
     for (const ref of module.referencesTo(name)) {
       const a = parentOf(ref);
-      if (a?.type !== 'assignment' || field(a, 'left')?.id !== ref.id) continue;
-      const right = field(a, 'right');
-      if (right) out.push({ value: right, assignment: a });
+      if (!a) continue;
+      if (a.type === 'assignment' && field(a, 'left')?.id === ref.id) {
+        out.push({ value: field(a, 'right'), assignment: a });
+      } else if ((a.type === 'pattern_list' || a.type === 'tuple_pattern') && parentOf(a)?.type === 'assignment') {
+        // `device, n_gpu = setup()`: bound, but to something we do not split.
+        out.push({ assignment: parentOf(a)! });
+      } else if (a.type === 'for_statement' && field(a, 'left')?.id === ref.id) {
+        out.push({ assignment: a });
+      }
     }
     return out;
   });
@@ -129,7 +135,8 @@ function assignmentsOf(module: PythonModule, name: string): Array<{ value: Node;
 /** The same scoping as bindingsAt (class for `self.x`, innermost binding function, parameter, module), from the index. */
 function bindingsOf(module: PythonModule, name: string, at: Node): SimpleBinding[] {
   const all = assignmentsOf(module, name);
-  const values = (list: typeof all): SimpleBinding[] => list.map((b) => ({ kind: 'value', value: b.value, assignment: b.assignment }));
+  const values = (list: typeof all): SimpleBinding[] =>
+    list.map((b) => (b.value ? { kind: 'value', value: b.value, assignment: b.assignment } : { kind: 'opaque' }));
   if (name.startsWith('self.')) {
     const cls = module.enclosingClass(at);
     return cls ? values(all.filter((b) => module.enclosingClass(b.assignment)?.id === cls.id)) : [];

