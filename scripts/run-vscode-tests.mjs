@@ -8,7 +8,9 @@
 // Usage: node scripts/run-vscode-tests.mjs --extensionTestsPath out/test/integration/suite/index.js --folder test/integration/workspace
 //        [--trust off]  open the folder UNTRUSTED (restricted mode): workspace trust enabled, no startup prompt,
 //                       and the fresh user-data-dir has no trusted folders, so the folder stays untrusted.
-// Prints `N passed, N failed`; exits 0 only when the suite ran and passed.
+//        [--untrustedTestsPath out/test/integration/untrusted/index.js]  then run a second suite, in a fresh
+//                       code-server, on the same folder opened untrusted; the summary line counts both.
+// Prints `N passed, N failed`; exits 0 only when the suite(s) ran and passed.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -20,8 +22,32 @@ import { chromium } from 'playwright-core';
 const { values: a } = util.parseArgs({ options: {
   extensionDevelopmentPath: { type: 'string', default: '.' }, extensionTestsPath: { type: 'string' },
   folder: { type: 'string' }, timeout: { type: 'string', default: '300' }, verbose: { type: 'boolean', default: false },
-  grep: { type: 'string' }, trust: { type: 'string', default: 'on' } } });
+  grep: { type: 'string' }, trust: { type: 'string', default: 'on' }, untrustedTestsPath: { type: 'string' } } });
 if (a.trust !== 'on' && a.trust !== 'off') { console.error('--trust must be on or off'); process.exit(2); }
+if (a.untrustedTestsPath) {
+  // Two runs, one after the other (one code-server at a time), each a child run of this script; one
+  // combined summary line, because CI reads only the last `N passed, N failed` line.
+  const self = process.argv[1];
+  const rest = process.argv.slice(2);
+  const without = [];
+  for (let i = 0; i < rest.length; i++) {
+    if (rest[i] === '--untrustedTestsPath' || rest[i] === '--extensionTestsPath' || rest[i] === '--trust') i++;
+    else if (!/^--(untrustedTestsPath|extensionTestsPath|trust)=/.test(rest[i])) without.push(rest[i]);
+  }
+  let passed = 0, failed = 0, ok = true;
+  for (const [tests, trust] of [[a.extensionTestsPath, 'on'], [a.untrustedTestsPath, 'off']]) {
+    const child = spawn(process.execPath, [self, ...without, '--extensionTestsPath', tests, '--trust', trust], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; process.stdout.write(d); });
+    const code = await new Promise((r) => child.on('close', r));
+    const m = [...out.matchAll(/^(\d+) passed, (\d+) failed/gm)].pop();
+    passed += Number(m?.[1] ?? 0);
+    failed += Number(m?.[2] ?? 1);
+    ok &&= code === 0;
+  }
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(ok && failed === 0 ? 0 : 1);
+}
 const trusted = a.trust === 'on';
 if (!a.extensionTestsPath) { console.error('--extensionTestsPath is required'); process.exit(2); }
 const devPath = path.resolve(a.extensionDevelopmentPath), testsPath = path.resolve(a.extensionTestsPath);

@@ -1,7 +1,10 @@
 // Converts the core's plain types (0-based lines, UTF-16 columns — already VS Code's convention) to
 // VS Code objects, so no other adapter repeats the mapping.
 import * as vscode from 'vscode';
-import type { Edit, Range, Severity } from '../shared/findings';
+import type { Edit, Finding, Range, Severity } from '../shared/findings';
+import { docsUri } from './docs';
+
+export const DIAGNOSTIC_SOURCE = 'pipeline-doctor';
 
 export function toRange(r: Range): vscode.Range {
   return new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character);
@@ -27,4 +30,15 @@ export function toWorkspaceEdit(uri: vscode.Uri, edits: readonly Edit[]): vscode
   const edit = new vscode.WorkspaceEdit();
   for (const e of edits) edit.replace(uri, toRange(e.range), e.newText);
   return edit;
+}
+
+export function toDiagnostic(f: Finding, uri: vscode.Uri): vscode.Diagnostic {
+  const figures = f.figures ? ` (${Object.entries(f.figures).map(([k, v]) => `${k} ${v}`).join(', ')})` : '';
+  const d = new vscode.Diagnostic(toRange(f.range), f.message + figures, toSeverity(f.severity));
+  d.source = DIAGNOSTIC_SOURCE;
+  d.code = { value: f.code, target: docsUri(f.code) };
+  if (f.related.length > 0) {
+    d.relatedInformation = f.related.map((r) => new vscode.DiagnosticRelatedInformation(new vscode.Location(r.file ? vscode.Uri.file(r.file) : uri, toRange(r.range)), r.message));
+  }
+  return d;
 }

@@ -7,13 +7,15 @@ import type { Tree } from 'web-tree-sitter';
 import { analyze, fileKind, type Notice } from '../analyzers';
 import type { Finding } from '../shared/findings';
 import { readSettings, type EditorSettings } from './config';
-import { toRange, toSeverity } from './convert';
-import { docsUri } from './docs';
+import { DIAGNOSTIC_SOURCE, toDiagnostic } from './convert';
 import { applyChanges } from './incremental';
 import type { Log } from './log';
+import { notebookFileFindings } from './notebook-file';
+import { NotebookDiagnostics, type NotebookHost } from './notebooks';
 import { enclosingVirtualEnv, excludedByGlobs, inAlwaysSkippedFolder, relativeTo } from './scope';
 
-export const DIAGNOSTIC_SOURCE = 'pipeline-doctor';
+// Re-exported: code actions and the profile's runtime diagnostics import them from here.
+export { DIAGNOSTIC_SOURCE, toDiagnostic };
 export const CHANGE_DEBOUNCE_MS = 200;
 
 const UNTITLED_EXTENSION: Readonly<Record<string, string>> = { python: '.py', yaml: '.yaml', json: '.json', jsonc: '.jsonc' };
@@ -36,7 +38,8 @@ interface Analysed {
 
 /** The path the analyzer sees: the real one for files, a made-up one with the language's extension for untitled buffers. */
 export function analysisPath(doc: vscode.TextDocument): string | undefined {
-  if (doc.uri.scheme === 'file') return doc.uri.fsPath;
+  // An .ipynb opened as text is JSON, not the program: notebooks are analysed from their cells (notebooks.ts).
+  if (doc.uri.scheme === 'file') return fileKind(doc.uri.fsPath) === 'notebook' ? undefined : doc.uri.fsPath;
   if (doc.uri.scheme === 'untitled') {
     const ext = UNTITLED_EXTENSION[doc.languageId];
     return ext ? `${doc.uri.path}${ext}` : undefined;
@@ -44,7 +47,7 @@ export function analysisPath(doc: vscode.TextDocument): string | undefined {
   return undefined;
 }
 
-export class Diagnostics implements vscode.Disposable {
+export class Diagnostics implements vscode.Disposable, NotebookHost {
   readonly collection = vscode.languages.createDiagnosticCollection(DIAGNOSTIC_SOURCE);
   private readonly states = new Map<string, DocumentState>();
   private readonly analysed = new Map<string, Analysed>();
@@ -56,11 +59,17 @@ export class Diagnostics implements vscode.Disposable {
   /** Analyses of open documents, and how many reused a previous tree (observable by the tests). */
   readonly counts = { analyses: 0, incremental: 0 };
 
-  constructor(private readonly log: Log) {}
+  /** Notebooks open in the notebook editor: their cells share this collection, settings and scope. */
+  readonly notebooks: NotebookDiagnostics;
+
+  constructor(private readonly log: Log) {
+    this.notebooks = new NotebookDiagnostics(this, log, CHANGE_DEBOUNCE_MS);
+  }
 
   start(): void {
     this.disposables.push(
       this.collection,
+      this.notebooks,
       vscode.workspace.onDidOpenTextDocument((doc) => this.schedule(doc, 0)),
       vscode.workspace.onDidChangeTextDocument((e) => this.onChange(e)),
       vscode.workspace.onDidSaveTextDocument((doc) => this.schedule(doc, 0)),
@@ -70,6 +79,7 @@ export class Diagnostics implements vscode.Disposable {
       vscode.window.tabGroups.onDidChangeTabs((e) => this.onTabsChanged(e)),
     );
     for (const doc of vscode.workspace.textDocuments) this.schedule(doc, 0);
+    this.notebooks.start();
   }
 
   settingsFor(uri: vscode.Uri): EditorSettings {
@@ -84,10 +94,15 @@ export class Diagnostics implements vscode.Disposable {
 
   /** Whether `file` (absolute) gets diagnostics under `settings`: excluded globs, skipped folders and virtual envs do not. */
   inScope(uri: vscode.Uri, file: string, settings: EditorSettings): boolean {
-    if (!settings.enabled) return false;
     const kind = fileKind(file);
-    // Notebooks get their own front end later; their cells are not files on their own.
+    // A notebook is analysed from its cells (notebooks.ts) or, unopened, by the scan (analyzeOnDisk).
     if (!kind || kind === 'notebook') return false;
+    return this.inWorkspaceScope(uri, file, settings);
+  }
+
+  /** The folder-level part of `inScope`, shared with notebooks: enabled, not excluded, not in a skipped folder or virtual env. */
+  inWorkspaceScope(uri: vscode.Uri, file: string, settings: EditorSettings): boolean {
+    if (!settings.enabled) return false;
     const folder = vscode.workspace.getWorkspaceFolder(uri);
     if (!folder || folder.uri.scheme !== 'file') return true;
     const rel = relativeTo(folder.uri.fsPath, file);
@@ -100,7 +115,9 @@ export class Diagnostics implements vscode.Disposable {
   refreshAll(): void {
     this.loggedProblems.clear();
     for (const doc of vscode.workspace.textDocuments) this.schedule(doc, 0);
+    this.notebooks.refreshAll();
     const open = new Set(vscode.workspace.textDocuments.map((d) => d.uri.toString()));
+    for (const nb of vscode.workspace.notebookDocuments) if (this.notebooks.tracked(nb.uri)) open.add(nb.uri.toString());
     for (const key of [...this.fromDisk]) {
       if (!open.has(key)) this.track(this.analyzeOnDisk(vscode.Uri.parse(key)).catch((e: unknown) => this.log.error(`analysis of ${key} failed`, e)));
     }
@@ -126,6 +143,7 @@ export class Diagnostics implements vscode.Disposable {
 
   /** Resolves when no analysis is pending or running (used by the integration tests). */
   async whenIdle(): Promise<void> {
+    await this.notebooks.whenIdle();
     for (let i = 0; i < 1000; i++) {
       const timers = [...this.states.values()].some((s) => s.timer !== undefined);
       if (!timers && this.inflight.size === 0) return;
@@ -136,6 +154,7 @@ export class Diagnostics implements vscode.Disposable {
 
   /** Analyses a file from disk (workspace scan); an open document is analysed from its buffer instead. */
   async analyzeOnDisk(uri: vscode.Uri, settings = this.settingsFor(uri)): Promise<Finding[]> {
+    if (fileKind(uri.fsPath) === 'notebook') return this.analyzeNotebookOnDisk(uri, settings);
     const key = uri.toString();
     const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === key);
     if (open) {
@@ -164,6 +183,47 @@ export class Diagnostics implements vscode.Disposable {
     this.publish(uri, { version: undefined, file, findings });
     this.report(uri, notices);
     return findings;
+  }
+
+  /**
+   * A notebook for the workspace scan. One the editor shows gets cell diagnostics from its live cells;
+   * an unopened one gets its findings on the .ipynb file, placed on the JSON string of the cell's line.
+   */
+  private async analyzeNotebookOnDisk(uri: vscode.Uri, settings: EditorSettings): Promise<Finding[]> {
+    const key = uri.toString();
+    const file = uri.fsPath;
+    const open = this.notebooks.tracked(uri);
+    if (open) {
+      this.fromDisk.add(key);
+      return this.notebooks.findingsFor(open);
+    }
+    if (!this.inWorkspaceScope(uri, file, settings)) {
+      this.forget(uri);
+      return [];
+    }
+    const limit = settings.analyze.maxFileBytes ?? Number.POSITIVE_INFINITY;
+    const stat = await vscode.workspace.fs.stat(uri);
+    let findings: Finding[] = [];
+    let notices: Notice[];
+    if (stat.size > limit) {
+      notices = [{ file, kind: 'too-large', level: 'info', message: `skipped: ${(stat.size / 1048576).toFixed(1)} MB is over the ${(limit / 1048576).toFixed(1)} MB limit (setting pipelineDoctor.maxFileSizeMB)` }];
+    } else {
+      const text = new TextDecoder('utf-8', { fatal: false }).decode(await vscode.workspace.fs.readFile(uri));
+      const result = await analyze(file, text, settings.analyze);
+      result.tree?.delete();
+      findings = notebookFileFindings(text, result.findings);
+      notices = result.notices;
+    }
+    this.fromDisk.add(key);
+    this.publish(uri, { version: undefined, file, findings });
+    this.report(uri, notices);
+    return findings;
+  }
+
+  /** A notebook left the editor: a scanned one goes back to what its saved file holds. */
+  notebookClosed(uri: vscode.Uri): void {
+    if (!this.fromDisk.has(uri.toString())) return;
+    this.track(this.analyzeOnDisk(uri).catch((e: unknown) => this.log.error(`analysis of ${uri.fsPath} failed`, e)));
   }
 
   /** Forgets scanned files that a new scan no longer covers. */
@@ -302,7 +362,7 @@ export class Diagnostics implements vscode.Disposable {
   }
 
   /** Every notice goes to the log; a skipped file or a failing rule also earns the session's one notification. */
-  private report(uri: vscode.Uri, notices: readonly Notice[]): void {
+  report(uri: vscode.Uri, notices: readonly Notice[]): void {
     const name = vscode.workspace.asRelativePath(uri, false);
     for (const n of notices) {
       const line = `${name}${n.line !== undefined ? `:${n.line + 1}` : ''}: ${n.message}`;
@@ -327,15 +387,4 @@ function tabUri(tab: vscode.Tab): vscode.Uri | undefined {
   if (tab.input instanceof vscode.TabInputText) return tab.input.uri;
   if (tab.input instanceof vscode.TabInputTextDiff) return tab.input.modified;
   return undefined;
-}
-
-export function toDiagnostic(f: Finding, uri: vscode.Uri): vscode.Diagnostic {
-  const figures = f.figures ? ` (${Object.entries(f.figures).map(([k, v]) => `${k} ${v}`).join(', ')})` : '';
-  const d = new vscode.Diagnostic(toRange(f.range), f.message + figures, toSeverity(f.severity));
-  d.source = DIAGNOSTIC_SOURCE;
-  d.code = { value: f.code, target: docsUri(f.code) };
-  if (f.related.length > 0) {
-    d.relatedInformation = f.related.map((r) => new vscode.DiagnosticRelatedInformation(new vscode.Location(r.file ? vscode.Uri.file(r.file) : uri, toRange(r.range)), r.message));
-  }
-  return d;
 }

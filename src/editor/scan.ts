@@ -9,7 +9,7 @@ import type { Diagnostics } from './diagnostics';
 import type { Log } from './log';
 import { excludedByGlobs, ignoredByRules, inAlwaysSkippedFolder, relativeTo } from './scope';
 
-const ANALYSABLE = '**/*.{py,pyi,yaml,yml,json,jsonc}';
+const ANALYSABLE = '**/*.{py,pyi,ipynb,yaml,yml,json,jsonc}';
 
 export interface ScanSummary {
   files: number;

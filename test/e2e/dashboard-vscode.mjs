@@ -29,7 +29,8 @@ const SCRIPT = 'input_bound.py';
 /** 1-based line of `loader = DataLoader(...)` in the sample script, as the status bar shows it. */
 const DATALOADER_LINE = 22;
 const LIGHT = 'Default Light Modern';
-const DARK = 'Default Dark Modern';
+/** As the color theme picker labels it (the setting's id is 'Default Dark Modern'). */
+const DARK = 'Dark Modern';
 const t0 = Date.now();
 const lap = (m) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${m}`);
 
@@ -49,8 +50,7 @@ const userSettings = (theme) => JSON.stringify({
   'security.workspace.trust.enabled': false, 'workbench.tips.enabled': false, 'chat.disableAIFeatures': true, 'git.enabled': false,
   'workbench.secondarySideBar.defaultVisibility': 'hidden', 'workbench.colorTheme': theme,
 }, null, 2);
-const settingsFile = `${RUN}/ud/User/settings.json`;
-fs.writeFileSync(settingsFile, userSettings(LIGHT));
+fs.writeFileSync(`${RUN}/ud/User/settings.json`, userSettings(LIGHT));
 const wsScript = `${RUN}/ws/${SCRIPT}`;
 fs.copyFileSync(path.join(ROOT, 'test/integration/workspace/profiling/input_bound.py'), wsScript);
 fs.writeFileSync(`${RUN}/ws/.vscode/settings.json`, JSON.stringify({ 'pipelineDoctor.profile.pythonPath': PYTHON, 'pipelineDoctor.profile.steps': 20 }, null, 2));
@@ -85,12 +85,20 @@ async function runCommand(page, title) {
   const input = page.locator('.quick-input-widget input');
   await input.waitFor({ timeout: 10_000 });
   await input.fill(`>${title}`);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 10_000 });
-  await page.keyboard.press('Enter');
+  // Click the row that IS the command: Enter would take the best fuzzy match, which may be another one.
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`) });
+  await row.first().waitFor({ timeout: 10_000 });
+  await row.first().click();
 }
 
+/** Switches the color theme the way a user does (Preferences: Color Theme), and waits for the workbench to repaint. */
 async function setTheme(page, theme, bodyClass) {
-  fs.writeFileSync(settingsFile, userSettings(theme));
+  await runCommand(page, 'Preferences: Color Theme');
+  const input = page.locator('.quick-input-widget input');
+  await input.fill(theme);
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: new RegExp(`^${theme}`) });
+  await row.first().waitFor({ timeout: 10_000 });
+  await row.first().click();
   await page.waitForFunction((cls) => document.querySelector('.monaco-workbench')?.classList.contains(cls), bodyClass, { timeout: 20_000 });
 }
 
@@ -156,12 +164,14 @@ try {
   lap(`Reveal opened ${SCRIPT} at ${(await position.first().textContent())?.trim()}`);
 
   // "Apply fix" runs the same quick fix as the editor: the DataLoader gets worker processes.
-  const fixable = frame.locator('[data-testid=finding]:has([data-testid=apply-fix]:not([disabled]))');
-  if ((await fixable.count()) === 0) throw new Error('no finding with an enabled "Apply fix"');
-  const dashTab = page.locator('.tabs-container .tab', { hasText: 'Pipeline Doctor' });
-  await dashTab.first().click();
+  // Revealing put the editor in front of the dashboard, whose webview document is then discarded
+  // (retainContextWhenHidden is off): back to its tab, and find its new frame.
+  await page.locator('.tabs-container .tab', { hasText: 'Pipeline Doctor' }).first().click();
   const frame2 = await dashboardFrame(page, 20_000);
-  await frame2.locator('[data-testid=finding]:has([data-testid=apply-fix]:not([disabled]))').first().locator('[data-testid=apply-fix]').click();
+  const fixable = frame2.locator('[data-testid=finding]:has([data-testid=apply-fix]:not([disabled]))');
+  await fixable.first().waitFor({ timeout: 15_000 });
+  lap(`Apply fix on ${await fixable.first().getAttribute('data-code')}: ${await fixable.first().locator('[data-testid=apply-fix]').getAttribute('title')}`);
+  await fixable.first().locator('[data-testid=apply-fix]').click();
   await page.locator('.tabs-container .tab.active', { hasText: SCRIPT }).first().waitFor({ timeout: 15_000 });
   await page.keyboard.press('Control+S');
   const end = Date.now() + 15_000;

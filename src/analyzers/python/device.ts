@@ -175,7 +175,7 @@ export function devicePlacements(module: PythonModule): DevicePlacement[] {
         // `x.to(other_tensor)` and `x.to(dtype)` through a name cannot be told apart from a device: unknown.
         out.push({ call: c, device: first, kind: deviceKindOf(module, first, c), how: 'to()' });
       }
-      for (const c of module.callsTo(['torch.set_default_device'])) {
+      for (const c of module.text.includes('set_default_device') ? module.callsTo(['torch.set_default_device']) : []) {
         const first = callArguments(c).positional[0];
         if (first) out.push({ call: c, device: first, kind: deviceKindOf(module, first, c), how: 'set_default_device' });
       }
@@ -185,7 +185,7 @@ export function devicePlacements(module: PythonModule): DevicePlacement[] {
         out.push({ call, device: kwValue, kind: deviceKindOf(module, kwValue, call), how: 'device=' });
       }
     }
-    for (const c of module.callsTo(LIGHTNING_TRAINERS)) {
+    for (const c of module.importsAny('lightning', 'lightning_fabric') ? module.callsTo(LIGHTNING_TRAINERS) : []) {
       const kind = lightningAcceleratorKind(module, c);
       if (kind !== 'absent') out.push({ call: c, kind, how: 'accelerator' });
     }

@@ -18,7 +18,7 @@ def decode(path):
 
 
 def make_dataset(pattern, batch_size, shuffle):
-    ds = tf.data.Dataset.list_files(pattern, shuffle=shuffle)  # miss: LOAD012 (rule not implemented)
+    ds = tf.data.Dataset.list_files(pattern, shuffle=shuffle)  # expect: LOAD012
     ds = ds.map(decode)  # expect: LOAD009, PREP005
     return ds.batch(batch_size)  # expect: LOAD008
 

@@ -22,7 +22,7 @@ def scale(signal, label):
 
 
 def input_fn(files, batch_size, training):
-    ds = tf.data.TFRecordDataset(files)  # miss: LOAD010 (rule not implemented)
+    ds = tf.data.TFRecordDataset(files)  # expect: LOAD010
     ds = ds.map(parse, num_parallel_calls=tf.data.AUTOTUNE)
     if training:
         ds = ds.shuffle(20_000)
@@ -51,7 +51,7 @@ def main():
     model = build_model()
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     stop = tf.keras.callbacks.EarlyStopping(monitor="val_loss", patience=3)  # expect: STOP002
-    model.fit(train, epochs=12, callbacks=[stop])  # fp: HW004 (two small Conv1D layers on 128x9 windows: CPU-bound, mixed precision gives nothing, RULES.md 7.9)
+    model.fit(train, epochs=12, callbacks=[stop])
     model.save("har_cnn.keras")
 
 

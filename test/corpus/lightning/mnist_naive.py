@@ -28,13 +28,13 @@ class FashionDataModule(pl.LightningDataModule):
         self.test_set = FashionMNIST(self.hparams.data_dir, train=False, transform=self.transform)
 
     def train_dataloader(self):
-        return DataLoader(self.train_set, batch_size=self.hparams.batch_size, shuffle=True)  # expect: LOAD001
+        return DataLoader(self.train_set, batch_size=self.hparams.batch_size, shuffle=True)  # expect: LOAD001, LOAD002
 
     def val_dataloader(self):
-        return DataLoader(self.val_set, batch_size=256, shuffle=True)  # expect: LOAD001, EVAL002
+        return DataLoader(self.val_set, batch_size=256, shuffle=True)  # expect: LOAD001, LOAD002, EVAL002
 
     def test_dataloader(self):
-        return DataLoader(self.test_set, batch_size=256, num_workers=4)
+        return DataLoader(self.test_set, batch_size=256, num_workers=4)  # expect: LOAD002
 
 
 class FashionClassifier(pl.LightningModule):

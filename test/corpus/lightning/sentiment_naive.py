@@ -68,8 +68,8 @@ def main():
     pl.seed_everything(7)
     train = ReviewFrame(pd.read_csv(args.train_csv))
     val = ReviewFrame(pd.read_csv(args.val_csv))
-    train_loader = DataLoader(train, batch_size=args.batch_size, shuffle=True, num_workers=args.workers, persistent_workers=True)
-    val_loader = DataLoader(val, batch_size=64, num_workers=args.workers, persistent_workers=True)
+    train_loader = DataLoader(train, batch_size=args.batch_size, shuffle=True, num_workers=args.workers, persistent_workers=True)  # expect: LOAD002
+    val_loader = DataLoader(val, batch_size=64, num_workers=args.workers, persistent_workers=True)  # expect: LOAD002
 
     trainer = pl.Trainer(
         max_epochs=args.epochs,

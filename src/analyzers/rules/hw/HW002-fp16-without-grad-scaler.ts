@@ -32,6 +32,9 @@ float16 has a narrow range (its largest value is 65504, its smallest normal abou
 zero. Gradient scaling "helps prevent gradients with small magnitudes from flushing to zero ('underflowing') when
 training with mixed precision" (AMP recipe). Without it, training in fp16 can silently stall or diverge.
 
+\`torch.cuda.amp.autocast\` and \`torch.cuda.amp.GradScaler\` are deprecated since PyTorch 2.4 in favour of
+\`torch.amp.autocast("cuda")\` and \`torch.amp.GradScaler("cuda")\`; both spellings are recognised.
+
 bfloat16 has the range of FP32 and needs no scaler, so \`dtype=torch.bfloat16\` is not reported; neither is autocast in
 evaluation code (no backward pass), nor code whose precision is handled by Accelerate, DeepSpeed or Lightning.
 

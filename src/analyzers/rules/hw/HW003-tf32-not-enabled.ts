@@ -74,7 +74,7 @@ matmul inputs to a 10-bit mantissa, so results change slightly: the fix is unsaf
     reporter.report({
       range: nodeRange(field(anchor, 'function') ?? anchor),
       message:
-        'Trains on CUDA in FP32 without enabling TF32, so matmuls skip the Tensor Cores (up to 3x slower on Ampere and newer GPUs; no effect on older ones). ' +
+        'Trains on CUDA in FP32 without enabling TF32 (off for matmuls by default since PyTorch 1.12), so matmuls skip the Tensor Cores (up to 3x slower on Ampere and newer GPUs; no effect on older ones). ' +
         'Call torch.set_float32_matmul_precision("high") once at start-up.',
       fixes: torchBound(module)
         ? [{ title: 'Enable TF32 matmuls: torch.set_float32_matmul_precision("high")', safe: false, edits: [insertAfterImports(module, 'torch.set_float32_matmul_precision("high")')] }]

@@ -52,7 +52,8 @@ trainer.fit(model, datamodule=dm)
 \`\`\`
 
 ## Fix safety
-The fix sets \`precision="bf16-mixed"\` (\`precision: bf16-mixed\` in configs). It changes numerical results and needs an
+The fix sets \`precision="bf16-mixed"\` (\`precision: bf16-mixed\` in configs), the Lightning 2.x spelling; Lightning
+1.x spells it \`precision="bf16"\` (and \`16\` for fp16). It changes numerical results and needs an
 Ampere or newer GPU (use \`16-mixed\` on older GPUs), so it is unsafe.
 
 ## References

@@ -69,7 +69,8 @@ for x, y in loader:
 ## Fix safety
 The fix loads the pretrained weights (\`weights="DEFAULT"\`, \`pretrained=True\`, \`weights="imagenet"\`,
 \`from_pretrained(name, config=config)\`). That downloads weights, changes the model's starting point and usually calls
-for a smaller learning rate, so it is unsafe.
+for a smaller learning rate, so it is unsafe. torchvision's \`pretrained=\` flag is deprecated since torchvision 0.13, so the
+fix writes \`weights="DEFAULT"\` in its place.
 
 ## References
 - torchvision models and pretrained weights: https://pytorch.org/vision/stable/models.html

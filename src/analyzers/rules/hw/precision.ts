@@ -61,6 +61,27 @@ export function isEvalFunctionName(name: string): boolean {
 
 const LAYER = /^torch\.nn\.(Linear|Bilinear|Conv[123]d|ConvTranspose[123]d|LSTM|GRU|RNN|Embedding|MultiheadAttention|TransformerEncoderLayer|TransformerDecoderLayer|Transformer)$/;
 
+const LAYER_NAMES = ['Linear', 'Bilinear', 'Conv1d', 'Conv2d', 'Conv3d', 'ConvTranspose1d', 'ConvTranspose2d', 'ConvTranspose3d', 'LSTM', 'GRU', 'RNN', 'Embedding', 'MultiheadAttention', 'TransformerEncoderLayer', 'TransformerDecoderLayer', 'Transformer'];
+
+/** Calls that build torch.nn layers: `nn.Linear(...)` through the method-call index, `Linear(...)` through its import. */
+function layerCalls(module: PythonModule): Node[] {
+  const out: Node[] = [];
+  for (const name of LAYER_NAMES) {
+    for (const c of module.methodCalls(name)) {
+      const q = module.callee(c);
+      if (q && LAYER.test(q)) out.push(c);
+    }
+  }
+  for (const [local, q] of module.imports.localNames()) {
+    if (local.includes('.') || !LAYER.test(q)) continue;
+    for (const ref of module.referencesTo(local)) {
+      const call = parentOf(ref);
+      if (call?.type === 'call' && field(call, 'function')?.id === ref.id) out.push(call);
+    }
+  }
+  return out;
+}
+
 /**
  * A toy network: every layer the module builds has literal sizes of at most 256 and nothing loads a
  * pretrained model. The AMP recipe: "Small networks may be CPU bound, in which case mixed precision
@@ -70,9 +91,7 @@ export function tinyNetwork(module: PythonModule): boolean {
   return module.memo('hw:tinyNetwork', () => {
     if (/\b(from_pretrained|create_model|torchvision\.models|torch\.hub\.load)\b/.test(module.text)) return false;
     let layers = 0;
-    for (const c of module.calls) {
-      const q = module.callee(c);
-      if (!q || !q.startsWith('torch.nn.') || !LAYER.test(q)) continue;
+    for (const c of layerCalls(module)) {
       layers++;
       const args = field(c, 'arguments');
       for (const a of args ? namedChildren(args) : []) {

@@ -1,5 +1,7 @@
-import { field, nodeRange, type Node } from '../../engine/syntax';
-import { arg, dataLoaderUses } from '../../python/dataloaders';
+import { argument } from '../../engine/calls';
+import { field, nodeRange, textOf, unwrap } from '../../engine/syntax';
+import { descendantsOfType } from '../../python/bindings';
+import { arg, dataLoaderUses, type DataLoaderUse } from '../../python/dataloaders';
 import { cudaPlacements } from '../../python/device';
 import { appendArguments } from '../../python/edits';
 import type { PythonModule } from '../../python/module';
@@ -87,7 +89,7 @@ with very large batches and many workers, watch host memory. In Lightning, do no
     for (const use of uses) {
       if (use.role === 'unknown') continue;
       if (arg(use, 'pin_memory').kind !== 'absent') continue;
-      if (tensorsOnDevice(module, use.call)) continue;
+      if (tensorsOnDevice(module, use)) continue;
       const fn = field(use.call, 'function') ?? use.call;
       reporter.report({
         range: nodeRange(fn),
@@ -99,14 +101,34 @@ with very large batches and many workers, watch host memory. In Lightning, do no
   },
 });
 
-/** Tensors already on the GPU cannot be pinned (`TensorDataset(x.cuda(), ...)`): pin_memory=True would raise. */
-function tensorsOnDevice(module: PythonModule, call: Node): boolean {
-  const ds = field(call, 'arguments')?.namedChild(0);
-  if (!ds) return false;
-  let text = ds.text;
+/**
+ * Tensors already on the GPU cannot be pinned (`TensorDataset(x.cuda(), ...)`, tensors from a helper given the
+ * device, a CUDA sampler generator): pin_memory=True would raise "cannot pin 'torch.cuda.FloatTensor'".
+ */
+function tensorsOnDevice(module: PythonModule, use: DataLoaderUse): boolean {
+  const generator = argument(use.args, 'generator');
+  if (generator.kind === 'present' && /cuda/.test(textOf(generator.node))) return true;
+  const lookup = argument(use.args, 'dataset', 0);
+  if (lookup.kind !== 'present') return false;
+  let ds = unwrap(lookup.node);
   if (ds.type === 'identifier') {
     const assign = module.assignmentsTo(ds.text).find((a) => field(a, 'left')?.text === ds.text);
-    text = (assign && field(assign, 'right')?.text) ?? '';
+    const right = assign && field(assign, 'right');
+    if (!right) return false;
+    ds = unwrap(right);
   }
-  return /\.(cuda|to)\(/.test(text) || /device\s*=/.test(text);
+  if (ds.type !== 'call' || module.callee(ds) !== 'torch.utils.data.TensorDataset') return false;
+  if (ON_DEVICE.test(textOf(ds))) return true;
+  // `x, y = load_features(path, device)` … `TensorDataset(x[idx], y[idx])`: follow the tensors one hop.
+  const fn = module.enclosingFunction(ds);
+  for (const id of descendantsOfType(field(ds, 'arguments') ?? ds, 'identifier')) {
+    for (const a of module.assignmentsTo(id.text)) {
+      if (module.enclosingFunction(a)?.id !== fn?.id) continue;
+      const right = field(a, 'right');
+      if (right && ON_DEVICE.test(textOf(right))) return true;
+    }
+  }
+  return false;
 }
+
+const ON_DEVICE = /\.(cuda|to)\(|\bdevice\b/;

@@ -80,7 +80,7 @@ the main process. Persistent workers also keep their memory between epochs.
       if (use.role === 'unknown') continue;
       if (arg(use, 'persistent_workers').kind !== 'absent') continue;
       const workers = workerCount(arg(use, 'num_workers'));
-      if (!workers) continue;
+      if (!workers || platformConditional(module, workers.node)) continue;
       // Created inside the epoch loop: the loader itself is rebuilt every epoch, persistence cannot help.
       if (module.enclosingLoop(use.call)) continue;
       const repeat = repeatedBy(module, use, lightning);
@@ -119,7 +119,9 @@ const LIGHTNING_REASONS = /^(returned from (train|val)_dataloader\(\)|passed to 
 function repeatedBy(module: PythonModule, use: DataLoaderUse, lightning: boolean): Repeat | undefined {
   if (lightning && use.consumer && use.reason && LIGHTNING_REASONS.test(use.reason)) return { node: use.consumer, why: `used by the Lightning Trainer (${use.reason})` };
   if (lightning && use.reason && /^returned from (train|val)_dataloader\(\)$/.test(use.reason)) return { node: use.call, why: `used by the Lightning Trainer (${use.reason})` };
-  if (use.role === 'train' && use.consumer) {
+  // Loaders are matched to loops by name across the module: a local `loader` must be consumed in its own function.
+  const sameFunction = (node: Node) => (use.name ?? '').startsWith('self.') || module.enclosingFunction(node)?.id === module.enclosingFunction(use.call)?.id;
+  if (use.role === 'train' && use.consumer && sameFunction(use.consumer)) {
     const outer = module.enclosingLoop(use.consumer);
     if (outer) return { node: use.consumer, why: 'iterated again in every epoch', loop: outer };
   }
@@ -129,7 +131,7 @@ function repeatedBy(module: PythonModule, use: DataLoaderUse, lightning: boolean
       for (const loop of module.epochLoops()) {
         if (!contains(loop, ref)) continue;
         const iterating = iteratingLoop(ref);
-        if (iterating && contains(loop, iterating) && iterating.id !== loop.id) return { node: iterating, why: 'iterated again in every epoch', loop };
+        if (iterating && contains(loop, iterating) && iterating.id !== loop.id && sameFunction(iterating)) return { node: iterating, why: 'iterated again in every epoch', loop };
       }
     }
   }
@@ -155,3 +157,15 @@ function datasetTouchedIn(module: PythonModule, loop: Node, dataset: Node): bool
   if (n.type !== 'identifier' && n.type !== 'attribute') return n.type !== 'call';
   return module.mentions(loop, n.text);
 }
+
+/**
+ * `NUM_WORKERS = 0 if platform.system() == "Windows" else 4`: the author chose the worker count per platform
+ * (RULES.md section 7, trap 1); on the spawn platforms, where re-spawning costs most, it is 0 anyway.
+ */
+function platformConditional(module: PythonModule, count: Node): boolean {
+  const n = unwrap(count);
+  if (n.type !== 'identifier' && n.type !== 'attribute') return false;
+  return module.assignmentsTo(n.text).some((a) => PLATFORM.test(field(a, 'right')?.text ?? ''));
+}
+
+const PLATFORM = /\bplatform\.|sys\.platform|os\.name\b/;

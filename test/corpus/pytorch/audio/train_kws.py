@@ -25,7 +25,7 @@ class SpeechCommands(Dataset):
                 rel = [line.strip() for line in fh if line.strip()]
             self.files = [os.path.join(root, r) for r in rel]
         else:
-            self.files = sorted(glob.glob(os.path.join(root, "*", "*.wav")))
+            self.files = sorted(glob.glob(os.path.join(root, "*", "*.wav")))  # expect: LOAD012
         self.files = [f for f in self.files if os.path.basename(os.path.dirname(f)) in self.label_to_idx]
         self.melspec = torchaudio.transforms.MelSpectrogram(SAMPLE_RATE, n_fft=480, hop_length=160, n_mels=40)
 
@@ -82,7 +82,7 @@ def main():
     device = torch.device("cuda")
     train_ds = SpeechCommands(args.root, labels)
     val_ds = SpeechCommands(args.root, labels, os.path.join(args.root, "validation_list.txt"))
-    train_loader = DataLoader(train_ds, batch_size=args.batch_size, shuffle=True, num_workers=4)  # miss: LOAD002, LOAD003 (rules not implemented)
+    train_loader = DataLoader(train_ds, batch_size=args.batch_size, shuffle=True, num_workers=4)  # expect: LOAD002, LOAD003
     val_loader = DataLoader(val_ds, batch_size=512, num_workers=4, pin_memory=True, persistent_workers=True)
 
     model = KWSNet(n_classes=len(labels)).to(device)  # expect: HW003

@@ -121,8 +121,8 @@ def main():
     test_tf = transforms.Compose([transforms.ToTensor(), transforms.Normalize(CIFAR_MEAN, CIFAR_STD)])
     train_set = datasets.CIFAR10(args.data_dir, train=True, download=True, transform=train_tf)
     test_set = datasets.CIFAR10(args.data_dir, train=False, download=True, transform=test_tf)
-    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True)  # expect: LOAD001  # miss: LOAD002 (rule not implemented)
-    test_loader = DataLoader(test_set, batch_size=256)  # expect: LOAD001  # miss: LOAD002 (rule not implemented)
+    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True)  # expect: LOAD001, LOAD002
+    test_loader = DataLoader(test_set, batch_size=256)  # expect: LOAD001, LOAD002
 
     model = ResNet().to(device)  # expect: HW003
     optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, weight_decay=5e-4)

@@ -42,7 +42,7 @@ class SegmentationFolder(Dataset):
         index = pd.read_csv(self.index_csv)  # expect: LOAD006
         rows = index[index["split"] == self.split].reset_index(drop=True)
         row = rows.iloc[idx]
-        image = Image.open(self.root / row["image"]).convert("RGB")  # miss: LOAD007 (rule not implemented)
+        image = Image.open(self.root / row["image"]).convert("RGB")  # expect: LOAD007
         mask = Image.open(self.root / row["mask"]).resize((self.size, self.size), Image.NEAREST)
         target = torch.from_numpy(np.array(mask, dtype=np.int64))
         return self.transform(image), target
@@ -79,9 +79,9 @@ def main():
     train_ds = SegmentationFolder(args.root, index_csv, "train")
     val_ds = SegmentationFolder(args.root, index_csv, "val")
     train_loader = DataLoader(train_ds, shuffle=True, num_workers=0, pin_memory=True)  # expect: LOAD001, LOAD005
-    val_loader = DataLoader(val_ds, batch_size=8, num_workers=4, pin_memory=True)
+    val_loader = DataLoader(val_ds, batch_size=8, num_workers=4, pin_memory=True)  # expect: LOAD003
 
-    model = deeplabv3_resnet50(weights=None, weights_backbone=None, num_classes=args.num_classes).to(device)  # miss: HW010 (segmentation builders with weights=None, weights_backbone=None not recognised)
+    model = deeplabv3_resnet50(weights=None, weights_backbone=None, num_classes=args.num_classes).to(device)  # expect: HW010
     class_weights = [0.5] + [1.0] * (args.num_classes - 1)
     weight = torch.tensor(class_weights).cuda()  # expect: LOOP002
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr)
