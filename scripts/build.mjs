@@ -17,6 +17,18 @@ const common = {
   mainFields: ['module', 'main'],
   // ...but web-tree-sitter's ESM build calls createRequire(import.meta.url), which is undefined in CJS output.
   alias: { 'web-tree-sitter': path.join(root, 'node_modules/web-tree-sitter/tree-sitter.cjs') },
+  plugins: [{
+    // apache-arrow declares "sideEffects": false, yet its Node entry installs the stream adapters that
+    // RecordBatchStreamWriter.toNodeStream() (the runner's writer) needs as a side effect; keep it.
+    name: 'arrow-node-adapters',
+    setup(build) {
+      build.onResolve({ filter: /^apache-arrow$/ }, async (args) => {
+        if (args.pluginData === 'arrow') return undefined;
+        const r = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: 'arrow' });
+        return { path: r.path, sideEffects: true };
+      });
+    },
+  }],
 };
 await Promise.all([
   esbuild.build({ ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),

@@ -11,7 +11,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { PROFILE_DEFAULTS, profileScript } from '../runner';
-import { arrowNodeStreamsReady } from './arrow-node-adapters';
 import type { ProfileOptions } from '../runner';
 import { PROFILE_MODES } from '../shared/profile';
 import type { ProfileEvent, ProfileMode, RunSummary, Verdict } from '../shared/profile';
@@ -196,9 +195,7 @@ export class Profiler implements vscode.Disposable {
   private readonly status = new VerdictStatus();
   private readonly state: Omit<ProfileProbe, 'statusText'> = { spawned: 0, running: false, lastOutcome: null, lastMessage: null };
 
-  constructor(private readonly deps: ProfilerDeps) {
-    if (!arrowNodeStreamsReady()) deps.log.warn('profile: apache-arrow\'s Node stream adapters are missing from this build; profile runs will fail');
-  }
+  constructor(private readonly deps: ProfilerDeps) {}
 
   get probe(): ProfileProbe {
     return { ...this.state, statusText: this.status.text };

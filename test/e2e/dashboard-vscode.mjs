@@ -121,6 +121,11 @@ try {
   await page.waitForSelector('.editor-instance .monaco-editor .view-lines', { timeout: 30_000 });
   lap(`${SCRIPT} open`);
 
+  // The editor title action (menus.editor/title for Python files) appears once the extension's
+  // contributions are loaded; before that the palette does not list the command either.
+  const titleAction = page.locator('.editor-actions .action-item a[aria-label*="Profile Pipeline"]');
+  await titleAction.first().waitFor({ timeout: 30_000 });
+  lap('editor title action "Profile Pipeline" shown');
   // The user's path: palette -> Profile Pipeline -> (the active file is the only target) -> mode "Quick".
   await runCommand(page, 'Pipeline Doctor: Profile Pipeline');
   const quick = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Quick' });

@@ -82,14 +82,16 @@ with very large batches and many workers, watch host memory. In Lightning, do no
 
   checkPython(module, reporter) {
     if (!module.importsAny('torch') || module.isTestOrDebugFile()) return;
-    const uses = dataLoaderUses(module);
-    if (uses.length === 0) return;
+    // Candidates first: device inference is the expensive part and most loaders already decide pin_memory.
+    const unpinned = dataLoaderUses(module).filter((use) => use.role !== 'unknown' && arg(use, 'pin_memory').kind === 'absent');
+    if (unpinned.length === 0) return;
     const cuda = cudaPlacements(module);
     if (cuda.length === 0) return;
-    for (const use of uses) {
-      if (use.role === 'unknown') continue;
-      if (arg(use, 'pin_memory').kind !== 'absent') continue;
+    // Lightning reloading dataloaders with persistent workers: adding pin_memory would create LOAD014's unstable mix.
+    const reloads = /reload_dataloaders_every_n_epochs\s*=\s*[1-9]/.test(module.text);
+    for (const use of unpinned) {
       if (tensorsOnDevice(module, use)) continue;
+      if (reloads && arg(use, 'persistent_workers').kind === 'present') continue;
       const fn = field(use.call, 'function') ?? use.call;
       reporter.report({
         range: nodeRange(fn),

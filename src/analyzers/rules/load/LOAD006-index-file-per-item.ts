@@ -166,6 +166,11 @@ function parameterNames(fn: Node): string[] {
 
 /** Names whose value depends on the index argument: the parameters, and locals computed from them (to a fixpoint). */
 export function taintedNames(module: PythonModule, fn: Node, seeds: readonly string[]): Set<string> {
+  // Shared with LOAD007/LOAD012 (python/item-io.ts), which ask for the same __getitem__.
+  return module.memo(`LOAD006.tainted:${fn.id}:${seeds.join(',')}`, () => computeTaintedNames(module, fn, seeds));
+}
+
+function computeTaintedNames(module: PythonModule, fn: Node, seeds: readonly string[]): Set<string> {
   const tainted = new Set(seeds);
   const body = field(fn, 'body');
   if (!body) return tainted;

@@ -94,7 +94,7 @@ streaming \`datasets\` loader, shuffling shards plus a buffer instead of single 
         });
       }
     }
-    if (module.importsAny('tensorflow')) {
+    if (module.importsAny('tensorflow') && module.text.includes('read_file')) {
       const reported = new Set<number>();
       for (const map of tfDataMapCalls(module)) {
         if (!readsFiles(module, map)) continue;
