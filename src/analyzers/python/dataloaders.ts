@@ -61,25 +61,43 @@ function classify(module: PythonModule, call: Node): DataLoaderUse {
     if (right && contains(right, call)) return { ...use, role: 'train', consumer: loop, reason: 'iterated by the training loop' };
   }
 
-  const names = new Set<string>();
+  const names: Binding[] = [];
   const bound = module.boundName(call);
-  if (bound) names.add(bound);
+  if (bound) names.push(binding(module, bound, call));
   // Follow one `return` to the caller: `train_loader, val_loader = make_loaders()`.
-  if (fn) for (const n of namesFromReturn(module, call, fn, bound)) names.add(n);
-  if (names.size === 0) return use;
-  const name = [...names][0];
-  use.name = name;
+  if (fn) for (const n of namesFromReturn(module, call, fn, bound)) names.push(binding(module, n.name, n.at));
+  if (names.length === 0) return use;
+  use.name = names[0].name;
 
   for (const n of names) {
     const consumer = findTrainingConsumer(module, n);
-    if (consumer) return { ...use, name: n, role: 'train', consumer: consumer.node, reason: consumer.reason };
+    if (consumer) return { ...use, name: n.name, role: 'train', consumer: consumer.node, reason: consumer.reason };
   }
   for (const n of names) {
     const consumer = findEvalConsumer(module, n);
-    if (consumer) return { ...use, name: n, role: 'eval', consumer: consumer.node, reason: consumer.reason };
+    if (consumer) return { ...use, name: n.name, role: 'eval', consumer: consumer.node, reason: consumer.reason };
   }
-  if ([...names].some((n) => EVAL_NAME.test(lastPart(n)) || EVAL_NAME_LOOSE.test(lastPart(n)))) return { ...use, role: 'eval', reason: 'named as an evaluation loader' };
+  if (names.some((n) => EVAL_NAME.test(lastPart(n.name)) || EVAL_NAME_LOOSE.test(lastPart(n.name)))) return { ...use, role: 'eval', reason: 'named as an evaluation loader' };
   return use;
+}
+
+/** A name a loader is bound to, with the part of the module where that binding is the one in force. */
+interface Binding {
+  name: string;
+  visible(node: Node): boolean;
+}
+
+/**
+ * `self.loader` is visible in every method of its class; a local `loader` only inside its function, so
+ * another function's `loader` (a different object) is never taken for it; a module-level name anywhere.
+ */
+function binding(module: PythonModule, name: string, at: Node): Binding {
+  if (name.startsWith('self.')) {
+    const cls = module.enclosingClass(at);
+    return { name, visible: (n) => !cls || module.enclosingClass(n)?.id === cls.id };
+  }
+  const fn = module.enclosingFunction(at);
+  return { name, visible: (n) => !fn || contains(fn, n) };
 }
 
 function lastPart(name: string): string {
@@ -99,7 +117,7 @@ function unwrapReturn(ret: Node): Node | undefined {
 }
 
 /** If `fn` returns the loader (alone or in a tuple), the names callers bind the result to. */
-function namesFromReturn(module: PythonModule, call: Node, fn: Node, bound: string | undefined): string[] {
+function namesFromReturn(module: PythonModule, call: Node, fn: Node, bound: string | undefined): Array<{ name: string; at: Node }> {
   const fnName = module.functionName(fn);
   let index = -1; // -1: returned alone
   let returned = false;
@@ -118,7 +136,7 @@ function namesFromReturn(module: PythonModule, call: Node, fn: Node, bound: stri
     }
   }
   if (!returned) return [];
-  const out: string[] = [];
+  const out: Array<{ name: string; at: Node }> = [];
   for (const c of module.calls) {
     const f = field(c, 'function');
     const callee = f && (f.type === 'identifier' ? f.text : f.type === 'attribute' && field(f, 'object')?.text === 'self' ? field(f, 'attribute')?.text : undefined);
@@ -128,11 +146,11 @@ function namesFromReturn(module: PythonModule, call: Node, fn: Node, bound: stri
     const left = field(assign, 'left')!;
     if (index < 0) {
       const n = dottedName(left);
-      if (n) out.push(n);
+      if (n) out.push({ name: n, at: assign });
     } else if (left.type === 'pattern_list' || left.type === 'tuple_pattern') {
       const target = namedChildren(left)[index];
       const n = target && dottedName(target);
-      if (n) out.push(n);
+      if (n) out.push({ name: n, at: assign });
     }
   }
   return out;
@@ -146,8 +164,9 @@ interface Consumer {
 const FIT_TRAIN_KEYWORDS = ['train_dataloaders', 'train_dataloader', 'dataloaders'];
 const FIT_EVAL_KEYWORDS = ['val_dataloaders', 'val_dataloader', 'dataloaders'];
 
-function findTrainingConsumer(module: PythonModule, name: string): Consumer | undefined {
+function findTrainingConsumer(module: PythonModule, { name, visible }: Binding): Consumer | undefined {
   for (const loop of module.hotLoops()) {
+    if (!visible(loop)) continue;
     const right = loop.type === 'for_statement' ? field(loop, 'right') : undefined;
     if (right && module.mentions(right, name)) return { node: loop, reason: 'iterated by the training loop' };
     // `it = iter(loader)` … `batch = next(it)` inside a while loop.
@@ -157,6 +176,7 @@ function findTrainingConsumer(module: PythonModule, name: string): Consumer | un
     }
   }
   for (const ref of module.referencesTo(name)) {
+    if (!visible(ref)) continue;
     const argList = ref.parent;
     if (argList?.type !== 'argument_list' && argList?.type !== 'keyword_argument') continue;
     const call = argList.type === 'keyword_argument' ? argList.parent?.parent : argList.parent;
@@ -194,8 +214,9 @@ function feedsHotLoopIn(module: PythonModule, fn: Node, param: string): boolean 
   });
 }
 
-function findEvalConsumer(module: PythonModule, name: string): Consumer | undefined {
+function findEvalConsumer(module: PythonModule, { name, visible }: Binding): Consumer | undefined {
   for (const ref of module.referencesTo(name)) {
+    if (!visible(ref)) continue;
     const kw = ref.parent;
     if (kw?.type === 'keyword_argument') {
       const key = field(kw, 'name')?.text ?? '';

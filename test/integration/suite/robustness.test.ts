@@ -69,7 +69,7 @@ describe('robustness', () => {
     await waitForDiagnostics(uri, 'LOAD001', 1);
   });
 
-  it('opens a Jupyter notebook without errors (cells are a later issue)', async () => {
+  it('opens a Jupyter notebook without errors', async () => {
     const notebook = {
       cells: [{ cell_type: 'code', execution_count: null, metadata: {}, outputs: [], source: NAIVE_TRAIN.split(/(?<=\n)/) }],
       metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' } },
