@@ -4,7 +4,7 @@
 // another fact (no worker processes; one small file per sample listed from a directory).
 import { calledMethod, field, methodReceiver, textOf, unwrap, type Node } from '../engine/syntax';
 import { argument, callArguments } from '../engine/calls';
-import { classMethods, isMapStyleDataset, mentionsAny, taintedNames } from '../rules/load/LOAD006-index-file-per-item';
+import { classMethods, isMapStyleDataset, mentionsAny, taintedNames } from './dataset-classes';
 import { descendantsOfType, parameterNames } from './bindings';
 import type { PythonModule } from './module';
 

@@ -1,6 +1,8 @@
 import type { Edit, Fix, RelatedLocation } from '../../../shared/findings';
 import { argument, callArguments } from '../../engine/calls';
 import { calledMethod, contains, dottedName, field, literalValue, methodReceiver, namedChildren, nodeRange, NOT_LITERAL, unwrap, type Node } from '../../engine/syntax';
+import { descendantsOfType } from '../../python/bindings';
+import { allParameterNames as parameterNames, classMethods, functionAssignments, identifiersIn, isAttributeName, isMapStyleDataset, mentionsAny, taintedNames } from '../../python/dataset-classes';
 import type { PythonModule } from '../../python/module';
 import { defineRule } from '../rule';
 
@@ -13,7 +15,6 @@ const JSON_LIKE = new Set(['json.load', 'json.loads', 'yaml.safe_load', 'yaml.lo
 /** Calls that build a path from their arguments without reading anything. */
 const PATH_BUILDERS = new Set(['os.path.join', 'os.path.expanduser', 'os.path.abspath', 'os.path.normpath', 'os.fspath', 'pathlib.Path', 'pathlib.PurePath']);
 const PATH_METHODS = new Set(['format', 'joinpath', 'with_suffix', 'with_name', 'expanduser', 'resolve', 'absolute']);
-const DATASET_BASES = /^torch\.utils\.data\.(Dataset|dataset\.Dataset)$/;
 
 interface WholeRead {
   call: Node;
@@ -131,109 +132,6 @@ processes); open them lazily once per worker instead (\`if self._h5 is None: sel
 function message(read: WholeRead, helper?: string): string {
   const where = helper ? `${helper}(), which __getitem__ uses,` : '__getitem__';
   return `${where} parses the whole file ${read.path.text} for every sample: O(N) work per item and O(N²) per epoch. Read it once in __init__ and index the result here.`;
-}
-
-export function classMethods(module: PythonModule, cls: Node): Map<string, Node> {
-  const byClass = module.memo('LOAD006.methodsByClass', () => {
-    const index = new Map<number, Map<string, Node>>();
-    for (const f of module.functions) {
-      const owner = module.enclosingClass(f);
-      if (!owner || module.enclosingFunction(f) !== undefined) continue;
-      const methods = index.get(owner.id) ?? new Map<string, Node>();
-      methods.set(module.functionName(f), f);
-      index.set(owner.id, methods);
-    }
-    return index;
-  });
-  return byClass.get(cls.id) ?? new Map<string, Node>();
-}
-
-export function isMapStyleDataset(module: PythonModule, cls: Node, methods: Map<string, Node>): boolean {
-  if (methods.has('__len__')) return true;
-  return module.baseClasses(cls).some((b) => DATASET_BASES.test(b) || isLocalDatasetClass(module, b));
-}
-
-function isLocalDatasetClass(module: PythonModule, name: string): boolean {
-  const base = module.classes.find((c) => field(c, 'name')?.text === name);
-  return !!base && module.baseClasses(base).some((b) => DATASET_BASES.test(b));
-}
-
-function parameterNames(fn: Node): string[] {
-  const params = field(fn, 'parameters');
-  if (!params) return [];
-  return namedChildren(params).map((p) => (p.type === 'identifier' ? p.text : field(p, 'name')?.text ?? p.namedChild(0)?.text ?? '')).filter((n) => n !== '');
-}
-
-/** Names whose value depends on the index argument: the parameters, and locals computed from them (to a fixpoint). */
-export function taintedNames(module: PythonModule, fn: Node, seeds: readonly string[]): Set<string> {
-  // Shared with LOAD007/LOAD012 (python/item-io.ts), which ask for the same __getitem__.
-  return module.memo(`LOAD006.tainted:${fn.id}:${seeds.join(',')}`, () => computeTaintedNames(module, fn, seeds));
-}
-
-function computeTaintedNames(module: PythonModule, fn: Node, seeds: readonly string[]): Set<string> {
-  const tainted = new Set(seeds);
-  const body = field(fn, 'body');
-  if (!body) return tainted;
-  const bindings: Array<{ targets: Node; value: Node }> = [];
-  for (const a of descendantsOfType(body, 'assignment')) {
-    const left = field(a, 'left');
-    const right = field(a, 'right');
-    if (left && right && contains(body, a) && module.enclosingFunction(a)?.id === fn.id) bindings.push({ targets: left, value: right });
-  }
-  for (const loop of descendantsOfType(body, 'for_statement')) {
-    const left = field(loop, 'left');
-    const right = field(loop, 'right');
-    if (left && right) bindings.push({ targets: left, value: right });
-  }
-  for (const w of descendantsOfType(body, 'with_statement')) {
-    for (const item of descendantsOfType(w, 'as_pattern')) {
-      const target = field(item, 'alias') ?? item.namedChild(item.namedChildCount - 1);
-      const value = item.namedChild(0);
-      if (target && value) bindings.push({ targets: target, value });
-    }
-  }
-  for (let changed = true; changed;) {
-    changed = false;
-    for (const { targets, value } of bindings) {
-      if (!mentionsAny(module, value, tainted)) continue;
-      for (const id of identifiersIn(module, targets)) {
-        if (!tainted.has(id)) {
-          tainted.add(id);
-          changed = true;
-        }
-      }
-    }
-  }
-  return tainted;
-}
-
-/** Assignments in a function's own body (not in nested definitions). */
-function functionAssignments(module: PythonModule, fn: Node): Node[] {
-  const body = field(fn, 'body');
-  return body ? descendantsOfType(body, 'assignment').filter((a) => module.enclosingFunction(a)?.id === fn.id) : [];
-}
-
-function descendantsOfType(node: Node, type: string): Node[] {
-  return node.descendantsOfType(type).filter((n): n is Node => n !== null);
-}
-
-function identifiersIn(module: PythonModule, node: Node): string[] {
-  const n = unwrap(node);
-  if (n.type === 'identifier') return [n.text];
-  return descendantsOfType(n, 'identifier').filter((r) => !isAttributeName(r)).map((r) => r.text);
-}
-
-export function mentionsAny(module: PythonModule, expr: Node, names: ReadonlySet<string>): boolean {
-  const n = unwrap(expr);
-  if (n.type === 'identifier') return names.has(n.text);
-  return descendantsOfType(n, 'identifier').some((r) => names.has(r.text) && !isAttributeName(r));
-}
-
-/** `obj.idx` or `f(idx=...)`: the `idx` there is a name, not the variable. */
-function isAttributeName(id: Node): boolean {
-  const parent = id.parent;
-  if (parent?.type === 'keyword_argument' && field(parent, 'name')?.id === id.id) return true;
-  return parent?.type === 'attribute' && field(parent, 'attribute')?.id === id.id;
 }
 
 /** Whole-file reads in a function body (not in nested definitions) whose arguments do not depend on the index. */

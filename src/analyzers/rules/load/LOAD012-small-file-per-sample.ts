@@ -6,7 +6,7 @@ import type { PythonModule } from '../../python/module';
 import { tfDataMapCalls } from '../../python/tfdata';
 import { tfDataSources } from '../../python/tfdata-sources';
 import { defineRule } from '../rule';
-import { mentionsAny } from './LOAD006-index-file-per-item';
+import { mentionsAny } from '../../python/dataset-classes';
 
 const LIST_FILES = 'tensorflow.data.Dataset.list_files';
 const FROM_SLICES = 'tensorflow.data.Dataset.from_tensor_slices';
