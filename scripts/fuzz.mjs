@@ -12,5 +12,6 @@ const { fuzz, percentile } = createRequire(import.meta.url)(path.join(root, 'out
 const report = await fuzz(root, arg('--iterations', 5000), arg('--seed', 1));
 const over = report.timesMs.filter((t) => t > 200).length;
 console.log(`inputs ${report.inputs}; crashes ${report.crashes.length}; p50 ${percentile(report.timesMs, 50).toFixed(1)} ms; p99 ${percentile(report.timesMs, 99).toFixed(1)} ms; max ${report.slowest.ms.toFixed(0)} ms (${report.slowest.mutation} of ${report.slowest.file}); over 200 ms: ${over}`);
+for (const o of report.overBudget.slice(0, 5)) console.log(`  over budget: ${o.ms.toFixed(0)} ms, ${o.mutation} of ${o.file} (${(o.bytes / 1024).toFixed(0)} KiB)`);
 for (const c of report.crashes.slice(0, 5)) console.log(`\nCRASH ${c.mutation} of ${c.file}\n${c.error}\n--- sample ---\n${c.sample}`);
 process.exitCode = report.crashes.length > 0 ? 1 : 0;

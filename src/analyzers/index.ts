@@ -193,15 +193,16 @@ class Session {
   }
 }
 
-function firstError(node: import('web-tree-sitter').Node): number | undefined {
-  const cursor = node.walk();
+/** Line of the first syntax error: descends only into subtrees that contain one (not a whole-tree walk). */
+function firstError(root: import('web-tree-sitter').Node): number | undefined {
+  const cursor = root.walk();
   try {
     for (;;) {
-      if (cursor.nodeType === 'ERROR' || cursor.currentNode.isMissing) return cursor.startPosition.row;
-      if (cursor.gotoFirstChild() || cursor.gotoNextSibling()) continue;
-      for (;;) {
-        if (!cursor.gotoParent()) return undefined;
-        if (cursor.gotoNextSibling()) break;
+      const node = cursor.currentNode;
+      if (node.isError || node.isMissing) return cursor.startPosition.row;
+      if (!cursor.gotoFirstChild()) return node.hasError ? cursor.startPosition.row : undefined;
+      while (!(cursor.currentNode.hasError || cursor.currentNode.isMissing)) {
+        if (!cursor.gotoNextSibling()) return node.startPosition.row;
       }
     }
   } finally {

@@ -10,6 +10,8 @@ export interface FuzzReport {
   crashes: Array<{ file: string; mutation: string; error: string; sample: string }>;
   timesMs: number[];
   slowest: { file: string; mutation: string; ms: number };
+  /** Inputs over the 200 ms budget, slowest first (at most 20), for `npm run fuzz` to name. */
+  overBudget: Array<{ file: string; mutation: string; ms: number; bytes: number }>;
 }
 
 /** A small deterministic PRNG (mulberry32), so a failing seed can be replayed. */
@@ -87,7 +89,7 @@ export async function fuzz(root: string, iterations: number, seed = 1): Promise<
   const seeds = seedInputs(root);
   const r = rng(seed);
   const names = Object.keys(MUTATIONS);
-  const report: FuzzReport = { inputs: 0, crashes: [], timesMs: [], slowest: { file: '', mutation: '', ms: 0 } };
+  const report: FuzzReport = { inputs: 0, crashes: [], timesMs: [], slowest: { file: '', mutation: '', ms: 0 }, overBudget: [] };
   for (let i = 0; i < iterations; i++) {
     const input = seeds[int(r, seeds.length)];
     const mutation = names[int(r, names.length)];
@@ -104,6 +106,10 @@ export async function fuzz(root: string, iterations: number, seed = 1): Promise<
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     report.timesMs.push(ms);
     if (ms > report.slowest.ms) report.slowest = { file: input.file, mutation, ms };
+    if (ms > 200) {
+      report.overBudget.push({ file: input.file, mutation, ms, bytes: text.length });
+      report.overBudget.sort((a, b) => b.ms - a.ms).splice(20);
+    }
     report.inputs++;
   }
   return report;

@@ -17,7 +17,19 @@ export interface CallArguments {
   readonly hasKwargs: boolean;
 }
 
+// Many rules ask for the arguments of the same call (every DataLoader, every fit); each read walks the
+// argument list through wasm, so the result is kept per tree like the node memos in syntax.ts.
+const argumentsMemo = new WeakMap<object, Map<number, CallArguments>>();
+
 export function callArguments(call: Node): CallArguments {
+  let memo = argumentsMemo.get(call.tree);
+  if (!memo) argumentsMemo.set(call.tree, (memo = new Map()));
+  let args = memo.get(call.id);
+  if (!args) memo.set(call.id, (args = readArguments(call)));
+  return args;
+}
+
+function readArguments(call: Node): CallArguments {
   const list = field(call, 'arguments');
   const positional: Node[] = [];
   const keywords = new Map<string, Node>();
