@@ -212,12 +212,14 @@ function firstError(root: import('web-tree-sitter').Node): number | undefined {
 
 /** Reads a file from disk (bytes decoded as UTF-8 with replacement) and analyses it. */
 export async function analyzeFile(file: string, options: AnalyzeOptions = {}): Promise<AnalysisResult> {
-  const stat = await fs.promises.stat(file);
+  // Synchronous reads on purpose: source files are small, and awaiting the thread pool for each of
+  // thousands of files left a whole-tree lint idle a third of the time.
+  const stat = fs.statSync(file);
   const limit = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   if (stat.size > limit) {
     return { findings: [], notices: [{ file, kind: 'too-large', level: 'info', message: `skipped: ${(stat.size / 1048576).toFixed(1)} MB is over the ${(limit / 1048576).toFixed(1)} MB limit` }] };
   }
-  const bytes = await fs.promises.readFile(file);
+  const bytes = fs.readFileSync(file);
   const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
   return analyze(file, text, options);
 }

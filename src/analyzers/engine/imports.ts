@@ -124,6 +124,19 @@ export class ImportTable {
     return canonicalName([base, ...rest].join('.'));
   }
 
+  /**
+   * The local names a reference to one of `targets` must start with (`DL`, `tud`, `torch` for
+   * torch.utils.data.DataLoader), or undefined when a star import makes any name possible.
+   */
+  headsFor(targets: ReadonlySet<string>): Set<string> | undefined {
+    if (this.starModules.length > 0) return undefined;
+    const heads = new Set<string>();
+    for (const [local, qualified] of this.bindings) {
+      for (const t of targets) if (t === qualified || t.startsWith(qualified + '.')) heads.add(local);
+    }
+    return heads;
+  }
+
   /** True when the module imports `name` or something under it (`torch` matches `import torch.nn`). */
   importsModule(name: string): boolean {
     for (const m of this.modules) if (m === name || m.startsWith(name + '.')) return true;

@@ -93,10 +93,31 @@ export class PythonModule {
 
   callsTo(names: ReadonlySet<string> | readonly string[]): Node[] {
     const set = names instanceof Set ? names : new Set(names);
-    return this.calls.filter((c) => {
+    const matches = (c: Node) => {
       const q = this.callee(c);
       return q !== undefined && set.has(q);
+    };
+    const heads = this.imports.headsFor(set);
+    if (!heads) return this.calls.filter(matches);
+    // Only calls that start where one of the heads is written can resolve to a target: find those by
+    // searching the text instead of resolving every call of the module through wasm.
+    const byStart = this.memo('callsByStart', () => {
+      const index = new Map<number, Node[]>();
+      for (const c of this.calls) {
+        const list = index.get(c.startIndex);
+        if (list) list.push(c);
+        else index.set(c.startIndex, [c]);
+      }
+      return index;
     });
+    const found: Node[] = [];
+    for (const head of heads) {
+      for (let i = this.text.indexOf(head); i >= 0; i = this.text.indexOf(head, i + 1)) {
+        if (/[\w.]/.test(this.text[i - 1] ?? '') || /\w/.test(this.text[i + head.length] ?? '')) continue;
+        for (const c of byStart.get(i) ?? []) if (matches(c)) found.push(c);
+      }
+    }
+    return found.sort((a, b) => a.startIndex - b.startIndex || endIndexOf(b) - endIndexOf(a));
   }
 
   importsAny(...modules: string[]): boolean {

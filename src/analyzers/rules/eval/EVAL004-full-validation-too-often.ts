@@ -247,19 +247,12 @@ function guarded(node: Node, body: Node): boolean {
  * call: a reference inside a hot loop body is either a nested loop's iterable or an argument of a local call.
  */
 function checkHandLoops(module: PythonModule, reporter: Reporter): void {
-  // An epoch loop that calls a function holding the per-batch loop (and steps a scheduler) also looks like a
-  // training loop; evaluating once per epoch there is the normal pattern.
-  const all = module.hotLoops();
-  const hotFunctions = new Set(all.map((l) => module.enclosingFunction(l)?.id).filter((id): id is number => id !== undefined));
-  const hot = all.filter((l) => {
-    const body = field(l, 'body');
-    return body !== undefined && !module.callsWithin(body).some((c) => {
-      const target = module.localCallTarget(c);
-      return target !== undefined && hotFunctions.has(target.id) && !contains(target, l);
-    });
-  });
-  if (hot.length === 0) return;
   const names = evalLoaderNames(module);
+  if (names.size === 0) return;
+  // An epoch loop that calls a helper holding the per-batch loop is not a hot loop (the engine sees
+  // that), so evaluating once per epoch there is not reported.
+  const hot = module.hotLoops();
+  if (hot.length === 0) return;
   const reported = new Set<number>();
   for (const name of names) {
     for (const ref of module.referencesTo(name)) {
