@@ -93,11 +93,11 @@ export function runtimeFindings(x: FindingInputs): Finding[] {
     }
     if (best && stepSpeedup !== null && stepSpeedup > 1.05) {
       figures.estimatedSpeedup = stepSpeedup;
-      msg += ` Measured fix: ${describeSetting(best)} (about ${stepSpeedup}x faster steps).`;
+      msg += ` Measured fix: ${describeSetting(best)} (about ${speedupText(stepSpeedup)}x faster steps).`;
     } else if (x.computeOnlyStepMs !== undefined && step > 0) {
       const ideal = round(step / Math.max(x.computeOnlyStepMs, 1e-3), 2);
       figures.speedupIfLoadingFree = ideal;
-      msg += ` Up to ${ideal}x faster if loading were free.`;
+      msg += ` Up to ${speedupText(ideal)}x faster if loading were free.`;
     }
     if (zeroWorkers && !best) msg += ' Try num_workers>0 (run the sweep: --mode sweep).';
     out.push(finding(zeroWorkers ? RUNTIME_CODES.syncLoader : RUNTIME_CODES.inputBound,
@@ -124,7 +124,7 @@ export function runtimeFindings(x: FindingInputs): Finding[] {
     const ratio = round(step / Math.max(x.computeOnlyStepMs, 1e-3), 2);
     out.push(finding(RUNTIME_CODES.dataFreeControl, 'info',
       `Data-free control: compute alone takes ${ms(x.computeOnlyStepMs)} per step; measured steps take ${ms(step)}: ` +
-      `up to ${ratio}x faster if loading were free.`, l, x.script,
+      `up to ${speedupText(ratio)}x faster if loading were free.`, l, x.script,
       { computeOnlyStepMs: x.computeOnlyStepMs, stepMsP50: step, speedupIfLoadingFree: ratio }));
   }
 
@@ -171,4 +171,9 @@ export function runtimeFindings(x: FindingInputs): Finding[] {
       'bundle them into shards of 10-100 MB+ (WebDataset .tar, Parquet, TFRecord).', l, x.script, figures));
   }
   return out;
+}
+
+/** Speedups as people say them: "2.1x", "192x" (the exact ratio stays in the finding's figures). */
+function speedupText(x: number): string {
+  return x >= 10 ? x.toFixed(0) : x.toFixed(1);
 }
