@@ -63,4 +63,36 @@ describe('cross-file facts', () => {
     // Without a project folder the group cannot be read: silent, as before.
     assert.deepEqual((await analyzeFile(path.join(without, 'configs/train.yaml'), { select: ['STOP003'] })).findings, []);
   });
+
+  it('reads a callbacks list built by a factory in another module', async () => {
+    const train = `import lightning as L
+from torch import nn
+from helpers.callbacks import make_callbacks
+
+
+class Model(L.LightningModule):
+    def training_step(self, batch, i):
+        return self.net(batch).sum()
+
+    def validation_step(self, batch, i):
+        self.log("val_loss", self.net(batch).sum())
+
+
+def main():
+    trainer = L.Trainer(max_epochs=200, callbacks=make_callbacks())
+    trainer.fit(Model())
+`;
+    const factory = (extra: string) => `from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+
+
+def make_callbacks():
+    return [ModelCheckpoint(monitor="val_loss")${extra}]
+`;
+    const without = project({ 'train.py': train, 'helpers/__init__.py': '', 'helpers/callbacks.py': factory('') });
+    const withEs = project({ 'train.py': train, 'helpers/__init__.py': '', 'helpers/callbacks.py': factory(', EarlyStopping(monitor="val_loss")') });
+    const reported = await analyzeFile(path.join(without, 'train.py'), { root: without, select: ['STOP003'] });
+    assert.deepEqual(reported.findings.map((f) => [f.code, f.range.start.line]), [['STOP003', 14]]);
+    assert.deepEqual((await analyzeFile(path.join(withEs, 'train.py'), { root: withEs, select: ['STOP003'] })).findings, []);
+    assert.deepEqual((await analyzeFile(path.join(without, 'train.py'), { select: ['STOP003'] })).findings, [], 'unreadable without the project: silent');
+  });
 });

@@ -99,8 +99,8 @@ export function strategyValue(module: PythonModule, lookup: ArgLookup): string |
 
 export interface ResolvedList {
   kind: 'known';
-  /** The elements, each with the node whose scope it is read in. */
-  elements: Array<{ node: Node; at: Node }>;
+  /** The elements, each with the node whose scope it is read in (and its module, when that is another file). */
+  elements: Array<{ node: Node; at: Node; module?: PythonModule }>;
   /** The list literal the elements start from, where a fix can add one. */
   literal?: Node;
 }
@@ -109,7 +109,12 @@ export interface ResolvedList {
  * What a list expression holds: a literal, a name bound to one (plus `.append`/`.extend`/`.insert`
  * and `+=` on it in the same scope), `a + b`, `None`, or the return value of a local factory function.
  */
-export function resolveList(module: PythonModule, expr: Node, at: Node, depth = 0): ResolvedList | { kind: 'unknown' } {
+/**
+ * The elements of a list expression. With `acrossModules`, a list returned by a factory function imported
+ * from another project module (`callbacks=make_callbacks()`) is read there too; its elements then carry
+ * that module, so only presence checks (not edits) should ask for it.
+ */
+export function resolveList(module: PythonModule, expr: Node, at: Node, depth = 0, acrossModules = false): ResolvedList | { kind: 'unknown' } {
   if (depth > MAX_DEPTH) return { kind: 'unknown' };
   const n = unwrap(expr);
   if (n.type === 'none') return { kind: 'known', elements: [] };
@@ -119,7 +124,7 @@ export function resolveList(module: PythonModule, expr: Node, at: Node, depth = 
       if (el.type === 'comment') continue;
       if (el.type === 'list_splat') {
         const inner = el.namedChild(0);
-        const r = inner ? resolveList(module, inner, at, depth + 1) : { kind: 'unknown' as const };
+        const r = inner ? resolveList(module, inner, at, depth + 1, acrossModules) : { kind: 'unknown' as const };
         if (r.kind === 'unknown') return r;
         elements.push(...r.elements);
       } else {
@@ -129,15 +134,15 @@ export function resolveList(module: PythonModule, expr: Node, at: Node, depth = 
     return { kind: 'known', elements, literal: n.type === 'list' ? n : undefined };
   }
   if (n.type === 'binary_operator' && n.child(1)?.text === '+') {
-    const l = resolveList(module, field(n, 'left')!, at, depth + 1);
-    const r = resolveList(module, field(n, 'right')!, at, depth + 1);
+    const l = resolveList(module, field(n, 'left')!, at, depth + 1, acrossModules);
+    const r = resolveList(module, field(n, 'right')!, at, depth + 1, acrossModules);
     if (l.kind === 'unknown' || r.kind === 'unknown') return { kind: 'unknown' };
     return { kind: 'known', elements: [...l.elements, ...r.elements] };
   }
   if (n.type === 'identifier') {
     const value = bindingValue(module, n.text, at);
     if (!value) return { kind: 'unknown' };
-    const base = resolveList(module, value, value, depth + 1);
+    const base = resolveList(module, value, value, depth + 1, acrossModules);
     if (base.kind === 'unknown') return base;
     const more = mutations(module, n.text, at, depth);
     if (more.kind === 'unknown') return more;
@@ -145,14 +150,14 @@ export function resolveList(module: PythonModule, expr: Node, at: Node, depth = 
   }
   if (n.type === 'call') {
     const target = module.localCallTarget(n);
-    if (!target) return { kind: 'unknown' };
+    if (!target) return acrossModules ? importedFactoryList(module, n, depth) : { kind: 'unknown' };
     const returns = module.returns.filter((r) => module.enclosingFunction(r)?.id === target.id);
     if (returns.length === 0) return { kind: 'unknown' };
     const elements: Array<{ node: Node; at: Node }> = [];
     for (const r of returns) {
       const value = r.namedChild(0);
       if (!value) return { kind: 'unknown' };
-      const inner = resolveList(module, value, r, depth + 1);
+      const inner = resolveList(module, value, r, depth + 1, acrossModules);
       if (inner.kind === 'unknown') return inner;
       elements.push(...inner.elements);
     }
@@ -162,6 +167,24 @@ export function resolveList(module: PythonModule, expr: Node, at: Node, depth = 
 }
 
 /** Elements added to a list variable by `.append(x)`, `.extend([...])`, `.insert(i, x)` or `+= [...]` in its scope. */
+/** The list a function imported from another project module returns (every `return` must be resolvable). */
+function importedFactoryList(module: PythonModule, call: Node, depth: number): ResolvedList | { kind: 'unknown' } {
+  const fn = field(call, 'function');
+  const name = fn ? dottedName(fn) : undefined;
+  const def = name ? module.definitionOf(name) : undefined;
+  if (!def || def.module === module || def.node.type !== 'function_definition') return { kind: 'unknown' };
+  const returns = def.module.returns.filter((r) => def.module.enclosingFunction(r)?.id === def.node.id);
+  if (returns.length === 0) return { kind: 'unknown' };
+  const elements: ResolvedList['elements'] = [];
+  for (const r of returns) {
+    const value = r.namedChild(0);
+    const inner = value ? resolveList(def.module, value, r, depth + 1, true) : { kind: 'unknown' as const };
+    if (inner.kind === 'unknown') return inner;
+    elements.push(...inner.elements.map((el) => ({ ...el, module: el.module ?? def.module })));
+  }
+  return { kind: 'known', elements };
+}
+
 function mutations(module: PythonModule, name: string, at: Node, depth: number): ResolvedList | { kind: 'unknown' } {
   const scope = scopeOf(module, at);
   const elements: Array<{ node: Node; at: Node }> = [];
@@ -265,8 +288,8 @@ function classMatches(module: PythonModule, cls: Node, matches: (qualified: stri
 export function listHolds(module: PythonModule, list: ResolvedList | { kind: 'unknown' }, matches: (qualified: string) => boolean): Tri {
   if (list.kind === 'unknown') return 'unknown';
   let result: Tri = 'no';
-  for (const { node, at } of list.elements) {
-    const r = valueMatches(module, node, at, matches);
+  for (const { node, at, module: from } of list.elements) {
+    const r = valueMatches(from ?? module, node, at, matches);
     if (r === 'yes') return 'yes';
     if (r === 'unknown') result = 'unknown';
   }
@@ -277,7 +300,7 @@ export function listHolds(module: PythonModule, list: ResolvedList | { kind: 'un
 export function callbacksHold(module: PythonModule, lookup: ArgLookup, call: Node, matches: (qualified: string) => boolean): Tri {
   if (lookup.kind === 'absent') return 'no';
   if (lookup.kind === 'unknown') return 'unknown';
-  return listHolds(module, resolveList(module, lookup.node, call), matches);
+  return listHolds(module, resolveList(module, lookup.node, call, 0, true), matches);
 }
 
 /** Method calls on a bound object in the module (`trainer.add_callback(...)`, `trainer.callbacks.append(...)`). */
