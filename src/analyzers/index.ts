@@ -34,7 +34,7 @@ export interface AnalyzeOptions {
   previousTree?: Tree;
 }
 
-export type NoticeKind = 'too-large' | 'binary' | 'syntax' | 'config-parse' | 'notebook-format' | 'rule-failed';
+export type NoticeKind = 'too-large' | 'long-line' | 'binary' | 'syntax' | 'config-parse' | 'notebook-format' | 'rule-failed';
 
 export interface Notice {
   kind: NoticeKind;
@@ -55,6 +55,23 @@ export { fileKind, type FileKind } from './file-kind';
 export type { NotebookCell } from './notebook/notebook';
 
 export const DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024;
+/**
+ * Python with a line longer than this is generated or minified (embedded data, bundled code); hand-written
+ * training code never comes near it, and such lines make every rule walk huge nodes.
+ */
+export const MAX_LINE_CHARS = 10_000;
+
+function longestLine(text: string): { line: number; length: number } {
+  let best = { line: 0, length: 0 };
+  let start = 0;
+  for (let line = 0; start <= text.length; line++) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    if (end - start > best.length) best = { line, length: end - start };
+    start = end + 1;
+  }
+  return best;
+}
 
 
 function matchesAny(code: string, patterns: readonly string[]): boolean {
@@ -170,6 +187,11 @@ class Session {
   }
 
   async python(previousTree?: Tree): Promise<AnalysisResult> {
+    const long = longestLine(this.text);
+    if (long.length > MAX_LINE_CHARS) {
+      this.notices.push({ file: this.file, kind: 'long-line', level: 'info', line: long.line, message: `skipped: line ${long.line + 1} has ${long.length.toLocaleString('en-US')} characters; generated or minified code is not analysed` });
+      return this.result();
+    }
     const tree = await parsePython(this.text, previousTree);
     const project = this.options.root ? projectIndex(this.options.root) : undefined;
     const module = new PythonModule(classificationPath(this.file, this.options.root), this.text, tree, project);

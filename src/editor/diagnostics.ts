@@ -366,7 +366,7 @@ export class Diagnostics implements vscode.Disposable, NotebookHost {
     const name = vscode.workspace.asRelativePath(uri, false);
     for (const n of notices) {
       const line = `${name}${n.line !== undefined ? `:${n.line + 1}` : ''}: ${n.message}`;
-      const userFacing = n.kind === 'too-large' || n.kind === 'binary' || n.level === 'error';
+      const userFacing = n.kind === 'too-large' || n.kind === 'long-line' || n.kind === 'binary' || n.level === 'error';
       if (userFacing) this.log.notifyOnce(n.level, line);
       else if (n.level === 'warning') this.log.warn(line);
       else this.log.info(line);

@@ -74,3 +74,12 @@ describe('robustness', () => {
     assert.deepEqual((await analyze('README.md', '# hi')).findings, []);
   });
 });
+
+describe('generated code', () => {
+  it('skips Python with a line over 10,000 characters, with one notice naming the line', async () => {
+    const r = await analyze('weights.py', NAIVE + 'WEIGHTS = [' + '0.125, '.repeat(3000) + ']\n');
+    assert.deepEqual(r.findings, []);
+    assert.deepEqual(r.notices.map((n) => [n.kind, n.line]), [['long-line', 7]]);
+    assert.match(r.notices[0].message, /^skipped: line 8 has 21,012 characters/);
+  });
+});
