@@ -209,14 +209,28 @@ export class PythonModule {
 
   /** Calls inside `scope`, not counting those in nested function or class definitions. */
   callsWithin(scope: Node): Node[] {
-    return within(this.calls, scope).filter((c) => !this.insideNestedDefinition(scope, c));
+    return this.memo(`callsWithin:${scope.id}`, () => within(this.calls, scope).filter((c) => !this.insideNestedDefinition(scope, c)));
   }
 
-  private insideNestedDefinition(scope: Node, node: Node): boolean {
-    for (let p = parentOf(node); p && p.id !== scope.id; p = parentOf(p)) {
-      if (p.type === 'function_definition' || p.type === 'class_definition' || p.type === 'lambda') return true;
+  /** The nearest function, class or lambda around a node (computed once per node). */
+  private ownerDefinition(node: Node): Node | undefined {
+    const owners = this.memo('ownerDefinitions', () => new Map<number, Node | null>());
+    if (owners.has(node.id)) return owners.get(node.id) ?? undefined;
+    let owner: Node | null = null;
+    for (let p = parentOf(node); p; p = parentOf(p)) {
+      if (p.type === 'function_definition' || p.type === 'class_definition' || p.type === 'lambda') {
+        owner = p;
+        break;
+      }
     }
-    return false;
+    owners.set(node.id, owner);
+    return owner ?? undefined;
+  }
+
+  /** A definition strictly inside `scope` holds the node (its code does not run when the scope runs). */
+  private insideNestedDefinition(scope: Node, node: Node): boolean {
+    const owner = this.ownerDefinition(node);
+    return owner !== undefined && owner.id !== scope.id && contains(scope, owner);
   }
 
   private loopBetween(scope: Node, node: Node): boolean {
@@ -232,6 +246,10 @@ export class PythonModule {
 
   /** Does this scope call `.backward()` and `.step()`, directly or through one level of local calls? */
   private trainsIn(scope: Node, inline: boolean): boolean {
+    return this.memo(`trainsIn:${scope.id}:${inline}`, () => this.computeTrainsIn(scope, inline));
+  }
+
+  private computeTrainsIn(scope: Node, inline: boolean): boolean {
     let backward = false;
     let step = false;
     for (const c of this.callsWithin(scope)) {
