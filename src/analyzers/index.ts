@@ -204,6 +204,11 @@ class Session {
   }
 
   config(format: 'yaml' | 'json'): AnalysisResult {
+    const long = longestLine(this.text);
+    if (long.length > MAX_LINE_CHARS) {
+      this.notices.push({ file: this.file, kind: 'long-line', level: 'info', line: long.line, message: `skipped: line ${long.line + 1} has ${long.length.toLocaleString('en-US')} characters; generated data is not analysed as a training config` });
+      return this.result();
+    }
     const doc = new ConfigDocument(this.file, this.text, format);
     for (const p of doc.problems.slice(0, 1)) this.notices.push({ file: this.file, kind: 'config-parse', level: 'warning', line: p.range.start.line, message: p.message });
     if (doc.root) {

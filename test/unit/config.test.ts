@@ -41,3 +41,14 @@ describe('config documents', () => {
     assert.deepEqual(kinds('name: my-package\nversion: 1\n'), []);
   });
 });
+
+describe('pathological configs', () => {
+  it('reports JSON and YAML nested thousands of levels deep instead of overflowing the stack', () => {
+    const json = new ConfigDocument('deep.json', '['.repeat(5000) + ']'.repeat(5000), 'json');
+    assert.equal(json.root, undefined);
+    assert.match(json.problems[0].message, /nested more than 100 levels deep/);
+    const yaml = new ConfigDocument('deep.yaml', '['.repeat(5000) + ']'.repeat(5000), 'yaml');
+    assert.equal(yaml.root, undefined);
+    assert.equal(yaml.problems.length > 0, true);
+  });
+});

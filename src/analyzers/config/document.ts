@@ -25,6 +25,11 @@ export interface ConfigProblem {
   range: Range;
 }
 
+/** Deeper than any real config; past it the document is reported instead of walked (no stack overflow). */
+const MAX_DEPTH = 100;
+
+class NestingTooDeep extends Error {}
+
 export class ConfigDocument {
   readonly lines: LineIndex;
   readonly root: ConfigNode | undefined;
@@ -67,14 +72,33 @@ export class ConfigDocument {
     }
   }
 
+  private guarded(convert: () => ConfigNode | undefined): ConfigNode | undefined {
+    try {
+      return convert();
+    } catch (e) {
+      if (!(e instanceof NestingTooDeep)) throw e;
+      this.problems.push({ message: `nested more than ${MAX_DEPTH} levels deep: not analysed`, range: this.lines.range(0, 0) });
+      return undefined;
+    }
+  }
+
   private fromYaml(): ConfigNode | undefined {
     const lineCounter = new LineCounter();
-    const doc = parseDocument(this.text, { lineCounter, keepSourceTokens: false, uniqueKeys: false, strict: false });
+    let doc: ReturnType<typeof parseDocument>;
+    try {
+      doc = parseDocument(this.text, { lineCounter, keepSourceTokens: false, uniqueKeys: false, strict: false });
+    } catch (e) {
+      // The YAML library recurses per nesting level; a pathological file can exhaust the stack.
+      if (!(e instanceof RangeError)) throw e;
+      this.problems.push({ message: 'YAML nested too deeply to parse: not analysed', range: this.lines.range(0, 0) });
+      return undefined;
+    }
     for (const e of doc.errors) {
       this.problems.push({ message: `YAML syntax error: ${e.message.split('\n')[0]}`, range: this.lines.range(e.pos[0], e.pos[1]) });
     }
     if (doc.errors.length > 0) return undefined;
-    const convert = (n: unknown): ConfigNode | undefined => {
+    const convert = (n: unknown, depth = 0): ConfigNode | undefined => {
+      if (depth > MAX_DEPTH) throw new NestingTooDeep();
       if (!n || typeof n !== 'object') return undefined;
       const node = n as YamlNode;
       const [start, valueEnd] = node.range ?? [0, 0];
@@ -83,7 +107,7 @@ export class ConfigDocument {
         const entries = new Map<string, ConfigNode>();
         for (const pair of node.items) {
           if (!isPair(pair) || !isScalar(pair.key)) continue;
-          const value = convert(pair.value) ?? { kind: 'scalar', value: null, range: this.lines.range(pair.key.range![1], pair.key.range![1]) };
+          const value = convert(pair.value, depth + 1) ?? { kind: 'scalar', value: null, range: this.lines.range(pair.key.range![1], pair.key.range![1]) };
           const keyRange = pair.key.range ? this.lines.range(pair.key.range[0], pair.key.range[1]) : undefined;
           const entryEnd = (pair.value as YamlNode | null)?.range?.[1] ?? pair.key.range![1];
           entries.set(String(pair.key.value), {
@@ -94,7 +118,7 @@ export class ConfigDocument {
         }
         return { kind: 'map', range, entries };
       }
-      if (isSeq(node)) return { kind: 'seq', range, items: node.items.map((i) => convert(i)).filter((i): i is ConfigNode => !!i) };
+      if (isSeq(node)) return { kind: 'seq', range, items: node.items.map((i) => convert(i, depth + 1)).filter((i): i is ConfigNode => !!i) };
       if (isScalar(node)) {
         const v = node.value;
         const value: Scalar = typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : v === null || v === undefined ? null : String(v);
@@ -102,7 +126,7 @@ export class ConfigDocument {
       }
       return undefined;
     };
-    return convert(doc.contents);
+    return this.guarded(() => convert(doc.contents));
   }
 
   private fromJson(): ConfigNode | undefined {
@@ -112,7 +136,8 @@ export class ConfigDocument {
       this.problems.push({ message: `JSON syntax error: ${printParseErrorCode(e.error)}`, range: this.lines.range(e.offset, e.offset + e.length) });
     }
     if (errors.length > 0 || !tree) return undefined;
-    const convert = (n: JsonNode): ConfigNode | undefined => {
+    const convert = (n: JsonNode, depth = 0): ConfigNode | undefined => {
+      if (depth > MAX_DEPTH) throw new NestingTooDeep();
       const range = this.lines.range(n.offset, n.offset + n.length);
       switch (n.type) {
         case 'object': {
@@ -120,7 +145,7 @@ export class ConfigDocument {
           for (const prop of n.children ?? []) {
             const [key, val] = prop.children ?? [];
             if (!key || !val) continue;
-            const value = convert(val);
+            const value = convert(val, depth + 1);
             if (!value) continue;
             entries.set(String(key.value), {
               ...value,
@@ -131,13 +156,13 @@ export class ConfigDocument {
           return { kind: 'map', range, entries };
         }
         case 'array':
-          return { kind: 'seq', range, items: (n.children ?? []).map(convert).filter((i): i is ConfigNode => !!i) };
+          return { kind: 'seq', range, items: (n.children ?? []).map((c) => convert(c, depth + 1)).filter((i): i is ConfigNode => !!i) };
         case 'string': case 'number': case 'boolean': case 'null':
           return { kind: 'scalar', range, value: n.value as Scalar };
         default:
           return undefined;
       }
     };
-    return convert(tree);
+    return this.guarded(() => convert(tree));
   }
 }
