@@ -166,19 +166,7 @@ export class Diagnostics implements vscode.Disposable, NotebookHost {
       this.forget(uri);
       return [];
     }
-    const limit = settings.analyze.maxFileBytes ?? Number.POSITIVE_INFINITY;
-    const stat = await vscode.workspace.fs.stat(uri);
-    let findings: Finding[] = [];
-    let notices: Notice[];
-    if (stat.size > limit) {
-      notices = [{ file, kind: 'too-large', level: 'info', message: `skipped: ${(stat.size / 1048576).toFixed(1)} MB is over the ${(limit / 1048576).toFixed(1)} MB limit (setting pipelineDoctor.maxFileSizeMB)` }];
-    } else {
-      const text = new TextDecoder('utf-8', { fatal: false }).decode(await vscode.workspace.fs.readFile(uri));
-      const result = await analyze(file, text, settings.analyze);
-      result.tree?.delete();
-      findings = result.findings;
-      notices = result.notices;
-    }
+    const { findings, notices } = await analyzeSaved(uri, file, settings, (_text, found) => found);
     this.fromDisk.add(key);
     this.publish(uri, { version: undefined, file, findings });
     this.report(uri, notices);
@@ -201,19 +189,7 @@ export class Diagnostics implements vscode.Disposable, NotebookHost {
       this.forget(uri);
       return [];
     }
-    const limit = settings.analyze.maxFileBytes ?? Number.POSITIVE_INFINITY;
-    const stat = await vscode.workspace.fs.stat(uri);
-    let findings: Finding[] = [];
-    let notices: Notice[];
-    if (stat.size > limit) {
-      notices = [{ file, kind: 'too-large', level: 'info', message: `skipped: ${(stat.size / 1048576).toFixed(1)} MB is over the ${(limit / 1048576).toFixed(1)} MB limit (setting pipelineDoctor.maxFileSizeMB)` }];
-    } else {
-      const text = new TextDecoder('utf-8', { fatal: false }).decode(await vscode.workspace.fs.readFile(uri));
-      const result = await analyze(file, text, settings.analyze);
-      result.tree?.delete();
-      findings = notebookFileFindings(text, result.findings);
-      notices = result.notices;
-    }
+    const { findings, notices } = await analyzeSaved(uri, file, settings, notebookFileFindings);
     this.fromDisk.add(key);
     this.publish(uri, { version: undefined, file, findings });
     this.report(uri, notices);
@@ -387,4 +363,25 @@ function tabUri(tab: vscode.Tab): vscode.Uri | undefined {
   if (tab.input instanceof vscode.TabInputText) return tab.input.uri;
   if (tab.input instanceof vscode.TabInputTextDiff) return tab.input.modified;
   return undefined;
+}
+
+/**
+ * Analyses a file as saved on disk (the workspace scan's unopened files), skipping one over the size
+ * limit before reading it. `place` maps the findings onto the file (notebooks put cell findings on JSON lines).
+ */
+async function analyzeSaved(
+  uri: vscode.Uri,
+  file: string,
+  settings: EditorSettings,
+  place: (text: string, findings: Finding[]) => Finding[],
+): Promise<{ findings: Finding[]; notices: Notice[] }> {
+  const limit = settings.analyze.maxFileBytes ?? Number.POSITIVE_INFINITY;
+  const stat = await vscode.workspace.fs.stat(uri);
+  if (stat.size > limit) {
+    return { findings: [], notices: [{ file, kind: 'too-large', level: 'info', message: `skipped: ${(stat.size / 1048576).toFixed(1)} MB is over the ${(limit / 1048576).toFixed(1)} MB limit (setting pipelineDoctor.maxFileSizeMB)` }] };
+  }
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(await vscode.workspace.fs.readFile(uri));
+  const result = await analyze(file, text, settings.analyze);
+  result.tree?.delete();
+  return { findings: place(text, result.findings), notices: result.notices };
 }

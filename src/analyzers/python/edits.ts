@@ -42,6 +42,11 @@ export function appendArguments(module: PythonModule, call: Node, args: readonly
 /** Inserts `import <name>` after the module's imports unless the module already binds it; undefined when present. */
 export function ensureImport(module: PythonModule, statement: string, boundName: string): Edit | undefined {
   for (const [local, qualified] of module.imports.localNames()) if (local === boundName && qualified === boundName) return undefined;
+  return insertAfterImports(module, statement);
+}
+
+/** Inserts a statement on its own line after the module's leading imports (after a docstring if there are none). */
+export function insertAfterImports(module: PythonModule, statement: string): Edit {
   const eol = module.lines.eol();
   const top = namedChildren(module.root);
   let anchor: Node | undefined;

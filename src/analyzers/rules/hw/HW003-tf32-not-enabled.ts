@@ -1,7 +1,8 @@
 import { field, nodeRange } from '../../engine/syntax';
 import { cudaPlacements } from '../../python/device';
 import { defineRule } from '../rule';
-import { insertAfterImports, mentionsAutocast, mentionsHalfPrecision, precisionSetOutside, tinyNetwork, torchBound } from './precision';
+import { insertAfterImports } from '../../python/edits';
+import { mentionsAutocast, mentionsHalfPrecision, precisionSetOutside, tinyNetwork, torchBound } from './precision';
 
 export default defineRule({
   code: 'HW003',

@@ -2,7 +2,8 @@ import { field, namedChildren, nodeRange } from '../../engine/syntax';
 import { kerasFitCalls } from '../../python/keras';
 import type { PythonModule } from '../../python/module';
 import { defineRule } from '../rule';
-import { insertAfterImports, smallSize } from './precision';
+import { insertAfterImports } from '../../python/edits';
+import { smallSize } from './precision';
 
 const KERAS_LAYER = /^keras\.layers\.(Dense|Conv[123]D|Conv[123]DTranspose|SeparableConv[12]D|LSTM|GRU|SimpleRNN|Embedding|MultiHeadAttention)$/;
 

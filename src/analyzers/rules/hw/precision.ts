@@ -1,7 +1,5 @@
 // Facts the HW rules share: is precision decided somewhere this module cannot show (Accelerate,
-// DeepSpeed, Fabric, apex; RULES.md section 7, trap 9), does the module already use reduced precision,
-// and how to insert a statement after the imports.
-import type { Edit } from '../../../shared/findings';
+// DeepSpeed, Fabric, apex; RULES.md section 7, trap 9), does the module already use reduced precision.
 import { field, namedChildren, nodeRange, parentOf, textOf, unwrap, type Node } from '../../engine/syntax';
 import { callArguments } from '../../engine/calls';
 import { bindingsAt, parameterNames } from '../../python/bindings';
@@ -31,20 +29,6 @@ export function torchBound(module: PythonModule): boolean {
   return false;
 }
 
-/** Inserts a statement on its own line after the module's leading imports (after a docstring if there are none). */
-export function insertAfterImports(module: PythonModule, statement: string): Edit {
-  const eol = module.lines.eol();
-  const top = namedChildren(module.root);
-  let anchor: Node | undefined;
-  for (const stmt of top) {
-    const isDocstring = stmt.type === 'expression_statement' && stmt.namedChild(0)?.type === 'string' && stmt === top[0];
-    if (stmt.type === 'import_statement' || stmt.type === 'import_from_statement' || stmt.type === 'future_import_statement' || isDocstring) anchor = stmt;
-    else if (stmt.type !== 'comment') break;
-  }
-  if (!anchor) return { range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, newText: statement + eol };
-  const at = { line: anchor.endPosition.row, character: module.lines.lineText(anchor.endPosition.row).length };
-  return { range: { start: at, end: at }, newText: eol + statement };
-}
 
 /** The range of a loop's header (`for x, y in loader`), so a finding does not underline the whole body. */
 export function loopHeaderRange(loop: Node) {
