@@ -88,6 +88,21 @@ export function parameterNames(fn: Node): string[] {
   return out;
 }
 
+/** Every name a function binds as a parameter, in order: `self`, `*args` and `**kwargs` included. */
+export function allParameterNames(fn: Node): string[] {
+  const params = field(fn, 'parameters');
+  if (!params) return [];
+  const out: string[] = [];
+  for (const p of namedChildren(params)) {
+    if (p.type === 'identifier') out.push(p.text);
+    else {
+      const name = field(p, 'name') ?? namedChildren(p).find((c) => c.type === 'identifier');
+      if (name?.type === 'identifier') out.push(name.text);
+    }
+  }
+  return out;
+}
+
 /** Every call inside `scope` (itself included), nested lambdas and functions included, in document order. */
 export function callsInside(module: PythonModule, scope: Node): Node[] {
   return module.memo(`callsInside:${scope.id}`, () => descendantsOfType(scope, 'call'));

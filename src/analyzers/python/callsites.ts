@@ -4,7 +4,8 @@
 import { argument, callArguments } from '../engine/calls';
 import { endIndexOf, field, methodReceiver, parentOf, namedChildren, textOf, unwrap, type Node } from '../engine/syntax';
 import type { PythonModule } from './module';
-import { bindingValue, parameterNames } from './resolve';
+import { allParameterNames } from './bindings';
+import { bindingValue } from './resolve';
 
 /** Parameter names in order, `self`/`cls` included (they take no argument at a method call site). */
 function allParameters(fn: Node): string[] {
@@ -71,7 +72,7 @@ export function previousValue(module: PythonModule, name: string, at: Node): Nod
   const local = assignmentIndex(module).get(`${scope?.id ?? 'module'}:${name}`) ?? [];
   const before = local.filter((a) => endIndexOf(a) <= at.startIndex);
   if (before.length > 0) return field(before[before.length - 1], 'right');
-  if (!scope || local.length > 0 || parameterNames(scope).includes(name)) return undefined;
+  if (!scope || local.length > 0 || allParameterNames(scope).includes(name)) return undefined;
   return bindingValue(module, name, scope);
 }
 

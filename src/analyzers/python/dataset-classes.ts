@@ -1,6 +1,6 @@
 // Map-style Dataset classes and what their __getitem__ does with the index: shared by the rules about
 // per-item work (LOAD006 whole-file reads, LOAD007 per-item IO, LOAD012 one file per sample).
-import { contains, field, namedChildren, unwrap, type Node } from '../engine/syntax';
+import { contains, field, unwrap, type Node } from '../engine/syntax';
 import { descendantsOfType } from './bindings';
 import type { PythonModule } from './module';
 
@@ -78,13 +78,6 @@ function computeTaintedNames(module: PythonModule, fn: Node, seeds: readonly str
 }
 
 /** Assignments in a function's own body (not in nested definitions). */
-/** Parameter names in order, `self` included (bindings.parameterNames drops it). */
-export function allParameterNames(fn: Node): string[] {
-  const params = field(fn, 'parameters');
-  if (!params) return [];
-  return namedChildren(params).map((p) => (p.type === 'identifier' ? p.text : field(p, 'name')?.text ?? p.namedChild(0)?.text ?? '')).filter((n) => n !== '');
-}
-
 export function functionAssignments(module: PythonModule, fn: Node): Node[] {
   const body = field(fn, 'body');
   return body ? descendantsOfType(body, 'assignment').filter((a) => module.enclosingFunction(a)?.id === fn.id) : [];

@@ -5,27 +5,13 @@
 import type { Edit } from '../../shared/findings';
 import { argument, callArguments, type ArgLookup } from '../engine/calls';
 import { calledMethod, dottedName, field, literalValue, methodReceiver, namedChildren, NOT_LITERAL, textOf, unwrap, type Literal, type Node } from '../engine/syntax';
+import { allParameterNames } from './bindings';
 import { appendArguments, ensureImport } from './edits';
 import type { PythonModule } from './module';
 
 export type Tri = 'yes' | 'no' | 'unknown';
 
 const MAX_DEPTH = 4;
-
-/** The names a function binds as parameters. */
-export function parameterNames(fn: Node): string[] {
-  const params = field(fn, 'parameters');
-  if (!params) return [];
-  const out: string[] = [];
-  for (const p of namedChildren(params)) {
-    if (p.type === 'identifier') out.push(p.text);
-    else {
-      const name = field(p, 'name') ?? namedChildren(p).find((c) => c.type === 'identifier');
-      if (name?.type === 'identifier') out.push(name.text);
-    }
-  }
-  return out;
-}
 
 /** The scope (function or module) that `node` runs in. */
 function scopeOf(module: PythonModule, node: Node): Node | undefined {
@@ -52,7 +38,7 @@ export function bindingValue(module: PythonModule, name: string, at: Node): Node
   const local = before[before.length - 1];
   if (local) return field(local, 'right');
   if (scope) {
-    if (parameterNames(scope).includes(name)) return undefined;
+    if (allParameterNames(scope).includes(name)) return undefined;
     // Assigned later in the function only (a loop): not something we can follow.
     if (assignmentsOf(module, name, scope).length > 0) return undefined;
     const outer = module.enclosingFunction(scope);
@@ -356,7 +342,7 @@ export function runsUnderSweep(module: PythonModule): boolean {
 
 function nameIsFree(module: PythonModule, name: string): boolean {
   if (module.assignmentsTo(name).length > 0) return false;
-  return !module.memo('parameterNames', () => new Set(module.functions.flatMap((f) => parameterNames(f)))).has(name);
+  return !module.memo('parameterNames', () => new Set(module.functions.flatMap((f) => allParameterNames(f)))).has(name);
 }
 
 export interface NameInStyle {

@@ -1,8 +1,8 @@
 import type { Edit, Fix, RelatedLocation } from '../../../shared/findings';
 import { argument, callArguments } from '../../engine/calls';
 import { calledMethod, contains, dottedName, field, literalValue, methodReceiver, namedChildren, nodeRange, NOT_LITERAL, unwrap, type Node } from '../../engine/syntax';
-import { descendantsOfType } from '../../python/bindings';
-import { allParameterNames as parameterNames, classMethods, functionAssignments, identifiersIn, isAttributeName, isMapStyleDataset, mentionsAny, taintedNames } from '../../python/dataset-classes';
+import { allParameterNames as parameterNames, descendantsOfType } from '../../python/bindings';
+import { classMethods, functionAssignments, identifiersIn, isAttributeName, isMapStyleDataset, mentionsAny, taintedNames } from '../../python/dataset-classes';
 import type { PythonModule } from '../../python/module';
 import { defineRule } from '../rule';
 

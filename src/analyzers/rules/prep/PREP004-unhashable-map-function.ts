@@ -1,6 +1,6 @@
 import { argument, callArguments } from '../../engine/calls';
 import { ancestorOfType, calledMethod, field, methodReceiver, literalValue, namedChildren, nodeRange, parentOf, textOf, unwrap, type Node } from '../../engine/syntax';
-import { bindingsAt, descendantsOfType, parameterNames } from '../../python/bindings';
+import { allParameterNames, bindingsAt, descendantsOfType, parameterNames } from '../../python/bindings';
 import { argumentsForParameter } from '../../python/callsites';
 import { datasetMaps, isHfDataset, resolveMapFunction } from '../../python/huggingface';
 import { previousValue } from './tfdata-maps';
@@ -185,8 +185,7 @@ function unhashableCapture(module: PythonModule, fn: Node): Capture | undefined 
   const suspects = suspectNames(module);
   const tokens = textOf(body).match(/(?<![\w.])[A-Za-z_]\w*/g) ?? [];
   if (!tokens.some((t) => t === 'self' || suspects.has(t))) return undefined;
-  const local = new Set(parameterNamesWithSelf(fn));
-  for (const p of parameterNames(fn)) local.add(p);
+  const local = new Set(allParameterNames(fn));
   if (fn.type === 'function_definition') {
     for (const a of descendantsOfType(body, ['assignment', 'augmented_assignment', 'for_statement'])) {
       const left = field(a, 'left');
@@ -230,12 +229,6 @@ function suspectNames(module: PythonModule): Set<string> {
     }
     return out;
   });
-}
-
-function parameterNamesWithSelf(fn: Node): string[] {
-  const params = field(fn, 'parameters');
-  if (!params) return [];
-  return namedChildren(params).filter((p) => p.type === 'identifier').map((p) => textOf(p));
 }
 
 /** Identifiers read in `node` that are not bound locally: object heads of attributes, not attribute names or keywords. */
