@@ -13,6 +13,7 @@ import type { Log } from './log';
 import { notebookFileFindings } from './notebook-file';
 import { NotebookDiagnostics, type NotebookHost } from './notebooks';
 import { enclosingVirtualEnv, excludedByGlobs, inAlwaysSkippedFolder, relativeTo } from './scope';
+import { PendingWork } from './pending-work';
 
 // Re-exported: code actions and the profile's runtime diagnostics import them from here.
 export { DIAGNOSTIC_SOURCE, toDiagnostic };
@@ -53,7 +54,7 @@ export class Diagnostics implements vscode.Disposable, NotebookHost {
   private readonly analysed = new Map<string, Analysed>();
   /** Files whose diagnostics came from the workspace scan (read from disk). */
   private readonly fromDisk = new Set<string>();
-  private readonly inflight = new Set<Promise<unknown>>();
+  private readonly pending = new PendingWork();
   private readonly loggedProblems = new Set<string>();
   private readonly disposables: vscode.Disposable[] = [];
   /** Analyses of open documents, and how many reused a previous tree (observable by the tests). */
@@ -119,7 +120,7 @@ export class Diagnostics implements vscode.Disposable, NotebookHost {
     const open = new Set(vscode.workspace.textDocuments.map((d) => d.uri.toString()));
     for (const nb of vscode.workspace.notebookDocuments) if (this.notebooks.tracked(nb.uri)) open.add(nb.uri.toString());
     for (const key of [...this.fromDisk]) {
-      if (!open.has(key)) this.track(this.analyzeOnDisk(vscode.Uri.parse(key)).catch((e: unknown) => this.log.error(`analysis of ${key} failed`, e)));
+      if (!open.has(key)) this.pending.track(this.analyzeOnDisk(vscode.Uri.parse(key)).catch((e: unknown) => this.log.error(`analysis of ${key} failed`, e)));
     }
   }
 
@@ -129,7 +130,7 @@ export class Diagnostics implements vscode.Disposable, NotebookHost {
     if (state.timer) clearTimeout(state.timer);
     state.timer = undefined;
     state.queue = state.queue.then(() => this.run(doc)).catch((e: unknown) => this.log.error(`analysis of ${doc.uri.fsPath} failed`, e));
-    return this.track(state.queue);
+    return this.pending.track(state.queue);
   }
 
   /** The findings of the document's current version, analysing it first if needed. */
@@ -144,12 +145,7 @@ export class Diagnostics implements vscode.Disposable, NotebookHost {
   /** Resolves when no analysis is pending or running (used by the integration tests). */
   async whenIdle(): Promise<void> {
     await this.notebooks.whenIdle();
-    for (let i = 0; i < 1000; i++) {
-      const timers = [...this.states.values()].some((s) => s.timer !== undefined);
-      if (!timers && this.inflight.size === 0) return;
-      await Promise.all([...this.inflight]);
-      if (timers) await new Promise((r) => setTimeout(r, 25));
-    }
+    await this.pending.whenIdle(() => [...this.states.values()].some((s) => s.timer !== undefined));
   }
 
   /** Analyses a file from disk (workspace scan); an open document is analysed from its buffer instead. */
@@ -199,7 +195,7 @@ export class Diagnostics implements vscode.Disposable, NotebookHost {
   /** A notebook left the editor: a scanned one goes back to what its saved file holds. */
   notebookClosed(uri: vscode.Uri): void {
     if (!this.fromDisk.has(uri.toString())) return;
-    this.track(this.analyzeOnDisk(uri).catch((e: unknown) => this.log.error(`analysis of ${uri.fsPath} failed`, e)));
+    this.pending.track(this.analyzeOnDisk(uri).catch((e: unknown) => this.log.error(`analysis of ${uri.fsPath} failed`, e)));
   }
 
   /** Forgets scanned files that a new scan no longer covers. */
@@ -210,12 +206,6 @@ export class Diagnostics implements vscode.Disposable, NotebookHost {
       this.fromDisk.delete(key);
       if (!open.has(key)) this.forget(vscode.Uri.parse(key));
     }
-  }
-
-  private track<T>(p: Promise<T>): Promise<T> {
-    this.inflight.add(p);
-    void p.finally(() => this.inflight.delete(p)).catch(() => undefined);
-    return p;
   }
 
   private state(doc: vscode.TextDocument): DocumentState {
@@ -278,7 +268,7 @@ export class Diagnostics implements vscode.Disposable, NotebookHost {
     this.states.delete(key);
     if (this.fromDisk.has(key)) {
       // A scanned file goes back to its saved content (closing may have discarded edits).
-      this.track(this.analyzeOnDisk(doc.uri).catch((e: unknown) => this.log.error(`analysis of ${doc.uri.fsPath} failed`, e)));
+      this.pending.track(this.analyzeOnDisk(doc.uri).catch((e: unknown) => this.log.error(`analysis of ${doc.uri.fsPath} failed`, e)));
     } else {
       this.forget(doc.uri);
     }

@@ -8,6 +8,7 @@ import type { Finding } from '../shared/findings';
 import type { EditorSettings } from './config';
 import { toDiagnostic, toRange } from './convert';
 import type { Log } from './log';
+import { PendingWork } from './pending-work';
 
 export const NOTEBOOK_CELL_SCHEME = 'vscode-notebook-cell';
 /** The built-in ipynb serializer's type; other notebook kinds (interactive window, REPL) are not .ipynb programs. */
@@ -59,7 +60,7 @@ function signatureOf(nb: vscode.NotebookDocument): string {
 export class NotebookDiagnostics implements vscode.Disposable {
   private readonly states = new Map<string, NotebookState>();
   private readonly analysed = new Map<string, AnalysedNotebook>();
-  private readonly inflight = new Set<Promise<unknown>>();
+  private readonly pending = new PendingWork();
   private readonly disposables: vscode.Disposable[] = [];
   readonly counts = { analyses: 0 };
 
@@ -113,7 +114,7 @@ export class NotebookDiagnostics implements vscode.Disposable {
     if (state.timer) clearTimeout(state.timer);
     state.timer = undefined;
     state.queue = state.queue.then(() => this.run(nb)).catch((e: unknown) => this.log.error(`analysis of notebook ${nb.uri.toString()} failed`, e));
-    return this.track(state.queue);
+    return this.pending.track(state.queue);
   }
 
   /** The findings (cell coordinates) of the notebook's current content, analysing it first if needed. */
@@ -127,18 +128,7 @@ export class NotebookDiagnostics implements vscode.Disposable {
   }
 
   async whenIdle(): Promise<void> {
-    for (let i = 0; i < 1000; i++) {
-      const timers = [...this.states.values()].some((s) => s.timer !== undefined);
-      if (!timers && this.inflight.size === 0) return;
-      await Promise.all([...this.inflight]);
-      if (timers) await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-
-  private track<T>(p: Promise<T>): Promise<T> {
-    this.inflight.add(p);
-    void p.finally(() => this.inflight.delete(p)).catch(() => undefined);
-    return p;
+    await this.pending.whenIdle(() => [...this.states.values()].some((s) => s.timer !== undefined));
   }
 
   private state(nb: vscode.NotebookDocument): NotebookState {
