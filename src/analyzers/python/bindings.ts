@@ -103,11 +103,6 @@ export function allParameterNames(fn: Node): string[] {
   return out;
 }
 
-/** Every call inside `scope` (itself included), nested lambdas and functions included, in document order. */
-export function callsInside(module: PythonModule, scope: Node): Node[] {
-  return module.memo(`callsInside:${scope.id}`, () => descendantsOfType(scope, 'call'));
-}
-
 /** Descendants of a node (itself included) of the given types, in document order; walks only that subtree. */
 export function descendantsOfType(node: Node, types: string | string[]): Node[] {
   return node.descendantsOfType(types).filter((n): n is Node => n !== null);

@@ -3,7 +3,7 @@
 // value provably comes from these libraries (a `tokenizer` argument of unknown origin is not enough).
 import { argument, callArguments } from '../engine/calls';
 import { calledMethod, dottedName, field, literalValue, namedChildren, unwrap, type Node } from '../engine/syntax';
-import { bindingsAt, callsInside, parameterNamed, parameterNames } from './bindings';
+import { bindingsAt, parameterNamed, parameterNames } from './bindings';
 import type { PythonModule } from './module';
 
 export type PreprocessorKind = 'tokenizer' | 'feature-extractor' | 'processor';
@@ -102,7 +102,7 @@ export function tokenizerCall(module: PythonModule, call: Node, extra?: Readonly
 export function tokenizerCallsIn(module: PythonModule, scope: Node, extra?: ReadonlyMap<string, PreprocessorKind>): TokenizerCall[] {
   const compute = () => {
     const out: TokenizerCall[] = [];
-    for (const c of callsInside(module, scope)) {
+    for (const c of module.callsInside(scope)) {
       const t = tokenizerCall(module, c, extra);
       if (t) out.push(t);
     }
@@ -249,7 +249,7 @@ export function preprocessingCallsOf(module: PythonModule, fn: MapFunction): Tok
   if (!body) return [];
   const found = tokenizerCallsIn(module, body, fn.extra);
   if (found.length > 0) return found;
-  for (const c of callsInside(module, body)) {
+  for (const c of module.callsInside(body)) {
     const target = module.localCallTarget(c);
     const targetBody = target && target.id !== fn.node.id ? field(target, 'body') : undefined;
     if (targetBody) found.push(...tokenizerCallsIn(module, targetBody));

@@ -1,7 +1,7 @@
 // One parsed Python file and the facts rules share: imports, calls, loops, functions, classes, and the
 // hot/epoch loop structure. The statement-level nodes are collected by one tree-sitter query (the
-// traversal runs inside wasm, about 3x faster than a cursor walk from JS); identifiers, which are
-// numerous and needed by few rules, are collected on first use. Everything else is computed lazily once.
+// traversal runs inside wasm, about 3x faster than a cursor walk from JS), in document order, so "the
+// calls inside this scope" is a binary search rather than a walk. Everything else is computed lazily once.
 import { Query, type Tree } from 'web-tree-sitter';
 import type { Definition, ProjectIndex } from '../workspace/project';
 import { ImportTable } from '../engine/imports';
@@ -10,18 +10,15 @@ import { calledMethod, contains, dottedName, endIndexOf, field, namedChildren, p
 
 const STRUCTURE_QUERY = [
   '(call) @call', '(for_statement) @loop', '(while_statement) @loop', '(function_definition) @function',
-  '(class_definition) @class', '(assignment) @assignment', '(import_statement) @import',
+  '(class_definition) @class', '(lambda) @lambda', '(assignment) @assignment', '(import_statement) @import',
   '(import_from_statement) @import', '(return_statement) @return', '(with_statement) @with',
+  '(augmented_assignment) @write', '(named_expression) @write', '(as_pattern_target) @write', '(delete_statement) @write',
 ].join(' ');
-const REFERENCE_QUERY = '(identifier) @ref (attribute) @ref';
 
-const queries = new WeakMap<object, { structure: Query; references: Query }>();
-function queriesFor(tree: Tree): { structure: Query; references: Query } {
+const queries = new WeakMap<object, Query>();
+function structureQuery(tree: Tree): Query {
   let q = queries.get(tree.language);
-  if (!q) {
-    q = { structure: new Query(tree.language, STRUCTURE_QUERY), references: new Query(tree.language, REFERENCE_QUERY) };
-    queries.set(tree.language, q);
-  }
+  if (!q) queries.set(tree.language, (q = new Query(tree.language, STRUCTURE_QUERY)));
   return q;
 }
 
@@ -36,11 +33,14 @@ export class PythonModule {
   readonly loops: Node[] = [];
   readonly functions: Node[] = [];
   readonly classes: Node[] = [];
+  readonly lambdas: Node[] = [];
   readonly assignments: Node[] = [];
   readonly returns: Node[] = [];
   readonly withStatements: Node[] = [];
+  readonly importStatements: Node[] = [];
+  /** Other statements that bind or change a name: `x += …`, `(x := …)`, `with … as x`, `del x`. */
+  readonly otherWrites: Node[] = [];
   readonly imports: ImportTable;
-  private referenceNodes?: Node[];
   private readonly calleeCache = new Map<number, string | undefined>();
   private hot?: { loops: Node[]; epochLoops: Node[]; stepFunctions: Node[] };
   private readonly memos = new Map<string, unknown>();
@@ -54,26 +54,21 @@ export class PythonModule {
   ) {
     this.lines = new LineIndex(text);
     this.root = tree.rootNode;
-    const importNodes: Node[] = [];
-    for (const { name, node } of queriesFor(tree).structure.captures(this.root)) {
+    for (const { name, node } of structureQuery(tree).captures(this.root)) {
       switch (name) {
         case 'call': this.calls.push(node); break;
         case 'loop': this.loops.push(node); break;
         case 'function': this.functions.push(node); break;
         case 'class': this.classes.push(node); break;
+        case 'lambda': this.lambdas.push(node); break;
         case 'assignment': this.assignments.push(node); break;
         case 'return': this.returns.push(node); break;
         case 'with': this.withStatements.push(node); break;
-        case 'import': importNodes.push(node); break;
+        case 'import': this.importStatements.push(node); break;
+        case 'write': this.otherWrites.push(node); break;
       }
     }
-    this.imports = ImportTable.fromNodes(importNodes, this.assignments);
-  }
-
-  /** Identifiers and attribute chains, in document order, for "where is this name used" questions. */
-  get references(): Node[] {
-    this.referenceNodes ??= queriesFor(this.tree).references.captures(this.root).map((c) => c.node);
-    return this.referenceNodes;
+    this.imports = ImportTable.fromNodes(this.importStatements, this.assignments);
   }
 
   /** Computes a derived fact once per module (several rules ask for the same DataLoader analysis). */
@@ -125,13 +120,11 @@ export class PythonModule {
   }
 
   enclosingFunction(node: Node): Node | undefined {
-    for (let p = parentOf(node); p; p = parentOf(p)) if (p.type === 'function_definition') return p;
-    return undefined;
+    return innermostAround(this.functions, node);
   }
 
   enclosingClass(node: Node): Node | undefined {
-    for (let p = parentOf(node); p; p = parentOf(p)) if (p.type === 'class_definition') return p;
-    return undefined;
+    return innermostAround(this.classes, node);
   }
 
   functionName(fn: Node): string {
@@ -207,24 +200,29 @@ export class PythonModule {
       .map((n) => this.imports.resolve(n) ?? dottedName(n) ?? n.text);
   }
 
+  /** Every call inside `scope` (itself included), nested definitions and lambdas included, in document order. */
+  callsInside(scope: Node): Node[] {
+    return within(this.calls, scope);
+  }
+
+  /** Every statement inside `scope` that binds or changes a name (assignments, loops, definitions, imports…). */
+  writesInside(scope: Node): Node[] {
+    return [this.assignments, this.otherWrites, this.loops, this.functions, this.classes, this.importStatements].flatMap((list) => within(list, scope));
+  }
+
   /** Calls inside `scope`, not counting those in nested function or class definitions. */
   callsWithin(scope: Node): Node[] {
     return this.memo(`callsWithin:${scope.id}`, () => within(this.calls, scope).filter((c) => !this.insideNestedDefinition(scope, c)));
   }
 
-  /** The nearest function, class or lambda around a node (computed once per node). */
+  /** Functions, classes and lambdas in document order: whatever holds code that does not run in place. */
+  private definitions(): Node[] {
+    return this.memo('definitions', () => [...this.functions, ...this.classes, ...this.lambdas].sort((a, b) => a.startIndex - b.startIndex));
+  }
+
+  /** The nearest function, class or lambda around a node. */
   private ownerDefinition(node: Node): Node | undefined {
-    const owners = this.memo('ownerDefinitions', () => new Map<number, Node | null>());
-    if (owners.has(node.id)) return owners.get(node.id) ?? undefined;
-    let owner: Node | null = null;
-    for (let p = parentOf(node); p; p = parentOf(p)) {
-      if (p.type === 'function_definition' || p.type === 'class_definition' || p.type === 'lambda') {
-        owner = p;
-        break;
-      }
-    }
-    owners.set(node.id, owner);
-    return owner ?? undefined;
+    return innermostAround(this.definitions(), node);
   }
 
   /** A definition strictly inside `scope` holds the node (its code does not run when the scope runs). */
@@ -332,12 +330,13 @@ export class PythonModule {
     );
   }
 
+  /** The nearest loop around a node within its own function or class body. */
   enclosingLoop(node: Node): Node | undefined {
-    for (let p = parentOf(node); p; p = parentOf(p)) {
-      if (p.type === 'for_statement' || p.type === 'while_statement') return p;
-      if (p.type === 'function_definition' || p.type === 'class_definition') return undefined;
-    }
-    return undefined;
+    const loop = innermostAround(this.loops, node);
+    if (!loop) return undefined;
+    // A function or class between the loop and the node: its body does not run as part of the loop.
+    const boundary = [innermostAround(this.functions, node), innermostAround(this.classes, node)].some((d) => d && d.startIndex > loop.startIndex);
+    return boundary ? undefined : loop;
   }
 
   /** The name an expression is bound to: `x = <expr>` -> 'x', `self.x = <expr>` -> 'self.x'. */
@@ -403,11 +402,6 @@ export class PythonModule {
     return index.get(method) ?? [];
   }
 
-  /** Identifiers and attribute chains inside a node, without scanning the whole module. */
-  referencesWithin(node: Node): Node[] {
-    return within(this.references, node);
-  }
-
   /** Identifier or attribute nodes whose text is exactly `name` (e.g. 'train_loader', 'self.train_loader'). */
   referencesTo(name: string): Node[] {
     return this.memo(`references:${name}`, () => this.occurrences(name, 0, this.text.length));
@@ -442,7 +436,31 @@ export class PythonModule {
   }
 }
 
-/** The nodes of a document-ordered list (as the cursor walk collects them) that lie inside `scope`. */
+/**
+ * The innermost node of a document-ordered list that is a proper ancestor of `node`. Syntax-tree ranges
+ * nest, so an ancestor is a node whose range holds `node`'s and is larger; among those, the innermost
+ * starts last. A binary search and a short scan back replace a walk up the parents, each step of which
+ * is a call into wasm.
+ */
+function innermostAround(sorted: readonly Node[], node: Node): Node | undefined {
+  const start = node.startIndex;
+  const end = endIndexOf(node);
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid].startIndex <= start) lo = mid + 1;
+    else hi = mid;
+  }
+  for (let i = lo - 1; i >= 0; i--) {
+    const candidate = sorted[i];
+    const candidateEnd = endIndexOf(candidate);
+    if (candidateEnd >= end && (candidate.startIndex < start || candidateEnd > end)) return candidate;
+  }
+  return undefined;
+}
+
+/** The nodes of a document-ordered list (as the structure query collects them) that lie inside `scope`. */
 function within(sorted: readonly Node[], scope: Node): Node[] {
   const start = scope.startIndex;
   const end = endIndexOf(scope);

@@ -1,6 +1,6 @@
 import { callArguments } from '../../engine/calls';
 import { field, methodReceiver, nodeRange, textOf, unwrap, type Node } from '../../engine/syntax';
-import { callsInside, descendantsOfType } from '../../python/bindings';
+import { descendantsOfType } from '../../python/bindings';
 import { datasetItemReads, listingCallIn, REMOTE_PATH, type DatasetItemReads } from '../../python/item-io';
 import type { PythonModule } from '../../python/module';
 import { tfDataMapCalls } from '../../python/tfdata';
@@ -187,11 +187,11 @@ function readsFiles(module: PythonModule, map: Node): boolean {
   const f = unwrap(fnArg);
   const scope = f.type === 'lambda' ? f : f.type === 'identifier' ? module.findFunction(f.text, map) : undefined;
   if (!scope) return false;
-  const calls = callsInside(module, scope);
+  const calls = module.callsInside(scope);
   if (calls.some((c) => module.callee(c) === TF_READ_FILE)) return true;
   return calls.some((c) => {
     const target = module.localCallTarget(c);
-    return !!target && target.id !== scope.id && callsInside(module, target).some((inner) => module.callee(inner) === TF_READ_FILE);
+    return !!target && target.id !== scope.id && module.callsInside(target).some((inner) => module.callee(inner) === TF_READ_FILE);
   });
 }
 

@@ -1,6 +1,6 @@
 import type { Fix } from '../../../shared/findings';
 import { calledMethod, contains, dottedName, field, indentOf, namedChildren, nodeRange, unwrap, type Node } from '../../engine/syntax';
-import { bindingsAt, callsInside, descendantsOfType } from '../../python/bindings';
+import { bindingsAt, descendantsOfType } from '../../python/bindings';
 import { isHfDataset, tokenizerCall } from '../../python/huggingface';
 import type { PythonModule } from '../../python/module';
 import { defineRule } from '../rule';
@@ -84,9 +84,6 @@ the loop changes) the fix is offered as unsafe; if the data does not fit in memo
       if (isFoldLoop(module, loop)) continue;
       const body = field(loop, 'body');
       if (!body) continue;
-      const writes = loopWrites(module, loop);
-      const scope = module.enclosingFunction(loop) ?? module.root;
-      const models = modelNamesIn(module, scope);
       const statements = namedChildren(body).filter((s) => s.type !== 'comment');
       for (const statement of statements) {
         if (statement.type !== 'expression_statement' || statement.namedChildCount !== 1) continue;
@@ -96,6 +93,9 @@ the loop changes) the fix is offered as unsafe; if the data does not fit in memo
         if (!value || (inner.type === 'assignment' && !target)) continue;
         const work = findPreprocessing(module, value);
         if (!work) continue;
+        // The loop's writes and model names cost a walk of the whole loop: only for a candidate.
+        const writes = loopWrites(module, loop);
+        const models = modelNamesIn(module, module.enclosingFunction(loop) ?? module.root);
         const own = target ? targetNames(target) : new Set<string>();
         const reads = namesRead(value);
         if ([...reads].some((n) => isWritten(n, writes, statement, own) || isTrainingState(n, models))) continue;
@@ -144,7 +144,7 @@ const DATASET_READERS = /^datasets\.(load_dataset|load_from_disk|(Dataset|Datase
 
 /** The first (outermost) preprocessing call in an expression, lambdas and nested definitions excluded. */
 function findPreprocessing(module: PythonModule, value: Node): Preprocessing | undefined {
-  const calls = callsInside(module, value).filter((c) => !insideLambda(c, value));
+  const calls = module.callsInside(value).filter((c) => !insideLambda(c, value));
   for (const call of calls) {
     const p = classify(module, call);
     if (p) return p;
@@ -241,12 +241,12 @@ function readsWhatLoopWrites(module: PythonModule, loop: Node, read: Node): bool
   const body = field(loop, 'body');
   if (!body) return false;
   const scopes = [body];
-  for (const c of callsInside(module, body)) {
+  for (const c of module.callsInside(body)) {
     const target = module.localCallTarget(c);
     const targetBody = target && field(target, 'body');
     if (targetBody && !contains(targetBody, loop)) scopes.push(targetBody);
   }
-  return scopes.some((scope) => callsInside(module, scope).some((c) => {
+  return scopes.some((scope) => module.callsInside(scope).some((c) => {
     const name = module.callee(c) ?? field(c, 'function')?.text ?? '';
     const opensForWrite = name === 'open' && /['"][wa]b?\+?['"]/.test(field(c, 'arguments')?.text ?? '');
     if (!WRITER.test(name) && !opensForWrite) return false;
@@ -262,7 +262,7 @@ function isFoldLoop(module: PythonModule, loop: Node): boolean {
   if (left && /fold/i.test(left.text)) return true;
   if (!right) return false;
   if (/fold|split\s*\(|cross_val|\bcv\b/i.test(right.text)) return true;
-  return callsInside(module, right).some((c) => (module.callee(c) ?? '').startsWith('sklearn.model_selection.'));
+  return module.callsInside(right).some((c) => (module.callee(c) ?? '').startsWith('sklearn.model_selection.'));
 }
 
 /** Another statement of the loop writes into a target (`df.dropna(inplace=True)`, `X[mask] = 0`). */
@@ -286,7 +286,7 @@ function otherCallsPure(module: PythonModule, value: Node, work: Node | undefine
     const body = fn && !contains(fn, value) ? field(fn, 'body') : undefined;
     if (body && (depth > 0 || !otherCallsPure(module, body, undefined, depth + 1))) return false;
   }
-  for (const c of callsInside(module, value)) {
+  for (const c of module.callsInside(value)) {
     if (c.id === work?.id || tokenizerCall(module, c)) continue;
     const fn = field(c, 'function');
     if (!fn) return false;

@@ -1,6 +1,6 @@
 import { argument } from '../../engine/calls';
 import { calledMethod, contains, dottedName, field, nodeRange, unwrap, type Node } from '../../engine/syntax';
-import { assignmentsTo, callsInside } from '../../python/bindings';
+import { assignmentsTo } from '../../python/bindings';
 import { arg, argValue, dataLoaderUses, type DataLoaderUse } from '../../python/dataloaders';
 import { resolveMapFunction, tokenizerCall, tokenizerCallsIn, type MapFunction, type TokenizerCall } from '../../python/huggingface';
 import type { PythonModule } from '../../python/module';
@@ -94,7 +94,7 @@ num_proc=os.cpu_count(), remove_columns=["text"])\`, then use \`DataCollatorWith
     // In a training loop body or a training_step / compute_loss method, and one level into local helpers.
     const hotBodies = [...module.hotLoops(), ...module.stepFunctions()].map((n) => field(n, 'body')).filter((b): b is Node => b !== undefined);
     const hotCalls = new Map<number, Node>();
-    for (const body of hotBodies) for (const c of callsInside(module, body)) hotCalls.set(c.id, c);
+    for (const body of hotBodies) for (const c of module.callsInside(body)) hotCalls.set(c.id, c);
     for (const call of hotCalls.values()) {
       if (underIntervalGuard(call)) continue;
       const t = tokenizerCall(module, call);
@@ -186,7 +186,7 @@ function tokenizesGeneratedText(module: PythonModule, t: TokenizerCall): boolean
       if (!contains(scope, b.assignment)) continue;
       const right = field(b.assignment, 'right');
       if (!right) continue;
-      const generated = callsInside(module, right).some((c) => {
+      const generated = module.callsInside(right).some((c) => {
         const m = calledMethod(c);
         const fn = field(c, 'function');
         const head = fn ? dottedName(fn) : undefined;

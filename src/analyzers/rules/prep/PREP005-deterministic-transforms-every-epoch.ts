@@ -1,7 +1,7 @@
 import type { Fix, RelatedLocation } from '../../../shared/findings';
 import { argument, callArguments } from '../../engine/calls';
 import { calledMethod, contains, dottedName, field, namedChildren, nodeRange, textOf, unwrap, type Node } from '../../engine/syntax';
-import { callsInside, parameterNames } from '../../python/bindings';
+import { parameterNames } from '../../python/bindings';
 import { arg, dataLoaderUses } from '../../python/dataloaders';
 import { KERAS_FIT_SLOTS } from '../../python/keras';
 import { lightningTrainers } from '../../python/lightning';
@@ -225,10 +225,10 @@ function appliedCompose(module: PythonModule, dsCall: Node): { compose: Node; de
   const getitemBody = getitem && field(getitem, 'body');
   const initBody = init && field(init, 'body');
   if (!getitemBody || !initBody || drawsRandomness(module, getitemBody)) return undefined;
-  const decode = callsInside(module, getitemBody).find((c) => DECODERS.test(module.callee(c) ?? ''));
+  const decode = module.callsInside(getitemBody).find((c) => DECODERS.test(module.callee(c) ?? ''));
   if (!decode) return undefined;
   // `self.transform(img)` in __getitem__, after the decode.
-  for (const c of callsInside(module, getitemBody)) {
+  for (const c of module.callsInside(getitemBody)) {
     const callee = dottedName(field(c, 'function')!);
     if (!callee?.startsWith('self.') || callee.split('.').length !== 2 || c.startIndex < decode.startIndex) continue;
     const value = attributeValue(module, initBody, callee);

@@ -1,7 +1,7 @@
 import type { Fix } from '../../../shared/findings';
 import { argument, callArguments } from '../../engine/calls';
 import { calledMethod, field, literalValue, methodReceiver, namedChildren, nodeRange, parentOf, textOf, unwrap, type Node } from '../../engine/syntax';
-import { callsInside, descendantsOfType, parameterNames } from '../../python/bindings';
+import { descendantsOfType, parameterNames } from '../../python/bindings';
 import type { PythonModule } from '../../python/module';
 import { frameKind, seriesFrame, type FrameKind } from '../../python/pandas';
 import { methodCallRange } from '../../python/tfdata';
@@ -191,7 +191,7 @@ function rowFunction(module: PythonModule, expr: Node, at: Node): Node | undefin
  * value methods. Rows handed to other functions may be I/O, API calls or non-vectorizable code (trap 6).
  */
 function computesOnly(module: PythonModule, scope: Node, _params: ReadonlySet<string>): boolean {
-  for (const c of callsInside(module, scope)) {
+  for (const c of module.callsInside(scope)) {
     const fn = field(c, 'function');
     if (!fn) return false;
     // Cheap name tests before resolving imports.

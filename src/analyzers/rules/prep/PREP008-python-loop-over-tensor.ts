@@ -1,7 +1,7 @@
 import type { Fix } from '../../../shared/findings';
 import { callArguments } from '../../engine/calls';
 import { calledMethod, field, literalValue, methodReceiver, namedChildren, nodeRange, textOf, unwrap, type Node } from '../../engine/syntax';
-import { bindingsAt, callsInside, descendantsOfType } from '../../python/bindings';
+import { bindingsAt, descendantsOfType } from '../../python/bindings';
 import { argumentsForParameter } from '../../python/callsites';
 import type { PythonModule } from '../../python/module';
 import { defineRule } from '../rule';
@@ -201,7 +201,7 @@ function indexesTensor(module: PythonModule, body: Node, index: string): boolean
 
 /** Calls in the body are library math on values: no model calls, no I/O, no local functions. */
 function computesOnly(module: PythonModule, body: Node): boolean {
-  for (const c of callsInside(module, body)) {
+  for (const c of module.callsInside(body)) {
     const fn = field(c, 'function');
     const q = module.callee(c);
     if (q) {

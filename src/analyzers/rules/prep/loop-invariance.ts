@@ -1,7 +1,6 @@
 // Loop-invariance facts for PREP001: which names a loop writes (assigns, mutates, shuffles), and which
 // names stand for model or epoch state. A statement is invariant only if it reads none of them.
 import { calledMethod, contains, dottedName, field, literalValue, namedChildren, unwrap, type Node } from '../../engine/syntax';
-import { callsInside } from '../../python/bindings';
 import type { PythonModule } from '../../python/module';
 
 /** Methods that change their receiver in place (lists, dicts, sets, tensors, frames, samplers, estimators). */
@@ -33,7 +32,7 @@ export function loopWrites(module: PythonModule, loop: Node): LoopWrites {
       const written = new Set<string>();
       collectWrites(module, statement, written);
       // One level into local functions and methods it calls: `self.refresh_data()` may reassign `self.data`.
-      for (const c of callsInside(module, statement)) {
+      for (const c of module.callsInside(statement)) {
         const target = module.localCallTarget(c);
         const targetBody = target && field(target, 'body');
         if (!targetBody || contains(targetBody, loop)) continue;
@@ -48,17 +47,13 @@ export function loopWrites(module: PythonModule, loop: Node): LoopWrites {
 }
 
 function collectWrites(module: PythonModule, scope: Node, written: Set<string>): void {
-  const visit = (n: Node) => {
+  for (const n of module.writesInside(scope)) {
     switch (n.type) {
       case 'assignment':
-      case 'augmented_assignment': {
+      case 'augmented_assignment':
+      case 'for_statement': {
         const l = field(n, 'left');
         if (l) addTargets(l, written);
-        break;
-      }
-      case 'for_statement': case 'for_in_clause': {
-        const l = field(n, 'left');
-        if (l && n.type === 'for_statement') addTargets(l, written);
         break;
       }
       case 'named_expression': {
@@ -80,25 +75,22 @@ function collectWrites(module: PythonModule, scope: Node, written: Set<string>):
       case 'import_statement': case 'import_from_statement':
         for (const id of identifiersIn(n)) written.add(id);
         break;
-      case 'call': {
-        const method = calledMethod(n);
-        const receiver = method ? field(field(n, 'function')!, 'object') : undefined;
-        const receiverName = receiver ? mutableRoot(receiver) : undefined;
-        const args = field(n, 'arguments');
-        const inplace = args ? namedChildren(args).some((a) => a.type === 'keyword_argument' && field(a, 'name')?.text === 'inplace' && literalValue(field(a, 'value')) === true) : false;
-        if (receiverName && method && (MUTATING_METHODS.has(method) || inplace)) written.add(receiverName);
-        const q = module.callee(n);
-        const first = args?.namedChild(0);
-        if (q && SHUFFLERS.has(q) && first) {
-          const name = mutableRoot(first);
-          if (name) written.add(name);
-        }
-        break;
-      }
     }
-    for (const c of namedChildren(n)) visit(c);
-  };
-  visit(scope);
+  }
+  for (const n of module.callsInside(scope)) {
+    const method = calledMethod(n);
+    const receiver = method ? field(field(n, 'function')!, 'object') : undefined;
+    const receiverName = receiver ? mutableRoot(receiver) : undefined;
+    const args = field(n, 'arguments');
+    const inplace = args ? namedChildren(args).some((a) => a.type === 'keyword_argument' && field(a, 'name')?.text === 'inplace' && literalValue(field(a, 'value')) === true) : false;
+    if (receiverName && method && (MUTATING_METHODS.has(method) || inplace)) written.add(receiverName);
+    const q = module.callee(n);
+    const first = args?.namedChild(0);
+    if (q && SHUFFLERS.has(q) && first) {
+      const name = mutableRoot(first);
+      if (name) written.add(name);
+    }
+  }
 }
 
 /** `a.b[i].c` -> 'a.b': the named object an expression reads from (or writes into). */
@@ -209,7 +201,7 @@ export function isTrainingState(name: string, modelNames: ReadonlySet<string>): 
 export function modelNamesIn(module: PythonModule, scope: Node): Set<string> {
   return module.memo(`modelNames:${scope.id}`, () => {
     const out = new Set<string>();
-    for (const c of callsInside(module, scope)) {
+    for (const c of module.callsInside(scope)) {
       const m = calledMethod(c);
       if (!m || !['train', 'eval', 'parameters', 'named_parameters', 'state_dict', 'predict', 'predict_proba', 'generate', 'zero_grad'].includes(m)) continue;
       const receiver = field(field(c, 'function')!, 'object');

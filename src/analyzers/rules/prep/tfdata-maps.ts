@@ -3,7 +3,6 @@
 // elementwise ops, and the steps of the chain that leads to a consumer. Built on python/tfdata.ts provenance.
 import { callArguments } from '../../engine/calls';
 import { calledMethod, field, methodReceiver, namedChildren, textOf, unwrap, type Node } from '../../engine/syntax';
-import { callsInside } from '../../python/bindings';
 import type { PythonModule } from '../../python/module';
 import { previousValue } from '../../python/callsites';
 import { TF_DATA_SOURCES, TF_DATASET_METHODS } from '../../python/tfdata';
@@ -42,7 +41,7 @@ export function drawsRandom(module: PythonModule, fn: Node): boolean {
 }
 
 function scanCalls(module: PythonModule, fn: Node, scope: Node, depth: number, matches: (q: string) => boolean): Node | undefined {
-  for (const c of callsInside(module, scope)) {
+  for (const c of module.callsInside(scope)) {
     const q = module.callee(c);
     if (q && matches(q)) return c;
     const target = depth === 0 && !q ? module.localCallTarget(c) : undefined;
