@@ -1,26 +1,22 @@
 // One parsed Python file and the facts rules share: imports, calls, loops, functions, classes, and the
-// hot/epoch loop structure. The statement-level nodes are collected by one tree-sitter query (the
-// traversal runs inside wasm, about 3x faster than a cursor walk from JS), in document order, so "the
-// calls inside this scope" is a binary search rather than a walk. Everything else is computed lazily once.
-import { Query, type Tree } from 'web-tree-sitter';
+// hot/epoch loop structure. The statement-level nodes are collected in one walk inside wasm
+// (`descendantsOfType` with every type at once: about 3x faster than a cursor walk from JS, and a third
+// faster than the equivalent query), in document order, so "the calls inside this scope" is a binary
+// search rather than a walk. Everything else is computed lazily once.
+import type { Tree } from 'web-tree-sitter';
 import type { Definition, ProjectIndex } from '../workspace/project';
 import { ImportTable } from '../engine/imports';
 import { LineIndex } from '../engine/text';
 import { calledMethod, contains, dottedName, endIndexOf, field, namedChildren, parentOf, textOf, unwrap, type Node } from '../engine/syntax';
 
-const STRUCTURE_QUERY = [
-  '(call) @call', '(for_statement) @loop', '(while_statement) @loop', '(function_definition) @function',
-  '(class_definition) @class', '(lambda) @lambda', '(assignment) @assignment', '(import_statement) @import',
-  '(import_from_statement) @import', '(return_statement) @return', '(with_statement) @with',
-  '(augmented_assignment) @write', '(named_expression) @write', '(as_pattern_target) @write', '(delete_statement) @write',
-].join(' ');
-
-const queries = new WeakMap<object, Query>();
-function structureQuery(tree: Tree): Query {
-  let q = queries.get(tree.language);
-  if (!q) queries.set(tree.language, (q = new Query(tree.language, STRUCTURE_QUERY)));
-  return q;
-}
+/** The node types collected up front, each into the list named here. */
+const STRUCTURE = {
+  call: 'calls', for_statement: 'loops', while_statement: 'loops', function_definition: 'functions',
+  class_definition: 'classes', lambda: 'lambdas', assignment: 'assignments', import_statement: 'importStatements',
+  import_from_statement: 'importStatements', return_statement: 'returns', with_statement: 'withStatements',
+  augmented_assignment: 'otherWrites', named_expression: 'otherWrites', as_pattern_target: 'otherWrites', delete_statement: 'otherWrites',
+} as const;
+const STRUCTURE_TYPES = Object.keys(STRUCTURE);
 
 /** Methods that are a training step in Lightning (LightningModule) and Hugging Face (Trainer subclasses). */
 const TRAINING_STEP_METHODS = new Set(['training_step', 'compute_loss']);
@@ -54,19 +50,8 @@ export class PythonModule {
   ) {
     this.lines = new LineIndex(text);
     this.root = tree.rootNode;
-    for (const { name, node } of structureQuery(tree).captures(this.root)) {
-      switch (name) {
-        case 'call': this.calls.push(node); break;
-        case 'loop': this.loops.push(node); break;
-        case 'function': this.functions.push(node); break;
-        case 'class': this.classes.push(node); break;
-        case 'lambda': this.lambdas.push(node); break;
-        case 'assignment': this.assignments.push(node); break;
-        case 'return': this.returns.push(node); break;
-        case 'with': this.withStatements.push(node); break;
-        case 'import': this.importStatements.push(node); break;
-        case 'write': this.otherWrites.push(node); break;
-      }
+    for (const node of this.root.descendantsOfType(STRUCTURE_TYPES)) {
+      if (node) this[STRUCTURE[node.type as keyof typeof STRUCTURE]].push(node);
     }
     this.imports = ImportTable.fromNodes(this.importStatements, this.assignments);
   }
