@@ -33,6 +33,7 @@ const common = {
 await Promise.all([
   esbuild.build({ ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
   esbuild.build({ ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
+  esbuild.build({ ...common, entryPoints: ['src/cli/lint-worker.ts'], outfile: 'dist/lint-worker.js' }),
   // The dashboard webview (browser): one IIFE script and one CSS file in media/dist/, the only folder the
   // webview may load from. Always minified and without a source map: the exported report inlines both
   // files, and the bundle size is budgeted (scripts/bench-dashboard.mjs). The metafile (what is in the

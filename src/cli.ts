@@ -2,7 +2,6 @@
 import { lintCommand } from './cli/lint';
 import { rulesCommand } from './cli/rules';
 import { UsageError, type CliIO } from './cli/io';
-import { runLintWorkerIfNeeded } from './cli/parallel-analyze';
 
 const VERSION = '0.1.0';
 
@@ -64,16 +63,13 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   }
 }
 
-if (runLintWorkerIfNeeded()) {
-  // This thread analyses files for the lint command's main thread.
-} else if (require.main === module) {
+if (require.main === module) {
   const io: CliIO = {
     stdout: (s) => process.stdout.write(s),
     stderr: (s) => process.stderr.write(s),
     cwd: process.cwd(),
     version: VERSION,
     color: process.stdout.isTTY === true && !process.env.NO_COLOR,
-    entry: __filename,
   };
   main(process.argv.slice(2), io).then((code) => {
     process.exitCode = code;

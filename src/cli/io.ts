@@ -5,8 +5,6 @@ export interface CliIO {
   cwd: string;
   version: string;
   color: boolean;
-  /** The script that runs the CLI, for worker threads to load. */
-  entry: string;
 }
 
 /** Bad arguments: printed with the usage hint, exit code 2. */

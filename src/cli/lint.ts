@@ -76,7 +76,7 @@ export async function lintCommand(argv: readonly string[], io: CliIO): Promise<n
   const notices: Notice[] = [];
   let fixed = 0;
   // Without --fix, files are independent: analyse them on every core.
-  const analysed = args.fix ? [] : await analyzeFiles(files, options, io.entry);
+  const analysed = args.fix ? [] : await analyzeFiles(files, options);
   for (const [i, file] of files.entries()) {
     let result = args.fix ? await analyzeFile(file, options) : analysed[i];
     // Notebook fixes are applied in the editor, cell by cell; rewriting the .ipynb JSON here could lose outputs.

@@ -1,65 +1,61 @@
-// Whole-tree lint on every core: worker threads pull files from one queue (load-balanced), each with
-// its own parser. Small runs stay in-process, where starting workers would cost more than it saves.
+// Whole-tree lint on every core: one child process per core pulls batches of files from one queue
+// (load-balanced), each with its own parser; this process only hands out batches and collects results.
+// Small runs stay in-process, where starting children costs more than it saves.
+import { fork } from 'node:child_process';
 import os from 'node:os';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { analyzeFile, type AnalysisResult, type AnalyzeOptions } from '../analyzers';
+import path from 'node:path';
+import type { AnalyzeOptions } from '../analyzers';
+import { analyzeForLint, type FileResult, type LintBatch, type LintBatchDone } from './lint-batch';
 
-type FileResult = Omit<AnalysisResult, 'tree'>;
-interface Job { index: number; file: string }
-interface Done { index: number; result?: FileResult; error?: string }
-
-const WORKER_ROLE = 'pipeline-doctor-lint-worker';
 const FILES_PER_WORKER = 40;
+/** Files per message: large enough to amortise IPC, small enough to keep every child busy to the end. */
+const BATCH = 16;
+/**
+ * V8 optimises a function once it has run a small budget of bytecode. A child runs the same rule code
+ * over thousands of files, and at the default budget it spent about a quarter of its CPU compiling in
+ * background threads, which on a 2-core machine take the other child's core. A larger budget optimises
+ * fewer, hotter functions (100k-line tree on 2 cores: 2.4 s -> 2.1 s).
+ */
+const CHILD_V8_FLAGS = ['--interrupt-budget=2000000'];
 
-async function analyzeOne(file: string, options: AnalyzeOptions): Promise<FileResult> {
-  const { findings, notices, tree } = await analyzeFile(file, options);
-  tree?.delete();
-  return { findings, notices };
-}
-
-export async function analyzeFiles(files: readonly string[], options: AnalyzeOptions, entry: string): Promise<FileResult[]> {
+export async function analyzeFiles(files: readonly string[], options: AnalyzeOptions): Promise<FileResult[]> {
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
   const workers = Math.min(cores, Math.floor(files.length / FILES_PER_WORKER));
-  if (workers < 2) {
-    const out: FileResult[] = [];
-    for (const f of files) out.push(await analyzeOne(f, options));
-    return out;
-  }
   const results: FileResult[] = new Array(files.length);
+  if (workers < 2) {
+    for (const [i, f] of files.entries()) results[i] = await analyzeForLint(f, options);
+    return results;
+  }
   let next = 0;
-  await Promise.all(
-    Array.from({ length: workers }, () => new Promise<void>((resolve, reject) => {
-      const worker = new Worker(entry, { workerData: { role: WORKER_ROLE, options } });
-      const feed = () => {
-        if (next >= files.length) {
-          void worker.terminate();
-          resolve();
-          return;
-        }
-        const index = next++;
-        worker.postMessage({ index, file: files[index] } satisfies Job);
-      };
-      worker.on('message', (done: Done) => {
-        if (done.error !== undefined) results[done.index] = { findings: [], notices: [{ file: files[done.index], kind: 'rule-failed', level: 'error', message: `analysis failed: ${done.error}` }] };
-        else results[done.index] = done.result!;
-        feed();
-      });
-      worker.on('error', reject);
+  const take = (): number[] => {
+    const batch: number[] = [];
+    while (batch.length < BATCH && next < files.length) batch.push(next++);
+    return batch;
+  };
+  const child = () => new Promise<void>((resolve, reject) => {
+    const proc = fork(path.join(__dirname, 'lint-worker.js'), [JSON.stringify(options)], {
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'advanced', execArgv: CHILD_V8_FLAGS,
+    });
+    let batch: number[] = [];
+    const feed = () => {
+      batch = take();
+      if (batch.length === 0) {
+        proc.disconnect();
+        resolve();
+      } else {
+        proc.send({ files: batch.map((i) => files[i]) } satisfies LintBatch);
+      }
+    };
+    proc.on('message', (done: LintBatchDone) => {
+      done.results.forEach((r, k) => (results[batch[k]] = r));
       feed();
-    })),
-  );
-  return results;
-}
-
-/** Runs the worker side when this module is loaded inside a lint worker thread. */
-export function runLintWorkerIfNeeded(): boolean {
-  if (isMainThread || (workerData as { role?: string } | null)?.role !== WORKER_ROLE) return false;
-  const options = (workerData as { options: AnalyzeOptions }).options;
-  parentPort!.on('message', (job: Job) => {
-    analyzeOne(job.file, options).then(
-      (result) => parentPort!.postMessage({ index: job.index, result } satisfies Done),
-      (e: unknown) => parentPort!.postMessage({ index: job.index, error: (e as Error).message } satisfies Done),
-    );
+    });
+    proc.on('error', reject);
+    proc.on('exit', (code, signal) => {
+      if (batch.some((i) => results[i] === undefined)) reject(new Error(`a lint process ended early (${signal ?? `exit code ${code}`})`));
+    });
+    feed();
   });
-  return true;
+  await Promise.all(Array.from({ length: workers }, child));
+  return results;
 }

@@ -14,6 +14,17 @@ function cli(args: string[], cwd: string) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** Processes running this test's CLI bundle or a lint child, from /proc. */
+function childCount(): number {
+  return fs.readdirSync('/proc').filter((pid) => /^\d+$/.test(pid)).filter((pid) => {
+    try {
+      return /lint-worker\.js|src\/cli\.js/.test(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+    } catch {
+      return false;
+    }
+  }).length;
+}
+
 function project(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pd-cli-'));
   fs.mkdirSync(path.join(dir, 'src'));
@@ -80,6 +91,28 @@ describe('pipeline-doctor lint', () => {
     assert.match(text, /^import os$/m);
     assert.match(text, /DataLoader\(ds, batch_size=8, num_workers=min\(8, os\.cpu_count\(\) or 1\), persistent_workers=True\)/);
     assert.equal(cli(['lint', 'src'], dir).code, 0);
+  });
+
+  it('lints a large tree in child processes with the same results as one file at a time, leaving none behind', async () => {
+    // 120 files: enough for the lint to use a child process per core (2 on CI machines).
+    const { analyzeFile } = await import('../../src/analyzers');
+    const fixtures = path.resolve(__dirname, '../../../test/rules/fixtures');
+    const sources = fs.readdirSync(fixtures).flatMap((code) => fs.readdirSync(path.join(fixtures, code))
+      .filter((f) => f.endsWith('.py') && !f.includes('.fixed.')).map((f) => path.join(fixtures, code, f)));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pd-cli-many-'));
+    for (let i = 0; i < 120; i++) fs.copyFileSync(sources[i % sources.length], path.join(dir, `m${String(i).padStart(3, '0')}.py`));
+    const before = childCount();
+    const r = cli(['lint', '.', '--format', 'json', '--fail-on', 'never'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { findings: Array<{ code: string; file: string; range: { start: { line: number } } }>; files: number };
+    assert.equal(out.files, 120);
+    const expected: string[] = [];
+    for (const f of fs.readdirSync(dir).sort()) {
+      for (const finding of (await analyzeFile(path.join(dir, f), { root: dir })).findings) expected.push(`${f}:${finding.range.start.line}:${finding.code}`);
+    }
+    assert.ok(expected.length > 100);
+    assert.deepEqual(out.findings.map((x) => `${x.file}:${x.range.start.line}:${x.code}`), expected);
+    assert.equal(childCount(), before, 'no lint process is left running');
   });
 
   it('exits 2 on usage errors with a clear message', () => {

@@ -124,6 +124,11 @@ export class ImportTable {
     return canonicalName([base, ...rest].join('.'));
   }
 
+  /** False when a dotted name starting with `head` cannot resolve (nothing binds it and there is no star import). */
+  mayBind(head: string): boolean {
+    return this.bindings.has(head) || this.starModules.length > 0;
+  }
+
   /**
    * The local names a reference to one of `targets` must start with (`DL`, `tud`, `torch` for
    * torch.utils.data.DataLoader), or undefined when a star import makes any name possible.

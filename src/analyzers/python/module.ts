@@ -18,6 +18,9 @@ const STRUCTURE = {
 } as const;
 const STRUCTURE_TYPES = Object.keys(STRUCTURE);
 
+/** A Python name at a position (sticky: set lastIndex first). */
+const LEADING_NAME = /[A-Za-z_]\w*/y;
+
 /** Methods that are a training step in Lightning (LightningModule) and Hugging Face (Trainer subclasses). */
 const TRAINING_STEP_METHODS = new Set(['training_step', 'compute_loss']);
 
@@ -65,7 +68,11 @@ export class PythonModule {
   /** Canonical qualified name of what a call calls, when it resolves through the imports. */
   callee(call: Node): string | undefined {
     if (this.calleeCache.has(call.id)) return this.calleeCache.get(call.id);
-    const fn = field(call, 'function');
+    // Most calls start with a name nothing imports (`self.`, locals, builtins): read that name from the
+    // text and skip the tree, where each step is a call into wasm.
+    LEADING_NAME.lastIndex = call.startIndex;
+    const head = LEADING_NAME.exec(this.text)?.[0];
+    const fn = head !== undefined && !this.imports.mayBind(head) ? undefined : field(call, 'function');
     const q = fn ? this.imports.resolve(fn) : undefined;
     this.calleeCache.set(call.id, q);
     return q;

@@ -61,7 +61,7 @@ there), so it is unsafe.
 
   checkPython(module, reporter) {
     // Only a TrainingArguments call written in this module can be judged (TRL configs subclass it).
-    if (module.isTestOrDebugFile() || !/\b(\w*TrainingArguments|\w+Config)\s*\(/.test(module.text)) return;
+    if (module.isTestOrDebugFile() || !/TrainingArguments\s*\(|\wConfig\s*\(/.test(module.text)) return;
     const trainers = hfTrainers(module);
     if (trainers.length === 0 || precisionSetOutside(module) || mentionsHalfPrecision(module) || /\b(load_in_[48]bit|BitsAndBytesConfig)\b/.test(module.text)) return;
     const seen = new Set<number>();
