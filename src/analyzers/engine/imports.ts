@@ -32,7 +32,19 @@ const CANONICAL_PREFIXES: ReadonlyArray<[string, string]> = [
   ['lightgbm.callback.', 'lightgbm.'],
 ];
 
+/** canonicalName answers: the same few hundred library names come up in every file. */
+const canonicalNames = new Map<string, string>();
+
 export function canonicalName(qualified: string): string {
+  let name = canonicalNames.get(qualified);
+  if (name === undefined) {
+    name = canonicalize(qualified);
+    if (canonicalNames.size < 100_000) canonicalNames.set(qualified, name);
+  }
+  return name;
+}
+
+function canonicalize(qualified: string): string {
   let best: [string, string] | undefined;
   for (const entry of CANONICAL_PREFIXES) {
     const [prefix] = entry;
@@ -41,7 +53,7 @@ export function canonicalName(qualified: string): string {
   }
   if (!best) return qualified;
   // The targets are never source prefixes of each other's mapping, so this terminates.
-  return canonicalName(best[1] + qualified.slice(best[0].length));
+  return canonicalize(best[1] + qualified.slice(best[0].length));
 }
 
 /** `from . import data` binds `.data`, `from .pkg import x` binds `.pkg.x`. */
@@ -117,11 +129,12 @@ export class ImportTable {
   }
 
   resolveDotted(dotted: string): string | undefined {
-    const [head, ...rest] = dotted.split('.');
+    const dot = dotted.indexOf('.');
+    const head = dot < 0 ? dotted : dotted.slice(0, dot);
     let base = this.bindings.get(head);
     if (base === undefined && this.starModules.length > 0) base = `${this.starModules[0]}.${head}`;
     if (base === undefined) return undefined;
-    return canonicalName([base, ...rest].join('.'));
+    return canonicalName(dot < 0 ? base : base + dotted.slice(dot));
   }
 
   /** False when a dotted name starting with `head` cannot resolve (nothing binds it and there is no star import). */

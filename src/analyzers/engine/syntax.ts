@@ -4,19 +4,29 @@ import type { Range } from '../../shared/findings';
 
 export type { Node };
 
-// web-tree-sitter stores a node's start but asks wasm for its end and text on every access; rules ask
-// "is this inside that" and "what is this called" thousands of times per file, so both are memoised per
-// tree. A tree is only `edit()`ed by the editor after its analysis is over, so the memo never goes stale.
-const endMemo = new WeakMap<object, Map<number, number>>();
-const textMemo = new WeakMap<object, Map<number, string>>();
-const fieldMemo = new WeakMap<object, Map<number, Node | null>>();
+// web-tree-sitter stores a node's start but asks wasm for its end, text, fields and parent on every
+// access; rules ask "is this inside that" and "what is this called" thousands of times per file, so these
+// are memoised per tree. A tree is only `edit()`ed by the editor after its analysis is over, so the memo
+// never goes stale.
+interface TreeMemo {
+  end: Map<number, number>;
+  text: Map<number, string>;
+  field: Map<number, Node | null>;
+  parent: Map<number, Node | null>;
+}
+const treeMemos = new WeakMap<object, TreeMemo>();
+/** The tree analysed last and its memo: nearly every lookup is for the same tree as the one before. */
+let lastTree: object | undefined;
+let lastMemo: TreeMemo | undefined;
 /** Field names as small numbers, so a memo key is one number (node ids are wasm addresses, < 2^32). */
 const FIELD_IDS = new Map<string, number>();
-const parentMemo = new WeakMap<object, Map<number, Node | null>>();
 
-function memoFor<K, T>(memos: WeakMap<object, Map<K, T>>, node: Node): Map<K, T> {
-  let m = memos.get(node.tree);
-  if (!m) memos.set(node.tree, (m = new Map()));
+function memoFor(node: Node): TreeMemo {
+  if (node.tree === lastTree) return lastMemo!;
+  let m = treeMemos.get(node.tree);
+  if (!m) treeMemos.set(node.tree, (m = { end: new Map(), text: new Map(), field: new Map(), parent: new Map() }));
+  lastTree = node.tree;
+  lastMemo = m;
   return m;
 }
 
@@ -25,7 +35,7 @@ export function namedChildren(node: Node): Node[] {
 }
 
 export function field(node: Node, name: string): Node | undefined {
-  const m = memoFor(fieldMemo, node);
+  const m = memoFor(node).field;
   let fieldId = FIELD_IDS.get(name);
   if (fieldId === undefined) FIELD_IDS.set(name, (fieldId = FIELD_IDS.size));
   const key = node.id * 64 + fieldId;
@@ -37,7 +47,7 @@ export function field(node: Node, name: string): Node | undefined {
 
 /** A node's parent, memoised like `field` (each access is a call into wasm). */
 export function parentOf(node: Node): Node | undefined {
-  const m = memoFor(parentMemo, node);
+  const m = memoFor(node).parent;
   if (m.has(node.id)) return m.get(node.id) ?? undefined;
   const p = node.parent;
   m.set(node.id, p);
@@ -126,14 +136,14 @@ export function methodReceiver(call: Node): Node | undefined {
 }
 
 export function endIndexOf(node: Node): number {
-  const m = memoFor(endMemo, node);
+  const m = memoFor(node).end;
   let end = m.get(node.id);
   if (end === undefined) m.set(node.id, (end = node.endIndex));
   return end;
 }
 
 export function textOf(node: Node): string {
-  const m = memoFor(textMemo, node);
+  const m = memoFor(node).text;
   let text = m.get(node.id);
   if (text === undefined) m.set(node.id, (text = node.text));
   return text;

@@ -18,8 +18,8 @@ const STRUCTURE = {
 } as const;
 const STRUCTURE_TYPES = Object.keys(STRUCTURE);
 
-/** A Python name at a position (sticky: set lastIndex first). */
-const LEADING_NAME = /[A-Za-z_]\w*/y;
+/** A dotted name at a position, and the `(` after it when there is one (sticky: set lastIndex first). */
+const DOTTED_CALL = /([A-Za-z_]\w*)(?:\s*\.\s*[A-Za-z_]\w*)*(\s*\()?/y;
 
 /** Methods that are a training step in Lightning (LightningModule) and Hugging Face (Trainer subclasses). */
 const TRAINING_STEP_METHODS = new Set(['training_step', 'compute_loss']);
@@ -43,6 +43,9 @@ export class PythonModule {
   private readonly calleeCache = new Map<number, string | undefined>();
   private hot?: { loops: Node[]; epochLoops: Node[]; stepFunctions: Node[] };
   private readonly memos = new Map<string, unknown>();
+  /** importsAny answers, per module name: every rule asks first whether its framework is imported. */
+  private readonly importedModules = new Map<string, boolean>();
+  private testOrDebug?: boolean;
 
   constructor(
     readonly path: string,
@@ -61,21 +64,52 @@ export class PythonModule {
 
   /** Computes a derived fact once per module (several rules ask for the same DataLoader analysis). */
   memo<T>(key: string, compute: () => T): T {
-    if (!this.memos.has(key)) this.memos.set(key, compute());
-    return this.memos.get(key) as T;
+    const known = this.memos.get(key);
+    if (known !== undefined || this.memos.has(key)) return known as T;
+    const value = compute();
+    this.memos.set(key, value);
+    return value;
   }
 
   /** Canonical qualified name of what a call calls, when it resolves through the imports. */
   callee(call: Node): string | undefined {
     if (this.calleeCache.has(call.id)) return this.calleeCache.get(call.id);
-    // Most calls start with a name nothing imports (`self.`, locals, builtins): read that name from the
-    // text and skip the tree, where each step is a call into wasm.
-    LEADING_NAME.lastIndex = call.startIndex;
-    const head = LEADING_NAME.exec(this.text)?.[0];
-    const fn = head !== undefined && !this.imports.mayBind(head) ? undefined : field(call, 'function');
-    const q = fn ? this.imports.resolve(fn) : undefined;
+    const q = this.calleeFromText(call) ?? (() => {
+      const fn = field(call, 'function');
+      return fn ? this.imports.resolve(fn) : undefined;
+    })();
     this.calleeCache.set(call.id, q);
     return q;
+  }
+
+  /**
+   * The callee read from the text, without the tree (where each step is a call into wasm): a call that
+   * starts with a name nothing imports (`self.`, locals, builtins) resolves to nothing, and the innermost
+   * call at its position whose text is a dotted name and `(` (`torch.nn.Linear(`) calls that name.
+   * Null when only the tree can tell (`a.b(c).d(e)`, comments or line continuations inside the name).
+   */
+  private calleeFromText(call: Node): string | undefined | null {
+    DOTTED_CALL.lastIndex = call.startIndex;
+    const m = DOTTED_CALL.exec(this.text);
+    if (!m) return null;
+    const head = m[1];
+    if (!this.imports.mayBind(head)) return undefined;
+    const atStart = this.callsByStart().get(call.startIndex)!;
+    if (!m[2] || atStart[atStart.length - 1].id !== call.id) return null;
+    return this.imports.resolveDotted(m[0].slice(0, m[0].length - m[2].length).replace(/\s+/g, ''));
+  }
+
+  /** Calls by start offset; nested calls that start together (`a.b(c).d(e)`) are listed outermost first. */
+  private callsByStart(): Map<number, Node[]> {
+    return this.memo('callsByStart', () => {
+      const index = new Map<number, Node[]>();
+      for (const c of this.calls) {
+        const list = index.get(c.startIndex);
+        if (list) list.push(c);
+        else index.set(c.startIndex, [c]);
+      }
+      return index;
+    });
   }
 
   callsTo(names: ReadonlySet<string> | readonly string[]): Node[] {
@@ -88,15 +122,7 @@ export class PythonModule {
     if (!heads) return this.calls.filter(matches);
     // Only calls that start where one of the heads is written can resolve to a target: find those by
     // searching the text instead of resolving every call of the module through wasm.
-    const byStart = this.memo('callsByStart', () => {
-      const index = new Map<number, Node[]>();
-      for (const c of this.calls) {
-        const list = index.get(c.startIndex);
-        if (list) list.push(c);
-        else index.set(c.startIndex, [c]);
-      }
-      return index;
-    });
+    const byStart = this.callsByStart();
     const found: Node[] = [];
     for (const head of heads) {
       for (let i = this.text.indexOf(head); i >= 0; i = this.text.indexOf(head, i + 1)) {
@@ -108,7 +134,11 @@ export class PythonModule {
   }
 
   importsAny(...modules: string[]): boolean {
-    return modules.some((m) => this.imports.importsModule(m));
+    return modules.some((m) => {
+      let yes = this.importedModules.get(m);
+      if (yes === undefined) this.importedModules.set(m, (yes = this.imports.importsModule(m)));
+      return yes;
+    });
   }
 
   enclosingFunction(node: Node): Node | undefined {
@@ -423,8 +453,10 @@ export class PythonModule {
   }
 
   /** Files that are tests, debug configs or benchmarks: section 7 says stay quiet there. */
+  /** Asked by nearly every rule, so answered once. */
   isTestOrDebugFile(): boolean {
-    return isTestOrDebugPath(this.path);
+    this.testOrDebug ??= isTestOrDebugPath(this.path);
+    return this.testOrDebug;
   }
 }
 
