@@ -33,11 +33,11 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       case 'rules':
         return rulesCommand(rest, io);
       case 'profile': {
-        const { profileCommand } = await import('./cli/profile');
+        const { profileCommand } = await import('./cli/profile.js');
         return await profileCommand([...rest], io);
       }
       case 'report': {
-        const { reportCommand } = await import('./cli/report');
+        const { reportCommand } = await import('./cli/report.js');
         return await reportCommand([...rest], io);
       }
       case '--version':
@@ -54,8 +54,9 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
         throw new UsageError(`unknown command '${command}'`);
     }
   } catch (e) {
-    if (e instanceof UsageError) {
-      io.stderr(`pipeline-doctor: ${e.message}\nRun 'pipeline-doctor --help' for usage.\n`);
+    // By name: profile and report are bundles of their own, each with its own copy of the class.
+    if ((e as Error | undefined)?.name === UsageError.name) {
+      io.stderr(`pipeline-doctor: ${(e as Error).message}\nRun 'pipeline-doctor --help' for usage.\n`);
       return 2;
     }
     io.stderr(`pipeline-doctor: ${(e as Error).stack ?? String(e)}\n`);
