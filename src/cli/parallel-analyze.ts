@@ -1,8 +1,8 @@
-// Whole-tree lint on every core: one worker thread per core pulls batches of files from one queue
-// (load-balanced), each with its own parser; the main thread only hands out batches and collects results.
-// Threads rather than processes: V8 compiles the tree-sitter wasm once per process and shares it between
-// threads, and a thread starts without booting Node (100k-line tree on 2 cores: 0.08 s sooner).
-// Small runs stay on the main thread, where starting workers costs more than it saves.
+// Whole-tree lint on every core: the main thread and one worker thread per other core pull batches of
+// files from one queue (load-balanced), each with its own parser. Threads rather than processes: V8
+// compiles the tree-sitter wasm once per process and shares it between threads, and a thread starts
+// without booting Node (100k-line tree on 2 cores: 0.08 s sooner). Small runs stay on the main thread,
+// where starting workers costs more than it saves.
 import os from 'node:os';
 import path from 'node:path';
 import v8 from 'node:v8';
@@ -10,33 +10,44 @@ import { Worker } from 'node:worker_threads';
 import type { AnalyzeOptions } from '../analyzers';
 import { analyzeForLint, type FileResult, type LintBatch, type LintBatchDone } from './lint-batch';
 
-const FILES_PER_WORKER = 40;
-/** Files per message: large enough to amortise messaging, small enough to keep every worker busy to the end. */
+const FILES_PER_THREAD = 40;
+/** Files per message: large enough to amortise messaging. */
 const BATCH = 16;
 /**
- * V8 optimises a function once it has run a small budget of bytecode. A lint worker runs the same rule
+ * V8 optimises a function once it has run a small budget of bytecode. A lint thread runs the same rule
  * code over thousands of files, and at the default budget about a quarter of its CPU time went to
- * compiling in background threads, which on a 2-core machine take the other worker's core. A larger
+ * compiling in background threads, which on a 2-core machine take the other thread's core. A larger
  * budget optimises fewer, hotter functions (100k-line tree on 2 cores: 2.1 s -> 1.9 s). It is a plain
- * number V8 reads whenever it sets a function's budget, so setting it before the workers start is safe.
+ * number V8 reads whenever it sets a function's budget, so setting it before the analysis starts is safe.
  */
 const OPTIMISATION_BUDGET_FLAG = '--interrupt-budget=2000000';
 
-/** Analyses every file, on worker threads when there are enough files to pay for them. */
+/** Analyses every file, on every core when there are enough files to pay for the worker threads. */
 export async function analyzeFiles(files: readonly string[], options: AnalyzeOptions): Promise<FileResult[]> {
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  const workers = Math.min(cores, Math.floor(files.length / FILES_PER_WORKER));
+  const threads = Math.min(cores, Math.floor(files.length / FILES_PER_THREAD));
   const results: FileResult[] = new Array(files.length);
-  if (workers < 2) {
+  if (threads < 2) {
     for (const [i, f] of files.entries()) results[i] = await analyzeForLint(f, options);
     return results;
   }
   v8.setFlagsFromString(OPTIMISATION_BUDGET_FLAG);
   let next = 0;
+  // Batches shrink towards the end, so every thread runs out of files at about the same time.
   const take = (): number[] => {
+    const size = Math.max(1, Math.min(BATCH, Math.floor((files.length - next) / (2 * threads))));
     const batch: number[] = [];
-    while (batch.length < BATCH && next < files.length) batch.push(next++);
+    while (batch.length < size && next < files.length) batch.push(next++);
     return batch;
+  };
+  const here = async () => {
+    for (let batch = take(); batch.length > 0; batch = take()) {
+      for (const i of batch) {
+        results[i] = await analyzeForLint(files[i], options);
+        // Let the workers' messages in between files, so they are never left waiting for a batch.
+        await new Promise(setImmediate);
+      }
+    }
   };
   const work = () => new Promise<void>((resolve, reject) => {
     const worker = new Worker(path.join(__dirname, 'lint-worker.js'), { workerData: options });
@@ -60,6 +71,6 @@ export async function analyzeFiles(files: readonly string[], options: AnalyzeOpt
     });
     feed();
   });
-  await Promise.all(Array.from({ length: workers }, work));
+  await Promise.all([here(), ...Array.from({ length: threads - 1 }, work)]);
   return results;
 }
