@@ -33,8 +33,8 @@ const common = {
 await Promise.all([
   esbuild.build({ ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
   // The CLI's profile and report commands (the runner, Arrow, systeminformation: half of the code) are
-  // bundles of their own, loaded when used, so `lint` and `rules` start without parsing them. The lint
-  // child processes load only the analyzer.
+  // bundles of their own, loaded when used, so `lint` and `rules` start without parsing them. The worker
+  // threads of a whole-tree lint load only the analyzer.
   esbuild.build({ ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' }, external: ['./cli/profile.js', './cli/report.js'] }),
   esbuild.build({ ...common, entryPoints: { profile: 'src/cli/profile.ts', report: 'src/cli/report.ts' }, outdir: 'dist/cli' }),
   esbuild.build({ ...common, entryPoints: ['src/cli/lint-worker.ts'], outfile: 'dist/lint-worker.js' }),

@@ -1,4 +1,4 @@
-// What the lint parent and its child processes exchange, and the per-file analysis both sides run.
+// What the lint main thread and its worker threads exchange, and the per-file analysis all of them run.
 import { analyzeFile, type AnalysisResult, type AnalyzeOptions } from '../analyzers';
 
 export type FileResult = Omit<AnalysisResult, 'tree'>;

@@ -18,8 +18,8 @@ const STRUCTURE = {
 } as const;
 const STRUCTURE_TYPES = Object.keys(STRUCTURE);
 
-/** A dotted name at a position, and the `(` after it when there is one (sticky: set lastIndex first). */
-const DOTTED_CALL = /([A-Za-z_]\w*)(?:\s*\.\s*[A-Za-z_]\w*)*(\s*\()?/y;
+/** A Python name at a position (sticky: set lastIndex first). */
+const LEADING_NAME = /[A-Za-z_]\w*/y;
 
 /** Methods that are a training step in Lightning (LightningModule) and Hugging Face (Trainer subclasses). */
 const TRAINING_STEP_METHODS = new Set(['training_step', 'compute_loss']);
@@ -74,32 +74,17 @@ export class PythonModule {
   /** Canonical qualified name of what a call calls, when it resolves through the imports. */
   callee(call: Node): string | undefined {
     if (this.calleeCache.has(call.id)) return this.calleeCache.get(call.id);
-    const q = this.calleeFromText(call) ?? (() => {
-      const fn = field(call, 'function');
-      return fn ? this.imports.resolve(fn) : undefined;
-    })();
+    // Most calls start with a name nothing imports (`self.`, locals, builtins): read that name from the
+    // text and skip the tree, where each step is a call into wasm.
+    LEADING_NAME.lastIndex = call.startIndex;
+    const head = LEADING_NAME.exec(this.text)?.[0];
+    const fn = head !== undefined && !this.imports.mayBind(head) ? undefined : field(call, 'function');
+    const q = fn ? this.imports.resolve(fn) : undefined;
     this.calleeCache.set(call.id, q);
     return q;
   }
 
-  /**
-   * The callee read from the text, without the tree (where each step is a call into wasm): a call that
-   * starts with a name nothing imports (`self.`, locals, builtins) resolves to nothing, and the innermost
-   * call at its position whose text is a dotted name and `(` (`torch.nn.Linear(`) calls that name.
-   * Null when only the tree can tell (`a.b(c).d(e)`, comments or line continuations inside the name).
-   */
-  private calleeFromText(call: Node): string | undefined | null {
-    DOTTED_CALL.lastIndex = call.startIndex;
-    const m = DOTTED_CALL.exec(this.text);
-    if (!m) return null;
-    const head = m[1];
-    if (!this.imports.mayBind(head)) return undefined;
-    const atStart = this.callsByStart().get(call.startIndex)!;
-    if (!m[2] || atStart[atStart.length - 1].id !== call.id) return null;
-    return this.imports.resolveDotted(m[0].slice(0, m[0].length - m[2].length).replace(/\s+/g, ''));
-  }
-
-  /** Calls by start offset; nested calls that start together (`a.b(c).d(e)`) are listed outermost first. */
+  /** Calls by start offset, for finding calls from where their names are written. */
   private callsByStart(): Map<number, Node[]> {
     return this.memo('callsByStart', () => {
       const index = new Map<number, Node[]>();
