@@ -49,13 +49,14 @@ export async function analyzeFiles(files: readonly string[], options: AnalyzeOpt
       }
     }
   };
+  const started: Worker[] = [];
   const work = () => new Promise<void>((resolve, reject) => {
     const worker = new Worker(path.join(__dirname, 'lint-worker.js'), { workerData: options });
+    started.push(worker);
     let batch: number[] = [];
     const feed = () => {
       batch = take();
       if (batch.length === 0) {
-        void worker.terminate();
         resolve();
       } else {
         worker.postMessage({ files: batch.map((i) => files[i]) } satisfies LintBatch);
@@ -71,6 +72,13 @@ export async function analyzeFiles(files: readonly string[], options: AnalyzeOpt
     });
     feed();
   });
-  await Promise.all([here(), ...Array.from({ length: threads - 1 }, work)]);
+  try {
+    await Promise.all([here(), ...Array.from({ length: threads - 1 }, work)]);
+  } finally {
+    // After a failure, nothing more is handed out, and no worker is left listening (it would keep the
+    // process alive).
+    next = files.length;
+    for (const worker of started) void worker.terminate();
+  }
   return results;
 }
