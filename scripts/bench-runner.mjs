@@ -78,6 +78,50 @@ else:
 print("PD_BENCH " + json.dumps({"stepMs": ms, "device": torch.cuda.get_device_name(0) if cuda else "cpu"}), flush=True)
 `);
 
+// The harness's own cost per batch fetch, measured in isolation: the same DataLoader over ready-made
+// batches (a fetch costs a few microseconds) iterated unpatched, patched but not watched, and watched
+// (recording steps), alternating and taking medians. End-to-end step times on a shared machine vary by
+// more than this cost, so this is the figure that bounds the overhead on any step length.
+const costScript = path.join(work, 'harness_cost.py');
+fs.writeFileSync(costScript, String.raw`
+import statistics, sys, time
+sys.path.insert(0, sys.argv[1])
+import torch
+from torch.utils.data import DataLoader
+import torch.utils.data.dataloader as dlmod
+from pd_steps import StepRecorder
+from pd_torch import TorchInstrument
+
+class NullChannel:
+    def emit(self, event):
+        pass
+
+N = 20000
+batches = [(torch.randn(64, 128), torch.randint(0, 10, (64,))) for _ in range(256)]
+
+def per_fetch_ns(dl):
+    n, t0 = 0, time.perf_counter_ns()
+    while n < N:
+        for _ in dl:
+            n += 1
+    return (time.perf_counter_ns() - t0) / n
+
+unpatched = [per_fetch_ns(DataLoader(batches, batch_size=None)) for _ in range(5)]
+recorder = StepRecorder(NullChannel(), "full", 10, 50, 0, 0)
+instrument = TorchInstrument(recorder, NullChannel())
+instrument.install(dlmod)
+watched = DataLoader(batches, batch_size=None)
+instrument.suspended = True
+unwatched = DataLoader(batches, batch_size=None)
+instrument.suspended = False
+plain, measured = [], []
+for _ in range(9):
+    plain.append(per_fetch_ns(unwatched))
+    measured.append(per_fetch_ns(watched))
+u, p, m = statistics.median(unpatched), statistics.median(plain), statistics.median(measured)
+print("PD_COST " + str({"unpatchedUs": u / 1000, "patchedUs": p / 1000, "watchedUs": m / 1000}).replace("'", '"'))
+`);
+
 function once(variant) {
   const argv = variant === 'harness'
     ? [harness, '--events', path.join(work, 'events.ndjson'), '--mode', 'full', '--io-probe', 'off', '--', bench, String(steps), 'plain']
@@ -107,6 +151,18 @@ console.log(`device: ${device}`);
 console.log(`step time (median of ${repeats}): uninstrumented ${fmt(plain)} ms | pipeline-doctor harness ${fmt(ours)} ms | torch.profiler ${fmt(prof)} ms`);
 console.log(`overhead: harness ${((ours / plain - 1) * 100).toFixed(2)}% (budget 1%) | torch.profiler ${((prof / plain - 1) * 100).toFixed(2)}%`);
 console.log(`runs: ${JSON.stringify(Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v.map(fmt)])))}`);
+const costRun = spawnSync(python, [costScript, path.join(root, 'src', 'runner', 'python')], { encoding: 'utf8', cwd: work });
+const costLine = (costRun.stdout ?? '').split('\n').find((l) => l.startsWith('PD_COST '));
+if (costLine) {
+  const c = JSON.parse(costLine.slice(8));
+  const perStepUs = c.watchedUs - c.unpatchedUs;
+  console.log(`harness cost per fetch, in isolation: ${perStepUs.toFixed(2)} us (fetch ${c.unpatchedUs.toFixed(2)} us unpatched, ` +
+    `${c.patchedUs.toFixed(2)} us patched but not watched, ${c.watchedUs.toFixed(2)} us recording steps) = ` +
+    `${((perStepUs / 1000 / plain) * 100).toFixed(3)}% of the uninstrumented ${fmt(plain)} ms step; ` +
+    `within the 1% budget for any step of ${(perStepUs / 1000 / 0.01).toFixed(2)} ms or more`);
+} else {
+  console.log(`harness cost per fetch: not measured (${(costRun.stderr || '').trim().split('\n').pop()})`);
+}
 
 // Time to verdict through the Node runner, in quick mode (defaults: 10 warm-up + 50 measured + 20 control).
 const { profileScript } = await import(compiled);
