@@ -2,10 +2,12 @@
 // rendered with the built-in Markdown preview. Diagnostics link to this URI (their `code.target`):
 // the hover and the peek view open a diagnostic's target with the opener service WITHOUT
 // `allowCommands`, so a `command:` URI would do nothing there; a document URI opens everywhere.
+import fs from 'node:fs';
 import * as vscode from 'vscode';
 import { RULES, ruleByCode } from '../analyzers/registry';
 import { ruleDocument, ruleSummary } from '../analyzers/rules/docs';
 import { RUNTIME_RULES } from '../runner';
+import { locateRuntimeFindingsDoc, runtimeFindingRow } from '../runner/runtime-findings-doc';
 import { HIGHLY_INPUT_BOUND_SHARE, MODERATELY_INPUT_BOUND_SHARE } from '../shared/profile';
 import type { Log } from './log';
 
@@ -19,16 +21,21 @@ export function codeFromDocsUri(uri: vscode.Uri): string {
   return uri.path.replace(/^\//, '').replace(/\.md$/i, '').toUpperCase();
 }
 
-/**
- * RUN codes exist only as measurements (src/runner/runtime-findings.ts; the full table is
- * docs/runtime-findings.md, which is not shipped in the .vsix), so their page is built from the catalog.
- */
+let runtimeFindingsDoc: string | undefined;
+
+/** RUN codes exist only as measurements: their page is the catalog entry and its row of docs/runtime-findings.md. */
 function runtimeRuleDocument(rule: { code: string; name: string; summary: string }): string {
   const highly = Math.round(HIGHLY_INPUT_BOUND_SHARE * 100);
   const moderately = Math.round(MODERATELY_INPUT_BOUND_SHARE * 100);
+  if (runtimeFindingsDoc === undefined) {
+    const file = locateRuntimeFindingsDoc();
+    runtimeFindingsDoc = file ? fs.readFileSync(file, 'utf8') : '';
+  }
+  const row = runtimeFindingRow(runtimeFindingsDoc, rule.code);
   return `# ${rule.code}: ${rule.name}\n\n${rule.summary}.\n\n`
     + '## What it is\n\nA runtime finding: **Pipeline Doctor: Profile Pipeline** (or `pipeline-doctor profile`) measured it while running '
     + 'your training script. It is shown at the line that created the training DataLoader, with the measured figures in the message.\n\n'
+    + (row ? `## When it is reported\n\n${row.when}\n\nSeverity: ${row.severity}. Figures in the finding: ${row.figures}.\n\n` : '')
     + `## How it is measured\n\nInput share = time waiting for the next batch / step time, per step; the median over the measured steps is the verdict: `
     + `≥ ${highly}% highly input-bound, ≥ ${moderately}% moderately (the thresholds of TF Profiler's input-pipeline analyzer and the PyTorch profiler plugin). `
     + 'Any speedup quoted is a ratio of measured figures (sweep best vs current setting, data-free control vs measured step), never a guess.\n\n'

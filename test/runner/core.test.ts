@@ -9,6 +9,8 @@ import { locateHarness } from '../../src/runner/harness-locator';
 import { findExecutable, resolveInterpreter } from '../../src/runner/interpreter';
 import { InterpreterNotFoundError } from '../../src/runner/errors';
 import { median, percentile } from '../../src/runner/stats';
+import { RUNTIME_RULES } from '../../src/runner/runtime-findings';
+import { locateRuntimeFindingsDoc, runtimeFindingRow } from '../../src/runner/runtime-findings-doc';
 import { estimatedStepSpeedup, rankSweep } from '../../src/runner/sweep';
 import { isProfileEvent, validateRunSummary, verdictForInputShare } from '../../src/shared/profile';
 import type { ProfileEvent, SweepPoint } from '../../src/shared/profile';
@@ -20,6 +22,19 @@ describe('runner core', () => {
     assert.equal(verdictForInputShare(0.1999), 'moderately-input-bound');
     assert.equal(verdictForInputShare(0.05), 'moderately-input-bound');
     assert.equal(verdictForInputShare(0.0499), 'not-input-bound');
+  });
+
+  it('docs/runtime-findings.md describes every runtime code (the editor shows that row on the code\'s docs page)', () => {
+    const file = locateRuntimeFindingsDoc(path.resolve(__dirname, '..', '..', 'src', 'runner'));
+    assert.ok(file, 'docs/runtime-findings.md found from out/src/runner');
+    const markdown = fs.readFileSync(file, 'utf8');
+    for (const { code } of RUNTIME_RULES) {
+      const row = runtimeFindingRow(markdown, code);
+      assert.ok(row, `${code} has a row`);
+      assert.ok(row.when.length > 20 && row.figures.length > 0, `${code}: when and figures`);
+    }
+    assert.match(runtimeFindingRow(markdown, 'RUN003')!.when, /^Data-free control/);
+    assert.equal(runtimeFindingRow(markdown, 'RUN999'), undefined);
   });
 
   it('nearest-rank percentiles and medians', () => {

@@ -63,6 +63,7 @@ describe('Profile Pipeline', function () {
     assert.ok(control, 'RUN003 (data-free control)');
     const docs = await vscode.workspace.openTextDocument((control.code as { target: vscode.Uri }).target);
     assert.match(docs.getText(), /^# RUN003: data-free-control/);
+    assert.match(docs.getText(), /## When it is reported\n\nData-free control: replaying one batch/);
     // The static diagnostics are a separate collection: still there, unchanged.
     const staticOnes = vscode.languages.getDiagnostics(script).filter((d) => d.source === 'pipeline-doctor');
     assert.deepEqual(staticOnes.map(codeOf), ['LOAD001']);
