@@ -445,6 +445,18 @@ export class PythonModule {
   }
 }
 
+/** Position in a document-ordered list of the first node starting at `index` or later (later only, if `after`). */
+function firstStarting(sorted: readonly Node[], index: number, after: boolean): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid].startIndex < index || (after && sorted[mid].startIndex === index)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /**
  * The innermost node of a document-ordered list that is a proper ancestor of `node`. Syntax-tree ranges
  * nest, so an ancestor is a node whose range holds `node`'s and is larger; among those, the innermost
@@ -454,14 +466,7 @@ export class PythonModule {
 function innermostAround(sorted: readonly Node[], node: Node): Node | undefined {
   const start = node.startIndex;
   const end = endIndexOf(node);
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid].startIndex <= start) lo = mid + 1;
-    else hi = mid;
-  }
-  for (let i = lo - 1; i >= 0; i--) {
+  for (let i = firstStarting(sorted, start, true) - 1; i >= 0; i--) {
     const candidate = sorted[i];
     const candidateEnd = endIndexOf(candidate);
     if (candidateEnd >= end && (candidate.startIndex < start || candidateEnd > end)) return candidate;
@@ -469,19 +474,13 @@ function innermostAround(sorted: readonly Node[], node: Node): Node | undefined 
   return undefined;
 }
 
-/** The nodes of a document-ordered list (as the structure query collects them) that lie inside `scope`. */
+/** The nodes of a document-ordered list (as the structure walk collects them) that lie inside `scope`. */
 function within(sorted: readonly Node[], scope: Node): Node[] {
-  const start = scope.startIndex;
   const end = endIndexOf(scope);
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid].startIndex < start) lo = mid + 1;
-    else hi = mid;
-  }
   const out: Node[] = [];
-  for (let i = lo; i < sorted.length && sorted[i].startIndex < end; i++) if (endIndexOf(sorted[i]) <= end) out.push(sorted[i]);
+  for (let i = firstStarting(sorted, scope.startIndex, false); i < sorted.length && sorted[i].startIndex < end; i++) {
+    if (endIndexOf(sorted[i]) <= end) out.push(sorted[i]);
+  }
   return out;
 }
 
