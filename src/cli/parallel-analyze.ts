@@ -17,8 +17,9 @@ const BATCH = 16;
  * V8 optimises a function once it has run a small budget of bytecode. A lint thread runs the same rule
  * code over thousands of files, and at the default budget about a quarter of its CPU time went to
  * compiling in background threads, which on a 2-core machine take the other thread's core. A larger
- * budget optimises fewer, hotter functions (100k-line tree on 2 cores: median 2.09 s -> 1.85 s). It is a plain
- * number V8 reads whenever it sets a function's budget, so setting it before the analysis starts is safe.
+ * budget optimises fewer, hotter functions (100k-line tree on 2 cores: median 2.09 s -> 1.85 s). It is
+ * a plain number V8 reads whenever it sets a function's budget, so setting it before the analysis starts
+ * is safe.
  */
 const OPTIMISATION_BUDGET_FLAG = '--interrupt-budget=2000000';
 
