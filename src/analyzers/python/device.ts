@@ -152,7 +152,7 @@ function bindingsOf(module: PythonModule, name: string, at: Node): SimpleBinding
 }
 
 /** Is the first argument of `.to(...)` a dtype (`x.to(torch.float16)`), not a device? */
-function isDtype(module: PythonModule, expr: Node): boolean {
+export function isDtype(module: PythonModule, expr: Node): boolean {
   const q = module.imports.resolve(expr);
   return q !== undefined && /^torch\.(u?int\d*|float\d*|bfloat16|half|double|long|short|bool|complex\d*|cfloat|cdouble|float8\w*)$/.test(q);
 }

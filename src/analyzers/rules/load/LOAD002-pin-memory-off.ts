@@ -1,8 +1,9 @@
-import { argument } from '../../engine/calls';
-import { field, nodeRange, textOf, unwrap } from '../../engine/syntax';
+import type { Fix } from '../../../shared/findings';
+import { argument, callArguments } from '../../engine/calls';
+import { calledMethod, contains, field, methodReceiver, nodeRange, textOf, unwrap, type Node } from '../../engine/syntax';
 import { descendantsOfType } from '../../python/bindings';
 import { arg, dataLoaderUses, type DataLoaderUse } from '../../python/dataloaders';
-import { cudaPlacements } from '../../python/device';
+import { cudaPlacements, isDtype } from '../../python/device';
 import { appendArguments } from '../../python/edits';
 import type { PythonModule } from '../../python/module';
 import { defineRule } from '../rule';
@@ -68,9 +69,11 @@ def train(model, dataset, opt, epochs=10):
 \`\`\`
 
 ## Fix safety
-The fix adds \`pin_memory=True\`. It is safe: the loader yields the same batches in page-locked host memory, and on a
-machine without CUDA PyTorch ignores the option with a warning. Change the batch moves to
-\`.to(device, non_blocking=True)\` yourself to let the copy overlap with compute. Pinned memory is a limited resource:
+The fix adds \`pin_memory=True\`, and \`non_blocking=True\` to the \`.to(device)\` / \`.cuda()\` copies of the batch in the
+loops that iterate the loader, so the copy can overlap with compute. It is safe: the loader yields the same batches in
+page-locked host memory, on a machine without CUDA PyTorch ignores the option with a warning, and copies are ordered on
+the CUDA stream, so the model still sees the whole batch. Copies that already say \`non_blocking\`, pass \`**kwargs\` or
+convert a dtype are left as they are; change batch moves made elsewhere (a helper) yourself. Pinned memory is a limited resource:
 with very large batches and many workers, watch host memory. In Lightning, do not combine \`pin_memory=True\` with
 \`persistent_workers=True\` and \`reload_dataloaders_every_n_epochs\` (LOAD014).
 
@@ -97,11 +100,57 @@ with very large batches and many workers, watch host memory. In Lightning, do no
         range: nodeRange(fn),
         message: `${use.role === 'train' ? 'Training' : 'Evaluation'} DataLoader without pin_memory in a module that trains on CUDA: each batch is copied from pageable host memory, which blocks and cannot overlap with compute. Add pin_memory=True and move batches with .to(device, non_blocking=True).`,
         related: [{ range: nodeRange(cuda[0].call), message: 'moved to CUDA here' }],
-        fixes: [{ title: 'Add pin_memory=True', safe: true, edits: [appendArguments(module, use.call, ['pin_memory=True'])] }],
+        fixes: [pinFix(module, use)],
       });
     }
   },
 });
+
+/**
+ * pin_memory=True, and non_blocking=True on the host-to-device copies of the batches in the loops that
+ * iterate this loader (`x.to(device)`, `batch["x"].cuda()`): pinned memory only lets the copy overlap
+ * with compute when the copy does not block. Copies are ordered on the CUDA stream, so the model still
+ * sees the whole batch; a copy that already says non_blocking, passes **kwargs or converts a dtype is
+ * left alone.
+ */
+function pinFix(module: PythonModule, use: DataLoaderUse): Fix {
+  const edits = [appendArguments(module, use.call, ['pin_memory=True'])];
+  const scope = module.enclosingFunction(use.call) ?? module.root;
+  const loops = use.name ? module.loops.filter((l) => {
+    const right = l.type === 'for_statement' ? field(l, 'right') : undefined;
+    return right !== undefined && contains(scope, l) && module.mentions(right, use.name!);
+  }) : [];
+  for (const loop of loops) {
+    const left = field(loop, 'left');
+    const body = field(loop, 'body');
+    if (!left || !body) continue;
+    const batchNames = new Set(descendantsOfType(left, 'identifier').map(textOf));
+    for (const copy of module.callsInside(body)) {
+      const method = calledMethod(copy);
+      const receiver = methodReceiver(copy);
+      if ((method !== 'to' && method !== 'cuda') || !receiver || !batchNames.has(rootName(receiver) ?? '')) continue;
+      const args = callArguments(copy);
+      if (args.keywords.has('non_blocking') || args.hasKwargs || args.starIndex >= 0) continue;
+      const first = args.keywords.get('device') ?? args.positional[0];
+      if (method === 'to' && (!first || isDtype(module, first) || args.positional.length > 1)) continue;
+      if (method === 'cuda' && args.positional.length > 1) continue;
+      edits.push(appendArguments(module, copy, ['non_blocking=True']));
+    }
+  }
+  const title = edits.length > 1 ? 'Add pin_memory=True and non_blocking=True on the batch copies' : 'Add pin_memory=True';
+  return { title, safe: true, edits };
+}
+
+/** `x` for `x`, `x.a`, `x[0]`, `x["k"].a`: the name a batch expression starts from. */
+function rootName(expr: Node): string | undefined {
+  let n = unwrap(expr);
+  while (n.type === 'attribute' || n.type === 'subscript') {
+    const inner = field(n, n.type === 'attribute' ? 'object' : 'value');
+    if (!inner) return undefined;
+    n = unwrap(inner);
+  }
+  return n.type === 'identifier' ? textOf(n) : undefined;
+}
 
 /**
  * Tensors already on the GPU cannot be pinned (`TensorDataset(x.cuda(), ...)`, tensors from a helper given the
