@@ -8,7 +8,7 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { AnalyzeOptions } from '../analyzers';
-import { analyzeForLint, type FileResult, type LintBatch, type LintBatchDone } from './lint-batch';
+import { analyzeBatch, analyzeForLint, type FileResult, type LintBatch, type LintBatchDone } from './lint-batch';
 
 const FILES_PER_THREAD = 40;
 /** Files per message: large enough to amortise messaging. */
@@ -27,11 +27,8 @@ const OPTIMISATION_BUDGET_FLAG = '--interrupt-budget=2000000';
 export async function analyzeFiles(files: readonly string[], options: AnalyzeOptions): Promise<FileResult[]> {
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
   const threads = Math.min(cores, Math.floor(files.length / FILES_PER_THREAD));
+  if (threads < 2) return analyzeBatch(files, options);
   const results: FileResult[] = new Array(files.length);
-  if (threads < 2) {
-    for (const [i, f] of files.entries()) results[i] = await analyzeForLint(f, options);
-    return results;
-  }
   v8.setFlagsFromString(OPTIMISATION_BUDGET_FLAG);
   let next = 0;
   // Batches shrink towards the end, so every thread runs out of files at about the same time.

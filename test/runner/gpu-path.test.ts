@@ -9,10 +9,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { NvidiaSmiSampler } from '../../src/runner/gpu-smi-sampler';
+import { locateHarness } from '../../src/runner/harness-locator';
 import { listProcesses } from '../../src/runner/process-group';
 import { PY, tempDir } from './helpers';
 
-const HARNESS_DIR = path.resolve(__dirname, '..', '..', '..', 'src', 'runner', 'python');
+const HARNESS_DIR = path.dirname(locateHarness());
 
 function python(code: string): string {
   return execFileSync(PY, ['-c', code], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: HARNESS_DIR } });
