@@ -222,11 +222,29 @@ export function findMirror(mirrorDirs: readonly string[], repo: string): string 
   return undefined;
 }
 
-/** Extracts the tree of `commit` into a fresh temporary folder, as a user who cloned the repository sees it. */
+/**
+ * Extracts the tree of `commit` into a fresh temporary folder, as a user who cloned the repository sees it.
+ * Mirrors may lack the blobs of their largest files (images, weights): those files are left out.
+ */
 export function materialise(gitDir: string, commit: string): string {
   const dest = fs.mkdtempSync(path.join(os.tmpdir(), 'pd-real-'));
-  const archive = execFileSync('git', ['--git-dir', gitDir, 'archive', '--format=tar', commit], { maxBuffer: 1 << 30 });
-  execFileSync('tar', ['-x', '-C', dest], { input: archive, maxBuffer: 1 << 30 });
+  const git = (args: string[], input?: string) => execFileSync('git', ['--git-dir', gitDir, ...args], { input, maxBuffer: 1 << 30, stdio: ['pipe', 'pipe', 'ignore'] });
+  const extract = (pathspecs: string[]) => execFileSync('tar', ['-x', '-C', dest], { input: git(['archive', '--format=tar', commit, '--', ...pathspecs]), maxBuffer: 1 << 30 });
+  try {
+    extract([]);
+    return dest;
+  } catch {
+    // Some blob is absent: archive only the files whose blobs the mirror holds.
+  }
+  const entries = git(['ls-tree', '-r', '-z', commit]).toString('utf8').split('\0').filter(Boolean);
+  const blobs = entries.map((e) => ({ object: e.split(/\s/)[2], path: e.slice(e.indexOf('\t') + 1), type: e.split(/\s/)[1] })).filter((e) => e.type === 'blob');
+  const present = git(['cat-file', '--batch-check'], blobs.map((b) => b.object).join('\n') + '\n')
+    .toString('utf8')
+    .trim()
+    .split('\n')
+    .map((l) => !l.endsWith(' missing'));
+  const paths = blobs.filter((_, i) => present[i]).map((b) => `:(literal)${b.path}`);
+  for (let i = 0; i < paths.length; i += 500) extract(paths.slice(i, i + 500));
   return dest;
 }
 
