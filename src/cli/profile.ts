@@ -1,5 +1,6 @@
 // `pipeline-doctor profile`: argument parsing and rendering around the runner core (src/runner).
 // Exit codes: 0 when the run was measured (whatever the verdict), 1 when it failed, 2 on usage errors.
+import fs from 'node:fs';
 import path from 'node:path';
 import { PROFILE_MODES } from '../shared/profile';
 import type { ProfileMode, RunSummary, SummarySweep } from '../shared/profile';
@@ -126,6 +127,7 @@ function parseArgs(argv: readonly string[], cwd: string): ParsedArgs {
         if (script !== undefined) {
           throw new ProfileUsageError(`unexpected argument '${arg}' (script arguments go after --)`);
         }
+        if (arg.trim() === '') throw new ProfileUsageError('the script to profile is an empty string');
         script = arg;
     }
   }
@@ -222,7 +224,7 @@ export async function profileCommand(argv: string[], io: ProfileIO): Promise<num
     parsed = parseArgs(argv, io.cwd);
   } catch (err) {
     if (err instanceof ProfileUsageError) {
-      io.stderr(`pipeline-doctor profile: ${err.message}\n\n${PROFILE_USAGE}`);
+      io.stderr(`pipeline-doctor profile: ${err.message} (see 'pipeline-doctor profile --help')\n`);
       return 2;
     }
     throw err;
@@ -230,6 +232,11 @@ export async function profileCommand(argv: string[], io: ProfileIO): Promise<num
   if (parsed.help) {
     io.stdout(PROFILE_USAGE);
     return 0;
+  }
+  const outDir = path.resolve(io.cwd, parsed.options.outDir);
+  if (fs.existsSync(outDir) && !fs.statSync(outDir).isDirectory()) {
+    io.stderr(`pipeline-doctor profile: --out names a file (${parsed.options.outDir}); it takes the folder to keep run folders in (see 'pipeline-doctor profile --help')\n`);
+    return 2;
   }
   // Ctrl+C cancels the run (SIGTERM, then SIGKILL to its process group) and still prints the summary.
   const abort = new AbortController();
