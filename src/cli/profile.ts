@@ -233,9 +233,15 @@ export async function profileCommand(argv: string[], io: ProfileIO): Promise<num
     io.stdout(PROFILE_USAGE);
     return 0;
   }
+  // Checked before the run, not found out after it.
   const outDir = path.resolve(io.cwd, parsed.options.outDir);
-  if (fs.existsSync(outDir) && !fs.statSync(outDir).isDirectory()) {
-    io.stderr(`pipeline-doctor profile: --out names a file (${parsed.options.outDir}); it takes the folder to keep run folders in (see 'pipeline-doctor profile --help')\n`);
+  const pathProblem = fs.existsSync(outDir) && !fs.statSync(outDir).isDirectory()
+    ? `--out names a file (${parsed.options.outDir}); it takes the folder to keep run folders in`
+    : parsed.report !== null && fs.existsSync(parsed.report) && fs.statSync(parsed.report).isDirectory()
+      ? `--report names a folder (${parsed.report}); give the HTML file to write`
+      : null;
+  if (pathProblem !== null) {
+    io.stderr(`pipeline-doctor profile: ${pathProblem} (see 'pipeline-doctor profile --help')\n`);
     return 2;
   }
   // Ctrl+C cancels the run (SIGTERM, then SIGKILL to its process group) and still prints the summary.

@@ -263,6 +263,10 @@ describe('pipeline-doctor errors in the production (minified) build', () => {
       assert.equal(profileOut.code, 2, profileOut.stderr);
       assertOneLine(profileOut.stderr, 'profile --out afile');
       assert.match(profileOut.stderr, /--out names a file/);
+      const profileReport = cli(['profile', 'src/train.py', '--report', 'empty'], dir, entry);
+      assert.equal(profileReport.code, 2, profileReport.stderr);
+      assertOneLine(profileReport.stderr, 'profile --report empty');
+      assert.match(profileReport.stderr, /--report names a folder/);
     }
   });
 });
