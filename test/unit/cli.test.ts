@@ -34,7 +34,8 @@ function notebook(dir: string, name = 'nb.ipynb'): string {
 function childCount(): number {
   return fs.readdirSync('/proc').filter((pid) => /^\d+$/.test(pid)).filter((pid) => {
     try {
-      return /src\/cli\.js/.test(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+      // This checkout's CLI only: other checkouts on the machine may be running theirs.
+      return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(CLI);
     } catch {
       return false;
     }
