@@ -93,6 +93,7 @@ function parseArgs(argv: readonly string[], cwd: string): ParsedArgs {
         break;
       case '--python':
         o.python = value();
+        if (o.python.trim() === '') throw new ProfileUsageError('--python needs the path or name of an interpreter');
         break;
       case '--module':
         o.module = true;

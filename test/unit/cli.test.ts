@@ -237,7 +237,7 @@ describe('pipeline-doctor errors in the production (minified) build', () => {
     const dir = project();
     const cases = [['lint'], ['lint', 'src', '--format', 'xml'], ['lint', 'nope'], ['lint', 'src', '--select', 'XYZ9'], ['lint', '--bogus', 'src'],
       ['rules', 'XYZ001'], ['rules', '--bogus'], ['rules', 'LOAD001', 'LOAD002'],
-      ['report'], ['report', 'run'], ['report', 'run', '--bogus'], ['report', 'run', '--out', 'src'], ['profile', ''], ['frobnicate']];
+      ['report'], ['report', 'run'], ['report', 'run', '--bogus'], ['report', 'run', '--out', 'src'], ['profile', ''], ['profile', 'x.py', '--python', ''], ['frobnicate']];
     for (const entry of [PROD, CLI]) {
       for (const args of cases) {
         const r = cli(args, dir, entry);
