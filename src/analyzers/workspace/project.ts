@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigDocument } from '../config/document';
-import { parsePythonSync } from '../engine/parser';
+import { parserGeneration, parsePythonSync } from '../engine/parser';
 import { field, type Node } from '../engine/syntax';
 import { PythonModule } from '../python/module';
 
@@ -22,6 +22,8 @@ export interface Definition {
 interface Cached<T> {
   mtimeMs: number;
   size: number;
+  /** The parser instance the value was made with: trees of an instance that aborted are unusable. */
+  generation: number;
   value: T | undefined;
 }
 
@@ -40,14 +42,14 @@ export class ProjectIndex {
     }
     if (!stat.isFile() || stat.size > MAX_FOLLOWED_BYTES) return undefined;
     const hit = cache.get(file);
-    if (hit && hit.mtimeMs === stat.mtimeMs && hit.size === stat.size) return hit.value;
+    if (hit && hit.mtimeMs === stat.mtimeMs && hit.size === stat.size && hit.generation === parserGeneration()) return hit.value;
     let value: T | undefined;
     try {
       value = make(fs.readFileSync(file, 'utf8'));
     } catch {
       value = undefined;
     }
-    cache.set(file, { mtimeMs: stat.mtimeMs, size: stat.size, value });
+    cache.set(file, { mtimeMs: stat.mtimeMs, size: stat.size, generation: parserGeneration(), value });
     return value;
   }
 
