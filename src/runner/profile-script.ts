@@ -151,6 +151,7 @@ export async function profileScript(options: ProfileOptions, hooks: ProfileHooks
   const decoded = decodeStream(child.events, {
     event: onEvent,
     invalid: (line) => state.invalidLines.push(line.slice(0, 200)),
+    tooLong: () => state.tooLongLines++,
   });
   const flusher = setInterval(() => {
     stepsFile.flush();

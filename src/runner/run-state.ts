@@ -39,6 +39,8 @@ export class RunState {
   readonly notices: string[] = [];
   end: EndEvent | null = null;
   readonly invalidLines: string[] = [];
+  /** Event lines over MAX_EVENT_LINE_CHARS, dropped unread. */
+  tooLongLines = 0;
 
   apply(e: ProfileEvent): void {
     switch (e.type) {
