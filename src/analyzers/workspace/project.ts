@@ -27,13 +27,38 @@ interface Cached<T> {
   value: T | undefined;
 }
 
+/** True when `file` is `root` itself or below it (both absolute and normalised). */
+function within(root: string, file: string): boolean {
+  const rel = path.relative(root, file);
+  return rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
+}
+
 export class ProjectIndex {
   private readonly modules = new Map<string, Cached<PythonModule>>();
   private readonly configs = new Map<string, Cached<ConfigDocument>>();
+  private realRoot: string | undefined;
 
   constructor(readonly root: string) {}
 
+  /**
+   * True when `file` lies inside the project root once `..` segments and symbolic links are resolved.
+   * The project's files are named by what is analysed (a Hydra defaults entry, a relative import), and
+   * that text may come from anyone: `- callbacks: ../../../../tmp/x` must not make the linter read, and
+   * report from, a file outside the workspace it was pointed at.
+   */
+  contains(file: string): boolean {
+    const abs = path.resolve(this.root, file);
+    if (!within(path.resolve(this.root), abs)) return false;
+    try {
+      this.realRoot ??= fs.realpathSync.native(this.root);
+      return within(this.realRoot, fs.realpathSync.native(abs));
+    } catch {
+      return false;
+    }
+  }
+
   private load<T>(cache: Map<string, Cached<T>>, file: string, make: (text: string) => T | undefined): T | undefined {
+    if (!this.contains(file)) return undefined;
     let stat: fs.Stats;
     try {
       stat = fs.statSync(file);
@@ -81,8 +106,7 @@ export class ProjectIndex {
       for (const base of [this.root, path.join(this.root, 'src'), path.dirname(path.resolve(this.root, fromFile))]) candidates.push(path.join(base, ...parts));
     }
     for (const c of candidates) {
-      if (!c.startsWith(this.root)) continue;
-      for (const f of [`${c}.py`, path.join(c, '__init__.py')]) if (fs.existsSync(f)) return f;
+      for (const f of [`${c}.py`, path.join(c, '__init__.py')]) if (this.contains(f) && fs.existsSync(f)) return f;
     }
     return undefined;
   }
