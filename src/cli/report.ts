@@ -4,6 +4,7 @@
 import path from 'node:path';
 import util from 'node:util';
 import { writeReport } from '../report/export';
+import { RunReadError } from '../report/run-data';
 import { UsageError } from './io';
 import type { CliIO } from './io';
 
@@ -26,7 +27,8 @@ export async function reportCommand(argv: string[], io: Pick<CliIO, 'stdout' | '
     io.stdout(`Report: ${path.relative(io.cwd, written.file) || written.file} (${(written.bytes / 1024).toFixed(0)} KiB)\n`);
     return 0;
   } catch (e) {
-    io.stderr(`pipeline-doctor report: ${(e as Error).stack ?? (e as Error).message}\n`);
+    // A damaged or missing run is expected, and its message names the file and field; a bug keeps its stack.
+    io.stderr(`pipeline-doctor report: ${e instanceof RunReadError ? e.message : (e as Error).stack ?? (e as Error).message}\n`);
     return 1;
   }
 }
