@@ -124,7 +124,7 @@ export function buildSummary(x: SummaryInputs): RunSummary {
     notes.push(`only ${m.measured.length} of ${state.hello.steps} steps were measured (the script ran out of data)`);
   }
   for (const n of state.notices) notes.push(n);
-  if (state.invalidLines.length > 0) notes.push(`${state.invalidLines.length} unreadable event line(s) from the harness ignored`);
+  if (state.invalidLines > 0) notes.push(`${state.invalidLines} unreadable event line(s) from the harness ignored`);
   if (state.tooLongLines > 0) notes.push(`${state.tooLongLines} event line(s) over ${MAX_EVENT_LINE_CHARS / 1048576} MiB on the harness's channel (fd 3) dropped unread: does the script write to fd 3?`);
 
   const summary: RunSummary = {

@@ -47,6 +47,7 @@ describe('runner: event channel', () => {
     const summary = JSON.parse(r.stdout) as RunSummary;
     assert.equal(summary.steps, 10);
     assert.deepEqual(summary.notes.filter((n) => /fd 3/.test(n)), [`1 event line(s) over 1 MiB on the harness's channel (fd 3) dropped unread: does the script write to fd 3?`]);
+    assert.ok(summary.notes.includes('2 unreadable event line(s) from the harness ignored'), summary.notes.join('\n'));
     assert.ok(fs.existsSync(path.join(summary.folder, 'summary.json')));
     assert.ok(r.peakMb < 400, `peak RSS ${r.peakMb.toFixed(0)} MB`);
     assert.ok(r.seconds < 60, `took ${r.seconds.toFixed(1)} s`);

@@ -7,7 +7,7 @@ from torch.utils.data import DataLoader
 from pd_test_common import SlowFileDataset, args, small_model, train_step
 
 o = args(["--flood-mb"])
-line = b"x" * (int(o.flood_mb) << 20) + b"\n"
+line = b"x" * (int(o.flood_mb) << 20) + b"\nnot an event\n{\"type\": \"mystery\"}\n"
 written = 0
 while written < len(line):
     written += os.write(3, line[written:])
