@@ -103,22 +103,24 @@ log interval; that fix is unsafe. Other cases need a logging interval and are le
     const cuda = usesCuda(module);
     const seen = new Set<number>();
     const graph = callGraph(module);
+    // Lightning and the HF Trainer put the model on the GPU themselves: no explicit `.cuda()` is needed.
+    const framework = module.importsAny('lightning', 'pytorch_lightning', 'transformers');
     if (cuda) {
       for (const loop of graph.stepLoops) {
         const body = field(loop, 'body');
         if (body) checkRegion(module, body, loop, loopTargets(loop), new Set(), 'on every training step', undefined, seen, reporter);
       }
-      for (const { fn, callSite, direct } of graph.perStep.values()) {
-        const body = field(fn, 'body');
-        if (body) checkRegion(module, body, fn, new Set(), tensorParameters(module, direct, fn), `in ${module.functionName(fn)}(), which runs on every training step`, callSite, seen, reporter);
-      }
     }
-    // Lightning and the HF Trainer put the model on the GPU themselves: no explicit `.cuda()` is needed.
-    if (cuda || module.importsAny('lightning', 'pytorch_lightning', 'transformers')) {
+    if (cuda || framework) {
       for (const fn of graph.stepMethods) {
         const body = field(fn, 'body');
         if (body) checkRegion(module, body, fn, new Set(), new Set(), `in ${module.functionName(fn)}(), on every training step`, undefined, seen, reporter);
       }
+    }
+    for (const { fn, callSite, direct } of graph.perStep.values()) {
+      if (!cuda && !(framework && graph.stepMethods.some((m) => contains(m, callSite)))) continue;
+      const body = field(fn, 'body');
+      if (body) checkRegion(module, body, fn, new Set(), tensorParameters(module, direct, fn), `in ${module.functionName(fn)}(), which runs on every training step`, callSite, seen, reporter);
     }
   },
 });
@@ -187,6 +189,13 @@ function tensorParameters(module: PythonModule, direct: Node, fn: Node): Set<str
   const scope = caller ? field(caller, 'body') : undefined;
   if (!scope) return out;
   const losses = backwardReceivers(module, scope);
+  // Lightning's training_step returns the loss for the framework to call backward on.
+  if (callGraph(module).stepMethods.some((m) => m.id === caller!.id)) {
+    for (const r of module.returns) {
+      const value = contains(scope, r) ? r.namedChild(0) : null;
+      if (value?.type === 'identifier') losses.add(textOf(value));
+    }
+  }
   // `loss = self.forward_backward(batch)`: a local function that returns the tensor it called backward on.
   for (const a of module.assignments) {
     if (!contains(scope, a)) continue;
@@ -228,7 +237,9 @@ function backwardReceivers(module: PythonModule, scope: Node): Set<string> {
 }
 
 /** torch namespaces whose results are not device tensors (devices, flags, distributed bookkeeping, modules). */
-const NOT_TENSOR = /^torch\.(cuda|backends|distributed|utils|jit|device|dtype|nn\.(?!functional\.|utils\.clip_grad)|optim|profiler|autograd|hub|onnx|compile|is_|get_|set_|manual_seed|load|save|accelerator|mps|cpu|xpu|version|__)/;
+const NOT_TENSOR = /^torch\.(cuda|backends|distributed|utils|jit|device|dtype|nn\.(?!functional\.|utils\.clip_grad)|optim|profiler|autograd|hub|onnx|compile|is_|get_|set_|manual_seed|load|save|accelerator|mps|cpu|xpu|version|numel|finfo|iinfo|Size|Generator|no_grad|enable_grad|inference_mode|autocast|amp|__)/;
+/** Factories that build a CPU tensor unless given a device: `if torch.rand(1) < p:` reads no device memory. */
+const CPU_FACTORY = /^torch\.(rand|randn|randint|randperm|rand_like|zeros|ones|empty|full|tensor|as_tensor|from_numpy|arange|linspace|logspace|bernoulli|multinomial|normal)$/;
 
 /**
  * `if`/`while` tests whose value is a tensor from torch ops (`norm = torch.sqrt(...)`; `if norm > theta:`),
@@ -248,7 +259,9 @@ function tensorConditions(module: PythonModule, body: Node, region: Node, lossNa
     const v = unwrap(right);
     if (v.type !== 'call') continue;
     const q = module.callee(v);
-    if (q?.startsWith('torch.') && !NOT_TENSOR.test(q)) tensors.add(textOf(left));
+    if (!q?.startsWith('torch.') || NOT_TENSOR.test(q)) continue;
+    if (CPU_FACTORY.test(q) && !/\bdevice\s*=/.test(textOf(field(v, 'arguments') ?? v))) continue;
+    tensors.add(textOf(left));
   }
   if (tensors.size === 0) return [];
   const out: Array<{ node: Node; tensor: string; keyword: string }> = [];
