@@ -248,7 +248,7 @@ const CPU_FACTORY = /^torch\.(rand|randn|randint|randperm|rand_like|zeros|ones|e
  * this rule can tell apart.
  */
 function tensorConditions(module: PythonModule, body: Node, region: Node, lossNames: Set<string>): Array<{ node: Node; tensor: string; keyword: string }> {
-  if (!/\b(if|while)\b/.test(textOf(body))) return [];
+  if (region.type !== 'while_statement' && !/\b(if|while)\b/.test(textOf(body))) return [];
   const tensors = new Set(lossNames);
   const fn = region.type === 'function_definition' ? region : module.enclosingFunction(region);
   const scopeBody = fn ? field(fn, 'body') : undefined;
@@ -265,7 +265,9 @@ function tensorConditions(module: PythonModule, body: Node, region: Node, lossNa
   }
   if (tensors.size === 0) return [];
   const out: Array<{ node: Node; tensor: string; keyword: string }> = [];
-  for (const stmt of body.descendantsOfType(['if_statement', 'while_statement', 'elif_clause'])) {
+  // A step loop written `while loss > eps:` tests the tensor once per step in its own header.
+  const own = region.type === 'while_statement' ? [region] : [];
+  for (const stmt of [...own, ...body.descendantsOfType(['if_statement', 'while_statement', 'elif_clause'])]) {
     if (!stmt || (module.enclosingFunction(stmt)?.id ?? -1) !== (fn?.id ?? -1)) continue;
     const cond = field(stmt, 'condition');
     const tensor = cond && tensorOperand(cond, tensors);

@@ -11,8 +11,10 @@ export const SHORT_RUN_EPOCHS = 30;
 
 /** Loop headers of a cross-validation: `for fold in range(k)`, `for tr, va in kf.split(X)`. */
 const FOLD_HEADER = /fold|\.split\(|\bk\b|\bn_splits\b/i;
-/** Arguments of a run that trains on noise or shuffled labels, or a function named for the experiment. */
-const MEMORISATION = /random|shuffl|noise_channels|zeros_channels|memori[sz]|overfit/i;
+/** Labels that were shuffled or drawn at random: a memorisation experiment. */
+const MEMORISED_LABELS = /random|shuffl/i;
+/** Inputs that are noise, or padded with noise or zeros, to show what a model fits. */
+const NOISE_INPUTS = /\bnp\.random\.|\btorch\.rand|noise_channels|zeros_channels/;
 /** Schedules that decay over a fixed number of steps or epochs. */
 const SCHEDULE_CALL = /(^|\.)(OneCycleLR|CosineAnnealingLR|CosineDecay|CosineDecayRestarts|PolynomialDecay|PolynomialLR|LinearLR|get_(cosine|linear|polynomial)_schedule_with_warmup|get_cosine_with_hard_restarts_schedule_with_warmup|get_scheduler|WarmUpCosine\w*|WarmupCosine\w*)$/;
 /** Names that hold the run's length. */
@@ -49,7 +51,8 @@ export function memorisationRun(module: PythonModule, call: Node): string | unde
   const args = field(call, 'arguments');
   const positional = args ? args.namedChildren.filter((a) => a !== null && a.type !== 'keyword_argument').slice(0, 2) : [];
   const fn = module.enclosingFunction(call);
-  if (positional.some((a) => MEMORISATION.test(textOf(a!))) || (fn && /overfit|memori[sz]/i.test(module.functionName(fn)))) {
+  const [inputs, labels] = positional;
+  if ((labels && MEMORISED_LABELS.test(textOf(labels))) || (inputs && NOISE_INPUTS.test(textOf(inputs))) || (fn && /overfit|memori[sz]/i.test(module.functionName(fn)))) {
     return 'the run trains on random or shuffled data (a memorisation experiment), where the whole curve is the result';
   }
   return undefined;
