@@ -6,7 +6,7 @@ import { field, textOf, type Node } from '../../engine/syntax';
 import type { PythonModule } from '../../python/module';
 import { bindingValue } from '../../python/resolve';
 
-/** Up to this many epochs a run is a short fixed budget: info at most (issue: textbook runs). */
+/** Up to this many epochs a run is a short fixed budget: info at most (STOP001 docs, "Not reported"). */
 export const SHORT_RUN_EPOCHS = 30;
 
 /** Loop headers of a cross-validation: `for fold in range(k)`, `for tr, va in kf.split(X)`. */
