@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Language, Parser, type Tree } from 'web-tree-sitter';
+import { withLineFeeds } from './text';
 
 let ready: Promise<Parser> | undefined;
 let loaded: Parser | undefined;
@@ -30,7 +31,7 @@ export function pythonParser(): Promise<Parser> {
 
 export async function parsePython(text: string, previous?: Tree): Promise<Tree> {
   const parser = await pythonParser();
-  const tree = parser.parse(text, previous);
+  const tree = parser.parse(withLineFeeds(text), previous);
   if (!tree) throw new Error('tree-sitter returned no tree');
   return tree;
 }
@@ -41,7 +42,7 @@ export async function parsePython(text: string, previous?: Tree): Promise<Tree> 
  */
 export function parsePythonSync(text: string): Tree {
   if (!loaded) throw new Error('the Python grammar is not loaded yet (await pythonParser() first)');
-  const tree = loaded.parse(text);
+  const tree = loaded.parse(withLineFeeds(text));
   if (!tree) throw new Error('tree-sitter returned no tree');
   return tree;
 }
