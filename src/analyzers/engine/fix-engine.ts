@@ -36,6 +36,8 @@ export interface CellsFixOutcome<R extends FixAnalysis> {
   result: Omit<R, 'tree'>;
   /** Fixes applied (their edits are in the returned cells), not fixes offered. */
   fixed: number;
+  /** The edits of each pass kept, in order, each pass's ranges relative to the text before it. */
+  passes: Edit[][];
   notices: FixNotice[];
 }
 
@@ -78,24 +80,26 @@ export async function fixCellsUntilStable<R extends FixAnalysis>(
   let cells = [...original];
   let result = first;
   let fixed = 0;
+  const passes: Edit[][] = [];
   const candidates = (r: Omit<R, 'tree'>) => r.findings.flatMap((f) => {
     const fix = f.fixes.find((x) => x.safe || !safeOnly);
     return fix ? [{ code: f.code, cell: f.cell, edits: fix.edits }] : [];
   });
   const broken = unparsed(first);
   if (broken && candidates(first).length > 0) {
-    return { cells, result, fixed: 0, notices: [{ level: 'warning', message: `not fixed: ${broken.message.replace(/: findings near it may be missing$/, '')}; fixes apply to code that parses` }] };
+    return { cells, result, fixed: 0, passes: [], notices: [{ level: 'warning', message: `not fixed: ${broken.message.replace(/: findings near it may be missing$/, '')}; fixes apply to code that parses` }] };
   }
   for (let pass = 0; ; pass++) {
     const fixes = candidates(result).map((c) => ({ ...c, edits: withoutNoOps(c.edits.map((e) => ({ ...e, cell: e.cell ?? c.cell })), cells) }))
       .filter((c) => c.edits.length > 0);
-    if (fixes.length === 0) return { cells, result, fixed, notices: [] };
+    if (fixes.length === 0) return { cells, result, fixed, passes, notices: [] };
     if (pass === maxPasses) {
       const codes = [...new Set(fixes.map((f) => f.code))].join(', ');
       return {
         cells: [...original],
         result: first,
         fixed: 0,
+        passes: [],
         notices: [{ level: 'error', message: `not fixed: the fixes did not converge after ${maxPasses} passes (${codes} still offered); the file is left as it was` }],
       };
     }
@@ -104,14 +108,15 @@ export async function fixCellsUntilStable<R extends FixAnalysis>(
     const perCell = new Map<number, Edit[]>();
     for (const e of edits) perCell.set(e.cell ?? 0, [...(perCell.get(e.cell ?? 0) ?? []), e]);
     for (const [cell, cellEdits] of perCell) next[cell] = applyEdits(cells[cell], cellEdits);
-    if (next.every((t, i) => t === cells[i])) return { cells, result, fixed, notices: [] };
+    if (next.every((t, i) => t === cells[i])) return { cells, result, fixed, passes, notices: [] };
     const after = await run(next);
     const nowBroken = unparsed(after);
     if (nowBroken) {
       const codes = [...new Set(fixes.filter((_, i) => taken[i]).map((f) => f.code))].join(', ');
-      return { cells, result, fixed, notices: [{ level: 'error', message: `stopped fixing: the fixes of ${codes} would leave a syntax error (${nowBroken.message.replace(/: findings near it may be missing$/, '')}); kept the text before them` }] };
+      return { cells, result, fixed, passes, notices: [{ level: 'error', message: `stopped fixing: the fixes of ${codes} would leave a syntax error (${nowBroken.message.replace(/: findings near it may be missing$/, '')}); kept the text before them` }] };
     }
     fixed += taken.filter(Boolean).length;
+    passes.push(edits);
     cells = next;
     result = after;
   }
