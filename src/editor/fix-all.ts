@@ -9,9 +9,12 @@ import type { Diagnostics } from './diagnostics';
 import { analysisPath } from './diagnostics';
 import { notebookAnalysisPath, toNotebookCell } from './notebooks';
 
-/** A fix-all that stopped short (did not converge, would break the syntax) says so. */
+/**
+ * A fix-all that stopped short (did not converge, would break the syntax) says so. A file that does not
+ * parse yet is passed over quietly: fix-all also runs on save, often mid-edit.
+ */
 function tell(notices: readonly FixNotice[]): void {
-  for (const n of notices) void vscode.window.showWarningMessage(`Pipeline Doctor: ${n.message}`);
+  for (const n of notices) if (n.level === 'error') void vscode.window.showWarningMessage(`Pipeline Doctor: ${n.message}`);
 }
 
 /** The document text after all safe fixes, or undefined when there is nothing safe to fix. */
