@@ -6,8 +6,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const dist = path.join(root, 'dist');
 const production = process.argv.includes('--production');
+// --outdir DIR: the Node bundles and their assets only, into DIR (tests run the production CLI from there).
+const outdirAt = process.argv.indexOf('--outdir');
+const dist = outdirAt > 0 ? path.resolve(process.argv[outdirAt + 1]) : path.join(root, 'dist');
+const nodeOnly = outdirAt > 0;
 fs.mkdirSync(dist, { recursive: true });
 
 const common = {
@@ -31,23 +34,23 @@ const common = {
   }],
 };
 await Promise.all([
-  esbuild.build({ ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
+  esbuild.build({ ...common, entryPoints: ['src/extension.ts'], outfile: path.join(dist, 'extension.js'), external: ['vscode'] }),
   // The CLI's profile and report commands (the runner, Arrow, systeminformation: half of the code) are
   // bundles of their own, loaded when used, so `lint` and `rules` start without parsing them. The worker
   // threads of a whole-tree lint load only the analyzer.
-  esbuild.build({ ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' }, external: ['./cli/profile.js', './cli/report.js'] }),
-  esbuild.build({ ...common, entryPoints: { profile: 'src/cli/profile.ts', report: 'src/cli/report.ts' }, outdir: 'dist/cli' }),
-  esbuild.build({ ...common, entryPoints: ['src/cli/lint-worker.ts'], outfile: 'dist/lint-worker.js' }),
+  esbuild.build({ ...common, entryPoints: ['src/cli.ts'], outfile: path.join(dist, 'cli.js'), banner: { js: '#!/usr/bin/env node' }, external: ['./cli/profile.js', './cli/report.js'] }),
+  esbuild.build({ ...common, entryPoints: { profile: 'src/cli/profile.ts', report: 'src/cli/report.ts' }, outdir: path.join(dist, 'cli') }),
+  esbuild.build({ ...common, entryPoints: ['src/cli/lint-worker.ts'], outfile: path.join(dist, 'lint-worker.js') }),
   // The dashboard webview (browser): one IIFE script and one CSS file in media/dist/, the only folder the
   // webview may load from. Always minified and without a source map: the exported report inlines both
   // files, and the bundle size is budgeted (scripts/bench-dashboard.mjs). The metafile (what is in the
   // bundle, for size work) goes to dist/, not media/, so it is not shipped to the webview.
-  esbuild.build({
+  nodeOnly || esbuild.build({
     entryPoints: { dashboard: 'webview/main.ts' }, outdir: 'media/dist', bundle: true, platform: 'browser',
     target: ['chrome114'], format: 'iife', minify: true, sourcemap: false, legalComments: 'none',
     logLevel: 'warning', absWorkingDir: root, metafile: true,
   }).then((r) => fs.writeFileSync(path.join(dist, 'dashboard.meta.json'), JSON.stringify(r.metafile))),
-  esbuild.build({
+  nodeOnly || esbuild.build({
     entryPoints: { dashboard: 'webview/dashboard.css' }, outdir: 'media/dist', bundle: true, minify: true,
     logLevel: 'warning', absWorkingDir: root,
   }),

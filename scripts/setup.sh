@@ -15,6 +15,14 @@ for a in "$@"; do
 done
 
 log() { printf '[setup] %s\n' "$*"; }
+source scripts/setup-step.sh
+
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+  echo "[setup] FAILED: Node.js 20 or later is needed; found $(node -v 2>/dev/null || echo 'no node on PATH')" >&2
+  echo "[setup] install Node 20+ (e.g. Debian's nodejs package or https://nodejs.org), then rerun: bash scripts/setup.sh $*" >&2
+  exit 1
+fi
 
 # 1) Debian packages
 apt_pkgs=()
@@ -28,22 +36,41 @@ fi
 if [ ${#apt_pkgs[@]} -gt 0 ]; then
   log "installing Debian packages: ${apt_pkgs[*]}"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${apt_pkgs[@]}" >/dev/null
+  install_apt() { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${apt_pkgs[@]}"; }
+  step "install Debian packages ${apt_pkgs[*]}" "$SUDO apt-get update && $SUDO apt-get install -y ${apt_pkgs[*]}" install_apt
 fi
 
-# 2) npm packages (npm ci only when the lockfile changed since the last install)
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# 2) npm packages, with npm ci only when node_modules does not hold what package-lock.json pins. Compared
+#    by content, not by file times (a fresh checkout's lockfile is always the newer file). A node_modules
+#    that is a link (a git worktree sharing another checkout's) is never reinstalled from here: npm ci
+#    empties the folder the link points to before it installs.
+installed_matches_lock() {
+  node -e '
+    const fs = require("fs");
+    const lock = JSON.parse(fs.readFileSync("package-lock.json", "utf8")).packages;
+    let have = {};
+    try { have = JSON.parse(fs.readFileSync("node_modules/.package-lock.json", "utf8")).packages; } catch {}
+    const differ = Object.entries(lock).filter(([k, p]) => k !== "" && !p.optional && have[k]?.version !== p.version);
+    process.exit(differ.length === 0 ? 0 : 1);'
+}
+if ! installed_matches_lock; then
+  if [ -L node_modules ]; then
+    echo "[setup] FAILED: node_modules links to $(readlink node_modules), whose packages differ from package-lock.json" >&2
+    echo "[setup] run npm ci where the link points (npm ci here would empty that folder), then rerun: bash scripts/setup.sh $*" >&2
+    exit 1
+  fi
   log "installing npm packages"
-  npm ci --no-audit --no-fund --loglevel=error
+  step "install npm packages (npm ci)" "npm ci   (needs the npm registry; package-lock.json must match package.json)" \
+    npm ci --no-audit --no-fund --loglevel=error
 fi
 
 # 3) bundles
-node scripts/build.mjs >/dev/null
+step "build the bundles (node scripts/build.mjs)" "node scripts/build.mjs" node scripts/build.mjs
 log "built dist/"
 
 # 4) a real VS Code for the integration tests
 if [ "$want_tests" = 1 ]; then
-  bash scripts/setup-code-server.sh >/dev/null
-  log "code-server ready"
+  # It names its own failing step; its output on success is just the version.
+  cs_version=$(bash scripts/setup-code-server.sh)
+  log "code-server ready: $cs_version${VSCT_DIR:+ (in $VSCT_DIR)}"
 fi

@@ -1,25 +1,20 @@
-// The headless CLI: `pipeline-doctor lint | rules | profile`. The extension and the CLI call the same core.
+// The headless CLI: `pipeline-doctor lint | rules | profile | report`. The extension and the CLI call the same core.
 import { lintCommand } from './cli/lint';
 import { rulesCommand } from './cli/rules';
-import { UsageError, type CliIO } from './cli/io';
+import { isSystemError, isUsageError, UsageError, type CliIO } from './cli/io';
 
 const VERSION = '0.1.0';
+const COMMANDS = ['lint', 'rules', 'profile', 'report'];
 
 const USAGE = `Usage: pipeline-doctor <command> [options]
 
 Commands:
-  lint <paths…>      Analyse Python files, notebooks and training configs
-      --format text|json|sarif   output format (default text)
-      --fix                      apply safe fixes in place
-      --select CODES             only these rules (comma-separated codes or prefixes, e.g. LOAD,STOP003)
-      --ignore CODES             skip these rules
-      --fail-on SEVERITY         exit 1 when a finding at or above it exists: error|warning|info|hint|never (default warning)
-      --max-file-size-mb N       skip larger files (default 2)
-  rules [CODE] [--json]          print the rule catalog, or one rule's documentation
-  profile <script> [options] -- <script args>
-                                 run the script under the profiling runner (see 'pipeline-doctor profile --help')
-  report <runFolder> --out FILE [--compare <earlierRunFolder>]
-                                 write a run as one self-contained HTML report
+  lint <paths…>                  analyse Python files, notebooks and training configs
+  rules [CODE]                   print the rule catalog, or one rule's documentation
+  profile <script> -- <args>     run the script under the profiling runner
+  report <runFolder> --out FILE  write a run as one self-contained HTML report
+
+Run 'pipeline-doctor <command> --help' for a command's options; --version prints the version.
 
 Exit codes: 0 no findings at the --fail-on level (or a measured profile), 1 findings (or a failed profile), 2 usage error.
 `;
@@ -54,14 +49,23 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
         throw new UsageError(`unknown command '${command}'`);
     }
   } catch (e) {
-    // By name: profile and report are bundles of their own, each with its own copy of the class.
-    if ((e as Error | undefined)?.name === UsageError.name) {
-      io.stderr(`pipeline-doctor: ${(e as Error).message}\nRun 'pipeline-doctor --help' for usage.\n`);
+    if (isUsageError(e)) {
+      const hint = COMMANDS.includes(command ?? '') ? `pipeline-doctor ${command} --help` : 'pipeline-doctor --help';
+      io.stderr(`pipeline-doctor: ${oneLine(e.message)} (see '${hint}')\n`);
       return 2;
     }
-    io.stderr(`pipeline-doctor: ${(e as Error).stack ?? String(e)}\n`);
+    // A folder where a file was expected, a missing or unreadable file: the message says it all.
+    if (isSystemError(e)) {
+      io.stderr(`pipeline-doctor: ${oneLine(e.message)}\n`);
+      return 1;
+    }
+    io.stderr(`pipeline-doctor: ${(e as Error | undefined)?.stack ?? String(e)}\n`);
     return 1;
   }
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ');
 }
 
 if (require.main === module) {

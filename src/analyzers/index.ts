@@ -42,7 +42,10 @@ export interface Notice {
   file: string;
   level: 'info' | 'warning' | 'error';
   message: string;
+  /** 0-based; in a notebook, within the cell. */
   line?: number;
+  /** A notebook's cell, 0-based like Finding.cell. */
+  cell?: number;
 }
 
 export interface AnalysisResult {
@@ -128,14 +131,18 @@ export async function analyze(file: string, text: string, options: AnalyzeOption
 export async function analyzeNotebookCells(file: string, cells: readonly NotebookCell[], options: AnalyzeOptions = {}): Promise<AnalysisResult> {
   const program = new NotebookProgram(cells);
   // Notebooks run in one process, often interactively; RULES.md section 7 says downgrade LOAD001 there.
-  const result = await new Session(file, program.text, options, { LOAD001: 'info' }).python();
+  const lineName = (line: number): string => {
+    const at = program.toCell({ line, character: 0 });
+    return `line ${at.position.line + 1} of cell ${at.cell + 1}`;
+  };
+  const result = await new Session(file, program.text, options, { LOAD001: 'info' }, lineName).python();
   result.tree?.delete();
   return {
     findings: result.findings.map((f) => program.mapFinding(f)).sort(compareFindings),
     notices: result.notices.map((n) => {
       if (n.line === undefined) return n;
       const at = program.toCell({ line: n.line, character: 0 });
-      return { ...n, line: at.position.line, message: `cell ${at.cell + 1}: ${n.message}` };
+      return { ...n, line: at.position.line, cell: at.cell };
     }),
   };
 }
@@ -153,6 +160,8 @@ class Session {
     private readonly options: AnalyzeOptions,
     /** Severity ceilings this kind of file imposes (notebooks), below the user's own settings. */
     private readonly capped: Readonly<Record<string, Severity>> = {},
+    /** How messages name a line of `text` (a notebook names the cell and the line within it). */
+    private readonly lineName: (line: number) => string = (line) => `line ${line + 1}`,
   ) {
     this.rules = activeRules(options);
     this.suppressions = new Suppressions(text);
@@ -194,7 +203,7 @@ class Session {
   async python(previousTree?: Tree): Promise<AnalysisResult> {
     const long = longestLine(this.text);
     if (long.length > MAX_LINE_CHARS) {
-      this.notices.push({ file: this.file, kind: 'long-line', level: 'info', line: long.line, message: `skipped: line ${long.line + 1} has ${long.length.toLocaleString('en-US')} characters; generated or minified code is not analysed` });
+      this.notices.push({ file: this.file, kind: 'long-line', level: 'info', line: long.line, message: `skipped: ${this.lineName(long.line)} has ${long.length.toLocaleString('en-US')} characters; generated or minified code is not analysed` });
       return this.result();
     }
     const tree = await parsePython(this.text, previousTree);
@@ -202,7 +211,7 @@ class Session {
     const module = new PythonModule(classificationPath(this.file, this.options.root), this.text, tree, project);
     if (tree.rootNode.hasError) {
       const first = firstError(tree.rootNode);
-      this.notices.push({ file: this.file, kind: 'syntax', level: 'warning', line: first, message: `syntax error${first !== undefined ? ` at line ${first + 1}` : ''}: findings near it may be missing` });
+      this.notices.push({ file: this.file, kind: 'syntax', level: 'warning', line: first, message: `syntax error${first !== undefined ? ` at ${this.lineName(first)}` : ''}: findings near it may be missing` });
     }
     for (const rule of this.rules) if (rule.checkPython) this.run(rule, () => rule.checkPython!(module, this.reporterFor(rule)));
     return this.result(tree);

@@ -10,9 +10,26 @@ import { fixFile, type FixedFile } from './fix-file';
 import { analyzeFiles } from './parallel-analyze';
 import { toSarif } from './sarif';
 import { UsageError, type CliIO } from './io';
-import { formatFindingsText, unfixableFiles } from './text-format';
+import { escapeControls, formatFindingsText, noticeLocation, unfixableFiles } from './text-format';
+
+export const LINT_USAGE = `Usage: pipeline-doctor lint <paths…> [options] [-- <paths…>]
+
+Analyses Python files, notebooks and training configs; folders are walked (virtual environments,
+caches and what .gitignore excludes are skipped). Paths after -- are paths even when they start with -.
+
+  --format text|json|sarif   output format (default text)
+  --fix                      apply safe fixes in place
+  --select CODES             only these rules (comma-separated codes or prefixes, e.g. LOAD,STOP003)
+  --ignore CODES             skip these rules
+  --fail-on SEVERITY         exit 1 when a finding at or above it exists: error|warning|info|hint|never (default warning)
+  --max-file-size-mb N       skip larger files (default 2)
+  -h, --help                 this help
+
+Exit codes: 0 no finding at the --fail-on level, 1 findings (or a file --fix could not fix), 2 usage error.
+`;
 
 export interface LintArgs {
+  help: boolean;
   paths: string[];
   format: 'text' | 'json' | 'sarif';
   fix: boolean;
@@ -23,10 +40,14 @@ export interface LintArgs {
 }
 
 export function parseLintArgs(argv: readonly string[]): LintArgs {
-  const args: LintArgs = { paths: [], format: 'text', fix: false, select: [], ignore: [], failOn: 'warning', maxFileBytes: DEFAULT_MAX_FILE_BYTES };
+  const args: LintArgs = { help: false, paths: [], format: 'text', fix: false, select: [], ignore: [], failOn: 'warning', maxFileBytes: DEFAULT_MAX_FILE_BYTES };
   const list = (v: string) => v.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
+    if (a === '--') {
+      args.paths.push(...argv.slice(i + 1));
+      break;
+    }
     const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
     const value = () => {
       const v = inline ?? argv[++i];
@@ -34,6 +55,8 @@ export function parseLintArgs(argv: readonly string[]): LintArgs {
       return v;
     };
     switch (flag) {
+      case '-h':
+      case '--help': args.help = true; break;
       case '--format': {
         const f = value();
         if (f !== 'text' && f !== 'json' && f !== 'sarif') throw new UsageError(`--format must be text, json or sarif, not '${f}'`);
@@ -60,15 +83,21 @@ export function parseLintArgs(argv: readonly string[]): LintArgs {
         args.paths.push(a);
     }
   }
+  if (args.help) return args;
   if (args.paths.length === 0) throw new UsageError('lint needs at least one file or folder');
+  if (args.paths.includes('')) throw new UsageError('an empty path is not a file or folder');
   for (const code of [...args.select, ...args.ignore]) {
-    if (!RULES.some((r) => r.code.startsWith(code))) throw new UsageError(`no rule matches '${code}' (see 'pipeline-doctor rules')`);
+    if (!RULES.some((r) => r.code.startsWith(code))) throw new UsageError(`no rule matches '${code}'; 'pipeline-doctor rules' lists the codes`);
   }
   return args;
 }
 
 export async function lintCommand(argv: readonly string[], io: CliIO): Promise<number> {
   const args = parseLintArgs(argv);
+  if (args.help) {
+    io.stdout(LINT_USAGE);
+    return 0;
+  }
   for (const p of args.paths) if (!fs.existsSync(path.resolve(io.cwd, p))) throw new UsageError(`no such file or folder: ${p}`);
   const files = await discoverFiles(args.paths, io.cwd);
   const options: AnalyzeOptions = { select: args.select, ignore: args.ignore, maxFileBytes: args.maxFileBytes, root: io.cwd };
@@ -92,7 +121,7 @@ export async function lintCommand(argv: readonly string[], io: CliIO): Promise<n
   } else {
     io.stdout(formatFindingsText(findings, notices, files.length, fixed, io.color, unfixableFiles(notices)));
   }
-  for (const n of notices) if (args.format !== 'text') io.stderr(`${n.file}${n.line !== undefined ? `:${n.line + 1}` : ''}: ${n.message}\n`);
+  for (const n of notices) if (args.format !== 'text') io.stderr(`${noticeLocation(n)}: ${escapeControls(n.message)}\n`);
   // A file --fix could not fix (unreadable, changed meanwhile, a fix that broke it) fails the run.
   if (notices.some((n) => n.kind === 'fix' && n.level === 'error')) return 1;
   const threshold = args.failOn;

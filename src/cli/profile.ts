@@ -1,5 +1,6 @@
 // `pipeline-doctor profile`: argument parsing and rendering around the runner core (src/runner).
 // Exit codes: 0 when the run was measured (whatever the verdict), 1 when it failed, 2 on usage errors.
+import fs from 'node:fs';
 import path from 'node:path';
 import { PROFILE_MODES } from '../shared/profile';
 import type { ProfileMode, RunSummary, SummarySweep } from '../shared/profile';
@@ -92,6 +93,7 @@ function parseArgs(argv: readonly string[], cwd: string): ParsedArgs {
         break;
       case '--python':
         o.python = value();
+        if (o.python.trim() === '') throw new ProfileUsageError('--python needs the path or name of an interpreter');
         break;
       case '--module':
         o.module = true;
@@ -126,6 +128,7 @@ function parseArgs(argv: readonly string[], cwd: string): ParsedArgs {
         if (script !== undefined) {
           throw new ProfileUsageError(`unexpected argument '${arg}' (script arguments go after --)`);
         }
+        if (arg.trim() === '') throw new ProfileUsageError('the script to profile is an empty string');
         script = arg;
     }
   }
@@ -222,7 +225,7 @@ export async function profileCommand(argv: string[], io: ProfileIO): Promise<num
     parsed = parseArgs(argv, io.cwd);
   } catch (err) {
     if (err instanceof ProfileUsageError) {
-      io.stderr(`pipeline-doctor profile: ${err.message}\n\n${PROFILE_USAGE}`);
+      io.stderr(`pipeline-doctor profile: ${err.message} (see 'pipeline-doctor profile --help')\n`);
       return 2;
     }
     throw err;
@@ -230,6 +233,17 @@ export async function profileCommand(argv: string[], io: ProfileIO): Promise<num
   if (parsed.help) {
     io.stdout(PROFILE_USAGE);
     return 0;
+  }
+  // Checked before the run, not found out after it.
+  const outDir = path.resolve(io.cwd, parsed.options.outDir);
+  const pathProblem = fs.existsSync(outDir) && !fs.statSync(outDir).isDirectory()
+    ? `--out names a file (${parsed.options.outDir}); it takes the folder to keep run folders in`
+    : parsed.report !== null && fs.existsSync(parsed.report) && fs.statSync(parsed.report).isDirectory()
+      ? `--report names a folder (${parsed.report}); give the HTML file to write`
+      : null;
+  if (pathProblem !== null) {
+    io.stderr(`pipeline-doctor profile: ${pathProblem} (see 'pipeline-doctor profile --help')\n`);
+    return 2;
   }
   // Ctrl+C cancels the run (SIGTERM, then SIGKILL to its process group) and still prints the summary.
   const abort = new AbortController();

@@ -3,7 +3,19 @@ import { ruleByCode, RULES } from '../analyzers/registry';
 import { ruleDocument, ruleSummary } from '../analyzers/rules/docs';
 import { UsageError, type CliIO } from './io';
 
+export const RULES_USAGE = `Usage: pipeline-doctor rules [CODE] [--json]
+
+Prints the rule catalog (code, default severity, fix, name, summary), or one rule's documentation.
+
+  --json       the catalog as [{code, name, family, severity, fix}], or one rule's entry
+  -h, --help   this help
+`;
+
 export function rulesCommand(argv: readonly string[], io: CliIO): number {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.stdout(RULES_USAGE);
+    return 0;
+  }
   const json = argv.includes('--json');
   const codes = argv.filter((a) => !a.startsWith('-'));
   const unknown = argv.filter((a) => a.startsWith('-') && a !== '--json');
@@ -11,7 +23,7 @@ export function rulesCommand(argv: readonly string[], io: CliIO): number {
   if (codes.length > 1) throw new UsageError('rules takes at most one rule code');
   if (codes.length === 1) {
     const rule = ruleByCode(codes[0]);
-    if (!rule) throw new UsageError(`no rule '${codes[0]}' (see 'pipeline-doctor rules')`);
+    if (!rule) throw new UsageError(`no rule '${codes[0]}'; 'pipeline-doctor rules' lists the codes`);
     io.stdout(json ? JSON.stringify(catalogEntry(rule), null, 2) + '\n' : ruleDocument(rule));
     return 0;
   }

@@ -1,5 +1,5 @@
 // SARIF 2.1.0 as GitHub code scanning accepts it: ruleId = our code, paths relative to the working
-// directory, 1-based lines and columns.
+// directory (percent-encoded URI references), 1-based lines and columns, 0-based notebook cells.
 import path from 'node:path';
 import type { Log, ReportingDescriptor, Result } from 'sarif';
 import type { Finding, Severity } from '../shared/findings';
@@ -18,7 +18,8 @@ export function toSarif(findings: readonly Finding[], rules: readonly SarifRuleI
   const descriptors: ReportingDescriptor[] = rules
     .filter((r) => used.has(r.code))
     .map((r) => ({ id: r.code, name: r.name, shortDescription: { text: r.summary }, ...(r.helpUri ? { helpUri: r.helpUri } : {}) }));
-  const uri = (file: string) => path.relative(cwd, path.resolve(cwd, file)).split(path.sep).join('/');
+  // A relative URI reference: each segment percent-encoded (spaces, `#`, `%`, `?`, `:`, non-ASCII as UTF-8).
+  const uri = (file: string) => path.relative(cwd, path.resolve(cwd, file)).split(path.sep).map(encodeURIComponent).join('/');
   return {
     version: '2.1.0',
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
@@ -30,8 +31,9 @@ export function toSarif(findings: readonly Finding[], rules: readonly SarifRuleI
           ruleIndex: descriptors.findIndex((d) => d.id === f.code),
           level: LEVEL[f.severity],
           // SARIF regions address text lines; a notebook finding names its cell, and lines count within it.
+          // properties.cell is 0-based like the JSON output's `cell`; the message counts cells from 1, for people.
           message: { text: f.cell !== undefined ? `[cell ${f.cell + 1}] ${f.message}` : f.message },
-          ...(f.cell !== undefined ? { properties: { cell: f.cell + 1 } } : {}),
+          ...(f.cell !== undefined ? { properties: { cell: f.cell } } : {}),
           locations: [
             {
               physicalLocation: {

@@ -50,6 +50,11 @@ function harnessArgv(o: ProfileOptions, harness: string, script: string): string
   return argv;
 }
 
+function isRunnable(script: string): boolean {
+  const st = fs.statSync(script);
+  return st.isFile() || (st.isDirectory() && fs.statSync(path.join(script, '__main__.py'), { throwIfNoEntry: false })?.isFile() === true);
+}
+
 export async function profileScript(options: ProfileOptions, hooks: ProfileHooks = {}): Promise<RunSummary> {
   const cwd = path.resolve(options.cwd ?? process.cwd());
   const mode = options.mode ?? DEFAULTS.mode;
@@ -90,6 +95,10 @@ export async function profileScript(options: ProfileOptions, hooks: ProfileHooks
     throw err;
   }
   if (!options.module && !fs.existsSync(script)) return failEarly(new Error(`script not found: ${script}`), 'spawn-failed');
+  // Python would block reading a FIFO or a device for ever, and a folder runs only through its __main__.py.
+  if (!options.module && !isRunnable(script)) {
+    return failEarly(new Error(`not a script file: ${script} (a regular .py file, or a folder with __main__.py)`), 'spawn-failed');
+  }
   if (hooks.signal?.aborted) return failEarly(new Error('cancelled before start'), 'cancelled');
   const harness = locateHarness();
 

@@ -74,6 +74,12 @@ export function decideVerdict(c: VerdictContext): { verdict: Verdict; error?: st
     default:
       break;
   }
+  if (state.hello === null) {
+    // The harness's first act is its hello event; a program that exits cleanly without one never ran
+    // it (`--python /bin/echo`), so whether torch is importable is not the question.
+    const tail = c.stderrTail.trim().split('\n').slice(-3).join(' | ');
+    return fail(`${c.python} is not a Python interpreter: it exited without running the profiling harness${tail ? ` (${tail})` : ''}; choose one with torch installed (--python PATH)`);
+  }
   if (m.inputShare === null) {
     if (state.loaders.size === 0) {
       if (state.torch === null) return fail(torchHint);

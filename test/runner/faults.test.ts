@@ -2,6 +2,7 @@
 // collected, and no process left behind.
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { profileScript, readRunFolder } from '../../src/runner/index';
@@ -121,6 +122,25 @@ describe('runner: faults', () => {
     const s = await profileScript({ script: 'no_such_script.py', python: PY, outDir: tempDir('runs'), cwd: tempDir('cwd') });
     assert.equal(s.verdict, 'failed');
     assert.match(s.error ?? '', /script not found: .*no_such_script\.py/);
+  });
+
+  it('a script that is a FIFO: refused at once instead of blocking on it', async () => {
+    const dir = tempDir('fifo');
+    const fifo = path.join(dir, 'train.py');
+    execFileSync('mkfifo', [fifo]);
+    const t0 = Date.now();
+    const s = await profileScript({ script: fifo, python: PY, outDir: tempDir('runs'), timeoutMs: 30_000 });
+    assert.equal(s.verdict, 'failed');
+    assert.equal(s.ended.how, 'spawn-failed');
+    assert.match(s.error ?? '', /not a script file: .*train\.py/);
+    assert.ok(Date.now() - t0 < 10_000, 'no wait for the timeout');
+  });
+
+  it('an interpreter that is not Python (/bin/echo): says so, not that torch is missing', async () => {
+    const { s } = await run('input_bound.py', { python: '/bin/echo' });
+    assert.equal(s.verdict, 'failed');
+    assert.match(s.error ?? '', /^\/bin\/echo is not a Python interpreter/);
+    assert.doesNotMatch(s.error ?? '', /PyTorch is not importable/);
   });
 
   it('a script that never iterates a DataLoader: failed, says there was nothing to measure', async () => {

@@ -4,21 +4,38 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import type { Log } from 'sarif';
 
 const CLI = path.resolve(__dirname, '../../src/cli.js');
+const ROOT = path.resolve(__dirname, '../../..');
 
-function cli(args: string[], cwd: string) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8' });
+function cli(args: string[], cwd: string, entry = CLI) {
+  const r = spawnSync(process.execPath, [entry, ...args], { cwd, encoding: 'utf8' });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A notebook whose LOAD001 finding is in cell 2 (0-based), after a markdown cell, and whose cell 3 has a syntax error. */
+function notebook(dir: string, name = 'nb.ipynb'): string {
+  const code = (source: string) => ({ cell_type: 'code', metadata: {}, outputs: [], execution_count: null, source });
+  fs.writeFileSync(path.join(dir, name), JSON.stringify({
+    cells: [
+      code('from torch.utils.data import DataLoader'),
+      { cell_type: 'markdown', metadata: {}, source: '# training' },
+      code('loader = DataLoader(ds, batch_size=8)\nfor b in loader:\n    opt.zero_grad()\n    model(b).backward()\n    opt.step()'),
+      code('x = 1\ndef broken(:\n    pass'),
+    ],
+    metadata: {}, nbformat: 4, nbformat_minor: 5,
+  }));
+  return name;
 }
 
 /** Processes running this test's CLI, from /proc. */
 function childCount(): number {
   return fs.readdirSync('/proc').filter((pid) => /^\d+$/.test(pid)).filter((pid) => {
     try {
-      return /src\/cli\.js/.test(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+      // This checkout's CLI only: other checkouts on the machine may be running theirs.
+      return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(CLI);
     } catch {
       return false;
     }
@@ -121,6 +138,136 @@ describe('pipeline-doctor lint', () => {
       const r = cli(args, dir);
       assert.equal(r.code, 2, args.join(' '));
       assert.match(r.stderr, /^pipeline-doctor: /);
+    }
+  });
+});
+
+describe('pipeline-doctor output of unusual names and notebooks', () => {
+  it('keeps a file name with a newline or an escape sequence on its own line, quoted', () => {
+    const dir = project();
+    const train = fs.readFileSync(path.join(dir, 'src/train.py'));
+    fs.writeFileSync(path.join(dir, 'src/a\nb.py'), train);
+    fs.writeFileSync(path.join(dir, 'src/c\u001b[31md.py'), train);
+    const r = cli(['lint', 'src'], dir);
+    assert.equal(r.code, 1, r.stderr);
+    const lines = r.stdout.split('\n');
+    assert.ok(lines.some((l) => l.startsWith('"src/a\\nb.py":3:14: warning LOAD001 ')), r.stdout);
+    assert.ok(lines.some((l) => l.startsWith('"src/c\\u001b[31md.py":3:14: warning LOAD001 ')), r.stdout);
+    assert.doesNotMatch(r.stdout, /\u001b/, 'no raw escape reaches the terminal');
+    assert.ok(lines.every((l) => l === '' || /^("[^"]*"|src\/train\.py):\d+:\d+: |^\d+ findings /.test(l)), r.stdout);
+  });
+
+  it('gives a notebook syntax notice as file:cell:line, with the line counted within the cell', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pd-cli-nb-'));
+    notebook(dir);
+    const r = cli(['lint', 'nb.ipynb', '--fail-on', 'never'], dir);
+    assert.match(r.stdout, /^nb\.ipynb:cell 4:2: note +syntax error at line 2 of cell 4: /m);
+    const json = cli(['lint', 'nb.ipynb', '--format', 'json'], dir);
+    const notice = (JSON.parse(json.stdout) as { notices: Array<{ cell: number; line: number }> }).notices[0];
+    assert.deepEqual([notice.cell, notice.line], [3, 1]);
+    assert.match(json.stderr, /^nb\.ipynb:cell 4:2: syntax error at line 2 of cell 4/);
+  });
+
+  it('counts notebook cells from 0 in JSON and SARIF alike', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pd-cli-nb-'));
+    notebook(dir);
+    const json = JSON.parse(cli(['lint', 'nb.ipynb', '--format', 'json'], dir).stdout) as { findings: Array<{ code: string; cell: number }> };
+    const sarif = JSON.parse(cli(['lint', 'nb.ipynb', '--format', 'sarif'], dir).stdout) as Log;
+    const fromJson = json.findings.find((f) => f.code === 'LOAD001')!;
+    const fromSarif = sarif.runs[0].results!.find((x) => x.ruleId === 'LOAD001')!;
+    assert.equal(fromJson.cell, 2);
+    assert.equal(fromSarif.properties!.cell, fromJson.cell);
+  });
+
+  it('writes SARIF artifact URIs as percent-encoded relative references', () => {
+    const dir = project();
+    const train = fs.readFileSync(path.join(dir, 'src/train.py'));
+    fs.mkdirSync(path.join(dir, 'my data'));
+    fs.writeFileSync(path.join(dir, 'my data/tr#in 100%ü.py'), train);
+    const log = JSON.parse(cli(['lint', 'my data', '--format', 'sarif'], dir).stdout) as Log;
+    const uris = log.runs[0].results!.map((x) => x.locations![0].physicalLocation!.artifactLocation!.uri);
+    assert.deepEqual(uris, ['my%20data/tr%23in%20100%25%C3%BC.py']);
+    assert.equal(decodeURIComponent(uris[0]!), 'my data/tr#in 100%ü.py');
+  });
+});
+
+describe('pipeline-doctor arguments', () => {
+  it('takes --help in every command', () => {
+    for (const command of ['lint', 'rules', 'profile', 'report']) {
+      for (const flag of ['--help', '-h']) {
+        const r = cli([command, flag], os.tmpdir());
+        assert.equal(r.code, 0, `${command} ${flag}: ${r.stderr}`);
+        assert.match(r.stdout, new RegExp(`^Usage: pipeline-doctor ${command} `), command);
+      }
+    }
+    const top = cli(['--help'], os.tmpdir());
+    assert.equal(top.code, 0);
+    assert.match(top.stdout, /^Usage: pipeline-doctor <command>/);
+  });
+
+  it('treats what follows -- as paths, and an empty path as a usage error', () => {
+    const dir = project();
+    fs.copyFileSync(path.join(dir, 'src/train.py'), path.join(dir, '-x.py'));
+    const r = cli(['lint', '--format', 'json', '--', '-x.py'], dir);
+    assert.equal(r.code, 1, r.stderr);
+    assert.deepEqual((JSON.parse(r.stdout) as { findings: Array<{ file: string }> }).findings.map((f) => f.file), ['-x.py']);
+    const empty = cli(['lint', ''], dir);
+    assert.equal(empty.code, 2);
+    assert.match(empty.stderr, /^pipeline-doctor: an empty path/);
+  });
+});
+
+describe('pipeline-doctor errors in the production (minified) build', () => {
+  const built = fs.mkdtempSync(path.join(os.tmpdir(), 'pd-cli-prod-'));
+  const PROD = path.join(built, 'dist/cli.js');
+  before(() => {
+    const b = spawnSync(process.execPath, [path.join(ROOT, 'scripts/build.mjs'), '--production', '--outdir', path.join(built, 'dist')], { encoding: 'utf8' });
+    assert.equal(b.status, 0, b.stderr);
+    // The report bundle finds the dashboard assets beside its folder, as in an installed package.
+    fs.cpSync(path.join(ROOT, 'media/dist'), path.join(built, 'media/dist'), { recursive: true });
+  });
+
+  /** One line on stderr, no stack frame. */
+  const assertOneLine = (stderr: string, what: string) => {
+    assert.match(stderr, /^pipeline-doctor[^\n]*: [^\n]+\n$/, `${what}: ${stderr}`);
+    assert.doesNotMatch(stderr, /\n\s+at /, what);
+  };
+
+  it('exits 2 with one line, no stack trace, on usage errors of lint, rules and report', () => {
+    const dir = project();
+    const cases = [['lint'], ['lint', 'src', '--format', 'xml'], ['lint', 'nope'], ['lint', 'src', '--select', 'XYZ9'], ['lint', '--bogus', 'src'],
+      ['rules', 'XYZ001'], ['rules', '--bogus'], ['rules', 'LOAD001', 'LOAD002'],
+      ['report'], ['report', 'run'], ['report', 'run', '--bogus'], ['report', 'run', '--out', 'src'], ['profile', ''], ['profile', 'x.py', '--python', ''], ['frobnicate']];
+    for (const entry of [PROD, CLI]) {
+      for (const args of cases) {
+        const r = cli(args, dir, entry);
+        assert.equal(r.code, 2, `${entry} ${args.join(' ')}: ${r.stderr}`);
+        assertOneLine(r.stderr, args.join(' '));
+      }
+    }
+  });
+
+  it('exits 1 with one line, no stack trace, on a damaged run folder or an --out it cannot write', () => {
+    const dir = project();
+    fs.mkdirSync(path.join(dir, 'damaged'));
+    fs.writeFileSync(path.join(dir, 'damaged/summary.json'), '{"verdict": "fa');
+    fs.mkdirSync(path.join(dir, 'empty'));
+    fs.writeFileSync(path.join(dir, 'afile'), 'x');
+    for (const entry of [PROD, CLI]) {
+      for (const args of [['report', 'damaged', '--out', 'r.html'], ['report', 'empty', '--out', 'r.html'], ['report', 'nowhere', '--out', 'r.html']]) {
+        const r = cli(args, dir, entry);
+        assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
+        assertOneLine(r.stderr, args.join(' '));
+        assert.match(r.stderr, /summary\.json/);
+      }
+      const profileOut = cli(['profile', 'src/train.py', '--out', 'afile'], dir, entry);
+      assert.equal(profileOut.code, 2, profileOut.stderr);
+      assertOneLine(profileOut.stderr, 'profile --out afile');
+      assert.match(profileOut.stderr, /--out names a file/);
+      const profileReport = cli(['profile', 'src/train.py', '--report', 'empty'], dir, entry);
+      assert.equal(profileReport.code, 2, profileReport.stderr);
+      assertOneLine(profileReport.stderr, 'profile --report empty');
+      assert.match(profileReport.stderr, /--report names a folder/);
     }
   });
 });

@@ -46,4 +46,37 @@ describe('notebooks', () => {
       assert.deepEqual(r.findings, []);
     }
   });
+
+  it('reports a syntax error at its cell and its line within the cell', async () => {
+    const r = await analyzeNotebookCells('nb.ipynb', [
+      { kind: 'code', source: 'import torch\nx = 1' },
+      { kind: 'markdown', source: '# notes' },
+      { kind: 'code', source: 'y = 2\ndef broken(:\n    pass' },
+    ]);
+    assert.equal(r.notices.length, 1);
+    const [n] = r.notices;
+    assert.equal(n.kind, 'syntax');
+    assert.deepEqual([n.cell, n.line], [2, 1]);
+    assert.match(n.message, /^syntax error at line 2 of cell 3:/);
+    assert.doesNotMatch(n.message, /line 4/, 'the concatenated program\'s line is not shown');
+  });
+
+  it('does not parse the bodies of %%bash, %%html, %%writefile... cells as Python, but does parse %%time bodies', async () => {
+    for (const magic of ['%%bash', '%%sh', '%%html', '%%javascript', '%%writefile setup.sh', '%%script bash']) {
+      const body = 'for f in *; do echo "$f"; done\nif [ -f x ]; then rm x; fi\n<div class="a">{{ x }}</div>';
+      const r = await analyzeNotebookCells('nb.ipynb', [
+        { kind: 'code', source: 'import torch' },
+        { kind: 'code', source: `${magic}\n${body}` },
+        { kind: 'code', source: 'x = 1' },
+      ]);
+      assert.deepEqual(r.notices, [], magic);
+    }
+    // %%time and %%capture run their body as Python: a syntax error there is still reported, in its cell.
+    for (const magic of ['%%time', '%%capture out']) {
+      const r = await analyzeNotebookCells('nb.ipynb', [{ kind: 'code', source: 'import torch' }, { kind: 'code', source: `${magic}\ndef broken(:\n    pass` }]);
+      assert.deepEqual(r.notices.map((n) => [n.kind, n.cell, n.line]), [['syntax', 1, 1]], magic);
+    }
+    const program = new NotebookProgram([{ kind: 'code', source: '%%bash\n  echo hi' }]);
+    assert.equal(program.text, '#%bash\n  #cho hi', 'columns stay where they were');
+  });
 });

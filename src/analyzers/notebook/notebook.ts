@@ -34,13 +34,18 @@ export function parseNotebook(text: string): NotebookCell[] {
   });
 }
 
-/** `%matplotlib inline` -> `#matplotlib inline`; a `%%bash` cell becomes all comments. */
+/** Cell magics whose body is Python that IPython runs (timed, captured, profiled). */
+const PYTHON_CELL_MAGIC = /^\s*%%(time|timeit|capture|prun)\b/;
+
+/**
+ * `%matplotlib inline` -> `#matplotlib inline`, `!pip install x` -> `#pip install x`. A cell magic's body
+ * is Python only for the magics above; `%%bash`, `%%html`, `%%writefile`, ... bodies are not run as
+ * Python, so every line of them becomes a comment (its first character replaced, so columns stay).
+ */
 function neutraliseMagics(source: string): string {
   const lines = source.split('\n');
-  const cellMagic = /^\s*%%/.test(lines[0] ?? '') && !/^\s*%%(time|timeit|capture|prun)\b/.test(lines[0]);
-  return lines
-    .map((line, i) => (cellMagic || (i === 0 && /^\s*%%/.test(line)) || /^\s*[%!]/.test(line) ? line.replace(/^(\s*)[%!]/, '$1#') : line))
-    .join('\n');
+  const foreignBody = /^\s*%%/.test(lines[0] ?? '') && !PYTHON_CELL_MAGIC.test(lines[0]);
+  return lines.map((line) => line.replace(foreignBody ? /^(\s*)\S/ : /^(\s*)[%!]/, '$1#')).join('\n');
 }
 
 /** The program the notebook's code cells form, and where each cell starts in it. */
