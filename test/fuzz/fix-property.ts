@@ -16,6 +16,8 @@ import { fixUntilStable } from '../../src/analyzers/engine/fix-engine';
 import { parsePython } from '../../src/analyzers/engine/parser';
 import type { Edit } from '../../src/shared/findings';
 import { readSourceFile, writeSourceFile } from '../../src/cli/source-file';
+import { fixFile } from '../../src/cli/fix-file';
+import { parseTree, type Node as JsonNode } from 'jsonc-parser';
 
 export interface FixPropertyReport {
   inputs: number;
@@ -36,14 +38,14 @@ function rng(seed: number): () => number {
   };
 }
 
-/** Every analysable file of the rule fixtures and the corpus, but notebooks (fixed through their JSON, tested in fix-cli). */
+/** Every analysable file of the rule fixtures and the corpus. */
 export function fixSeeds(root: string): string[] {
   const out: string[] = [];
   const walk = (dir: string) => {
     for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       const p = path.join(dir, e.name);
       if (e.isDirectory()) walk(p);
-      else if (e.isFile() && fileKind(e.name) && fileKind(e.name) !== 'notebook' && fs.statSync(p).size < 200_000) out.push(p);
+      else if (e.isFile() && fileKind(e.name) && fs.statSync(p).size < 200_000) out.push(p);
     }
   };
   walk(path.join(root, 'test/rules/fixtures'));
@@ -136,6 +138,10 @@ export async function fixProperty(root: string, options: { inputs: number; seed:
       fs.writeFileSync(before, original);
       const fail = (problem: string) => report.failures.push({ file: path.relative(root, seed), variant: variant.name, problem });
       report.inputs++;
+      if (kind === 'notebook') {
+        await checkNotebook(file, fail, report);
+        continue;
+      }
       try {
         const read = readSourceFile(file, kind === 'python');
         if (!read.source.lossless) {
@@ -185,6 +191,32 @@ export async function fixProperty(root: string, options: { inputs: number; seed:
     fs.rmSync(dir, { recursive: true, force: true });
   }
   return report;
+}
+
+/** The `source` values of a notebook's cells, by JSON node. */
+function sourceNodes(text: string): JsonNode[] {
+  const cells = parseTree(text.replace(/^\ufeff/, ''))?.children?.find((p) => p.children?.[0]?.value === 'cells')?.children?.[1]?.children ?? [];
+  return cells.flatMap((c) => c.children?.find((p) => p.children?.[0]?.value === 'source')?.children?.[1] ?? []);
+}
+
+/**
+ * A notebook through `lint --fix`'s own per-file path: outside the cells' `source` values not a byte
+ * changes (the text between consecutive sources is identical), and a second run changes nothing.
+ */
+async function checkNotebook(file: string, fail: (problem: string) => void, report: FixPropertyReport): Promise<void> {
+  const before = fs.readFileSync(file, 'utf8');
+  const first = await fixFile(file, {});
+  const after = fs.readFileSync(file, 'utf8');
+  if (first.notices.some((n) => n.kind === 'fix')) fail(`notice: ${first.notices.map((n) => n.message).join('; ')}`);
+  if (after === before) return;
+  report.changedFiles++;
+  report.fixes += first.fixed;
+  const [a, b] = [sourceNodes(before), sourceNodes(after)];
+  const between = (text: string, nodes: JsonNode[]) => nodes.map((n, i) => text.slice(i === 0 ? 0 : nodes[i - 1].offset + nodes[i - 1].length, n.offset))
+    .concat(text.slice(nodes.length ? nodes[nodes.length - 1].offset + nodes[nodes.length - 1].length : 0));
+  if (a.length !== b.length || JSON.stringify(between(before, a)) !== JSON.stringify(between(after, b))) fail('bytes outside the cells\' sources changed');
+  const second = await fixFile(file, {});
+  if (second.fixed !== 0 || fs.readFileSync(file, 'utf8') !== after) fail(`a second run changed it again (${second.fixed} fixes)`);
 }
 
 function firstDifference(a: Buffer, b: Buffer): number {
