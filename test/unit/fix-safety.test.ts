@@ -54,7 +54,12 @@ describe('PREP001: hoisting is safe only when the loop cannot change what the st
 
   it('is not safe when a later statement of the loop may rewrite files before the next iteration (os.system, open for writing)', async () => {
     assert.deepEqual(await safety('PREP001', epochs(['import os'], [], ['os.system("python make_features.py")'])), [false]);
-    assert.deepEqual(await safety('PREP001', epochs([], [], ['with open("cache.bin", "wb") as f:', '    f.write(b"")'])), [false]);
+    assert.deepEqual(await safety('PREP001', epochs([], [], ['with open(out_path, "wb") as f:', '    f.write(b"")'])), [false]);
+    assert.deepEqual(await safety('PREP001', epochs([], [], ['np.save(cache_file, features)'])), [false]);
+  });
+
+  it('stays safe beside writes that name another literal file (a checkpoint, a log)', async () => {
+    assert.deepEqual(await safety('PREP001', epochs(['import torch'], [], ['torch.save(model.state_dict(), "ckpt.pt")', 'with open("log.txt", "a") as f:', '    f.write("done")'])), [true]);
   });
 
   it('is not safe when the value is read before its assignment in the same iteration', async () => {

@@ -105,7 +105,7 @@ it calls rebinds (\`global\`) means it is not reported at all; if the data does 
         if (work.reads && readsWhatLoopWrites(module, loop, work.call)) continue;
         if (work.eager ? drawsRandomness(module, value) : work.localClassInit && drawsRandomness(module, work.localClassInit)) continue;
         const safe = work.pure && !!target && own.size > 0 && !targetsMutated(own, writes, statement) && otherCallsPure(module, value, work.call)
-          && !readBeforeAssigned(module, loop, statement, own) && !loopMayRewriteFiles(module, loop, statement) && !handsReadsToUnknownCalls(module, loop, statement, reads);
+          && !readBeforeAssigned(module, loop, statement, own) && !loopMayRewriteFiles(module, loop, statement, work.reads || /^torchvision\.datasets\./.test(module.callee(work.call) ?? '') ? work.call : undefined) && !handsReadsToUnknownCalls(module, loop, statement, reads);
         const fix = hoistFix(module, loop, statement, statements, safe);
         reporter.report({
           range: nodeRange(field(work.call, 'function')!),
@@ -328,21 +328,36 @@ function readBeforeAssigned(module: PythonModule, loop: Node, statement: Node, o
 }
 
 const PROCESS_OR_FILE_WRITE = /^(subprocess\.\w+|os\.(system|popen|spawn\w*|exec\w*|remove|unlink|rename|replace)|shutil\.\w+)$/;
+/** An argument whose name says it holds a file or folder path. */
+const PATH_LIKE_NAME = /path|file|dir|fname|name|out|dest|target|root|prefix/i;
 
 /**
- * Something in the loop (or a local function it calls) may rewrite files between iterations: a subprocess,
- * `os.system`, `shutil`, a writer call (`np.save`, `to_csv`, `open(…, "w")`). The statement's result could
- * then change from one epoch to the next, so the hoist is not safe.
+ * Something in the loop (or a local function it calls) may rewrite the files the statement reads between
+ * iterations: a subprocess, `os.system`, `shutil`, or a writer call (`np.save`, `to_csv`, `open(…, "w")`)
+ * that could name the same file. A writer is let through only when the statement reads a literal path and
+ * the writer names another literal path and nothing else that could be one (`torch.save(model.state_dict(),
+ * "ckpt.pt")` beside `np.load("features.npy")`). The statement's result could otherwise change from one
+ * epoch to the next, so the hoist is not safe.
  */
-function loopMayRewriteFiles(module: PythonModule, loop: Node, statement: Node): boolean {
+function loopMayRewriteFiles(module: PythonModule, loop: Node, statement: Node, readsFiles: Node | undefined): boolean {
   const body = field(loop, 'body');
-  if (!body) return false;
+  if (!body || !readsFiles) return false;
+  const first = field(readsFiles, 'arguments')?.namedChild(0);
+  const readPath = first?.type === 'string' ? first.text : undefined;
+  const mayName = (c: Node) => {
+    const args = namedChildren(field(c, 'arguments') ?? c).map((a) => (a.type === 'keyword_argument' ? field(a, 'value') : a));
+    if (!readPath || !args.some((a) => a?.type === 'string')) return true;
+    return args.some((a) => !a || a.text === readPath || (a.type !== 'string' && a.type !== 'call' && PATH_LIKE_NAME.test(a.text)) || (a.type === 'call' && /path|join/i.test(field(a, 'function')?.text ?? '')));
+  };
   const scopes = [body, ...calledBodies(module, body, loop)];
   return scopes.some((scope) => module.callsInside(scope).some((c) => {
     if (contains(statement, c)) return false;
     const name = module.callee(c) ?? field(c, 'function')?.text ?? '';
-    if (PROCESS_OR_FILE_WRITE.test(name) || WRITER.test(name)) return true;
-    return (name === 'open' || /(^|\.)open$/.test(name)) && /['"][^'"]*[wax+][^'"]*['"]/.test(field(c, 'arguments')?.text ?? '');
+    if (PROCESS_OR_FILE_WRITE.test(name)) return true;
+    if ((name === 'open' || /(^|\.)open$/.test(name)) && /['"][^'"]*[wax+][^'"]*['"]/.test(field(c, 'arguments')?.text ?? '')) return mayName(c);
+    // `f.write(…)` on a file opened here is judged by its `open`; other writers name their file.
+    if (/(^|\.)write(lines)?$/.test(name) && field(field(c, 'function')!, 'object')?.type === 'identifier') return false;
+    return WRITER.test(name) && mayName(c);
   }));
 }
 
