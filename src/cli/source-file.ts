@@ -1,9 +1,10 @@
 // Reading a file for `lint --fix` and writing the fixed text back. The text is decoded as the analyzer
 // decodes it (engine/source-encoding.ts: BOM, PEP 263 cookie); the new text is encoded the same way, so
 // the bytes outside the fixes' ranges come back unchanged, and line endings are whatever the text holds
-// (the engine never normalises them). A write is refused when the file changed on disk since it was
-// read (the fixes were computed against the old text), and is atomic: a temporary file in the same folder,
-// given the file's mode, renamed over it, so an interrupted run leaves the old or the new file, never half.
+// (the engine never normalises them). A write is refused when the file changed on disk since it was read
+// (the fixes were computed against the old text), and is atomic: a temporary file in the same folder,
+// given the file's mode (and owner, where permitted), renamed over it, so an interrupted run leaves the
+// old file or the new one, never half of one.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -48,6 +49,14 @@ export function writeSourceFile(read: SourceFile, text: string): void {
     fs.writeFileSync(temp, bytes, { flag: 'wx', mode: now.mode & 0o7777 });
     // The umask may have narrowed the mode given at creation.
     fs.chmodSync(temp, now.mode & 0o7777);
+    // Keep the owner too where we may (a root run over other users' files); elsewhere it is ours already.
+    if (now.uid !== process.getuid?.() || now.gid !== process.getgid?.()) {
+      try {
+        fs.chownSync(temp, now.uid, now.gid);
+      } catch {
+        // Not permitted: the file becomes ours, as any editor's save would make it.
+      }
+    }
     fs.renameSync(temp, target);
   } catch (e) {
     fs.rmSync(temp, { force: true });
