@@ -53,7 +53,8 @@ export function fixSeeds(root: string): string[] {
   return out;
 }
 
-type Variant = { name: string; bytes: (text: string, r: () => number) => Buffer; python?: boolean };
+/** `python`: for Python only (comments, coding cookies); `text`: not for notebooks, whose line ends are JSON's. */
+type Variant = { name: string; bytes: (text: string, r: () => number) => Buffer; python?: boolean; text?: boolean };
 
 const lines = (text: string) => text.split(/\r\n|\r|\n/);
 const withEnds = (text: string, end: (i: number) => string) => {
@@ -64,8 +65,8 @@ const withEnds = (text: string, end: (i: number) => string) => {
 export const VARIANTS: Variant[] = [
   { name: 'as is', bytes: (t) => Buffer.from(t, 'utf8') },
   { name: 'CRLF', bytes: (t) => Buffer.from(withEnds(t, () => '\r\n'), 'utf8') },
-  { name: 'lone CR', bytes: (t) => Buffer.from(withEnds(t, () => '\r'), 'utf8'), python: true },
-  { name: 'mixed line ends', bytes: (t, r) => Buffer.from(withEnds(t, () => ['\n', '\r\n', '\r'][Math.floor(r() * 3)]), 'utf8'), python: true },
+  { name: 'lone CR', bytes: (t) => Buffer.from(withEnds(t, () => '\r'), 'utf8'), text: true },
+  { name: 'mixed line ends', bytes: (t, r) => Buffer.from(withEnds(t, () => ['\n', '\r\n', '\r'][Math.floor(r() * 3)]), 'utf8'), text: true },
   { name: 'BOM', bytes: (t) => Buffer.from('\ufeff' + t, 'utf8') },
   { name: 'BOM + CRLF', bytes: (t) => Buffer.from('\ufeff' + withEnds(t, () => '\r\n'), 'utf8') },
   { name: 'UTF-8 comments', bytes: (t) => Buffer.from(`# données — ✓\n${t}${t.endsWith('\n') ? '' : '\n'}# fin ✓\n`, 'utf8'), python: true },
@@ -128,7 +129,7 @@ export async function fixProperty(root: string, options: { inputs: number; seed:
     for (let i = 0; i < options.inputs; i++) {
       const seed = seeds[options.cover ? i % seeds.length : Math.floor(r() * seeds.length)];
       const kind = fileKind(seed)!;
-      const variants = VARIANTS.filter((v) => kind === 'python' || !v.python);
+      const variants = VARIANTS.filter((v) => (kind === 'python' || !v.python) && (kind !== 'notebook' || !v.text));
       const variant = variants[Math.floor(r() * variants.length)];
       const original = variant.bytes(fs.readFileSync(seed, 'utf8'), r);
       const name = `${String(i).padStart(5, '0')}-${path.basename(seed)}`;
