@@ -7,6 +7,7 @@ import { compareFindings, severityRank, type Finding, type Severity, type Severi
 import { classifyConfig } from './config/classify';
 import { ConfigDocument } from './config/document';
 import { parsePython } from './engine/parser';
+import { decodeSource, type DecodedSource } from './engine/source-encoding';
 import { Suppressions } from './engine/suppressions';
 import { fileKind } from './file-kind';
 import { NotebookFormatError, NotebookProgram, parseNotebook, type NotebookCell } from './notebook/notebook';
@@ -34,7 +35,7 @@ export interface AnalyzeOptions {
   previousTree?: Tree;
 }
 
-export type NoticeKind = 'too-large' | 'long-line' | 'binary' | 'syntax' | 'config-parse' | 'notebook-format' | 'rule-failed';
+export type NoticeKind = 'too-large' | 'long-line' | 'binary' | 'syntax' | 'config-parse' | 'notebook-format' | 'rule-failed' | 'encoding' | 'fix';
 
 export interface Notice {
   kind: NoticeKind;
@@ -64,14 +65,18 @@ export const DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024;
  */
 export const MAX_LINE_CHARS = 10_000;
 
+/** The longest line, lines ending at LF, CRLF or a lone CR as in LineIndex. */
 function longestLine(text: string): { line: number; length: number } {
   let best = { line: 0, length: 0 };
   let start = 0;
-  for (let line = 0; start <= text.length; line++) {
-    let end = text.indexOf('\n', start);
-    if (end < 0) end = text.length;
-    if (end - start > best.length) best = { line, length: end - start };
-    start = end + 1;
+  let line = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 10;
+    if (c !== 10 && c !== 13) continue;
+    if (i - start > best.length) best = { line, length: i - start };
+    if (c === 13 && text.charCodeAt(i + 1) === 10) i++;
+    start = i + 1;
+    line++;
   }
   return best;
 }
@@ -246,7 +251,10 @@ function firstError(root: import('web-tree-sitter').Node): number | undefined {
   }
 }
 
-/** Reads a file from disk (bytes decoded as UTF-8 with replacement) and analyses it. */
+/**
+ * Reads a file from disk and analyses it. The bytes are decoded as `lint --fix` decodes them (a BOM is
+ * left out of the text, Python files honour their coding cookie), so positions agree between the two.
+ */
 export async function analyzeFile(file: string, options: AnalyzeOptions = {}): Promise<AnalysisResult> {
   // Synchronous reads on purpose: source files are small, and awaiting the thread pool for each of
   // thousands of files left a whole-tree lint idle a third of the time.
@@ -255,7 +263,14 @@ export async function analyzeFile(file: string, options: AnalyzeOptions = {}): P
   if (stat.size > limit) {
     return { findings: [], notices: [{ file, kind: 'too-large', level: 'info', message: `skipped: ${(stat.size / 1048576).toFixed(1)} MB is over the ${(limit / 1048576).toFixed(1)} MB limit` }] };
   }
-  const bytes = fs.readFileSync(file);
-  const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
-  return analyze(file, text, options);
+  const source = decodeSource(fs.readFileSync(file), fileKind(file) === 'python');
+  const result = await analyze(file, source.text, options);
+  if (!source.lossless && !result.notices.some((n) => n.kind === 'binary')) result.notices.push(encodingNotice(file, source));
+  return result;
+}
+
+/** Said of a file whose bytes the decoded text does not reproduce: `--fix` leaves such a file alone. */
+export function encodingNotice(file: string, source: DecodedSource): Notice {
+  const what = source.encoding === 'utf-8' ? 'not valid UTF-8' : `in ${source.encoding}, which --fix does not write`;
+  return { file, kind: 'encoding', level: 'info', message: `${what}: analysed as decoded, never rewritten by a fix` };
 }

@@ -1,16 +1,16 @@
 // `pipeline-doctor lint <paths…>`: the same analysis as the editor, for terminals and CI.
 import fs from 'node:fs';
 import path from 'node:path';
-import { analyzeFile, DEFAULT_MAX_FILE_BYTES, fileKind, type AnalyzeOptions, type Notice } from '../analyzers';
-import { applyEdits, mergeFixEdits } from '../analyzers/engine/apply-edits';
+import { DEFAULT_MAX_FILE_BYTES, type AnalyzeOptions, type Notice } from '../analyzers';
 import { RULES } from '../analyzers/registry';
 import { ruleSummary } from '../analyzers/rules/docs';
 import { discoverFiles } from '../analyzers/workspace/discover';
 import { SEVERITIES, severityRank, type Finding, type Severity } from '../shared/findings';
+import { fixFile, type FixedFile } from './fix-file';
 import { analyzeFiles } from './parallel-analyze';
 import { toSarif } from './sarif';
 import { UsageError, type CliIO } from './io';
-import { escapeControls, formatFindingsText, noticeLocation } from './text-format';
+import { escapeControls, formatFindingsText, noticeLocation, unfixableFiles } from './text-format';
 
 export const LINT_USAGE = `Usage: pipeline-doctor lint <paths…> [options] [-- <paths…>]
 
@@ -25,7 +25,7 @@ caches and what .gitignore excludes are skipped). Paths after -- are paths even 
   --max-file-size-mb N       skip larger files (default 2)
   -h, --help                 this help
 
-Exit codes: 0 no finding at the --fail-on level, 1 findings, 2 usage error.
+Exit codes: 0 no finding at the --fail-on level, 1 findings (or a file --fix could not fix), 2 usage error.
 `;
 
 export interface LintArgs {
@@ -107,22 +107,8 @@ export async function lintCommand(argv: readonly string[], io: CliIO): Promise<n
   // Without --fix, files are independent: analyse them on every core.
   const analysed = args.fix ? [] : await analyzeFiles(files, options);
   for (const [i, file] of files.entries()) {
-    let result = args.fix ? await analyzeFile(file, options) : analysed[i];
-    // Notebook fixes are applied in the editor, cell by cell; rewriting the .ipynb JSON here could lose outputs.
-    if (args.fix && fileKind(file) !== 'notebook') {
-      // Fixes of one pass may overlap; re-analyse and repeat until nothing safe is left (bounded).
-      for (let pass = 0; pass < 5; pass++) {
-        const safe = result.findings.flatMap((f) => f.fixes.filter((x) => x.safe));
-        if (safe.length === 0) break;
-        const text = fs.readFileSync(file, 'utf8');
-        const edits = mergeFixEdits(safe.map((f) => f.edits), text);
-        const next = applyEdits(text, edits);
-        if (next === text) break;
-        fs.writeFileSync(file, next);
-        fixed += safe.length;
-        result = await analyzeFile(file, options);
-      }
-    }
+    const result = args.fix ? await fixFile(file, options) : analysed[i];
+    if (args.fix) fixed += (result as FixedFile).fixed;
     findings.push(...result.findings.map((f) => ({ ...f, file: path.relative(io.cwd, f.file) || f.file })));
     notices.push(...result.notices.map((n) => ({ ...n, file: path.relative(io.cwd, n.file) || n.file })));
   }
@@ -133,10 +119,10 @@ export async function lintCommand(argv: readonly string[], io: CliIO): Promise<n
     const rules = RULES.map((r) => ({ code: r.code, name: r.name, summary: ruleSummary(r) }));
     io.stdout(JSON.stringify(toSarif(findings, rules, io.cwd, io.version), null, 2) + '\n');
   } else {
-    io.stdout(formatFindingsText(findings, notices, files.length, fixed, io.color));
+    io.stdout(formatFindingsText(findings, notices, files.length, fixed, io.color, unfixableFiles(notices)));
   }
   for (const n of notices) if (args.format !== 'text') io.stderr(`${noticeLocation(n)}: ${escapeControls(n.message)}\n`);
-  // A file that could not be analysed (a notice at level error) fails the run whatever --fail-on says:
+  // A file that could not be analysed or fixed (a notice at level error) fails the run whatever --fail-on says:
   // its findings are unknown, and a green run must not hide that (README, "The CLI").
   if (notices.some((n) => n.level === 'error')) return 1;
   const threshold = args.failOn;

@@ -4,12 +4,21 @@ import type { Finding } from '../shared/findings';
 
 const COLORS = { error: '\x1b[31m', warning: '\x1b[33m', info: '\x1b[36m', hint: '\x1b[90m', reset: '\x1b[0m', dim: '\x1b[2m' };
 
-export function formatFindingsText(findings: readonly Finding[], notices: readonly Notice[], fileCount: number, fixed: number, color: boolean): string {
+/**
+ * Files whose safe fixes `--fix` would not apply: the file does not parse (the engine fixes only code
+ * that parses), it cannot be written back byte for byte (encoding), or fixing it failed.
+ */
+export function unfixableFiles(notices: readonly Notice[]): Set<string> {
+  return new Set(notices.filter((n) => n.kind === 'syntax' || n.kind === 'config-parse' || n.kind === 'notebook-format' || n.kind === 'encoding' || n.kind === 'fix').map((n) => n.file));
+}
+
+export function formatFindingsText(findings: readonly Finding[], notices: readonly Notice[], fileCount: number, fixed: number, color: boolean, unfixable: ReadonlySet<string> = new Set()): string {
+  const canFix = (f: Finding) => !unfixable.has(f.file) && f.fixes.some((x) => x.safe);
   const c = (k: keyof typeof COLORS, s: string) => (color ? COLORS[k] + s + COLORS.reset : s);
   const lines: string[] = [];
   for (const f of findings) {
     const loc = `${displayPath(f.file)}:${f.cell !== undefined ? `cell ${f.cell + 1}:` : ''}${f.range.start.line + 1}:${f.range.start.character + 1}`;
-    const fixable = f.fixes.some((x) => x.safe) ? c('dim', ' [fixable]') : '';
+    const fixable = canFix(f) ? c('dim', ' [fixable]') : '';
     lines.push(`${loc}: ${c(f.severity, f.severity.padEnd(7))} ${f.code} ${escapeControls(f.message)}${fixable}`);
   }
   for (const n of notices) lines.push(`${noticeLocation(n)}: ${n.level === 'error' ? c('error', 'error  ') : c('dim', 'note   ')} ${escapeControls(n.message)}`);
@@ -18,7 +27,7 @@ export function formatFindingsText(findings: readonly Finding[], notices: readon
     .map((s) => [s, findings.filter((f) => f.severity === s).length] as const)
     .filter(([, n]) => n > 0)
     .map(([s, n]) => `${n} ${s}${n === 1 ? '' : 's'}`);
-  const fixable = findings.filter((f) => f.fixes.some((x) => x.safe)).length;
+  const fixable = findings.filter(canFix).length;
   lines.push('');
   lines.push(
     `${findings.length === 0 ? 'No findings' : `${findings.length} finding${findings.length === 1 ? '' : 's'} (${counts.join(', ')})`} in ${fileCount} file${fileCount === 1 ? '' : 's'}` +

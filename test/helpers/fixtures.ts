@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { analyze } from '../../src/analyzers';
-import { applyEdits, mergeFixEdits } from '../../src/analyzers/engine/apply-edits';
+import { fixUntilStable } from '../../src/analyzers/engine/fix-engine';
 import type { Finding } from '../../src/shared/findings';
 
 export const FIXTURES = path.resolve(__dirname, '../../../test/rules/fixtures');
@@ -43,16 +43,12 @@ export function fixedPath(rel: string): string {
   return path.join(FIXTURES, rel.replace(/(\.\w+)$/, '.fixed$1'));
 }
 
-/** Applies the primary fix of every finding of `code`, re-analysing until none is left (bounded). */
+/**
+ * Applies the primary fix of every finding of `code`, safe or not, through the fix engine `lint --fix` uses
+ * (passes until stable); a notice from the engine (no convergence, a broken result) fails the caller.
+ */
 export async function applyPrimaryFixes(rel: string, text: string, code: string): Promise<{ text: string; findings: Finding[] }> {
-  let current = text;
-  for (let pass = 0; pass < 5; pass++) {
-    const { findings } = await analyze(rel, current, { select: [code] });
-    const fixes = findings.filter((f) => f.code === code && f.fixes.length > 0).map((f) => f.fixes[0].edits);
-    if (fixes.length === 0) return { text: current, findings };
-    const next = applyEdits(current, mergeFixEdits(fixes, current));
-    if (next === current) return { text: current, findings };
-    current = next;
-  }
-  return { text: current, findings: (await analyze(rel, current, { select: [code] })).findings };
+  const out = await fixUntilStable(text, (t) => analyze(rel, t, { select: [code] }), { safeOnly: false });
+  if (out.notices.length > 0) throw new Error(out.notices.map((n) => n.message).join('; '));
+  return { text: out.text, findings: out.result.findings };
 }

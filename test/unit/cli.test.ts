@@ -46,9 +46,10 @@ function project(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pd-cli-'));
   fs.mkdirSync(path.join(dir, 'src'));
   fs.writeFileSync(path.join(dir, 'src/train.py'), [
-    'from torch.utils.data import DataLoader',
-    'def train(ds, model, opt):',
-    '    loader = DataLoader(ds, batch_size=8)',
+    // images decoded per item: a warning (over tensors already in memory LOAD001 is info)
+    'from torch.utils.data import DataLoader; from torchvision.datasets import ImageFolder',
+    'def train(root, model, opt):',
+    '    loader = DataLoader(ImageFolder(root), batch_size=8)',
     '    for b in loader:',
     '        opt.zero_grad()',
     '        model(b).backward()',
@@ -106,7 +107,7 @@ describe('pipeline-doctor lint', () => {
     assert.match(r.stdout, /applied 1 fix/);
     const text = fs.readFileSync(path.join(dir, 'src/train.py'), 'utf8');
     assert.match(text, /^import os$/m);
-    assert.match(text, /DataLoader\(ds, batch_size=8, num_workers=min\(8, os\.cpu_count\(\) or 1\), persistent_workers=True\)/);
+    assert.match(text, /DataLoader\(ImageFolder\(root\), batch_size=8, num_workers=min\(8, os\.cpu_count\(\) or 1\), persistent_workers=True\)/);
     assert.equal(cli(['lint', 'src'], dir).code, 0);
   });
 

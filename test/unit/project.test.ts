@@ -48,7 +48,7 @@ describe('cross-file facts', () => {
   });
 
   it('treats a project class it cannot read as unknown', async () => {
-    const root = project({ 'train.py': TRAIN, 'pkg/__init__.py': 'from .missing import Stream\n', 'pkg/maps.py': 'class Frames:\n    pass\n' });
+    const root = project({ 'train.py': TRAIN, 'pkg/__init__.py': 'from .missing import Stream\n', 'pkg/maps.py': 'class Frames:\n    def __getitem__(self, i):\n        return i\n' });
     const { findings } = await analyzeFile(path.join(root, 'train.py'), { root, select: ['LOAD001'] });
     assert.deepEqual(findings.map((f) => [f.range.start.line, f.fixes[0]?.safe]), [[6, false], [7, true]]);
   });

@@ -34,18 +34,33 @@ export function applyEdits(text: string, edits: readonly Edit[]): string {
  * (two fixes adding the same `import os`) is kept once.
  */
 export function mergeFixEdits(fixEdits: readonly (readonly Edit[])[], text: string): Edit[] {
-  const index = new LineIndex(text);
-  const chosen: Array<{ start: number; end: number; text: string }> = [];
+  return mergeCellFixEdits(fixEdits, [text]).edits;
+}
+
+/**
+ * mergeFixEdits over several texts (the cells of a notebook): an edit's `cell` says which text its range
+ * is in (0 when absent); edits in different cells never overlap. Also says which fixes were taken.
+ */
+export function mergeCellFixEdits(fixEdits: readonly (readonly Edit[])[], texts: readonly string[]): { edits: Edit[]; taken: boolean[] } {
+  const indexes = texts.map((t) => new LineIndex(t));
+  const chosen: Array<{ cell: number; start: number; end: number; text: string }> = [];
   const out: Edit[] = [];
-  for (const edits of fixEdits) {
-    const spans = edits.map((e) => ({ start: index.offset(e.range.start), end: index.offset(e.range.end), text: e.newText, edit: e }));
-    const fresh = spans.filter((s) => !chosen.some((c) => c.start === s.start && c.end === s.end && c.text === s.text));
-    const clashes = fresh.some((s) => chosen.some((c) => s.start < c.end && s.end > c.start));
-    if (clashes) continue;
+  const taken = fixEdits.map((edits) => {
+    const spans = edits.map((e) => {
+      const cell = e.cell ?? 0;
+      const index = indexes[cell] ?? indexes[0];
+      return { cell, start: index.offset(e.range.start), end: index.offset(e.range.end), text: e.newText, edit: e };
+    });
+    const fresh = spans.filter((s) => !chosen.some((c) => c.cell === s.cell && c.start === s.start && c.end === s.end && c.text === s.text));
+    const clashes = fresh.some((s, i) =>
+      chosen.some((c) => c.cell === s.cell && s.start < c.end && s.end > c.start) ||
+      fresh.some((o, j) => j !== i && o.cell === s.cell && s.start < o.end && s.end > o.start));
+    if (clashes) return false;
     for (const s of fresh) {
       chosen.push(s);
       out.push(s.edit);
     }
-  }
-  return out;
+    return true;
+  });
+  return { edits: out, taken };
 }

@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Parser, Tree } from 'web-tree-sitter';
+import { withLineFeeds } from './text';
 
 type WebTreeSitter = typeof import('web-tree-sitter');
 
@@ -89,7 +90,7 @@ export function parserGeneration(): number {
 function parseWith(i: Instance, text: string, previous?: Tree): Tree {
   let tree: Tree | null;
   try {
-    tree = i.parser.parse(text, previous);
+    tree = i.parser.parse(withLineFeeds(text), previous); // a lone CR ends a line here as in LineIndex (text.ts)
   } catch (e) {
     if (i.aborted) throw new Error(`tree-sitter ran out of memory (${(text.length / 1048576).toFixed(1)} MB of text); the parser was restarted for the next file`);
     throw e;

@@ -1,4 +1,6 @@
-// Offset <-> position mapping for a text, shared by the front ends and applyEdits.
+// Offset <-> position mapping for a text, shared by the front ends and applyEdits. A line ends at LF,
+// CRLF or a lone CR, as in Python's tokenizer and VS Code; tree-sitter only counts LF, so the parser is
+// given `withLineFeeds(text)` (same length, same offsets, same lines), see parser.ts.
 import type { Position, Range } from '../../shared/findings';
 
 export class LineIndex {
@@ -47,8 +49,28 @@ export class LineIndex {
     return this.text.slice(start, next).replace(/\r?\n$|\r$/, '');
   }
 
-  /** The line terminator the file uses most, for inserted lines. */
+  /** The line terminator the file uses most (LF on a tie or without any), for inserted lines. */
   eol(): string {
-    return this.text.includes('\r\n') ? '\r\n' : '\n';
+    let lf = 0;
+    let crlf = 0;
+    let cr = 0;
+    for (let i = 1; i < this.starts.length; i++) {
+      const end = this.starts[i] - 1;
+      if (this.text.charCodeAt(end) === 13) cr++;
+      else if (this.text.charCodeAt(end - 1) === 13) crlf++;
+      else lf++;
+    }
+    if (crlf > lf && crlf >= cr) return '\r\n';
+    if (cr > lf && cr > crlf) return '\r';
+    return '\n';
   }
+}
+
+/**
+ * The text with every lone CR turned into LF: the same length and the same lines as `text` under
+ * LineIndex, in the form tree-sitter's Python grammar reads (it treats a lone CR as blank space, so
+ * its rows and LineIndex's lines would disagree after one).
+ */
+export function withLineFeeds(text: string): string {
+  return text.includes('\r') ? text.replace(/\r(?!\n)/g, '\n') : text;
 }

@@ -23,9 +23,10 @@ export function parseNotebook(text: string): NotebookCell[] {
   } catch (e) {
     throw new NotebookFormatError(`not valid notebook JSON: ${(e as Error).message}`);
   }
-  const cells = (doc as { cells?: unknown }).cells;
+  const cells = doc !== null && typeof doc === 'object' ? (doc as { cells?: unknown }).cells : undefined;
   if (!Array.isArray(cells)) throw new NotebookFormatError('not a Jupyter notebook: no "cells" list');
-  return cells.map((c: unknown) => {
+  return cells.map((c: unknown, i) => {
+    if (c === null || typeof c !== 'object' || Array.isArray(c)) throw new NotebookFormatError(`not a Jupyter notebook: cell ${i + 1} is not an object`);
     const cell = c as { cell_type?: unknown; source?: unknown };
     const source = Array.isArray(cell.source) ? cell.source.map(String).join('') : typeof cell.source === 'string' ? cell.source : '';
     const kind = cell.cell_type === 'code' ? 'code' : cell.cell_type === 'markdown' ? 'markdown' : 'raw';

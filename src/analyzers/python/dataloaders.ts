@@ -2,6 +2,7 @@
 // workers and batch size only speak about training loaders (RULES.md section 7, traps 1 and 2).
 import { argument, callArguments, type ArgLookup, type CallArguments } from '../engine/calls';
 import { calledMethod, contains, dottedName, field, literalValue, namedChildren, NOT_LITERAL, unwrap, type Node } from '../engine/syntax';
+import { bindingsAt } from './bindings';
 import type { PythonModule } from './module';
 
 export const DATALOADER = new Set(['torch.utils.data.DataLoader']);
@@ -265,4 +266,44 @@ function derivesFromIterable(module: PythonModule, className: string, depth: num
     if (r === undefined) unknown = true;
   }
   return unknown ? undefined : false;
+}
+
+/** Map-style dataset classes of the libraries (indexable, with a length), by qualified name. */
+const MAP_STYLE_DATASET = /^(torch\.utils\.data\.(dataset\.)?(Dataset|TensorDataset|Subset|ConcatDataset|StackDataset)|torchvision\.datasets\.[A-Z]\w*|torchaudio\.datasets\.[A-Z]\w*)$/;
+
+/**
+ * Whether the loader's dataset is known to be map-style: a constructor call (directly, or the one value
+ * every assignment visible at the loader gives the name) of a library map-style class or of a project
+ * class that derives from one or defines `__getitem__`, and nothing in its bases is an IterableDataset.
+ * A parameter, a factory function's result, a datapipe or anything unresolved is not known: with more
+ * workers an IterableDataset replays its whole stream in each (LOAD001's docs, "Fix safety").
+ */
+export function isMapStyleDataset(module: PythonModule, use: DataLoaderUse): boolean {
+  const ds = argument(use.args, 'dataset', 0);
+  if (ds.kind !== 'present') return false;
+  const node = unwrap(ds.node);
+  const values = node.type === 'identifier' ? bindingsAt(module, node.text, use.call).map((b) => (b.kind === 'value' ? unwrap(b.value) : undefined)) : [node];
+  return values.length > 0 && values.every((v) => {
+    const ctor = v?.type === 'call' ? field(v, 'function') : undefined;
+    const className = ctor ? dottedName(ctor) : undefined;
+    return className !== undefined && derivesFromIterable(module, className, 0) === false && derivesFromMapStyle(module, className, 0);
+  });
+}
+
+function derivesFromMapStyle(module: PythonModule, className: string, depth: number): boolean {
+  const qualified = module.imports.resolveDotted(className);
+  if (qualified && MAP_STYLE_DATASET.test(qualified)) return true;
+  const def = module.definitionOf(className);
+  if (!def || def.node.type !== 'class_definition' || depth > 3) return false;
+  const body = field(def.node, 'body');
+  const definesGetItem = !!body && namedChildren(body).some((s) => {
+    const fn = s.type === 'decorated_definition' ? field(s, 'definition') : s;
+    return fn?.type === 'function_definition' && field(fn, 'name')?.text === '__getitem__';
+  });
+  if (definesGetItem) return true;
+  const supers = field(def.node, 'superclasses');
+  return (supers ? namedChildren(supers) : []).some((base) => {
+    const name = base.type === 'keyword_argument' ? undefined : dottedName(base);
+    return name !== undefined && derivesFromMapStyle(def.module, name, depth + 1);
+  });
 }

@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { api, closeAll, codeActions, open, ours, readWs, settle, waitFor, waitForDiagnostics, wsUri, writeFile, NAIVE_TRAIN } from './helpers';
 
 const FIXED_TRAIN = NAIVE_TRAIN
-  .replace('from torch.utils.data import DataLoader', 'from torch.utils.data import DataLoader\nimport os')
+  .replace('from torch.utils.data import DataLoader, TensorDataset', 'from torch.utils.data import DataLoader, TensorDataset\nimport os')
   .replace('shuffle=True)', 'shuffle=True, num_workers=min(8, os.cpu_count() or 1), persistent_workers=True)');
 
 describe('code actions', () => {
@@ -50,7 +50,7 @@ describe('code actions', () => {
     const suppress = (await codeActions(uri, d.range)).find((a) => a.title === 'Suppress LOAD001 on this line');
     assert.ok(suppress?.edit);
     assert.ok(await vscode.workspace.applyEdit(suppress.edit));
-    assert.equal(editor.document.lineAt(6).text, '    loader = DataLoader(dataset, batch_size=64, shuffle=True)  # pipeline-doctor: ignore[LOAD001]');
+    assert.equal(editor.document.lineAt(6).text, '    loader = DataLoader(TensorDataset(*dataset), batch_size=64, shuffle=True)  # pipeline-doctor: ignore[LOAD001]');
     await waitForDiagnostics(uri, 'LOAD001', 0);
 
     const other = await writeFile('actions/suppress_other.py', NAIVE_TRAIN.replace('shuffle=True)', 'shuffle=True)  # pipeline-doctor: ignore[PREP001]'));
@@ -103,7 +103,7 @@ describe('code actions', () => {
     assert.ok(actions[0].edit);
     assert.ok(await vscode.workspace.applyEdit(actions[0].edit));
     const text = editor.document.getText();
-    assert.match(text, /DataLoader\(dataset, batch_size=64, num_workers=min\(8, os\.cpu_count\(\) or 1\), persistent_workers=True\)/, 'the safe fix (loader inside a function) is applied');
+    assert.match(text, /DataLoader\(TensorDataset\(\*dataset\), batch_size=64, num_workers=min\(8, os\.cpu_count\(\) or 1\), persistent_workers=True\)/, 'the safe fix (loader inside a function) is applied');
     assert.match(text, /module_loader = DataLoader\(dataset, batch_size=32\)\n/, 'the unsafe fix (module-level loader) is not');
     assert.equal(text.match(/^import os$/gm)?.length, 1);
     const [left] = await waitForDiagnostics(uri, 'LOAD001', 1);

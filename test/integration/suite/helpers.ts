@@ -90,14 +90,17 @@ export async function closeAll(): Promise<void> {
   await vscode.commands.executeCommand('workbench.action.closeAllEditors');
 }
 
-/** A naive training script; the DataLoader name sits on line 6, columns 13-23. */
+/**
+ * A naive training script; the DataLoader name sits on line 6, columns 13-23. Its dataset is built in place
+ * from a map-style class, so LOAD001's fix is safe (a dataset passed in could be an IterableDataset).
+ */
 export const NAIVE_TRAIN = `# A naive training script.
 import torch
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, TensorDataset
 
 
 def train(model, dataset, opt):
-    loader = DataLoader(dataset, batch_size=64, shuffle=True)
+    loader = DataLoader(TensorDataset(*dataset), batch_size=64, shuffle=True)
     for x, y in loader:
         loss = model(x, y)
         loss.backward()

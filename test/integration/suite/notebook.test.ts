@@ -123,10 +123,10 @@ describe('notebooks', () => {
   it('fix-all applies the safe fixes across cells', async () => {
     const notebook = {
       cells: [
-        { cell_type: 'code', execution_count: null, metadata: {}, outputs: [], source: ['import torch\n', 'from torch.utils.data import DataLoader'] },
+        { cell_type: 'code', execution_count: null, metadata: {}, outputs: [], source: ['import torch\n', 'from torch.utils.data import DataLoader, TensorDataset'] },
         {
           cell_type: 'code', execution_count: null, metadata: {}, outputs: [],
-          source: ['def train(model, dataset, opt):\n', '    loader = DataLoader(dataset, batch_size=64, shuffle=True)\n', '    for x, y in loader:\n', '        loss = model(x, y)\n', '        loss.backward()\n', '        opt.step()\n', '        opt.zero_grad()'],
+          source: ['def train(model, dataset, opt):\n', '    loader = DataLoader(TensorDataset(*dataset), batch_size=64, shuffle=True)\n', '    for x, y in loader:\n', '        loss = model(x, y)\n', '        loss.backward()\n', '        opt.step()\n', '        opt.zero_grad()'],
         },
       ],
       metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' } },
@@ -140,7 +140,7 @@ describe('notebooks', () => {
     const [fixAll] = await codeActions(cell.uri, new vscode.Range(0, 0, 0, 0), 'source.fixAll.pipelineDoctor');
     assert.ok(fixAll?.edit, 'a fix-all action');
     assert.ok(await vscode.workspace.applyEdit(fixAll.edit));
-    assert.equal(nb.cellAt(0).document.getText(), 'import torch\nfrom torch.utils.data import DataLoader\nimport os');
+    assert.equal(nb.cellAt(0).document.getText(), 'import torch\nfrom torch.utils.data import DataLoader, TensorDataset\nimport os');
     assert.match(cell.lineAt(1).text, /num_workers=min\(8, os\.cpu_count\(\) or 1\)/);
     await waitForDiagnostics(cell.uri, 'LOAD001', 0);
   });

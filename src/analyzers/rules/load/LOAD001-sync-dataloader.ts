@@ -1,6 +1,6 @@
 import type { Edit, Fix } from '../../../shared/findings';
 import { methodReceiver, nodeRange, unwrap, type Node as SyntaxNode } from '../../engine/syntax';
-import { arg, argValue, dataLoaderUses, isIterableDataset } from '../../python/dataloaders';
+import { arg, argValue, dataLoaderUses, isMapStyleDataset } from '../../python/dataloaders';
 import { appendArguments, ensureImport, replaceNode } from '../../python/edits';
 import type { PythonModule } from '../../python/module';
 import { bindingValue } from '../../python/resolve';
@@ -30,8 +30,8 @@ Validation and test loaders are reported as \`info\`, and so are training loader
 memory: a \`TensorDataset\`, a Hugging Face dataset tokenized up front (\`.map(tokenize)\`, \`set_format("torch")\`), a
 dataset built on tokenizer output. There each item is an index into memory, so workers gain little unless
 \`collate_fn\` does heavy work; the message says so. Loaders in tests, debug configs and benchmarks, loaders whose
-worker count comes from a variable or a platform check, and \`IterableDataset\`s (extra workers duplicate an unsharded
-stream) are left alone or only offered an unsafe fix.
+worker count comes from a variable or a platform check, and datasets not known to be map-style (an \`IterableDataset\`'s
+extra workers each replay the whole unsharded stream) are left alone or only offered an unsafe fix.
 
 ## Example
 \`\`\`python
@@ -61,7 +61,12 @@ def train(model, dataset, opt):
 ## Fix safety
 The fix sets \`num_workers=min(8, os.cpu_count() or 1), persistent_workers=True\` and adds \`import os\`. It is safe
 when the loader is created inside a function or under \`if __name__ == "__main__":\` (spawn-based platforms re-import
-the script in every worker) and the dataset is not an \`IterableDataset\`; otherwise it is offered as unsafe.
+the script in every worker) and the dataset is known to be map-style: built right there (or bound, in every
+assignment the loader sees, to a call) from a class of \`torch.utils.data\`, \`torchvision.datasets\` or
+\`torchaudio.datasets\` that indexes samples, or from a project class that derives from one or defines
+\`__getitem__\`, with no \`IterableDataset\` among its bases. A dataset passed in as a parameter or returned by a
+factory function (\`load_dataset\`, a datapipe) may be an \`IterableDataset\`, whose every worker replays the whole
+stream (each sample seen once per worker): the fix is then offered as unsafe.
 In configs the fix sets \`num_workers: 8\` and is always offered as unsafe, since composed configs may override it.
 
 ## References
@@ -130,7 +135,7 @@ function workersFix(module: PythonModule, use: ReturnType<typeof dataLoaderUses>
   const guarded = module.enclosingFunction(use.call) !== undefined || underMainGuard(use.call);
   return {
     title: `Load batches in ${WORKERS} worker processes`,
-    safe: guarded && isIterableDataset(module, use) === false,
+    safe: guarded && isMapStyleDataset(module, use),
     edits,
   };
 }

@@ -4,7 +4,7 @@ import { bindingsAt, descendantsOfType } from '../../python/bindings';
 import { isHfDataset, tokenizerCall } from '../../python/huggingface';
 import type { PythonModule } from '../../python/module';
 import { defineRule } from '../rule';
-import { drawsRandomness, isTrainingState, isWritten, loopWrites, modelNamesIn, namesRead, targetNames } from './loop-invariance';
+import { calledBodies, drawsRandomness, isTrainingState, isWritten, loopWrites, modelNamesIn, namesRead, targetNames } from './loop-invariance';
 
 export default defineRule({
   code: 'PREP001',
@@ -69,7 +69,10 @@ def train(model, opt, epochs):
 nothing else in the loop reassigns or mutates, and every call in it is side-effect free (library readers,
 tokenizers, \`datasets\` maps, dataset and loader constructors, \`fit_transform\`). If the loop can run zero times the
 hoisted statement now runs once anyway. Otherwise (a bare \`scaler.fit(X)\`, a call to your own function, a target
-the loop changes) the fix is offered as unsafe; if the data does not fit in memory, cache it to disk instead
+the loop changes, a name it reads handed to one of your functions that may change it in place, its target read
+earlier in the iteration or in the loop's header, or a subprocess, \`os.system\`, \`shutil\` or file-writing call in
+the loop that may rewrite what it loads) the fix is offered as unsafe; a name it reads that the loop or a function
+it calls rebinds (\`global\`) means it is not reported at all; if the data does not fit in memory, cache it to disk instead
 (\`np.save\`/\`torch.save\` on the first run, the \`datasets\` cache).
 
 ## References
@@ -101,7 +104,8 @@ the loop changes) the fix is offered as unsafe; if the data does not fit in memo
         if ([...reads].some((n) => isWritten(n, writes, statement, own) || isTrainingState(n, models))) continue;
         if (work.reads && readsWhatLoopWrites(module, loop, work.call)) continue;
         if (work.eager ? drawsRandomness(module, value) : work.localClassInit && drawsRandomness(module, work.localClassInit)) continue;
-        const safe = work.pure && !!target && own.size > 0 && !targetsMutated(own, writes, statement) && otherCallsPure(module, value, work.call);
+        const safe = work.pure && !!target && own.size > 0 && !targetsMutated(own, writes, statement) && otherCallsPure(module, value, work.call)
+          && !readBeforeAssigned(module, loop, statement, own) && !loopMayRewriteFiles(module, loop, statement, work.reads || /^torchvision\.datasets\./.test(module.callee(work.call) ?? '') ? work.call : undefined) && !handsReadsToUnknownCalls(module, loop, statement, reads);
         const fix = hoistFix(module, loop, statement, statements, safe);
         reporter.report({
           range: nodeRange(field(work.call, 'function')!),
@@ -306,6 +310,78 @@ function otherCallsPure(module: PythonModule, value: Node, work: Node | undefine
     if (fn.type !== 'attribute' || field(fn, 'object')?.text === 'self') return false;
   }
   return true;
+}
+
+/**
+ * The loop reads a name the statement assigns before the statement runs in an iteration (an earlier
+ * statement, the loop's header, a `while` condition): the first iteration would see the hoisted value
+ * instead of the one from before the loop.
+ */
+function readBeforeAssigned(module: PythonModule, loop: Node, statement: Node, own: ReadonlySet<string>): boolean {
+  const body = field(loop, 'body');
+  const earlier = [
+    ...(loop.type === 'while_statement' ? [field(loop, 'condition')] : [field(loop, 'right')]),
+    ...(body ? namedChildren(body).filter((s) => s.endIndex <= statement.startIndex) : []),
+  ].filter((n): n is Node => !!n);
+  const hits = (names: Iterable<string>) => [...names].some((n) => [...own].some((t) => n === t || n.startsWith(t + '.') || t.startsWith(n + '.')));
+  return earlier.some((n) => hits(namesRead(n)) || calledBodies(module, n, loop).some((b) => hits(namesRead(b))));
+}
+
+const PROCESS_OR_FILE_WRITE = /^(subprocess\.\w+|os\.(system|popen|spawn\w*|exec\w*|remove|unlink|rename|replace)|shutil\.\w+)$/;
+/** An argument whose name says it holds a file or folder path. */
+const PATH_LIKE_NAME = /path|file|dir|fname|name|out|dest|target|root|prefix/i;
+
+/**
+ * Something in the loop (or a local function it calls) may rewrite the files the statement reads between
+ * iterations: a subprocess, `os.system`, `shutil`, or a writer call (`np.save`, `to_csv`, `open(…, "w")`)
+ * that could name the same file. A writer is let through only when the statement reads a literal path and
+ * the writer names another literal path and nothing else that could be one (`torch.save(model.state_dict(),
+ * "ckpt.pt")` beside `np.load("features.npy")`). The statement's result could otherwise change from one
+ * epoch to the next, so the hoist is not safe.
+ */
+function loopMayRewriteFiles(module: PythonModule, loop: Node, statement: Node, readsFiles: Node | undefined): boolean {
+  const body = field(loop, 'body');
+  if (!body || !readsFiles) return false;
+  const first = field(readsFiles, 'arguments')?.namedChild(0);
+  const readPath = first?.type === 'string' ? first.text : undefined;
+  const mayName = (c: Node) => {
+    const args = namedChildren(field(c, 'arguments') ?? c).map((a) => (a.type === 'keyword_argument' ? field(a, 'value') : a));
+    if (!readPath || !args.some((a) => a?.type === 'string')) return true;
+    return args.some((a) => !a || a.text === readPath || (a.type !== 'string' && a.type !== 'call' && PATH_LIKE_NAME.test(a.text)) || (a.type === 'call' && /path|join/i.test(field(a, 'function')?.text ?? '')));
+  };
+  const scopes = [body, ...calledBodies(module, body, loop)];
+  return scopes.some((scope) => module.callsInside(scope).some((c) => {
+    if (contains(statement, c)) return false;
+    const name = module.callee(c) ?? field(c, 'function')?.text ?? '';
+    if (PROCESS_OR_FILE_WRITE.test(name)) return true;
+    if ((name === 'open' || /(^|\.)open$/.test(name)) && /['"][^'"]*[wax+][^'"]*['"]/.test(field(c, 'arguments')?.text ?? '')) return mayName(c);
+    // `f.write(…)` on a file opened here is judged by its `open`; other writers name their file.
+    if (/(^|\.)write(lines)?$/.test(name) && field(field(c, 'function')!, 'object')?.type === 'identifier') return false;
+    return WRITER.test(name) && mayName(c);
+  }));
+}
+
+/**
+ * Another statement of the loop passes a name the statement reads to a function that is not a known
+ * library function: it may change that object in place (`augment_inplace(features)`).
+ */
+function handsReadsToUnknownCalls(module: PythonModule, loop: Node, statement: Node, reads: ReadonlySet<string>): boolean {
+  const body = field(loop, 'body');
+  if (!body) return false;
+  const roots = new Set([...reads].map((r) => r.split('.')[0]));
+  return module.callsInside(body).some((c) => {
+    if (contains(statement, c)) return false;
+    const q = module.callee(c);
+    if (q && PURE_LIBRARIES.some((p) => q.startsWith(p))) return false;
+    const fn = field(c, 'function');
+    if (fn?.type === 'identifier' && PURE_BUILTINS.has(fn.text) && !module.findFunction(fn.text, c)) return false;
+    const args = field(c, 'arguments');
+    return !!args && namedChildren(args).some((a) => {
+      const v = a.type === 'keyword_argument' ? field(a, 'value') : a;
+      const root = v ? dottedName(unwrap(v))?.split('.')[0] : undefined;
+      return root !== undefined && roots.has(root);
+    });
+  });
 }
 
 /** Moves the statement's lines above the loop, re-indented to the loop's level. */

@@ -31,19 +31,51 @@ export function loopWrites(module: PythonModule, loop: Node): LoopWrites {
     for (const statement of namedChildren(body)) {
       const written = new Set<string>();
       collectWrites(module, statement, written);
-      // One level into local functions and methods it calls: `self.refresh_data()` may reassign `self.data`.
-      for (const c of module.callsInside(statement)) {
-        const target = module.localCallTarget(c);
-        const targetBody = target && field(target, 'body');
-        if (!targetBody || contains(targetBody, loop)) continue;
+      // Into the local functions and methods it calls (and those they call, a few levels): `self.refresh_data()`
+      // may reassign `self.data`, a function with `global DATA` may rebind `DATA`.
+      for (const body of calledBodies(module, statement, loop)) {
         const inner = new Set<string>();
-        collectWrites(module, targetBody, inner);
-        for (const w of inner) if (w.startsWith('self.')) written.add(w);
+        collectWrites(module, body, inner);
+        const declared = declaredOuterNames(body);
+        for (const w of inner) if (w.startsWith('self.') || declared.has(w.split('.')[0])) written.add(w);
       }
       byStatement.push({ statement, written });
     }
     return { byStatement, loopVariables };
   });
+}
+
+/** The bodies of the local functions `scope` calls, and of those they call, up to three levels deep. */
+export function calledBodies(module: PythonModule, scope: Node, loop: Node): Node[] {
+  const seen = new Set<number>();
+  const out: Node[] = [];
+  let frontier = [scope];
+  for (let depth = 0; depth < 3 && frontier.length > 0; depth++) {
+    const next: Node[] = [];
+    for (const s of frontier) {
+      for (const c of module.callsInside(s)) {
+        const target = module.localCallTarget(c);
+        const body = target && field(target, 'body');
+        if (!body || contains(body, loop) || seen.has(body.id)) continue;
+        seen.add(body.id);
+        out.push(body);
+        next.push(body);
+      }
+    }
+    frontier = next;
+  }
+  return out;
+}
+
+/** Names a function body declares `global` or `nonlocal`: its assignments to them rebind the outer name. */
+function declaredOuterNames(body: Node): Set<string> {
+  const out = new Set<string>();
+  const visit = (n: Node) => {
+    if (n.type === 'global_statement' || n.type === 'nonlocal_statement') for (const id of identifiersIn(n)) out.add(id);
+    else if (n.type !== 'function_definition' && n.type !== 'class_definition') for (const c of namedChildren(n)) visit(c);
+  };
+  for (const c of namedChildren(body)) visit(c);
+  return out;
 }
 
 function collectWrites(module: PythonModule, scope: Node, written: Set<string>): void {
