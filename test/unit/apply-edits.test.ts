@@ -57,7 +57,10 @@ describe('Python edit builders', () => {
       // joins an existing from-import of the same module
       ['from sklearn.model_selection import KFold, train_test_split\n', 'from sklearn.model_selection import StratifiedKFold', 'from sklearn.model_selection import KFold, StratifiedKFold, train_test_split\n'],
       // a section heading comment stays above its section; shebang and coding cookie stay first
-      ['#!/usr/bin/env python\n# -*- coding: utf-8 -*-\n# third party\nimport torch\n', 'import os', '#!/usr/bin/env python\n# -*- coding: utf-8 -*-\nimport os\n\n# third party\nimport torch\n'],
+      ['import sys\n\n# third party\nimport torch\n', 'import joblib', 'import sys\n\n# third party\nimport joblib\nimport torch\n'],
+      ['"""Doc."""\n# third party\nimport torch\n', 'import os', '"""Doc."""\nimport os\n\n# third party\nimport torch\n'],
+      // the comments that open a file are its header, not a section heading
+      ['#!/usr/bin/env python\n# -*- coding: utf-8 -*-\n# Trains a net.\nimport torch\n', 'import os', '#!/usr/bin/env python\n# -*- coding: utf-8 -*-\n# Trains a net.\nimport os\n\nimport torch\n'],
       ['#!/usr/bin/env python\nx = 1\n', 'import os', '#!/usr/bin/env python\nimport os\n\nx = 1\n'],
       // CRLF files get CRLF
       ['import sys\r\nimport torch\r\n', 'import os', 'import os\r\nimport sys\r\nimport torch\r\n'],

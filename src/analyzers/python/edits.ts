@@ -155,8 +155,9 @@ export function insertImport(module: PythonModule, statement: string): Edit {
       break;
     }
   }
-  const before = (node: Node, text: string): Edit => {
-    const at = { line: leadingCommentsStart(module, top, node), character: 0 };
+  /** Into a section: just above `node`. A new section: above the heading comment of the next one too. */
+  const before = (node: Node, text: string, newSection = false): Edit => {
+    const at = { line: newSection ? leadingCommentsStart(module, top, node) : node.startPosition.row, character: 0 };
     return { range: { start: at, end: at }, newText: text };
   };
   const after = (node: Node, text: string): Edit => {
@@ -171,10 +172,10 @@ export function insertImport(module: PythonModule, statement: string): Edit {
     return next ? before(next.node, statement + eol) : after(same[same.length - 1].node, eol + statement);
   }
   const later = imports.find((i) => i.section > ours.section);
-  if (later) return before(later.node, statement + eol + eol);
+  if (later) return before(later.node, statement + eol + eol, true);
   if (imports.length > 0) return after(imports[imports.length - 1].node, eol + eol + statement);
   if (docstring) return after(docstring, eol + eol + statement);
-  if (firstCode) return before(firstCode, statement + eol + eol);
+  if (firstCode) return before(firstCode, statement + eol + eol, true);
   const end = module.lines.position(module.text.length);
   return { range: { start: end, end }, newText: (module.text.length > 0 && end.character > 0 ? eol : '') + statement + eol };
 }
@@ -198,13 +199,17 @@ function joinFromImport(module: PythonModule, imports: readonly ImportLine[], mo
   return undefined;
 }
 
-/** The first line of the comments directly above `node` (a section heading stays with its section). */
+/**
+ * The first line of the comments directly above `node`: a section heading stays with its section. The
+ * comments that open the file are its header (shebang, coding cookie, licence, description), not a heading.
+ */
 function leadingCommentsStart(module: PythonModule, top: readonly Node[], node: Node): number {
   let row = node.startPosition.row;
   for (let i = top.indexOf(node) - 1; i >= 0; i--) {
     const prev = top[i];
-    if (prev.type !== 'comment' || prev.endPosition.row !== row - 1 || /^\s*#!|coding[:=]/.test(prev.text)) break; // shebang and PEP 263 cookie stay first
+    if (prev.type !== 'comment' || prev.endPosition.row !== row - 1) break;
     if (module.lines.lineText(prev.startPosition.row).trimStart() !== prev.text.trimStart()) break; // a trailing comment of code
+    if (top.slice(0, i).every((n) => n.type === 'comment')) break; // the file's header
     row = prev.startPosition.row;
   }
   return row;
