@@ -1,14 +1,17 @@
-// Quick fixes for our diagnostics (the rule's fix — preferred only when safe —, "Suppress CODE on this
-// line", "Show documentation for CODE") and `source.fixAll.pipelineDoctor` (safe fixes only, also what
-// `editor.codeActionsOnSave` runs). Every change is a WorkspaceEdit, so it is undoable. In a notebook
-// cell the findings are the whole notebook's, and a fix's edits go to the cells they name.
+// Quick fixes for our diagnostics, the menu ESLint users know: the rule's fix (preferred only when safe),
+// "Fix all CODE problems in this file", "Suppress CODE on this line", "Suppress CODE in this file",
+// "Configure severity of CODE", "Show documentation for CODE"; and `source.fixAll.pipelineDoctor` (safe
+// fixes only, also what `editor.codeActionsOnSave` runs). Every change is a WorkspaceEdit, so it is
+// undoable. In a notebook cell the findings are the whole notebook's, and a fix's edits go to the cells
+// they name.
 import * as vscode from 'vscode';
 import type { Edit, Finding } from '../shared/findings';
 import { sameRange, toRange, toWorkspaceEdit } from './convert';
 import { analysisPath, DIAGNOSTIC_SOURCE, type Diagnostics } from './diagnostics';
 import { fixAllEdit, notebookFixAllEdit } from './fix-all';
 import { NOTEBOOK_CELL_SCHEME } from './notebooks';
-import { commentStyleFor, suppressionEdit, type CommentStyle } from './suppress';
+import { CONFIGURE_SEVERITY_COMMAND } from './rule-severity';
+import { commentStyleFor, fileSuppressionEdit, suppressionEdit, type CommentStyle } from './suppress';
 
 export const FIX_ALL_KIND = vscode.CodeActionKind.SourceFixAll.append('pipelineDoctor');
 export const SHOW_DOCS_COMMAND = 'pipelineDoctor.showRuleDocumentation';
@@ -28,7 +31,25 @@ interface FixTarget {
   own(f: Finding): boolean;
   toEdit(edits: readonly Edit[], finding: Finding): vscode.WorkspaceEdit;
   style: CommentStyle | undefined;
-  fixAll(): Promise<vscode.WorkspaceEdit | undefined>;
+  /** Every safe fix (of `code` only, when given) as one edit. */
+  fixAll(code?: string): Promise<vscode.WorkspaceEdit | undefined>;
+  /** The edit adding `code` to the file's `ignore-file` directive (the notebook's first code cell). */
+  suppressInFile(code: string): vscode.WorkspaceEdit | undefined;
+}
+
+/** "Fix all CODE problems in this file" runs the fix engine only when chosen (resolveCodeAction). */
+class FixAllOfCodeAction extends vscode.CodeAction {
+  constructor(code: string, readonly computeEdit: () => Promise<vscode.WorkspaceEdit | undefined>) {
+    super(`Fix all ${code} problems in this file`, vscode.CodeActionKind.QuickFix);
+  }
+}
+
+function linesOf(doc: vscode.TextDocument): string[] {
+  return Array.from({ length: doc.lineCount }, (_, i) => doc.lineAt(i).text);
+}
+
+function eolOf(doc: vscode.TextDocument): string {
+  return doc.eol === vscode.EndOfLine.CRLF ? '\r\n' : '\n';
 }
 
 function diagnosticCode(d: vscode.Diagnostic): string | undefined {
@@ -40,6 +61,11 @@ function diagnosticCode(d: vscode.Diagnostic): string | undefined {
 class PipelineDoctorActions implements vscode.CodeActionProvider {
   constructor(private readonly diagnostics: Diagnostics) {}
 
+  async resolveCodeAction(action: vscode.CodeAction): Promise<vscode.CodeAction> {
+    if (action instanceof FixAllOfCodeAction && !action.edit) action.edit = await action.computeEdit();
+    return action;
+  }
+
   async provideCodeActions(doc: vscode.TextDocument, _range: vscode.Range, context: vscode.CodeActionContext): Promise<vscode.CodeAction[]> {
     const actions: vscode.CodeAction[] = [];
     const wantsFixAll = context.only !== undefined && context.only.contains(FIX_ALL_KIND);
@@ -49,9 +75,10 @@ class PipelineDoctorActions implements vscode.CodeActionProvider {
     const target = await this.targetFor(doc);
     if (!target) return actions;
     if (wantsQuickFixes && ours.length > 0) {
+      const perCode = new Set<string>();
       for (const diagnostic of ours) {
         const finding = target.findings.find((f) => target.own(f) && f.code === diagnosticCode(diagnostic) && sameRange(diagnostic.range, f.range));
-        if (finding) actions.push(...this.quickFixes(doc, target, diagnostic, finding));
+        if (finding) actions.push(...this.quickFixes(doc, target, diagnostic, finding, perCode));
       }
     }
     if (wantsFixAll) {
@@ -67,12 +94,17 @@ class PipelineDoctorActions implements vscode.CodeActionProvider {
 
   private async targetFor(doc: vscode.TextDocument): Promise<FixTarget | undefined> {
     if (doc.uri.scheme !== NOTEBOOK_CELL_SCHEME) {
+      const style = commentStyleFor(analysisPath(doc) ?? doc.uri.path, doc.languageId);
       return {
         findings: await this.diagnostics.findingsFor(doc),
         own: () => true,
         toEdit: (edits) => toWorkspaceEdit(doc.uri, edits),
-        style: commentStyleFor(analysisPath(doc) ?? doc.uri.path, doc.languageId),
-        fixAll: () => fixAllEdit(doc, this.diagnostics),
+        style,
+        fixAll: (code) => fixAllEdit(doc, this.diagnostics, code),
+        suppressInFile: (code) => {
+          const edit = style && fileSuppressionEdit(linesOf(doc), code, style, eolOf(doc));
+          return edit ? toWorkspaceEdit(doc.uri, [edit]) : undefined;
+        },
       };
     }
     const located = this.diagnostics.notebooks.notebookOf(doc);
@@ -91,12 +123,20 @@ class PipelineDoctorActions implements vscode.CodeActionProvider {
         return edit;
       },
       style: '#',
-      fixAll: () => notebookFixAllEdit(notebook, this.diagnostics),
+      fixAll: (code) => notebookFixAllEdit(notebook, this.diagnostics, code),
+      suppressInFile: (code) => {
+        // The directive is read from the whole program: any code cell carries it; the first is where people look.
+        const first = cells.find((c) => c.kind === vscode.NotebookCellKind.Code);
+        const edit = first && fileSuppressionEdit(linesOf(first.document), code, '#', eolOf(first.document));
+        return edit ? toWorkspaceEdit(first.document.uri, [edit]) : undefined;
+      },
     };
   }
 
-  private quickFixes(doc: vscode.TextDocument, target: FixTarget, diagnostic: vscode.Diagnostic, finding: Finding): vscode.CodeAction[] {
+  /** The actions of one diagnostic; those about the whole file are offered once per code (`perCode`). */
+  private quickFixes(doc: vscode.TextDocument, target: FixTarget, diagnostic: vscode.Diagnostic, finding: Finding, perCode: Set<string>): vscode.CodeAction[] {
     const actions: vscode.CodeAction[] = [];
+    const code = finding.code;
     for (const fix of finding.fixes) {
       const action = new vscode.CodeAction(fix.safe ? fix.title : `${fix.title} (review: may change behaviour)`, vscode.CodeActionKind.QuickFix);
       action.edit = target.toEdit(fix.edits, finding);
@@ -104,16 +144,31 @@ class PipelineDoctorActions implements vscode.CodeActionProvider {
       action.isPreferred = fix.safe;
       actions.push(action);
     }
+    const firstOfCode = !perCode.has(code);
+    perCode.add(code);
+    // Only safe fixes are applied in bulk, as by fix-all on save: a reviewed change stays one at a time.
+    if (firstOfCode && finding.fixes.some((f) => f.safe)) actions.push(new FixAllOfCodeAction(code, () => target.fixAll(code)));
     if (target.style) {
       // The finding's range is relative to `doc` (its own cell in a notebook), and so is the suppression.
-      const lines = Array.from({ length: doc.lineCount }, (_, i) => doc.lineAt(i).text);
-      const edit = suppressionEdit(lines, finding.range, finding.code, target.style);
+      const edit = suppressionEdit(linesOf(doc), finding.range, code, target.style);
       if (edit) {
-        const action = new vscode.CodeAction(`Suppress ${finding.code} on this line`, vscode.CodeActionKind.QuickFix);
+        const action = new vscode.CodeAction(`Suppress ${code} on this line`, vscode.CodeActionKind.QuickFix);
         action.edit = toWorkspaceEdit(doc.uri, [edit]);
         action.diagnostics = [diagnostic];
         actions.push(action);
       }
+    }
+    const inFile = firstOfCode ? target.suppressInFile(code) : undefined;
+    if (inFile) {
+      const action = new vscode.CodeAction(`Suppress ${code} in this file`, vscode.CodeActionKind.QuickFix);
+      action.edit = inFile;
+      action.diagnostics = [diagnostic];
+      actions.push(action);
+    }
+    if (firstOfCode) {
+      const configure = new vscode.CodeAction(`Configure severity of ${code}`, vscode.CodeActionKind.QuickFix);
+      configure.command = { command: CONFIGURE_SEVERITY_COMMAND, title: `Configure severity of ${code}`, arguments: [code, undefined, doc.uri.toString()] };
+      actions.push(configure);
     }
     const docs = new vscode.CodeAction(`Show documentation for ${finding.code}`, vscode.CodeActionKind.QuickFix);
     docs.command = { command: SHOW_DOCS_COMMAND, title: `Show documentation for ${finding.code}`, arguments: [finding.code] };

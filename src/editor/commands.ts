@@ -4,7 +4,9 @@ import * as vscode from 'vscode';
 import { exportNewestReport, showDashboard } from './dashboard';
 import type { Diagnostics } from './diagnostics';
 import { showRuleDocs } from './docs';
-import { fixAllEdit } from './fix-all';
+import { fixAllEdit, notebookFixAllEdit } from './fix-all';
+import { NOTEBOOK_CELL_SCHEME } from './notebooks';
+import { configureRuleSeverity } from './rule-severity';
 import type { Log } from './log';
 import type { Profiler } from './profile';
 import { scanWorkspace } from './scan';
@@ -20,15 +22,19 @@ interface CommandEntry {
   run(ctx: CommandContext, ...args: unknown[]): unknown;
 }
 
+/** The active editor's document, or with a notebook (or one of its cells) focused, the whole notebook. */
 async function fixAllInActiveEditor(ctx: CommandContext): Promise<boolean> {
   const doc = vscode.window.activeTextEditor?.document;
-  if (!doc) {
+  const notebook = doc?.uri.scheme === NOTEBOOK_CELL_SCHEME
+    ? ctx.diagnostics.notebooks.notebookOf(doc)?.notebook
+    : doc ? undefined : vscode.window.activeNotebookEditor?.notebook;
+  if (!doc && !notebook) {
     ctx.log.info('fix all: no active editor');
     return false;
   }
-  const edit = await fixAllEdit(doc, ctx.diagnostics);
+  const edit = notebook ? await notebookFixAllEdit(notebook, ctx.diagnostics) : await fixAllEdit(doc!, ctx.diagnostics);
   if (!edit) {
-    vscode.window.setStatusBarMessage('Pipeline Doctor: no safe fixes in this file', 5000);
+    vscode.window.setStatusBarMessage(`Pipeline Doctor: no safe fixes in this ${notebook ? 'notebook' : 'file'}`, 5000);
     return false;
   }
   return vscode.workspace.applyEdit(edit);
@@ -38,6 +44,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   { id: 'pipelineDoctor.scanWorkspace', run: (ctx) => scanWorkspace(ctx.diagnostics, ctx.log) },
   { id: 'pipelineDoctor.showRuleDocumentation', run: (ctx, code) => showRuleDocs(ctx.log, typeof code === 'string' ? code : undefined) },
   { id: 'pipelineDoctor.fixAllSafe', run: (ctx) => fixAllInActiveEditor(ctx) },
+  // Optional arguments `(code, severity, uri)`; from the palette both are picked.
+  { id: 'pipelineDoctor.configureRuleSeverity', run: (_ctx, code, severity, uri) => configureRuleSeverity(code, severity, uri) },
   { id: 'pipelineDoctor.showLog', run: (ctx) => ctx.log.channel.show() },
   // The optional argument is a run folder (the profile command passes the run it just wrote).
   { id: 'pipelineDoctor.showDashboard', run: (ctx, runFolder) => { showDashboard(ctx, typeof runFolder === 'string' ? runFolder : undefined); } },

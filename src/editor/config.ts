@@ -63,6 +63,26 @@ export function readSettings(scope?: vscode.Uri): EditorSettings {
   };
 }
 
+/** The configured severity of `code` where `scope` is, or undefined for the rule's default. */
+export function configuredSeverity(scope: vscode.Uri | undefined, code: string): SeveritySetting | undefined {
+  const value = vscode.workspace.getConfiguration(CONFIG_SECTION, scope).get<Record<string, unknown>>('rules', {})?.[code];
+  return isSeveritySetting(value) ? value : undefined;
+}
+
+/**
+ * Sets `code`'s severity in `pipelineDoctor.rules` at the narrowest scope holding `scope` (its workspace
+ * folder, else the workspace, else the user settings), keeping the other codes configured there.
+ */
+export async function writeRuleSeverity(scope: vscode.Uri | undefined, code: string, severity: SeveritySetting): Promise<void> {
+  const config = vscode.workspace.getConfiguration(CONFIG_SECTION, scope);
+  const target = scope && vscode.workspace.getWorkspaceFolder(scope) ? vscode.ConfigurationTarget.WorkspaceFolder
+    : vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+  const inspected = config.inspect<Record<string, SeveritySetting>>('rules');
+  const atTarget = target === vscode.ConfigurationTarget.WorkspaceFolder ? inspected?.workspaceFolderValue
+    : target === vscode.ConfigurationTarget.Workspace ? inspected?.workspaceValue : inspected?.globalValue;
+  await config.update('rules', { ...(atTarget ?? {}), [code]: severity }, target);
+}
+
 export function affectsOurSettings(event: vscode.ConfigurationChangeEvent): boolean {
   return event.affectsConfiguration(CONFIG_SECTION);
 }

@@ -266,8 +266,17 @@ export class DashboardPanel implements vscode.Disposable {
       this.result('applyFix', false, `${shown.code} is no longer reported in ${vscode.workspace.asRelativePath(shown.file)}; was it fixed already?`);
       return;
     }
+    // Where the fix's main edit (the one nearest the finding) lands, as offsets: the editor then selects
+    // what the fix wrote there, not the range the finding had before the edit.
+    const offsets = fix.edits.map((e) => ({ start: doc.offsetAt(toRange(e.range).start), end: doc.offsetAt(toRange(e.range).end), length: e.newText.length }));
+    const distance = (e: (typeof fix.edits)[number]) => Math.abs(e.range.start.line - current.range.start.line);
+    const main = fix.edits.reduce((best, e, i) => (distance(e) < distance(fix.edits[best]) ? i : best), 0);
     const ok = await vscode.workspace.applyEdit(toWorkspaceEdit(doc.uri, fix.edits));
-    if (ok) await this.reveal(shown.file, toRange(current.range));
+    if (ok) {
+      const m = offsets[main];
+      const shift = offsets.reduce((sum, o, i) => (i !== main && o.end <= m.start ? sum + o.length - (o.end - o.start) : sum), 0);
+      await this.reveal(shown.file, new vscode.Range(doc.positionAt(m.start + shift), doc.positionAt(m.start + shift + m.length)));
+    }
     this.result('applyFix', ok, ok ? `Applied "${fix.title}" in ${vscode.workspace.asRelativePath(shown.file)}.` : `VS Code refused the edit for ${shown.code}.`);
   }
 

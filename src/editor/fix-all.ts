@@ -3,7 +3,7 @@
 // minimal replace edit, so the whole fix-all is a single undo step and the cursor outside the changed
 // region stays put.
 import * as vscode from 'vscode';
-import { analyze, analyzeNotebookCells } from '../analyzers';
+import { analyze, analyzeNotebookCells, type AnalyzeOptions } from '../analyzers';
 import { fixCellsUntilStable, fixUntilStable, type FixNotice } from '../analyzers/engine/fix-engine';
 import type { Diagnostics } from './diagnostics';
 import { analysisPath } from './diagnostics';
@@ -17,14 +17,20 @@ function tell(notices: readonly FixNotice[]): void {
   for (const n of notices) if (n.level === 'error') void vscode.window.showWarningMessage(`Pipeline Doctor: ${n.message}`);
 }
 
-/** The document text after all safe fixes, or undefined when there is nothing safe to fix. */
-export async function fixedText(doc: vscode.TextDocument, diagnostics: Diagnostics): Promise<string | undefined> {
+/** Restricts a fix-all to one rule ("Fix all LOAD001 problems in this file"). */
+function onlyCode(options: AnalyzeOptions, code: string | undefined): AnalyzeOptions {
+  return code === undefined ? options : { ...options, select: [code] };
+}
+
+/** The document text after all safe fixes (of `code` only, when given), or undefined when there is nothing safe to fix. */
+export async function fixedText(doc: vscode.TextDocument, diagnostics: Diagnostics, code?: string): Promise<string | undefined> {
   const file = analysisPath(doc);
   if (file === undefined) return undefined;
   const settings = diagnostics.settingsFor(doc.uri);
   if (!diagnostics.inScope(doc.uri, file, settings)) return undefined;
   const original = doc.getText();
-  const out = await fixUntilStable(original, (text) => analyze(file, text, settings.analyze));
+  const options = onlyCode(settings.analyze, code);
+  const out = await fixUntilStable(original, (text) => analyze(file, text, options));
   tell(out.notices);
   return out.text === original ? undefined : out.text;
 }
@@ -41,8 +47,8 @@ export function minimalEdit(doc: vscode.TextDocument, after: string, edit = new 
   return edit;
 }
 
-export async function fixAllEdit(doc: vscode.TextDocument, diagnostics: Diagnostics): Promise<vscode.WorkspaceEdit | undefined> {
-  const text = await fixedText(doc, diagnostics);
+export async function fixAllEdit(doc: vscode.TextDocument, diagnostics: Diagnostics, code?: string): Promise<vscode.WorkspaceEdit | undefined> {
+  const text = await fixedText(doc, diagnostics, code);
   return text === undefined ? undefined : minimalEdit(doc, text);
 }
 
@@ -51,21 +57,22 @@ export async function fixAllEdit(doc: vscode.TextDocument, diagnostics: Diagnost
  * may edit two cells (the import in the first code cell, the arguments in the loader's cell); the engine
  * fixes the cells together.
  */
-export async function fixedCellTexts(nb: vscode.NotebookDocument, diagnostics: Diagnostics): Promise<string[] | undefined> {
+export async function fixedCellTexts(nb: vscode.NotebookDocument, diagnostics: Diagnostics, code?: string): Promise<string[] | undefined> {
   const file = notebookAnalysisPath(nb);
   if (file === undefined) return undefined;
   const settings = diagnostics.settingsFor(nb.uri);
   if (!diagnostics.inWorkspaceScope(nb.uri, file, settings)) return undefined;
   const cells = nb.getCells();
   const original = cells.map((c) => c.document.getText());
-  const out = await fixCellsUntilStable(original, (texts) => analyzeNotebookCells(file, cells.map((c, i) => toNotebookCell(c, texts[i])), settings.analyze));
+  const options = onlyCode(settings.analyze, code);
+  const out = await fixCellsUntilStable(original, (texts) => analyzeNotebookCells(file, cells.map((c, i) => toNotebookCell(c, texts[i])), options));
   tell(out.notices);
   return out.cells.every((t, i) => t === original[i]) ? undefined : out.cells;
 }
 
 /** Fix-all for a notebook: one WorkspaceEdit with a minimal replace in each changed cell. */
-export async function notebookFixAllEdit(nb: vscode.NotebookDocument, diagnostics: Diagnostics): Promise<vscode.WorkspaceEdit | undefined> {
-  const texts = await fixedCellTexts(nb, diagnostics);
+export async function notebookFixAllEdit(nb: vscode.NotebookDocument, diagnostics: Diagnostics, code?: string): Promise<vscode.WorkspaceEdit | undefined> {
+  const texts = await fixedCellTexts(nb, diagnostics, code);
   if (texts === undefined) return undefined;
   const edit = new vscode.WorkspaceEdit();
   nb.getCells().forEach((cell, i) => {

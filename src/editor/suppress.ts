@@ -44,3 +44,30 @@ export function suppressionEdit(lines: readonly string[], range: Range, code: st
   }
   return undefined;
 }
+
+const FILE_DIRECTIVE = /(#|\/\/)\s*pipeline-doctor:\s*ignore-file(?:\[([^\]]*)\])?/;
+
+/**
+ * The edit suppressing `code` in the whole file: extends an existing `ignore-file[...]` directive, else
+ * adds one on its own line at the top (after a shebang and a PEP 263 coding line, which must stay first).
+ * Undefined when the file already ignores the code.
+ */
+export function fileSuppressionEdit(lines: readonly string[], code: string, style: CommentStyle, eol = '\n'): Edit | undefined {
+  for (const [line, text] of lines.entries()) {
+    const existing = FILE_DIRECTIVE.exec(text);
+    if (!existing) continue;
+    if (existing[2] === undefined) return undefined; // `ignore-file` alone silences every code
+    const codes = existing[2].split(',').map((c) => c.trim()).filter(Boolean);
+    if (codes.includes(code)) return undefined;
+    const start = existing.index + existing[0].indexOf('[') + 1;
+    const end = existing.index + existing[0].length - 1;
+    return { range: { start: { line, character: start }, end: { line, character: end } }, newText: [...codes, code].join(', ') };
+  }
+  let line = 0;
+  if (style === '#') {
+    if (lines[line]?.startsWith('#!')) line++;
+    if (line < 2 && /^[ \t\f]*#.*?coding[:=][ \t]*[-\w.]+/.test(lines[line] ?? '')) line++;
+  }
+  const at = { line, character: 0 };
+  return { range: { start: at, end: at }, newText: `${style} pipeline-doctor: ignore-file[${code}]${eol}` };
+}

@@ -180,12 +180,21 @@ try {
   await page.locator('.tabs-container .tab.active', { hasText: SCRIPT }).first().waitFor({ timeout: 15_000 });
   await page.keyboard.press('Control+S');
   const end = Date.now() + 15_000;
-  while (!/DataLoader\(SlowDataset\(\), batch_size=4, shuffle=True, num_workers=/.test(fs.readFileSync(wsScript, 'utf8'))) {
+  while (!/DataLoader\(\s*SlowDataset\(\),\s*batch_size=4,\s*shuffle=True,\s*num_workers=/.test(fs.readFileSync(wsScript, 'utf8'))) {
     if (Date.now() > end) throw new Error(`the fix was not applied and saved:\n${fs.readFileSync(wsScript, 'utf8')}`);
     await page.waitForTimeout(250);
   }
-  const fixedLine = fs.readFileSync(wsScript, 'utf8').split('\n').find((l) => l.includes('DataLoader(SlowDataset()'));
-  lap(`Apply fix edited ${SCRIPT}: ${fixedLine?.trim()}`);
+  // The fix makes the call longer than 88 columns, so it is wrapped, and the editor selects what the
+  // fix wrote (the call's arguments up to the closing parenthesis), not the range the finding had.
+  const fixed = fs.readFileSync(wsScript, 'utf8');
+  const open = fixed.indexOf('loader = DataLoader(') + 'loader = DataLoader('.length;
+  const written = fixed.slice(open, fixed.indexOf('\n    )', open) + '\n    '.length);
+  lap(`Apply fix edited ${SCRIPT}: DataLoader(${written.replace(/\s+/g, ' ').trim()})`);
+  const selection = await position.first().textContent();
+  if (!new RegExp(`\\(${written.length} selected\\)`).test(selection ?? '')) {
+    throw new Error(`after Apply fix the selection is "${selection?.trim()}", not the ${written.length} characters the fix wrote`);
+  }
+  lap(`selection after Apply fix: ${selection?.trim()}`);
   passed = true;
 } catch (e) {
   console.error(e);

@@ -62,6 +62,7 @@ function project(): string {
   fs.mkdirSync(path.join(dir, 'build'));
   fs.writeFileSync(path.join(dir, 'build/copy.py'), fs.readFileSync(path.join(dir, 'src/train.py')));
   fs.writeFileSync(path.join(dir, '.gitignore'), 'build/\n');
+  fs.writeFileSync(path.join(dir, 'pyproject.toml'), '[tool.ruff]\nline-length = 140\n');
   return dir;
 }
 
@@ -107,7 +108,19 @@ describe('pipeline-doctor lint', () => {
     assert.match(r.stdout, /applied 1 fix/);
     const text = fs.readFileSync(path.join(dir, 'src/train.py'), 'utf8');
     assert.match(text, /^import os$/m);
+    // one line: within the 140 columns pyproject.toml allows
     assert.match(text, /DataLoader\(ImageFolder\(root\), batch_size=8, num_workers=min\(8, os\.cpu_count\(\) or 1\), persistent_workers=True\)/);
+    assert.equal(cli(['lint', 'src'], dir).code, 0);
+  });
+
+  it('wraps a call --fix makes longer than the default 88 columns when the project sets no line length', () => {
+    const dir = project();
+    fs.rmSync(path.join(dir, 'pyproject.toml'));
+    assert.match(cli(['lint', 'src', '--fix'], dir).stdout, /applied 1 fix/);
+    const text = fs.readFileSync(path.join(dir, 'src/train.py'), 'utf8');
+    assert.match(text, /^import os\n\nfrom torch\.utils\.data import DataLoader; from torchvision\.datasets import ImageFolder$/m);
+    assert.match(text, /^    loader = DataLoader\(\n        ImageFolder\(root\),\n        batch_size=8,\n        num_workers=min\(8, os\.cpu_count\(\) or 1\),\n        persistent_workers=True,\n    \)$/m);
+    assert.ok(text.split('\n').every((l) => l.length <= 88), text);
     assert.equal(cli(['lint', 'src'], dir).code, 0);
   });
 

@@ -21,12 +21,14 @@ const LINES = [
   '        opt.step()',
   '',
 ];
-const ARGS = ', num_workers=min(8, os.cpu_count() or 1), persistent_workers=True';
-/** LINES after the fix, with `eol` after the inserted import. */
+/**
+ * LINES after the fix, with `eol` in what the fix inserts: `import os` opens a standard-library section
+ * above the third-party imports, and the loader call, now past 88 columns, is wrapped one argument a line.
+ */
 function fixedLines(eol: string): string[] {
   const out = [...LINES];
-  out[0] += `${eol}import os`;
-  out[2] = out[2].replace('batch_size=8)', `batch_size=8${ARGS})`);
+  out[0] = `import os${eol}${eol}${out[0]}`;
+  out[2] = ['    loader = DataLoader(', '        ImageFolder(root),', '        batch_size=8,', '        num_workers=min(8, os.cpu_count() or 1),', '        persistent_workers=True,', '    )'].join(eol);
   return out;
 }
 
@@ -180,9 +182,9 @@ describe('lint --fix on notebooks (item 17: what "fixable with --fix" counts is 
     assert.match(before.stdout, /1 fixable with --fix/);
     const r = await lint(dir, ['train.ipynb', '--fix']);
     assert.match(r.stdout, /applied 1 fix\b/);
-    const expected = original
-      .replace(`"${LINES[0]}"`, `"${LINES[0]}\\n",\n    "import os"`)
-      .replace('batch_size=8)\\n"', `batch_size=8${ARGS})\\n"`);
+    const fixed = fixedLines('\n');
+    const sources = [fixed[0], fixed.slice(1, -1).join('\n')].map((text) => text.split(/(?<=\n)/));
+    const expected = JSON.stringify({ ...nb, cells: nb.cells.map((c, i) => (i === 0 ? c : { ...c, source: sources[i - 1] })) }, null, 1) + '\n';
     assert.equal(fs.readFileSync(file, 'utf8'), expected);
     const after = await lint(dir, ['train.ipynb']);
     assert.doesNotMatch(after.stdout, /fixable/);

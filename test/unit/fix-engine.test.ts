@@ -100,8 +100,8 @@ describe('fixCellsUntilStable', () => {
     const kinds = ['code', 'code', 'markdown'] as const;
     const out = await fixCellsUntilStable(cells, (sources) => analyzeNotebookCells('nb.ipynb', sources.map((source, i) => ({ kind: kinds[i], source }))));
     assert.equal(out.fixed, 2);
-    assert.equal(out.cells[0], 'from torch.utils.data import DataLoader, TensorDataset\nimport os');
-    assert.match(out.cells[1], /batch_size=8, num_workers=min\(8, os\.cpu_count\(\) or 1\), persistent_workers=True\)/);
+    assert.equal(out.cells[0], 'import os\n\nfrom torch.utils.data import DataLoader, TensorDataset');
+    assert.match(out.cells[1], /batch_size=8,\n        num_workers=min\(8, os\.cpu_count\(\) or 1\),\n        persistent_workers=True,\n    \)/);
     assert.equal(out.cells[2], '# notes');
   });
 });

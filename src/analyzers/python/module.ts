@@ -7,6 +7,7 @@ import type { Tree } from 'web-tree-sitter';
 import type { Definition, ProjectIndex } from '../workspace/project';
 import { ImportTable } from '../engine/imports';
 import { LineIndex } from '../engine/text';
+import { DEFAULT_LINE_LENGTH } from '../workspace/line-length';
 import { calledMethod, contains, dottedName, endIndexOf, field, namedChildren, parentOf, textOf, unwrap, type Node } from '../engine/syntax';
 
 /** The node types collected up front, each into the list named here. */
@@ -60,6 +61,11 @@ export class PythonModule {
       if (node) this[STRUCTURE[node.type as keyof typeof STRUCTURE]].push(node);
     }
     this.imports = ImportTable.fromNodes(this.importStatements, this.assignments);
+  }
+
+  /** The line length fixes wrap an edited call at: the project's formatter setting, else Black's and Ruff's 88. */
+  get lineLength(): number {
+    return this.memo('lineLength', () => this.project?.lineLengthFor(this.path) ?? DEFAULT_LINE_LENGTH);
   }
 
   /** Computes a derived fact once per module (several rules ask for the same DataLoader analysis). */

@@ -7,6 +7,7 @@ import { ConfigDocument } from '../config/document';
 import { parserGeneration, parsePythonSync } from '../engine/parser';
 import { field, type Node } from '../engine/syntax';
 import { PythonModule } from '../python/module';
+import { LineLengths } from './line-length';
 
 /** Project files larger than this are not followed (generated code, vendored bundles). */
 const MAX_FOLLOWED_BYTES = 512 * 1024;
@@ -38,7 +39,16 @@ export class ProjectIndex {
   private readonly configs = new Map<string, Cached<ConfigDocument>>();
   private realRoot: string | undefined;
 
-  constructor(readonly root: string) {}
+  private readonly lineLengths: LineLengths;
+
+  constructor(readonly root: string) {
+    this.lineLengths = new LineLengths(root);
+  }
+
+  /** The line length the project's formatter uses for `file` (relative to the root, or absolute). */
+  lineLengthFor(file: string): number {
+    return this.lineLengths.forFile(path.resolve(this.root, file));
+  }
 
   /**
    * True when `file` lies inside the project root once `..` segments and symbolic links are resolved.

@@ -1,7 +1,7 @@
 import type { Edit, Fix } from '../../../shared/findings';
 import { methodReceiver, nodeRange, unwrap, type Node as SyntaxNode } from '../../engine/syntax';
 import { arg, argValue, dataLoaderUses, isMapStyleDataset } from '../../python/dataloaders';
-import { appendArguments, ensureImport, replaceNode } from '../../python/edits';
+import { editCallArguments, ensureImport } from '../../python/edits';
 import type { PythonModule } from '../../python/module';
 import { bindingValue } from '../../python/resolve';
 import { defineRule } from '../rule';
@@ -121,20 +121,22 @@ In configs the fix sets \`num_workers: 8\` and is always offered as unsafe, sinc
 });
 
 function workersFix(module: PythonModule, use: ReturnType<typeof dataLoaderUses>[number], present: boolean): Fix {
-  const edits: Edit[] = [];
   const workers = arg(use, 'num_workers');
   const persistent = arg(use, 'persistent_workers');
-  if (present && workers.kind === 'present') {
-    edits.push(replaceNode(workers.node, WORKERS));
-    if (persistent.kind === 'absent') edits.push(appendArguments(module, use.call, ['persistent_workers=True']));
-  } else {
-    edits.push(appendArguments(module, use.call, [`num_workers=${WORKERS}`, ...(persistent.kind === 'absent' ? ['persistent_workers=True'] : [])]));
-  }
+  const setWorkers = present && workers.kind === 'present';
+  const edits: Edit[] = editCallArguments(
+    module,
+    use.call,
+    [...(setWorkers ? [] : [`num_workers=${WORKERS}`]), ...(persistent.kind === 'absent' ? ['persistent_workers=True'] : [])],
+    setWorkers ? [{ node: workers.node, newText: WORKERS }] : [],
+  );
   const importOs = ensureImport(module, 'import os', 'os');
   if (importOs) edits.push(importOs);
   const guarded = module.enclosingFunction(use.call) !== undefined || underMainGuard(use.call);
+  // The title names every change the fix makes.
+  const changes = [`num_workers=${WORKERS}`, ...(persistent.kind === 'absent' ? ['persistent_workers=True'] : []), ...(importOs ? ['import os'] : [])];
   return {
-    title: `Load batches in ${WORKERS} worker processes`,
+    title: `Load batches in worker processes: ${changes.join(', ')}`,
     safe: guarded && isMapStyleDataset(module, use),
     edits,
   };
