@@ -1,8 +1,10 @@
 // Finds the PyTorch DataLoaders a module creates and decides which ones feed training: the rules about
 // workers and batch size only speak about training loaders (RULES.md section 7, traps 1 and 2).
-import { argument, callArguments, type ArgLookup, type CallArguments } from '../engine/calls';
-import { calledMethod, contains, dottedName, field, literalValue, namedChildren, NOT_LITERAL, unwrap, type Node } from '../engine/syntax';
+import { argument, type ArgLookup, type CallArguments } from '../engine/calls';
+import { calledMethod, contains, dottedName, field, literalValue, namedChildren, NOT_LITERAL, parentOf, textOf, unwrap, type Node } from '../engine/syntax';
+import { descendantsOfType } from './bindings';
 import type { PythonModule } from './module';
+import { resolvedCallArguments } from './provenance';
 
 export const DATALOADER = new Set(['torch.utils.data.DataLoader']);
 const ITERABLE_DATASET = new Set(['torch.utils.data.IterableDataset', 'torch.utils.data.datapipes.datapipe.IterDataPipe']);
@@ -45,7 +47,8 @@ export function dataLoaderUses(module: PythonModule): DataLoaderUse[] {
 }
 
 function classify(module: PythonModule, call: Node): DataLoaderUse {
-  const args = callArguments(call);
+  // `DataLoader(ds, **loader_kwargs)`: the keys of a dict built in the module count as written here.
+  const args = resolvedCallArguments(module, call);
   const use: DataLoaderUse = { call, args, role: 'unknown' };
   const fn = module.enclosingFunction(call);
   const fnName = fn ? module.functionName(fn) : '';
@@ -166,8 +169,11 @@ const FIT_EVAL_KEYWORDS = ['val_dataloaders', 'val_dataloader', 'dataloaders'];
 
 function findTrainingConsumer(module: PythonModule, { name, visible }: Binding): Consumer | undefined {
   for (const loop of module.hotLoops()) {
-    if (!visible(loop)) continue;
     const right = loop.type === 'for_statement' ? field(loop, 'right') : undefined;
+    // `for x, y in batches():` where `def batches(): for b in loader: yield b` (or `yield from loader`).
+    const wrapper = right && generatorOver(module, right, (fn) => yieldsFrom(module, fn, name, visible));
+    if (wrapper) return { node: loop, reason: `iterated by the training loop through ${module.functionName(wrapper)}()` };
+    if (!visible(loop)) continue;
     if (right && module.mentions(right, name)) return { node: loop, reason: 'iterated by the training loop' };
     // `it = iter(loader)` … `batch = next(it)` inside a while loop.
     const body = field(loop, 'body');
@@ -199,11 +205,49 @@ function findTrainingConsumer(module: PythonModule, { name, visible }: Binding):
       const param = params[i];
       const paramName = param && (param.type === 'identifier' ? param.text : field(param, 'name')?.text);
       if (paramName && feedsHotLoopIn(module, target, paramName)) return { node: call, reason: `passed to ${module.functionName(target)}(), whose training loop iterates it` };
+      // `for x, y in batches(loader):` with `def batches(loader): yield from loader`.
+      if (paramName && yieldsFrom(module, target, paramName) && module.hotLoops().some((l) => l.type === 'for_statement' && contains(field(l, 'right')!, call))) {
+        return { node: call, reason: `iterated by the training loop through ${module.functionName(target)}()` };
+      }
     } else if (target && keyword && feedsHotLoopIn(module, target, keyword)) {
       return { node: call, reason: `passed to ${module.functionName(target)}(), whose training loop iterates it` };
     }
   }
   return undefined;
+}
+
+/** The local generator function a loop's iterable calls (`batches()`, `enumerate(batches())`) when `yields` holds for it. */
+function generatorOver(module: PythonModule, iterable: Node, yields: (fn: Node) => boolean): Node | undefined {
+  if (!module.text.includes('yield')) return undefined;
+  const calls = unwrap(iterable).type === 'call' ? [unwrap(iterable), ...module.callsInside(iterable)] : module.callsInside(iterable);
+  for (const c of calls) {
+    const target = module.localCallTarget(c);
+    if (target && yields(target)) return target;
+  }
+  return undefined;
+}
+
+/**
+ * A generator function that yields the items of `name`: `yield from name`, or a `yield` inside
+ * `for b in name:` (directly or through `enumerate(name)`, `tqdm(name)`). `visible` says whether the
+ * loader's binding is the one in force there (a parameter of the generator always is).
+ */
+function yieldsFrom(module: PythonModule, fn: Node, name: string, visible: (n: Node) => boolean = () => true): boolean {
+  const body = field(fn, 'body');
+  if (!body || !/\byield\b/.test(textOf(body))) return false;
+  for (const y of descendantsOfType(body, 'yield')) {
+    if (module.enclosingFunction(y)?.id !== fn.id || !visible(y)) continue;
+    if (y.child(1)?.type === 'from') {
+      const source = y.namedChild(0);
+      if (source && module.mentions(source, name)) return true;
+      continue;
+    }
+    for (let p = parentOf(y); p && p.id !== fn.id; p = parentOf(p)) {
+      const right = p.type === 'for_statement' ? field(p, 'right') : undefined;
+      if (right && module.mentions(right, name)) return true;
+    }
+  }
+  return false;
 }
 
 function feedsHotLoopIn(module: PythonModule, fn: Node, param: string): boolean {

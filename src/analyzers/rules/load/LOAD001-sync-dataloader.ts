@@ -27,7 +27,11 @@ not have many workers which may be a bottleneck". Measured on an H100: a loop lo
 
 Validation and test loaders are reported as \`info\`. Loaders in tests, debug configs and benchmarks, loaders whose
 worker count comes from a variable or a platform check, and \`IterableDataset\`s (extra workers duplicate an unsharded
-stream) are left alone or only offered an unsafe fix.
+stream) are left alone or only offered an unsafe fix. Arguments passed as \`**kwargs\` are read from the dict when it is
+built in the module (\`{...}\`, \`dict(...)\`, \`.update(...)\`, \`kw["num_workers"] = 0\`); a worker count added only under
+an \`if\` may be there and is not reported, and no fix edits a value inside such a dict (other loaders may share it).
+A loader counts as training when the training loop consumes it directly or through a generator
+(\`for x, y in batches():\` with \`def batches(): for b in loader: yield b\`, or \`yield from loader\`).
 
 ## Example
 \`\`\`python
@@ -85,7 +89,8 @@ In configs the fix sets \`num_workers: 8\` and is always offered as unsafe, sinc
           ? `Training DataLoader has ${setting}: ${where} while the model waits. Use worker processes (num_workers=${WORKERS}).`
           : `Evaluation DataLoader has ${setting}: ${where} while evaluation waits.`,
         related: use.consumer ? [{ range: nodeRange(use.consumer), message: `consumed here (${use.reason})` }] : [],
-        fixes: [workersFix(module, use, value !== 'absent')],
+        // A value read from a `**kwargs` dict may be shared with other loaders: no fix edits it there.
+        fixes: workers.kind === 'present' && workers.spread ? [] : [workersFix(module, use, value !== 'absent')],
       });
     }
   },
