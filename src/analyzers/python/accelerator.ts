@@ -22,7 +22,7 @@ export interface DevicePlacement {
 export interface AcceleratorFacts {
   /** Every placement, on any device, in document order. */
   readonly placements: readonly DevicePlacement[];
-  /** Placements on CUDA or on the current accelerator (CUDA when there is a GPU): where CUDA-only advice applies. */
+  /** Placements on CUDA or on the current accelerator (CUDA when there is a GPU): where CUDA-only advice applies. Moves first, then in document order. */
   readonly mayBeCuda: readonly DevicePlacement[];
   /**
    * Models or tensors go to an accelerator: a placement names one, or a placement names a device we
@@ -56,7 +56,10 @@ export function functionAcceleratorFacts(module: PythonModule, fn: Node): Accele
 }
 
 function factsOf(module: PythonModule, placements: readonly DevicePlacement[]): AcceleratorFacts {
-  const mayBeCuda = placements.filter((p) => p.kind === 'cuda' || p.kind === 'accelerator');
+  // Moves first: rules point at "moved to CUDA here", and `torch.cuda.set_device(rank)` or `device_ids=` move nothing.
+  const moves = (p: DevicePlacement) => p.how !== 'set_device' && p.how !== 'device_ids' && p.how !== 'data_parallel';
+  const cudaLike = placements.filter((p) => p.kind === 'cuda' || p.kind === 'accelerator');
+  const mayBeCuda = [...cudaLike.filter(moves), ...cudaLike.filter((p) => !moves(p))];
   const known = placements.some((p) => isAcceleratorKind(p.kind));
   const onAccelerator = known || (placements.some((p) => p.kind === 'unknown') && usesAcceleratorApi(module));
   return { placements, mayBeCuda, onAccelerator };
