@@ -52,6 +52,30 @@ describe('provenance: **kwargs built from dicts', () => {
     assert.equal(show(argument(args, 'drop_last')), 'absent');
   });
 
+  it('reads conditional dicts and a self attribute set in __init__', async () => {
+    const either = await loaderArgs(`
+      from torch.utils.data import DataLoader
+      def make(ds, use_cuda):
+          kw = {"batch_size": 64, "num_workers": 4} if use_cuda else {"batch_size": 64}
+          return DataLoader(ds, **kw)
+    `);
+    assert.equal(show(argument(either, 'batch_size', 1)), 'present 64 (spread)');
+    assert.equal(show(argument(either, 'num_workers', 5)), 'unknown maybe 4');
+    const self = await loaderArgs(`
+      from torch.utils.data import DataLoader
+      class Data:
+          def __init__(self, bs, fast):
+              self.loader_kwargs = {"batch_size": bs, "shuffle": True}
+              if fast:
+                  self.loader_kwargs["num_workers"] = 8
+          def train_dataloader(self):
+              return DataLoader(self.ds, **self.loader_kwargs)
+    `);
+    assert.equal(show(argument(self, 'shuffle', 2)), 'present True (spread)');
+    assert.equal(show(argument(self, 'num_workers', 5)), 'unknown maybe 8');
+    assert.equal(show(argument(self, 'pin_memory', 7)), 'absent');
+  });
+
   it('stays unknown when the dict escapes into a call, is a parameter, or is changed after the read', async () => {
     const escaped = await loaderArgs(`
       from torch.utils.data import DataLoader

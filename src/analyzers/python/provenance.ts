@@ -79,6 +79,7 @@ export function dictShape(module: PythonModule, expr: Node, at: Node = expr, dep
   const n = unwrap(expr);
   if (n.type === 'dictionary') return literalShape(module, n, at, depth);
   if (isDictCall(module, n)) return dictCallShape(module, n, at, depth);
+  if (n.type === 'conditional_expression') return eitherShape(module, n, at, depth);
   if (n.type === 'identifier' || (n.type === 'attribute' && /^self\.\w+$/.test(dottedName(n) ?? ''))) return nameShape(module, dottedName(n)!, at, depth);
   return undefined;
 }
@@ -129,6 +130,23 @@ function literalShape(module: PythonModule, dict: Node, at: Node, depth: number)
       out.open = true;
     }
   }
+  return out.build();
+}
+
+/** `{"num_workers": 4} if use_cuda else {}`: a key in both branches is there; a key in one may be. */
+function eitherShape(module: PythonModule, n: Node, at: Node, depth: number): DictShape | undefined {
+  const parts = namedChildren(n).filter((c) => c.type !== 'comment');
+  if (parts.length !== 3) return undefined;
+  const a = dictShape(module, parts[0], at, depth + 1);
+  const b = dictShape(module, parts[2], at, depth + 1);
+  if (!a || !b) return undefined;
+  const out = new ShapeBuilder();
+  for (const e of a.entries.values()) {
+    const other = b.entries.get(e.key);
+    out.set(e.key, e.value, !other || e.maybe || other.maybe);
+  }
+  for (const e of b.entries.values()) if (!a.entries.has(e.key)) out.set(e.key, e.value, true);
+  out.open = a.open || b.open;
   return out.build();
 }
 

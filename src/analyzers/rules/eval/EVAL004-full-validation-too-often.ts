@@ -204,7 +204,8 @@ function checkLightningCode(module: PythonModule, reporter: Reporter): void {
     reporter.report({
       range: nodeRange(keywordOrSelf(lookup.node)),
       message: `val_check_interval=${textOf(lookup.node)} ${verdict} Raise it, or add limit_val_batches to evaluate a fixed subsample between full passes.`,
-      fixes: [{ title: 'Validate less often', safe: false, edits: [replaceNode(lookup.node, Number.isInteger(interval) ? '1000' : '0.25')] }],
+      // A value read from a `**kwargs` dict may be shared: no fix edits it there.
+      fixes: lookup.spread ? [] : [{ title: 'Validate less often', safe: false, edits: [replaceNode(lookup.node, Number.isInteger(interval) ? '1000' : '0.25')] }],
     });
   }
 }
