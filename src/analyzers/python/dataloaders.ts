@@ -167,7 +167,7 @@ interface Consumer {
 const FIT_TRAIN_KEYWORDS = ['train_dataloaders', 'train_dataloader', 'dataloaders'];
 const FIT_EVAL_KEYWORDS = ['val_dataloaders', 'val_dataloader', 'dataloaders'];
 
-function findTrainingConsumer(module: PythonModule, { name, visible }: Binding): Consumer | undefined {
+function findTrainingConsumer(module: PythonModule, { name, visible }: Binding, depth = 0): Consumer | undefined {
   for (const loop of module.hotLoops()) {
     const right = loop.type === 'for_statement' ? field(loop, 'right') : undefined;
     // `for x, y in batches():` where `def batches(): for b in loader: yield b` (or `yield from loader`).
@@ -187,6 +187,12 @@ function findTrainingConsumer(module: PythonModule, { name, visible }: Binding):
     if (argList?.type !== 'argument_list' && argList?.type !== 'keyword_argument') continue;
     const call = argList.type === 'keyword_argument' ? argList.parent?.parent : argList.parent;
     if (!call || call.type !== 'call') continue;
+    // `it = iter(loader)`, `batches = itertools.cycle(loader)`, `stream = forever(loader)`, then `next(it)` in the loop.
+    const stream = argList.type === 'argument_list' && depth < 2 ? streamOver(module, call, ref) : undefined;
+    if (stream) {
+      const consumer = findTrainingConsumer(module, binding(module, stream, call), depth + 1);
+      if (consumer) return { node: consumer.node, reason: `${consumer.reason} through ${stream}` };
+    }
     const method = calledMethod(call);
     const keyword = argList.type === 'keyword_argument' ? field(argList, 'name')?.text : undefined;
     // Lightning `trainer.fit(model, train_loader)` / HF-style `fit(train_dataloaders=...)`.
@@ -214,6 +220,27 @@ function findTrainingConsumer(module: PythonModule, { name, visible }: Binding):
     }
   }
   return undefined;
+}
+
+/**
+ * The name bound to an iterator over the loader passed to `call` as `ref`: `iter(loader)`,
+ * `itertools.cycle(loader)`, or a local generator that yields the items of that parameter.
+ */
+function streamOver(module: PythonModule, call: Node, ref: Node): string | undefined {
+  const bound = module.boundName(call);
+  if (!bound) return undefined;
+  const fn = field(call, 'function');
+  const positional = namedChildren(field(call, 'arguments')!).filter((n) => n.type !== 'keyword_argument' && n.type !== 'comment');
+  const i = positional.findIndex((p) => p.id === ref.id);
+  if (i < 0) return undefined;
+  if (i === 0 && fn?.type === 'identifier' && fn.text === 'iter' && module.callee(call) === undefined) return bound;
+  if (i === 0 && module.callee(call) === 'itertools.cycle') return bound;
+  const target = module.localCallTarget(call);
+  if (!target) return undefined;
+  const params = namedChildren(field(target, 'parameters')!).filter((p) => p.text !== 'self');
+  const param = params[i];
+  const paramName = param && (param.type === 'identifier' ? param.text : field(param, 'name')?.text);
+  return paramName && yieldsFrom(module, target, paramName) ? bound : undefined;
 }
 
 /** The local generator function a loop's iterable calls (`batches()`, `enumerate(batches())`) when `yields` holds for it. */

@@ -31,7 +31,8 @@ stream) are left alone or only offered an unsafe fix. Arguments passed as \`**kw
 built in the module (\`{...}\`, \`dict(...)\`, \`.update(...)\`, \`kw["num_workers"] = 0\`); a worker count added only under
 an \`if\` may be there and is not reported, and no fix edits a value inside such a dict (other loaders may share it).
 A loader counts as training when the training loop consumes it directly or through a generator
-(\`for x, y in batches():\` with \`def batches(): for b in loader: yield b\`, or \`yield from loader\`).
+(\`for x, y in batches():\` with \`def batches(): for b in loader: yield b\`, or \`yield from loader\`) or an iterator it
+reads with \`next()\` (\`iter(loader)\`, \`itertools.cycle(loader)\`).
 
 ## Example
 \`\`\`python
