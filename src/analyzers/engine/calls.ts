@@ -1,12 +1,15 @@
 // Call-argument matching by keyword and by position, aware of *args and **kwargs: a rule asks for
 // `num_workers` (slot 5) and learns whether it is present, absent, or possibly hidden in **kwargs.
+// What a `**kwargs` dict holds is python/provenance.ts's to say (`resolvedCallArguments`), which fills
+// the keyword maps here.
 import { field, namedChildren, type Node } from './syntax';
 
 export type ArgLookup =
-  | { kind: 'present'; node: Node; keyword: boolean }
+  /** `spread`: the value comes from a dict the call unpacks (`**kwargs`), so it sits in that dict, not in the call. */
+  | { kind: 'present'; node: Node; keyword: boolean; spread?: boolean }
   | { kind: 'absent' }
-  /** The call spreads *args or **kwargs where this argument could be. */
-  | { kind: 'unknown' };
+  /** The call spreads *args or **kwargs where this argument could be; `maybe` is its value on the paths where a `**dict` carries it. */
+  | { kind: 'unknown'; maybe?: Node };
 
 export interface CallArguments {
   readonly node: Node | undefined;
@@ -15,6 +18,10 @@ export interface CallArguments {
   /** Index of the first `*args` among the positional arguments, or -1. */
   readonly starIndex: number;
   readonly hasKwargs: boolean;
+  /** Keywords a `**dict` carries on some paths only (python/provenance.ts), with their value there. */
+  readonly maybeKeywords?: ReadonlyMap<string, Node>;
+  /** Keywords read from a `**dict` built in the code rather than written in the call. */
+  readonly spreadKeywords?: ReadonlySet<string>;
 }
 
 // Many rules ask for the arguments of the same call (every DataLoader, every fit); each read walks the
@@ -61,7 +68,9 @@ function readArguments(call: Node): CallArguments {
 /** Finds an argument by keyword or, when `slot` is given, by its positional index. */
 export function argument(args: CallArguments, name: string, slot?: number): ArgLookup {
   const kw = args.keywords.get(name);
-  if (kw) return { kind: 'present', node: kw, keyword: true };
+  if (kw) return args.spreadKeywords?.has(name) ? { kind: 'present', node: kw, keyword: true, spread: true } : { kind: 'present', node: kw, keyword: true };
+  const maybe = args.maybeKeywords?.get(name);
+  if (maybe) return { kind: 'unknown', maybe };
   if (slot !== undefined) {
     if (args.starIndex >= 0 && args.starIndex <= slot) return { kind: 'unknown' };
     if (slot < args.positional.length) return { kind: 'present', node: args.positional[slot], keyword: false };

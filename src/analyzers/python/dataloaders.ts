@@ -1,9 +1,10 @@
 // Finds the PyTorch DataLoaders a module creates and decides which ones feed training: the rules about
 // workers and batch size only speak about training loaders (RULES.md section 7, traps 1 and 2).
 import { argument, callArguments, type ArgLookup, type CallArguments } from '../engine/calls';
-import { calledMethod, contains, dottedName, field, literalValue, namedChildren, NOT_LITERAL, unwrap, type Node } from '../engine/syntax';
-import { bindingsAt } from './bindings';
+import { calledMethod, contains, dottedName, field, literalValue, namedChildren, NOT_LITERAL, parentOf, textOf, unwrap, type Node } from '../engine/syntax';
+import { bindingsAt, descendantsOfType } from './bindings';
 import type { PythonModule } from './module';
+import { resolvedCallArguments } from './provenance';
 
 export const DATALOADER = new Set(['torch.utils.data.DataLoader']);
 const ITERABLE_DATASET = new Set(['torch.utils.data.IterableDataset', 'torch.utils.data.datapipes.datapipe.IterDataPipe']);
@@ -46,7 +47,8 @@ export function dataLoaderUses(module: PythonModule): DataLoaderUse[] {
 }
 
 function classify(module: PythonModule, call: Node): DataLoaderUse {
-  const args = callArguments(call);
+  // `DataLoader(ds, **loader_kwargs)`: the keys of a dict built in the module count as written here.
+  const args = resolvedCallArguments(module, call);
   const use: DataLoaderUse = { call, args, role: 'unknown' };
   const fn = module.enclosingFunction(call);
   const fnName = fn ? module.functionName(fn) : '';
@@ -165,10 +167,13 @@ interface Consumer {
 const FIT_TRAIN_KEYWORDS = ['train_dataloaders', 'train_dataloader', 'dataloaders'];
 const FIT_EVAL_KEYWORDS = ['val_dataloaders', 'val_dataloader', 'dataloaders'];
 
-function findTrainingConsumer(module: PythonModule, { name, visible }: Binding): Consumer | undefined {
+function findTrainingConsumer(module: PythonModule, { name, visible }: Binding, depth = 0): Consumer | undefined {
   for (const loop of module.hotLoops()) {
-    if (!visible(loop)) continue;
     const right = loop.type === 'for_statement' ? field(loop, 'right') : undefined;
+    // `for x, y in batches():` where `def batches(): for b in loader: yield b` (or `yield from loader`).
+    const wrapper = right && generatorOver(module, right, (fn) => yieldsFrom(module, fn, name, visible));
+    if (wrapper) return { node: loop, reason: `iterated by the training loop through ${module.functionName(wrapper)}()` };
+    if (!visible(loop)) continue;
     if (right && module.mentions(right, name)) return { node: loop, reason: 'iterated by the training loop' };
     // `it = iter(loader)` … `batch = next(it)` inside a while loop.
     const body = field(loop, 'body');
@@ -182,6 +187,12 @@ function findTrainingConsumer(module: PythonModule, { name, visible }: Binding):
     if (argList?.type !== 'argument_list' && argList?.type !== 'keyword_argument') continue;
     const call = argList.type === 'keyword_argument' ? argList.parent?.parent : argList.parent;
     if (!call || call.type !== 'call') continue;
+    // `it = iter(loader)`, `batches = itertools.cycle(loader)`, `stream = forever(loader)`, then `next(it)` in the loop.
+    const stream = argList.type === 'argument_list' && depth < 2 ? streamOver(module, call, ref) : undefined;
+    if (stream) {
+      const consumer = findTrainingConsumer(module, binding(module, stream, call), depth + 1);
+      if (consumer) return { node: consumer.node, reason: `${consumer.reason} through ${stream}` };
+    }
     const method = calledMethod(call);
     const keyword = argList.type === 'keyword_argument' ? field(argList, 'name')?.text : undefined;
     // Lightning `trainer.fit(model, train_loader)` / HF-style `fit(train_dataloaders=...)`.
@@ -200,11 +211,70 @@ function findTrainingConsumer(module: PythonModule, { name, visible }: Binding):
       const param = params[i];
       const paramName = param && (param.type === 'identifier' ? param.text : field(param, 'name')?.text);
       if (paramName && feedsHotLoopIn(module, target, paramName)) return { node: call, reason: `passed to ${module.functionName(target)}(), whose training loop iterates it` };
+      // `for x, y in batches(loader):` with `def batches(loader): yield from loader`.
+      if (paramName && yieldsFrom(module, target, paramName) && module.hotLoops().some((l) => l.type === 'for_statement' && contains(field(l, 'right')!, call))) {
+        return { node: call, reason: `iterated by the training loop through ${module.functionName(target)}()` };
+      }
     } else if (target && keyword && feedsHotLoopIn(module, target, keyword)) {
       return { node: call, reason: `passed to ${module.functionName(target)}(), whose training loop iterates it` };
     }
   }
   return undefined;
+}
+
+/**
+ * The name bound to an iterator over the loader passed to `call` as `ref`: `iter(loader)`,
+ * `itertools.cycle(loader)`, or a local generator that yields the items of that parameter.
+ */
+function streamOver(module: PythonModule, call: Node, ref: Node): string | undefined {
+  const bound = module.boundName(call);
+  if (!bound) return undefined;
+  const fn = field(call, 'function');
+  const positional = namedChildren(field(call, 'arguments')!).filter((n) => n.type !== 'keyword_argument' && n.type !== 'comment');
+  const i = positional.findIndex((p) => p.id === ref.id);
+  if (i < 0) return undefined;
+  if (i === 0 && fn?.type === 'identifier' && fn.text === 'iter' && module.callee(call) === undefined) return bound;
+  if (i === 0 && module.callee(call) === 'itertools.cycle') return bound;
+  const target = module.localCallTarget(call);
+  if (!target) return undefined;
+  const params = namedChildren(field(target, 'parameters')!).filter((p) => p.text !== 'self');
+  const param = params[i];
+  const paramName = param && (param.type === 'identifier' ? param.text : field(param, 'name')?.text);
+  return paramName && yieldsFrom(module, target, paramName) ? bound : undefined;
+}
+
+/** The local generator function a loop's iterable calls (`batches()`, `enumerate(batches())`) when `yields` holds for it. */
+function generatorOver(module: PythonModule, iterable: Node, yields: (fn: Node) => boolean): Node | undefined {
+  if (!module.text.includes('yield')) return undefined;
+  const calls = unwrap(iterable).type === 'call' ? [unwrap(iterable), ...module.callsInside(iterable)] : module.callsInside(iterable);
+  for (const c of calls) {
+    const target = module.localCallTarget(c);
+    if (target && yields(target)) return target;
+  }
+  return undefined;
+}
+
+/**
+ * A generator function that yields the items of `name`: `yield from name`, or a `yield` inside
+ * `for b in name:` (directly or through `enumerate(name)`, `tqdm(name)`). `visible` says whether the
+ * loader's binding is the one in force there (a parameter of the generator always is).
+ */
+function yieldsFrom(module: PythonModule, fn: Node, name: string, visible: (n: Node) => boolean = () => true): boolean {
+  const body = field(fn, 'body');
+  if (!body || !/\byield\b/.test(textOf(body))) return false;
+  for (const y of descendantsOfType(body, 'yield')) {
+    if (module.enclosingFunction(y)?.id !== fn.id || !visible(y)) continue;
+    if (y.child(1)?.type === 'from') {
+      const source = y.namedChild(0);
+      if (source && module.mentions(source, name)) return true;
+      continue;
+    }
+    for (let p = parentOf(y); p && p.id !== fn.id; p = parentOf(p)) {
+      const right = p.type === 'for_statement' ? field(p, 'right') : undefined;
+      if (right && module.mentions(right, name)) return true;
+    }
+  }
+  return false;
 }
 
 function feedsHotLoopIn(module: PythonModule, fn: Node, param: string): boolean {

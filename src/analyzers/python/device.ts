@@ -1,48 +1,58 @@
-// Device provenance: where does this module put its model and tensors? `.cuda()`, `.to("cuda")`,
-// `.to(device)` with `device = torch.device("cuda" if torch.cuda.is_available() else "cpu")`,
-// `device=` keywords, `torch.set_default_device`, and Lightning's `accelerator=`. Rules that only make
-// sense on a GPU (pin_memory, mixed precision, TF32, cuDNN autotuner) ask `trainsOnCuda`; HW009 asks
-// whether a module places anything at all. A name we cannot follow is 'unknown', never 'cuda'.
+// What device an expression names: `"cuda:0"`, `torch.device("cuda", rank)`, a device ordinal such as
+// `local_rank`, `torch.accelerator.current_accelerator()`, `accelerator.device` (Accelerate), `fabric.device`,
+// `args.device` set from any of these or from an argparse default, and names bound to them. The module-level
+// fact built on it ("does this module train on an accelerator") lives in accelerator.ts. A name we cannot
+// follow is 'unknown', never 'cuda'.
 import { argument, callArguments } from '../engine/calls';
-import { calledMethod, dottedName, field, literalValue, namedChildren, parentOf, textOf, unwrap, type Node } from '../engine/syntax';
+import { dottedName, field, literalValue, namedChildren, parentOf, textOf, unwrap, type Node } from '../engine/syntax';
 import { parameterNamed } from './bindings';
 import type { PythonModule } from './module';
 
-export type DeviceKind = 'cuda' | 'cpu' | 'mps' | 'xla' | 'unknown';
-
-export interface DevicePlacement {
-  /** The call that places something: `x.cuda()`, `x.to(...)`, `torch.zeros(..., device=...)`, `Trainer(accelerator=...)`. */
-  call: Node;
-  /** The expression that names the device, when there is one (`.cuda()` has none). */
-  device?: Node;
-  kind: DeviceKind;
-  how: 'cuda()' | 'to()' | 'device=' | 'set_default_device' | 'accelerator';
-}
+/**
+ * `accelerator` is whatever `torch.accelerator.current_accelerator()` finds (CUDA on most machines, else
+ * MPS or XPU): code written that way runs on CUDA when there is one.
+ */
+export type DeviceKind = 'cuda' | 'accelerator' | 'xpu' | 'mps' | 'xla' | 'cpu' | 'unknown';
 
 const MAX_DEPTH = 4;
 
-const LIGHTNING_TRAINERS = new Set(['lightning.pytorch.Trainer', 'lightning.fabric.Fabric', 'lightning.Fabric', 'lightning_fabric.Fabric']);
+export const LIGHTNING_TRAINERS = new Set(['lightning.pytorch.Trainer', 'lightning.fabric.Fabric', 'lightning.Fabric', 'lightning_fabric.Fabric']);
+const FABRIC = new Set(['lightning.fabric.Fabric', 'lightning.Fabric', 'lightning_fabric.Fabric']);
+const ACCELERATE = new Set(['accelerate.Accelerator']);
 
-/** What an accelerator / device string names: `cuda:0`, `gpu`, `cpu`, `mps`, `xla:1`, `tpu`. */
+/** Names that hold a device ordinal in distributed code: `.to(local_rank)`, `.cuda(args.gpu)`, `device_ids=[rank]`. */
+const ORDINAL_NAME = /^(local_rank|rank|gpu|gpu_id|gpu_idx|gpu_index|device_id|local_device_id|device_index)$/;
+
+/** `args.device`, `opt.gpu`: an attribute of the object argparse (or a config) fills. */
+const OPTIONS_OBJECT = /^(args|opt|opts|options|flags|hparams|cfg|config|hp)\.\w+$/;
+
+/** What an accelerator / device string names: `cuda:0`, `gpu`, `cpu`, `mps`, `xpu`, `xla:1`, `tpu`. */
 export function deviceKindOfString(s: string): DeviceKind {
   const v = s.trim().toLowerCase();
   if (/^(cuda|gpu)\b/.test(v)) return 'cuda';
   if (/^cpu\b/.test(v)) return 'cpu';
   if (/^mps\b/.test(v)) return 'mps';
+  if (/^xpu\b/.test(v)) return 'xpu';
   if (/^(xla|tpu)\b/.test(v)) return 'xla';
   return 'unknown';
 }
 
-/** A conditional or several bindings: CUDA wins (the code is written to use a GPU when there is one). */
-function combine(kinds: DeviceKind[]): DeviceKind {
-  for (const k of ['cuda', 'mps', 'xla'] as const) if (kinds.includes(k)) return k;
+/** A conditional or several bindings: an accelerator wins (the code is written to use one when there is one). */
+export function combineDeviceKinds(kinds: DeviceKind[]): DeviceKind {
+  for (const k of ['cuda', 'accelerator', 'xpu', 'mps', 'xla'] as const) if (kinds.includes(k)) return k;
   return kinds.length > 0 && kinds.every((k) => k === 'cpu') ? 'cpu' : 'unknown';
+}
+
+/** Every kind but the CPU and 'unknown'. */
+export function isAcceleratorKind(kind: DeviceKind): boolean {
+  return kind !== 'cpu' && kind !== 'unknown';
 }
 
 /**
  * The device an expression names: string literals (also f-strings such as `f"cuda:{rank}"`), device
- * ordinals, `torch.device(...)`, conditionals, `torch.cuda.current_device()`, and names bound to any of
- * these (locals, `self.device`, parameters with a default).
+ * ordinals, `torch.device(...)`, conditionals, `torch.cuda.current_device()`,
+ * `torch.accelerator.current_accelerator()` (and its `.type`), the `.device` of an Accelerate or Fabric
+ * object, and names bound to any of these (locals, `self.device`, `args.device`, parameters with a default).
  */
 export function deviceKindOf(module: PythonModule, expr: Node, at: Node = expr, depth = 0): DeviceKind {
   if (depth > MAX_DEPTH) return 'unknown';
@@ -60,7 +70,7 @@ export function deviceKindOf(module: PythonModule, expr: Node, at: Node = expr, 
     case 'conditional_expression': {
       const parts = namedChildren(n);
       // `a if cond else b`: children are a, cond, b.
-      return parts.length === 3 ? combine([deviceKindOf(module, parts[0], at, depth + 1), deviceKindOf(module, parts[2], at, depth + 1)]) : 'unknown';
+      return parts.length === 3 ? combineDeviceKinds([deviceKindOf(module, parts[0], at, depth + 1), deviceKindOf(module, parts[2], at, depth + 1)]) : 'unknown';
     }
     case 'call': {
       const q = module.callee(n);
@@ -69,28 +79,99 @@ export function deviceKindOf(module: PythonModule, expr: Node, at: Node = expr, 
         return first ? deviceKindOf(module, first, at, depth + 1) : 'unknown';
       }
       if (q === 'torch.cuda.current_device') return 'cuda';
+      if (q === 'torch.xpu.current_device') return 'xpu';
+      if (q === 'torch.accelerator.current_accelerator' || q === 'torch.accelerator.current_device_index') return 'accelerator';
       if (q && /^torch_xla\b.*\.xla_device$/.test(q)) return 'xla';
+      // `.to(int(os.environ["LOCAL_RANK"]))`: an ordinal.
+      if (q === undefined && textOf(field(n, 'function') ?? n) === 'int') return 'cuda';
       return 'unknown';
     }
     case 'identifier':
     case 'attribute': {
+      if (n.type === 'attribute') {
+        const attr = field(n, 'attribute');
+        const object = field(n, 'object');
+        // `torch.accelerator.current_accelerator().type`, `device.type`: the same device.
+        if (attr && object && textOf(attr) === 'type') return deviceKindOf(module, object, at, depth + 1);
+        if (attr && object && textOf(attr) === 'device') {
+          const framework = frameworkDevice(module, object, at);
+          if (framework) return framework;
+        }
+      }
       const name = dottedName(n);
-      // Attributes of other objects (`batch.device`, `args.device`) are not followed: only names and `self.x`.
-      if (!name || (n.type === 'attribute' && !/^self\.\w+$/.test(name))) return 'unknown';
+      if (!name) return 'unknown';
       // Every `.to(device)` in a function reads the same binding: resolve each name once per scope.
-      const scope = name.startsWith('self.') ? module.enclosingClass(at) : module.enclosingFunction(at);
+      const local = n.type === 'identifier' || name.startsWith('self.');
+      const scope = !local ? undefined : name.startsWith('self.') ? module.enclosingClass(at) : module.enclosingFunction(at);
       const cache = module.memo('device:nameKinds', () => new Map<string, DeviceKind>());
       const key = `${name}@${scope?.id ?? 'module'}@${depth}`;
       const cached = cache.get(key);
       if (cached !== undefined) return cached;
       cache.set(key, 'unknown');
-      const kind = nameKind(module, n, name, at, depth);
+      let kind = local ? nameKind(module, n, name, at, depth) : attributeKind(module, name, depth);
+      if (kind === 'unknown' && ORDINAL_NAME.test(name.slice(name.lastIndexOf('.') + 1))) kind = 'cuda';
       cache.set(key, kind);
       return kind;
     }
     default:
       return 'unknown';
   }
+}
+
+/**
+ * `args.device`, `cfg.device`: every assignment to that attribute anywhere in the module, else the
+ * default of an argparse option of the same name (`parser.add_argument("--device", default="cuda")`).
+ */
+function attributeKind(module: PythonModule, name: string, depth: number): DeviceKind {
+  const kinds: DeviceKind[] = [];
+  for (const a of module.assignmentsTo(name)) {
+    const left = field(a, 'left');
+    const right = field(a, 'right');
+    if (left && right && dottedName(left) === name) kinds.push(deviceKindOf(module, right, a, depth + 1));
+  }
+  if (kinds.length > 0) return combineDeviceKinds(kinds);
+  // Only the parsed options object reads argparse defaults (`batch.device` is a tensor's device).
+  if (!OPTIONS_OBJECT.test(name)) return 'unknown';
+  const option = name.slice(name.lastIndexOf('.') + 1);
+  for (const c of module.methodCalls('add_argument')) {
+    const args = callArguments(c);
+    const dest = args.keywords.get('dest');
+    const names = [...args.positional.map((p) => literalValue(p)), dest ? literalValue(dest) : undefined];
+    if (!names.some((v) => typeof v === 'string' && v.replace(/^-+/, '').replace(/-/g, '_') === option)) continue;
+    const dflt = args.keywords.get('default');
+    if (dflt) kinds.push(deviceKindOf(module, dflt, c, depth + 1));
+  }
+  return combineDeviceKinds(kinds);
+}
+
+/** The device of an HF Accelerate `Accelerator(...)` or a Lightning `Fabric(...)` object, when `expr` is bound to one. */
+export function frameworkDevice(module: PythonModule, expr: Node, at: Node): DeviceKind | undefined {
+  const ctor = frameworkConstructor(module, expr, at);
+  if (!ctor) return undefined;
+  const q = module.callee(ctor)!;
+  if (ACCELERATE.has(q)) return literalValue(callArguments(ctor).keywords.get('cpu')) === true ? 'cpu' : 'accelerator';
+  // Fabric's accelerator defaults to "auto": the GPU when there is one.
+  const kind = lightningAcceleratorKind(module, ctor);
+  const acc = callArguments(ctor).keywords.get('accelerator');
+  return kind === 'absent' || (acc && literalValue(acc) === 'auto') ? 'accelerator' : kind;
+}
+
+/** The `Accelerator(...)` / `Fabric(...)` call a name (`accelerator`, `self.fabric`) is bound to. */
+export function frameworkConstructor(module: PythonModule, expr: Node, at: Node): Node | undefined {
+  const n = unwrap(expr);
+  const isFramework = (c: Node) => {
+    const q = module.callee(c);
+    return q !== undefined && (ACCELERATE.has(q) || FABRIC.has(q));
+  };
+  if (n.type === 'call') return isFramework(n) ? n : undefined;
+  const name = dottedName(n);
+  if (!name || !module.importsAny('accelerate', 'lightning', 'lightning_fabric')) return undefined;
+  for (const b of bindingsOf(module, name, at)) {
+    if (b.kind !== 'value') continue;
+    const v = unwrap(b.value);
+    if (v.type === 'call' && isFramework(v)) return v;
+  }
+  return undefined;
 }
 
 function nameKind(module: PythonModule, n: Node, name: string, at: Node, depth: number): DeviceKind {
@@ -107,7 +188,7 @@ function nameKind(module: PythonModule, n: Node, name: string, at: Node, depth: 
       kinds.push('unknown');
     }
   }
-  return combine(kinds);
+  return combineDeviceKinds(kinds);
 }
 
 type SimpleBinding = { kind: 'value'; value: Node; assignment: Node } | { kind: 'parameter'; parameter: Node } | { kind: 'opaque' };
@@ -157,42 +238,6 @@ export function isDtype(module: PythonModule, expr: Node): boolean {
   return q !== undefined && /^torch\.(u?int\d*|float\d*|bfloat16|half|double|long|short|bool|complex\d*|cfloat|cdouble|float8\w*)$/.test(q);
 }
 
-/** Every place the module puts a model or tensor on a device, memoised. */
-export function devicePlacements(module: PythonModule): DevicePlacement[] {
-  return module.memo('device:placements', () => {
-    const out: DevicePlacement[] = [];
-    if (module.importsAny('torch')) {
-      for (const c of module.methodCalls('cuda')) {
-        const fn = field(c, 'function');
-        // `torch.cuda(...)` is not a thing; `x.cuda()` / `x.cuda(rank)` is.
-        if (fn && dottedName(fn) !== 'torch.cuda') out.push({ call: c, kind: 'cuda', how: 'cuda()' });
-      }
-      for (const c of module.methodCalls('to')) {
-        const args = callArguments(c);
-        const kw = args.keywords.get('device');
-        const first = kw ?? args.positional[0];
-        if (!first || (!kw && (isDtype(module, first) || unwrap(first).type === 'keyword_argument'))) continue;
-        // `x.to(other_tensor)` and `x.to(dtype)` through a name cannot be told apart from a device: unknown.
-        out.push({ call: c, device: first, kind: deviceKindOf(module, first, c), how: 'to()' });
-      }
-      for (const c of module.text.includes('set_default_device') ? module.callsTo(['torch.set_default_device']) : []) {
-        const first = callArguments(c).positional[0];
-        if (first) out.push({ call: c, device: first, kind: deviceKindOf(module, first, c), how: 'set_default_device' });
-      }
-      for (const kwValue of keywordValues(module, 'device')) {
-        const call = parentOf(parentOf(parentOf(kwValue)!)!);
-        if (call?.type !== 'call' || calledMethod(call) === 'to') continue;
-        out.push({ call, device: kwValue, kind: deviceKindOf(module, kwValue, call), how: 'device=' });
-      }
-    }
-    for (const c of module.importsAny('lightning', 'lightning_fabric') ? module.callsTo(LIGHTNING_TRAINERS) : []) {
-      const kind = lightningAcceleratorKind(module, c);
-      if (kind !== 'absent') out.push({ call: c, kind, how: 'accelerator' });
-    }
-    return out.sort((a, b) => a.call.startIndex - b.call.startIndex);
-  });
-}
-
 /**
  * The device a Lightning `Trainer(...)` / `Fabric(...)` asks for: `accelerator="gpu"|"cuda"` or legacy
  * `gpus=N` -> cuda; "cpu", "mps", "tpu"; "auto" or a variable -> unknown; nothing said -> 'absent'.
@@ -214,46 +259,3 @@ export function lightningAcceleratorKind(module: PythonModule, call: Node): Devi
   return acc.kind === 'unknown' ? 'unknown' : 'absent';
 }
 
-/** Values of `name=<value>` keyword arguments anywhere in the module, found by text search then checked on the tree. */
-function keywordValues(module: PythonModule, name: string): Node[] {
-  const out: Node[] = [];
-  const re = new RegExp(`\\b${name}\\s*=(?!=)`, 'g');
-  for (let m = re.exec(module.text); m; m = re.exec(module.text)) {
-    const node = module.root.descendantForIndex(m.index, m.index + name.length);
-    const kw = node && parentOf(node);
-    if (node?.type !== 'identifier' || kw?.type !== 'keyword_argument' || field(kw, 'name')?.id !== node.id) continue;
-    const value = field(kw, 'value');
-    if (value) out.push(value);
-  }
-  return out;
-}
-
-/** The placements that put things on a CUDA device, in document order. */
-export function cudaPlacements(module: PythonModule): DevicePlacement[] {
-  return module.memo('device:cuda', () => {
-    // Without the words cuda/gpu a placement can only be CUDA through a bare device ordinal (`.to(0)`, `.cuda()`).
-    if (!/cuda|gpu/i.test(module.text) && !/\.(to\(\s*\d|cuda\()/.test(module.text)) return [];
-    return devicePlacements(module).filter((p) => p.kind === 'cuda');
-  });
-}
-
-/** True when the module moves models or tensors to CUDA (when a GPU is available). */
-export function trainsOnCuda(module: PythonModule): boolean {
-  return cudaPlacements(module).length > 0;
-}
-
-/**
- * Device placements of a hard-coded CPU: every placement in the module names the CPU and nothing
- * mentions another device. Empty when the module never says where it trains.
- */
-export function hardCodedCpuPlacements(module: PythonModule): DevicePlacement[] {
-  const all = devicePlacements(module);
-  if (all.length === 0 || all.some((p) => p.kind !== 'cpu')) return [];
-  if (/\b(cuda|mps|gpu|xla|tpu)\b/i.test(module.text.replace(/#.*$/gm, ''))) return [];
-  return all;
-}
-
-/** Frameworks that choose the device (and often the precision) themselves, outside this module's code. */
-export function deviceManagedByFramework(module: PythonModule): boolean {
-  return module.importsAny('accelerate', 'deepspeed', 'lightning', 'lightning_fabric', 'torch_xla', 'horovod', 'colossalai', 'ignite', 'composer', 'fairscale', 'keras', 'tensorflow', 'jax');
-}

@@ -3,6 +3,7 @@
 import { argument, callArguments, type CallArguments } from '../engine/calls';
 import { calledMethod, dottedName, field, literalValue, methodReceiver, NOT_LITERAL, type Node } from '../engine/syntax';
 import type { PythonModule } from './module';
+import { resolvedCallArguments } from './provenance';
 import { classDefines, classDerivesFrom, constructedBy, localClass, methodCallsOn, type Tri } from './resolve';
 
 export const LIGHTNING_TRAINER = 'lightning.pytorch.Trainer';
@@ -36,7 +37,8 @@ export function lightningTrainers(module: PythonModule): TrainerUse[] {
       // `Trainer(...).fit(model)`
       const attr = call.parent;
       if (attr?.type === 'attribute' && attr.parent?.type === 'call' && calledMethod(attr.parent) === 'fit') fits.push(attr.parent);
-      return { call, args: callArguments(call), name, fits };
+      // `Trainer(**trainer_kwargs)`: the keys of a dict built in the module count as written here.
+      return { call, args: resolvedCallArguments(module, call), name, fits };
     }),
   );
 }

@@ -42,7 +42,10 @@ val_loader = DataLoader(val_ds, batch_size=256, shuffle=False, num_workers=4)
 ## Fix safety
 The fix sets \`shuffle=False\`. It is safe when the loader keeps every sample (\`drop_last\` not True) and the module does
 not subsample validation (\`limit_val_batches\`/\`limit_test_batches\`): averaged metrics are then unchanged. Otherwise
-it is offered as unsafe, since the subset that gets evaluated changes.
+it is offered as unsafe, since the subset that gets evaluated changes. When \`shuffle=True\` comes from a \`**kwargs\`
+dict (\`test_kwargs.update(shuffle=True)\`) the finding points into the dict and there is no fix: the dict may be shared
+with the training loader. A \`shuffle\` added only under an \`if\` (\`if use_cuda: kwargs.update(cuda_kwargs)\`) is not
+reported.
 
 ## References
 - Lightning \`data_connector.py\` (\`_process_dataloader\` warning): https://github.com/Lightning-AI/pytorch-lightning/blob/master/src/lightning/pytorch/trainer/connectors/data_connector.py
@@ -64,7 +67,8 @@ it is offered as unsafe, since the subset that gets evaluated changes.
       reporter.report({
         range: nodeRange(shuffle.keyword ? parentOf(shuffle.node) ?? shuffle.node : shuffle.node),
         message: `Evaluation DataLoader (${why}) has shuffle=True: the metric over the whole set does not change, but batch order, saved predictions and any subsampled validation differ between runs (Lightning warns about this). Set shuffle=False.`,
-        fixes: [{ title: 'Set shuffle=False', safe: !dropsSamples && !subsamples, edits: [replaceNode(shuffle.node, 'False')] }],
+        // A value read from a `**kwargs` dict may be shared with the training loader: no fix edits it there.
+        fixes: shuffle.spread ? [] : [{ title: 'Set shuffle=False', safe: !dropsSamples && !subsamples, edits: [replaceNode(shuffle.node, 'False')] }],
       });
     }
   },

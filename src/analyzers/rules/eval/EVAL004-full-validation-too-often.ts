@@ -79,6 +79,9 @@ The fix raises the interval (\`eval_steps=${FIXED_EVAL_STEPS}\`, \`val_check_int
 epoch). It is unsafe: checkpoints chosen by validation, early-stopping patience and logged curves change. It is not
 offered when \`load_best_model_at_end\` ties the save schedule to \`eval_steps\` (see STOP005). Hand-written loops get no
 automatic fix: guard the evaluation with \`if step % eval_every == 0:\` or evaluate a fixed \`Subset\` of the data.
+A Lightning \`Trainer(**trainer_kwargs)\` is read through the dict when the module builds it (\`dict(...)\`, \`{...}\`,
+\`kw["val_check_interval"] = 5\`); the finding then points into the dict and has no fix (the dict may be shared), and
+a \`limit_val_batches\` that may be set (under an \`if\`) keeps it silent.
 
 ## References
 - Lightning \`val_check_interval\` / \`limit_val_batches\`: https://lightning.ai/docs/pytorch/stable/common/trainer.html#val-check-interval
@@ -204,7 +207,8 @@ function checkLightningCode(module: PythonModule, reporter: Reporter): void {
     reporter.report({
       range: nodeRange(keywordOrSelf(lookup.node)),
       message: `val_check_interval=${textOf(lookup.node)} ${verdict} Raise it, or add limit_val_batches to evaluate a fixed subsample between full passes.`,
-      fixes: [{ title: 'Validate less often', safe: false, edits: [replaceNode(lookup.node, Number.isInteger(interval) ? '1000' : '0.25')] }],
+      // A value read from a `**kwargs` dict may be shared: no fix edits it there.
+      fixes: lookup.spread ? [] : [{ title: 'Validate less often', safe: false, edits: [replaceNode(lookup.node, Number.isInteger(interval) ? '1000' : '0.25')] }],
     });
   }
 }

@@ -1,6 +1,6 @@
 import type { Edit, Fix } from '../../../shared/findings';
 import { calledMethod, field, namedChildren, nodeRange, textOf, type Node } from '../../engine/syntax';
-import { cudaPlacements } from '../../python/device';
+import { cudaPlacements } from '../../python/accelerator';
 import type { PythonModule } from '../../python/module';
 import { defineRule } from '../rule';
 import { loopHeaderRange, mentionsAutocast, mentionsHalfPrecision, precisionSetOutside, tinyNetwork, torchBound } from './precision';
@@ -15,7 +15,8 @@ export default defineRule({
   docs: `## What it does
 Finds a hand-written PyTorch training loop (a loop that calls \`backward()\` and \`step()\`) in a module that moves its
 model or batches to CUDA (\`.cuda()\`, \`.to("cuda")\`, \`.to(device)\` with \`device = torch.device("cuda" if
-torch.cuda.is_available() else "cpu")\`) and never uses \`torch.autocast\`, so every matmul and convolution runs in FP32.
+torch.cuda.is_available() else "cpu")\`, a device ordinal such as \`local_rank\`, or the current accelerator,
+\`torch.accelerator.current_accelerator()\`) and never uses \`torch.autocast\`, so every matmul and convolution runs in FP32.
 
 ## Why is this bad?
 Mixed precision "offers up to 3x overall speedup on Volta and newer GPU architectures" (PyTorch Performance Tuning

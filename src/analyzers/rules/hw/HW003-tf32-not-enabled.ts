@@ -1,5 +1,5 @@
 import { field, nodeRange } from '../../engine/syntax';
-import { cudaPlacements } from '../../python/device';
+import { cudaPlacements } from '../../python/accelerator';
 import { defineRule } from '../rule';
 import { insertAfterImports } from '../../python/edits';
 import { mentionsAutocast, mentionsHalfPrecision, precisionSetOutside, tinyNetwork, torchBound } from './precision';
@@ -12,7 +12,8 @@ export default defineRule({
   confidence: 'medium',
   fix: 'unsafe',
   docs: `## What it does
-Finds PyTorch training on CUDA in FP32 (a hand-written training loop in a module that moves its model to CUDA) that
+Finds PyTorch training on CUDA in FP32 (a hand-written training loop in a module that moves its model to CUDA, to a device ordinal such as
+\`local_rank\`, or to the current accelerator, \`torch.accelerator.current_accelerator()\`) that
 never enables TF32 Tensor Cores: none of
 \`torch.set_float32_matmul_precision("high"|"medium")\`, \`torch.backends.cuda.matmul.allow_tf32 = True\` or
 \`TrainingArguments(tf32=True)\` appears in the module.

@@ -2,7 +2,7 @@ import type { Fix } from '../../../shared/findings';
 import { callArguments } from '../../engine/calls';
 import { nodeRange, textOf, unwrap, type Node } from '../../engine/syntax';
 import { bindingsAt } from '../../python/bindings';
-import { deviceManagedByFramework, devicePlacements, hardCodedCpuPlacements } from '../../python/device';
+import { deviceManagedByFramework, devicePlacements, hardCodedCpuPlacements, mentionsAccelerator } from '../../python/accelerator';
 import type { PythonModule } from '../../python/module';
 import { classDerivesFrom } from '../../python/resolve';
 import { defineRule } from '../rule';
@@ -27,7 +27,8 @@ Doctor runner confirms it at run time: GPU utilization stays at 0% while the scr
 
 Training on the CPU is right for toy networks ("Small networks may be CPU bound", AMP recipe), for machines without a
 GPU, and for debugging, and the analyzer cannot see the machine: this is advice (\`info\`). Modules whose device is
-chosen by a framework (Accelerate, Lightning, DeepSpeed, Ignite, …), modules that mention CUDA/MPS anywhere, tests and
+chosen by a framework (Accelerate, Lightning, DeepSpeed, Ignite, …), modules whose code (comments aside) names an
+accelerator anywhere (CUDA, MPS, XPU, XLA/TPU, \`torch.accelerator\`), tests and
 tiny networks are not reported.
 
 ## Example
@@ -95,7 +96,7 @@ module with no device handling at all gets no automatic fix: the model and every
     if (loops.length === 0 || deviceManagedByFramework(module)) return;
     if (!buildsModelAndOptimizer(module) || tinyNetwork(module)) return;
     if (devicePlacements(module).length === 0) {
-      if (/\b(cuda|mps|gpu|xla|device)\b/i.test(module.text)) return;
+      if (mentionsAccelerator(module) || /\bdevice\b/.test(module.text)) return;
       for (const loop of loops) {
         reporter.report({
           range: loopHeaderRange(loop),

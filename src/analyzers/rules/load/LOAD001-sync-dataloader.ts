@@ -32,6 +32,12 @@ dataset built on tokenizer output. There each item is an index into memory, so w
 \`collate_fn\` does heavy work; the message says so. Loaders in tests, debug configs and benchmarks, loaders whose
 worker count comes from a variable or a platform check, and datasets not known to be map-style (an \`IterableDataset\`'s
 extra workers each replay the whole unsharded stream) are left alone or only offered an unsafe fix.
+Arguments passed as \`**kwargs\` are read from the dict when it is
+built in the module (\`{...}\`, \`dict(...)\`, \`.update(...)\`, \`kw["num_workers"] = 0\`); a worker count added only under
+an \`if\` may be there and is not reported, and no fix edits a value inside such a dict (other loaders may share it).
+A loader counts as training when the training loop consumes it directly or through a generator
+(\`for x, y in batches():\` with \`def batches(): for b in loader: yield b\`, or \`yield from loader\`) or an iterator it
+reads with \`next()\` (\`iter(loader)\`, \`itertools.cycle(loader)\`).
 
 ## Example
 \`\`\`python
@@ -97,7 +103,8 @@ In configs the fix sets \`num_workers: 8\` and is always offered as unsafe, sinc
           ? `Training DataLoader has ${setting}: ${where} while the model waits. Use worker processes (num_workers=${WORKERS}).`
           : `Evaluation DataLoader has ${setting}: ${where} while evaluation waits.`,
         related: use.consumer ? [{ range: nodeRange(use.consumer), message: `consumed here (${use.reason})` }] : [],
-        fixes: [workersFix(module, use, value !== 'absent')],
+        // A value read from a `**kwargs` dict may be shared with other loaders: no fix edits it there.
+        fixes: workers.kind === 'present' && workers.spread ? [] : [workersFix(module, use, value !== 'absent')],
       });
     }
   },

@@ -3,7 +3,8 @@ import { argument, callArguments } from '../../engine/calls';
 import { calledMethod, contains, field, methodReceiver, nodeRange, textOf, unwrap, type Node } from '../../engine/syntax';
 import { descendantsOfType } from '../../python/bindings';
 import { arg, dataLoaderUses, type DataLoaderUse } from '../../python/dataloaders';
-import { cudaPlacements, isDtype } from '../../python/device';
+import { cudaPlacements, preparedByFramework } from '../../python/accelerator';
+import { isDtype } from '../../python/device';
 import { appendArguments } from '../../python/edits';
 import type { PythonModule } from '../../python/module';
 import { defineRule } from '../rule';
@@ -17,8 +18,10 @@ export default defineRule({
   fix: 'safe',
   docs: `## What it does
 Finds a PyTorch \`DataLoader\` that feeds training or evaluation without \`pin_memory\` (keyword or positional slot 7)
-in a module that moves its model or batches to CUDA (\`.cuda()\`, \`.to("cuda")\`, \`.to(device)\` with
-\`device = torch.device("cuda" if torch.cuda.is_available() else "cpu")\`, or a Lightning \`Trainer(accelerator="gpu")\`).
+in a module that moves its model or batches to CUDA or to the current accelerator (\`.cuda()\`, \`.to("cuda")\`,
+\`.to(device)\` with \`device = torch.device("cuda" if torch.cuda.is_available() else "cpu")\` or
+\`device = torch.accelerator.current_accelerator()\`, \`.to(local_rank)\`, \`accelerator.device\`, or a Lightning
+\`Trainer(accelerator="gpu")\`). Since PyTorch 2.x pinned memory is pinned for the current accelerator, not only CUDA.
 
 ## Why is this bad?
 The PyTorch Performance Tuning Guide: "\`pin_memory\` … defaults to \`False\`. When using a GPU it's better to set
@@ -27,7 +30,9 @@ memory are staged through a pinned buffer and block the host; from pinned memory
 when the batch is moved with \`.to(device, non_blocking=True)\`.
 
 It is only a hint (\`info\`): modules that never place anything on CUDA (CPU or MPS training, where pinning buys
-nothing), an explicit \`pin_memory=False\`, a \`**kwargs\` that may carry the option, datasets of tensors already on the GPU
+nothing), an explicit \`pin_memory=False\`, a \`**kwargs\` that may carry the option (a dict built in the same function is read, and
+a key added under an \`if\` counts as maybe there), loaders handed to \`accelerator.prepare()\` or
+\`fabric.setup_dataloaders()\` (the framework moves their batches), datasets of tensors already on the GPU
 (which cannot be pinned), tests and debug scripts are not reported. The Hugging Face \`Trainer\` builds its own
 loaders with \`dataloader_pin_memory=True\` by default, so nothing is reported for it. Pinning tensors by hand
 (\`t.pin_memory().to(device, non_blocking=True)\`) is a different matter, and often slower (see HW006).
@@ -94,6 +99,8 @@ with very large batches and many workers, watch host memory. In Lightning, do no
     const reloads = /reload_dataloaders_every_n_epochs\s*=\s*[1-9]/.test(module.text);
     for (const use of unpinned) {
       if (tensorsOnDevice(module, use)) continue;
+      // Accelerate and Fabric move the batches of the loaders they prepare themselves.
+      if (use.name && preparedByFramework(module).has(use.name)) continue;
       if (reloads && arg(use, 'persistent_workers').kind === 'present') continue;
       const fn = field(use.call, 'function') ?? use.call;
       reporter.report({

@@ -83,7 +83,7 @@ needs retuning, batch-norm statistics change, and memory use grows), so prefer m
         range: nodeRange(size.kind === 'present' ? size.node : use.call.childForFieldName('function') ?? use.call),
         message: `Training DataLoader has ${setting}: every step processes a single sample, so the GPU idles on per-batch overhead. Use a batch of 32-64 (and retune the learning rate).`,
         related: use.consumer ? [{ range: nodeRange(use.consumer), message: `consumed here (${use.reason})` }] : [],
-        fixes: [batchFix(module, use, size)],
+        fixes: size.kind === 'present' && size.spread ? [] : [batchFix(module, use, size)],
       });
     }
   },

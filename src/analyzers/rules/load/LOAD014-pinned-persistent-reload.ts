@@ -85,7 +85,7 @@ equally valid when the reload is not needed every epoch.
         range: nodeRange(pin.node),
         message: messageFor(`${RELOAD}=${reload.kind === 'present' ? reload.node.text : '?'}`),
         related: reload.kind === 'present' ? [{ range: nodeRange(reload.node), message: 'dataloaders reloaded here' }] : [],
-        fixes: [{ title: 'Set pin_memory=False', safe: true, edits: [replaceNode(pin.node, 'False')] }],
+        fixes: pin.spread ? [] : [{ title: 'Set pin_memory=False', safe: true, edits: [replaceNode(pin.node, 'False')] }],
       });
     }
   },

@@ -43,8 +43,10 @@ Not reported: calls under a logging interval (\`if step % 100 == 0:\`), in funct
 such an interval, at epoch end (outside the step loop), in evaluation: loops and functions that switch the model to
 \`model.eval()\` with autograd off (\`@torch.no_grad()\`, \`@torch.inference_mode()\`, or a \`with torch.no_grad():\`
 block), whatever they are named, since evaluation must gather its results on the host; on the CPU batch before it
-is moved to the device, and in modules with no CUDA usage at all
-(CPU-only code has nothing to synchronise with). Lightning's \`self.log("loss", loss)\` takes the tensor and syncs only
+is moved to the device, and in modules that place nothing on an accelerator (CPU-only code has nothing to synchronise
+with; a script that only prints \`torch.cuda.is_available()\` is CPU-only). Any accelerator counts: \`.to(local_rank)\`,
+\`f"cuda:{rank}"\`, \`torch.accelerator.current_accelerator()\`, \`"mps"\`, \`accelerator.device\`, a Fabric or DeepSpeed
+setup. Lightning's \`self.log("loss", loss)\` takes the tensor and syncs only
 when it logs; passing \`loss.item()\` to it forces a sync every step.
 
 ## Example

@@ -3,7 +3,7 @@ import { calledMethod, dottedName, literalValue, methodReceiver, nodeRange, text
 import { appendArguments } from '../../python/edits';
 import type { PythonModule } from '../../python/module';
 import { defineRule } from '../rule';
-import { usesCuda } from './context';
+import { trainsOnAccelerator } from '../../python/accelerator';
 
 /** Factories that fill a new tensor; creating it on the device gives the same values. */
 const FILL_FACTORIES = new Set(['zeros', 'ones', 'empty', 'full', 'arange', 'tensor', 'eye', 'linspace', 'logspace', 'zeros_like', 'ones_like', 'empty_like', 'full_like', 'as_tensor']);
@@ -19,7 +19,8 @@ export default defineRule({
   fix: 'safe',
   docs: `## What it does
 Finds tensors created on the CPU by a factory (\`torch.zeros\`, \`ones\`, \`empty\`, \`full\`, \`arange\`, \`tensor\`,
-\`rand\`, \`randn\`, …) and immediately moved with \`.cuda()\` or \`.to(device)\`. Reported as a warning inside a
+\`rand\`, \`randn\`, …) and immediately moved with \`.cuda()\` or \`.to(device)\`, in a module that trains on an accelerator (any: CUDA, MPS,
+XPU, \`torch.accelerator.current_accelerator()\`, a device ordinal such as \`local_rank\`). Reported as a warning inside a
 training loop, where it happens every step.
 
 ## Why is this bad?
@@ -58,7 +59,7 @@ is unsafe. No fix is offered when the move also changes the dtype or the factory
 `,
 
   checkPython(module, reporter) {
-    if (!module.importsAny('torch') || !usesCuda(module) || module.isTestOrDebugFile()) return;
+    if (!module.importsAny('torch') || !trainsOnAccelerator(module) || module.isTestOrDebugFile()) return;
     const moves = [...module.methodCalls('cuda'), ...module.methodCalls('to')].sort((a, b) => a.startIndex - b.startIndex);
     for (const move of moves) {
       const factory = methodReceiver(move);

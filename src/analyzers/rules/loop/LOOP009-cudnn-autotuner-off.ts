@@ -5,7 +5,8 @@ import { appendArguments } from '../../python/edits';
 import { LIGHTNING_TRAINER } from '../../python/lightning';
 import type { PythonModule } from '../../python/module';
 import { defineRule } from '../rule';
-import { torchModuleName, usesCuda } from './context';
+import { cudaPlacements } from '../../python/accelerator';
+import { torchModuleName } from './context';
 
 const CONVS = [
   'torch.nn.Conv1d', 'torch.nn.Conv2d', 'torch.nn.Conv3d', 'torch.nn.ConvTranspose2d', 'torch.nn.ConvTranspose3d',
@@ -22,7 +23,9 @@ export default defineRule({
   confidence: 'medium',
   fix: 'unsafe',
   docs: `## What it does
-Finds a training script that builds convolution layers (\`nn.Conv*d\`), trains on CUDA, and never sets
+Finds a training script that builds convolution layers (\`nn.Conv*d\`), trains on CUDA (or on the current accelerator,
+\`torch.accelerator.current_accelerator()\`, which is CUDA on a machine with an NVIDIA GPU; MPS-only code is not
+reported), and never sets
 \`torch.backends.cudnn.benchmark = True\` (or Lightning's \`Trainer(benchmark=True)\`).
 
 ## Why is this bad?
@@ -82,7 +85,7 @@ autotuner benchmarks each new shape and can make training slower.
 `,
 
   checkPython(module, reporter) {
-    if (!module.importsAny('torch') || module.isTestOrDebugFile() || DECIDED.test(module.text) || !usesCuda(module)) return;
+    if (!module.importsAny('torch') || module.isTestOrDebugFile() || DECIDED.test(module.text) || cudaPlacements(module).length === 0) return;
     const convs = module.callsTo(CONVS);
     if (convs.length === 0) return;
     const trainers = module.callsTo([LIGHTNING_TRAINER]).filter((t) => argument(callArguments(t), 'benchmark').kind === 'absent');

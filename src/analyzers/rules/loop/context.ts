@@ -1,16 +1,15 @@
-// Facts the LOOP rules share: does the module run on CUDA at all (CPU-only code never syncs with a
-// device, RULES.md section 7 trap 3), which loops run once per step, and whether a statement is guarded
+// Facts the LOOP rules share: does the module run on an accelerator at all (CPU-only code never syncs
+// with a device, RULES.md section 7 trap 3; the answer is python/accelerator.ts), which loops run once per step, and whether a statement is guarded
 // by a logging interval. Each is computed once per module.
 import type { Edit } from '../../../shared/findings';
 import { calledMethod, contains, field, namedChildren, parentOf, textOf, type Node } from '../../engine/syntax';
 import { callGraph, underIntervalGuard } from '../../python/callgraph';
+import { trainsOnAccelerator } from '../../python/accelerator';
 import type { PythonModule } from '../../python/module';
 
-/** Evidence that tensors live on a CUDA device: `.cuda()`, a `"cuda"` string, `torch.cuda.*`, a GPU accelerator. */
-const CUDA_EVIDENCE = /\.cuda\(|["']cuda(:\d+)?["']|\btorch\.cuda\b|\bcuda\.is_available\(|\baccelerator\s*=\s*["'](gpu|cuda)["']|\bgpus\s*=\s*[1-9\[]|\bAccelerator\(|\bdeepspeed\.initialize\(/;
-
+/** The module moves models or tensors to an accelerator (CUDA or any other): see python/accelerator.ts. */
 export function usesCuda(module: PythonModule): boolean {
-  return module.memo('loop:usesCuda', () => CUDA_EVIDENCE.test(module.text));
+  return trainsOnAccelerator(module);
 }
 
 /**
