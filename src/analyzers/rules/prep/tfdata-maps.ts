@@ -150,3 +150,33 @@ export function stepsNamed(steps: readonly Node[], methods: readonly string[]): 
 }
 
 export { previousValue };
+
+/**
+ * A map function that only selects or regroups parts of its element (`lambda x, y: x`, `lambda x: x["text"]`,
+ * `lambda x, y: (y, x)`): no computation, so neither parallelising, caching nor batching it first gains anything.
+ */
+export function isProjection(fn: Node): boolean {
+  if (fn.type !== 'lambda') return false;
+  const params = field(fn, 'parameters');
+  const names = new Set(params ? namedChildren(params).filter((p) => p.type === 'identifier').map(textOf) : []);
+  const body = field(fn, 'body');
+  return names.size > 0 && !!body && selects(body, names);
+}
+
+function selects(node: Node, params: ReadonlySet<string>): boolean {
+  const n = unwrap(node);
+  switch (n.type) {
+    case 'identifier':
+      return params.has(textOf(n));
+    case 'tuple': case 'expression_list': case 'list':
+      return namedChildren(n).every((c) => selects(c, params));
+    case 'dictionary':
+      return namedChildren(n).every((p) => p.type === 'pair' && unwrap(field(p, 'key')!).type === 'string' && selects(field(p, 'value')!, params));
+    case 'subscript': {
+      const index = field(n, 'subscript');
+      return !!index && (unwrap(index).type === 'string' || unwrap(index).type === 'integer') && selects(field(n, 'value')!, params);
+    }
+    default:
+      return false;
+  }
+}
