@@ -14,7 +14,7 @@ Commands:
       --select CODES             only these rules (comma-separated codes or prefixes, e.g. LOAD,STOP003)
       --ignore CODES             skip these rules
       --fail-on SEVERITY         exit 1 when a finding at or above it exists: error|warning|info|hint|never (default warning)
-      --max-file-size-mb N       skip larger files (default 2)
+      --max-file-size-mb N       skip larger files (default 2; notebooks: their code cells)
   rules [CODE] [--json]          print the rule catalog, or one rule's documentation
   profile <script> [options] -- <script args>
                                  run the script under the profiling runner (see 'pipeline-doctor profile --help')
