@@ -4,7 +4,7 @@ import type { Edit } from '../../../shared/findings';
 import { appendArguments } from '../../python/edits';
 import type { PythonModule } from '../../python/module';
 import { autotuneExpression, insideParallelInterleave, isDemoPipeline, methodCallRange, tfDataDefaultsOff, tfDataMapCalls } from '../../python/tfdata';
-import { drawsRandom, isProjection, tfMapFunction } from '../prep/tfdata-maps';
+import { drawsRandom, isProjection, mapFeedsTraining, tfMapFunction } from '../prep/tfdata-maps';
 import { defineRule } from '../rule';
 
 export default defineRule({
@@ -34,7 +34,9 @@ Not reported:
   of those inner pipelines at once;
 - a projection that only selects or regroups parts of the element (\`lambda x, y: x\`, \`lambda x: x["text"]\`), as
   built once to \`adapt()\` a \`TextVectorization\` or \`Normalization\` layer: there is no work to parallelise;
-- a demo pipeline that is only looked at (\`.take(3)\` of it is printed or plotted): it never feeds training.
+- a demo pipeline that is only looked at (\`.take(3)\` of it is printed or plotted): it never feeds training. Likewise,
+  in a file that trains on tf.data pipelines (\`fit\`, \`evaluate\`, a \`GradientTape\` loop) whose chains can all be
+  followed, a top-level map on a pipeline none of them consumes (the demo cells of a tutorial notebook).
 
 ## Why is this bad?
 The tf.data performance guide: "the pre-processing can be parallelized across multiple CPU cores … the \`map\`
@@ -79,7 +81,7 @@ order for throughput; the fix does not do that for you.
       const parallel = argument(callArguments(call), 'num_parallel_calls', 1);
       if (parallel.kind !== 'absent') continue;
       const fn = tfMapFunction(module, call);
-      if ((fn && isProjection(fn)) || insideParallelInterleave(module, call) || isDemoPipeline(module, call)) continue;
+      if ((fn && isProjection(fn)) || insideParallelInterleave(module, call) || isDemoPipeline(module, call) || mapFeedsTraining(module, call) === false) continue;
       const stateful = statefulMap(module, call, fn);
       const autoParallel = !stateful && !tfDataDefaultsOff(module).mapParallelization;
       const autotune = autotuneExpression(module);

@@ -2,7 +2,7 @@ import { calledMethod, field, methodReceiver, nodeRange, parentOf, textOf, type 
 import type { PythonModule } from '../../python/module';
 import { isDemoPipeline, methodCallRange, tfDataMapCalls } from '../../python/tfdata';
 import { defineRule } from '../rule';
-import { isElementwiseFunction, isProjection, tfMapFunction } from './tfdata-maps';
+import { isElementwiseFunction, isProjection, mapFeedsTraining, tfMapFunction } from './tfdata-maps';
 
 export default defineRule({
   code: 'PREP006',
@@ -70,7 +70,7 @@ output. It is offered as a suggestion; check the result on a batch.
       if (!batch) continue;
       const fn = tfMapFunction(module, map);
       // A projection (`lambda x, y: x`) costs nothing to run per element; a demo pipeline never feeds training.
-      if (!fn || isProjection(fn) || !isElementwiseFunction(module, fn) || isDemoPipeline(module, map)) continue;
+      if (!fn || isProjection(fn) || !isElementwiseFunction(module, fn) || isDemoPipeline(module, map) || mapFeedsTraining(module, map) === false) continue;
       reporter.report({
         range: methodCallRange(map),
         message: `This map runs an elementwise function once per element before .${textOf(field(field(batch, 'function')!, 'attribute')!)}(); `
