@@ -127,8 +127,9 @@ function integerValue(module: PythonModule, node: Node, at: Node): number | unde
   return v.type === 'integer' ? Number(textOf(v).replace(/_/g, '')) : undefined;
 }
 
-const HEAVY_MATMUL_LAYERS = /^torch\.nn\.(LSTM|GRU|RNN|MultiheadAttention|TransformerEncoderLayer|TransformerDecoderLayer|Transformer|TransformerEncoder|TransformerDecoder)$/;
-const CONV_LAYERS = /^torch\.nn\.(Conv[123]d|ConvTranspose[123]d|LazyConv[123]d)$/;
+const HEAVY_MATMUL_LAYERS = /^(torch\.nn\.(LSTM|GRU|RNN|MultiheadAttention|TransformerEncoderLayer|TransformerDecoderLayer|Transformer|TransformerEncoder|TransformerDecoder)|keras\.layers\.(LSTM|GRU|SimpleRNN|MultiHeadAttention))$/;
+// Keras 3 layers run on the torch backend inside an nn.Module too.
+const CONV_LAYERS = /^(torch\.nn\.(Conv[123]d|ConvTranspose[123]d|LazyConv[123]d)|keras\.layers\.(Conv[123]D|Conv[123]DTranspose|SeparableConv[12]D|DepthwiseConv[12]D))$/;
 
 /**
  * Convolutions do the network's work: it builds convolution layers and no recurrent or attention layers, and
