@@ -195,7 +195,7 @@ function checkTorchvision(module: PythonModule, reporter: Reporter): void {
  * `self.transform` whose content is unknown), feeding a training DataLoader used for several epochs.
  */
 function checkHandwrittenResize(module: PythonModule, reporter: Reporter): void {
-  if (!runsSeveralEpochs(module)) return;
+  if (!/__getitem__/.test(module.text) || !/\b(resize|interpolate|ImageOps)\b/.test(module.text) || !runsSeveralEpochs(module)) return;
   const reported = new Set<number>();
   for (const use of dataLoaderUses(module)) {
     if (use.role !== 'train') continue;
@@ -207,14 +207,14 @@ function checkHandwrittenResize(module: PythonModule, reporter: Reporter): void 
     if (!cls || reported.has(cls.id)) continue;
     const getitem = module.functions.find((f) => module.enclosingClass(f)?.id === cls.id && module.functionName(f) === '__getitem__');
     const body = getitem && field(getitem, 'body');
-    if (!body || drawsRandomness(module, body)) continue;
+    if (!body) continue;
     const calls = module.callsInside(body);
     const decode = calls.find((c) => DECODERS.test(module.callee(c) ?? ''));
     if (!decode) continue;
     // `self.transform(img)`: an unknown (possibly random) transform; the Compose check above judges known ones.
     if (calls.some((c) => /^self\.\w*(transform|augment|aug)\w*$/i.test(dottedName(field(c, 'function')!) ?? ''))) continue;
     const resize = calls.find((c) => c.startIndex > decode.startIndex && (RESIZERS.test(module.callee(c) ?? '') || (calledMethod(c) === 'resize' && !module.callee(c) && callArguments(c).positional.length >= 1)));
-    if (!resize) continue;
+    if (!resize || drawsRandomness(module, body)) continue;
     reported.add(cls.id);
     reporter.report({
       range: nodeRange(field(resize, 'function') ?? resize),
