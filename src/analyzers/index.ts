@@ -105,7 +105,7 @@ export async function analyze(file: string, text: string, options: AnalyzeOption
   const kind = fileKind(file);
   if (!kind) return { findings: [], notices: [] };
   const limit = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
-  if (text.length > limit) {
+  if (text.length > fileSizeLimit(file, limit)) {
     return { findings: [], notices: [{ file, kind: 'too-large', level: 'info', message: `skipped: ${(text.length / 1048576).toFixed(1)} MB is over the ${(limit / 1048576).toFixed(1)} MB limit (setting pipelineDoctor.maxFileSizeMB)` }] };
   }
   if (text.slice(0, 8192).includes('\u0000')) return { findings: [], notices: [{ file, kind: 'binary', level: 'info', message: 'skipped: binary content' }] };
@@ -116,6 +116,10 @@ export async function analyze(file: string, text: string, options: AnalyzeOption
     } catch (e) {
       if (e instanceof NotebookFormatError) return { findings: [], notices: [{ file, kind: 'notebook-format', level: 'warning', message: e.message }] };
       throw e;
+    }
+    const code = codeLength(cells);
+    if (code > limit) {
+      return { findings: [], notices: [{ file, kind: 'too-large', level: 'info', message: `skipped: the notebook's code cells hold ${(code / 1048576).toFixed(1)} MB, over the ${(limit / 1048576).toFixed(1)} MB limit (setting pipelineDoctor.maxFileSizeMB)` }] };
     }
     return analyzeNotebookCells(file, cells, options);
   }
@@ -252,6 +256,23 @@ function firstError(root: import('web-tree-sitter').Node): number | undefined {
 }
 
 /**
+ * Notebooks embed their outputs (plots as base64 images) in the file, so their size limit applies to the code
+ * cells' source once parsed; the file itself is only capped where even parsing its JSON would be slow.
+ */
+export const NOTEBOOK_FILE_CAP_BYTES = 64 * 1024 * 1024;
+
+/** The largest file (in bytes or characters) worth reading under the analysis size limit. */
+export function fileSizeLimit(file: string, limit: number): number {
+  return fileKind(file) === 'notebook' ? Math.max(limit, NOTEBOOK_FILE_CAP_BYTES) : limit;
+}
+
+function codeLength(cells: readonly NotebookCell[]): number {
+  let n = 0;
+  for (const c of cells) if (c.kind === 'code') n += c.source.length;
+  return n;
+}
+
+/**
  * Reads a file from disk and analyses it. The bytes are decoded as `lint --fix` decodes them (a BOM is
  * left out of the text, Python files honour their coding cookie), so positions agree between the two.
  */
@@ -260,7 +281,7 @@ export async function analyzeFile(file: string, options: AnalyzeOptions = {}): P
   // thousands of files left a whole-tree lint idle a third of the time.
   const stat = fs.statSync(file);
   const limit = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
-  if (stat.size > limit) {
+  if (stat.size > fileSizeLimit(file, limit)) {
     return { findings: [], notices: [{ file, kind: 'too-large', level: 'info', message: `skipped: ${(stat.size / 1048576).toFixed(1)} MB is over the ${(limit / 1048576).toFixed(1)} MB limit` }] };
   }
   const source = decodeSource(fs.readFileSync(file), fileKind(file) === 'python');

@@ -4,7 +4,7 @@
 // with one file (unreadable, deleted, not a notebook, changed on disk meanwhile) becomes a notice on
 // that file, and the run goes on with the next.
 import fs from 'node:fs';
-import { analyze, analyzeFile, analyzeNotebookCells, DEFAULT_MAX_FILE_BYTES, encodingNotice, fileKind, type AnalysisResult, type AnalyzeOptions, type Notice } from '../analyzers';
+import { analyze, analyzeFile, analyzeNotebookCells, DEFAULT_MAX_FILE_BYTES, encodingNotice, fileKind, fileSizeLimit, type AnalysisResult, type AnalyzeOptions, type Notice } from '../analyzers';
 import { fixCellsUntilStable, fixUntilStable, type FixNotice } from '../analyzers/engine/fix-engine';
 import { NotebookFormatError, parseNotebook, type NotebookCell } from '../analyzers/notebook/notebook';
 import { replaceCellSources } from '../analyzers/notebook/notebook-edit';
@@ -21,7 +21,7 @@ export async function fixFile(file: string, options: AnalyzeOptions): Promise<Fi
   const notice = (level: Notice['level'], message: string): Notice => ({ file, kind: 'fix', level, message });
   try {
     const kind = fileKind(file);
-    if (!kind || fs.statSync(file).size > (options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES)) return { ...(await analyzeFile(file, options)), fixed: 0 };
+    if (!kind || fs.statSync(file).size > fileSizeLimit(file, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES)) return { ...(await analyzeFile(file, options)), fixed: 0 };
     const read = readSourceFile(file, kind === 'python');
     if (!read.source.lossless) {
       const { findings, notices, tree } = await analyze(file, read.source.text, options);

@@ -22,7 +22,7 @@ caches and what .gitignore excludes are skipped). Paths after -- are paths even 
   --select CODES             only these rules (comma-separated codes or prefixes, e.g. LOAD,STOP003)
   --ignore CODES             skip these rules
   --fail-on SEVERITY         exit 1 when a finding at or above it exists: error|warning|info|hint|never (default warning)
-  --max-file-size-mb N       skip larger files (default 2)
+  --max-file-size-mb N       skip larger files (default 2; a notebook by its code cells, not its outputs)
   -h, --help                 this help
 
 Exit codes: 0 no finding at the --fail-on level, 1 findings (or a file --fix could not fix), 2 usage error.

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { Tree } from 'web-tree-sitter';
-import { analyze, fileKind, type Notice } from '../analyzers';
+import { analyze, fileKind, fileSizeLimit, type Notice } from '../analyzers';
 import type { Finding } from '../shared/findings';
 import { readSettings, type EditorSettings } from './config';
 import { DIAGNOSTIC_SOURCE, toDiagnostic } from './convert';
@@ -367,7 +367,8 @@ async function analyzeSaved(
 ): Promise<{ findings: Finding[]; notices: Notice[] }> {
   const limit = settings.analyze.maxFileBytes ?? Number.POSITIVE_INFINITY;
   const stat = await vscode.workspace.fs.stat(uri);
-  if (stat.size > limit) {
+  // A notebook is measured by its code cells (analyze does that); only a huge file is skipped unread.
+  if (stat.size > fileSizeLimit(file, limit)) {
     return { findings: [], notices: [{ file, kind: 'too-large', level: 'info', message: `skipped: ${(stat.size / 1048576).toFixed(1)} MB is over the ${(limit / 1048576).toFixed(1)} MB limit (setting pipelineDoctor.maxFileSizeMB)` }] };
   }
   const text = new TextDecoder('utf-8', { fatal: false }).decode(await vscode.workspace.fs.readFile(uri));

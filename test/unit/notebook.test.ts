@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { analyze, analyzeNotebookCells } from '../../src/analyzers';
+import os from 'node:os';
+import { analyze, analyzeFile, analyzeNotebookCells } from '../../src/analyzers';
 import { NotebookProgram, parseNotebook } from '../../src/analyzers/notebook/notebook';
 
 const EXAMPLE = path.resolve(__dirname, '../../../examples/notebooks/naive_training.ipynb');
@@ -78,5 +79,32 @@ describe('notebooks', () => {
     }
     const program = new NotebookProgram([{ kind: 'code', source: '%%bash\n  echo hi' }]);
     assert.equal(program.text, '#%bash\n  #cho hi', 'columns stay where they were');
+  });
+
+  it('sizes the limit on the code cells, not on embedded outputs', async () => {
+    const cell = (source: string, outputs: unknown[] = []) => ({ cell_type: 'code', metadata: {}, execution_count: 1, source, outputs });
+    const image = { output_type: 'display_data', metadata: {}, data: { 'image/png': 'iVBORw0KGgo'.repeat(300_000) } };
+    const notebook = (cells: unknown[]) => JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pd-nb-size-'));
+    try {
+      const plots = path.join(dir, 'plots.ipynb');
+      fs.writeFileSync(plots, notebook([
+        cell('from torch.utils.data import DataLoader\nloader = DataLoader(ds, batch_size=64)', [image]),
+        cell('for b in loader:\n    model(b).backward()\n    opt.step()', [image]),
+      ]));
+      const limit = 2 * 1024 * 1024;
+      assert.ok(fs.statSync(plots).size > limit, 'the outputs make the file larger than the limit');
+      const r = await analyzeFile(plots, { maxFileBytes: limit });
+      assert.deepEqual(r.notices.filter((n) => n.kind === 'too-large'), []);
+      assert.deepEqual(r.findings.filter((f) => f.code === 'LOAD001').map((f) => f.cell), [0]);
+
+      const generated = path.join(dir, 'generated.ipynb');
+      fs.writeFileSync(generated, notebook([cell(`x = [${'1, '.repeat(400_000)}]`)]));
+      const big = await analyzeFile(generated, { maxFileBytes: 1024 * 1024 });
+      assert.deepEqual(big.notices.map((n) => n.kind), ['too-large']);
+      assert.match(big.notices[0].message, /code cells hold 1\.1 MB/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -22,16 +22,17 @@ export function isHydraDataGroup(doc: ConfigDocument): boolean {
 /** The maps that hold DataLoader settings, with their dotted prefix. */
 export function dataLoaderMaps(doc: ConfigDocument, kinds: ReadonlySet<ConfigKind>): Array<{ prefix: string; map: ConfigNode }> {
   const out: Array<{ prefix: string; map: ConfigNode }> = [];
+  // A file with both fingerprints (a Hydra `defaults:` list over Lightning CLI keys) names `data` twice: keep one.
   const add = (prefix: string) => {
     const m = doc.get(prefix);
-    if (m?.kind === 'map') out.push({ prefix, map: m });
+    if (m?.kind === 'map' && !out.some((o) => o.map === m)) out.push({ prefix, map: m });
   };
   if (kinds.has('lightning-cli')) {
     add('data.init_args');
     if (!doc.get('data.init_args')) add('data');
   }
   if (kinds.has('hydra')) {
-    if (isHydraDataGroup(doc) && doc.root?.kind === 'map') out.push({ prefix: '', map: doc.root });
+    if (isHydraDataGroup(doc) && doc.root?.kind === 'map' && !out.some((o) => o.map === doc.root)) out.push({ prefix: '', map: doc.root });
     add('data');
     add('datamodule');
   }

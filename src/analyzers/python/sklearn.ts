@@ -2,8 +2,8 @@
 // learnt from the data), which estimators classify or regress, the split and cross-validation entry
 // points, and whether a target variable is clearly categorical. Anything unclear answers "no evidence".
 import { argument, callArguments } from '../engine/calls';
-import { calledMethod, dottedName, field, methodReceiver, namedChildren, unwrap, type Node } from '../engine/syntax';
-import { bindingsAt } from './bindings';
+import { calledMethod, contains, dottedName, field, methodReceiver, namedChildren, unwrap, type Node } from '../engine/syntax';
+import { bindingsAt, type Binding } from './bindings';
 import type { PythonModule } from './module';
 
 /** Transformers whose `fit` learns statistics from the data it sees (stateless ones such as Normalizer are left out). */
@@ -67,7 +67,7 @@ export function expressionKind(module: PythonModule, expr: Node, at: Node, depth
   if (n.type === 'identifier' || n.type === 'attribute') {
     const name = dottedName(n);
     if (!name) return 'unknown';
-    const bindings = bindingsAt(module, name, at);
+    const bindings = reachingBindings(module, name, at);
     let kind: TaskKind | undefined;
     for (const b of bindings) {
       if (b.kind !== 'value') return 'unknown';
@@ -140,10 +140,50 @@ export function sklearnCalls(module: PythonModule, key: 'split' | 'cv' | 'kfold'
   });
 }
 
-/** Calls whose argument at `slot` (or keyword) mentions one of the names. */
-function mentionsAny(module: PythonModule, node: Node | undefined, names: readonly string[]): boolean {
-  return !!node && names.some((name) => module.mentions(node, name));
+/**
+ * Bindings of `name` that reach `at`. At module level (a script, or a notebook's cells in order) names are often
+ * rebound for another task: `model = LinearRegression()` in one cell, `model = RandomForestClassifier()` in a later
+ * one. When `at` is a top-level statement and so is the nearest binding before it, only that binding reaches it.
+ */
+function reachingBindings(module: PythonModule, name: string, at: Node): Binding[] {
+  const all = bindingsAt(module, name, at);
+  if (all.length < 2 || !topLevel(module, at)) return all;
+  const before = all.filter((b) => b.kind !== 'parameter' && b.assignment.startIndex < at.startIndex).sort((a, b) => (a as { assignment: Node }).assignment.startIndex - (b as { assignment: Node }).assignment.startIndex);
+  const last = before[before.length - 1];
+  return last && last.kind !== 'parameter' && topLevel(module, last.assignment) ? [last] : all;
 }
+
+/**
+ * Does `use` read the same binding of `name` as `at` does? Only decided for top-level statements (a script or
+ * notebook run top to bottom): a top-level rebinding between them means another value. Elsewhere: yes.
+ */
+function sameBinding(module: PythonModule, name: string, at: Node, use: Node): boolean {
+  if (!topLevel(module, at) || !topLevel(module, use)) return true;
+  const assignments = module.assignmentsTo(name).filter((a) => topLevel(module, a));
+  // `X_train, X_test, y_train, y_test = train_test_split(X, y)`: a use before it reads an older y_train.
+  if (use.startIndex < at.startIndex && assignments.some((a) => contains(a, at) && !contains(a, use))) return false;
+  const [from, to] = at.startIndex < use.startIndex ? [at, use] : [use, at];
+  // A rebinding after the earlier point's statement begins and before the later point.
+  return !assignments.some((a) => a.startIndex > enclosingStatementStart(from) && a.startIndex < to.startIndex && !contains(a, to));
+}
+
+function enclosingStatementStart(node: Node): number {
+  let n = node;
+  while (n.parent && n.parent.type !== 'module') n = n.parent;
+  return n.startIndex;
+}
+
+/** A node in a statement directly at module level, outside any function, class, loop or branch. */
+function topLevel(module: PythonModule, node: Node): boolean {
+  if (module.enclosingFunction(node) || module.enclosingClass(node)) return false;
+  for (let p = node.parent; p; p = p.parent) {
+    if (p.type === 'module') return true;
+    if (BLOCKS.has(p.type)) return false;
+  }
+  return false;
+}
+
+const BLOCKS = new Set(['if_statement', 'for_statement', 'while_statement', 'try_statement', 'with_statement', 'match_statement', 'block']);
 
 /**
  * Is the target bound to these names clearly categorical? Evidence: a LabelEncoder/factorize binding, a
@@ -163,12 +203,13 @@ export function isClassificationTarget(module: PythonModule, names: readonly str
   }
   const scope = module.enclosingFunction(at);
   const sameScope = (c: Node) => module.enclosingFunction(c)?.id === scope?.id;
+  const reads = (node: Node | undefined, c: Node) => !!node && names.some((name) => module.mentions(node, name) && sameBinding(module, name, at, c));
   for (const method of ['fit', 'partial_fit']) {
     for (const fit of module.methodCalls(method)) {
       if (!sameScope(fit)) continue;
       const args = callArguments(fit);
       const y = argument(args, 'y', 1);
-      if (y.kind !== 'present' || !mentionsAny(module, y.node, names)) continue;
+      if (y.kind !== 'present' || !reads(y.node, fit)) continue;
       add(expressionKind(module, methodReceiver(fit)!, fit));
     }
   }
@@ -177,12 +218,12 @@ export function isClassificationTarget(module: PythonModule, names: readonly str
     const args = callArguments(call);
     const y = argument(args, 'y', 2);
     const est = argument(args, 'estimator', 0);
-    if (y.kind === 'present' && est.kind === 'present' && mentionsAny(module, y.node, names)) add(expressionKind(module, est.node, call));
+    if (y.kind === 'present' && est.kind === 'present' && reads(y.node, call)) add(expressionKind(module, est.node, call));
   }
   for (const call of sklearnCalls(module, 'metrics')) {
     if (!sameScope(call)) continue;
     const first = callArguments(call).positional.slice(0, 2);
-    if (!first.some((a) => mentionsAny(module, a, names))) continue;
+    if (!first.some((a) => reads(a, call))) continue;
     const name = lastName(module.callee(call)!);
     if (CLASSIFICATION_METRICS.has(name)) ev.classification = true;
     else ev.regression = true;

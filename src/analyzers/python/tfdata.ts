@@ -5,6 +5,7 @@
 import type { Edit } from '../../shared/findings';
 import { argument, callArguments } from '../engine/calls';
 import { calledMethod, contains, field, literalValue, methodReceiver, namedChildren, type Node } from '../engine/syntax';
+import { descendantsOfType } from './bindings';
 import type { PythonModule } from './module';
 
 /** Constructors that return a `tf.data.Dataset` (canonical names). */
@@ -38,6 +39,21 @@ export const TF_DATA_SOURCES: ReadonlySet<string> = new Set([
   'keras.preprocessing.timeseries_dataset_from_array',
 ]);
 
+/**
+ * Keras dataset utilities whose result already ends in `prefetch(tf.data.AUTOTUNE)` and whose decoding map already
+ * runs with `num_parallel_calls=AUTOTUNE`: image and text since Keras 2.6 (keras-team/keras 72c161e, June 2021),
+ * timeseries and audio since Keras 2.10 (keras/utils/*_dataset.py). See the LOAD008 docs.
+ */
+export const KERAS_PREFETCHED_SOURCES: ReadonlySet<string> = new Set([
+  'keras.utils.image_dataset_from_directory',
+  'keras.utils.text_dataset_from_directory',
+  'keras.utils.audio_dataset_from_directory',
+  'keras.utils.timeseries_dataset_from_array',
+  'keras.preprocessing.image_dataset_from_directory',
+  'keras.preprocessing.text_dataset_from_directory',
+  'keras.preprocessing.timeseries_dataset_from_array',
+]);
+
 /** `tf.data.Dataset` methods that return another Dataset, so the chain continues through them. */
 export const TF_DATASET_METHODS: ReadonlySet<string> = new Set([
   'map', 'batch', 'padded_batch', 'ragged_batch', 'unbatch', 'rebatch', 'shuffle', 'repeat', 'prefetch', 'cache',
@@ -51,9 +67,14 @@ export interface TfChain {
   end: Node;
   /** True when a `.prefetch(...)` (or `prefetch_to_device`) appears anywhere in the chain. */
   hasPrefetch: boolean;
+  /** The chain starts at a Keras utility that prefetches internally (KERAS_PREFETCHED_SOURCES). */
+  builtinPrefetch?: boolean;
+  /** Nothing follows that built-in prefetch: the dataset is the utility's result as returned. */
+  endsPrefetched?: boolean;
 }
 
-const MAX_DEPTH = 8;
+// Each `ds = ds.step(...)` reassignment costs two levels (the name, then the call): a dozen steps in a notebook are common.
+const MAX_DEPTH = 24;
 
 /** Strips parentheses, also around multi-line chains that carry comments. */
 function unwrap(node: Node): Node {
@@ -81,17 +102,29 @@ function resolve(module: PythonModule, expr: Node, depth: number): TfChain | und
   if (node.type === 'call') return resolveCall(module, node, depth);
   if (node.type === 'identifier' || (node.type === 'attribute' && field(node, 'object')?.text === 'self')) {
     const def = definitionOf(module, node);
+    const unpacked = node.type === 'identifier' ? tfdsUnpacked(module, node) : undefined;
+    // `train, test = tfds.load(..., split=[...])`, unless a later plain assignment rebinds the name.
+    if (unpacked && (!def || (def.parent?.startIndex ?? 0) < unpacked.assignment.startIndex)) {
+      return { end: node, hasPrefetch: prefetchedElsewhere(module, node) };
+    }
     if (!def) return undefined;
     const inner = resolve(module, def, depth + 1);
     if (!inner) return undefined;
     // Report and fix at the definition only when it dominates the use; otherwise at the use itself.
-    return { end: dominates(def, node) ? inner.end : node, hasPrefetch: inner.hasPrefetch || prefetchedElsewhere(module, node) };
+    return { end: dominates(def, node) ? inner.end : node, hasPrefetch: inner.hasPrefetch || prefetchedElsewhere(module, node), builtinPrefetch: inner.builtinPrefetch, endsPrefetched: inner.endsPrefetched };
+  }
+  // `splits = tfds.load("mnist"); splits["train"]`: without `split=`, tfds.load returns a dict of Datasets.
+  if (node.type === 'subscript' && typeof literalValue(field(node, 'subscript')) === 'string') {
+    const value = unwrap(field(node, 'value')!);
+    const call = value.type === 'identifier' ? definitionOf(module, value) : value;
+    if (call && unwrap(call).type === 'call' && module.callee(unwrap(call)) === 'tensorflow_datasets.load' && tfdsReturnsDict(unwrap(call))) return { end: node, hasPrefetch: false };
   }
   return undefined;
 }
 
 function resolveCall(module: PythonModule, call: Node, depth: number): TfChain | undefined {
   const callee = module.callee(call);
+  if (callee !== undefined && KERAS_PREFETCHED_SOURCES.has(callee)) return { end: call, hasPrefetch: false, builtinPrefetch: true, endsPrefetched: true };
   if (callee !== undefined && TF_DATA_SOURCES.has(callee)) return { end: call, hasPrefetch: false };
   if (callee === 'tensorflow_datasets.load' && tfdsReturnsOneDataset(call)) return { end: call, hasPrefetch: false };
   const method = calledMethod(call);
@@ -99,7 +132,9 @@ function resolveCall(module: PythonModule, call: Node, depth: number): TfChain |
   if (method && receiver && TF_DATASET_METHODS.has(method)) {
     const inner = resolve(module, receiver, depth + 1);
     if (!inner) return undefined;
-    return { end: call, hasPrefetch: inner.hasPrefetch || isPrefetchStep(call) };
+    // `with_options` and `prefetch` keep a prefetched end prefetched; any other step adds work after it.
+    const endsPrefetched = isPrefetchStep(call) || (method === 'with_options' && inner.endsPrefetched === true);
+    return { end: call, hasPrefetch: inner.hasPrefetch || isPrefetchStep(call), builtinPrefetch: inner.builtinPrefetch, endsPrefetched };
   }
   // A local helper that builds and returns the dataset: `train_ds = make_dataset(files)`.
   const target = definesFunctionNamed(module, call) ? module.localCallTarget(call) : undefined;
@@ -109,7 +144,12 @@ function resolveCall(module: PythonModule, call: Node, depth: number): TfChain |
     const chains = returns.map((r) => resolve(module, r.namedChild(0)!, depth + 1));
     if (chains.some((c) => c === undefined)) return undefined;
     const all = chains as TfChain[];
-    return { end: all.length === 1 ? all[0].end : call, hasPrefetch: all.every((c) => c.hasPrefetch) };
+    return {
+      end: all.length === 1 ? all[0].end : call,
+      hasPrefetch: all.every((c) => c.hasPrefetch),
+      builtinPrefetch: all.every((c) => c.builtinPrefetch),
+      endsPrefetched: all.every((c) => c.endsPrefetched),
+    };
   }
   return undefined;
 }
@@ -151,6 +191,96 @@ function tfdsReturnsOneDataset(call: Node): boolean {
   if (split.kind !== 'present' || typeof literalValue(split.node) !== 'string') return false;
   const withInfo = argument(args, 'with_info');
   return withInfo.kind === 'absent' || (withInfo.kind === 'present' && literalValue(withInfo.node) === false);
+}
+
+/** Without `split=` (and without `with_info`), `tfds.load` returns a dict of Datasets keyed by split name. */
+function tfdsReturnsDict(call: Node): boolean {
+  const args = callArguments(call);
+  const withInfo = argument(args, 'with_info');
+  return argument(args, 'split', 1).kind === 'absent' && (withInfo.kind === 'absent' || (withInfo.kind === 'present' && literalValue(withInfo.node) === false));
+}
+
+export interface TfdsUnpacking {
+  /** The `a, b = tfds.load(...)` assignment. */
+  assignment: Node;
+  call: Node;
+  /** The split string the name receives (`'train'`, `'train[:80%]'`), when written as a literal. */
+  split?: string;
+}
+
+/**
+ * The `tfds.load` call whose datasets a destructuring assignment binds to `use`'s name, the nearest one before
+ * the use in its scope: `train, test = tfds.load(..., split=['train', 'test'])`,
+ * `(train, test), info = tfds.load(..., split=[...], with_info=True)`, `ds, info = tfds.load(..., split='train', with_info=True)`.
+ */
+export function tfdsUnpacked(module: PythonModule, use: Node): TfdsUnpacking | undefined {
+  const index = module.memo('tfdata.tfdsUnpackings', () => {
+    // Every destructuring counts, so that `a, b = load_arrays()` after the tfds.load rebinds `a` to something else.
+    const byName = new Map<string, Array<{ assignment: Node; call?: Node; split?: string; scope: number | 'module' }>>();
+    for (const a of module.assignments) {
+      const left = field(a, 'left');
+      const right = field(a, 'right');
+      if (!left || !right || !PATTERNS.has(left.type)) continue;
+      const value = unwrap(right);
+      const call = value.type === 'call' && module.callee(value) === 'tensorflow_datasets.load' ? value : undefined;
+      const datasets = new Map(call ? tfdsBindings(left, call) : []);
+      const scope = module.enclosingFunction(a)?.id ?? 'module';
+      for (const name of descendantsOfType(left, 'identifier').map((n) => n.text)) {
+        const list = byName.get(name) ?? [];
+        list.push(datasets.has(name) ? { assignment: a, call, split: datasets.get(name), scope } : { assignment: a, scope });
+        byName.set(name, list);
+      }
+    }
+    return byName;
+  });
+  const scope = module.enclosingFunction(use)?.id ?? 'module';
+  const before = (index.get(use.text) ?? []).filter((b) => b.scope === scope && b.assignment.endIndex <= use.startIndex);
+  const nearest = before[before.length - 1];
+  return nearest?.call && { assignment: nearest.assignment, call: nearest.call, split: nearest.split };
+}
+
+const PATTERNS = new Set(['pattern_list', 'tuple_pattern', 'list_pattern']);
+
+/** Names a destructuring of `tfds.load(...)` binds to Datasets, with the split each receives. */
+function tfdsBindings(left: Node, call: Node): Array<[string, string | undefined]> {
+  const args = callArguments(call);
+  const split = argument(args, 'split', 1);
+  const withInfo = argument(args, 'with_info');
+  const info = withInfo.kind === 'present' && literalValue(withInfo.node) === true;
+  if (withInfo.kind === 'unknown' || split.kind !== 'present') return [];
+  const targets = namedChildren(left).filter((c) => c.type !== 'comment');
+  let datasets: Node;
+  if (info) {
+    if (targets.length !== 2) return [];
+    datasets = unwrap(targets[0]);
+  } else {
+    datasets = left;
+  }
+  const splitNode = unwrap(split.node);
+  if (splitNode.type === 'list' || splitNode.type === 'tuple') {
+    const names = PATTERNS.has(datasets.type) ? namedChildren(datasets).filter((c) => c.type !== 'comment') : [];
+    const splits = namedChildren(splitNode).filter((c) => c.type !== 'comment');
+    if (names.length !== splits.length) return [];
+    return names.flatMap((n, i): Array<[string, string | undefined]> => {
+      const v = literalValue(splits[i]);
+      return n.type === 'identifier' ? [[n.text, typeof v === 'string' ? v : undefined]] : [];
+    });
+  }
+  const v = literalValue(splitNode);
+  return info && datasets.type === 'identifier' && typeof v === 'string' ? [[datasets.text, v]] : [];
+}
+
+/**
+ * TensorFlow's own pipeline optimisations this module turns off: prefetch injection and map parallelisation are
+ * on by default (OptimizationOptions, documented defaults of TF 2.12 and later) unless autotuning or the default
+ * optimisations are disabled. See the LOAD008 and LOAD009 docs.
+ */
+export function tfDataDefaultsOff(module: PythonModule): { injectPrefetch: boolean; mapParallelization: boolean } {
+  return module.memo('tfdata.defaultsOff', () => {
+    const off = (option: string) => new RegExp(`\\.${option}\\s*=\\s*False\\b`).test(module.text);
+    const all = off('autotune\\.enabled') || off('apply_default_optimizations') || /experimental_autotune\s*=\s*False/.test(module.text);
+    return { injectPrefetch: all || off('inject_prefetch'), mapParallelization: all || off('map_parallelization') };
+  });
 }
 
 /** Assignments in the function (or module) that owns `use`, to the same plain or `self.` name. */
@@ -366,6 +496,73 @@ function insideParentheses(node: Node): boolean {
   for (let p = node.parent; p; p = p.parent) {
     if (p.type === 'parenthesized_expression' || p.type === 'argument_list' || p.type === 'list' || p.type === 'tuple') return true;
     if (p.type === 'expression_statement' || p.type === 'assignment' || p.type === 'return_statement' || p.type === 'block') return false;
+  }
+  return false;
+}
+
+/**
+ * The call runs inside the function given to `interleave(..., num_parallel_calls=...)`: that interleave already
+ * runs several inner pipelines at once, so their maps are parallel too.
+ */
+export function insideParallelInterleave(module: PythonModule, call: Node): boolean {
+  for (let p = call.parent; p; p = p.parent) {
+    if (p.type !== 'lambda' && p.type !== 'function_definition') continue;
+    const users = p.type === 'lambda' ? [p] : module.referencesTo(module.functionName(p)).filter((r) => !contains(p, r));
+    for (const u of users) {
+      const args = u.parent?.type === 'argument_list' ? u.parent : u.parent?.type === 'keyword_argument' ? u.parent.parent : undefined;
+      const interleave = args?.parent;
+      if (!interleave || interleave.type !== 'call' || !/^(interleave|parallel_interleave)$/.test(calledMethod(interleave) ?? module.callee(interleave)?.split('.').pop() ?? '')) continue;
+      const parallel = argument(callArguments(interleave), 'num_parallel_calls', 3);
+      if (parallel.kind === 'present' && literalValue(parallel.node) !== null) return true;
+      if (module.callee(interleave)?.endsWith('parallel_interleave')) return true;
+    }
+  }
+  return false;
+}
+
+const DISPLAY_CALLS = /^(print|display|list|next|iter|len|enumerate|tqdm)$/;
+
+/**
+ * A dataset built only to look at a few elements: the chain holding `call` ends in `.take(n)` or is bound to a
+ * name whose every later use takes a few elements, prints it or inspects its spec (`for x in ds.take(3): print(x)`).
+ * Such a pipeline never feeds training, so its speed does not matter.
+ */
+export function isDemoPipeline(module: PythonModule, call: Node): boolean {
+  let outer = call;
+  for (;;) {
+    const attr = outer.parent;
+    const next = attr?.type === 'attribute' && field(attr, 'object')?.id === outer.id ? attr.parent : undefined;
+    if (!next || next.type !== 'call' || !TF_DATASET_METHODS.has(calledMethod(next) ?? '')) break;
+    if (calledMethod(next) === 'take') return takesFew(next);
+    outer = next;
+  }
+  const assignment = outer.parent?.type === 'assignment' && field(outer.parent, 'right')?.id === outer.id ? outer.parent : undefined;
+  const left = assignment && field(assignment, 'left');
+  if (!left || left.type !== 'identifier') return false;
+  const scope = module.enclosingFunction(assignment)?.id;
+  const uses = module.referencesTo(left.text).filter((r) => r.startIndex >= assignment.endIndex && module.enclosingFunction(r)?.id === scope && r.type === 'identifier');
+  if (uses.length === 0) return false;
+  return uses.every((u) => displayUse(module, u));
+}
+
+/** `.take(3)`: a handful of elements to look at, not a training subset (`.take(train_size)`). */
+function takesFew(take: Node): boolean {
+  const n = literalValue(callArguments(take).positional[0]);
+  return typeof n === 'number' && n <= 64;
+}
+
+function displayUse(module: PythonModule, use: Node): boolean {
+  const parent = use.parent;
+  if (!parent) return false;
+  if (parent.type === 'attribute' && field(parent, 'object')?.id === use.id) {
+    const member = field(parent, 'attribute')?.text ?? '';
+    const call = parent.parent?.type === 'call' ? parent.parent : undefined;
+    if (!call) return /^(element_spec|class_names|file_paths|cardinality)$/.test(member);
+    return member === 'take' ? takesFew(call) : /^(as_numpy_iterator|cardinality)$/.test(member);
+  }
+  if (parent.type === 'argument_list') {
+    const fn = parent.parent && field(parent.parent, 'function');
+    return !!fn && DISPLAY_CALLS.test(fn.text);
   }
   return false;
 }

@@ -23,6 +23,10 @@ classification target: it comes from a \`LabelEncoder\` or \`pd.factorize\`, a c
 classification metric (\`accuracy_score\`, \`f1_score\`, …) reads it. Regression targets, and targets with any
 regression evidence, are left alone.
 
+In a script or notebook run top to bottom, a name rebound at top level (the usual notebook habit of reusing \`X\`, \`y\`,
+\`y_train\` and \`model\` for a second task in later cells) starts a new value: evidence is taken from the calls that
+read the same binding as the split, and \`model\` means the estimator bound last before it is fitted.
+
 ## Why is this bad?
 With imbalanced classes an unstratified split changes the validation class mix from run to run: a rare class can be
 under-represented or missing in a fold, which makes comparisons between runs noisy and some metrics undefined.

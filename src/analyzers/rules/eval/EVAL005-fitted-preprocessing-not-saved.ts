@@ -1,9 +1,10 @@
 import type { Edit } from '../../../shared/findings';
 import { calledMethod, dottedName, enclosingStatement, field, methodReceiver, nodeRange, parentOf, textOf, unwrap, type Node } from '../../engine/syntax';
-import { assignmentsTo } from '../../python/bindings';
+import { assignmentsTo, bindingsAt } from '../../python/bindings';
 import { ensureImport } from '../../python/edits';
 import type { PythonModule } from '../../python/module';
 import { isSklearnTransformer } from '../../python/sklearn';
+import { argument, callArguments } from '../../engine/calls';
 import { defineRule } from '../rule';
 
 /** Methods that fit or apply preprocessing without persisting it. */
@@ -27,6 +28,10 @@ Finds preprocessing fitted in a training script (a scikit-learn scaler, encoder,
 a \`tokenizers\` tokenizer trained on the corpus; a torchtext vocabulary built from it) while the script saves only the
 model (\`torch.save\`, \`model.save\`, \`save_pretrained\`, \`joblib.dump(model)\`) and the fitted object is never persisted,
 returned or handed to anything else.
+
+Not reported when the saved object is a scikit-learn \`Pipeline\` (\`Pipeline\`, \`make_pipeline\`, also as the estimator of
+a \`GridSearchCV\`/\`RandomizedSearchCV\` whose \`best_estimator_\` is saved) that contains preprocessing of its own: the
+serving side loads the preprocessing with the model, and a scaler fitted outside it is exploration, not the one serving uses.
 
 ## Why is this bad?
 The serving side must re-implement the preprocessing and re-derive its statistics, which is the classic
@@ -77,7 +82,7 @@ saving the object in the checkpoint dict or fitting an sklearn \`Pipeline\` that
       if (fitted.name !== undefined && escapes(module, fitted.name)) continue;
       // The save must belong to the same run: the same function, or a function that calls the one that fits.
       const save = saves.find((s) => sameRun(module, fitted.fit, s));
-      if (!save) continue;
+      if (!save || savesPipelineWithPreprocessing(module, save)) continue;
       const fix = fitted.sklearn && fitted.name ? dumpFix(module, fitted.name, fitted.fit, save) : undefined;
       reporter.report({
         range: nodeRange(fitted.fit),
@@ -215,3 +220,63 @@ function dumpFix(module: PythonModule, name: string, fit: Node, save: Node) {
   if (imp) edits.push(imp);
   return { title: `Save ${file} with joblib next to the model`, safe: false, edits };
 }
+
+const PIPELINES = new Set(['sklearn.pipeline.Pipeline', 'sklearn.pipeline.make_pipeline']);
+const COMPOSITE_PREPROCESSING = /^sklearn\.(compose\.(ColumnTransformer|make_column_transformer)|pipeline\.(FeatureUnion|make_union))$/;
+const SEARCHES = /^sklearn\.model_selection\.(GridSearchCV|RandomizedSearchCV|HalvingGridSearchCV|HalvingRandomSearchCV)$/;
+
+/** The object a save call writes: `joblib.dump(obj, ...)`, `mlflow.sklearn.log_model(obj, ...)`, `obj.save(...)`. */
+function savedObject(module: PythonModule, save: Node): Node | undefined {
+  const q = module.callee(save);
+  if (q && (SAVE_FUNCTIONS.has(q) || /^mlflow\./.test(q))) {
+    const args = callArguments(save);
+    const obj = argument(args, q.startsWith('mlflow.') ? 'sk_model' : 'value', 0);
+    return obj.kind === 'present' ? obj.node : args.positional[0];
+  }
+  return methodReceiver(save);
+}
+
+/** The saved object is (or searches over) a Pipeline with a preprocessing step. */
+function savesPipelineWithPreprocessing(module: PythonModule, save: Node): boolean {
+  const obj = savedObject(module, save);
+  return !!obj && pipelineWithPreprocessing(module, obj, 0);
+}
+
+const MAX_DEPTH = 10;
+
+function pipelineWithPreprocessing(module: PythonModule, expr: Node, depth: number): boolean {
+  if (depth > MAX_DEPTH) return false;
+  const n = unwrap(expr);
+  // `search.best_estimator_`, `pipe.fit(X, y)`: the search or pipeline itself.
+  if (n.type === 'attribute' && /^best_estimator_$/.test(field(n, 'attribute')?.text ?? '')) return pipelineWithPreprocessing(module, field(n, 'object')!, depth + 1);
+  if (n.type === 'identifier') return bindingsAt(module, n.text, n).some((b) => b.kind === 'value' && pipelineWithPreprocessing(module, b.value, depth + 1));
+  if (n.type !== 'call') return false;
+  if (calledMethod(n) === 'fit') return pipelineWithPreprocessing(module, methodReceiver(n)!, depth + 1);
+  const q = module.callee(n);
+  if (!q) return false;
+  if (SEARCHES.test(q)) {
+    const est = argument(callArguments(n), 'estimator', 0);
+    return est.kind === 'present' && pipelineWithPreprocessing(module, est.node, depth + 1);
+  }
+  if (!PIPELINES.has(q)) return false;
+  const args = callArguments(n);
+  const steps = q.endsWith('make_pipeline') ? args.positional : stepEstimators(args.positional[0] ?? args.keywords.get('steps'));
+  return steps.some((step) => isPreprocessing(module, step, depth + 1));
+}
+
+/** The estimators of a `[("name", est), ...]` steps list. */
+function stepEstimators(steps: Node | undefined): Node[] {
+  const list = steps && unwrap(steps);
+  if (!list || (list.type !== 'list' && list.type !== 'tuple')) return [];
+  return list.namedChildren.filter((c): c is Node => !!c && c.type === 'tuple').map((t) => t.namedChildren[1]).filter((e): e is Node => !!e);
+}
+
+function isPreprocessing(module: PythonModule, step: Node, depth: number): boolean {
+  if (depth > MAX_DEPTH) return false;
+  const n = unwrap(step);
+  if (n.type === 'identifier') return bindingsAt(module, n.text, n).some((b) => b.kind === 'value' && isPreprocessing(module, b.value, depth + 1));
+  if (n.type !== 'call') return false;
+  const q = module.callee(n);
+  return !!q && (isSklearnTransformer(q) || COMPOSITE_PREPROCESSING.test(q) || (PIPELINES.has(q) && pipelineWithPreprocessing(module, n, depth + 1)));
+}
+

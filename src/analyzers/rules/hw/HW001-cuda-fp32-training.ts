@@ -26,8 +26,10 @@ sit mostly idle and activations take twice the memory.
 The gain depends on the GPU: bfloat16 needs Ampere (A100, RTX 30xx) or newer; on Volta and Turing use float16 with a
 \`GradScaler\`; pre-Volta GPUs see "a modest speedup" at best. So this is advice (\`info\`). The rule stays silent when
 precision is decided elsewhere (Accelerate, DeepSpeed, Lightning Fabric, apex), when the model is already cast to 16
-bits, for CPU/MPS code, and for toy networks whose layers are all tiny ("Small networks may be CPU bound, in which case
-mixed precision won't improve performance", AMP recipe).
+bits, for CPU/MPS code, and for tiny networks ("Small networks may be CPU bound, in which case mixed precision won't
+improve performance", AMP recipe). A network is tiny when every layer the module builds has literal sizes of at most 256
+(an \`nn.Embedding\` counts by its width, not its vocabulary: a lookup does no matmul), or when the larger layers are
+\`nn.Linear\` with literal sizes holding at most 1 M weights in all, such as a 784 → 512 → 10 MNIST MLP (0.4 M).
 
 ## Example
 \`\`\`python

@@ -2,7 +2,7 @@ import { field, nodeRange } from '../../engine/syntax';
 import { cudaPlacements } from '../../python/accelerator';
 import { defineRule } from '../rule';
 import { insertAfterImports } from '../../python/edits';
-import { mentionsAutocast, mentionsHalfPrecision, precisionSetOutside, tinyNetwork, torchBound } from './precision';
+import { convolutionDominated, mentionsAutocast, mentionsHalfPrecision, precisionSetOutside, tinyNetwork, torchBound } from './precision';
 
 export default defineRule({
   code: 'HW003',
@@ -17,6 +17,12 @@ Finds PyTorch training on CUDA in FP32 (a hand-written training loop in a module
 never enables TF32 Tensor Cores: none of
 \`torch.set_float32_matmul_precision("high"|"medium")\`, \`torch.backends.cuda.matmul.allow_tf32 = True\` or
 \`TrainingArguments(tf32=True)\` appears in the module.
+
+Not reported for tiny networks (as in HW001: literal layer sizes of at most 256, or at most 1 M \`nn.Linear\` weights),
+nor for networks whose work is convolutions: the module builds convolution layers (or a torchvision CNN such as
+ResNet or VGG) and no recurrent, attention or Transformer layers. cuDNN convolutions already use TF32 by default
+(\`torch.backends.cudnn.allow_tf32\` defaults to True); the switch this rule asks for only changes matmuls, which in such
+a network are a small classifier head.
 
 ## Why is this bad?
 Since PyTorch 1.12, TF32 for matmuls is off by default and "must be explicitly set" (Tuning Guide); FP32 matmuls then
@@ -60,6 +66,7 @@ The fix inserts \`torch.set_float32_matmul_precision("high")\` after the imports
 matmul inputs to a 10-bit mantissa, so results change slightly: the fix is unsafe.
 
 ## References
+- \`torch.backends.cudnn.allow_tf32\` (default True) and \`torch.backends.cuda.matmul.allow_tf32\` (default False since 1.12): https://pytorch.org/docs/stable/notes/cuda.html#tensorfloat-32-tf32-on-ampere-and-later-devices
 - PyTorch Performance Tuning Guide, "Enable Tensor cores": https://pytorch.org/tutorials/recipes/recipes/tuning_guide.html
 - torch.set_float32_matmul_precision: https://pytorch.org/docs/stable/generated/torch.set_float32_matmul_precision.html
 - Hugging Face, "Methods and tools for efficient training on a single GPU" (TF32): https://huggingface.co/docs/transformers/perf_train_gpu_one
@@ -72,7 +79,7 @@ matmul inputs to a 10-bit mantissa, so results change slightly: the fix is unsaf
     if (mentionsAutocast(module) || mentionsHalfPrecision(module) || precisionSetOutside(module)) return;
     if (module.hotLoops().length === 0) return;
     const anchor = cudaPlacements(module)[0]?.call;
-    if (!anchor || tinyNetwork(module)) return;
+    if (!anchor || tinyNetwork(module) || convolutionDominated(module)) return;
     reporter.report({
       range: nodeRange(field(anchor, 'function') ?? anchor),
       message:

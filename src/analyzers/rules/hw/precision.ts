@@ -75,15 +75,77 @@ export function tinyNetwork(module: PythonModule): boolean {
   return module.memo('hw:tinyNetwork', () => {
     if (/\b(from_pretrained|create_model|torchvision\.models|torch\.hub\.load)\b/.test(module.text)) return false;
     let layers = 0;
+    // Fully connected weights written with literal sizes: `nn.Linear(784, 512)` holds 784 × 512 of them.
+    let linearWeights = 0;
     for (const c of layerCalls(module)) {
       layers++;
+      const q = module.callee(c) ?? '';
       const args = field(c, 'arguments');
-      for (const a of args ? namedChildren(args) : []) {
-        if (a.type === 'keyword_argument' || a.type === 'comment') continue;
-        if (!smallSize(module, a, c)) return false;
-      }
+      const sizes = (args ? namedChildren(args) : []).filter((a) => a.type !== 'keyword_argument' && a.type !== 'comment');
+      // An embedding's first size is its vocabulary: a table lookup, no matmul. Only its width counts.
+      const checked = /\.Embedding$/.test(q) ? sizes.slice(1, 2) : sizes;
+      if (checked.every((a) => smallSize(module, a, c))) continue;
+      const weights = /\.Linear$/.test(q) ? literalProduct(module, sizes.slice(0, 2), c) : undefined;
+      if (weights === undefined) return false;
+      linearWeights += weights;
     }
-    return layers > 0;
+    return layers > 0 && linearWeights <= TINY_WEIGHTS;
+  });
+}
+
+/**
+ * The most weights a network of fully connected layers may hold and still count as tiny: a Fashion-MNIST MLP
+ * (784 → 512 → 10) holds about 0.4 M. At this size a training step is a few small kernel launches, so mixed
+ * precision and TF32 have nothing to speed up (see the HW001 docs).
+ */
+export const TINY_WEIGHTS = 1_000_000;
+
+/** The product of literal sizes (integers, or names bound once to integers), or undefined. */
+function literalProduct(module: PythonModule, sizes: Node[], at: Node): number | undefined {
+  if (sizes.length === 0) return undefined;
+  let product = 1;
+  for (const s of sizes) {
+    const v = integerValue(module, s, at);
+    if (v === undefined) return undefined;
+    product *= v;
+  }
+  return product;
+}
+
+function integerValue(module: PythonModule, node: Node, at: Node): number | undefined {
+  const n = unwrap(node);
+  if (n.type === 'integer') return Number(textOf(n).replace(/_/g, ''));
+  if (n.type === 'binary_operator' && textOf(field(n, 'operator') ?? n) === '*') {
+    const l = integerValue(module, field(n, 'left')!, at);
+    const r = integerValue(module, field(n, 'right')!, at);
+    return l !== undefined && r !== undefined ? l * r : undefined;
+  }
+  if (n.type !== 'identifier') return undefined;
+  const bindings = bindingsAt(module, textOf(n), at);
+  if (bindings.length !== 1 || bindings[0].kind !== 'value') return undefined;
+  const v = unwrap(bindings[0].value);
+  return v.type === 'integer' ? Number(textOf(v).replace(/_/g, '')) : undefined;
+}
+
+const HEAVY_MATMUL_LAYERS = /^(torch\.nn\.(LSTM|GRU|RNN|MultiheadAttention|TransformerEncoderLayer|TransformerDecoderLayer|Transformer|TransformerEncoder|TransformerDecoder)|keras\.layers\.(LSTM|GRU|SimpleRNN|MultiHeadAttention))$/;
+// Keras 3 layers run on the torch backend inside an nn.Module too.
+const CONV_LAYERS = /^(torch\.nn\.(Conv[123]d|ConvTranspose[123]d|LazyConv[123]d)|keras\.layers\.(Conv[123]D|Conv[123]DTranspose|SeparableConv[12]D|DepthwiseConv[12]D))$/;
+
+/**
+ * Convolutions do the network's work: it builds convolution layers and no recurrent or attention layers, and
+ * loads no pretrained model that might be a transformer. cuDNN convolutions already use TF32 by default
+ * (`torch.backends.cudnn.allow_tf32` is True); only matmuls need the switch (see the HW003 docs).
+ */
+export function convolutionDominated(module: PythonModule): boolean {
+  return module.memo('hw:convolutionDominated', () => {
+    if (/\b(from_pretrained|create_model|torch\.hub\.load|timm)\b/.test(module.text)) return false;
+    let convs = 0;
+    for (const q of module.calls.map((c) => module.callee(c))) {
+      if (!q) continue;
+      if (HEAVY_MATMUL_LAYERS.test(q)) return false;
+      if (CONV_LAYERS.test(q) || /^torchvision\.models\.(resnet|wide_resnet|resnext|vgg|alexnet|densenet|mobilenet|efficientnet_b|squeezenet|shufflenet|mnasnet|regnet|googlenet|inception)\w*$/.test(q)) convs++;
+    }
+    return convs > 0;
   });
 }
 

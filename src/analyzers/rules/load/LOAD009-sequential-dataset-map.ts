@@ -1,7 +1,10 @@
 import { argument, callArguments } from '../../engine/calls';
+import { textOf, unwrap, type Node } from '../../engine/syntax';
 import type { Edit } from '../../../shared/findings';
 import { appendArguments } from '../../python/edits';
-import { autotuneExpression, methodCallRange, tfDataMapCalls } from '../../python/tfdata';
+import type { PythonModule } from '../../python/module';
+import { autotuneExpression, insideParallelInterleave, isDemoPipeline, methodCallRange, tfDataDefaultsOff, tfDataMapCalls } from '../../python/tfdata';
+import { drawsRandom, isProjection, mapFeedsTraining, tfMapFunction } from '../prep/tfdata-maps';
 import { defineRule } from '../rule';
 
 export default defineRule({
@@ -16,6 +19,24 @@ Finds \`.map(fn)\` on a \`tf.data.Dataset\` without \`num_parallel_calls\`, so t
 a time. Only chains that start from a tf.data constructor (\`tf.data.Dataset.from_tensor_slices\`, \`TFRecordDataset\`,
 \`list_files\`, \`keras.utils.image_dataset_from_directory\`, …) are checked, directly or through variables and local
 helper functions; Hugging Face \`datasets\` and pandas \`.map\` calls are not tf.data and are left alone.
+
+Severity follows TensorFlow's defaults. TensorFlow parallelises a *stateless* map function by itself: the
+\`map_parallelization\` optimisation of \`tf.data.experimental.OptimizationOptions\` is documented as on by default in
+TensorFlow 2.12 and later (and \`keras.utils.image_dataset_from_directory\` and its siblings already decode with
+\`num_parallel_calls=AUTOTUNE\`). So a map whose function is visibly stateless is reported as **info** (it matters on
+older TensorFlow, or where the default optimisations are off). It stays a **warning** when the function draws random
+numbers, calls \`py_function\`/\`numpy_function\`, or is named or built like an augmentation (\`data_augmentation\`,
+\`RandomFlip\` layers): TensorFlow leaves those sequential. It is also a warning when the module turns the
+optimisation off (\`map_parallelization = False\`, \`apply_default_optimizations = False\`, \`autotune.enabled = False\`).
+
+Not reported:
+- a map inside the function given to \`interleave(..., num_parallel_calls=...)\`: the interleave already runs several
+  of those inner pipelines at once;
+- a projection that only selects or regroups parts of the element (\`lambda x, y: x\`, \`lambda x: x["text"]\`), as
+  built once to \`adapt()\` a \`TextVectorization\` or \`Normalization\` layer: there is no work to parallelise;
+- a demo pipeline that is only looked at (\`.take(3)\` of it is printed or plotted): it never feeds training. Likewise,
+  in a file that trains on tf.data pipelines (\`fit\`, \`evaluate\`, a \`GradientTape\` loop) whose chains can all be
+  followed, a top-level map on a pipeline none of them consumes (the demo cells of a tutorial notebook).
 
 ## Why is this bad?
 The tf.data performance guide: "the pre-processing can be parallelized across multiple CPU cores … the \`map\`
@@ -51,6 +72,7 @@ order for throughput; the fix does not do that for you.
 ## References
 - "Better performance with the tf.data API", Parallelizing data transformation: https://www.tensorflow.org/guide/data_performance#parallelizing_data_transformation
 - \`tf.data.Dataset.map\`: https://www.tensorflow.org/api_docs/python/tf/data/Dataset#map
+- \`tf.data.experimental.OptimizationOptions\` (\`map_parallelization\`: "Whether to parallelize stateless map transformations. If None, defaults to True"): https://www.tensorflow.org/versions/r2.12/api_docs/python/tf/data/experimental/OptimizationOptions
 `,
 
   checkPython(module, reporter) {
@@ -58,14 +80,36 @@ order for throughput; the fix does not do that for you.
       // Dataset.map(map_func, num_parallel_calls=None, deterministic=None, name=None)
       const parallel = argument(callArguments(call), 'num_parallel_calls', 1);
       if (parallel.kind !== 'absent') continue;
+      const fn = tfMapFunction(module, call);
+      if ((fn && isProjection(fn)) || insideParallelInterleave(module, call) || isDemoPipeline(module, call) || mapFeedsTraining(module, call) === false) continue;
+      const stateful = statefulMap(module, call, fn);
+      const autoParallel = !stateful && !tfDataDefaultsOff(module).mapParallelization;
       const autotune = autotuneExpression(module);
       const edits: Edit[] = [appendArguments(module, call, [`num_parallel_calls=${autotune.text}`])];
       if (autotune.importEdit) edits.push(autotune.importEdit);
       reporter.report({
         range: methodCallRange(call),
-        message: 'tf.data map() without num_parallel_calls runs the map function on one element at a time on one CPU core. Pass num_parallel_calls=tf.data.AUTOTUNE.',
+        ...(autoParallel ? { severity: 'info' as const } : {}),
+        message: autoParallel
+          ? 'tf.data map() without num_parallel_calls. TensorFlow 2.12 and later parallelise a stateless map function like this one by default '
+            + '(tf.data map_parallelization), so this matters on older TensorFlow; passing num_parallel_calls=tf.data.AUTOTUNE makes it parallel on every version.'
+          : `tf.data map() without num_parallel_calls runs the map function on one element at a time on one CPU core${stateful ? ` (TensorFlow does not parallelise it for you: ${stateful})` : ''}. Pass num_parallel_calls=tf.data.AUTOTUNE.`,
         fixes: [{ title: 'Parallelize the map with num_parallel_calls=tf.data.AUTOTUNE', safe: true, edits }],
       });
     }
   },
 });
+
+/**
+ * Why TensorFlow's automatic map parallelisation does not apply to this map, or undefined: it only rewrites
+ * stateless functions, so random ops, `py_function`/`numpy_function` and Keras random layers keep it sequential.
+ */
+function statefulMap(module: PythonModule, call: Node, fn: Node | undefined): string | undefined {
+  if (fn) return drawsRandom(module, fn) ? 'the function draws random numbers or runs Python code' : undefined;
+  // An opaque function (an imported helper, a Keras layer or model): judge by what it is named or built from.
+  const arg = callArguments(call).positional[0] ?? callArguments(call).keywords.get('map_func');
+  if (!arg) return undefined;
+  const n = unwrap(arg);
+  const value = n.type === 'identifier' ? module.assignmentsTo(textOf(n)).map((a) => textOf(a)).join('\n') : '';
+  return /random|augment|py_function|numpy_function/i.test(`${textOf(n)}\n${value}`) ? 'it looks like random augmentation or Python code' : undefined;
+}

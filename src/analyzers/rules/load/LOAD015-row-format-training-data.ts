@@ -4,6 +4,7 @@ import { ancestorOfType, calledMethod, field, literalValue, nodeRange, textOf, u
 import { descendantsOfType } from '../../python/bindings';
 import { callSitesOf } from '../../python/callsites';
 import type { PythonModule } from '../../python/module';
+import { constantValue } from '../../python/resolve';
 import { defineRule } from '../rule';
 
 const READERS: ReadonlyMap<string, string> = new Map([
@@ -16,6 +17,14 @@ const FIT_METHODS = new Set(['fit', 'partial_fit', 'fit_generator', 'train_on_ba
 /** File names of side tables (labels, class maps, configs, splits), which are small. */
 const SIDE_TABLE = /(config|label|class|vocab|meta|param|setting|mapping|split|fold|submission|sample|schema|hparam)[^/\\]*$/i;
 const COMPRESSED = /\.(gz|bz2|xz|zst|zip|tar|7z)$/i;
+/**
+ * Files whose size the path itself bounds: GitHub serves no file over 100 MB (raw.githubusercontent.com, /raw/ links),
+ * and the TensorFlow tutorial bucket and the UCI archive hold tutorial-sized tables. Parsing them takes well under
+ * a second, so converting them to Parquet gains nothing.
+ */
+const SMALL_BY_HOST = /^https?:\/\/(raw\.githubusercontent\.com|github\.com\/[^/]+\/[^/]+\/raw|gist\.githubusercontent\.com|storage\.googleapis\.com\/download\.tensorflow\.org|archive\.ics\.uci\.edu)\//i;
+/** Classic teaching tables (Iris, Titanic, Boston/California housing, Pima diabetes, wine quality …): kilobytes to a few MB. */
+const SMALL_DATASETS = /(^|[/\\])(iris|titanic|train_titanic|boston(_housing)?|housing|california_housing(_train|_test)?|diabetes|pima[-_\w]*|wine|winequality[-_\w]*|heart|insurance|abalone[-_\w]*|auto[-_]?mpg|penguins|tips|breast[-_]cancer|mushrooms?|advertising)\.(csv|tsv|txt|data)$/i;
 
 export default defineRule({
   code: 'LOAD015',
@@ -31,7 +40,11 @@ assignments, column selections, or a loader function's \`return\`) into training
 \`train_test_split\`/\`cross_val_score\`, \`xgb.DMatrix\`, \`lgb.Dataset\`, \`TensorDataset\`, \`Dataset.from_pandas\` or
 \`tf.data.Dataset.from_tensor_slices\`. Side tables (labels, class maps, configs, splits), compressed files, samples
 (\`nrows=\`), chunked reads, reads already tuned with \`usecols=\`/\`dtype=\`, and reads inside loops or \`__getitem__\` (see LOAD006) are not reported. The size of the file
-cannot be seen statically: the profile runner's IO probe confirms it.
+cannot be seen statically: the profile runner's IO probe confirms it. Files whose path bounds their size are not
+reported either: a table served from GitHub (\`raw.githubusercontent.com\`, \`/raw/\` links; GitHub stores no file over
+100 MB), the TensorFlow tutorial bucket (\`storage.googleapis.com/download.tensorflow.org\`) or the UCI archive, and the
+classic teaching tables by name (\`iris.csv\`, \`titanic.csv\`, \`housing.csv\`, \`diabetes.csv\`, \`winequality-red.csv\`,
+\`insurance.csv\` …): read once into memory, they parse in milliseconds, so a conversion gains nothing.
 
 ## Why is this bad?
 Row text formats parse every value from characters on every run, carry no types, and take several times the disk
@@ -141,7 +154,11 @@ function mainDatasetRead(module: PythonModule, read: Node, path: Node): boolean 
   const text = textOf(path);
   const literal = literalValue(path);
   const name = typeof literal === 'string' ? literal : text;
-  if (COMPRESSED.test(name.replace(/["')\s]+$/, '')) || SIDE_TABLE.test(name.replace(/["')\s]+$/, ''))) return false;
+  const trimmed = name.replace(/["')\s]+$/, '');
+  if (COMPRESSED.test(trimmed) || SIDE_TABLE.test(trimmed)) return false;
+  // A small table read once per run: its parse costs milliseconds.
+  const value = typeof literal === 'string' ? literal : constantValue(module, path, read);
+  if (typeof value === 'string' && (SMALL_BY_HOST.test(value) || SMALL_DATASETS.test(value))) return false;
   if (typeof literal === 'string' && /^(https?|s3|gs):\/\//.test(literal) && COMPRESSED.test(literal)) return false;
   for (let p = module.enclosingFunction(read); p; p = module.enclosingFunction(p)) if (module.functionName(p) === '__getitem__') return false;
   // Inside a loop: one of many files (shards, per-sample files), not "the" dataset file.

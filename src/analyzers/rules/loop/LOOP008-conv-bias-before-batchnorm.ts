@@ -6,12 +6,18 @@ import type { PythonModule } from '../../python/module';
 import { defineRule } from '../rule';
 
 const CONVS = ['torch.nn.Conv1d', 'torch.nn.Conv2d', 'torch.nn.Conv3d', 'torch.nn.modules.conv.Conv1d', 'torch.nn.modules.conv.Conv2d', 'torch.nn.modules.conv.Conv3d'];
+/** Lazy convolutions infer `in_channels`, so every later parameter sits one slot earlier. */
+const LAZY_CONVS = ['torch.nn.LazyConv1d', 'torch.nn.LazyConv2d', 'torch.nn.LazyConv3d', 'torch.nn.modules.conv.LazyConv1d', 'torch.nn.modules.conv.LazyConv2d', 'torch.nn.modules.conv.LazyConv3d'];
 const NORMS = new Set([
   'torch.nn.BatchNorm1d', 'torch.nn.BatchNorm2d', 'torch.nn.BatchNorm3d', 'torch.nn.SyncBatchNorm',
   'torch.nn.modules.batchnorm.BatchNorm1d', 'torch.nn.modules.batchnorm.BatchNorm2d', 'torch.nn.modules.batchnorm.BatchNorm3d',
+  'torch.nn.LazyBatchNorm1d', 'torch.nn.LazyBatchNorm2d', 'torch.nn.LazyBatchNorm3d',
+  'torch.nn.modules.batchnorm.LazyBatchNorm1d', 'torch.nn.modules.batchnorm.LazyBatchNorm2d', 'torch.nn.modules.batchnorm.LazyBatchNorm3d',
 ]);
 /** `bias` is the 8th parameter of Conv1d/2d/3d: (in, out, kernel_size, stride, padding, dilation, groups, bias). */
 const BIAS_SLOT = 7;
+/** LazyConv1d/2d/3d: (out, kernel_size, stride, padding, dilation, groups, bias). */
+const LAZY_BIAS_SLOT = 6;
 
 export default defineRule({
   code: 'LOOP008',
@@ -21,7 +27,7 @@ export default defineRule({
   confidence: 'high',
   fix: 'unsafe',
   docs: `## What it does
-Finds \`nn.Conv1d/2d/3d\` layers with a bias (the default) that feed straight into \`nn.BatchNorm1d/2d/3d\`: the next
+Finds \`nn.Conv1d/2d/3d\` (and \`nn.LazyConv1d/2d/3d\`) layers with a bias (the default) that feed straight into \`nn.BatchNorm1d/2d/3d\`: the next
 element of an \`nn.Sequential\` or a layer list, or the next call in \`forward\` (\`self.bn(self.conv(x))\`, or
 \`x = self.conv(x)\` followed by \`x = self.bn(x)\`).
 
@@ -67,8 +73,9 @@ change slightly until batch norm re-centres them.
 
   checkPython(module, reporter) {
     if (!module.text.includes('BatchNorm') || !module.importsAny('torch')) return;
-    const convs = module.callsTo(CONVS);
+    const convs = module.callsTo([...CONVS, ...LAZY_CONVS]);
     if (convs.length === 0) return;
+    const lazy = new Set(LAZY_CONVS);
     const isNorm = (n: Node | undefined): n is Node => {
       if (!n) return false;
       const u = unwrap(n);
@@ -86,7 +93,7 @@ change slightly until batch norm re-centres them.
       return out;
     });
     for (const conv of convs) {
-      const bias = argument(callArguments(conv), 'bias', BIAS_SLOT);
+      const bias = argument(callArguments(conv), 'bias', lazy.has(module.callee(conv) ?? '') ? LAZY_BIAS_SLOT : BIAS_SLOT);
       if (bias.kind === 'unknown') continue;
       if (bias.kind === 'present' && literalValue(bias.node) !== true) continue;
       const norm = nextInSequence(conv, isNorm) ?? nextInForward(module, conv, normAttrs);

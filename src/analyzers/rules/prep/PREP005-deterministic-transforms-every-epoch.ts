@@ -15,6 +15,8 @@ import { chainSteps, drawsRandom, expensiveCall, tfMapFunction } from './tfdata-
 const COMPOSE = new Set(['torchvision.transforms.Compose', 'torchvision.transforms.v2.Compose']);
 const DETERMINISTIC_OP = /^torchvision\.transforms(\.v2)?\.(Resize|CenterCrop|ToTensor|PILToTensor|ToImage|ToDtype|ConvertImageDtype|Normalize|Grayscale|Pad)$/;
 const FILE_DATASETS = new Set(['torchvision.datasets.ImageFolder', 'torchvision.datasets.DatasetFolder']);
+/** Resizing written by hand in `__getitem__`: PIL's `img.resize`, OpenCV, `F.interpolate`, torchvision's functional resize. */
+const RESIZERS = /^(cv2\.resize|torch\.nn\.functional\.interpolate|torchvision\.transforms(\.v2)?\.functional\.resize|skimage\.transform\.resize|PIL\.ImageOps\.(fit|pad|contain))$/;
 const DECODERS = /^(PIL\.Image\.open|cv2\.imread|imageio\.(v2\.|v3\.)?imread|skimage\.io\.imread|torchvision\.io\.(read_image|decode_image|decode_jpeg|decode_png)|torchvision\.datasets\.folder\.(default_loader|pil_loader))$/;
 
 export default defineRule({
@@ -33,6 +35,8 @@ Finds deterministic preprocessing that is recomputed in every epoch although its
 - **PyTorch**: a \`torchvision.transforms.Compose([...])\` made only of deterministic ops (\`Resize\`, \`CenterCrop\`,
   \`ToTensor\`, \`Normalize\`, …; no \`Random*\`/\`AutoAugment\`) applied to images decoded per item (\`ImageFolder\`, or a
   Dataset whose \`__getitem__\` opens the image) that feed a training \`DataLoader\` used for more than one epoch.
+  Also resizing written by hand in such a \`__getitem__\` (\`img.resize((224, 224))\`, \`cv2.resize\`, \`F.interpolate\`,
+  \`transforms.functional.resize\`) when nothing in it is random and it applies no \`self.transform\` of unknown content.
 
 ## Why is this bad?
 Decoding and resizing the same image gives the same tensor every epoch, so the work of every epoch after the first is
@@ -88,6 +92,7 @@ edit is offered: pre-resize the images to disk once, or decode them into tensors
     if (module.isTestOrDebugFile()) return;
     if (module.importsAny('tensorflow', 'keras', 'tensorflow_datasets')) checkTfData(module, reporter);
     if (module.importsAny('torchvision')) checkTorchvision(module, reporter);
+    if (module.importsAny('torch')) checkHandwrittenResize(module, reporter);
   },
 });
 
@@ -181,6 +186,44 @@ function checkTorchvision(module: PythonModule, reporter: Reporter): void {
       message: 'These transforms are all deterministic, yet every epoch decodes and transforms each image again in __getitem__. '
         + 'If the data fits, decode and transform once (pre-resize to disk, or cache the tensors in __init__) and keep only random augmentation per item.',
       related,
+    });
+  }
+}
+
+/**
+ * A Dataset whose `__getitem__` decodes an image and resizes it by hand with nothing random (no augmentation and no
+ * `self.transform` whose content is unknown), feeding a training DataLoader used for several epochs.
+ */
+function checkHandwrittenResize(module: PythonModule, reporter: Reporter): void {
+  if (!/__getitem__/.test(module.text) || !/\b(resize|interpolate|ImageOps)\b/.test(module.text) || !runsSeveralEpochs(module)) return;
+  const reported = new Set<number>();
+  for (const use of dataLoaderUses(module)) {
+    if (use.role !== 'train') continue;
+    const ds = arg(use, 'dataset');
+    if (ds.kind !== 'present') continue;
+    const dsCall = callValue(module, ds.node, use.call);
+    const fnNode = dsCall && field(dsCall, 'function');
+    const cls = fnNode?.type === 'identifier' ? localClass(module, textOf(fnNode)) : undefined;
+    if (!cls || reported.has(cls.id)) continue;
+    const getitem = module.functions.find((f) => module.enclosingClass(f)?.id === cls.id && module.functionName(f) === '__getitem__');
+    const body = getitem && field(getitem, 'body');
+    if (!body) continue;
+    const calls = module.callsInside(body);
+    const decode = calls.find((c) => DECODERS.test(module.callee(c) ?? ''));
+    if (!decode) continue;
+    // `self.transform(img)`: an unknown (possibly random) transform; the Compose check above judges known ones.
+    if (calls.some((c) => /^self\.\w*(transform|augment|aug)\w*$/i.test(dottedName(field(c, 'function')!) ?? ''))) continue;
+    const resize = calls.find((c) => c.startIndex > decode.startIndex && (RESIZERS.test(module.callee(c) ?? '') || (calledMethod(c) === 'resize' && !module.callee(c) && callArguments(c).positional.length >= 1)));
+    if (!resize || drawsRandomness(module, body)) continue;
+    reported.add(cls.id);
+    reporter.report({
+      range: nodeRange(field(resize, 'function') ?? resize),
+      message: 'This resize is deterministic, yet every epoch decodes and resizes each image again in __getitem__. '
+        + 'If the data fits, resize once (pre-resize the files on disk, or cache the resized tensors in __init__) and keep only random augmentation per item.',
+      related: [
+        { range: nodeRange(decode), message: 'image decoded per item' },
+        { range: nodeRange(use.call), message: 'training DataLoader, iterated every epoch' },
+      ],
     });
   }
 }

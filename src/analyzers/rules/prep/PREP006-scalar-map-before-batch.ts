@@ -1,8 +1,8 @@
 import { calledMethod, field, methodReceiver, nodeRange, parentOf, textOf, type Node } from '../../engine/syntax';
 import type { PythonModule } from '../../python/module';
-import { methodCallRange, tfDataMapCalls } from '../../python/tfdata';
+import { isDemoPipeline, methodCallRange, tfDataMapCalls } from '../../python/tfdata';
 import { defineRule } from '../rule';
-import { isElementwiseFunction, tfMapFunction } from './tfdata-maps';
+import { isElementwiseFunction, isProjection, mapFeedsTraining, tfMapFunction } from './tfdata-maps';
 
 export default defineRule({
   code: 'PREP006',
@@ -16,6 +16,10 @@ Finds a \`tf.data\` chain \`.map(f).batch(n)\` where \`f\` (a lambda or a functi
 elementwise TensorFlow ops on its arguments (\`tf.cast\`, \`tf.image.convert_image_dtype\`, \`tf.clip_by_value\`,
 \`tf.math.*\` elementwise functions, \`x / 255.0\`, dict features by name). Such a function gives the same result when it
 runs once on a whole batch, so it can run after \`batch\`.
+
+Not reported: a projection that only selects or regroups parts of the element (\`lambda x, y: x\`,
+\`lambda x: x["text"]\`, typically built once to \`adapt()\` a preprocessing layer), which does no work to save; and a
+demo pipeline whose result is only looked at (\`.take(3)\`, printed), which never feeds training.
 
 ## Why is this bad?
 The tf.data guide, "Vectorizing mapping": "Invoking a user-defined function passed into the map transformation has
@@ -65,7 +69,8 @@ output. It is offered as a suggestion; check the result on a batch.
       const batch = batchAfter(map);
       if (!batch) continue;
       const fn = tfMapFunction(module, map);
-      if (!fn || !isElementwiseFunction(module, fn)) continue;
+      // A projection (`lambda x, y: x`) costs nothing to run per element; a demo pipeline never feeds training.
+      if (!fn || isProjection(fn) || !isElementwiseFunction(module, fn) || isDemoPipeline(module, map) || mapFeedsTraining(module, map) === false) continue;
       reporter.report({
         range: methodCallRange(map),
         message: `This map runs an elementwise function once per element before .${textOf(field(field(batch, 'function')!, 'attribute')!)}(); `

@@ -30,8 +30,8 @@ export default defineRule({
   fix: 'unsafe',
   docs: `## What it does
 Finds a Python loop over the elements of a PyTorch tensor, NumPy array or TensorFlow tensor —
-\`for i in range(len(x))\` / \`range(x.shape[0])\` / \`range(x.size(0))\` — whose body only assigns elementwise results
-(\`y[i] = … x[i] …\`) or accumulates (\`z += x[i]\`). \`x\` must provably be a tensor or array (built by \`torch.*\`,
+\`for i in range(len(x))\` / \`range(x.shape[0])\` / \`range(x.size(0))\` / \`for i, v in enumerate(x)\` — whose body only assigns elementwise results
+(\`y[i] = … x[i] …\`, \`y[i] = … v …\`) or accumulates (\`z += x[i]\`, \`z += v\`). \`x\` must provably be a tensor or array (built by \`torch.*\`,
 \`np.*\`, \`tf.*\` constructors, or a parameter annotated \`torch.Tensor\`/\`np.ndarray\`/\`tf.Tensor\`), and the body may
 only call tensor, NumPy and math functions: loops that call a model or other functions per element are left alone.
 
@@ -85,7 +85,8 @@ tensor (\`y = x * w + b\`, \`torch.where\`, \`np.where\`).
       const statements = namedChildren(body).filter((s) => s.type !== 'comment');
       if (statements.length === 0 || !statements.every((s) => elementwiseStatement(s, over.index) || localAssignment(s))) continue;
       if (!statements.some((s) => elementwiseStatement(s, over.index))) continue;
-      if (!indexesTensor(module, body, over.index) || !computesOnly(module, body)) continue;
+      const usesElement = over.element !== undefined && descendantsOfType(body, 'identifier').some((n) => textOf(n) === over.element);
+      if (!(indexesTensor(module, body, over.index) || usesElement) || !computesOnly(module, body)) continue;
       const fw = over.framework === 'torch' ? 'tensor' : over.framework === 'numpy' ? 'array' : 'tf tensor';
       const fix = reductionFix(module, loop, statements, over);
       reporter.report({
@@ -100,17 +101,21 @@ tensor (\`y = x * w + b\`, \`torch.where\`, \`np.where\`).
 
 interface ElementRange {
   index: string;
+  /** `v` in `for i, v in enumerate(x)`: the element itself. */
+  element?: string;
   /** The tensor whose first dimension the loop walks. */
   name: string;
   node: Node;
   framework: Framework;
 }
 
-/** `for i in range(len(x))`, `range(x.shape[0])`, `range(x.size(0))` over a tensor or array. */
+/** `for i in range(len(x))`, `range(x.shape[0])`, `range(x.size(0))` or `for i, v in enumerate(x)` over a tensor or array. */
 function elementRange(module: PythonModule, loop: Node): ElementRange | undefined {
   const left = field(loop, 'left');
   const right = field(loop, 'right');
-  if (left?.type !== 'identifier' || !right) return undefined;
+  if (!left || !right) return undefined;
+  if (left.type === 'pattern_list' || left.type === 'tuple_pattern') return enumeratedElements(module, left, unwrap(right));
+  if (left.type !== 'identifier') return undefined;
   const r = unwrap(right);
   if (r.type !== 'call' || textOf(field(r, 'function')!) !== 'range' || module.imports.resolveDotted('range')) return undefined;
   const args = callArguments(r).positional;
@@ -127,6 +132,19 @@ function elementRange(module: PythonModule, loop: Node): ElementRange | undefine
   if (t.type !== 'identifier' && t.type !== 'attribute') return undefined;
   const framework = tensorFramework(module, t, 0);
   return framework ? { index: textOf(left), name: textOf(t), node: t, framework } : undefined;
+}
+
+/** `for i, v in enumerate(x)` with `x` a tensor or array. */
+function enumeratedElements(module: PythonModule, left: Node, r: Node): ElementRange | undefined {
+  const names = namedChildren(left);
+  if (names.length !== 2 || names.some((n) => n.type !== 'identifier')) return undefined;
+  if (r.type !== 'call' || textOf(field(r, 'function')!) !== 'enumerate' || module.imports.resolveDotted('enumerate')) return undefined;
+  const args = callArguments(r).positional;
+  if (args.length !== 1) return undefined;
+  const t = unwrap(args[0]);
+  if (t.type !== 'identifier' && t.type !== 'attribute') return undefined;
+  const framework = tensorFramework(module, t, 0);
+  return framework ? { index: textOf(names[0]), element: textOf(names[1]), name: textOf(t), node: t, framework } : undefined;
 }
 
 /** Which framework a tensor expression comes from, following bindings and annotated parameters. */

@@ -5,7 +5,7 @@ import { callArguments } from '../../engine/calls';
 import { calledMethod, field, methodReceiver, namedChildren, textOf, unwrap, type Node } from '../../engine/syntax';
 import type { PythonModule } from '../../python/module';
 import { previousValue } from '../../python/callsites';
-import { TF_DATA_SOURCES, TF_DATASET_METHODS } from '../../python/tfdata';
+import { TF_DATA_SOURCES, TF_DATASET_METHODS, tfDataSinks } from '../../python/tfdata';
 import { drawsRandomness } from './loop-invariance';
 
 /** The function a tf.data `.map(f)` runs, when it is a lambda or a function of this module. */
@@ -150,3 +150,56 @@ export function stepsNamed(steps: readonly Node[], methods: readonly string[]): 
 }
 
 export { previousValue };
+
+/**
+ * A map function that only selects or regroups parts of its element (`lambda x, y: x`, `lambda x: x["text"]`,
+ * `lambda x, y: (y, x)`): no computation, so neither parallelising, caching nor batching it first gains anything.
+ */
+export function isProjection(fn: Node): boolean {
+  if (fn.type !== 'lambda') return false;
+  const params = field(fn, 'parameters');
+  const names = new Set(params ? namedChildren(params).filter((p) => p.type === 'identifier').map(textOf) : []);
+  const body = field(fn, 'body');
+  return names.size > 0 && !!body && selects(body, names);
+}
+
+function selects(node: Node, params: ReadonlySet<string>): boolean {
+  const n = unwrap(node);
+  switch (n.type) {
+    case 'identifier':
+      return params.has(textOf(n));
+    case 'tuple': case 'expression_list': case 'list':
+      return namedChildren(n).every((c) => selects(c, params));
+    case 'dictionary':
+      return namedChildren(n).every((p) => p.type === 'pair' && unwrap(field(p, 'key')!).type === 'string' && selects(field(p, 'value')!, params));
+    case 'subscript': {
+      const index = field(n, 'subscript');
+      return !!index && (unwrap(index).type === 'string' || unwrap(index).type === 'integer') && selects(field(n, 'value')!, params);
+    }
+    default:
+      return false;
+  }
+}
+
+/**
+ * Does this `.map` feed training? Undefined when the module shows no training consumer whose chain can be
+ * followed back to its source (a library module, or provenance lost on the way): then nobody can tell.
+ * A notebook or script that trains on some pipelines and only inspects others at top level (the tf.data
+ * guide's demo cells) answers false for the maps of the inspected ones.
+ */
+export function mapFeedsTraining(module: PythonModule, map: Node): boolean | undefined {
+  // Inside a function the pipeline may be returned to a caller in another module.
+  if (module.enclosingFunction(map)) return undefined;
+  const feeding = module.memo('tfMapsFeedingTraining', () => {
+    const ids = new Set<number>();
+    const sinks = tfDataSinks(module);
+    if (sinks.length === 0) return undefined;
+    for (const sink of sinks) {
+      const steps = chainSteps(module, sink.expr);
+      if (!steps) return undefined;
+      for (const s of steps) ids.add(s.id);
+    }
+    return ids;
+  });
+  return feeding === undefined ? undefined : feeding.has(map.id);
+}

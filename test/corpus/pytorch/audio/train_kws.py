@@ -85,7 +85,7 @@ def main():
     train_loader = DataLoader(train_ds, batch_size=args.batch_size, shuffle=True, num_workers=4)  # expect: LOAD002, LOAD003
     val_loader = DataLoader(val_ds, batch_size=512, num_workers=4, pin_memory=True, persistent_workers=True)
 
-    model = KWSNet(n_classes=len(labels)).to(device)  # expect: HW003
+    model = KWSNet(n_classes=len(labels)).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
 
     for epoch in range(args.epochs):

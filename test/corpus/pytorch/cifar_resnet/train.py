@@ -124,7 +124,7 @@ def main():
     train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True)  # expect: LOAD001, LOAD002
     test_loader = DataLoader(test_set, batch_size=256)  # expect: LOAD001, LOAD002
 
-    model = ResNet().to(device)  # expect: HW003
+    model = ResNet().to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, weight_decay=5e-4)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
 
