@@ -193,3 +193,41 @@ export function isClassificationTarget(module: PythonModule, names: readonly str
 function metricNames(module: PythonModule): Set<string> {
   return module.memo('sklearn:metricNames', () => new Set([...CLASSIFICATION_METRICS, ...REGRESSION_METRICS].map((n) => `sklearn.metrics.${n}`)));
 }
+
+/** scikit-learn's bundled data sets whose target is continuous (load_boston was removed in 1.2, but old notebooks call it). */
+const REGRESSION_DATASETS = new Set([
+  'load_boston', 'load_diabetes', 'load_linnerud', 'fetch_california_housing', 'make_regression', 'make_friedman1', 'make_friedman2',
+  'make_friedman3', 'make_sparse_uncorrelated',
+].map((n) => `sklearn.datasets.${n}`));
+
+/**
+ * Is this target the continuous target of a scikit-learn regression data set? `boston.target` after
+ * `boston = load_boston()`, `y` bound to it, or `X, y = load_diabetes(return_X_y=True)`.
+ */
+export function isRegressionDatasetTarget(module: PythonModule, target: Node, at: Node, depth = 0): boolean {
+  if (depth > 3) return false;
+  const t = unwrap(target);
+  const loaderCall = (v: Node | undefined) => {
+    const c = v && unwrap(v);
+    const q = c?.type === 'call' ? module.callee(c) : undefined;
+    return !!q && REGRESSION_DATASETS.has(q);
+  };
+  if (t.type === 'attribute' && field(t, 'attribute')?.text === 'target') {
+    const obj = field(t, 'object')!;
+    if (loaderCall(obj)) return true;
+    const name = dottedName(obj);
+    return !!name && bindingsAt(module, name, at).some((b) => b.kind === 'value' && loaderCall(b.value));
+  }
+  if (t.type !== 'identifier') return false;
+  for (const a of module.assignmentsTo(t.text)) {
+    if (module.enclosingFunction(a)?.id !== module.enclosingFunction(at)?.id || a.startIndex > at.startIndex) continue;
+    const left = field(a, 'left');
+    const right = field(a, 'right');
+    if (!left || !right) continue;
+    if (left.type === 'identifier' && isRegressionDatasetTarget(module, right, a, depth + 1)) return true;
+    // `X, y = load_diabetes(return_X_y=True)`: the target is the second of two.
+    const targets = left.type === 'pattern_list' || left.type === 'tuple_pattern' ? namedChildren(left) : [];
+    if (targets.length === 2 && targets[1].text === t.text && loaderCall(right)) return true;
+  }
+  return false;
+}
