@@ -6,7 +6,7 @@ import { appendArguments, replaceNode } from '../../python/edits';
 import type { PythonModule } from '../../python/module';
 import { nameInStyle } from '../../python/resolve';
 import { kerasClassifiesTargets } from '../../python/keras';
-import { CV_FUNCTIONS, expressionKind, isClassificationTarget, isRegressionDatasetTarget, sklearnCalls } from '../../python/sklearn';
+import { CLASS_SORTED_DATASETS, CV_FUNCTIONS, datasetOfTarget, expressionKind, isClassificationTarget, isRegressionDatasetTarget, sklearnCalls } from '../../python/sklearn';
 import { defineRule, type Reporter } from '../rule';
 
 const SEARCH_CV = /^sklearn\.model_selection\.(GridSearchCV|RandomizedSearchCV|HalvingGridSearchCV|HalvingRandomSearchCV)$/;
@@ -41,6 +41,10 @@ cross-entropy or hinge loss; the fix adds \`stratify=df["Class"]\`.
 The target of a scikit-learn regression data set (\`load_boston\`, \`load_diabetes\`, \`fetch_california_housing\`,
 \`make_regression\`, …) is continuous whatever else the module fits on the same names, so it is never reported:
 \`stratify=\` on it would raise.
+
+An unshuffled \`KFold\` cross-validating the targets of \`load_iris\` or \`load_wine\` is reported whatever the estimator
+is: those rows are stored sorted by class, so each fold holds whole classes the training folds never saw (scores near
+zero). \`KFold(shuffle=True)\` on them is left to the estimator evidence above.
 
 ## Example
 \`\`\`python
@@ -212,6 +216,12 @@ function classifierUsage(module: PythonModule, ctor: Node): string | undefined {
       if (q && CV_FUNCTIONS.has(q)) {
         const est = argument(args, 'estimator', 0);
         const y = argument(args, 'y', 2);
+        // load_iris() rows are sorted by class: unshuffled folds hold whole classes, whatever the estimator.
+        const loader = y.kind === 'present' ? datasetOfTarget(module, y.node, call) : undefined;
+        const shuffle = argument(callArguments(ctor), 'shuffle');
+        if (loader && CLASS_SORTED_DATASETS.has(loader) && (shuffle.kind === 'absent' || (shuffle.kind === 'present' && literalValue(shuffle.node) === false))) {
+          return `cv= of ${q.slice(q.lastIndexOf('.') + 1)} on ${loader.slice(loader.lastIndexOf('.') + 1)}() targets, whose rows are sorted by class, so unshuffled folds hold whole classes`;
+        }
         if (est.kind !== 'present' || expressionKind(module, est.node, call) !== 'classifier') continue;
         if (y.kind === 'present' && isRegressionDatasetTarget(module, y.node, call)) continue;
         // A regression metric on the same target would contradict the classifier.
