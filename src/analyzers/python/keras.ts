@@ -1,6 +1,7 @@
 // Keras facts for the early-stopping rules: which `.fit(...)` calls train a Keras model, and the
-// positional slots of `Model.fit`.
-import { calledMethod, dottedName, field, methodReceiver, unwrap, type Node } from '../engine/syntax';
+// positional slots of `Model.fit`; for EVAL003, whether the targets a model is fitted on are classes.
+import { argument, callArguments } from '../engine/calls';
+import { calledMethod, dottedName, field, methodReceiver, textOf, unwrap, type Node } from '../engine/syntax';
 import type { PythonModule } from './module';
 import { bindingValue, classDerivesFrom, localClass, methodCallsOn } from './resolve';
 
@@ -72,4 +73,21 @@ export function kerasFitCalls(module: PythonModule): Node[] {
 /** Does the module spell Keras through TensorFlow only (`import tensorflow as tf`, `from tensorflow.keras import ...`)? */
 export function kerasViaTensorflow(module: PythonModule): boolean {
   return /^\s*(from|import)\s+tensorflow\b/m.test(module.text) && !/^\s*(from|import)\s+keras\b/m.test(module.text);
+}
+
+const CLASSIFICATION_LOSS = /crossentropy|hinge/i;
+const REGRESSION_LOSS = /mse|mae|mape|squared|absolute|huber|poisson|log_?cosh|cosine|kl_?div|kullback/i;
+
+/**
+ * Does `model.fit(x, y)` on a Keras model read one of these names as its targets, in a module whose every
+ * `compile(loss=...)` is a classification loss (cross-entropy, hinge)? No compile call, or any other loss: no.
+ */
+export function kerasClassifiesTargets(module: PythonModule, names: readonly string[]): boolean {
+  const fed = kerasFitCalls(module).some((fit) => {
+    const y = argument(callArguments(fit), 'y', 1);
+    return y.kind === 'present' && names.some((n) => module.mentions(y.node, n));
+  });
+  if (!fed) return false;
+  const losses = module.methodCalls('compile').map((c) => argument(callArguments(c), 'loss', 1));
+  return losses.length > 0 && losses.every((l) => l.kind === 'present' && CLASSIFICATION_LOSS.test(textOf(l.node)) && !REGRESSION_LOSS.test(textOf(l.node)));
 }

@@ -234,3 +234,53 @@ export function isClassificationTarget(module: PythonModule, names: readonly str
 function metricNames(module: PythonModule): Set<string> {
   return module.memo('sklearn:metricNames', () => new Set([...CLASSIFICATION_METRICS, ...REGRESSION_METRICS].map((n) => `sklearn.metrics.${n}`)));
 }
+
+/** scikit-learn's bundled data sets whose target is continuous (load_boston was removed in 1.2, but old notebooks call it). */
+const REGRESSION_DATASETS = new Set([
+  'load_boston', 'load_diabetes', 'load_linnerud', 'fetch_california_housing', 'make_regression', 'make_friedman1', 'make_friedman2',
+  'make_friedman3', 'make_sparse_uncorrelated',
+].map((n) => `sklearn.datasets.${n}`));
+
+/** Bundled classification data sets stored sorted by class: unshuffled K-fold folds hold whole classes. */
+export const CLASS_SORTED_DATASETS = new Set(['load_iris', 'load_wine'].map((n) => `sklearn.datasets.${n}`));
+
+/** Is this target the continuous target of a scikit-learn regression data set? */
+export function isRegressionDatasetTarget(module: PythonModule, target: Node, at: Node): boolean {
+  const loader = datasetOfTarget(module, target, at);
+  return loader !== undefined && REGRESSION_DATASETS.has(loader);
+}
+
+/**
+ * The scikit-learn loader a target comes from: `boston.target` after `boston = load_boston()`, `y` bound to it,
+ * or `X, y = load_diabetes(return_X_y=True)`. Undefined when it is not plainly one.
+ */
+export function datasetOfTarget(module: PythonModule, target: Node, at: Node, depth = 0): string | undefined {
+  if (depth > 3) return undefined;
+  const t = unwrap(target);
+  const loaderOf = (v: Node | undefined) => {
+    const c = v && unwrap(v);
+    const q = c?.type === 'call' ? module.callee(c) : undefined;
+    return q?.startsWith('sklearn.datasets.') ? q : undefined;
+  };
+  if (t.type === 'attribute' && field(t, 'attribute')?.text === 'target') {
+    const obj = field(t, 'object')!;
+    const direct = loaderOf(obj);
+    if (direct) return direct;
+    const name = dottedName(obj);
+    const loaders = name ? bindingsAt(module, name, at).map((b) => (b.kind === 'value' ? loaderOf(b.value) : undefined)) : [];
+    return loaders.length > 0 && loaders.every((l) => l === loaders[0]) ? loaders[0] : undefined;
+  }
+  if (t.type !== 'identifier') return undefined;
+  for (const a of module.assignmentsTo(t.text)) {
+    if (module.enclosingFunction(a)?.id !== module.enclosingFunction(at)?.id || a.startIndex > at.startIndex) continue;
+    const left = field(a, 'left');
+    const right = field(a, 'right');
+    if (!left || !right) continue;
+    const viaName = left.type === 'identifier' ? datasetOfTarget(module, right, a, depth + 1) : undefined;
+    if (viaName) return viaName;
+    // `X, y = load_diabetes(return_X_y=True)`: the target is the second of two.
+    const targets = left.type === 'pattern_list' || left.type === 'tuple_pattern' ? namedChildren(left) : [];
+    if (targets.length === 2 && targets[1].text === t.text && loaderOf(right)) return loaderOf(right);
+  }
+  return undefined;
+}

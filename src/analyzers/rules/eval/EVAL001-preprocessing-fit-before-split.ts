@@ -1,7 +1,8 @@
 import type { Edit } from '../../../shared/findings';
 import { argument, callArguments } from '../../engine/calls';
-import { dottedName, field, methodReceiver, nodeRange, parentOf, textOf, unwrap, type Node } from '../../engine/syntax';
+import { calledMethod, dottedName, field, methodReceiver, nodeRange, parentOf, textOf, unwrap, type Node } from '../../engine/syntax';
 import { assignmentsTo, bindingsAt } from '../../python/bindings';
+import { previousValue } from '../../python/callsites';
 import { replaceNode } from '../../python/edits';
 import type { PythonModule } from '../../python/module';
 import { nameInStyle } from '../../python/resolve';
@@ -23,6 +24,12 @@ Finds a scikit-learn transformer that learns statistics from the data (\`Standar
 \`SelectKBest\`, \`TfidfVectorizer\`, \`SimpleImputer\`, …) fitted on the whole data set, whose output then goes into
 \`train_test_split\`, \`cross_val_score\`/\`cross_validate\`/\`cross_val_predict\`, a \`*SearchCV.fit\` or a
 \`KFold.split\`.
+
+"The whole data" is whatever the split or cross-validation then divides: a transformer fitted on all of \`X_train\`
+whose output is grid-searched leaks across the search's folds just as one fitted before \`train_test_split\` leaks into
+the test part. The fit may be \`fit_transform\`, \`t.fit(X)\` then \`t.transform(X)\`, or \`t = T().fit(X)\` then
+\`t.transform(X)\`; in a notebook or a script that rebinds the same names (\`vect\`, \`X_train\`, \`grid\`) from one
+experiment to the next, each use is matched with the latest binding before it.
 
 ## Why is this bad?
 The validation rows took part in fitting the preprocessing, so their statistics leak into training and the
@@ -77,7 +84,7 @@ the transformer on the training part only (or fit a \`Pipeline\` on it).
       const fix = pipelineFix(module, fitted, consumer);
       reporter.report({
         range: nodeRange(fitted.call),
-        message: `${fitted.transformer} is fitted on the whole data before ${consumer.label} splits it, so validation rows shape the preprocessing and the scores are optimistic (data leakage). Put it in a pipeline (make_pipeline(${fitted.transformer}(), estimator)) and pass the raw data to the split or cross-validation.`,
+        message: `${fitted.transformer} is fitted on all of ${fitted.input ? textOf(fitted.input) : 'the data'} before ${consumer.label} splits it, so validation rows shape the preprocessing and the scores are optimistic (data leakage). Put it in a pipeline (make_pipeline(${fitted.transformer}(), estimator)) and pass the raw data to the split or cross-validation.`,
         related: [{ range: nodeRange(consumer.call), message: `${consumer.label} splits the preprocessed data here` }],
         fixes: fix ? [fix] : [],
       });
@@ -115,13 +122,22 @@ function transformerOf(module: PythonModule, receiver: Node, at: Node): { q: str
     const q = module.callee(r);
     return q && isSklearnTransformer(q, true) ? { q, ctor: r } : undefined;
   }
-  const name = dottedName(r);
+  const bound = boundValue(module, r, at);
+  const v = bound && unwrap(bound);
+  const q = v?.type === 'call' ? module.callee(v) : undefined;
+  return v && q && isSklearnTransformer(q, true) ? { q, ctor: v } : undefined;
+}
+
+/**
+ * The value a name holds at `at`: its only binding, else the last assignment before `at` in the same scope
+ * (a notebook rebinds `vect`, `grid` or `X_train` from cell to cell; each cell reads the latest one).
+ */
+function boundValue(module: PythonModule, receiver: Node, at: Node): Node | undefined {
+  const name = dottedName(receiver);
   if (!name) return undefined;
   const bindings = bindingsAt(module, name, at);
-  if (bindings.length !== 1 || bindings[0].kind !== 'value') return undefined;
-  const v = unwrap(bindings[0].value);
-  const q = v.type === 'call' ? module.callee(v) : undefined;
-  return q && isSklearnTransformer(q, true) ? { q, ctor: v } : undefined;
+  if (bindings.length === 1) return bindings[0].kind === 'value' ? bindings[0].value : undefined;
+  return receiver.type === 'identifier' ? previousValue(module, name, at) : undefined;
 }
 
 /** The name a transformed result is stored under: `Z = ...`, or the frame of `df[cols] = ...`. */
@@ -163,14 +179,27 @@ function fittedOnAll(module: PythonModule): Fitted[] {
     if (!name || insideFoldLoop(module, transform)) continue;
     const data = callArguments(transform).positional[0];
     if (!data) continue;
-    const fit = module.methodCalls('fit').find((f) => {
-      const r = methodReceiver(f);
+    const fitsSameData = (f: Node) => {
       const first = callArguments(f).positional[0];
-      return r !== undefined && textOf(r) === name && f.startIndex < transform.startIndex && first !== undefined && textOf(first) === textOf(data) &&
+      return first !== undefined && textOf(first) === textOf(data);
+    };
+    let fit = module.methodCalls('fit').find((f) => {
+      const r = methodReceiver(f);
+      return r !== undefined && textOf(r) === name && f.startIndex < transform.startIndex && fitsSameData(f) &&
         module.enclosingFunction(f)?.id === module.enclosingFunction(transform)?.id;
     });
-    if (!fit || insideFoldLoop(module, fit)) continue;
-    const t = transformerOf(module, receiver, fit);
+    // `vect = CountVectorizer().fit(text)` then `X = vect.transform(text)`: the fit is the binding itself.
+    let fitReceiver: Node | undefined = receiver;
+    if (!fit) {
+      const bound = boundValue(module, unwrap(receiver), transform);
+      const v = bound && unwrap(bound);
+      if (v?.type === 'call' && calledMethod(v) === 'fit' && fitsSameData(v)) {
+        fit = v;
+        fitReceiver = methodReceiver(v);
+      }
+    }
+    if (!fit || !fitReceiver || insideFoldLoop(module, fit)) continue;
+    const t = transformerOf(module, fitReceiver, fit);
     const result = t && resultName(module, transform);
     if (!t || !result) continue;
     out.push({ call: fit, producer: transform, transformer: t.q.slice(t.q.lastIndexOf('.') + 1), result, input: data });
@@ -221,12 +250,9 @@ function consumerCalls(module: PythonModule, results: ReadonlySet<string>): Cons
 function constructorOf(module: PythonModule, receiver: Node, at: Node): Node | undefined {
   const r = unwrap(receiver);
   if (r.type === 'call') return r;
-  const name = dottedName(r);
-  if (!name) return undefined;
-  const bindings = bindingsAt(module, name, at);
-  if (bindings.length !== 1 || bindings[0].kind !== 'value') return undefined;
-  const v = unwrap(bindings[0].value);
-  return v.type === 'call' ? v : undefined;
+  const bound = boundValue(module, r, at);
+  const v = bound && unwrap(bound);
+  return v?.type === 'call' ? v : undefined;
 }
 
 /** Does the transformed data reach the consumer unchanged: later, same scope, not rebound in between? */

@@ -1,7 +1,8 @@
 import { argument } from '../../engine/calls';
-import { literalValue, nodeRange, parentOf } from '../../engine/syntax';
+import { field, literalValue, nodeRange, parentOf, type Node } from '../../engine/syntax';
 import { arg, dataLoaderUses } from '../../python/dataloaders';
 import { replaceNode } from '../../python/edits';
+import type { PythonModule } from '../../python/module';
 import { defineRule } from '../rule';
 
 /** `val_loader`, `test_dl`, `eval_dataloader`, `self.valid_loader`: names that say evaluation (RULES.md: names starting with val, test or eval). */
@@ -18,6 +19,10 @@ export default defineRule({
 Finds a PyTorch \`DataLoader(..., shuffle=True)\` that serves validation or testing: returned from a Lightning
 \`val_dataloader\`/\`test_dataloader\`/\`predict_dataloader\` hook, passed to \`validate\`/\`test\`/\`evaluate\` or as
 \`val_dataloaders=\`, or bound to a name such as \`val_loader\`, \`test_dl\` or \`eval_dataloader\`.
+
+A loader named for evaluation that is only ever read as \`next(iter(loader))\` is not reported: GAN and diffusion
+scripts draw one random batch of test images every N steps to save a sample grid, nothing is averaged over the set,
+and the shuffling is what makes each grid show different images.
 
 ## Why is this bad?
 Shuffling does not change an evaluation metric averaged over the whole set; it only costs random index generation and
@@ -61,6 +66,8 @@ reported.
       const fromHook = use.role === 'eval' && use.reason !== undefined && use.reason !== 'named as an evaluation loader';
       const named = use.role !== 'train' && use.name !== undefined && EVAL_NAME.test(use.name.slice(use.name.lastIndexOf('.') + 1));
       if (!fromHook && !named) continue;
+      // A loader only ever drawn from with `next(iter(loader))` picks random samples (a GAN's sample grid): no metric.
+      if (!fromHook && onlySampled(module, use.name!, use.call)) continue;
       const drop = argument(use.args, 'drop_last', 8);
       const dropsSamples = drop.kind === 'unknown' || (drop.kind === 'present' && literalValue(drop.node) !== false);
       const why = fromHook ? use.reason! : `bound to ${use.name}`;
@@ -73,3 +80,17 @@ reported.
     }
   },
 });
+
+/** Every read of the loader is `next(iter(loader))`: it serves single random batches (sample images), never a full pass. */
+function onlySampled(module: PythonModule, name: string, call: Node): boolean {
+  const reads = module.referencesTo(name).filter((ref) => {
+    const p = parentOf(ref);
+    return !(p?.type === 'assignment' && field(p, 'left')?.id === ref.id && field(p, 'right')?.id === call.id);
+  });
+  return reads.length > 0 && reads.every((ref) => {
+    const iterCall = parentOf(parentOf(ref)!);
+    if (iterCall?.type !== 'call' || field(iterCall, 'function')?.text !== 'iter') return false;
+    const nextCall = parentOf(parentOf(iterCall)!);
+    return nextCall?.type === 'call' && field(nextCall, 'function')?.text === 'next';
+  });
+}

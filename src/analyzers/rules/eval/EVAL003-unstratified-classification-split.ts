@@ -1,11 +1,12 @@
 import type { Edit } from '../../../shared/findings';
 import { argument, callArguments } from '../../engine/calls';
-import { dottedName, field, literalValue, methodReceiver, namedChildren, nodeRange, parentOf, textOf, unwrap, type Node } from '../../engine/syntax';
+import { contains, dottedName, endIndexOf, field, literalValue, methodReceiver, namedChildren, nodeRange, parentOf, textOf, unwrap, type Node } from '../../engine/syntax';
 import { bindingsAt } from '../../python/bindings';
 import { appendArguments, replaceNode } from '../../python/edits';
 import type { PythonModule } from '../../python/module';
 import { nameInStyle } from '../../python/resolve';
-import { CV_FUNCTIONS, expressionKind, isClassificationTarget, sklearnCalls } from '../../python/sklearn';
+import { kerasClassifiesTargets } from '../../python/keras';
+import { CLASS_SORTED_DATASETS, CV_FUNCTIONS, datasetOfTarget, expressionKind, isClassificationTarget, isRegressionDatasetTarget, sklearnCalls } from '../../python/sklearn';
 import { defineRule, type Reporter } from '../rule';
 
 const SEARCH_CV = /^sklearn\.model_selection\.(GridSearchCV|RandomizedSearchCV|HalvingGridSearchCV|HalvingRandomSearchCV)$/;
@@ -34,6 +35,20 @@ scikit-learn's cross-validation guide: "some classification problems can exhibit
 of the target classes … it is recommended to use stratified sampling as implemented in \`StratifiedKFold\` and
 \`StratifiedShuffleSplit\` to ensure that relative class frequencies is approximately preserved in each train and
 validation fold."
+
+## Whole frames and bundled data sets
+\`train_df, test_df = train_test_split(df)\` splits the whole frame with its label column; the label is taken out of the
+parts afterwards (\`train_labels = train_df.pop("Class")\`). This is reported when the names bound from that column are
+classification targets by the evidence above, or are the targets of a Keras model whose every \`compile(loss=...)\` is a
+cross-entropy or hinge loss; the fix adds \`stratify=df["Class"]\`.
+
+The target of a scikit-learn regression data set (\`load_boston\`, \`load_diabetes\`, \`fetch_california_housing\`,
+\`make_regression\`, …) is continuous whatever else the module fits on the same names, so it is never reported:
+\`stratify=\` on it would raise.
+
+An unshuffled \`KFold\` cross-validating the targets of \`load_iris\` or \`load_wine\` is reported whatever the estimator
+is: those rows are stored sorted by class, so each fold holds whole classes the training folds never saw (scores near
+zero). \`KFold(shuffle=True)\` on them is left to the estimator evidence above.
 
 ## Example
 \`\`\`python
@@ -65,6 +80,7 @@ It is unsafe: the split changes, and stratification raises when a class has fewe
   checkPython(module, reporter) {
     if (!module.importsAny('sklearn') || module.isTestOrDebugFile()) return;
     for (const call of sklearnCalls(module, 'split')) checkSplit(module, call, reporter);
+    for (const call of sklearnCalls(module, 'split')) checkFrameSplit(module, call, reporter);
     for (const ctor of sklearnCalls(module, 'kfold')) checkKFold(module, ctor, reporter);
   },
 });
@@ -77,6 +93,7 @@ function checkSplit(module: PythonModule, call: Node, reporter: Reporter): void 
   if (shuffle.kind === 'unknown' || (shuffle.kind === 'present' && literalValue(shuffle.node) !== true)) return;
   const y = unwrap(args.positional[1]);
   if (multiOutput(module, y, call)) return;
+  if (isRegressionDatasetTarget(module, y, call)) return;
   const names: string[] = [];
   const yName = dottedName(y);
   if (yName) names.push(yName);
@@ -94,6 +111,69 @@ function checkSplit(module: PythonModule, call: Node, reporter: Reporter): void 
     message: `train_test_split on a classification target (${textOf(y)}) without stratify=: the class mix of the held-out part changes with the seed, which makes runs hard to compare when classes are imbalanced. Add stratify=${textOf(y)}.`,
     fixes: fixable ? [{ title: `Stratify the split by ${textOf(y)}`, safe: false, edits: [appendArguments(module, call, [`stratify=${textOf(y)}`])] }] : [],
   });
+}
+
+/**
+ * `train_df, test_df = train_test_split(df)`: the whole frame, label column included, is split; the label is taken
+ * out of the parts afterwards (`train_labels = train_df.pop("Class")`). Reported when the names bound from one
+ * such column are classification targets (the same evidence as for `y`, or a Keras model with a classification loss).
+ */
+function checkFrameSplit(module: PythonModule, call: Node, reporter: Reporter): void {
+  const args = callArguments(call);
+  if (argument(args, 'stratify').kind !== 'absent' || args.starIndex >= 0 || args.positional.length !== 1) return;
+  const shuffle = argument(args, 'shuffle');
+  if (shuffle.kind === 'unknown' || (shuffle.kind === 'present' && literalValue(shuffle.node) !== true)) return;
+  const frame = unwrap(args.positional[0]);
+  const parent = parentOf(call);
+  const left = parent?.type === 'assignment' ? field(parent, 'left') : undefined;
+  if (frame.type !== 'identifier' || !left || (left.type !== 'pattern_list' && left.type !== 'tuple_pattern')) return;
+  const parts = namedChildren(left).map((t) => dottedName(t)).filter((n): n is string => !!n);
+  const byColumn = new Map<string, string[]>();
+  for (const part of parts) {
+    for (const ref of module.referencesTo(part)) {
+      if (ref.startIndex < endIndexOf(call) || module.enclosingFunction(ref)?.id !== module.enclosingFunction(call)?.id) continue;
+      const column = columnTaken(ref);
+      const bound = column !== undefined ? assignedName(ref) : undefined;
+      if (column === undefined || !bound) continue;
+      byColumn.set(column, [...(byColumn.get(column) ?? []), bound]);
+    }
+  }
+  for (const [column, names] of byColumn) {
+    if (!isClassificationTarget(module, names, call) && !kerasClassifiesTargets(module, names)) continue;
+    const label = `${frame.text}[${JSON.stringify(column)}]`;
+    reporter.report({
+      range: nodeRange(field(call, 'function') ?? call),
+      message: `train_test_split of the whole frame ${frame.text}, whose ${JSON.stringify(column)} column is a classification target, without stratify=: the class mix of the held-out part changes with the seed, which makes runs hard to compare when classes are imbalanced. Add stratify=${label}.`,
+      fixes: [{ title: `Stratify the split by ${label}`, safe: false, edits: [appendArguments(module, call, [`stratify=${label}`])] }],
+    });
+    return;
+  }
+}
+
+/** The column a frame reference takes out: `part.pop("c")` or `part["c"]`. */
+function columnTaken(ref: Node): string | undefined {
+  const p = parentOf(ref);
+  let key: Node | undefined;
+  if (p?.type === 'attribute' && field(p, 'attribute')?.text === 'pop') {
+    const call = parentOf(p);
+    key = call?.type === 'call' ? callArguments(call).positional[0] : undefined;
+  } else if (p?.type === 'subscript' && field(p, 'value')?.id === ref.id) {
+    key = namedChildren(p)[1];
+  }
+  const v = key ? literalValue(key) : undefined;
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** The plain name the statement holding `node` assigns: `labels = np.array(part.pop("c"))` gives `labels`. */
+function assignedName(node: Node): string | undefined {
+  for (let n = parentOf(node); n; n = parentOf(n)) {
+    if (n.type === 'assignment') {
+      const left = field(n, 'left');
+      return left?.type === 'identifier' && !contains(left, node) ? left.text : undefined;
+    }
+    if (n.type === 'expression_statement' || n.type === 'block' || n.type === 'module') return undefined;
+  }
+  return undefined;
 }
 
 /** `y = df[["a", "b"]]` (several target columns) cannot be stratified as one label. */
@@ -140,7 +220,14 @@ function classifierUsage(module: PythonModule, ctor: Node): string | undefined {
       if (q && CV_FUNCTIONS.has(q)) {
         const est = argument(args, 'estimator', 0);
         const y = argument(args, 'y', 2);
+        // load_iris() rows are sorted by class: unshuffled folds hold whole classes, whatever the estimator.
+        const loader = y.kind === 'present' ? datasetOfTarget(module, y.node, call) : undefined;
+        const shuffle = argument(callArguments(ctor), 'shuffle');
+        if (loader && CLASS_SORTED_DATASETS.has(loader) && (shuffle.kind === 'absent' || (shuffle.kind === 'present' && literalValue(shuffle.node) === false))) {
+          return `cv= of ${q.slice(q.lastIndexOf('.') + 1)} on ${loader.slice(loader.lastIndexOf('.') + 1)}() targets, whose rows are sorted by class, so unshuffled folds hold whole classes`;
+        }
         if (est.kind !== 'present' || expressionKind(module, est.node, call) !== 'classifier') continue;
+        if (y.kind === 'present' && isRegressionDatasetTarget(module, y.node, call)) continue;
         // A regression metric on the same target would contradict the classifier.
         const yName = y.kind === 'present' ? dottedName(unwrap(y.node)) : undefined;
         if (yName && !isClassificationTarget(module, [yName], call)) continue;

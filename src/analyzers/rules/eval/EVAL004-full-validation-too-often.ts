@@ -1,14 +1,14 @@
 import type { Edit, Fix } from '../../../shared/findings';
 import type { ConfigNode } from '../../config/document';
 import { argument, callArguments } from '../../engine/calls';
-import { contains, field, namedChildren, nodeRange, parentOf, textOf, unwrap, type Node } from '../../engine/syntax';
+import { contains, endIndexOf, field, namedChildren, nodeRange, parentOf, textOf, unwrap, type Node } from '../../engine/syntax';
 import { parameterNames } from '../../python/bindings';
 import { dataLoaderUses } from '../../python/dataloaders';
 import { appendArguments, replaceNode } from '../../python/edits';
 import { trainingArgumentsCalls } from '../../python/hf-trainer';
 import { lightningTrainers } from '../../python/lightning';
 import type { PythonModule } from '../../python/module';
-import { argConstant, strategyValue } from '../../python/resolve';
+import { argConstant, constantValue, strategyValue } from '../../python/resolve';
 import { defineRule, type Reporter } from '../rule';
 
 /** A full evaluation every this many optimizer steps or fewer is "far too often" for any real validation set. */
@@ -34,7 +34,10 @@ Finds training that runs a full validation pass far too often: Hugging Face \`ev
 \`eval_steps\` (≤ ${TINY_INTERVAL} steps, a ratio below ${TINY_HF_RATIO}, more than ${MAX_PASSES} passes over \`max_steps\`, or no
 \`eval_steps\` and a tiny \`logging_steps\`, which it defaults to); Lightning \`val_check_interval\` a small integer
 (≤ ${TINY_INTERVAL} batches) or a fraction below ${TINY_LIGHTNING_FRACTION} with the whole validation set (\`limit_val_batches\` not set); and a hand-written
-training loop that iterates the whole validation loader inside the per-batch loop with no \`if step % k\` guard. Code and
+training loop that iterates the whole validation loader inside the per-batch loop with no \`if step % k\` guard, or with
+a guard whose interval is a constant k ≤ ${TINY_INTERVAL} (\`print_every = 5\`; \`if steps % print_every == 0:\` then a pass over the
+whole test loader, as tutorials written for MNIST do on much larger data). Any other guard (a flag, an unknown or larger
+interval) is taken as a deliberate schedule. Code and
 TrainingArguments / Lightning CLI / Hydra configs are checked.
 
 ## Why is this bad?
@@ -264,7 +267,19 @@ function checkHandLoops(module: PythonModule, reporter: Reporter): void {
       const body = loop && field(loop, 'body');
       if (!loop || !body) continue;
       const site = usageSite(ref, body);
-      if (!site || reported.has(site.id) || guarded(site, body)) continue;
+      if (!site || reported.has(site.id)) continue;
+      if (guarded(site, body)) {
+        // `if step % 5 == 0:` still pays a full pass every few steps: the same tiny interval as eval_steps=5 (see the docs above).
+        const every = site.type === 'for_statement' ? tinyModuloGuard(module, site, body) : undefined;
+        if (every === undefined) continue;
+        reported.add(site.id);
+        reporter.report({
+          range: nodeRange(site),
+          message: `The whole ${name} is iterated every ${every.steps} training steps (${textOf(every.guard)}), so evaluation costs several times the training it measures. Evaluate every few hundred steps or at epoch end, or on a fixed subsample.`,
+          related: [{ range: nodeRange(loop), message: 'per-batch training loop' }],
+        });
+        continue;
+      }
       if (site.type === 'for_statement') {
         reported.add(site.id);
         reporter.report({
@@ -286,6 +301,25 @@ function checkHandLoops(module: PythonModule, reporter: Reporter): void {
       });
     }
   }
+}
+
+/**
+ * The interval of the only guard between the node and the loop body when it is `if step % k == 0` with a constant
+ * k of at most TINY_INTERVAL; undefined for any other guard (a flag, a large or unknown interval, several conditions).
+ */
+function tinyModuloGuard(module: PythonModule, node: Node, body: Node): { steps: number; guard: Node } | undefined {
+  const guards: Node[] = [];
+  for (let p = parentOf(node); p && p.id !== body.id; p = parentOf(p)) {
+    if (p.type === 'if_statement' || p.type === 'elif_clause' || p.type === 'else_clause' || p.type === 'conditional_expression') guards.push(p);
+  }
+  if (guards.length !== 1 || guards[0].type !== 'if_statement' || field(guards[0], 'alternative')) return undefined;
+  const test = field(guards[0], 'condition') && unwrap(field(guards[0], 'condition')!);
+  const sides = test?.type === 'comparison_operator' ? namedChildren(test) : [];
+  if (!test || sides.length !== 2 || !/==/.test(textOf(test).slice(endIndexOf(sides[0]) - test.startIndex, sides[1].startIndex - test.startIndex))) return undefined;
+  const [mod, zero] = unwrap(sides[0]).type === 'binary_operator' ? [unwrap(sides[0]), sides[1]] : [unwrap(sides[1]), sides[0]];
+  if (mod.type !== 'binary_operator' || field(mod, 'operator')?.text !== '%' || textOf(zero) !== '0') return undefined;
+  const k = constantValue(module, field(mod, 'right'), guards[0]);
+  return typeof k === 'number' && Number.isInteger(k) && k >= 1 && k <= TINY_INTERVAL ? { steps: k, guard: test } : undefined;
 }
 
 /** The nested `for` whose iterable holds the reference, or the call it is an argument of; undefined otherwise. */
