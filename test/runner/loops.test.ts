@@ -26,7 +26,11 @@ async function runGetBatch(args: string[]): Promise<{ s: RunSummary; timing: Scr
   const timingFile = path.join(dir, 'timing.json');
   let pid: number | undefined;
   const s = await profileScript(
-    { script: script('get_batch_loop.py'), args: [...args, '--timing', timingFile], python: PY, outDir: dir, warmup: W, steps: N },
+    // A bounded loop and a timeout: a harness that never stops the loop fails this test in seconds.
+    {
+      script: script('get_batch_loop.py'), args: [...args, '--iters', '400', '--timing', timingFile], python: PY, outDir: dir,
+      warmup: W, steps: N, timeoutMs: 120_000,
+    },
     { onSpawn: (p) => { pid = p; } },
   );
   const timing = JSON.parse(fs.readFileSync(timingFile, 'utf8')) as ScriptTiming;
