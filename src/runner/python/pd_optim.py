@@ -46,6 +46,7 @@ class OptimizerSteps:
         self._loop_frames = None
         self._forward_site = None
         self._source_named = False
+        self._previous_profile = None
 
     # Called by the post-import hook once torch.optim.optimizer has executed.
     def install(self, module):
@@ -164,6 +165,8 @@ class OptimizerSteps:
         self._forward_seen = False
         self._loop_frames = None
         self._forward_site = None
+        # A profiler the user runs (cProfile) gets its hook back after this one step.
+        self._previous_profile = sys.getprofile()
         sys.setprofile(self._profile)
 
     def _profile(self, frame, event, arg):
@@ -200,7 +203,8 @@ class OptimizerSteps:
         self._forward_seen = True
 
     def _end_capture(self, st):
-        sys.setprofile(None)
+        sys.setprofile(self._previous_profile)
+        self._previous_profile = None
         self._capturing = False
         self._source_named = True
         frames = self._loop_frames or []
