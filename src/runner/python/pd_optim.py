@@ -12,8 +12,8 @@ on its first call, so only the first forward after a step is seen and nested mod
 The batch source is named once, during a warm-up step: a profile hook records which user functions
 called from the training loop's frames returned tensors; the last one before the forward (else the first
 one after it: a loop that prefetches the next batch) is the source, reported at its call site. That one
-step runs slower under the hook, which is why it must be a warm-up step; without a warm-up step, or when no
-such call is found, the source is the line that called the model.
+step runs slower under the hook, which is why it must be a warm-up step. When no such call is found the
+source is the line that called the model; without any warm-up step, the line that called optimizer.step().
 """
 import functools
 import itertools
