@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PROFILE_MODES } from '../shared/profile';
 import type { ProfileMode, RunSummary, SummarySweep } from '../shared/profile';
+import { controlSentence, verdictSentence } from '../shared/verdict-text';
 import { profileScript, RUNTIME_RULES } from '../runner/index';
 import type { ProfileOptions } from '../runner/index';
 import { describeSetting, rankSweep } from '../runner/sweep';
@@ -152,13 +153,6 @@ function parseArgs(argv: readonly string[], cwd: string): ParsedArgs {
 
 const pct = (x: number | null | undefined): string => (x === null || x === undefined ? '-' : `${(x * 100).toFixed(1)}%`);
 const num = (x: number | null | undefined, digits = 1): string => (x === null || x === undefined ? '-' : x.toFixed(digits));
-const VERDICT_TEXT: Record<RunSummary['verdict'], string> = {
-  'highly-input-bound': 'HIGHLY INPUT-BOUND',
-  'moderately-input-bound': 'MODERATELY INPUT-BOUND',
-  'not-input-bound': 'NOT INPUT-BOUND',
-  failed: 'FAILED',
-};
-
 function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
   return rows.map((r) => '  ' + r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()).join('\n') + '\n';
@@ -170,15 +164,15 @@ export function renderText(s: RunSummary, cwd: string): string {
     const r = path.relative(cwd, f);
     return r === '' || r.startsWith('..') ? f : r;
   };
-  let out = `Verdict: ${VERDICT_TEXT[s.verdict]}`;
-  if (s.verdict === 'failed') out += ` - ${s.error ?? 'unknown error'}`;
-  else out += ` - ${pct(s.inputShare)} of each step waits for data (p90 ${pct(s.inputShareP90)})`;
+  let out = `Verdict: ${verdictSentence(s)}`;
+  if (s.verdict !== 'failed') out += ` (median; p90 ${pct(s.inputShareP90)})`;
   out += `\n  run ended: ${s.ended.how}${s.ended.exitCode !== null ? ` (exit ${s.ended.exitCode})` : ''}${s.ended.signal ? ` (${s.ended.signal})` : ''}\n`;
   if (s.stepTimeMs !== null) {
     out += `  step ${num(s.stepTimeMs.p50, 2)} ms (p90 ${num(s.stepTimeMs.p90, 2)}), data wait ${num(s.dataWaitMs?.p50, 2)} ms, ` +
       `${num(s.samplesPerSec)} samples/s over ${s.steps} measured steps\n`;
   }
-  if (s.computeOnlyStepMs !== undefined) out += `  compute only (data-free control): ${num(s.computeOnlyStepMs, 2)} ms per step\n`;
+  const control = controlSentence(s);
+  if (control !== null) out += `  ${control}\n`;
   if (s.gpu !== null) {
     out += `  GPU ${s.gpu.name ?? ''}: ${num(s.gpu.utilizationMedianPct, 0)}% busy (median), memory peak ${num(s.gpu.memoryPeakMiB, 0)} of ${num(s.gpu.memoryTotalMiB, 0)} MiB\n`;
   }
@@ -193,7 +187,9 @@ export function renderText(s: RunSummary, cwd: string): string {
       ...s.loaders.map((l) => [
         l.training ? '*' : '', `${rel(l.file)}:${l.line}`, String(l.num_workers ?? '-'), String(l.batch_size ?? '-'),
         String(l.pin_memory ?? '-'), String(l.persistent_workers ?? '-'), String(l.prefetch_factor ?? '-'),
-        `${l.datasetType ?? '-'}${l.datasetLength !== null ? ` (${l.datasetLength})` : ''}`, l.role,
+        l.kind === 'optimizer'
+          ? (l.batchSource ? `${l.batchSource}() (no DataLoader)` : 'no DataLoader')
+          : `${l.datasetType ?? '-'}${l.datasetLength !== null ? ` (${l.datasetLength})` : ''}`, l.role,
       ]),
     ]);
   }

@@ -21,6 +21,7 @@ import { pickTarget, scriptTarget, TargetError } from './profile-target';
 import type { ProfileTarget } from './profile-target';
 import { pythonExtensionInterpreter } from './python-environment';
 import { RuntimeDiagnostics } from './runtime-diagnostics';
+import { verdictSentence } from '../shared/verdict-text';
 import { VerdictStatus } from './verdict-status';
 
 export const PROFILE_COMMAND = 'pipelineDoctor.profilePipeline';
@@ -169,17 +170,7 @@ class ProgressText {
 }
 
 function describeVerdict(s: RunSummary): string {
-  const share = s.inputShare === null ? '' : `${Math.round(s.inputShare * 100)}% of each step waits for data`;
-  switch (s.verdict) {
-    case 'highly-input-bound':
-      return `Highly input-bound: ${share}`;
-    case 'moderately-input-bound':
-      return `Moderately input-bound: ${share}`;
-    case 'not-input-bound':
-      return share ? `Not input-bound: ${share}` : 'Not input-bound';
-    case 'failed':
-      return `the run failed: ${s.error ?? s.ended.how}`;
-  }
+  return verdictSentence({ ...s, error: s.error ?? s.ended.how });
 }
 
 export interface ProfilerDeps {

@@ -1,6 +1,7 @@
 // The last profile verdict in the status bar; a click opens the dashboard on that run.
 import * as vscode from 'vscode';
 import type { RunSummary } from '../shared/profile';
+import { verdictSentence } from '../shared/verdict-text';
 import { SHOW_DASHBOARD_COMMAND } from './dashboard';
 
 function pct(x: number | null): string {
@@ -34,7 +35,7 @@ export class VerdictStatus implements vscode.Disposable {
     this.text = verdictStatusText(s);
     this.item.text = this.text;
     const why = s.verdict === 'failed' ? `Profile of ${s.script} failed: ${s.error ?? s.ended.how}`
-      : `${s.script}: ${pct(s.inputShare)} of each training step waits for data (median over ${s.steps} steps)`;
+      : `${s.script}: ${verdictSentence(s)} (median over ${s.steps} steps)`;
     this.item.tooltip = `Pipeline Doctor — ${why}. Click to open the dashboard.`;
     this.item.command = { command: SHOW_DASHBOARD_COMMAND, title: 'Show Dashboard', arguments: [s.folder] };
     this.item.show();

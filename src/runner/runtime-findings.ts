@@ -1,7 +1,8 @@
 // Runtime findings (docs/runtime-findings.md): each carries a code, the measured figures and the
 // DataLoader's creation site, and estimates only from measured ratios.
 import type { Finding, Range, Severity } from '../shared/findings';
-import type { IoProbe, LoaderInfo, SummaryCpu, SummaryGpu, SummarySweep, Verdict } from '../shared/profile';
+import type { ControlCheck, IoProbe, LoaderInfo, SummaryCpu, SummaryGpu, SummarySweep, Verdict } from '../shared/profile';
+import { boundFromShare, controlSentence, speedupText as boundText, verdictSentence } from '../shared/verdict-text';
 import type { Measurement } from './measurement';
 import { describeSetting, estimatedStepSpeedup } from './sweep';
 import { round } from './stats';
@@ -39,6 +40,7 @@ export interface FindingInputs {
   sweepBest: SummarySweep | undefined;
   sweepCurrent: SummarySweep | undefined;
   computeOnlyStepMs: number | undefined;
+  controlCheck?: ControlCheck | undefined;
   ioProbe: IoProbe | undefined;
   script: string;
 }
@@ -69,7 +71,8 @@ export function runtimeFindings(x: FindingInputs): Finding[] {
   const out: Finding[] = [];
   const step = m.stepTimeMs?.p50 ?? 0;
   const wait = m.dataWaitMs?.p50 ?? 0;
-  const computeMs = x.computeOnlyStepMs ?? Math.max(0, step - wait);
+  // A control that contradicts the measured split is not evidence (docs/profiling.md, "Data-free control").
+  const computeMs = x.controlCheck?.reliable ? x.controlCheck.computeOnlyStepMs : Math.max(0, step - wait);
   const inputBound = x.verdict === 'highly-input-bound' || x.verdict === 'moderately-input-bound';
   const best = x.sweepBest;
   const cur = x.sweepCurrent;
@@ -83,8 +86,8 @@ export function runtimeFindings(x: FindingInputs): Finding[] {
     };
     if (l?.num_workers !== null && l?.num_workers !== undefined) figures.num_workers = l.num_workers;
     if (m.samplesPerSec !== null) figures.samplesPerSec = m.samplesPerSec;
-    let msg = `${x.verdict === 'highly-input-bound' ? 'Highly' : 'Moderately'} input-bound: ${pct(m.inputShare)} of each ` +
-      `training step waits for data (median; p90 ${pct(m.inputShareP90 ?? 0)}); a step takes ${ms(step)}, ${ms(wait)} of it in the loader`;
+    let msg = `${verdictSentence({ verdict: x.verdict, inputShare: m.inputShare })} (median; p90 ${pct(m.inputShareP90 ?? 0)}); ` +
+      `a step takes ${ms(step)}, ${ms(wait)} of it ${l?.kind === 'optimizer' ? 'before the model\'s forward' : 'in the loader'}`;
     if (zeroWorkers) msg += ', with num_workers=0 loading runs in the training process';
     msg += '.';
     if (x.gpu !== null) {
@@ -94,10 +97,12 @@ export function runtimeFindings(x: FindingInputs): Finding[] {
     if (best && stepSpeedup !== null && stepSpeedup > 1.05) {
       figures.estimatedSpeedup = stepSpeedup;
       msg += ` Measured fix: ${describeSetting(best)} (about ${speedupText(stepSpeedup)}x faster steps).`;
-    } else if (x.computeOnlyStepMs !== undefined && step > 0) {
-      const ideal = round(step / Math.max(x.computeOnlyStepMs, 1e-3), 2);
+    } else {
+      // The bound quoted with the verdict follows from the measured wait share alone; the control, when it
+      // agrees with the split, is quoted by RUN003.
+      const ideal = round(boundFromShare(m.inputShare), 2);
       figures.speedupIfLoadingFree = ideal;
-      msg += ` Up to ${speedupText(ideal)}x faster if loading were free.`;
+      msg += ` At most ${boundText(ideal)} faster if loading were free (upper bound from the measured wait).`;
     }
     if (zeroWorkers && !best) msg += ' Try num_workers>0 (run the sweep: --mode sweep).';
     out.push(finding(zeroWorkers ? RUNTIME_CODES.syncLoader : RUNTIME_CODES.inputBound,
@@ -120,12 +125,14 @@ export function runtimeFindings(x: FindingInputs): Finding[] {
       x.script, figures));
   }
 
-  if (x.computeOnlyStepMs !== undefined && step > 0 && x.computeOnlyStepMs < 0.9 * step) {
-    const ratio = round(step / Math.max(x.computeOnlyStepMs, 1e-3), 2);
-    out.push(finding(RUNTIME_CODES.dataFreeControl, 'info',
-      `Data-free control: compute alone takes ${ms(x.computeOnlyStepMs)} per step; measured steps take ${ms(step)}: ` +
-      `up to ${speedupText(ratio)}x faster if loading were free.`, l, x.script,
-      { computeOnlyStepMs: x.computeOnlyStepMs, stepMsP50: step, speedupIfLoadingFree: ratio }));
+  const c = x.controlCheck;
+  if (c?.reliable && step > 0 && c.bound >= 1.1) {
+    const sentence = controlSentence({
+      stepTimeMs: m.stepTimeMs, dataWaitMs: m.dataWaitMs, inputShare: m.inputShare, computeOnlyStepMs: c.computeOnlyStepMs,
+      controlCheck: c,
+    });
+    out.push(finding(RUNTIME_CODES.dataFreeControl, 'info', sentence ?? '', l, x.script,
+      { computeOnlyStepMs: c.computeOnlyStepMs, stepMsP50: step, speedupIfLoadingFree: round(c.bound, 2), boundFromSplit: c.boundFromSplit }));
   }
 
   if (x.gpu !== null && !inputBound && x.gpu.utilizationMedianPct < 50) {

@@ -3,6 +3,7 @@ import { PROFILE_SCHEMA_VERSION } from '../shared/profile';
 import type {
   GpuSample, ProfileMode, RunEnded, RunSummary, SummaryCpu, SummaryDisk, SummaryGpu, SummaryLoader, Verdict,
 } from '../shared/profile';
+import { checkControl } from './control-check';
 import { MAX_EVENT_LINE_CHARS } from './events';
 import type { HostSample } from './host-sampler';
 import type { Measurement } from './measurement';
@@ -98,6 +99,7 @@ export function buildSummary(x: SummaryInputs): RunSummary {
     pin_memory: l.pin_memory, persistent_workers: l.persistent_workers, prefetch_factor: l.prefetch_factor,
     datasetType: l.datasetType, datasetLength: l.datasetLength, role: l.role, training: l.id === trainingId,
     fetches: state.fetches.get(l.id) ?? 0,
+    ...(l.kind === 'optimizer' ? { batchSource: l.batchSource ?? null } : {}),
   }));
   const torchPeak = state.cudaMemory?.peakAllocatedMiB ?? null;
   let gpu = state.gpu.length > 0
@@ -115,13 +117,23 @@ export function buildSummary(x: SummaryInputs): RunSummary {
   const ranked = sweep ? rankSweep(sweep) : [];
   const sweepBest = ranked[0];
   const sweepCurrent = sweep ? currentPoint(sweep) : undefined;
-  const computeOnlyStepMs = state.control !== null && state.control.loader === trainingId ? state.control.computeOnlyStepMs : undefined;
+  const control = state.control !== null && state.control.loader === trainingId ? state.control : null;
+  const computeOnlyStepMs = control?.computeOnlyStepMs;
+  const controlCheck = control !== null ? checkControl(m, control) ?? undefined : undefined;
   const ioProbe = state.ioProbe ?? undefined;
 
   const notes = [...x.extraNotes];
   if (!state.cuda && gpu === null && state.hello !== null) notes.push('no CUDA GPU in use: GPU figures omitted (CPU run)');
   if (x.mode !== 'full' && m.measured.length > 0 && state.hello !== null && m.measured.length < state.hello.steps) {
     notes.push(`only ${m.measured.length} of ${state.hello.steps} steps were measured (the script ran out of data)`);
+  }
+  if (controlCheck && !controlCheck.reliable) {
+    notes.push(`the data-free control (${controlCheck.computeOnlyStepMs} ms a step) is slower than step - wait of the measured ` +
+      `steps (${controlCheck.computeFromSplitMs} ms, noise ${controlCheck.noiseMs} ms): it ran under other conditions and is not quoted`);
+  }
+  if (m.loader?.kind === 'optimizer' && (state.hello?.controlSteps ?? 0) > 0) {
+    notes.push('no DataLoader: steps end at optimizer.step() and the data wait is the time until the model\'s next forward; ' +
+      'the data-free control needs a DataLoader and did not run');
   }
   for (const n of state.notices) notes.push(n);
   if (state.invalidLines > 0) notes.push(`${state.invalidLines} unreadable event line(s) from the harness ignored`);
@@ -158,9 +170,10 @@ export function buildSummary(x: SummaryInputs): RunSummary {
   if (sweep) summary.sweep = sweep;
   if (sweepBest) summary.sweepBest = sweepBest;
   if (computeOnlyStepMs !== undefined) summary.computeOnlyStepMs = computeOnlyStepMs;
+  if (controlCheck) summary.controlCheck = controlCheck;
   if (ioProbe) summary.ioProbe = ioProbe;
   summary.findings = runtimeFindings({
-    verdict: x.verdict, m, gpu, cpu, sweep, sweepBest, sweepCurrent, computeOnlyStepMs, ioProbe, script: x.script,
+    verdict: x.verdict, m, gpu, cpu, sweep, sweepBest, sweepCurrent, computeOnlyStepMs, controlCheck, ioProbe, script: x.script,
   });
   return summary;
 }

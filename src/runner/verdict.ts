@@ -83,7 +83,8 @@ export function decideVerdict(c: VerdictContext): { verdict: Verdict; error?: st
   if (m.inputShare === null) {
     if (state.loaders.size === 0) {
       if (state.torch === null) return fail(torchHint);
-      return fail('the script finished without iterating a PyTorch DataLoader or calling Keras fit: nothing to measure');
+      return fail('nothing to measure: the script finished without iterating a PyTorch DataLoader, calling optimizer.step() ' +
+        'on a torch optimizer or calling Keras fit, so it has no training steps');
     }
     const ran = m.warmup;
     return fail(`only ${ran} training steps ran, not more than the ${c.warmup} warm-up steps: lower --warmup or run more steps`);

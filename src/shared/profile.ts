@@ -25,11 +25,22 @@ export const STEP_PHASES: readonly StepPhase[] = ['warmup', 'measured', 'control
 
 export type LoaderRole = 'train' | 'eval' | 'unknown';
 
+/**
+ * Where a run's steps come from: a PyTorch DataLoader, Keras `fit`, or, in loops without a DataLoader,
+ * `optimizer.step()` (see docs/profiling.md, "Loops without a DataLoader").
+ */
+export type LoaderKind = 'torch' | 'keras' | 'optimizer';
+export const LOADER_KINDS: readonly LoaderKind[] = ['torch', 'keras', 'optimizer'];
+
 export interface LoaderInfo {
   /** Harness-assigned, stable within a run; steps refer to it. */
   id: number;
-  kind: 'torch' | 'keras';
-  /** Absolute path of the user file that created the loader (first stack frame outside libraries). */
+  kind: LoaderKind;
+  /**
+   * Absolute path of the user file that created the loader (first stack frame outside libraries); for
+   * kind 'optimizer', the call site of the batch source in the training loop, else the line that called
+   * the model.
+   */
   file: string;
   /** 1-based, as Python reports it. */
   line: number;
@@ -47,6 +58,8 @@ export interface LoaderInfo {
   role: LoaderRole;
   /** The loader whose steps define the verdict. */
   training: boolean;
+  /** Kind 'optimizer': the user function that produced the batch (e.g. "get_batch"), null when not found. */
+  batchSource?: string | null;
 }
 
 export interface HelloEvent {
@@ -242,7 +255,7 @@ export interface RunEnded {
 
 export interface SummaryLoader {
   id: number;
-  kind: 'torch' | 'keras';
+  kind: LoaderKind;
   file: string;
   line: number;
   num_workers: number | null;
@@ -256,6 +269,7 @@ export interface SummaryLoader {
   training: boolean;
   /** Fetches observed on this loader. */
   fetches: number;
+  batchSource?: string | null;
 }
 
 export interface SummaryGpu {
@@ -294,6 +308,28 @@ export interface SummarySweep extends SweepPoint {
   processCpuPct: number | null;
 }
 
+/**
+ * The data-free control checked against the measured split of the same run (docs/profiling.md,
+ * "Data-free control"). Compute alone cannot take longer than a measured step spends outside its data
+ * wait; a control that does (by more than the noise) ran under other conditions and is not quoted.
+ */
+export interface ControlCheck {
+  /** Median and p90 step time of the control (the first batch fed again). */
+  computeOnlyStepMs: number;
+  computeOnlyStepP90Ms: number;
+  /** Median over measured steps of step time minus data wait. */
+  computeFromSplitMs: number;
+  /** How far the control may sit above computeFromSplitMs and still agree with it. */
+  noiseMs: number;
+  /** 1 / (1 - median input share): what the measured wait alone says loading costs. */
+  boundFromSplit: number;
+  /** Median measured step / control step. */
+  boundFromControl: number;
+  reliable: boolean;
+  /** The upper bound to quote: max of the two when reliable, else the split's. */
+  bound: number;
+}
+
 export interface RunSummary {
   schemaVersion: number;
   verdict: Verdict;
@@ -325,6 +361,7 @@ export interface RunSummary {
   sweep?: SummarySweep[];
   sweepBest?: SummarySweep;
   computeOnlyStepMs?: number;
+  controlCheck?: ControlCheck;
   ioProbe?: IoProbe;
   findings: Finding[];
   /** Absolute path of the run folder this summary was written to. */
@@ -360,7 +397,7 @@ function oneOf<T extends string>(values: readonly T[], x: unknown): x is T {
 
 function isLoaderInfo(o: Obj): boolean {
   return (
-    isNum(o.id) && oneOf(['torch', 'keras'] as const, o.kind) && isStr(o.file) && isNum(o.line) &&
+    isNum(o.id) && oneOf(LOADER_KINDS, o.kind) && isStr(o.file) && isNum(o.line) &&
     isNumOrNull(o.num_workers) && isNumOrNull(o.batch_size) && oneOf(['train', 'eval', 'unknown'] as const, o.role) &&
     typeof o.training === 'boolean'
   );

@@ -48,7 +48,7 @@ describe('cli: pipeline-doctor profile', () => {
   it('text output has the verdict, the loader table and the findings', async () => {
     const r = await cli([script('input_bound.py'), ...quick(tempDir('cli'))]);
     assert.equal(r.code, 0, r.err);
-    assert.match(r.out, /^Verdict: HIGHLY INPUT-BOUND/);
+    assert.match(r.out, /^Verdict: Highly input-bound: \d+% of each step waits for data/);
     assert.match(r.out, /Loaders:\n.*location.*workers.*batch/);
     assert.match(r.out, /input_bound\.py:\d+ +0 +8 /);
     assert.match(r.out, /warning LOAD001/);
@@ -63,7 +63,7 @@ describe('cli: pipeline-doctor profile', () => {
     assert.match(summary.error, /RuntimeError/);
     const missing = await cli([script('input_bound.py'), '--python', '/nonexistent/python', '--out', tempDir('cli')]);
     assert.equal(missing.code, 1);
-    assert.match(missing.out, /Verdict: FAILED - could not start .*does not exist/);
+    assert.match(missing.out, /Verdict: The run failed: could not start .*does not exist/);
   });
 
   it('exits 2 on usage errors', async () => {

@@ -2,7 +2,11 @@
 // and the headline numbers. The same functions feed the webview and the exported report, so both say
 // exactly the same thing.
 import type { RunSummary, SummaryLoader } from '../../src/shared/profile';
+import { WAIT_IS_MAJORITY_SHARE } from '../../src/shared/verdict-text';
 import { baseName, DASH, fmtCount, fmtMiB, fmtMs, fmtPct, fmtPct100, fmtRate, fmtSpeedup } from './format';
+
+// The verdict and data-free control sentences are written once, for every surface (src/shared/verdict-text.ts).
+export { controlSentence, verdictSentence } from '../../src/shared/verdict-text';
 
 export type VerdictTone = 'bad' | 'warn' | 'good' | 'failed';
 
@@ -16,21 +20,6 @@ export function verdictTone(s: RunSummary): VerdictTone {
       return 'good';
     case 'failed':
       return 'failed';
-  }
-}
-
-/** "Highly input-bound: 74% of each step waits for data" — the first thing the dashboard says. */
-export function verdictSentence(s: RunSummary): string {
-  const share = fmtPct(s.inputShare);
-  switch (s.verdict) {
-    case 'highly-input-bound':
-      return `Highly input-bound: ${share} of each step waits for data`;
-    case 'moderately-input-bound':
-      return `Moderately input-bound: ${share} of each step waits for data`;
-    case 'not-input-bound':
-      return s.inputShare === null ? 'Not input-bound' : `Not input-bound: only ${share} of each step waits for data`;
-    case 'failed':
-      return `The run failed: ${s.error ?? 'unknown error'}`;
   }
 }
 
@@ -59,7 +48,13 @@ export function verdictDetails(s: RunSummary): string[] {
     const workers = loader.num_workers === null ? '' : loader.num_workers === 0
       ? ' loads in the training process (num_workers=0)'
       : ` uses num_workers=${loader.num_workers}`;
-    out.push(`The training DataLoader at ${where}${workers}${inputBound ? ' and is where the time goes.' : '.'}`);
+    // Only a wait that is most of the step makes the loader "where the time goes".
+    const majority = inputBound && (s.inputShare ?? 0) >= WAIT_IS_MAJORITY_SHARE;
+    const what = loader.kind === 'optimizer'
+      ? `The training loop's batch source${loader.batchSource ? ` ${loader.batchSource}()` : ''} at ${where} (no DataLoader: steps end at optimizer.step())`
+      : `The training DataLoader at ${where}${workers}`;
+    const joiner = loader.kind !== 'optimizer' && workers !== '' ? ' and is' : ' is';
+    out.push(`${what}${majority ? `${joiner} where the time goes.` : '.'}`);
   }
   if (s.gpu) {
     out.push(`GPU ${s.gpu.name ?? ''} busy ${fmtPct100(s.gpu.utilizationMedianPct)} of the time (median)${inputBound && s.gpu.utilizationMedianPct < 50 ? ': it waits for the loader' : ''}.`.replace('GPU  ', 'GPU '));
@@ -73,16 +68,6 @@ export function verdictDetails(s: RunSummary): string[] {
       : `Fastest measured loader setting: ${setting} (${fmtRate(b.batchesPerSec)} batches/s${typeof speedup === 'number' ? `, about ${fmtSpeedup(speedup)} faster steps` : ''}).`);
   }
   return out;
-}
-
-/** "Compute alone: 3.5 ms of 13.6 ms per step (up to 3.9x faster if loading were free)", or null without a control. */
-export function controlSentence(s: RunSummary): string | null {
-  if (s.computeOnlyStepMs === undefined || s.stepTimeMs === null) return null;
-  const step = s.stepTimeMs.p50;
-  const compute = s.computeOnlyStepMs;
-  const ratio = compute > 0 ? step / compute : null;
-  const gain = ratio !== null && ratio >= 1.05 ? ` (up to ${fmtSpeedup(ratio)} faster if loading were free)` : ' (loading is not what limits the step)';
-  return `Compute alone: ${fmtMs(compute)} of ${fmtMs(step)} per step${gain}.`;
 }
 
 export interface HeadlineNumber {

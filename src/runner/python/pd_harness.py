@@ -28,6 +28,7 @@ import pd_imports  # noqa: E402
 import pd_keras  # noqa: E402
 from pd_events import SCHEMA_VERSION, EventChannel, now_ms  # noqa: E402
 from pd_gpu import NvmlSampler, try_nvml  # noqa: E402
+from pd_optim import OptimizerSteps  # noqa: E402
 from pd_probe import find_root, probe  # noqa: E402
 from pd_steps import CancelRun, StepRecorder, StopRun  # noqa: E402
 from pd_sweep import Sweep  # noqa: E402
@@ -113,6 +114,8 @@ def main(argv):
             channel.emit(instrument.device_event())
 
         hooks["torch.utils.data.dataloader"] = on_dataloader
+        # Loops without a DataLoader: steps end at optimizer.step() (docs/profiling.md).
+        hooks["torch.optim.optimizer"] = OptimizerSteps(recorder, channel).install
         if opts.mode == "sweep":
             workers = [int(w) for w in opts.sweep_workers.split(",")] if opts.sweep_workers else None
             sweep = Sweep(instrument, channel, _cpu_count(), opts.sweep_batches, opts.sweep_seconds, workers)

@@ -54,7 +54,7 @@ describe('Profile Pipeline', function () {
     assert.ok(load, `runtime LOAD001 among ${diags.map(codeOf).join(', ')}`);
     assert.equal(load.range.start.line, DATALOADER_LINE);
     assert.equal(load.severity, vscode.DiagnosticSeverity.Warning);
-    assert.match(load.message, /^Highly input-bound: \d+% of each training step waits for data/);
+    assert.match(load.message, /^Highly input-bound: \d+% of each step waits for data/);
     assert.match(load.message, /a step takes [\d.]+ ms, [\d.]+ ms of it in the loader/);
     assert.match(load.message, /num_workers=0/);
     assert.equal((load.code as { target: vscode.Uri }).target.toString(), 'pipeline-doctor-docs:/LOAD001.md');
@@ -95,7 +95,7 @@ describe('Profile Pipeline', function () {
     assert.equal(result.status, 'finished');
     if (result.status !== 'finished') return;
     assert.equal(result.verdict, 'failed');
-    assert.match(a.profile().lastMessage ?? '', /^the run failed: /);
+    assert.match(a.profile().lastMessage ?? '', /^The run failed: /);
     assert.match(a.profile().statusText ?? '', /Profile failed/);
     // A failed run makes no runtime findings: the previous run's are replaced.
     assert.equal(runtimeDiagnostics(script).length, 0);
