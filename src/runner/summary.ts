@@ -7,7 +7,8 @@ import type { HostSample } from './host-sampler';
 import type { Measurement } from './measurement';
 import type { RunState } from './run-state';
 import { runtimeFindings } from './runtime-findings';
-import { currentPoint, rankSweep, withCpu } from './sweep';
+import type { SweepResult } from './sweep';
+import { BUSY_OTHER_CPU_PCT } from './sweep-plan';
 import { mean, median, round } from './stats';
 
 function inSpan<T extends { t: number }>(xs: readonly T[], span: { from: number; to: number } | null, slackMs: number): T[] {
@@ -51,6 +52,8 @@ export function cpuSummary(host: readonly HostSample[], span: Measurement['span'
     utilizationMeanPct: round(mean(window.map((s) => s.cpuPct)) ?? 0, 1),
     processMeanPct: ((g) => (g === null ? null : round(g, 1)))(
       mean(window.flatMap((s) => (s.groupCpuPct === null ? [] : [s.groupCpuPct])))),
+    otherMeanPct: ((g) => (g === null ? null : round(g, 1)))(
+      mean(window.flatMap((s) => (s.groupCpuPct === null ? [] : [Math.max(0, s.cpuPct - s.groupCpuPct)])))),
     perCoreMeanPct: Array.from({ length: cores }, (_, i) => round(mean(window.map((s) => s.corePct[i] ?? 0)) ?? 0, 1)),
     memoryUsedPeakMiB: round(Math.max(...host.map((s) => s.memUsedMiB)), 1),
     memoryTotalMiB: round(host[0]?.memTotalMiB ?? 0, 1),
@@ -87,6 +90,7 @@ export interface SummaryInputs {
   files: RunSummary['files'];
   folder: string;
   extraNotes: string[];
+  sweep?: SweepResult;
 }
 
 export function buildSummary(x: SummaryInputs): RunSummary {
@@ -110,10 +114,8 @@ export function buildSummary(x: SummaryInputs): RunSummary {
   }
   const cpu = cpuSummary(x.host, m.span);
   const disk = diskSummary(x.host, m.span);
-  const sweep = state.sweep.length > 0 ? withCpu(state.sweep, x.host) : undefined;
-  const ranked = sweep ? rankSweep(sweep) : [];
-  const sweepBest = ranked[0];
-  const sweepCurrent = sweep ? currentPoint(sweep) : undefined;
+  const sweep = x.sweep?.candidates;
+  const sweepOutcome = x.sweep?.outcome;
   const computeOnlyStepMs = state.control !== null && state.control.loader === trainingId ? state.control.computeOnlyStepMs : undefined;
   const ioProbe = state.ioProbe ?? undefined;
 
@@ -121,6 +123,9 @@ export function buildSummary(x: SummaryInputs): RunSummary {
   if (!state.cuda && gpu === null && state.hello !== null) notes.push('no CUDA GPU in use: GPU figures omitted (CPU run)');
   if (x.mode !== 'full' && m.measured.length > 0 && state.hello !== null && m.measured.length < state.hello.steps) {
     notes.push(`only ${m.measured.length} of ${state.hello.steps} steps were measured (the script ran out of data)`);
+  }
+  if (cpu?.otherMeanPct != null && cpu.otherMeanPct >= BUSY_OTHER_CPU_PCT) {
+    notes.push(`other processes used ${Math.round(cpu.otherMeanPct)}% of the CPU during the measured steps: the figures are noisy`);
   }
   for (const n of state.notices) notes.push(n);
   if (state.invalidLines.length > 0) notes.push(`${state.invalidLines.length} unreadable event line(s) from the harness ignored`);
@@ -154,11 +159,11 @@ export function buildSummary(x: SummaryInputs): RunSummary {
     files: x.files,
   };
   if (sweep) summary.sweep = sweep;
-  if (sweepBest) summary.sweepBest = sweepBest;
+  if (sweepOutcome) summary.sweepOutcome = sweepOutcome;
   if (computeOnlyStepMs !== undefined) summary.computeOnlyStepMs = computeOnlyStepMs;
   if (ioProbe) summary.ioProbe = ioProbe;
   summary.findings = runtimeFindings({
-    verdict: x.verdict, m, gpu, cpu, sweep, sweepBest, sweepCurrent, computeOnlyStepMs, ioProbe, script: x.script,
+    verdict: x.verdict, m, gpu, cpu, sweep, sweepOutcome, computeOnlyStepMs, ioProbe, script: x.script,
   });
   return summary;
 }

@@ -137,25 +137,6 @@ export interface CudaMemoryEvent {
   device: string;
 }
 
-export interface SweepPoint {
-  num_workers: number;
-  pin_memory: boolean;
-  prefetch_factor: number | null;
-  batches: number;
-  batchesPerSec: number;
-  /** Time to the first batch (worker start-up), excluded from batchesPerSec. */
-  firstBatchMs: number;
-  tStart: number;
-  tEnd: number;
-  current: boolean;
-  error: string | null;
-}
-
-export interface SweepEvent extends SweepPoint {
-  type: 'sweep';
-  loader: number;
-}
-
 export interface ControlEvent {
   type: 'control';
   loader: number;
@@ -209,7 +190,6 @@ export type ProfileEvent =
   | PhaseEvent
   | GpuEvent
   | CudaMemoryEvent
-  | SweepEvent
   | ControlEvent
   | IoProbeEvent
   | NoticeEvent
@@ -275,6 +255,8 @@ export interface SummaryCpu {
   utilizationMeanPct: number;
   /** Share of all cores used by the run's own processes (script + DataLoader workers), Linux only. */
   processMeanPct: number | null;
+  /** Share of all cores used by other processes meanwhile (all minus this run), Linux only: the noise. */
+  otherMeanPct: number | null;
   perCoreMeanPct: number[];
   memoryUsedPeakMiB: number;
   memoryTotalMiB: number;
@@ -287,11 +269,69 @@ export interface SummaryDisk {
   samples: number;
 }
 
-export interface SummarySweep extends SweepPoint {
-  /** Share of all cores busy while this setting ran (0-100), when host samples covered it. */
-  cpuUtilizationPct: number | null;
-  /** Share of all cores used by the run's own processes (script + workers) while this setting ran. */
+/** The DataLoader settings the sweep varies (docs/profiling.md, "Sweep: trial runs"). */
+export interface LoaderSetting {
+  num_workers: number;
+  pin_memory: boolean;
+  /** null without workers (torch rejects it there). */
+  prefetch_factor: number | null;
+  persistent_workers: boolean;
+}
+
+/** Median and p10-p90 of a measured quantity. */
+export interface Spread {
+  p50: number;
+  p10: number;
+  p90: number;
+}
+
+/** One candidate setting of the sweep: trial runs of the real training step in fresh processes. */
+export interface SummarySweep extends LoaderSetting {
+  /** The setting the script already uses. */
+  current: boolean;
+  /** Mean step time of each measured window (ms), over every window of every trial of this setting. */
+  stepMs: Spread | null;
+  windows: number;
+  steps: number;
+  /** Trial processes run with this setting. */
+  trials: number;
+  /** Successive-halving rounds this setting was measured in. */
+  rounds: number;
+  /** Current step time / this step time: the median ratio and its interval (current p10 / this p90 .. current p90 / this p10). */
+  speedup: Spread | null;
+  /** CPU used by other processes (not this run's tree) while it ran, as a share of all cores (0-100). */
+  otherCpuPct: number | null;
+  /** CPU used by the trial's own processes (script + workers), as a share of all cores (0-100). */
   processCpuPct: number | null;
+  /** Wall time of its trials, process start-up included. */
+  wallMs: number;
+  error: string | null;
+}
+
+/**
+ * 'faster': a setting beats the current one beyond the noise (intervals do not overlap);
+ * 'none-faster': nothing does; 'uncertain': a faster median whose interval overlaps the current one's.
+ */
+export type SweepDecision = 'faster' | 'none-faster' | 'uncertain';
+
+export interface SweepOutcome {
+  decision: SweepDecision;
+  /** The recommended setting (never the current one); present exactly when decision is 'faster'. */
+  recommended?: LoaderSetting;
+  /** Measured speed-up of the recommended setting over the current one, with its interval. */
+  speedup?: Spread;
+  /** Settings within the noise of the recommended one: the ranking among them is uncertain. */
+  rivals: LoaderSetting[];
+  /** One sentence: what was found and why (used by the CLI, dashboard and findings). */
+  sentence: string;
+  budgetMs: number;
+  spentMs: number;
+  rounds: number;
+  stoppedBy: 'done' | 'budget' | 'cancelled';
+  /** Mean CPU share of other processes during the trials (0-100). */
+  otherCpuPct: number | null;
+  /** Other processes kept the machine busy: figures are noisy. */
+  busy: boolean;
 }
 
 export interface RunSummary {
@@ -323,7 +363,7 @@ export interface RunSummary {
   cpu: SummaryCpu | null;
   disk: SummaryDisk | null;
   sweep?: SummarySweep[];
-  sweepBest?: SummarySweep;
+  sweepOutcome?: SweepOutcome;
   computeOnlyStepMs?: number;
   ioProbe?: IoProbe;
   findings: Finding[];
@@ -366,10 +406,15 @@ function isLoaderInfo(o: Obj): boolean {
   );
 }
 
-function isSweepPoint(o: Obj): boolean {
+function isSpread(x: unknown): boolean {
+  return isObj(x) && isNum(x.p50) && isNum(x.p10) && isNum(x.p90);
+}
+
+function isSweepTrial(o: Obj): boolean {
   return (
     isNum(o.num_workers) && typeof o.pin_memory === 'boolean' && isNumOrNull(o.prefetch_factor) &&
-    isNum(o.batches) && isNum(o.batchesPerSec) && isNum(o.firstBatchMs) && typeof o.current === 'boolean' &&
+    typeof o.persistent_workers === 'boolean' && typeof o.current === 'boolean' &&
+    (o.stepMs === null || isSpread(o.stepMs)) && (o.speedup === null || isSpread(o.speedup)) && isNum(o.windows) &&
     (o.error === null || isStr(o.error))
   );
 }
@@ -400,8 +445,6 @@ export function isProfileEvent(x: unknown): x is ProfileEvent {
         x.samples.every((s) => isObj(s) && isNum(s.t) && isNum(s.utilizationPct) && isNum(s.memoryUsedMiB) && isNum(s.memoryTotalMiB));
     case 'cuda-memory':
       return isNum(x.peakAllocatedMiB) && isNum(x.totalMiB);
-    case 'sweep':
-      return isNum(x.loader) && isSweepPoint(x);
     case 'control':
       return isNum(x.loader) && isNum(x.steps) && isNum(x.computeOnlyStepMs);
     case 'io-probe':
@@ -436,8 +479,13 @@ export function validateRunSummary(x: unknown): { ok: true; summary: RunSummary 
   }
   if (!isNumOrNull(x.samplesPerSec) || !isNum(x.steps)) return { ok: false, problem: 'samplesPerSec/steps' };
   if (!Array.isArray(x.loaders) || !x.loaders.every((l) => isObj(l) && isLoaderInfo(l))) return { ok: false, problem: 'loaders' };
-  if (x.sweep !== undefined && !(Array.isArray(x.sweep) && x.sweep.every((p) => isObj(p) && isSweepPoint(p)))) {
+  if (x.sweep !== undefined && !(Array.isArray(x.sweep) && x.sweep.every((p) => isObj(p) && isSweepTrial(p)))) {
     return { ok: false, problem: 'sweep' };
+  }
+  if (x.sweepOutcome !== undefined && !(isObj(x.sweepOutcome) &&
+    oneOf(['faster', 'none-faster', 'uncertain'] as const, x.sweepOutcome.decision) && isStr(x.sweepOutcome.sentence) &&
+    (x.sweepOutcome.decision !== 'faster' || (isObj(x.sweepOutcome.recommended) && isSpread(x.sweepOutcome.speedup))))) {
+    return { ok: false, problem: 'sweepOutcome' };
   }
   if (x.computeOnlyStepMs !== undefined && !isNum(x.computeOnlyStepMs)) return { ok: false, problem: 'computeOnlyStepMs' };
   if (!Array.isArray(x.findings) || !x.findings.every(isFindingLike)) return { ok: false, problem: 'findings' };
