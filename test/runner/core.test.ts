@@ -9,11 +9,11 @@ import { locateHarness } from '../../src/runner/harness-locator';
 import { findExecutable, resolveInterpreter } from '../../src/runner/interpreter';
 import { InterpreterNotFoundError } from '../../src/runner/errors';
 import { median, percentile } from '../../src/runner/stats';
-import { RUNTIME_RULES } from '../../src/runner/runtime-findings';
+import { RUNTIME_RULES, runtimeFindings } from '../../src/runner/runtime-findings';
 import { locateRuntimeFindingsDoc, runtimeFindingRow } from '../../src/runner/runtime-findings-doc';
 import { decide, extensions, initialCandidates, speedupOver, spreadOf, windowMeans } from '../../src/runner/sweep-plan';
 import { isProfileEvent, validateRunSummary, verdictForInputShare } from '../../src/shared/profile';
-import type { ProfileEvent, SummarySweep } from '../../src/shared/profile';
+import type { LoaderInfo, ProfileEvent, SummarySweep, SweepOutcome } from '../../src/shared/profile';
 import { PY, tempDir } from './helpers';
 
 describe('runner core', () => {
@@ -119,6 +119,37 @@ describe('runner core', () => {
     assert.deepEqual(windowMeans(rows.slice(0, 4), 2), [35, 10]);
     assert.deepEqual(spreadOf([5, 1, 4, 2, 3, 6, 7, 8, 9, 10]), { p50: 5.5, p10: 1, p90: 9 });
     assert.equal(spreadOf([]), null);
+  });
+
+  it('sweep: no finding claims a measured fix unless the sweep recommended one, and then with its interval', () => {
+    const loader: LoaderInfo = {
+      id: 1, kind: 'torch', file: '/p/train.py', line: 12, column: 9, endLine: 12, endColumn: 40, num_workers: 0, batch_size: 32,
+      pin_memory: false, persistent_workers: false, prefetch_factor: null, datasetType: 'D', datasetLength: 2048, role: 'train', training: true,
+    };
+    const m = {
+      loader, measured: [], warmup: 10, inputShare: 0.4, inputShareP90: 0.5, stepTimeMs: { p50: 20, p90: 22 },
+      dataWaitMs: { p50: 8, p90: 9 }, samplesPerSec: 1600, span: null,
+    };
+    const trial = (w: number, p50: number): SummarySweep => ({
+      num_workers: w, pin_memory: false, prefetch_factor: w ? 2 : null, persistent_workers: false, current: w === 0,
+      stepMs: { p50, p10: p50 * 0.9, p90: p50 * 1.1 }, windows: 6, steps: 60, trials: 2, rounds: 2, speedup: null,
+      otherCpuPct: 10, processCpuPct: 50, wallMs: 1, error: null,
+    });
+    const base: Omit<SweepOutcome, 'decision' | 'sentence'> = { rivals: [], budgetMs: 1, spentMs: 1, rounds: 2, stoppedBy: 'done', otherCpuPct: 10, busy: false };
+    const inputs = { verdict: 'highly-input-bound' as const, m, gpu: null, cpu: null, computeOnlyStepMs: undefined, ioProbe: undefined, script: '/p/train.py' };
+    const none = runtimeFindings({ ...inputs, sweep: [trial(0, 20), trial(2, 19)], sweepOutcome: { ...base, decision: 'uncertain', sentence: 'No setting beats the current one.' } });
+    assert.deepEqual(none.map((f) => f.code), ['LOAD001']);
+    assert.doesNotMatch(none[0]?.message ?? '', /Measured fix/);
+    assert.match(none[0]?.message ?? '', /no loader setting that beats the current one/);
+    assert.equal(none[0]?.figures?.measuredSpeedup, undefined);
+    const speedup = { p50: 2, p10: 1.6, p90: 2.4 };
+    const yes = runtimeFindings({
+      ...inputs, sweep: [trial(0, 20), trial(2, 10)],
+      sweepOutcome: { ...base, decision: 'faster', recommended: { num_workers: 2, pin_memory: false, prefetch_factor: 2, persistent_workers: false }, speedup, sentence: 'Measured in trial runs: 2.00x.' },
+    });
+    assert.deepEqual(yes.map((f) => f.code), ['LOAD001', 'RUN002']);
+    assert.match(yes[0]?.message ?? '', /Measured fix: num_workers=2, prefetch_factor=2, pin_memory=False made steps 2\.0x faster in trial runs \(p10-p90 1\.6-2\.4x\)/);
+    assert.deepEqual([yes[1]?.figures?.measuredSpeedup, yes[1]?.figures?.measuredSpeedupP10, yes[1]?.severity], [2, 1.6, 'warning']);
   });
 
   it('finds the harness next to the compiled code or in the source tree', () => {
