@@ -2,8 +2,8 @@
 
 Patched once, on the classes (so HF Trainer, Lightning and any DataLoader subclass are covered):
 DataLoader.__init__ records the loader, DataLoader.__iter__ tags the iterator with the loader's id and
-_BaseDataLoaderIter.__next__ times the fetch. In a sweep trial, __init__ first gives the training loader the candidate's settings
-(pd_trial.py).
+_BaseDataLoaderIter.__next__ times the fetch. In a sweep trial, __init__ first gives the training loader
+the candidate's settings (pd_trial.py).
 """
 import functools
 import itertools
