@@ -60,6 +60,8 @@ fs.chmodSync(path.join(dist, 'cli.js'), 0o755);
 const copy = (from, to) => fs.copyFileSync(path.join(root, from), path.join(dist, to));
 copy('node_modules/web-tree-sitter/tree-sitter.wasm', 'tree-sitter.wasm');
 copy('node_modules/tree-sitter-python/tree-sitter-python.wasm', 'tree-sitter-python.wasm');
+// Loaded by path, not bundled: after its wasm instance aborts, the parser loads a fresh copy (src/analyzers/engine/parser.ts).
+copy('node_modules/web-tree-sitter/tree-sitter.cjs', 'web-tree-sitter.js');
 // The RUN codes' descriptions, shown on their docs pages in VS Code.
 copy('docs/runtime-findings.md', 'runtime-findings.md');
 const harness = path.join(root, 'src/runner/python');

@@ -136,6 +136,9 @@ export async function lintCommand(argv: readonly string[], io: CliIO): Promise<n
     io.stdout(formatFindingsText(findings, notices, files.length, fixed, io.color));
   }
   for (const n of notices) if (args.format !== 'text') io.stderr(`${noticeLocation(n)}: ${escapeControls(n.message)}\n`);
+  // A file that could not be analysed (a notice at level error) fails the run whatever --fail-on says:
+  // its findings are unknown, and a green run must not hide that (README, "The CLI").
+  if (notices.some((n) => n.level === 'error')) return 1;
   const threshold = args.failOn;
   if (threshold === 'never') return 0;
   return findings.some((f) => severityRank(f.severity) >= severityRank(threshold)) ? 1 : 0;

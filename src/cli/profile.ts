@@ -38,6 +38,9 @@ Runs the script under the profiling harness and reports whether training waits f
   -h, --help                this help
 `;
 
+/** Signals that stop a run the way Ctrl+C does. */
+const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
 class ProfileUsageError extends Error {}
 
 interface ParsedArgs {
@@ -261,10 +264,13 @@ export async function profileCommand(argv: string[], io: ProfileIO): Promise<num
     io.stderr(`pipeline-doctor profile: ${pathProblem} (see 'pipeline-doctor profile --help')\n`);
     return 2;
   }
-  // Ctrl+C cancels the run (SIGTERM, then SIGKILL to its process group) and still prints the summary.
+  // Ctrl+C, SIGTERM (`kill`, `timeout`, a cancelled CI job) and SIGHUP (the terminal closed) cancel the
+  // run alike (SIGTERM, then SIGKILL to its process group) and still write and print the summary. The
+  // harness leads a session of its own, so without this it would outlive the CLI. A second signal of
+  // the same kind gets Node's default: it ends the CLI at once.
   const abort = new AbortController();
-  const onSigint = (): void => abort.abort();
-  process.once('SIGINT', onSigint);
+  const onStopSignal = (): void => abort.abort();
+  for (const s of STOP_SIGNALS) process.once(s, onStopSignal);
   let summary: RunSummary;
   try {
     summary = await profileScript(parsed.options, {
@@ -272,7 +278,7 @@ export async function profileCommand(argv: string[], io: ProfileIO): Promise<num
       onOutput: (_stream, text) => io.stderr(text),
     });
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    for (const s of STOP_SIGNALS) process.removeListener(s, onStopSignal);
   }
   if (parsed.format === 'json') {
     io.stdout(JSON.stringify(summary, null, 2) + '\n');

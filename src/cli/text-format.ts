@@ -12,7 +12,8 @@ export function formatFindingsText(findings: readonly Finding[], notices: readon
     const fixable = f.fixes.some((x) => x.safe) ? c('dim', ' [fixable]') : '';
     lines.push(`${loc}: ${c(f.severity, f.severity.padEnd(7))} ${f.code} ${escapeControls(f.message)}${fixable}`);
   }
-  for (const n of notices) lines.push(`${noticeLocation(n)}: ${c('dim', 'note')}    ${escapeControls(n.message)}`);
+  for (const n of notices) lines.push(`${noticeLocation(n)}: ${n.level === 'error' ? c('error', 'error  ') : c('dim', 'note   ')} ${escapeControls(n.message)}`);
+  const failed = new Set(notices.filter((n) => n.level === 'error').map((n) => n.file)).size;
   const counts = (['error', 'warning', 'info', 'hint'] as const)
     .map((s) => [s, findings.filter((f) => f.severity === s).length] as const)
     .filter(([, n]) => n > 0)
@@ -22,7 +23,8 @@ export function formatFindingsText(findings: readonly Finding[], notices: readon
   lines.push(
     `${findings.length === 0 ? 'No findings' : `${findings.length} finding${findings.length === 1 ? '' : 's'} (${counts.join(', ')})`} in ${fileCount} file${fileCount === 1 ? '' : 's'}` +
       (fixable > 0 ? `; ${fixable} fixable with --fix` : '') +
-      (fixed > 0 ? `; applied ${fixed} fix${fixed === 1 ? '' : 'es'}` : ''),
+      (fixed > 0 ? `; applied ${fixed} fix${fixed === 1 ? '' : 'es'}` : '') +
+      (failed > 0 ? `; ${failed} file${failed === 1 ? '' : 's'} could not be analysed` : ''),
   );
   return lines.join('\n') + '\n';
 }

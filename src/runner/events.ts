@@ -4,30 +4,67 @@ import type { Readable } from 'node:stream';
 import { isProfileEvent, PROFILE_SCHEMA_VERSION } from '../shared/profile';
 import type { ProfileEvent } from '../shared/profile';
 
+/**
+ * The longest event line accepted. The harness's events are small (a `steps` batch or `hello` is a few
+ * KB); a longer line is a script writing to fd 3 by mistake, and buffering it would hold it all in memory.
+ */
+export const MAX_EVENT_LINE_CHARS = 1024 * 1024;
+
 export interface EventSink {
   event(e: ProfileEvent): void;
   invalid(line: string, why: string): void;
+  /** A line over MAX_EVENT_LINE_CHARS was dropped unread (`chars`: its length, as far as it was read). */
+  tooLong(chars: number): void;
 }
 
 export class NdjsonDecoder {
-  private buffer = '';
+  /** The current line's pieces: joined once at its end, so a line arriving in many chunks costs linear time. */
+  private pieces: string[] = [];
+  private length = 0;
+  /** The current line passed MAX_EVENT_LINE_CHARS: the rest of it is counted, not kept. */
+  private dropping = false;
   constructor(private readonly sink: EventSink) {}
 
   push(chunk: string): void {
-    this.buffer += chunk;
-    let nl = this.buffer.indexOf('\n');
-    while (nl >= 0) {
-      const line = this.buffer.slice(0, nl);
-      this.buffer = this.buffer.slice(nl + 1);
-      this.line(line);
-      nl = this.buffer.indexOf('\n');
+    let start = 0;
+    // Each chunk is scanned once, from where the last newline in it was found.
+    for (let nl = chunk.indexOf('\n'); nl >= 0; nl = chunk.indexOf('\n', start)) {
+      this.append(chunk.slice(start, nl));
+      this.endLine();
+      start = nl + 1;
     }
+    if (start < chunk.length) this.append(chunk.slice(start));
   }
 
   /** A harness killed mid-write leaves a partial last line: it is dropped as invalid. */
   end(): void {
-    if (this.buffer.trim() !== '') this.sink.invalid(this.buffer, 'truncated line at end of stream');
-    this.buffer = '';
+    if (this.dropping) {
+      this.endLine();
+      return;
+    }
+    const rest = this.pieces.join('');
+    if (rest.trim() !== '') this.sink.invalid(rest, 'truncated line at end of stream');
+    this.pieces = [];
+    this.length = 0;
+  }
+
+  private append(piece: string): void {
+    this.length += piece.length;
+    if (this.dropping) return;
+    if (this.length > MAX_EVENT_LINE_CHARS) {
+      this.dropping = true;
+      this.pieces = [];
+      return;
+    }
+    this.pieces.push(piece);
+  }
+
+  private endLine(): void {
+    if (this.dropping) this.sink.tooLong(this.length);
+    else this.line(this.pieces.length === 1 ? this.pieces[0] : this.pieces.join(''));
+    this.pieces = [];
+    this.length = 0;
+    this.dropping = false;
   }
 
   private line(line: string): void {

@@ -4,9 +4,13 @@
 // ends, the group is SIGKILLed once the leader has exited so no DataLoader worker outlives the run.
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
+import { EscapeeTracker } from './escapees';
+import type { Escapee } from './escapees';
 import { signalGroup } from './process-group';
 
 const CLOSE_WAIT_MS = 3000;
+/** How often /proc is walked for processes that left the run's group (src/runner/escapees.ts). */
+const ESCAPEE_POLL_MS = 500;
 
 export type EndReason = 'timeout' | 'cancelled' | null;
 
@@ -16,6 +20,8 @@ export interface HarnessExit {
   /** Why the orchestrator ended it, when it did. */
   reason: EndReason;
   spawnError: Error | null;
+  /** Processes that had left the run's process group (setsid) and were still alive when it ended: killed. */
+  escapees: Escapee[];
 }
 
 export interface HarnessProcess {
@@ -52,10 +58,15 @@ export function spawnHarness(o: SpawnHarnessOptions): HarnessProcess {
   let exited = false;
   let killTimer: NodeJS.Timeout | undefined;
   let timeoutTimer: NodeJS.Timeout | undefined;
+  const tracker = child.pid !== undefined ? new EscapeeTracker(child.pid) : undefined;
+  const poller = tracker ? setInterval(() => tracker.poll(), ESCAPEE_POLL_MS) : undefined;
+  poller?.unref();
+  let escapees: Escapee[] = [];
 
   const end = (why: Exclude<EndReason, null>): void => {
     if (exited || reason !== null || child.pid === undefined) return;
     reason = why;
+    tracker?.poll();
     try {
       child.kill('SIGTERM');
     } catch {
@@ -69,6 +80,7 @@ export function spawnHarness(o: SpawnHarnessOptions): HarnessProcess {
   // Node exiting (Ctrl+C on the CLI, extension host shutdown) must not leave the group running.
   const onNodeExit = (): void => {
     if (!exited && child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
+    tracker?.killAll();
   };
 
   const done = new Promise<HarnessExit>((resolve) => {
@@ -82,9 +94,10 @@ export function spawnHarness(o: SpawnHarnessOptions): HarnessProcess {
       clearTimeout(closeTimer);
       clearTimeout(killTimer);
       clearTimeout(timeoutTimer);
+      clearInterval(poller);
       o.signal?.removeEventListener('abort', onAbort);
       process.removeListener('exit', onNodeExit);
-      resolve({ code: exit?.code ?? null, signal: exit?.signal ?? null, reason, spawnError });
+      resolve({ code: exit?.code ?? null, signal: exit?.signal ?? null, reason, spawnError, escapees });
     };
     child.once('error', (err) => {
       spawnError = err;
@@ -94,6 +107,8 @@ export function spawnHarness(o: SpawnHarnessOptions): HarnessProcess {
       exited = true;
       exit = { code, signal };
       if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
+      clearInterval(poller);
+      if (tracker) escapees = tracker.killAll();
       // A grandchild that left the group (setsid) may hold a pipe open forever: stop waiting for it.
       closeTimer = setTimeout(() => {
         for (const s of [events, child.stdout, child.stderr]) s?.destroy();

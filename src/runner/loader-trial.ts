@@ -74,7 +74,7 @@ export async function runTrial(t: TrialSpec): Promise<TrialResult> {
   let stderrTail = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (text: string) => { stderrTail = (stderrTail + text).slice(-2000); });
-  const decoded = decodeStream(child.events, { event: (e: ProfileEvent) => state.apply(e), invalid: () => undefined });
+  const decoded = decodeStream(child.events, { event: (e: ProfileEvent) => state.apply(e), invalid: () => undefined, tooLong: () => undefined });
   const exit = await child.done;
   await decoded;
   await hostStarted;

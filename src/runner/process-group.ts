@@ -6,6 +6,10 @@ export interface ProcInfo {
   pid: number;
   ppid: number;
   pgid: number;
+  /** Session id: a process that called setsid() leads a session (and a group) of its own. */
+  sid: number;
+  /** Clock ticks after boot when the process started: with the pid, it names one process even after pid reuse. */
+  startTime: number;
   state: string;
   comm: string;
 }
@@ -21,14 +25,15 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
-function readStat(pid: number): ProcInfo | null {
+export function readStat(pid: number): ProcInfo | null {
   try {
     const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     // comm may contain spaces and parentheses: split after the last ')'.
     const close = text.lastIndexOf(')');
     const comm = text.slice(text.indexOf('(') + 1, close);
     const rest = text.slice(close + 2).split(' ');
-    return { pid, comm, state: rest[0] ?? '?', ppid: Number(rest[1]), pgid: Number(rest[2]) };
+    // Fields from the state (field 3 of proc(5)); starttime is field 22.
+    return { pid, comm, state: rest[0] ?? '?', ppid: Number(rest[1]), pgid: Number(rest[2]), sid: Number(rest[3]), startTime: Number(rest[19]) };
   } catch {
     return null;
   }

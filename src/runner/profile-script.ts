@@ -84,7 +84,7 @@ export async function profileScript(options: ProfileOptions, hooks: ProfileHooks
     return summary;
   };
   const failEarly = (err: Error, how: 'spawn-failed' | 'cancelled'): RunSummary => finish(
-    { code: null, signal: null, reason: how === 'cancelled' ? 'cancelled' : null, spawnError: how === 'spawn-failed' ? err : null },
+    { code: null, signal: null, reason: how === 'cancelled' ? 'cancelled' : null, spawnError: how === 'spawn-failed' ? err : null, escapees: [] },
     '', [], null, [],
   );
 
@@ -160,7 +160,8 @@ export async function profileScript(options: ProfileOptions, hooks: ProfileHooks
   };
   const decoded = decodeStream(child.events, {
     event: onEvent,
-    invalid: (line) => state.invalidLines.push(line.slice(0, 200)),
+    invalid: () => state.invalidLines++,
+    tooLong: () => state.tooLongLines++,
   });
   const flusher = setInterval(() => {
     stepsFile.flush();
@@ -184,6 +185,10 @@ export async function profileScript(options: ProfileOptions, hooks: ProfileHooks
   loadersFile.append([...state.loaders.values()].map((l) => ({ ...l, training: l.id === trainingId, fetches: state.fetches.get(l.id) ?? 0 })));
   files.loaders = LOADERS_FILE;
   await Promise.all([stepsFile.close(), systemFile.close(), gpuFile.close(), loadersFile.close()]);
+  if (exit.escapees.length > 0) {
+    const named = exit.escapees.map((p) => `${p.pid} (${p.comm})`).join(', ');
+    extraNotes.push(`${exit.escapees.length} process(es) had left the run's process group (setsid) and were still running when it ended: ${named}; killed`);
+  }
 
   // The sweep starts from a complete baseline: a torch training loader whose measured window closed.
   let sweep: SweepResult | undefined;

@@ -36,7 +36,10 @@ export class RunState {
   ioProbe: IoProbe | null = null;
   readonly notices: string[] = [];
   end: EndEvent | null = null;
-  readonly invalidLines: string[] = [];
+  /** Event lines that were not valid events: counted, not kept (a script writing to fd 3 could send millions). */
+  invalidLines = 0;
+  /** Event lines over MAX_EVENT_LINE_CHARS, dropped unread. */
+  tooLongLines = 0;
 
   apply(e: ProfileEvent): void {
     switch (e.type) {

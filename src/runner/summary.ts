@@ -3,6 +3,7 @@ import { PROFILE_SCHEMA_VERSION } from '../shared/profile';
 import type {
   GpuSample, ProfileMode, RunEnded, RunSummary, SummaryCpu, SummaryDisk, SummaryGpu, SummaryLoader, Verdict,
 } from '../shared/profile';
+import { MAX_EVENT_LINE_CHARS } from './events';
 import type { HostSample } from './host-sampler';
 import type { Measurement } from './measurement';
 import type { RunState } from './run-state';
@@ -128,7 +129,8 @@ export function buildSummary(x: SummaryInputs): RunSummary {
     notes.push(`other processes used ${Math.round(cpu.otherMeanPct)}% of the CPU during the measured steps: the figures are noisy`);
   }
   for (const n of state.notices) notes.push(n);
-  if (state.invalidLines.length > 0) notes.push(`${state.invalidLines.length} unreadable event line(s) from the harness ignored`);
+  if (state.invalidLines > 0) notes.push(`${state.invalidLines} unreadable event line(s) from the harness ignored`);
+  if (state.tooLongLines > 0) notes.push(`${state.tooLongLines} event line(s) over ${MAX_EVENT_LINE_CHARS / 1048576} MiB on the harness's channel (fd 3) dropped unread: does the script write to fd 3?`);
 
   const summary: RunSummary = {
     schemaVersion: PROFILE_SCHEMA_VERSION,

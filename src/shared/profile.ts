@@ -2,7 +2,7 @@
 // and the run summary (`summary.json`, `pipeline-doctor profile --json`) that the CLI, the editor and the
 // dashboard read. Both carry `schemaVersion` so an old summary or a harness from another build is
 // recognised instead of misread. Guards validate shape only as far as consumers rely on it.
-import type { Finding } from './findings';
+import { SEVERITIES, type Finding } from './findings';
 
 export const PROFILE_SCHEMA_VERSION = 1;
 
@@ -406,19 +406,6 @@ function isLoaderInfo(o: Obj): boolean {
   );
 }
 
-function isSpread(x: unknown): boolean {
-  return isObj(x) && isNum(x.p50) && isNum(x.p10) && isNum(x.p90);
-}
-
-function isSweepTrial(o: Obj): boolean {
-  return (
-    isNum(o.num_workers) && typeof o.pin_memory === 'boolean' && isNumOrNull(o.prefetch_factor) &&
-    typeof o.persistent_workers === 'boolean' && typeof o.current === 'boolean' &&
-    (o.stepMs === null || isSpread(o.stepMs)) && (o.speedup === null || isSpread(o.speedup)) && isNum(o.windows) &&
-    (o.error === null || isStr(o.error))
-  );
-}
-
 /** True when `x` is an event this build understands; unknown types are rejected, not guessed at. */
 export function isProfileEvent(x: unknown): x is ProfileEvent {
   if (!isObj(x) || !isStr(x.type)) return false;
@@ -460,36 +447,269 @@ export function isProfileEvent(x: unknown): x is ProfileEvent {
   }
 }
 
-function isFindingLike(x: unknown): boolean {
-  return isObj(x) && isStr(x.code) && isStr(x.severity) && isStr(x.message) && isStr(x.file) && isObj(x.range);
+// What the dashboard and the exported report need of a summary, checked once when it is read, so a
+// damaged or hand-edited summary.json is rejected with the field named (`disk: expected null or an
+// object, found []`) instead of becoming a page that cannot render or shows `Infinity%`. JSON.parse
+// turns `1e999` into Infinity, so every number is checked for finiteness.
+
+class SummaryProblem extends Error {}
+
+function show(x: unknown): string {
+  if (x === undefined) return 'nothing';
+  if (typeof x === 'number') return String(x);
+  const text = JSON.stringify(x);
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}
+function bad(at: string, what: string): never {
+  throw new SummaryProblem(`${at}: ${what}`);
+}
+function obj(x: unknown, at: string): Obj {
+  return isObj(x) ? x : bad(at, `expected an object, found ${show(x)}`);
+}
+function arr(x: unknown, at: string): unknown[] {
+  return Array.isArray(x) ? x : bad(at, `expected a list, found ${show(x)}`);
+}
+function str(x: unknown, at: string): string {
+  return isStr(x) ? x : bad(at, `expected a string, found ${show(x)}`);
+}
+function bool(x: unknown, at: string): boolean {
+  return typeof x === 'boolean' ? x : bad(at, `expected true or false, found ${show(x)}`);
+}
+function enumOf<T extends string>(values: readonly T[], x: unknown, at: string): T {
+  return oneOf(values, x) ? x : bad(at, `${show(x)} is not one of ${values.join(', ')}`);
+}
+interface NumRange {
+  min?: number;
+  max?: number;
+  int?: boolean;
+}
+/** A count of things: a whole number, not negative. */
+const COUNT: NumRange = { min: 0, int: true };
+/** A duration, rate, size or percentage: not negative. */
+const AMOUNT: NumRange = { min: 0 };
+/** A share of the step (0-1). */
+const SHARE: NumRange = { min: 0, max: 1 };
+function num(x: unknown, at: string, range: NumRange = {}): number {
+  if (typeof x !== 'number') bad(at, `expected a number, found ${show(x)}`);
+  if (!Number.isFinite(x)) bad(at, `${x} is not a finite number`);
+  if (range.int && !Number.isInteger(x)) bad(at, `${x} is not a whole number`);
+  if (range.min !== undefined && x < range.min) bad(at, `${x} is below ${range.min}`);
+  if (range.max !== undefined && x > range.max) bad(at, `${x} is above ${range.max}`);
+  return x;
+}
+function orNull<T>(check: (x: unknown, at: string) => T): (x: unknown, at: string) => T | null {
+  return (x, at) => (x === null ? null : check(x, at));
+}
+const numOrNull = (range: NumRange) => orNull((x, at) => num(x, at, range));
+const strOrNull = orNull(str);
+const boolOrNull = orNull(bool);
+function each(x: unknown, at: string, check: (item: unknown, at: string) => void): void {
+  arr(x, at).forEach((item, i) => check(item, `${at}[${i}]`));
 }
 
-/** Validates a parsed `summary.json`; reports the first problem so a stale or foreign file is explained. */
+function checkPosition(x: unknown, at: string): void {
+  const o = obj(x, at);
+  num(o.line, `${at}.line`, COUNT);
+  num(o.character, `${at}.character`, COUNT);
+}
+
+function checkRange(x: unknown, at: string): void {
+  const o = obj(x, at);
+  checkPosition(o.start, `${at}.start`);
+  checkPosition(o.end, `${at}.end`);
+}
+
+function checkFinding(x: unknown, at: string): void {
+  const f = obj(x, at);
+  str(f.code, `${at}.code`);
+  enumOf(SEVERITIES, f.severity, `${at}.severity`);
+  str(f.message, `${at}.message`);
+  str(f.file, `${at}.file`);
+  checkRange(f.range, `${at}.range`);
+  enumOf(['static', 'runtime'] as const, f.origin, `${at}.origin`);
+  each(f.fixes, `${at}.fixes`, (fix, p) => {
+    const o = obj(fix, p);
+    str(o.title, `${p}.title`);
+    bool(o.safe, `${p}.safe`);
+    each(o.edits, `${p}.edits`, (e, q) => {
+      checkRange(obj(e, q).range, `${q}.range`);
+      str(obj(e, q).newText, `${q}.newText`);
+    });
+  });
+  each(f.related, `${at}.related`, (r, p) => {
+    checkRange(obj(r, p).range, `${p}.range`);
+    str(obj(r, p).message, `${p}.message`);
+  });
+  if (f.cell !== undefined) num(f.cell, `${at}.cell`, COUNT);
+  if (f.figures !== undefined) {
+    for (const [k, v] of Object.entries(obj(f.figures, `${at}.figures`))) if (!isStr(v)) num(v, `${at}.figures.${k}`);
+  }
+}
+
+function checkLoader(x: unknown, at: string): void {
+  const l = obj(x, at);
+  num(l.id, `${at}.id`, { int: true });
+  enumOf(['torch', 'keras'] as const, l.kind, `${at}.kind`);
+  str(l.file, `${at}.file`);
+  num(l.line, `${at}.line`, COUNT);
+  numOrNull(COUNT)(l.num_workers, `${at}.num_workers`);
+  numOrNull(COUNT)(l.batch_size, `${at}.batch_size`);
+  boolOrNull(l.pin_memory, `${at}.pin_memory`);
+  boolOrNull(l.persistent_workers, `${at}.persistent_workers`);
+  numOrNull(COUNT)(l.prefetch_factor, `${at}.prefetch_factor`);
+  strOrNull(l.datasetType, `${at}.datasetType`);
+  numOrNull(COUNT)(l.datasetLength, `${at}.datasetLength`);
+  enumOf(['train', 'eval', 'unknown'] as const, l.role, `${at}.role`);
+  bool(l.training, `${at}.training`);
+  num(l.fetches, `${at}.fetches`, COUNT);
+}
+
+function checkSpread(x: unknown, at: string): void {
+  const o = obj(x, at);
+  for (const k of ['p50', 'p10', 'p90'] as const) num(o[k], `${at}.${k}`, AMOUNT);
+}
+
+function checkSetting(x: unknown, at: string): Obj {
+  const p = obj(x, at);
+  num(p.num_workers, `${at}.num_workers`, COUNT);
+  bool(p.pin_memory, `${at}.pin_memory`);
+  numOrNull(COUNT)(p.prefetch_factor, `${at}.prefetch_factor`);
+  bool(p.persistent_workers, `${at}.persistent_workers`);
+  return p;
+}
+
+function checkSweepTrial(x: unknown, at: string): void {
+  const p = checkSetting(x, at);
+  bool(p.current, `${at}.current`);
+  orNull(checkSpread)(p.stepMs, `${at}.stepMs`);
+  orNull(checkSpread)(p.speedup, `${at}.speedup`);
+  for (const k of ['windows', 'steps', 'trials', 'rounds'] as const) num(p[k], `${at}.${k}`, COUNT);
+  numOrNull(AMOUNT)(p.otherCpuPct, `${at}.otherCpuPct`);
+  numOrNull(AMOUNT)(p.processCpuPct, `${at}.processCpuPct`);
+  num(p.wallMs, `${at}.wallMs`, AMOUNT);
+  strOrNull(p.error, `${at}.error`);
+}
+
+function checkSweepOutcome(x: unknown, at: string): void {
+  const o = obj(x, at);
+  const decision = enumOf(['faster', 'none-faster', 'uncertain'] as const, o.decision, `${at}.decision`);
+  if (decision === 'faster' || o.recommended !== undefined) checkSetting(o.recommended, `${at}.recommended`);
+  if (decision === 'faster' || o.speedup !== undefined) checkSpread(o.speedup, `${at}.speedup`);
+  each(o.rivals, `${at}.rivals`, checkSetting);
+  str(o.sentence, `${at}.sentence`);
+  num(o.budgetMs, `${at}.budgetMs`, AMOUNT);
+  num(o.spentMs, `${at}.spentMs`, AMOUNT);
+  num(o.rounds, `${at}.rounds`, COUNT);
+  enumOf(['done', 'budget', 'cancelled'] as const, o.stoppedBy, `${at}.stoppedBy`);
+  numOrNull(AMOUNT)(o.otherCpuPct, `${at}.otherCpuPct`);
+  bool(o.busy, `${at}.busy`);
+}
+
+function checkIoProbe(x: unknown, at: string): void {
+  const p = obj(x, at);
+  str(p.root, `${at}.root`);
+  enumOf(['dataset', 'user'] as const, p.source, `${at}.source`);
+  num(p.files, `${at}.files`, COUNT);
+  num(p.totalBytes, `${at}.totalBytes`, COUNT);
+  each(p.sizeHistogram, `${at}.sizeHistogram`, (b, q) => {
+    numOrNull(COUNT)(obj(b, q).maxBytes, `${q}.maxBytes`);
+    num(obj(b, q).count, `${q}.count`, COUNT);
+  });
+  num(p.medianFileBytes, `${at}.medianFileBytes`, AMOUNT);
+  each(p.formats, `${at}.formats`, (f, q) => {
+    str(obj(f, q).ext, `${q}.ext`);
+    num(obj(f, q).count, `${q}.count`, COUNT);
+  });
+  numOrNull(AMOUNT)(p.sequentialMBps, `${at}.sequentialMBps`);
+  numOrNull(AMOUNT)(p.smallFileReadsPerSec, `${at}.smallFileReadsPerSec`);
+  bool(p.truncated, `${at}.truncated`);
+  bool(p.recommendSharding, `${at}.recommendSharding`);
+}
+
+function checkSummary(x: Obj): void {
+  if (enumOf(VERDICTS, x.verdict, 'verdict') === 'failed') str(x.error, 'error');
+  else if (x.error !== undefined) str(x.error, 'error');
+  each(x.notes, 'notes', str);
+  enumOf(PROFILE_MODES, x.mode, 'mode');
+  str(x.script, 'script');
+  each(x.args, 'args', str);
+  str(x.cwd, 'cwd');
+  const py = obj(x.python, 'python');
+  str(py.path, 'python.path');
+  strOrNull(py.version, 'python.version');
+  strOrNull(py.torch, 'python.torch');
+  bool(py.cuda, 'python.cuda');
+  if (!Number.isFinite(Date.parse(str(x.startedAt, 'startedAt')))) bad('startedAt', `${show(x.startedAt)} is not a date`);
+  num(x.durationMs, 'durationMs', AMOUNT);
+  const ended = obj(x.ended, 'ended');
+  enumOf(ENDED_HOWS, ended.how, 'ended.how');
+  numOrNull({ int: true })(ended.exitCode, 'ended.exitCode');
+  strOrNull(ended.signal, 'ended.signal');
+  numOrNull(SHARE)(x.inputShare, 'inputShare');
+  numOrNull(SHARE)(x.inputShareP90, 'inputShareP90');
+  for (const key of ['stepTimeMs', 'dataWaitMs'] as const) {
+    orNull((v, at) => {
+      num(obj(v, at).p50, `${at}.p50`, AMOUNT);
+      num(obj(v, at).p90, `${at}.p90`, AMOUNT);
+    })(x[key], key);
+  }
+  numOrNull(AMOUNT)(x.samplesPerSec, 'samplesPerSec');
+  num(x.steps, 'steps', COUNT);
+  num(x.warmupSteps, 'warmupSteps', COUNT);
+  each(x.loaders, 'loaders', checkLoader);
+  orNull((v, at) => {
+    const g = obj(v, at);
+    enumOf(['nvml', 'nvidia-smi'] as const, g.source, `${at}.source`);
+    strOrNull(g.name, `${at}.name`);
+    num(g.utilizationMedianPct, `${at}.utilizationMedianPct`, AMOUNT);
+    num(g.memoryPeakMiB, `${at}.memoryPeakMiB`, AMOUNT);
+    num(g.memoryTotalMiB, `${at}.memoryTotalMiB`, AMOUNT);
+    numOrNull(AMOUNT)(g.torchPeakAllocatedMiB, `${at}.torchPeakAllocatedMiB`);
+    num(g.samples, `${at}.samples`, COUNT);
+  })(x.gpu, 'gpu');
+  orNull((v, at) => {
+    const c = obj(v, at);
+    num(c.cores, `${at}.cores`, COUNT);
+    num(c.utilizationMeanPct, `${at}.utilizationMeanPct`, AMOUNT);
+    numOrNull(AMOUNT)(c.processMeanPct, `${at}.processMeanPct`);
+    numOrNull(AMOUNT)(c.otherMeanPct, `${at}.otherMeanPct`);
+    each(c.perCoreMeanPct, `${at}.perCoreMeanPct`, (n, q) => num(n, q, AMOUNT));
+    num(c.memoryUsedPeakMiB, `${at}.memoryUsedPeakMiB`, AMOUNT);
+    num(c.memoryTotalMiB, `${at}.memoryTotalMiB`, AMOUNT);
+    num(c.samples, `${at}.samples`, COUNT);
+  })(x.cpu, 'cpu');
+  orNull((v, at) => {
+    const d = obj(v, at);
+    num(d.readMBps, `${at}.readMBps`, AMOUNT);
+    num(d.writeMBps, `${at}.writeMBps`, AMOUNT);
+    num(d.samples, `${at}.samples`, COUNT);
+  })(x.disk, 'disk');
+  if (x.sweep !== undefined) each(x.sweep, 'sweep', checkSweepTrial);
+  if (x.sweepOutcome !== undefined) checkSweepOutcome(x.sweepOutcome, 'sweepOutcome');
+  if (x.computeOnlyStepMs !== undefined) num(x.computeOnlyStepMs, 'computeOnlyStepMs', AMOUNT);
+  if (x.ioProbe !== undefined) checkIoProbe(x.ioProbe, 'ioProbe');
+  each(x.findings, 'findings', checkFinding);
+  str(x.folder, 'folder');
+  const files = obj(x.files, 'files');
+  str(files.summary, 'files.summary');
+  for (const key of ['steps', 'system', 'loaders', 'gpu'] as const) strOrNull(files[key], `files.${key}`);
+}
+
+/**
+ * Validates a parsed `summary.json` against what the dashboard and the report render; reports the first
+ * problem, naming the field, so a stale, foreign or damaged file is explained.
+ */
 export function validateRunSummary(x: unknown): { ok: true; summary: RunSummary } | { ok: false; problem: string } {
   if (!isObj(x)) return { ok: false, problem: 'not a JSON object' };
   if (x.schemaVersion !== PROFILE_SCHEMA_VERSION) {
     return { ok: false, problem: `schemaVersion ${String(x.schemaVersion)} (this build reads ${PROFILE_SCHEMA_VERSION})` };
   }
-  if (!oneOf(VERDICTS, x.verdict)) return { ok: false, problem: 'verdict' };
-  if (x.verdict === 'failed' && !isStr(x.error)) return { ok: false, problem: 'error missing on a failed run' };
-  if (!isObj(x.ended) || !oneOf(ENDED_HOWS, x.ended.how)) return { ok: false, problem: 'ended' };
-  if (!isNumOrNull(x.inputShare) || !isNumOrNull(x.inputShareP90)) return { ok: false, problem: 'inputShare' };
-  if (x.stepTimeMs !== null && !(isObj(x.stepTimeMs) && isNum(x.stepTimeMs.p50) && isNum(x.stepTimeMs.p90))) {
-    return { ok: false, problem: 'stepTimeMs' };
+  try {
+    checkSummary(x);
+  } catch (e) {
+    if (e instanceof SummaryProblem) return { ok: false, problem: e.message };
+    throw e;
   }
-  if (!isNumOrNull(x.samplesPerSec) || !isNum(x.steps)) return { ok: false, problem: 'samplesPerSec/steps' };
-  if (!Array.isArray(x.loaders) || !x.loaders.every((l) => isObj(l) && isLoaderInfo(l))) return { ok: false, problem: 'loaders' };
-  if (x.sweep !== undefined && !(Array.isArray(x.sweep) && x.sweep.every((p) => isObj(p) && isSweepTrial(p)))) {
-    return { ok: false, problem: 'sweep' };
-  }
-  if (x.sweepOutcome !== undefined && !(isObj(x.sweepOutcome) &&
-    oneOf(['faster', 'none-faster', 'uncertain'] as const, x.sweepOutcome.decision) && isStr(x.sweepOutcome.sentence) &&
-    (x.sweepOutcome.decision !== 'faster' || (isObj(x.sweepOutcome.recommended) && isSpread(x.sweepOutcome.speedup))))) {
-    return { ok: false, problem: 'sweepOutcome' };
-  }
-  if (x.computeOnlyStepMs !== undefined && !isNum(x.computeOnlyStepMs)) return { ok: false, problem: 'computeOnlyStepMs' };
-  if (!Array.isArray(x.findings) || !x.findings.every(isFindingLike)) return { ok: false, problem: 'findings' };
-  if (!Array.isArray(x.notes) || !x.notes.every(isStr)) return { ok: false, problem: 'notes' };
   return { ok: true, summary: x as unknown as RunSummary };
 }
 

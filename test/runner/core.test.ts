@@ -48,7 +48,7 @@ describe('runner core', () => {
   it('decodes NDJSON split across chunks and rejects unknown or broken lines', () => {
     const got: ProfileEvent[] = [];
     const bad: string[] = [];
-    const d = new NdjsonDecoder({ event: (e) => got.push(e), invalid: (_l, why) => bad.push(why) });
+    const d = new NdjsonDecoder({ event: (e) => got.push(e), invalid: (_l, why) => bad.push(why), tooLong: () => bad.push('too long') });
     const steps = JSON.stringify({ type: 'steps', loader: 1, phase: 'measured', first: 0, t: [1], stepMs: [2], waitMs: [1], samples: [8] });
     d.push(steps.slice(0, 10));
     d.push(steps.slice(10) + '\n{"type":"mystery"}\nnot json\n{"type":"notice","level":"info","message":"x"}\n{"type":"end"');

@@ -10,13 +10,14 @@ import { benchRepo, findMirror, score, slice, familyOf, type Manifest } from '..
 
 const CLI = path.resolve(__dirname, '../../src/cli.js');
 
-const TRAIN = `import torch
-from torch.utils.data import DataLoader, TensorDataset
+// Images decoded per item: the training loader's LOAD001 is a warning (over tensors in memory it is info).
+const TRAIN = `import torch, torchvision
+from torch.utils.data import DataLoader
 
 device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 model = torch.nn.Linear(8, 1).to(device)
 opt = torch.optim.SGD(model.parameters(), lr=0.1)
-ds = TensorDataset(torch.randn(64, 8), torch.randn(64, 1))
+ds = torchvision.datasets.ImageFolder("data/train", transform=torchvision.transforms.ToTensor())
 loader = DataLoader(ds, batch_size=16, shuffle=True)
 for epoch in range(3):
     for x, y in loader:

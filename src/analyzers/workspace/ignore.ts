@@ -1,61 +1,42 @@
-// A .gitignore matcher for the workspace scan and the CLI: the common subset (globs, `**`, anchored
-// and directory-only patterns, negation), enough to skip virtual environments and build output.
+// The .gitignore rules of a scanned tree, for the workspace scan and the CLI. Matching is the `ignore`
+// package's (the matcher ESLint uses): it follows git's wildmatch, so hostile patterns (`[z-a].py`,
+// `[\]`, many `**/`) neither throw nor backtrack. This file only layers the files git's way: each
+// .gitignore applies to the paths below its own folder, and a deeper file's verdict overrides an
+// outer one's, so a nested `!pattern` can re-include what an outer file excludes.
+import ignore, { type Ignore } from 'ignore';
 
-interface Pattern {
-  regex: RegExp;
-  negate: boolean;
-  dirOnly: boolean;
-}
-
-function globToRegex(glob: string, anchored: boolean): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i];
-    if (c === '*') {
-      if (glob[i + 1] === '*') {
-        const slash = glob[i + 2] === '/';
-        re += slash ? '(?:.*/)?' : '.*';
-        i += slash ? 2 : 1;
-      } else re += '[^/]*';
-    } else if (c === '?') re += '[^/]';
-    else if (c === '[') {
-      const end = glob.indexOf(']', i);
-      if (end < 0) re += '\\[';
-      else {
-        re += glob.slice(i, end + 1).replace(/^\[!/, '[^');
-        i = end;
-      }
-    } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
-  }
-  return new RegExp(`${anchored ? '^' : '(?:^|/)'}${re}(?:/.*)?$`);
+interface Level {
+  /** The folder of the .gitignore, relative to the scan root ('' for the root). */
+  base: string;
+  depth: number;
+  matcher: Ignore;
 }
 
 export class IgnoreRules {
-  private readonly patterns: Pattern[] = [];
+  private readonly levels: Level[] = [];
 
   /** `base` is the folder of the .gitignore, relative to the scan root ('' for the root). */
   add(content: string, base = ''): void {
-    for (const raw of content.split(/\r?\n/)) {
-      let line = raw.replace(/(?<!\\)\s+$/, '');
-      if (!line || line.startsWith('#')) continue;
-      const negate = line.startsWith('!');
-      if (negate) line = line.slice(1);
-      const dirOnly = line.endsWith('/');
-      if (dirOnly) line = line.slice(0, -1);
-      const anchored = line.includes('/') && !line.startsWith('**/');
-      if (line.startsWith('/')) line = line.slice(1);
-      const full = base ? `${base}/${line}` : line;
-      this.patterns.push({ regex: globToRegex(full, anchored || base !== ''), negate, dirOnly });
+    const level = this.levels.find((l) => l.base === base);
+    if (level) {
+      level.matcher.add(content);
+      return;
     }
+    this.levels.push({ base, depth: base === '' ? 0 : base.split('/').length, matcher: ignore().add(content) });
+    // Outer files first: the last level with a verdict on a path is the deepest one, as in git.
+    this.levels.sort((a, b) => a.depth - b.depth);
   }
 
   /** `rel` uses forward slashes, relative to the scan root. */
   ignores(rel: string, isDir: boolean): boolean {
     let ignored = false;
-    for (const p of this.patterns) {
-      // The walker never enters an ignored folder, so a folder-only pattern needs testing on folders alone.
-      if (p.dirOnly && !isDir) continue;
-      if (p.regex.test(rel)) ignored = !p.negate;
+    for (const { base, matcher } of this.levels) {
+      if (base !== '' && !rel.startsWith(`${base}/`)) continue;
+      const below = base === '' ? rel : rel.slice(base.length + 1);
+      // A trailing slash tells the matcher the path is a folder, which folder-only patterns (`build/`) need.
+      const verdict = matcher.test(isDir ? `${below}/` : below);
+      if (verdict.ignored) ignored = true;
+      else if (verdict.unignored) ignored = false;
     }
     return ignored;
   }

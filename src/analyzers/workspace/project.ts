@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigDocument } from '../config/document';
-import { parsePythonSync } from '../engine/parser';
+import { parserGeneration, parsePythonSync } from '../engine/parser';
 import { field, type Node } from '../engine/syntax';
 import { PythonModule } from '../python/module';
 
@@ -22,16 +22,43 @@ export interface Definition {
 interface Cached<T> {
   mtimeMs: number;
   size: number;
+  /** The parser instance the value was made with: trees of an instance that aborted are unusable. */
+  generation: number;
   value: T | undefined;
+}
+
+/** True when `file` is `root` itself or below it (both absolute and normalised). */
+function within(root: string, file: string): boolean {
+  const rel = path.relative(root, file);
+  return rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
 }
 
 export class ProjectIndex {
   private readonly modules = new Map<string, Cached<PythonModule>>();
   private readonly configs = new Map<string, Cached<ConfigDocument>>();
+  private realRoot: string | undefined;
 
   constructor(readonly root: string) {}
 
+  /**
+   * True when `file` lies inside the project root once `..` segments and symbolic links are resolved.
+   * The project's files are named by what is analysed (a Hydra defaults entry, a relative import), and
+   * that text may come from anyone: `- callbacks: ../../../../tmp/x` must not make the linter read, and
+   * report from, a file outside the workspace it was pointed at.
+   */
+  contains(file: string): boolean {
+    const abs = path.resolve(this.root, file);
+    if (!within(path.resolve(this.root), abs)) return false;
+    try {
+      this.realRoot ??= fs.realpathSync.native(this.root);
+      return within(this.realRoot, fs.realpathSync.native(abs));
+    } catch {
+      return false;
+    }
+  }
+
   private load<T>(cache: Map<string, Cached<T>>, file: string, make: (text: string) => T | undefined): T | undefined {
+    if (!this.contains(file)) return undefined;
     let stat: fs.Stats;
     try {
       stat = fs.statSync(file);
@@ -40,14 +67,14 @@ export class ProjectIndex {
     }
     if (!stat.isFile() || stat.size > MAX_FOLLOWED_BYTES) return undefined;
     const hit = cache.get(file);
-    if (hit && hit.mtimeMs === stat.mtimeMs && hit.size === stat.size) return hit.value;
+    if (hit && hit.mtimeMs === stat.mtimeMs && hit.size === stat.size && hit.generation === parserGeneration()) return hit.value;
     let value: T | undefined;
     try {
       value = make(fs.readFileSync(file, 'utf8'));
     } catch {
       value = undefined;
     }
-    cache.set(file, { mtimeMs: stat.mtimeMs, size: stat.size, value });
+    cache.set(file, { mtimeMs: stat.mtimeMs, size: stat.size, generation: parserGeneration(), value });
     return value;
   }
 
@@ -79,8 +106,7 @@ export class ProjectIndex {
       for (const base of [this.root, path.join(this.root, 'src'), path.dirname(path.resolve(this.root, fromFile))]) candidates.push(path.join(base, ...parts));
     }
     for (const c of candidates) {
-      if (!c.startsWith(this.root)) continue;
-      for (const f of [`${c}.py`, path.join(c, '__init__.py')]) if (fs.existsSync(f)) return f;
+      for (const f of [`${c}.py`, path.join(c, '__init__.py')]) if (this.contains(f) && fs.existsSync(f)) return f;
     }
     return undefined;
   }

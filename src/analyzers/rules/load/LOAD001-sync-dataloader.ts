@@ -1,8 +1,9 @@
 import type { Edit, Fix } from '../../../shared/findings';
-import { nodeRange } from '../../engine/syntax';
+import { methodReceiver, nodeRange, unwrap, type Node as SyntaxNode } from '../../engine/syntax';
 import { arg, argValue, dataLoaderUses, isIterableDataset } from '../../python/dataloaders';
 import { appendArguments, ensureImport, replaceNode } from '../../python/edits';
 import type { PythonModule } from '../../python/module';
+import { bindingValue } from '../../python/resolve';
 import { defineRule } from '../rule';
 import { zeroWorkerConfigKeys } from '../../config/keys';
 
@@ -25,7 +26,10 @@ has to wait for the data" (PyTorch Performance Tuning Guide). Lightning warns at
 not have many workers which may be a bottleneck". Measured on an H100: a loop loading one \`.npy\` per sample with
 \`num_workers=0\` waited for data 74% of every step; with 8 workers it waited 5% and ran 3.9x faster.
 
-Validation and test loaders are reported as \`info\`. Loaders in tests, debug configs and benchmarks, loaders whose
+Validation and test loaders are reported as \`info\`, and so are training loaders over data that is already tensors in
+memory: a \`TensorDataset\`, a Hugging Face dataset tokenized up front (\`.map(tokenize)\`, \`set_format("torch")\`), a
+dataset built on tokenizer output. There each item is an index into memory, so workers gain little unless
+\`collate_fn\` does heavy work; the message says so. Loaders in tests, debug configs and benchmarks, loaders whose
 worker count comes from a variable or a platform check, and \`IterableDataset\`s (extra workers duplicate an unsharded
 stream) are left alone or only offered an unsafe fix.
 
@@ -78,10 +82,13 @@ In configs the fix sets \`num_workers: 8\` and is always offered as unsafe, sinc
       const setting = value === 'absent' ? 'no num_workers (default 0)' : `num_workers=${value}`;
       const where = value === 1 ? 'a single worker process loads batches one after another' : 'every batch is loaded in the main process';
       const training = use.role === 'train';
+      const inMemory = training ? tensorsInMemory(module, use) : undefined;
       reporter.report({
         range: nodeRange(workers.kind === 'present' ? workers.node : use.call.childForFieldName('function') ?? use.call),
-        severity: training ? 'warning' : 'info',
-        message: training
+        severity: training && !inMemory ? 'warning' : 'info',
+        message: inMemory
+          ? `Training DataLoader has ${setting}: ${where}. Info only: ${inMemory}, so each item is an index into memory and workers gain little unless collate_fn does heavy work. Use worker processes (num_workers=${WORKERS}) if profiling shows the step waiting for data.`
+          : training
           ? `Training DataLoader has ${setting}: ${where} while the model waits. Use worker processes (num_workers=${WORKERS}).`
           : `Evaluation DataLoader has ${setting}: ${where} while evaluation waits.`,
         related: use.consumer ? [{ range: nodeRange(use.consumer), message: `consumed here (${use.reason})` }] : [],
@@ -138,6 +145,50 @@ function underMainGuard(node: import('web-tree-sitter').Node): boolean {
 /** Lightning's docs show how to silence the worker warning; code that does so chose 0 workers on purpose. */
 function silencedWorkerWarning(module: PythonModule): boolean {
   return /filterwarnings\([^)]*num_workers/.test(module.text);
+}
+
+/**
+ * Why a loader's dataset is already tensors in memory, if it is: a \`TensorDataset\`, a Hugging Face dataset
+ * tokenized up front (\`.map(tokenize)\`, \`set_format("torch")\`), or a dataset built on tokenizer output. The
+ * dataset expression is followed through subscripts (\`tokenized["train"]\`), method receivers and local
+ * bindings; on-the-fly transforms (\`set_transform\`, \`with_transform\`) mean per-item work after all.
+ */
+function tensorsInMemory(module: PythonModule, use: ReturnType<typeof dataLoaderUses>[number]): string | undefined {
+  const ds = arg(use, 'dataset');
+  if (ds.kind !== 'present') return undefined;
+  const texts: string[] = [];
+  const names = new Set<string>();
+  const follow = (node: SyntaxNode, depth: number): void => {
+    const n = unwrap(node);
+    if (depth > 4) return;
+    if (n.type === 'subscript') return follow(n.childForFieldName('value') ?? n, depth);
+    if (n.type === 'call') {
+      texts.push(n.text);
+      const receiver = methodReceiver(n);
+      if (receiver) follow(receiver, depth);
+      // `Encoded(encodings, labels)`: the names a dataset class is built from.
+      for (const a of n.childForFieldName('arguments')?.namedChildren ?? []) {
+        const value = a?.type === 'keyword_argument' ? a.childForFieldName('value') : a;
+        if (value?.type === 'identifier') follow(value, depth + 1);
+      }
+      return;
+    }
+    if (n.type === 'identifier' && !names.has(n.text)) {
+      names.add(n.text);
+      const value = bindingValue(module, n.text, n);
+      if (value) follow(value, depth + 1);
+    }
+  };
+  follow(ds.node, 0);
+  const all = texts.join('\n');
+  const onNames = (methods: string) => [...names].some((n) => new RegExp(`\\b${n}\\.(${methods})\\(`).test(module.text));
+  if (/\b(set_transform|with_transform)\(/.test(all) || onNames('set_transform|with_transform')) return undefined;
+  if (/\bTensorDataset\(/.test(all)) return 'the dataset is a TensorDataset of tensors already in memory';
+  if (/\b(set_format|with_format)\(/.test(all) || onNames('set_format|with_format') || (/\.map\(/.test(all) && /token/i.test(all))) {
+    return 'the dataset is tokenized up front (datasets .map / set_format) and held in memory';
+  }
+  if (/\b(tokenizer|batch_encode_plus|encode_plus)\(/.test(all)) return 'the dataset wraps tokenizer output computed up front';
+  return undefined;
 }
 
 /** A TensorDataset of tensors already on the GPU cannot use workers. */

@@ -1,9 +1,10 @@
 import type { Fix } from '../../../shared/findings';
-import { calledMethod, dottedName, field, methodReceiver, namedChildren, nodeRange, parentOf, textOf, unwrap, type Node } from '../../engine/syntax';
+import { calledMethod, contains, dottedName, field, methodReceiver, namedChildren, nodeRange, parentOf, textOf, unwrap, type Node } from '../../engine/syntax';
 import { replaceNode } from '../../python/edits';
 import type { PythonModule } from '../../python/module';
 import { defineRule, type Reporter } from '../rule';
-import { isTensorBackward, perStepHelpers, stepLoops, underIntervalGuard, usesCuda } from './context';
+import { callGraph, callTarget } from '../../python/callgraph';
+import { isTensorBackward, underIntervalGuard, usesCuda } from './context';
 
 /** Tensor methods that copy to the host and wait for the device. */
 const SYNC_METHODS = new Set(['item', 'cpu', 'numpy', 'tolist', 'nonzero']);
@@ -23,8 +24,12 @@ export default defineRule({
   fix: 'unsafe',
   docs: `## What it does
 Finds host-device synchronisations on every training step: \`.item()\`, \`.cpu()\`, \`.numpy()\`, \`.tolist()\`,
-\`.nonzero()\`, \`float(loss)\` / \`int(loss)\`, \`print(loss)\` and \`if torch.isnan(loss):\` in the body of a training
-loop, in a Lightning \`training_step\` / Hugging Face \`compute_loss\`, or in a helper the training loop calls.
+\`.nonzero()\`, \`float(loss)\` / \`int(loss)\`, \`print(loss)\`, \`if torch.isnan(loss):\` and \`if\`/\`while\` tests on a tensor
+(\`if norm > theta:\` where \`norm\` comes from torch ops, \`while loss > eps:\`) in the body of a training loop, in a
+Lightning \`training_step\` / Hugging Face \`compute_loss\`, or in a function the training step calls, one or two calls
+deep: a helper (\`accuracy(y_hat, y)\`), a \`self.\` method, a method of an object built from a class of the same
+module (\`meter.add(...)\`), or a step split across methods (\`run_loop → run_step → forward_backward\`). A sync inside
+such a function is reported where it happens, with the call in the training loop as the related location.
 
 ## Why is this bad?
 CUDA kernels run asynchronously: the CPU queues the next step while the GPU works. Reading a tensor's value on the
@@ -34,8 +39,11 @@ unnecessary CPU-GPU synchronization", says to "let the CPU run ahead of the acce
 anywhere in your code. Use \`.detach()\` instead". The AMP recipe names \`.item()\` calls as a reason the "speedup with
 Amp is minor".
 
-Not reported: calls under a logging interval (\`if step % 100 == 0:\`), at epoch end (outside the step loop), in
-evaluation loops, on the CPU batch before it is moved to the device, and in modules with no CUDA usage at all
+Not reported: calls under a logging interval (\`if step % 100 == 0:\`), in functions the training step calls only under
+such an interval, at epoch end (outside the step loop), in evaluation: loops and functions that switch the model to
+\`model.eval()\` with autograd off (\`@torch.no_grad()\`, \`@torch.inference_mode()\`, or a \`with torch.no_grad():\`
+block), whatever they are named, since evaluation must gather its results on the host; on the CPU batch before it
+is moved to the device, and in modules with no CUDA usage at all
 (CPU-only code has nothing to synchronise with). Lightning's \`self.log("loss", loss)\` takes the tensor and syncs only
 when it logs; passing \`loss.item()\` to it forces a sync every step.
 
@@ -94,22 +102,25 @@ log interval; that fix is unsafe. Other cases need a logging interval and are le
     if (!SYNC_HINT.test(module.text) || /\baccelerator\s*=\s*["']cpu["']/.test(module.text)) return;
     const cuda = usesCuda(module);
     const seen = new Set<number>();
+    const graph = callGraph(module);
+    // Lightning and the HF Trainer put the model on the GPU themselves: no explicit `.cuda()` is needed.
+    const framework = module.importsAny('lightning', 'pytorch_lightning', 'transformers');
     if (cuda) {
-      for (const loop of stepLoops(module)) {
+      for (const loop of graph.stepLoops) {
         const body = field(loop, 'body');
-        if (body) checkRegion(module, body, loop, loopTargets(loop), 'on every training step', undefined, seen, reporter);
-      }
-      for (const { fn, callSite } of perStepHelpers(module).values()) {
-        const body = field(fn, 'body');
-        if (body) checkRegion(module, body, fn, new Set(), `in ${module.functionName(fn)}(), which runs on every training step`, callSite, seen, reporter);
+        if (body) checkRegion(module, body, loop, loopTargets(loop), new Set(), 'on every training step', undefined, seen, reporter);
       }
     }
-    // Lightning and the HF Trainer put the model on the GPU themselves: no explicit `.cuda()` is needed.
-    if (cuda || module.importsAny('lightning', 'pytorch_lightning', 'transformers')) {
-      for (const fn of module.stepFunctions()) {
+    if (cuda || framework) {
+      for (const fn of graph.stepMethods) {
         const body = field(fn, 'body');
-        if (body) checkRegion(module, body, fn, new Set(), `in ${module.functionName(fn)}(), on every training step`, undefined, seen, reporter);
+        if (body) checkRegion(module, body, fn, new Set(), new Set(), `in ${module.functionName(fn)}(), on every training step`, undefined, seen, reporter);
       }
+    }
+    for (const { fn, callSite, direct } of graph.perStep.values()) {
+      if (!cuda && !(framework && graph.stepMethods.some((m) => contains(m, callSite)))) continue;
+      const body = field(fn, 'body');
+      if (body) checkRegion(module, body, fn, new Set(), tensorParameters(module, direct, fn), `in ${module.functionName(fn)}(), which runs on every training step`, callSite, seen, reporter);
     }
   },
 });
@@ -128,10 +139,10 @@ function loopTargets(loop: Node): Set<string> {
 }
 
 function checkRegion(
-  module: PythonModule, body: Node, region: Node, cpuBatch: Set<string>, where: string,
+  module: PythonModule, body: Node, region: Node, cpuBatch: Set<string>, tensorArgs: Set<string>, where: string,
   callSite: Node | undefined, seen: Set<number>, reporter: Reporter,
 ): void {
-  const lossNames = new Set<string>();
+  const lossNames = new Set<string>(tensorArgs);
   const calls = module.callsWithin(body);
   for (const c of calls) {
     if (!isTensorBackward(c)) continue;
@@ -155,6 +166,140 @@ function checkRegion(
       related: callSite ? [{ range: nodeRange(callSite), message: 'called from the training loop here' }] : [],
       fixes: syncFixes(module, call, logged),
     });
+  }
+  for (const cond of tensorConditions(module, body, region, lossNames)) {
+    if (seen.has(cond.node.id) || underIntervalGuard(cond.node, region)) continue;
+    seen.add(cond.node.id);
+    reporter.report({
+      range: nodeRange(cond.node),
+      message: `${cond.keyword} ${textOf(cond.node)}: tests the tensor ${cond.tensor} on the host ${where}, so the CPU waits for the GPU (a host-device sync). Keep the branch on the device (torch.where, or clip_grad_norm_ which scales without a test) or test it every N steps.`,
+      related: callSite ? [{ range: nodeRange(callSite), message: 'called from the training loop here' }] : [],
+      fixes: [],
+    });
+  }
+}
+
+/**
+ * Parameters of a per-step helper that receive the loss tensor at its call (`self.log(loss)` →
+ * `def log(self, value)`): `print(value)` there reads the same device tensor.
+ */
+function tensorParameters(module: PythonModule, direct: Node, fn: Node): Set<string> {
+  const out = new Set<string>();
+  const caller = module.enclosingFunction(direct);
+  const scope = caller ? field(caller, 'body') : undefined;
+  if (!scope) return out;
+  const losses = backwardReceivers(module, scope);
+  // Lightning's training_step returns the loss for the framework to call backward on.
+  if (callGraph(module).stepMethods.some((m) => m.id === caller!.id)) {
+    for (const r of module.returns) {
+      const value = contains(scope, r) ? r.namedChild(0) : null;
+      if (value?.type === 'identifier') losses.add(textOf(value));
+    }
+  }
+  // `loss = self.forward_backward(batch)`: a local function that returns the tensor it called backward on.
+  for (const a of module.assignments) {
+    if (!contains(scope, a)) continue;
+    const left = field(a, 'left');
+    const right = field(a, 'right');
+    const value = right && unwrap(right);
+    const target = value?.type === 'call' ? callTarget(module, value) : undefined;
+    const tBody = target && field(target, 'body');
+    if (left?.type !== 'identifier' || !tBody) continue;
+    const returned = backwardReceivers(module, tBody);
+    if (module.returns.some((r) => contains(tBody, r) && r.namedChild(0) !== null && returned.has(textOf(r.namedChild(0)!)))) losses.add(textOf(left));
+  }
+  if (losses.size === 0) return out;
+  const params = namedChildren(field(fn, 'parameters') ?? fn)
+    .filter((p) => p.type === 'identifier' || p.type === 'typed_parameter' || p.type === 'default_parameter' || p.type === 'typed_default_parameter')
+    .map((p) => textOf(p.type === 'identifier' ? p : (field(p, 'name') ?? p.namedChild(0) ?? p)));
+  const method = module.enclosingClass(fn) !== undefined && params[0] === 'self' ? 1 : 0;
+  const args = namedChildren(field(direct, 'arguments') ?? direct).filter((a) => a.type !== 'comment');
+  args.forEach((a, i) => {
+    if (a.type === 'keyword_argument') {
+      const k = field(a, 'name');
+      const v = field(a, 'value');
+      if (k && v && losses.has(textOf(unwrap(v))) && params.includes(textOf(k))) out.add(textOf(k));
+    } else if (losses.has(textOf(unwrap(a))) && params[i + method]) {
+      out.add(params[i + method]);
+    }
+  });
+  return out;
+}
+
+function backwardReceivers(module: PythonModule, scope: Node): Set<string> {
+  const out = new Set<string>();
+  for (const c of module.callsWithin(scope)) {
+    const r = isTensorBackward(c) ? methodReceiver(c) : undefined;
+    const name = r && dottedName(r);
+    if (name) out.add(name);
+  }
+  return out;
+}
+
+/** torch namespaces whose results are not device tensors (devices, flags, distributed bookkeeping, modules). */
+const NOT_TENSOR = /^torch\.(cuda|backends|distributed|utils|jit|device|dtype|nn\.(?!functional\.|utils\.clip_grad)|optim|profiler|autograd|hub|onnx|compile|is_|get_|set_|manual_seed|load|save|accelerator|mps|cpu|xpu|version|numel|finfo|iinfo|Size|Generator|no_grad|enable_grad|inference_mode|autocast|amp|__)/;
+/** Factories that build a CPU tensor unless given a device: `if torch.rand(1) < p:` reads no device memory. */
+const CPU_FACTORY = /^torch\.(rand|randn|randint|randperm|rand_like|zeros|ones|empty|full|tensor|as_tensor|from_numpy|arange|linspace|logspace|bernoulli|multinomial|normal)$/;
+
+/**
+ * `if`/`while` tests whose value is a tensor from torch ops (`norm = torch.sqrt(...)`; `if norm > theta:`),
+ * or the loss itself (`while loss > eps:`): branching on it reads it on the host. Names bound from torch
+ * calls are followed in the region's function; tests with `is` / `in` and tests inside calls are not syncs
+ * this rule can tell apart.
+ */
+function tensorConditions(module: PythonModule, body: Node, region: Node, lossNames: Set<string>): Array<{ node: Node; tensor: string; keyword: string }> {
+  if (region.type !== 'while_statement' && !/\b(if|while)\b/.test(textOf(body))) return [];
+  const tensors = new Set(lossNames);
+  const fn = region.type === 'function_definition' ? region : module.enclosingFunction(region);
+  const scopeBody = fn ? field(fn, 'body') : undefined;
+  for (const a of scopeBody ? module.assignments.filter((x) => contains(scopeBody, x)) : []) {
+    const left = field(a, 'left');
+    const right = field(a, 'right');
+    if (left?.type !== 'identifier' || !right) continue;
+    const v = unwrap(right);
+    if (v.type !== 'call') continue;
+    const q = module.callee(v);
+    if (!q?.startsWith('torch.') || NOT_TENSOR.test(q)) continue;
+    if (CPU_FACTORY.test(q) && !/\bdevice\s*=/.test(textOf(field(v, 'arguments') ?? v))) continue;
+    tensors.add(textOf(left));
+  }
+  if (tensors.size === 0) return [];
+  const out: Array<{ node: Node; tensor: string; keyword: string }> = [];
+  // A step loop written `while loss > eps:` tests the tensor once per step in its own header.
+  const own = region.type === 'while_statement' ? [region] : [];
+  for (const stmt of [...own, ...body.descendantsOfType(['if_statement', 'while_statement', 'elif_clause'])]) {
+    if (!stmt || (module.enclosingFunction(stmt)?.id ?? -1) !== (fn?.id ?? -1)) continue;
+    const cond = field(stmt, 'condition');
+    const tensor = cond && tensorOperand(cond, tensors);
+    if (cond && tensor) out.push({ node: cond, tensor, keyword: stmt.type === 'while_statement' ? 'while' : stmt.type === 'elif_clause' ? 'elif' : 'if' });
+  }
+  return out;
+}
+
+function tensorOperand(node: Node, tensors: Set<string>): string | undefined {
+  switch (node.type) {
+    case 'identifier':
+      return tensors.has(textOf(node)) ? textOf(node) : undefined;
+    case 'comparison_operator': {
+      // `x is None`, `k in d`: identity and membership tests read no tensor value.
+      const ops = node.children.filter((c) => c !== null && !c.isNamed).map((c) => c!.type);
+      if (ops.some((o) => o === 'is' || o === 'in' || o === 'is not' || o === 'not in' || o === 'not')) return undefined;
+      for (const c of namedChildren(node)) {
+        const t = tensorOperand(c, tensors);
+        if (t) return t;
+      }
+      return undefined;
+    }
+    case 'boolean_operator':
+    case 'not_operator':
+    case 'parenthesized_expression':
+      for (const c of namedChildren(node)) {
+        const t = tensorOperand(c, tensors);
+        if (t) return t;
+      }
+      return undefined;
+    default:
+      return undefined;
   }
 }
 

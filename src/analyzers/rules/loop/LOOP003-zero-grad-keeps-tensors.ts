@@ -5,6 +5,8 @@ import { defineRule } from '../rule';
 
 /** Reading a gradient after zeroing (`p.grad.add_`, `p.grad.norm()`, `x = p.grad`), not assigning it. */
 const GRAD_READ = /\.grad\b(?!\s*=[^=])/;
+/** Updating a gradient in place (`p.grad += g`, `p.grad.add_(g)`, `p.grad.data.mul_(s)`): fails when it is None. */
+const GRAD_IN_PLACE = /\.grad\s*(\+|-|\*|\/)=|\.grad(\.data)?\.(add_|sub_|mul_|div_|copy_|zero_|clamp_|addcmul_|addcdiv_|lerp_)\(/;
 
 export default defineRule({
   code: 'LOOP003',
@@ -24,7 +26,8 @@ modestly improve performance"; the backward pass then writes fresh gradients ins
 is \`set_to_none=True\` in PyTorch 2.0 and later (TorchFix TOR402 flags the explicit \`False\`).
 
 Code that reads \`.grad\` after zeroing (gradient statistics, custom clipping, \`p.grad.add_(...)\`) may need the zero
-tensors; such calls are not reported.
+tensors; such calls are not reported. Nor is a module that updates \`.grad\` in place anywhere (\`p.grad += g\`,
+\`p.grad.add_(g)\`, often in a helper the loop calls): with \`set_to_none=True\` that update would raise on \`None\`.
 
 ## Example
 \`\`\`python
@@ -70,6 +73,9 @@ differently; and code that reads \`p.grad\` before the next backward gets \`None
       // `.grad` read later in the same function (or file, at top level): the zeros may be deliberate.
       const scope = module.enclosingFunction(call) ?? module.root;
       if (GRAD_READ.test(module.text.slice(endIndexOf(call), endIndexOf(scope)))) continue;
+      // An in-place update anywhere in the module (a helper the loop calls) needs the zero tensors: with
+      // set_to_none=True it would raise on None, so the fix would crash the run.
+      if (GRAD_IN_PLACE.test(module.text)) continue;
       reporter.report({
         range: nodeRange(arg.node),
         message: 'zero_grad(set_to_none=False) runs a memset per parameter every step and keeps the gradient memory allocated. Use set_to_none=True (the default since PyTorch 2.0).',

@@ -1,7 +1,8 @@
 import type { Fix } from '../../../shared/findings';
 import type { ConfigDocument, ConfigNode } from '../../config/document';
 import { argument, callArguments } from '../../engine/calls';
-import { field, literalValue, nodeRange, parentOf, textOf, type Node } from '../../engine/syntax';
+import { calledMethod, contains, field, literalValue, nodeRange, parentOf, textOf, type Node } from '../../engine/syntax';
+import { callTarget } from '../../python/callgraph';
 import { replaceNode } from '../../python/edits';
 import { LIGHTNING_TRAINER } from '../../python/lightning';
 import type { PythonModule } from '../../python/module';
@@ -15,6 +16,8 @@ const GRADCHECK = new Set(['torch.autograd.gradcheck', 'torch.autograd.gradgradc
 const DEBUG_GUARD = /debug|anomal|profil|verbose|check|nan|trace|diagnos/i;
 const DEBUG_FUNCTION = /debug|profil|check|test|diagnos|benchmark/i;
 const PROFILERS = new Set(['simple', 'advanced', 'pytorch', 'xla']);
+/** Calls that make a profiled region a training step. */
+const TRAINING_CALL = new Set(['backward', 'manual_backward', 'step', 'fit']);
 const ADVICE = 'Remove it for regular runs or guard it with a debug flag.';
 
 export default defineRule({
@@ -41,6 +44,9 @@ production run with either left on silently trains on almost nothing. lightning-
 
 Calls guarded by a debug flag (\`if args.debug:\`), inside functions named like debugging or checks, and files in
 \`tests/\`, \`debug/\` or benchmark folders are not reported.
+Nor is the autograd profiler where nothing trains: in a module with no training loop or step, or around a \`with\`
+body that runs no backward pass or optimizer step (profiler recipes timing a forward pass, where profiling is the
+point).
 
 ## Example
 \`\`\`python
@@ -107,6 +113,7 @@ whole data set. Profiler context managers and gradient checks need a manual edit
       } else if (AUTOGRAD_PROFILER.has(q)) {
         const enabled = argument(args, 'enabled', 0);
         if (enabled.kind === 'unknown' || (enabled.kind === 'present' && literalValue(enabled.node) !== true)) continue;
+        if (!profilesTraining(module, call, trains)) continue;
         report(reporter, call, `${q.split('.').pop()}() instruments every operator it sees, which slows training. ${ADVICE}`);
       } else if (GRADCHECK.has(q)) {
         if (!trains) continue;
@@ -146,6 +153,25 @@ whole data set. Profiler context managers and gradient checks need a manual edit
     flag('overfit_batches', (n) => typeof n.value === 'number' && n.value > 0, `the run trains on a fixed handful of batches: a debugging switch. Move it to the debug config group or set it to 0.`, '0');
   },
 });
+
+/**
+ * Whether a profiler call instruments training: in a \`with\` header, its body must run backward or an
+ * optimizer step (directly or through a local function); elsewhere, the module must train at all. Profiler
+ * recipes that time a forward pass train nothing, and profiling is their point.
+ */
+function profilesTraining(module: PythonModule, call: Node, moduleTrains: boolean): boolean {
+  if (!moduleTrains) return false;
+  let p = parentOf(call);
+  while (p && (p.type === 'as_pattern' || p.type === 'with_item' || p.type === 'with_clause')) p = parentOf(p);
+  const body = p?.type === 'with_statement' ? field(p, 'body') : undefined;
+  if (!body) return true;
+  return module.callsInside(body).some((c) => {
+    if (TRAINING_CALL.has(calledMethod(c) ?? '')) return true;
+    const target = callTarget(module, c);
+    const tBody = target && field(target, 'body');
+    return tBody !== undefined && !contains(tBody, call) && module.callsInside(tBody).some((i) => TRAINING_CALL.has(calledMethod(i) ?? ''));
+  });
+}
 
 function report(reporter: Reporter, call: Node, message: string, fixes: Fix[] = []): void {
   reporter.report({ range: nodeRange(field(call, 'function') ?? call), message, fixes });

@@ -3,6 +3,7 @@
 // by a logging interval. Each is computed once per module.
 import type { Edit } from '../../../shared/findings';
 import { calledMethod, contains, field, namedChildren, parentOf, textOf, type Node } from '../../engine/syntax';
+import { callGraph, underIntervalGuard } from '../../python/callgraph';
 import type { PythonModule } from '../../python/module';
 
 /** Evidence that tensors live on a CUDA device: `.cuda()`, a `"cuda"` string, `torch.cuda.*`, a GPU accelerator. */
@@ -23,47 +24,12 @@ export function stepLoops(module: PythonModule): Node[] {
   });
 }
 
-/** Local functions called directly from a step loop body, with the call that makes them per-step. */
+/** Local functions that run on every training step (the call graph), with the call in the step loop that runs them. */
 export function perStepHelpers(module: PythonModule): Map<number, { fn: Node; callSite: Node }> {
-  return module.memo('loop:perStepHelpers', () => {
-    const out = new Map<number, { fn: Node; callSite: Node }>();
-    for (const loop of stepLoops(module)) {
-      const body = field(loop, 'body');
-      if (!body) continue;
-      for (const c of module.callsWithin(body)) {
-        const target = module.localCallTarget(c);
-        const tBody = target && field(target, 'body');
-        if (!target || !tBody || contains(tBody, loop) || out.has(target.id)) continue;
-        out.set(target.id, { fn: target, callSite: c });
-      }
-    }
-    return out;
-  });
+  return callGraph(module).perStep;
 }
 
-const INTERVAL_NAME = /log|print|freq|interval|every|verbose|display|report|disp/i;
-
-/**
- * True when `node` sits under an `if` (between it and `stop`) that runs only every k steps or on a
- * logging cadence: `if step % 100 == 0:`, `if i % args.log_interval == 0:`, `if should_log:`.
- */
-export function underIntervalGuard(node: Node, stop: Node | undefined): boolean {
-  for (let p = parentOf(node); p && p.id !== stop?.id; p = parentOf(p)) {
-    if (p.type === 'if_statement' || p.type === 'elif_clause' || p.type === 'conditional_expression') {
-      const cond = p.type === 'conditional_expression' ? p : field(p, 'condition');
-      const text = cond ? textOf(cond) : '';
-      if (text.includes('%') || INTERVAL_NAME.test(text)) return true;
-    }
-    if (p.type === 'else_clause') {
-      const ifStmt = parentOf(p);
-      const cond = ifStmt && field(ifStmt, 'condition');
-      const text = cond ? textOf(cond) : '';
-      if (text.includes('%') || INTERVAL_NAME.test(text)) return true;
-    }
-    if (p.type === 'function_definition') return false;
-  }
-  return false;
-}
+export { underIntervalGuard };
 
 /** The local name `torch` is bound to (`torch`, or an alias), if the module imports it as a module. */
 export function torchModuleName(module: PythonModule): string | undefined {

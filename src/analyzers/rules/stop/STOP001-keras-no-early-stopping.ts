@@ -4,6 +4,7 @@ import { field, nodeRange } from '../../engine/syntax';
 import { isKerasEarlyStopping, KERAS_FIT_SLOTS, kerasFitCalls, kerasViaTensorflow } from '../../python/keras';
 import { addToCallbacks, argConstant, callbacksHold, constantValue, nameInStyle, runsUnderSweep } from '../../python/resolve';
 import { defineRule } from '../rule';
+import { curvePlotted, foldLoop, memorisationRun, scheduleSizedToRun, SHORT_RUN_EPOCHS } from './fixed-budget';
 
 /** From this many epochs on, a validated Keras run without EarlyStopping is reported (RULES.md STOP001). */
 export const LONG_KERAS_EPOCHS = 20;
@@ -26,7 +27,13 @@ Without the callback all epochs run even after the validation loss has stopped i
 over the training data. Even with it, the defaults \`patience=0\` and \`restore_best_weights=False\` stop at the first
 stall and keep the last epoch's weights, not the best ones, so the fix sets both.
 
-Short runs, hand-written epoch loops (\`fit(..., epochs=1)\` in a loop), runs without validation data, sweeps that
+Not reported where the whole curve is the point: K-fold runs that train one fold per loop pass or collect each run's
+\`history\` to average the curves, memorisation experiments (training on random or shuffled labels, a function named
+for overfitting), and runs whose learning-rate schedule is sized to the run (\`CosineDecay\` / \`OneCycleLR\` over the
+epochs): early stopping would truncate what they measure. Runs of up to ${SHORT_RUN_EPOCHS} epochs, and runs whose
+\`history\` is plotted afterwards, are info, not warnings: whether stopping early saves anything depends on when the
+validation loss levels off, which the code does not say.
+Shorter runs (under ${LONG_KERAS_EPOCHS} epochs), hand-written epoch loops (\`fit(..., epochs=1)\` in a loop), runs without validation data, sweeps that
 stop trials themselves (KerasTuner, Optuna, Ray Tune) and callback lists the analyzer cannot resolve are left alone.
 
 ## Example
@@ -76,6 +83,11 @@ of the last epoch's, which changes results.
       if (!validates) continue;
       const callbacks = argument(args, 'callbacks', KERAS_FIT_SLOTS.callbacks);
       if (callbacksHold(module, callbacks, fit, isKerasEarlyStopping) !== 'no') continue;
+      const epochsArg = argument(args, 'epochs', KERAS_FIT_SLOTS.epochs);
+      if (foldLoop(module, fit) || memorisationRun(module, fit) || scheduleSizedToRun(module, epochsArg.kind === 'present' ? epochsArg.node : undefined)) continue;
+      const why = epochs <= SHORT_RUN_EPOCHS
+        ? `a short fixed budget of ${epochs} epochs (up to ${SHORT_RUN_EPOCHS}), where whether early stopping saves any depends on when val_loss levels off, which the code does not fix`
+        : curvePlotted(module, fit);
 
       const viaTf = kerasViaTensorflow(module);
       const es = nameInStyle(module, ['keras.callbacks.EarlyStopping', 'tensorflow.keras.callbacks.EarlyStopping'], {
@@ -87,7 +99,8 @@ of the last epoch's, which changes results.
       const edits: Edit[] = edit ? [edit, ...(es.importEdit ? [es.importEdit] : [])] : [];
       reporter.report({
         range: nodeRange(field(fit, 'function') ?? fit),
-        message: `fit() trains ${epochs} epochs on validated data with no EarlyStopping callback: every epoch runs even after val_loss stops improving. Add ${es.expr}(monitor="val_loss", patience=5, restore_best_weights=True) to callbacks.`,
+        severity: why ? 'info' : undefined,
+        message: `fit() trains ${epochs} epochs on validated data with no EarlyStopping callback: every epoch runs even after val_loss stops improving. Add ${es.expr}(monitor="val_loss", patience=5, restore_best_weights=True) to callbacks.${why ? ` Info only: ${why}.` : ''}`,
         fixes: edits.length > 0 ? [{ title: 'Add EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True)', safe: false, edits }] : [],
       });
     }

@@ -12,6 +12,7 @@ import type { PythonModule } from '../../python/module';
 import { argConstant, addToCallbacks, callbacksHold, nameInStyle, runsUnderSweep } from '../../python/resolve';
 import type { ProjectIndex } from '../../workspace/project';
 import { defineRule, type Reporter } from '../rule';
+import { foldLoop, scheduleSizedToRun } from './fixed-budget';
 
 /** From this many epochs on, a run without early stopping is reported (RULES.md STOP003). */
 export const LONG_LIGHTNING_EPOCHS = 100;
@@ -42,6 +43,9 @@ Fixed budgets (\`max_steps\`, \`max_time\`, a \`Timer\`), short runs, debug runs
 disabled validation (\`limit_val_batches=0\`), sweeps that prune trials (Optuna, Ray Tune) and callback lists built
 where the analyzer cannot see (a variable it cannot resolve, \`**kwargs\`, \`trainer.callbacks.append\`, a Hydra
 \`callbacks\` group) are left alone. Hydra findings are \`info\`, since composed configs may add the callback.
+Runs where the whole curve is the point are left alone too: a Trainer built in a K-fold loop (one fold per pass), and
+modules whose learning-rate schedule is sized to the run (\`OneCycleLR(total_steps=self.trainer.estimated_stepping_batches)\`,
+\`CosineAnnealingLR(T_max=max_epochs)\`), where stopping early would end the run before the schedule decays.
 
 ## Example
 \`\`\`python
@@ -147,6 +151,8 @@ function checkTrainer(module: PythonModule, trainer: TrainerUse, reporter: Repor
   if (callbacksHold(module, callbacks, call, isLightningTimer) !== 'no') return;
   if (trainerCallbacksMutated(module, trainer)) return;
   if (trainerValidates(module, trainer) !== 'yes') return;
+  const epochsArg = argument(args, 'max_epochs');
+  if (foldLoop(module, call) || scheduleSizedToRun(module, epochsArg.kind === 'present' ? epochsArg.node : undefined)) return;
 
   const monitor = loggedValidationLoss(module) ?? 'val_loss';
   const es = nameInStyle(module, ['lightning.pytorch.callbacks.EarlyStopping'], {

@@ -4,6 +4,7 @@ import { field, literalValue, nodeRange } from '../../engine/syntax';
 import { earlyStoppingArgumentEdits, earlyStoppingCallbacks, hfTrainers } from '../../python/hf-trainer';
 import { addToCallbacks, argConstant, nameInStyle, runsUnderSweep } from '../../python/resolve';
 import { defineRule } from '../rule';
+import { foldLoop, scheduleSizedToRun } from './fixed-budget';
 
 /** From this many epochs on, a Trainer with an eval set and no early stopping is reported (RULES.md STOP006). */
 export const LONG_HF_EPOCHS = 10;
@@ -26,6 +27,9 @@ evaluation calls" (\`transformers/trainer_callback.py\`). Long fine-tuning runs 
 
 This is advice (\`info\`): fixed token or step budgets (\`max_steps\`), short runs, hyperparameter searches
 (\`trainer.hyperparameter_search\`, Optuna, Ray Tune) and callbacks added where the analyzer cannot see are left alone.
+Nor are runs where the whole curve is the point: a Trainer built in a K-fold loop (one fold per pass), or a module that
+sizes an explicit learning-rate schedule to the run (\`get_cosine_schedule_with_warmup(..., num_training_steps=...)\`),
+where stopping early would cut the schedule short.
 
 ## Example
 \`\`\`python
@@ -76,6 +80,8 @@ run ends with the best rather than the last weights.
       if (!(maxSteps === 'absent' || maxSteps === -1 || maxSteps === null)) continue;
       const existing = earlyStoppingCallbacks(module, trainer);
       if (existing === 'unknown' || existing.length > 0 || trainer.addedCallbacks.length > 0) continue;
+      const epochsArg = argument(a, 'num_train_epochs');
+      if (foldLoop(module, trainer.call) || scheduleSizedToRun(module, epochsArg.kind === 'present' ? epochsArg.node : undefined)) continue;
 
       const es = nameInStyle(module, ['transformers.EarlyStoppingCallback'], { from: 'transformers', name: 'EarlyStoppingCallback' });
       const add = addToCallbacks(module, trainer.call, `${es.expr}(early_stopping_patience=3)`);

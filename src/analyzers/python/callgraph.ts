@@ -1,0 +1,226 @@
+// Which local functions run on every training step, which run only under a logging guard, and which are
+// evaluation. A training step is often split across functions and methods (`run_loop → run_step →
+// forward_backward`, a `train_one_epoch` that calls an `accuracy` helper per batch): rules that report
+// per-step work (LOOP001, LOOP007) follow the calls from the step loops one or two levels deep, through
+// `self.` methods and methods of objects built from local classes. Computed once per module.
+import { calledMethod, contains, field, methodReceiver, namedChildren, parentOf, textOf, unwrap, type Node } from '../engine/syntax';
+import type { PythonModule } from './module';
+
+/** How many calls deep a per-step function may sit below the step loop (`loop → run_step → forward_backward`). */
+const MAX_DEPTH = 2;
+/** How many calls deep training (backward + step) is looked for below a loop that does not train itself. */
+const MAX_TRAIN_DEPTH = 3;
+
+export interface PerStepFunction {
+  fn: Node;
+  /** The call in the step loop (or step method) through which `fn` runs: where the user sees the cost. */
+  callSite: Node;
+  /** The call that invokes `fn` itself (the same as `callSite` one level deep). */
+  direct: Node;
+  depth: number;
+}
+
+export interface CallGraph {
+  /** Loops whose body is one training step, including steps split across local functions. */
+  stepLoops: Node[];
+  /** Lightning `training_step` / HF `compute_loss`: methods whose body is one training step. */
+  stepMethods: Node[];
+  /** Local functions that run on every training step, by function node id. */
+  perStep: Map<number, PerStepFunction>;
+  /** Local functions called from a training step only under a logging guard (`if step % k == 0:`). */
+  guardedOnly: Map<number, { fn: Node; callSite: Node }>;
+}
+
+export function callGraph(module: PythonModule): CallGraph {
+  return module.memo('callGraph', () => build(module));
+}
+
+function build(module: PythonModule): CallGraph {
+  const epochs = new Set(module.epochLoops().map((l) => l.id));
+  const hot = module.hotLoops().filter((l) => !epochs.has(l.id));
+  const stepLoops = [...hot, ...splitStepLoops(module, hot, epochs)]
+    .filter((l) => {
+      const fn = module.enclosingFunction(l);
+      return !fn || !isEvaluationFunction(module, fn);
+    })
+    .sort((a, b) => a.startIndex - b.startIndex);
+  const stepMethods = module.stepFunctions();
+  const perStep = new Map<number, PerStepFunction>();
+  const guarded = new Map<number, { fn: Node; callSite: Node }>();
+  const roots = [...stepLoops, ...stepMethods];
+  type Item = { body: Node; region: Node; depth: number; root?: Node; within: Node[] };
+  const queue: Item[] = roots.flatMap((r) => {
+    const body = field(r, 'body');
+    return body ? [{ body, region: r, depth: 0, within: [r] }] : [];
+  });
+  while (queue.length > 0) {
+    const item = queue.shift()!;
+    for (const call of module.callsWithin(item.body)) {
+      const target = callTarget(module, call);
+      const tBody = target && field(target, 'body');
+      if (!target || !tBody || item.within.some((w) => contains(tBody, w) || w.id === target.id)) continue;
+      // A function that holds a step loop of its own is the epoch, not part of the step.
+      if (stepLoops.some((l) => contains(tBody, l)) || isEvaluationFunction(module, target)) continue;
+      const root = item.root ?? call;
+      if (underIntervalGuard(call, item.region)) {
+        if (!guarded.has(target.id)) guarded.set(target.id, { fn: target, callSite: root });
+        continue;
+      }
+      if (perStep.has(target.id)) continue;
+      perStep.set(target.id, { fn: target, callSite: root, direct: call, depth: item.depth + 1 });
+      if (item.depth + 1 < MAX_DEPTH) queue.push({ body: tBody, region: target, depth: item.depth + 1, root, within: [...item.within, target] });
+    }
+  }
+  for (const id of perStep.keys()) guarded.delete(id);
+  return { stepLoops, stepMethods, perStep, guardedOnly: guarded };
+}
+
+/**
+ * Loops that are one training step although backward and step sit two or three calls below them
+ * (`for batch in loader: self.run_step(batch)` → `forward_backward` → `loss.backward()`), innermost only.
+ * The module's own hot loops look one call deep; these are the rest.
+ */
+function splitStepLoops(module: PythonModule, hot: Node[], epochs: Set<number>): Node[] {
+  if (!/\.backward\(/.test(module.text)) return [];
+  const known = new Set([...hot.map((l) => l.id), ...epochs]);
+  const training = module.loops.filter((l) => {
+    if (known.has(l.id)) return false;
+    const body = field(l, 'body');
+    if (!body) return false;
+    const t = trainingBelow(module, body, MAX_TRAIN_DEPTH, [l]);
+    return t.backward && t.step;
+  });
+  const all = [...hot, ...training];
+  // Innermost: a loop around another training loop (hot or split) is an epoch loop.
+  return training.filter((l) => !all.some((inner) => inner.id !== l.id && contains(l, inner)) && !holdsCallToLoop(module, l, all));
+}
+
+/** The loop's body calls a function that holds a training loop: it is an epoch loop. */
+function holdsCallToLoop(module: PythonModule, loop: Node, loops: Node[]): boolean {
+  const body = field(loop, 'body');
+  if (!body) return false;
+  return module.callsWithin(body).some((c) => {
+    const t = callTarget(module, c);
+    return t !== undefined && !contains(t, loop) && loops.some((l) => contains(t, l));
+  });
+}
+
+/** backward / step calls in `scope` outside its loops, and in the local functions it calls (depth-bounded). */
+function trainingBelow(module: PythonModule, scope: Node, depth: number, stack: Node[]): { backward: boolean; step: boolean } {
+  let backward = false;
+  let step = false;
+  for (const c of module.callsWithin(scope)) {
+    if (loopBetween(scope, c)) continue;
+    const m = calledMethod(c);
+    if (m === 'backward' || m === 'manual_backward') backward = true;
+    else if (m === 'step') step = true;
+    else if (depth > 0) {
+      const target = callTarget(module, c);
+      const body = target && field(target, 'body');
+      if (!target || !body || stack.some((s) => s.id === target.id || contains(body, s))) continue;
+      const inner = module.memo(`callGraph:trains:${target.id}:${depth - 1}`, () => trainingBelow(module, body, depth - 1, [...stack, target]));
+      backward ||= inner.backward;
+      step ||= inner.step;
+    }
+    if (backward && step) break;
+  }
+  return { backward, step };
+}
+
+function loopBetween(scope: Node, node: Node): boolean {
+  for (let p = parentOf(node); p && p.id !== scope.id; p = parentOf(p)) {
+    if (p.type === 'for_statement' || p.type === 'while_statement') return true;
+  }
+  return false;
+}
+
+/**
+ * The local function a call runs: `helper(...)`, `self.method(...)`, or `obj.method(...)` where `obj`
+ * (or `self.obj`) is bound to an instance of a class defined in this module (`metric = Accumulator(2)`).
+ */
+export function callTarget(module: PythonModule, call: Node): Node | undefined {
+  const direct = module.localCallTarget(call);
+  if (direct) return direct;
+  const method = calledMethod(call);
+  const receiver = methodReceiver(call);
+  if (!method || !receiver || (receiver.type !== 'identifier' && receiver.type !== 'attribute')) return undefined;
+  const name = textOf(receiver);
+  if (name === 'self' || module.imports.resolveDotted(name) !== undefined) return undefined;
+  const cls = instanceClass(module, name);
+  if (!cls) return undefined;
+  return module.functions.find((f) => module.functionName(f) === method && module.enclosingClass(f)?.id === cls.id && !module.enclosingFunction(f));
+}
+
+/** The local class every binding of `name` constructs, if there is exactly one. */
+function instanceClass(module: PythonModule, name: string): Node | undefined {
+  const index = module.memo('callGraph:classesByName', () => {
+    const byName = new Map<string, Node>();
+    for (const c of module.classes) {
+      const n = field(c, 'name');
+      if (n) byName.set(textOf(n), c);
+    }
+    return byName;
+  });
+  if (index.size === 0) return undefined;
+  let found: Node | undefined;
+  for (const a of module.assignmentsTo(name)) {
+    const right = field(a, 'right');
+    const value = right && unwrap(right);
+    const fn = value?.type === 'call' ? field(value, 'function') : undefined;
+    const cls = fn?.type === 'identifier' ? index.get(textOf(fn)) : undefined;
+    if (!cls || (found && found.id !== cls.id)) return undefined;
+    found = cls;
+  }
+  return found;
+}
+
+const EVAL_NAME = /^_*(val|valid|validate|validation|eval|evaluate|evaluation|test|predict|infer|inference)(_|$)/i;
+const GRAD_OFF = /\b(no_grad|inference_mode)\b/;
+
+/**
+ * Evaluation: a function that switches a model to eval mode (`model.eval()`) with autograd off
+ * (decorated `@torch.no_grad()` / `@torch.inference_mode()`, or a `with torch.no_grad():` in its body),
+ * or one named like evaluation that does either; never one that calls `.backward()`.
+ */
+export function isEvaluationFunction(module: PythonModule, fn: Node): boolean {
+  return module.memo(`callGraph:evaluation:${fn.id}`, () => {
+    const body = field(fn, 'body');
+    if (!body) return false;
+    const calls = module.callsWithin(body);
+    if (calls.some((c) => calledMethod(c) === 'backward' || calledMethod(c) === 'manual_backward')) return false;
+    const setsEval = calls.some((c) => calledMethod(c) === 'eval' && namedChildren(field(c, 'arguments') ?? c).length === 0);
+    const decorator = parentOf(fn)?.type === 'decorated_definition' ? textOf(parentOf(fn)!).slice(0, fn.startIndex - parentOf(fn)!.startIndex) : '';
+    const gradOff = GRAD_OFF.test(decorator) || module.withStatements.some((w) => contains(body, w) && GRAD_OFF.test(withHeader(w)));
+    if (setsEval && gradOff) return true;
+    return EVAL_NAME.test(module.functionName(fn)) && (setsEval || gradOff);
+  });
+}
+
+function withHeader(w: Node): string {
+  const body = field(w, 'body');
+  return body ? textOf(w).slice(0, body.startIndex - w.startIndex) : textOf(w);
+}
+
+const INTERVAL_NAME = /log|print|freq|interval|every|verbose|display|report|disp/i;
+
+/**
+ * True when `node` sits under an `if` (between it and `stop`) that runs only every k steps or on a
+ * logging cadence: `if step % 100 == 0:`, `if i % args.log_interval == 0:`, `if should_log:`.
+ */
+export function underIntervalGuard(node: Node, stop: Node | undefined): boolean {
+  for (let p = parentOf(node); p && p.id !== stop?.id; p = parentOf(p)) {
+    if (p.type === 'if_statement' || p.type === 'elif_clause' || p.type === 'conditional_expression') {
+      const cond = p.type === 'conditional_expression' ? p : field(p, 'condition');
+      const text = cond ? textOf(cond) : '';
+      if (text.includes('%') || INTERVAL_NAME.test(text)) return true;
+    }
+    if (p.type === 'else_clause') {
+      const ifStmt = parentOf(p);
+      const cond = ifStmt && field(ifStmt, 'condition');
+      const text = cond ? textOf(cond) : '';
+      if (text.includes('%') || INTERVAL_NAME.test(text)) return true;
+    }
+    if (p.type === 'function_definition') return false;
+  }
+  return false;
+}
