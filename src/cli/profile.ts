@@ -3,11 +3,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PROFILE_MODES } from '../shared/profile';
-import type { ProfileMode, RunSummary, SummarySweep } from '../shared/profile';
+import type { ProfileMode, RunSummary, Spread } from '../shared/profile';
 import { controlSentence, verdictSentence } from '../shared/verdict-text';
 import { profileScript, RUNTIME_RULES } from '../runner/index';
 import type { ProfileOptions } from '../runner/index';
-import { describeSetting, rankSweep } from '../runner/sweep';
+import { describeSetting, rank } from '../runner/sweep-plan';
 import { toSarif } from './sarif';
 
 export interface ProfileIO {
@@ -22,7 +22,9 @@ export const PROFILE_USAGE = `Usage: pipeline-doctor profile <script> [options] 
 Runs the script under the profiling harness and reports whether training waits for its data.
 
   --mode quick|full|sweep   quick (default): warm-up + measured steps, then stop; full: run to completion;
-                            sweep: quick, then tune num_workers/pin_memory/prefetch_factor
+                            sweep: quick, then trial runs of the real training step per loader setting
+                            (num_workers, pin_memory, prefetch_factor, persistent_workers)
+  --sweep-budget SEC        wall-time budget of the sweep's trial runs (default 120)
   --steps N                 measured steps (default 50)
   --warmup N                warm-up steps before measuring (default 10)
   --control N               data-free control steps after the measured ones (default 20, 0 = off)
@@ -112,6 +114,12 @@ function parseArgs(argv: readonly string[], cwd: string): ParsedArgs {
         o.timeoutMs = sec * 1000;
         break;
       }
+      case '--sweep-budget': {
+        const sec = Number(value());
+        if (!Number.isFinite(sec) || sec <= 0) throw new ProfileUsageError('--sweep-budget needs a number of seconds > 0');
+        o.sweepBudgetSeconds = sec;
+        break;
+      }
       case '--data-root':
         o.dataRoot = path.resolve(cwd, value());
         break;
@@ -194,13 +202,21 @@ export function renderText(s: RunSummary, cwd: string): string {
     ]);
   }
   if (s.sweep && s.sweep.length > 0) {
-    const ranked: SummarySweep[] = rankSweep(s.sweep);
-    out += '\nSweep (fastest first):\n';
+    const spread = (x: Spread | null, unit: string, digits: number): string =>
+      (x === null ? '-' : `${x.p50.toFixed(digits)}${unit} (${x.p10.toFixed(digits)}-${x.p90.toFixed(digits)})`);
+    out += '\nSweep: trial runs of the real training step (fastest median first):\n';
     out += table([
-      ['setting', 'batches/s', 'first batch ms', ''],
-      ...ranked.map((p) => [describeSetting(p), num(p.batchesPerSec), num(p.firstBatchMs, 0), p.current ? '(current)' : '']),
-      ...s.sweep.filter((p) => p.error !== null).map((p) => [describeSetting(p), 'error', '', p.error ?? '']),
+      ['setting', 'step ms p50 (p10-p90)', 'speed-up (p10-p90)', 'windows', 'others CPU', ''],
+      ...rank(s.sweep.filter((p) => p.error === null)).map((p) => [
+        describeSetting(p), spread(p.stepMs, '', 2), p.current ? '-' : spread(p.speedup, 'x', 2), String(p.windows),
+        p.otherCpuPct === null ? '-' : `${Math.round(p.otherCpuPct)}%`, p.current ? '(current)' : '',
+      ]),
+      ...s.sweep.filter((p) => p.error !== null).map((p) => [describeSetting(p), 'error', '', '', '', p.error ?? '']),
     ]);
+  }
+  if (s.sweepOutcome) {
+    const o = s.sweepOutcome;
+    out += `  ${o.sentence}\n  (${o.rounds} rounds, ${(o.spentMs / 1000).toFixed(0)} of ${(o.budgetMs / 1000).toFixed(0)} s budget)\n`;
   }
   if (s.ioProbe) {
     const io = s.ioProbe;

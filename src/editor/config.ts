@@ -94,6 +94,7 @@ export function affectsOurSettings(event: vscode.ConfigurationChangeEvent): bool
 /** Same defaults as the runner (src/runner/options.ts DEFAULTS) and package.json. */
 export const DEFAULT_PROFILE_STEPS = 50;
 export const DEFAULT_PROFILE_TIMEOUT_SECONDS = 600;
+export const DEFAULT_SWEEP_BUDGET_SECONDS = 120;
 
 export interface ProfileSettings {
   /** Explicit interpreter; '' = ask the Python extension, then `python3`. Ignored in untrusted workspaces (restrictedConfigurations). */
@@ -101,6 +102,8 @@ export interface ProfileSettings {
   steps: number;
   /** 0 = no limit. */
   timeoutSeconds: number;
+  /** Wall-time budget of a sweep's trial runs (docs/profiling.md, "Sweep: trial runs"). */
+  sweepBudgetSeconds: number;
   problems: string[];
 }
 
@@ -120,7 +123,12 @@ export function readProfileSettings(scope?: vscode.Uri): ProfileSettings {
     problems.push(`pipelineDoctor.profile.timeoutSeconds must be a number >= 0; using ${DEFAULT_PROFILE_TIMEOUT_SECONDS}`);
     timeoutSeconds = DEFAULT_PROFILE_TIMEOUT_SECONDS;
   }
-  return { pythonPath, steps, timeoutSeconds, problems };
+  let sweepBudgetSeconds = setting<number>('profile.sweepBudgetSeconds', DEFAULT_SWEEP_BUDGET_SECONDS);
+  if (typeof sweepBudgetSeconds !== 'number' || !(sweepBudgetSeconds > 0)) {
+    problems.push(`pipelineDoctor.profile.sweepBudgetSeconds must be a number > 0; using ${DEFAULT_SWEEP_BUDGET_SECONDS}`);
+    sweepBudgetSeconds = DEFAULT_SWEEP_BUDGET_SECONDS;
+  }
+  return { pythonPath, steps, timeoutSeconds, sweepBudgetSeconds, problems };
 }
 
 /** A `launch.json` configuration that runs Python, as far as the profiler can honour it (raw, unsubstituted). */

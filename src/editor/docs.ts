@@ -38,7 +38,7 @@ function runtimeRuleDocument(rule: { code: string; name: string; summary: string
     + (row ? `## When it is reported\n\n${row.when}\n\nSeverity: ${row.severity}. Figures in the finding: ${row.figures}.\n\n` : '')
     + `## How it is measured\n\nInput share = time waiting for the next batch / step time, per step; the median over the measured steps is the verdict: `
     + `≥ ${highly}% highly input-bound, ≥ ${moderately}% moderately (the thresholds of TF Profiler's input-pipeline analyzer and the PyTorch profiler plugin). `
-    + 'Any speedup quoted is a ratio of measured figures (sweep best vs current setting, data-free control vs measured step), never a guess.\n\n'
+    + 'Any speedup quoted is a ratio of measured figures (a measured fix comes from sweep trial runs of the real training step, with its interval; "if loading were free" is the data-free control upper bound), never a guess.\n\n'
     + '## What to do\n\nOpen **Pipeline Doctor: Show Dashboard** for the run: the loaders table, the sweep and the data-free control show '
     + 'which setting fixes it and how much faster the steps get. Run the profile again after the change to compare the two runs.\n';
 }

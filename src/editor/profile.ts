@@ -110,7 +110,7 @@ interface ModePick extends vscode.QuickPickItem {
 async function pickMode(steps: number): Promise<ProfileMode | undefined> {
   const picks: ModePick[] = [
     { mode: 'quick', label: 'Quick', description: `${PROFILE_DEFAULTS.warmup} warm-up + ${steps} measured steps, then stop`, detail: 'Is training waiting for its data? A verdict in seconds.' },
-    { mode: 'sweep', label: 'Sweep', description: 'quick, then tune the DataLoader', detail: 'Tries num_workers, pin_memory and prefetch_factor settings and measures batches/s for each.' },
+    { mode: 'sweep', label: 'Sweep', description: 'quick, then tune the DataLoader', detail: 'Re-runs the training step with each num_workers, pin_memory, prefetch_factor and persistent_workers setting and measures its step time, within the sweep budget.' },
     { mode: 'full', label: 'Full', description: 'run to completion', detail: 'Measures the whole training run (Cancel stops it).' },
   ];
   const chosen = await vscode.window.showQuickPick(picks, { title: 'Pipeline Doctor: profile mode' });
@@ -122,7 +122,7 @@ class ProgressText {
   private trainingLoader: number | null = null;
   private warmup = 0;
   private measured = 0;
-  private sweepPoints = 0;
+  private sweepTrials = 0;
   private control = false;
   private torch: string | null = null;
 
@@ -150,9 +150,6 @@ class ProgressText {
         else return null;
         return { message: this.text(), increment: 0 };
       }
-      case 'sweep':
-        this.sweepPoints++;
-        return { message: this.text(), increment: 0 };
       case 'control':
         this.control = true;
         return { message: this.text(), increment: 0 };
@@ -161,8 +158,14 @@ class ProgressText {
     }
   }
 
+  /** After each sweep trial run. */
+  trial(done: number): { message: string; increment: number } {
+    this.sweepTrials = done;
+    return { message: this.text(), increment: 0 };
+  }
+
   text(): string {
-    if (this.sweepPoints > 0) return `${this.measured} steps measured; sweep: ${this.sweepPoints} loader settings tried`;
+    if (this.sweepTrials > 0) return `${this.measured} steps measured; sweep: ${this.sweepTrials} trial runs done`;
     if (this.control) return `${this.measured} steps measured; data-free control…`;
     if (this.measured > 0) return this.mode === 'full' ? `${this.measured} steps measured` : `${this.measured} of ${this.steps} steps measured`;
     return `warming up: ${this.warmup} steps`;
@@ -259,6 +262,7 @@ export class Profiler implements vscode.Disposable {
       ...(explicit ? { python: explicit } : {}),
       ...(candidate ? { pythonCandidates: [candidate] } : {}),
       ...(settings.timeoutSeconds > 0 ? { timeoutMs: settings.timeoutSeconds * 1000 } : {}),
+      sweepBudgetSeconds: settings.sweepBudgetSeconds,
     };
     const summary = await this.withProgress(target, options);
     return this.report(summary);
@@ -300,6 +304,7 @@ export class Profiler implements vscode.Disposable {
               this.state.spawned++;
             },
             onOutput: (_stream, chunk) => this.output.append(chunk),
+            onSweepTrial: (_setting, done) => progress.report(text.trial(done)),
             onEvent: (e) => {
               const update = text.apply(e);
               if (update) progress.report(update);

@@ -1,5 +1,5 @@
 // Plain option objects for a profile run; adapters (CLI, editor) fill them, the core never reads settings.
-import type { ProfileEvent, ProfileMode } from '../shared/profile';
+import type { LoaderSetting, ProfileEvent, ProfileMode } from '../shared/profile';
 
 export interface ProfileOptions {
   script: string;
@@ -24,9 +24,8 @@ export interface ProfileOptions {
   graceMs?: number;
   dataRoot?: string;
   ioProbe?: 'auto' | 'on' | 'off';
-  sweepBatches?: number;
-  sweepSecondsPerSetting?: number;
-  sweepWorkers?: number[];
+  /** Wall-time budget of the sweep's trial runs (docs/profiling.md, "Sweep: trial runs"). */
+  sweepBudgetSeconds?: number;
   syncEvery?: number;
   hostSampleMs?: number;
 }
@@ -36,6 +35,8 @@ export interface ProfileHooks {
   /** The script's stdout/stderr, as it arrives. */
   onOutput?: (stream: 'stdout' | 'stderr', text: string) => void;
   onSpawn?: (pid: number) => void;
+  /** After each sweep trial: its setting and the number of trials done. */
+  onSweepTrial?: (setting: LoaderSetting, done: number) => void;
   signal?: AbortSignal;
 }
 
@@ -46,8 +47,7 @@ export const DEFAULTS = {
   controlSteps: 20,
   graceMs: 3000,
   ioProbe: 'auto' as const,
-  sweepBatches: 30,
-  sweepSecondsPerSetting: 8,
+  sweepBudgetSeconds: 120,
   syncEvery: 0,
   hostSampleMs: 250,
 };

@@ -26,6 +26,8 @@ import {
   GPU_FILE, LOADERS_FILE, STEPS_FILE, SUMMARY_FILE, SYSTEM_FILE, gpuColumns, loaderColumns, stepColumns, systemColumns,
 } from './run-tables';
 import { buildSummary } from './summary';
+import { runSweep } from './sweep';
+import type { SweepResult } from './sweep';
 import { decideVerdict, endedFrom } from './verdict';
 
 const STDERR_TAIL = 8192;
@@ -33,17 +35,15 @@ const FLUSH_MS = 1000;
 
 function harnessArgv(o: ProfileOptions, harness: string, script: string): string[] {
   const mode = o.mode ?? DEFAULTS.mode;
+  // In sweep mode this is the baseline run (quick); the trials follow it (src/runner/sweep.ts).
   const argv = [
-    harness, '--events', 'fd:3', '--mode', mode,
+    harness, '--events', 'fd:3', '--mode', mode === 'sweep' ? 'quick' : mode,
     '--warmup', String(o.warmup ?? DEFAULTS.warmup),
     '--steps', String(o.steps ?? DEFAULTS.steps),
     '--control', String(mode === 'full' ? 0 : o.controlSteps ?? DEFAULTS.controlSteps),
     '--sync-every', String(o.syncEvery ?? DEFAULTS.syncEvery),
     '--io-probe', o.ioProbe ?? DEFAULTS.ioProbe,
-    '--sweep-batches', String(o.sweepBatches ?? DEFAULTS.sweepBatches),
-    '--sweep-seconds', String(o.sweepSecondsPerSetting ?? DEFAULTS.sweepSecondsPerSetting),
   ];
-  if (o.sweepWorkers && o.sweepWorkers.length > 0) argv.push('--sweep-workers', o.sweepWorkers.join(','));
   if (o.dataRoot) argv.push('--data-root', o.dataRoot);
   if (o.module) argv.push('--module');
   argv.push('--', script, ...(o.args ?? []));
@@ -68,7 +68,7 @@ export async function profileScript(options: ProfileOptions, hooks: ProfileHooks
   let python = options.python ?? 'python3';
 
   const finish = (exit: HarnessExit, stderrTail: string, host: readonly HostSample[], smi: NvidiaSmiSampler | null,
-    extraNotes: string[]): RunSummary => {
+    extraNotes: string[], sweep?: SweepResult): RunSummary => {
     const m = measure(state);
     const ended = endedFrom(exit, state, mode);
     const { verdict, error } = decideVerdict({
@@ -78,7 +78,7 @@ export async function profileScript(options: ProfileOptions, hooks: ProfileHooks
     const summary = buildSummary({
       state, m, verdict, ...(error !== undefined ? { error } : {}), ended, mode, script, args: options.args ?? [], cwd,
       python, startedAt, durationMs: Date.now() - t0, host, smiSamples: smi?.samples ?? [], smiName: smi?.name ?? null,
-      files, extraNotes, folder,
+      files, extraNotes, folder, ...(sweep !== undefined ? { sweep } : {}),
     });
     writeSummary(folder, summary);
     return summary;
@@ -114,11 +114,12 @@ export async function profileScript(options: ProfileOptions, hooks: ProfileHooks
   let smi: NvidiaSmiSampler | null = null;
   const extraNotes: string[] = [];
 
+  const env = { ...process.env, ...options.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' };
   const child = spawnHarness({
     python,
     argv: harnessArgv(options, harness, script),
     cwd,
-    env: { ...process.env, ...options.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' },
+    env,
     graceMs: options.graceMs ?? DEFAULTS.graceMs,
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     ...(hooks.signal !== undefined ? { signal: hooks.signal } : {}),
@@ -188,5 +189,22 @@ export async function profileScript(options: ProfileOptions, hooks: ProfileHooks
     const named = exit.escapees.map((p) => `${p.pid} (${p.comm})`).join(', ');
     extraNotes.push(`${exit.escapees.length} process(es) had left the run's process group (setsid) and were still running when it ended: ${named}; killed`);
   }
-  return finish(exit, stderrTail, host.samples, smiSampler, extraNotes);
+
+  // The sweep starts from a complete baseline: a torch training loader whose measured window closed.
+  let sweep: SweepResult | undefined;
+  const base = measure(state);
+  if (mode === 'sweep' && exit.reason === null && state.end?.how === 'stopped' && base.loader?.kind === 'torch' &&
+    base.stepTimeMs !== null && !hooks.signal?.aborted) {
+    sweep = await runSweep({
+      base: { python, harness, script, args: options.args ?? [], module: options.module ?? false, cwd, env, graceMs: options.graceMs ?? DEFAULTS.graceMs },
+      loader: base.loader, baselineStepMs: base.stepTimeMs.p50, baselineWallMs: Date.now() - t0, warmup,
+      cpus: state.hello?.cpuCount ?? os.cpus().length, cuda: state.cuda,
+      budgetMs: (options.sweepBudgetSeconds ?? DEFAULTS.sweepBudgetSeconds) * 1000,
+      ...(hooks.signal !== undefined ? { signal: hooks.signal } : {}),
+      ...(hooks.onSweepTrial !== undefined ? { onTrial: hooks.onSweepTrial } : {}),
+    });
+  } else if (mode === 'sweep' && state.end?.how === 'stopped' && base.loader?.kind !== 'torch') {
+    extraNotes.push('sweep: no PyTorch training DataLoader was measured, so there is no loader setting to try');
+  }
+  return finish(exit, stderrTail, host.samples, smiSampler, extraNotes, sweep);
 }

@@ -2,7 +2,6 @@
 // kept as parallel number arrays, the rest is a few small records.
 import type {
   ControlEvent, CudaMemoryEvent, EndEvent, GpuSample, HelloEvent, IoProbe, LoaderInfo, ProfileEvent, StepPhase,
-  SweepPoint,
 } from '../shared/profile';
 
 export interface StepRow {
@@ -32,7 +31,6 @@ export class RunState {
   readonly steps: StepRow[] = [];
   readonly gpu: GpuSample[] = [];
   cudaMemory: CudaMemoryEvent | null = null;
-  readonly sweep: (SweepPoint & { loader: number })[] = [];
   control: ControlEvent | null = null;
   window: MeasuredWindow | null = null;
   ioProbe: IoProbe | null = null;
@@ -82,11 +80,6 @@ export class RunState {
       case 'cuda-memory':
         this.cudaMemory = e;
         break;
-      case 'sweep': {
-        const { type: _type, ...point } = e;
-        this.sweep.push(point);
-        break;
-      }
       case 'control':
         this.control = e;
         break;

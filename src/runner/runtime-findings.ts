@@ -1,10 +1,12 @@
 // Runtime findings (docs/runtime-findings.md): each carries a code, the measured figures and the
-// DataLoader's creation site, and estimates only from measured ratios.
+// DataLoader's creation site, and estimates only from measured ratios. A fix is called measured only when
+// the sweep's trial runs found a setting that beats the current one beyond the noise (docs/profiling.md,
+// "Sweep: trial runs"); otherwise no finding may claim one.
 import type { Finding, Range, Severity } from '../shared/findings';
-import type { ControlCheck, IoProbe, LoaderInfo, SummaryCpu, SummaryGpu, SummarySweep, Verdict } from '../shared/profile';
+import type { ControlCheck, IoProbe, LoaderInfo, SummaryCpu, SummaryGpu, SummarySweep, SweepOutcome, Verdict } from '../shared/profile';
 import { boundFromShare, controlSentence, speedupText as boundText, verdictSentence } from '../shared/verdict-text';
 import type { Measurement } from './measurement';
-import { describeSetting, estimatedStepSpeedup } from './sweep';
+import { describeSetting, sameSetting } from './sweep-plan';
 import { round } from './stats';
 
 export const RUNTIME_CODES = {
@@ -23,7 +25,7 @@ export const RUNTIME_CODES = {
 export const RUNTIME_RULES: readonly { code: string; name: string; summary: string }[] = [
   { code: 'LOAD001', name: 'sync-dataloader', summary: 'Training DataLoader with num_workers=0 measured input-bound' },
   { code: 'RUN001', name: 'input-bound', summary: 'Training steps measured waiting for data (input share >= 5%)' },
-  { code: 'RUN002', name: 'faster-loader-setting', summary: 'The DataLoader sweep measured a faster setting than the current one' },
+  { code: 'RUN002', name: 'faster-loader-setting', summary: 'Sweep trial runs measured a loader setting with faster training steps than the current one, beyond the noise' },
   { code: 'RUN003', name: 'data-free-control', summary: 'Compute-only step time is well below the measured step time' },
   { code: 'RUN004', name: 'gpu-idle-small-step', summary: 'GPU mostly idle although the loop does not wait for data' },
   { code: 'RUN005', name: 'gpu-memory-headroom', summary: 'Peak GPU memory below 40% of the card: room for a larger batch' },
@@ -37,8 +39,7 @@ export interface FindingInputs {
   gpu: SummaryGpu | null;
   cpu: SummaryCpu | null;
   sweep: SummarySweep[] | undefined;
-  sweepBest: SummarySweep | undefined;
-  sweepCurrent: SummarySweep | undefined;
+  sweepOutcome: SweepOutcome | undefined;
   computeOnlyStepMs: number | undefined;
   controlCheck?: ControlCheck | undefined;
   ioProbe: IoProbe | undefined;
@@ -71,13 +72,12 @@ export function runtimeFindings(x: FindingInputs): Finding[] {
   const out: Finding[] = [];
   const step = m.stepTimeMs?.p50 ?? 0;
   const wait = m.dataWaitMs?.p50 ?? 0;
-  // A control that contradicts the measured split is not evidence (docs/profiling.md, "Data-free control").
-  const computeMs = x.controlCheck?.reliable ? x.controlCheck.computeOnlyStepMs : Math.max(0, step - wait);
   const inputBound = x.verdict === 'highly-input-bound' || x.verdict === 'moderately-input-bound';
-  const best = x.sweepBest;
-  const cur = x.sweepCurrent;
-  const sweepSpeedup = best && cur && cur.batchesPerSec > 0 ? round(best.batchesPerSec / cur.batchesPerSec, 2) : null;
-  const stepSpeedup = best ? estimatedStepSpeedup({ stepMs: step, computeMs, bestBatchesPerSec: best.batchesPerSec }) : null;
+  const outcome = x.sweepOutcome;
+  const rec = outcome?.decision === 'faster' ? outcome.recommended : undefined;
+  const recSpeedup = rec ? outcome?.speedup : undefined;
+  const best = rec ? x.sweep?.find((c) => !c.current && sameSetting(c, rec)) : undefined;
+  const cur = x.sweep?.find((c) => c.current);
 
   if (inputBound && m.inputShare !== null) {
     const zeroWorkers = l?.kind === 'torch' && l.num_workers === 0;
@@ -94,9 +94,12 @@ export function runtimeFindings(x: FindingInputs): Finding[] {
       figures.gpuUtilizationPct = x.gpu.utilizationMedianPct;
       if (x.gpu.utilizationMedianPct < 50) msg += ` GPU busy ${Math.round(x.gpu.utilizationMedianPct)}% of the time: the loader is the bottleneck.`;
     }
-    if (best && stepSpeedup !== null && stepSpeedup > 1.05) {
-      figures.estimatedSpeedup = stepSpeedup;
-      msg += ` Measured fix: ${describeSetting(best)} (about ${speedupText(stepSpeedup)}x faster steps).`;
+    if (rec && recSpeedup) {
+      Object.assign(figures, speedupFigures(recSpeedup));
+      msg += ` Measured fix: ${describeSetting(rec)} made steps ${speedupText(recSpeedup.p50)}x faster in trial runs ` +
+        `(p10-p90 ${speedupText(recSpeedup.p10)}-${speedupText(recSpeedup.p90)}x).`;
+    } else if (outcome) {
+      msg += ' The sweep found no loader setting that beats the current one beyond the noise.';
     } else {
       // The bound quoted with the verdict follows from the measured wait share alone; the control, when it
       // agrees with the split, is quoted by RUN003.
@@ -104,24 +107,20 @@ export function runtimeFindings(x: FindingInputs): Finding[] {
       figures.speedupIfLoadingFree = ideal;
       msg += ` At most ${boundText(ideal)} faster if loading were free (upper bound from the measured wait).`;
     }
-    if (zeroWorkers && !best) msg += ' Try num_workers>0 (run the sweep: --mode sweep).';
+    if (zeroWorkers && !outcome) msg += ' Try num_workers>0 (run the sweep: --mode sweep).';
     out.push(finding(zeroWorkers ? RUNTIME_CODES.syncLoader : RUNTIME_CODES.inputBound,
       x.verdict === 'highly-input-bound' ? 'warning' : 'info', msg, l, x.script, figures));
   }
 
-  if (best && cur && sweepSpeedup !== null && sweepSpeedup >= 1.1 && !best.current) {
+  if (outcome && rec && recSpeedup) {
     const figures: Record<string, number | string> = {
-      bestBatchesPerSec: best.batchesPerSec, currentBatchesPerSec: cur.batchesPerSec, loaderSpeedup: sweepSpeedup,
-      num_workers: best.num_workers, pin_memory: String(best.pin_memory),
+      ...speedupFigures(recSpeedup), num_workers: rec.num_workers, pin_memory: String(rec.pin_memory),
+      persistent_workers: String(rec.persistent_workers),
     };
-    if (best.prefetch_factor !== null) figures.prefetch_factor = best.prefetch_factor;
-    let msg = `Sweep: ${describeSetting(best)} loads ${round(best.batchesPerSec, 1)} batches/s, ${sweepSpeedup}x the current ` +
-      `${describeSetting(cur)} (${round(cur.batchesPerSec, 1)} batches/s).`;
-    if (stepSpeedup !== null && inputBound) {
-      figures.estimatedSpeedup = stepSpeedup;
-      msg += ` Estimated training step speedup: ${stepSpeedup}x.`;
-    }
-    out.push(finding(RUNTIME_CODES.sweepFaster, inputBound && (stepSpeedup ?? 1) >= 1.5 ? 'warning' : 'info', msg, l,
+    if (rec.prefetch_factor !== null) figures.prefetch_factor = rec.prefetch_factor;
+    if (best?.stepMs) figures.stepMsP50 = best.stepMs.p50;
+    if (cur?.stepMs) figures.currentStepMsP50 = cur.stepMs.p50;
+    out.push(finding(RUNTIME_CODES.sweepFaster, inputBound && recSpeedup.p10 >= 1.5 ? 'warning' : 'info', outcome.sentence, l,
       x.script, figures));
   }
 
@@ -155,7 +154,7 @@ export function runtimeFindings(x: FindingInputs): Finding[] {
 
   const cores = x.cpu?.cores ?? 0;
   // Our own processes' CPU where known: a machine busy with someone else's work is not our saturation.
-  const bestCpu = best ? best.processCpuPct ?? best.cpuUtilizationPct : null;
+  const bestCpu = best ? best.processCpuPct : null;
   const runCpu = x.cpu ? x.cpu.processMeanPct ?? x.cpu.utilizationMeanPct : null;
   const saturatedAtBest = best !== undefined && bestCpu !== null && bestCpu >= 90 && best.num_workers >= Math.max(1, cores - 1);
   const saturatedInRun = inputBound && runCpu !== null && runCpu >= 90 && (l?.num_workers ?? 0) >= Math.max(1, cores - 1);
@@ -178,6 +177,11 @@ export function runtimeFindings(x: FindingInputs): Finding[] {
       'bundle them into shards of 10-100 MB+ (WebDataset .tar, Parquet, TFRecord).', l, x.script, figures));
   }
   return out;
+}
+
+/** A measured speed-up: the median ratio and its p10-p90 interval. */
+function speedupFigures(s: { p50: number; p10: number; p90: number }): Record<string, number> {
+  return { measuredSpeedup: s.p50, measuredSpeedupP10: s.p10, measuredSpeedupP90: s.p90 };
 }
 
 /** Speedups as people say them: "2.1x", "192x" (the exact ratio stays in the finding's figures). */

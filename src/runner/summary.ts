@@ -9,7 +9,8 @@ import type { HostSample } from './host-sampler';
 import type { Measurement } from './measurement';
 import type { RunState } from './run-state';
 import { runtimeFindings } from './runtime-findings';
-import { currentPoint, rankSweep, withCpu } from './sweep';
+import type { SweepResult } from './sweep';
+import { BUSY_OTHER_CPU_PCT } from './sweep-plan';
 import { mean, median, round } from './stats';
 
 function inSpan<T extends { t: number }>(xs: readonly T[], span: { from: number; to: number } | null, slackMs: number): T[] {
@@ -53,6 +54,8 @@ export function cpuSummary(host: readonly HostSample[], span: Measurement['span'
     utilizationMeanPct: round(mean(window.map((s) => s.cpuPct)) ?? 0, 1),
     processMeanPct: ((g) => (g === null ? null : round(g, 1)))(
       mean(window.flatMap((s) => (s.groupCpuPct === null ? [] : [s.groupCpuPct])))),
+    otherMeanPct: ((g) => (g === null ? null : round(g, 1)))(
+      mean(window.flatMap((s) => (s.groupCpuPct === null ? [] : [Math.max(0, s.cpuPct - s.groupCpuPct)])))),
     perCoreMeanPct: Array.from({ length: cores }, (_, i) => round(mean(window.map((s) => s.corePct[i] ?? 0)) ?? 0, 1)),
     memoryUsedPeakMiB: round(Math.max(...host.map((s) => s.memUsedMiB)), 1),
     memoryTotalMiB: round(host[0]?.memTotalMiB ?? 0, 1),
@@ -89,6 +92,7 @@ export interface SummaryInputs {
   files: RunSummary['files'];
   folder: string;
   extraNotes: string[];
+  sweep?: SweepResult;
 }
 
 export function buildSummary(x: SummaryInputs): RunSummary {
@@ -113,10 +117,8 @@ export function buildSummary(x: SummaryInputs): RunSummary {
   }
   const cpu = cpuSummary(x.host, m.span);
   const disk = diskSummary(x.host, m.span);
-  const sweep = state.sweep.length > 0 ? withCpu(state.sweep, x.host) : undefined;
-  const ranked = sweep ? rankSweep(sweep) : [];
-  const sweepBest = ranked[0];
-  const sweepCurrent = sweep ? currentPoint(sweep) : undefined;
+  const sweep = x.sweep?.candidates;
+  const sweepOutcome = x.sweep?.outcome;
   const control = state.control !== null && state.control.loader === trainingId ? state.control : null;
   const computeOnlyStepMs = control?.computeOnlyStepMs;
   const controlCheck = control !== null ? checkControl(m, control) ?? undefined : undefined;
@@ -134,6 +136,9 @@ export function buildSummary(x: SummaryInputs): RunSummary {
   if (m.loader?.kind === 'optimizer' && (state.hello?.controlSteps ?? 0) > 0) {
     notes.push('no DataLoader: steps end at optimizer.step() and the data wait is the time until the model\'s next forward; ' +
       'the data-free control needs a DataLoader and did not run');
+  }
+  if (cpu?.otherMeanPct != null && cpu.otherMeanPct >= BUSY_OTHER_CPU_PCT) {
+    notes.push(`other processes used ${Math.round(cpu.otherMeanPct)}% of the CPU during the measured steps: the figures are noisy`);
   }
   for (const n of state.notices) notes.push(n);
   if (state.invalidLines > 0) notes.push(`${state.invalidLines} unreadable event line(s) from the harness ignored`);
@@ -168,12 +173,12 @@ export function buildSummary(x: SummaryInputs): RunSummary {
     files: x.files,
   };
   if (sweep) summary.sweep = sweep;
-  if (sweepBest) summary.sweepBest = sweepBest;
+  if (sweepOutcome) summary.sweepOutcome = sweepOutcome;
   if (computeOnlyStepMs !== undefined) summary.computeOnlyStepMs = computeOnlyStepMs;
   if (controlCheck) summary.controlCheck = controlCheck;
   if (ioProbe) summary.ioProbe = ioProbe;
   summary.findings = runtimeFindings({
-    verdict: x.verdict, m, gpu, cpu, sweep, sweepBest, sweepCurrent, computeOnlyStepMs, controlCheck, ioProbe, script: x.script,
+    verdict: x.verdict, m, gpu, cpu, sweep, sweepOutcome, computeOnlyStepMs, controlCheck, ioProbe, script: x.script,
   });
   return summary;
 }

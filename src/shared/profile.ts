@@ -150,25 +150,6 @@ export interface CudaMemoryEvent {
   device: string;
 }
 
-export interface SweepPoint {
-  num_workers: number;
-  pin_memory: boolean;
-  prefetch_factor: number | null;
-  batches: number;
-  batchesPerSec: number;
-  /** Time to the first batch (worker start-up), excluded from batchesPerSec. */
-  firstBatchMs: number;
-  tStart: number;
-  tEnd: number;
-  current: boolean;
-  error: string | null;
-}
-
-export interface SweepEvent extends SweepPoint {
-  type: 'sweep';
-  loader: number;
-}
-
 export interface ControlEvent {
   type: 'control';
   loader: number;
@@ -222,7 +203,6 @@ export type ProfileEvent =
   | PhaseEvent
   | GpuEvent
   | CudaMemoryEvent
-  | SweepEvent
   | ControlEvent
   | IoProbeEvent
   | NoticeEvent
@@ -289,6 +269,8 @@ export interface SummaryCpu {
   utilizationMeanPct: number;
   /** Share of all cores used by the run's own processes (script + DataLoader workers), Linux only. */
   processMeanPct: number | null;
+  /** Share of all cores used by other processes meanwhile (all minus this run), Linux only: the noise. */
+  otherMeanPct: number | null;
   perCoreMeanPct: number[];
   memoryUsedPeakMiB: number;
   memoryTotalMiB: number;
@@ -301,11 +283,69 @@ export interface SummaryDisk {
   samples: number;
 }
 
-export interface SummarySweep extends SweepPoint {
-  /** Share of all cores busy while this setting ran (0-100), when host samples covered it. */
-  cpuUtilizationPct: number | null;
-  /** Share of all cores used by the run's own processes (script + workers) while this setting ran. */
+/** The DataLoader settings the sweep varies (docs/profiling.md, "Sweep: trial runs"). */
+export interface LoaderSetting {
+  num_workers: number;
+  pin_memory: boolean;
+  /** null without workers (torch rejects it there). */
+  prefetch_factor: number | null;
+  persistent_workers: boolean;
+}
+
+/** Median and p10-p90 of a measured quantity. */
+export interface Spread {
+  p50: number;
+  p10: number;
+  p90: number;
+}
+
+/** One candidate setting of the sweep: trial runs of the real training step in fresh processes. */
+export interface SummarySweep extends LoaderSetting {
+  /** The setting the script already uses. */
+  current: boolean;
+  /** Mean step time of each measured window (ms), over every window of every trial of this setting. */
+  stepMs: Spread | null;
+  windows: number;
+  steps: number;
+  /** Trial processes run with this setting. */
+  trials: number;
+  /** Successive-halving rounds this setting was measured in. */
+  rounds: number;
+  /** Current step time / this step time: the median ratio and its interval (current p10 / this p90 .. current p90 / this p10). */
+  speedup: Spread | null;
+  /** CPU used by other processes (not this run's tree) while it ran, as a share of all cores (0-100). */
+  otherCpuPct: number | null;
+  /** CPU used by the trial's own processes (script + workers), as a share of all cores (0-100). */
   processCpuPct: number | null;
+  /** Wall time of its trials, process start-up included. */
+  wallMs: number;
+  error: string | null;
+}
+
+/**
+ * 'faster': a setting beats the current one beyond the noise (intervals do not overlap);
+ * 'none-faster': nothing does; 'uncertain': a faster median whose interval overlaps the current one's.
+ */
+export type SweepDecision = 'faster' | 'none-faster' | 'uncertain';
+
+export interface SweepOutcome {
+  decision: SweepDecision;
+  /** The recommended setting (never the current one); present exactly when decision is 'faster'. */
+  recommended?: LoaderSetting;
+  /** Measured speed-up of the recommended setting over the current one, with its interval. */
+  speedup?: Spread;
+  /** Settings within the noise of the recommended one: the ranking among them is uncertain. */
+  rivals: LoaderSetting[];
+  /** One sentence: what was found and why (used by the CLI, dashboard and findings). */
+  sentence: string;
+  budgetMs: number;
+  spentMs: number;
+  rounds: number;
+  stoppedBy: 'done' | 'budget' | 'cancelled';
+  /** Mean CPU share of other processes during the trials (0-100). */
+  otherCpuPct: number | null;
+  /** Other processes kept the machine busy: figures are noisy. */
+  busy: boolean;
 }
 
 /**
@@ -359,7 +399,7 @@ export interface RunSummary {
   cpu: SummaryCpu | null;
   disk: SummaryDisk | null;
   sweep?: SummarySweep[];
-  sweepBest?: SummarySweep;
+  sweepOutcome?: SweepOutcome;
   computeOnlyStepMs?: number;
   controlCheck?: ControlCheck;
   ioProbe?: IoProbe;
@@ -403,14 +443,6 @@ function isLoaderInfo(o: Obj): boolean {
   );
 }
 
-function isSweepPoint(o: Obj): boolean {
-  return (
-    isNum(o.num_workers) && typeof o.pin_memory === 'boolean' && isNumOrNull(o.prefetch_factor) &&
-    isNum(o.batches) && isNum(o.batchesPerSec) && isNum(o.firstBatchMs) && typeof o.current === 'boolean' &&
-    (o.error === null || isStr(o.error))
-  );
-}
-
 /** True when `x` is an event this build understands; unknown types are rejected, not guessed at. */
 export function isProfileEvent(x: unknown): x is ProfileEvent {
   if (!isObj(x) || !isStr(x.type)) return false;
@@ -437,8 +469,6 @@ export function isProfileEvent(x: unknown): x is ProfileEvent {
         x.samples.every((s) => isObj(s) && isNum(s.t) && isNum(s.utilizationPct) && isNum(s.memoryUsedMiB) && isNum(s.memoryTotalMiB));
     case 'cuda-memory':
       return isNum(x.peakAllocatedMiB) && isNum(x.totalMiB);
-    case 'sweep':
-      return isNum(x.loader) && isSweepPoint(x);
     case 'control':
       return isNum(x.loader) && isNum(x.steps) && isNum(x.computeOnlyStepMs);
     case 'io-probe':
@@ -571,20 +601,45 @@ function checkLoader(x: unknown, at: string): void {
   num(l.fetches, `${at}.fetches`, COUNT);
 }
 
-function checkSweepPoint(x: unknown, at: string): void {
+function checkSpread(x: unknown, at: string): void {
+  const o = obj(x, at);
+  for (const k of ['p50', 'p10', 'p90'] as const) num(o[k], `${at}.${k}`, AMOUNT);
+}
+
+function checkSetting(x: unknown, at: string): Obj {
   const p = obj(x, at);
   num(p.num_workers, `${at}.num_workers`, COUNT);
   bool(p.pin_memory, `${at}.pin_memory`);
   numOrNull(COUNT)(p.prefetch_factor, `${at}.prefetch_factor`);
-  num(p.batches, `${at}.batches`, COUNT);
-  num(p.batchesPerSec, `${at}.batchesPerSec`, AMOUNT);
-  num(p.firstBatchMs, `${at}.firstBatchMs`, AMOUNT);
-  num(p.tStart, `${at}.tStart`);
-  num(p.tEnd, `${at}.tEnd`);
+  bool(p.persistent_workers, `${at}.persistent_workers`);
+  return p;
+}
+
+function checkSweepTrial(x: unknown, at: string): void {
+  const p = checkSetting(x, at);
   bool(p.current, `${at}.current`);
+  orNull(checkSpread)(p.stepMs, `${at}.stepMs`);
+  orNull(checkSpread)(p.speedup, `${at}.speedup`);
+  for (const k of ['windows', 'steps', 'trials', 'rounds'] as const) num(p[k], `${at}.${k}`, COUNT);
+  numOrNull(AMOUNT)(p.otherCpuPct, `${at}.otherCpuPct`);
+  numOrNull(AMOUNT)(p.processCpuPct, `${at}.processCpuPct`);
+  num(p.wallMs, `${at}.wallMs`, AMOUNT);
   strOrNull(p.error, `${at}.error`);
-  if (p.cpuUtilizationPct !== undefined) numOrNull(AMOUNT)(p.cpuUtilizationPct, `${at}.cpuUtilizationPct`);
-  if (p.processCpuPct !== undefined) numOrNull(AMOUNT)(p.processCpuPct, `${at}.processCpuPct`);
+}
+
+function checkSweepOutcome(x: unknown, at: string): void {
+  const o = obj(x, at);
+  const decision = enumOf(['faster', 'none-faster', 'uncertain'] as const, o.decision, `${at}.decision`);
+  if (decision === 'faster' || o.recommended !== undefined) checkSetting(o.recommended, `${at}.recommended`);
+  if (decision === 'faster' || o.speedup !== undefined) checkSpread(o.speedup, `${at}.speedup`);
+  each(o.rivals, `${at}.rivals`, checkSetting);
+  str(o.sentence, `${at}.sentence`);
+  num(o.budgetMs, `${at}.budgetMs`, AMOUNT);
+  num(o.spentMs, `${at}.spentMs`, AMOUNT);
+  num(o.rounds, `${at}.rounds`, COUNT);
+  enumOf(['done', 'budget', 'cancelled'] as const, o.stoppedBy, `${at}.stoppedBy`);
+  numOrNull(AMOUNT)(o.otherCpuPct, `${at}.otherCpuPct`);
+  bool(o.busy, `${at}.busy`);
 }
 
 function checkIoProbe(x: unknown, at: string): void {
@@ -654,6 +709,7 @@ function checkSummary(x: Obj): void {
     num(c.cores, `${at}.cores`, COUNT);
     num(c.utilizationMeanPct, `${at}.utilizationMeanPct`, AMOUNT);
     numOrNull(AMOUNT)(c.processMeanPct, `${at}.processMeanPct`);
+    numOrNull(AMOUNT)(c.otherMeanPct, `${at}.otherMeanPct`);
     each(c.perCoreMeanPct, `${at}.perCoreMeanPct`, (n, q) => num(n, q, AMOUNT));
     num(c.memoryUsedPeakMiB, `${at}.memoryUsedPeakMiB`, AMOUNT);
     num(c.memoryTotalMiB, `${at}.memoryTotalMiB`, AMOUNT);
@@ -665,8 +721,8 @@ function checkSummary(x: Obj): void {
     num(d.writeMBps, `${at}.writeMBps`, AMOUNT);
     num(d.samples, `${at}.samples`, COUNT);
   })(x.disk, 'disk');
-  if (x.sweep !== undefined) each(x.sweep, 'sweep', checkSweepPoint);
-  if (x.sweepBest !== undefined) checkSweepPoint(x.sweepBest, 'sweepBest');
+  if (x.sweep !== undefined) each(x.sweep, 'sweep', checkSweepTrial);
+  if (x.sweepOutcome !== undefined) checkSweepOutcome(x.sweepOutcome, 'sweepOutcome');
   if (x.computeOnlyStepMs !== undefined) num(x.computeOnlyStepMs, 'computeOnlyStepMs', AMOUNT);
   if (x.ioProbe !== undefined) checkIoProbe(x.ioProbe, 'ioProbe');
   each(x.findings, 'findings', checkFinding);

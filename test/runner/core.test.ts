@@ -9,11 +9,11 @@ import { locateHarness } from '../../src/runner/harness-locator';
 import { findExecutable, resolveInterpreter } from '../../src/runner/interpreter';
 import { InterpreterNotFoundError } from '../../src/runner/errors';
 import { median, percentile } from '../../src/runner/stats';
-import { RUNTIME_RULES } from '../../src/runner/runtime-findings';
+import { RUNTIME_RULES, runtimeFindings } from '../../src/runner/runtime-findings';
 import { locateRuntimeFindingsDoc, runtimeFindingRow } from '../../src/runner/runtime-findings-doc';
-import { estimatedStepSpeedup, rankSweep } from '../../src/runner/sweep';
+import { decide, extensions, initialCandidates, speedupOver, spreadOf, windowMeans } from '../../src/runner/sweep-plan';
 import { isProfileEvent, validateRunSummary, verdictForInputShare } from '../../src/shared/profile';
-import type { ProfileEvent, SweepPoint } from '../../src/shared/profile';
+import type { LoaderInfo, ProfileEvent, SummarySweep, SweepOutcome } from '../../src/shared/profile';
 import { PY, tempDir } from './helpers';
 
 describe('runner core', () => {
@@ -63,15 +63,93 @@ describe('runner core', () => {
     assert.equal(validateRunSummary([]).ok, false);
   });
 
-  it('ranks the sweep and estimates a step speedup only from measured figures', () => {
-    const p = (w: number, bps: number, error: string | null = null): SweepPoint => ({
-      num_workers: w, pin_memory: false, prefetch_factor: w ? 2 : null, batches: 10, batchesPerSec: bps, firstBatchMs: 1,
-      tStart: 0, tEnd: 1, current: w === 0, error,
+  it('sweep: tries worker counts past the core count and keeps doubling only while the measured gain continues', () => {
+    const cur = { num_workers: 0, pin_memory: false, prefetch_factor: null, persistent_workers: false };
+    assert.deepEqual(initialCandidates(cur, 2, false).map((c) => c.num_workers), [0, 1, 2, 4]);
+    assert.deepEqual(initialCandidates(cur, 2, true).map((c) => `${c.num_workers}:${c.pin_memory}`), ['0:false', '0:true', '1:true', '2:true', '4:true']);
+    const t = (w: number, ms: number, pf: number | null = w ? 2 : null): SummarySweep => ({
+      num_workers: w, pin_memory: false, prefetch_factor: pf, persistent_workers: false, current: w === 0,
+      stepMs: { p50: ms, p10: ms * 0.95, p90: ms * 1.05 }, windows: 3, steps: 30, trials: 1, rounds: 1, speedup: null,
+      otherCpuPct: null, processCpuPct: null, wallMs: 1, error: null,
     });
-    assert.deepEqual(rankSweep([p(0, 50), p(2, 120), p(4, 0, 'OSError: x'), p(1, 60)]).map((x) => x.num_workers), [2, 1, 0]);
-    // 20 ms steps, 2 ms compute, best loader 100 batches/s (10 ms): steps become 10 ms -> 2x.
-    assert.equal(estimatedStepSpeedup({ stepMs: 20, computeMs: 2, bestBatchesPerSec: 100 }), 2);
-    assert.equal(estimatedStepSpeedup({ stepMs: 20, computeMs: 15, bestBatchesPerSec: 1000 }), 1.33);
+    const gaining = extensions([t(0, 40), t(1, 20), t(2, 10), t(4, 5)], { round: 1, cuda: false, epochShorterThanTrial: false });
+    assert.deepEqual(gaining.map((c) => c.num_workers), [8]);
+    const flat = extensions([t(0, 40), t(1, 20), t(2, 10), t(4, 9.8)], { round: 1, cuda: false, epochShorterThanTrial: false });
+    assert.deepEqual(flat, []);
+    const first = extensions([t(0, 40), t(2, 10)], { round: 0, cuda: false, epochShorterThanTrial: true });
+    assert.deepEqual(first.map((c) => `${c.num_workers}/${c.prefetch_factor}/${c.persistent_workers}`), ['4/2/false', '2/4/false', '2/2/true']);
+  });
+
+  it('sweep: recommends only a setting whose interval clears the current one, never the current one', () => {
+    const t = (w: number, p10: number, p50: number, p90: number): SummarySweep => ({
+      num_workers: w, pin_memory: false, prefetch_factor: w ? 2 : null, persistent_workers: false, current: w === 0,
+      stepMs: { p10, p50, p90 }, windows: 5, steps: 50, trials: 2, rounds: 2, speedup: null, otherCpuPct: null,
+      processCpuPct: null, wallMs: 1, error: null,
+    });
+    // Faster median, overlapping interval: uncertain, nothing recommended.
+    const overlap = decide([t(0, 90, 100, 110), t(2, 80, 92, 105)], false, null);
+    assert.equal(overlap.decision, 'uncertain');
+    assert.equal(overlap.recommended, undefined);
+    assert.match(overlap.sentence, /Nothing is recommended/);
+    // The current setting fastest: nothing to recommend.
+    const none = decide([t(0, 40, 50, 60), t(1, 60, 70, 80), t(2, 55, 65, 75)], false, null);
+    assert.equal(none.decision, 'none-faster');
+    assert.equal(none.recommended, undefined);
+    // Clear winners within each other's noise: the fastest median, the other named as a rival.
+    const clear = decide([t(0, 90, 100, 110), t(4, 20, 22, 25), t(8, 19, 21, 24), t(2, 50, 55, 60)], false, null);
+    assert.equal(clear.decision, 'faster');
+    assert.equal(clear.recommended?.num_workers, 8);
+    assert.equal(clear.recommended?.current, false);
+    assert.deepEqual(clear.rivals.map((r) => r.num_workers), [4]);
+    assert.match(clear.sentence, /ranking uncertain/);
+    // One trial process is not enough: the variation between processes was not seen.
+    const once = decide([t(0, 90, 100, 110), { ...t(4, 20, 22, 25), trials: 1 }], false, null);
+    assert.equal(once.decision, 'uncertain');
+    assert.match(once.sentence, /more time/);
+    // A busy machine is named in the sentence.
+    assert.match(decide([t(0, 90, 100, 110), t(4, 20, 22, 25)], true, 60).sentence, /Other processes used 60% of the CPU/);
+    assert.deepEqual(speedupOver({ p50: 100, p10: 90, p90: 110 }, { p50: 25, p10: 20, p90: 30 }), { p50: 4, p10: 3, p90: 5.5 });
+  });
+
+  it('sweep: windows are wall time of consecutive steps; the spread is median and nearest-rank p10/p90', () => {
+    const row = (index: number, t: number, stepMs: number) => ({ loader: 1, index, phase: 'measured' as const, t, stepMs, waitMs: 0, samples: 8 });
+    // An epoch gap of 50 ms before the third step: the window it follows pays for it; the odd step is dropped.
+    const rows = [row(0, 0, 10), row(1, 10, 10), row(2, 70, 10), row(3, 80, 10), row(4, 90, 10)];
+    assert.deepEqual(windowMeans(rows, 2), [35, 10]);
+    assert.deepEqual(windowMeans(rows.slice(0, 4), 2), [35, 10]);
+    assert.deepEqual(spreadOf([5, 1, 4, 2, 3, 6, 7, 8, 9, 10]), { p50: 5.5, p10: 1, p90: 9 });
+    assert.equal(spreadOf([]), null);
+  });
+
+  it('sweep: no finding claims a measured fix unless the sweep recommended one, and then with its interval', () => {
+    const loader: LoaderInfo = {
+      id: 1, kind: 'torch', file: '/p/train.py', line: 12, column: 9, endLine: 12, endColumn: 40, num_workers: 0, batch_size: 32,
+      pin_memory: false, persistent_workers: false, prefetch_factor: null, datasetType: 'D', datasetLength: 2048, role: 'train', training: true,
+    };
+    const m = {
+      loader, measured: [], warmup: 10, inputShare: 0.4, inputShareP90: 0.5, stepTimeMs: { p50: 20, p90: 22 },
+      dataWaitMs: { p50: 8, p90: 9 }, samplesPerSec: 1600, span: null,
+    };
+    const trial = (w: number, p50: number): SummarySweep => ({
+      num_workers: w, pin_memory: false, prefetch_factor: w ? 2 : null, persistent_workers: false, current: w === 0,
+      stepMs: { p50, p10: p50 * 0.9, p90: p50 * 1.1 }, windows: 6, steps: 60, trials: 2, rounds: 2, speedup: null,
+      otherCpuPct: 10, processCpuPct: 50, wallMs: 1, error: null,
+    });
+    const base: Omit<SweepOutcome, 'decision' | 'sentence'> = { rivals: [], budgetMs: 1, spentMs: 1, rounds: 2, stoppedBy: 'done', otherCpuPct: 10, busy: false };
+    const inputs = { verdict: 'highly-input-bound' as const, m, gpu: null, cpu: null, computeOnlyStepMs: undefined, ioProbe: undefined, script: '/p/train.py' };
+    const none = runtimeFindings({ ...inputs, sweep: [trial(0, 20), trial(2, 19)], sweepOutcome: { ...base, decision: 'uncertain', sentence: 'No setting beats the current one.' } });
+    assert.deepEqual(none.map((f) => f.code), ['LOAD001']);
+    assert.doesNotMatch(none[0]?.message ?? '', /Measured fix/);
+    assert.match(none[0]?.message ?? '', /no loader setting that beats the current one/);
+    assert.equal(none[0]?.figures?.measuredSpeedup, undefined);
+    const speedup = { p50: 2, p10: 1.6, p90: 2.4 };
+    const yes = runtimeFindings({
+      ...inputs, sweep: [trial(0, 20), trial(2, 10)],
+      sweepOutcome: { ...base, decision: 'faster', recommended: { num_workers: 2, pin_memory: false, prefetch_factor: 2, persistent_workers: false }, speedup, sentence: 'Measured in trial runs: 2.00x.' },
+    });
+    assert.deepEqual(yes.map((f) => f.code), ['LOAD001', 'RUN002']);
+    assert.match(yes[0]?.message ?? '', /Measured fix: num_workers=2, prefetch_factor=2, pin_memory=False made steps 2\.0x faster in trial runs \(p10-p90 1\.6-2\.4x\)/);
+    assert.deepEqual([yes[1]?.figures?.measuredSpeedup, yes[1]?.figures?.measuredSpeedupP10, yes[1]?.severity], [2, 1.6, 'warning']);
   });
 
   it('finds the harness next to the compiled code or in the source tree', () => {

@@ -1,5 +1,5 @@
-// The runner against real PyTorch on CPU: verdicts, the finding's location, sweep, data-free control,
-// IO probe, and the Arrow files read back against summary.json.
+// The runner against real PyTorch on CPU: verdicts, the finding's location, data-free control,
+// IO probe, and the Arrow files read back against summary.json. The sweep has its own file (sweep.test.ts).
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { tableFromIPC } from 'apache-arrow';
@@ -131,30 +131,5 @@ describe('runner: measurements with real PyTorch', () => {
     assert.equal(s.findings.filter((f) => f.code === 'LOAD001' || f.code === 'RUN001').length, 0);
     assert.equal(s.loaders[0]?.datasetType, 'torch.utils.data.dataset.TensorDataset');
     await assertNothingLeft(cpid);
-  });
-
-  it('sweep ranks num_workers > 0 above 0 for the slow dataset', async () => {
-    let spid: number | undefined;
-    const s = await profileScript(
-      {
-        script: script('input_bound.py'), args: ['--sleep-ms', '3'], python: PY, outDir: tempDir('runs'), mode: 'sweep',
-        warmup: 2, steps: 8, controlSteps: 0, sweepBatches: 12, sweepSecondsPerSetting: 4, ioProbe: 'off',
-      },
-      { onSpawn: (p) => { spid = p; } },
-    );
-    assert.equal(s.ended.how, 'stopped-after-sweep');
-    assert.notEqual(s.verdict, 'failed', s.error);
-    assert.ok(s.sweep && s.sweep.length >= 3, JSON.stringify(s.sweep));
-    const zero = s.sweep.find((p) => p.num_workers === 0);
-    assert.ok(zero && zero.current, 'the current setting (num_workers=0) is in the grid');
-    assert.ok(s.sweepBest, 'best');
-    assert.ok(s.sweepBest.num_workers > 0, `best ${JSON.stringify(s.sweepBest)}`);
-    assert.ok(s.sweepBest.batchesPerSec > zero.batchesPerSec * 1.3, `${s.sweepBest.batchesPerSec} vs ${zero.batchesPerSec}`);
-    const run2 = s.findings.find((f) => f.code === 'RUN002');
-    assert.ok(run2, 'RUN002');
-    assert.ok(Number(run2.figures?.loaderSpeedup) > 1.3);
-    const load001 = s.findings.find((f) => f.code === 'LOAD001');
-    assert.ok(load001 && Number(load001.figures?.estimatedSpeedup) > 1, 'estimated speedup from the sweep');
-    await assertNothingLeft(spid);
   });
 });

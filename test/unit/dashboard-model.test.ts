@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import type { RunSummary } from '../../src/shared/profile';
+import type { RunSummary, SummarySweep, SweepOutcome } from '../../src/shared/profile';
 import { base64ToBytes, bytesToBase64, escapeHtml, jsonForScriptElement } from '../../src/shared/html';
 import { readTableBytes, listRuns, loadDashboardRun } from '../../src/report/run-data';
 import { combineFindings } from '../../src/report/findings';
@@ -158,7 +158,7 @@ describe('escaping and embedding', () => {
 describe('findings and sweep', () => {
   const range = { start: { line: 14, character: 13 }, end: { line: 14, character: 69 } };
   const fix = { title: 'Set num_workers', safe: false, edits: [{ range, newText: 'x' }] };
-  const runtime: Finding = { code: 'LOAD001', severity: 'warning', message: 'measured', file: '/p/t.py', range, fixes: [], related: [], origin: 'runtime', figures: { inputShare: 0.74, stepMsP50: 13.6, estimatedSpeedup: 3.9, custom: 'x' } };
+  const runtime: Finding = { code: 'LOAD001', severity: 'warning', message: 'measured', file: '/p/t.py', range, fixes: [], related: [], origin: 'runtime', figures: { inputShare: 0.74, stepMsP50: 13.6, measuredSpeedup: 3.9, custom: 'x' } };
   const staticTwin: Finding = { ...runtime, message: 'static', origin: 'static', fixes: [fix], figures: undefined };
   const other: Finding = { ...staticTwin, code: 'PREP001', severity: 'info', range: { start: { line: 30, character: 0 }, end: { line: 30, character: 4 } } };
 
@@ -174,14 +174,26 @@ describe('findings and sweep', () => {
     assert.deepEqual(findingOrder([other, runtime]), [1, 0]);
   });
 
-  it('lays the sweep out per num_workers with best and current marked', () => {
-    const p = (num_workers: number, pin: boolean, pf: number | null, bps: number, current = false) => ({ num_workers, pin_memory: pin, prefetch_factor: pf, batches: 1, batchesPerSec: bps, firstBatchMs: 1, tStart: 0, tEnd: 1, current, error: null, cpuUtilizationPct: null, processCpuPct: null });
-    const c = sweepChart([p(0, false, null, 50, true), p(2, false, 2, 100), p(4, true, 2, 190), p(4, false, 2, 150), { ...p(8, false, 2, 0), error: 'boom' }]);
+  it('lays the sweep out per num_workers with the recommended and the current setting marked', () => {
+    const p = (num_workers: number, pin: boolean, pf: number | null, sps: number, current = false): SummarySweep => ({
+      num_workers, pin_memory: pin, prefetch_factor: pf, persistent_workers: false, current,
+      stepMs: sps > 0 ? { p50: 1000 / sps, p10: 1000 / sps, p90: 1000 / sps } : null, windows: 3, steps: 30, trials: 1, rounds: 1,
+      speedup: null, otherCpuPct: null, processCpuPct: null, wallMs: 1, error: null,
+    });
+    const points = [p(0, false, null, 50, true), p(2, false, 2, 100), p(4, true, 2, 200), p(4, false, 2, 125), { ...p(8, false, 2, 0), error: 'boom' }];
+    const outcome: SweepOutcome = {
+      decision: 'faster', recommended: { num_workers: 4, pin_memory: true, prefetch_factor: 2, persistent_workers: false },
+      speedup: { p50: 4, p10: 3.5, p90: 4.5 }, rivals: [], sentence: 's', budgetMs: 1, spentMs: 1, rounds: 1, stoppedBy: 'done',
+      otherCpuPct: null, busy: false,
+    };
+    const c = sweepChart(points, outcome);
     assert.deepEqual(c.workers, [0, 2, 4]);
     assert.deepEqual(c.lines.map((l) => l.label), ['pin_memory=False, prefetch_factor=2', 'pin_memory=True, prefetch_factor=2']);
-    assert.deepEqual(c.lines[0]?.batchesPerSec, [50, 100, 150]);
-    assert.deepEqual(c.best, { line: 1, x: 2, batchesPerSec: 190 });
-    assert.deepEqual(c.current, { line: 0, x: 0, batchesPerSec: 50 });
+    assert.deepEqual(c.lines[0]?.stepsPerSec, [50, 100, 125]);
+    assert.deepEqual(c.best, { line: 1, x: 2, stepsPerSec: 200 });
+    assert.deepEqual(c.current, { line: 0, x: 0, stepsPerSec: 50 });
+    // Nothing recommended, nothing marked: the chart never contradicts the sweep's sentence.
+    assert.equal(sweepChart(points, { ...outcome, decision: 'none-faster' }).best, null);
     assert.deepEqual(c.errors, ['num_workers=8, prefetch_factor=2, pin_memory=False: boom']);
   });
 });

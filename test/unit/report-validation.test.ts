@@ -41,7 +41,8 @@ describe('pipeline-doctor report: summary validation', () => {
     ['a negative fetch count', (s) => { s.loaders[0].fetches = -1; }, /loaders\[0\]\.fetches: -1 is below 0/],
     ['Infinity% GPU utilisation', (s) => { s.gpu.utilizationMedianPct = INFINITE; }, /gpu\.utilizationMedianPct: Infinity is not a finite number/],
     ['an input share above 1', (s) => { s.inputShare = 3; }, /inputShare: 3 is above 1/],
-    ['a sweep rate of Infinity', (s) => { s.sweep[1].batchesPerSec = INFINITE; }, /sweep\[1\]\.batchesPerSec: Infinity is not a finite number/],
+    ['a sweep step time of Infinity', (s) => { s.sweep[1].stepMs.p50 = INFINITE; }, /sweep\[1\]\.stepMs\.p50: Infinity is not a finite number/],
+    ['a recommendation without its speed-up', (s) => { delete s.sweepOutcome.speedup; }, /sweepOutcome\.speedup: expected an object, found nothing/],
   ];
   for (const [name, damage, message] of cases) {
     it(`rejects ${name}, naming the field`, () => {

@@ -43,8 +43,8 @@ describe('verdict text', () => {
       boundFromControl: 2.222, reliable: true, bound: 2.222,
     };
     const findings = runtimeFindings({
-      verdict: 'moderately-input-bound', m: measurement(0.06, 100), gpu: null, cpu: null, sweep: undefined, sweepBest: undefined,
-      sweepCurrent: undefined, computeOnlyStepMs: 45, controlCheck: control, ioProbe: undefined, script: '/p/train.py',
+      verdict: 'moderately-input-bound', m: measurement(0.06, 100), gpu: null, cpu: null, sweep: undefined, sweepOutcome: undefined,
+      computeOnlyStepMs: 45, controlCheck: control, ioProbe: undefined, script: '/p/train.py',
     });
     const verdict = findings.find((f) => f.code === 'RUN001');
     assert.ok(verdict);
@@ -60,8 +60,8 @@ describe('verdict text', () => {
       boundFromControl: 0.42, reliable: false, bound: 1.25,
     };
     const findings = runtimeFindings({
-      verdict: 'highly-input-bound', m: measurement(0.2, 12.5), gpu: null, cpu: null, sweep: undefined, sweepBest: undefined,
-      sweepCurrent: undefined, computeOnlyStepMs: 30, controlCheck: control, ioProbe: undefined, script: '/p/train.py',
+      verdict: 'highly-input-bound', m: measurement(0.2, 12.5), gpu: null, cpu: null, sweep: undefined, sweepOutcome: undefined,
+      computeOnlyStepMs: 30, controlCheck: control, ioProbe: undefined, script: '/p/train.py',
     });
     assert.ok(!findings.some((f) => f.code === 'RUN003'));
     assert.ok(!findings.some((f) => /0\.4\d?x|30(\.0)? ms/.test(f.message)), findings.map((f) => f.message).join('\n'));

@@ -14,9 +14,9 @@ const FIGURES: Record<string, { label: string; fmt: Formatter }> = {
   computeOnlyStepMs: { label: 'compute only', fmt: fmtMs },
   samplesPerSec: { label: 'samples/s', fmt: fmtRate },
   gpuUtilizationPct: { label: 'GPU busy', fmt: (v) => fmtPct100(v) },
-  bestBatchesPerSec: { label: 'best batches/s', fmt: fmtRate },
-  currentBatchesPerSec: { label: 'current batches/s', fmt: fmtRate },
-  loaderSpeedup: { label: 'loader', fmt: (v) => `${fmtSpeedup(v)} faster` },
+  currentStepMsP50: { label: 'current setting step', fmt: fmtMs },
+  measuredSpeedupP10: { label: 'measured speed-up p10', fmt: fmtSpeedup },
+  measuredSpeedupP90: { label: 'p90', fmt: fmtSpeedup },
   memoryPeakMiB: { label: 'memory peak', fmt: fmtMiB },
   memoryTotalMiB: { label: 'of', fmt: fmtMiB },
   memoryShare: { label: 'memory used', fmt: (v) => fmtPct(v) },
@@ -28,7 +28,7 @@ const FIGURES: Record<string, { label: string; fmt: Formatter }> = {
 };
 
 /** Keys that are the speedup itself; shown in their own column rather than as evidence. */
-const SPEEDUP_KEYS = ['estimatedSpeedup', 'speedupIfLoadingFree'];
+const SPEEDUP_KEYS = ['measuredSpeedup', 'speedupIfLoadingFree'];
 
 export function findingEvidence(f: Finding): string[] {
   if (!f.figures) return [];

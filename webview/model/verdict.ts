@@ -31,7 +31,7 @@ export function trainingLoader(s: RunSummary): SummaryLoader | undefined {
 export function bestEstimatedSpeedup(s: RunSummary): number | null {
   let best: number | null = null;
   for (const f of s.findings) {
-    const v = f.figures?.estimatedSpeedup ?? f.figures?.speedupIfLoadingFree;
+    const v = f.figures?.measuredSpeedup ?? f.figures?.speedupIfLoadingFree;
     if (typeof v === 'number' && Number.isFinite(v) && (best === null || v > best)) best = v;
   }
   return best;
@@ -59,14 +59,8 @@ export function verdictDetails(s: RunSummary): string[] {
   if (s.gpu) {
     out.push(`GPU ${s.gpu.name ?? ''} busy ${fmtPct100(s.gpu.utilizationMedianPct)} of the time (median)${inputBound && s.gpu.utilizationMedianPct < 50 ? ': it waits for the loader' : ''}.`.replace('GPU  ', 'GPU '));
   }
-  if (s.sweepBest) {
-    const b = s.sweepBest;
-    const setting = `num_workers=${b.num_workers}${b.num_workers > 0 && b.prefetch_factor !== null ? `, prefetch_factor=${b.prefetch_factor}` : ''}, pin_memory=${b.pin_memory ? 'True' : 'False'}`;
-    const speedup = s.findings.find((f) => f.code === 'RUN002')?.figures?.estimatedSpeedup;
-    out.push(b.current
-      ? `The sweep found no faster loader setting than the current one (${setting}).`
-      : `Fastest measured loader setting: ${setting} (${fmtRate(b.batchesPerSec)} batches/s${typeof speedup === 'number' ? `, about ${fmtSpeedup(speedup)} faster steps` : ''}).`);
-  }
+  // The sweep's own sentence: a measured speed-up with its interval, or that nothing beat the current setting.
+  if (s.sweepOutcome) out.push(s.sweepOutcome.sentence);
   return out;
 }
 

@@ -3,7 +3,7 @@
 // (text only), and talks to its host through a Bridge: VS Code's webview API, or nothing in the report.
 import type uPlot from 'uplot';
 import type { Finding } from '../../src/shared/findings';
-import type { RunSummary } from '../../src/shared/profile';
+import type { RunSummary, Spread, SummarySweep } from '../../src/shared/profile';
 import type {
   ComparisonMessage, DashboardRun, DashboardViewState, HostToWebviewMessage, RunListEntry, WebviewToHostMessage,
 } from '../../src/shared/protocol';
@@ -317,9 +317,9 @@ export class DashboardApp {
       }
     }
     if (s.sweep && s.sweep.length > 0) {
-      const chart = sweepChart(s.sweep);
+      const chart = sweepChart(s.sweep, s.sweepOutcome);
       if (chart.lines.length > 0) {
-        const box = chartBox('DataLoader sweep', 'batches/s per num_workers; one line per pin_memory \u00d7 prefetch_factor; best and current setting marked.');
+        const box = chartBox('DataLoader sweep', 'training steps/s per num_workers, measured in trial runs of the real step (median); one line per pin_memory \u00d7 prefetch_factor \u00d7 persistent_workers; recommended and current setting marked.');
         todo.push(() => this.charts.push(sweepPlot(box, chart, colors, done)));
       }
       append(chartsHost, [this.sweepTable(s)]);
@@ -387,16 +387,22 @@ export class DashboardApp {
   }
 
   private sweepTable(s: RunSummary): HTMLElement {
-    const ranked = [...(s.sweep ?? [])].sort((a, b) => (a.error === null ? 0 : 1) - (b.error === null ? 0 : 1) || b.batchesPerSec - a.batchesPerSec);
-    const best = ranked.find((p) => p.error === null);
-    return h('table', { class: 'pd-table', attrs: { 'data-testid': 'sweep-table' } },
-      h('thead', {}, h('tr', {}, ...['Setting', 'Batches/s', 'First batch', 'CPU (this run)', ''].map((t) => h('th', { attrs: { scope: 'col' } }, t)))),
-      h('tbody', {}, ...ranked.map((p) => h('tr', { class: p === best ? 'best' : '' },
-        h('td', {}, describeSweepSetting(p)),
-        h('td', { class: 'num' }, p.error === null ? fmtRate(p.batchesPerSec) : 'error'),
-        h('td', { class: 'num' }, p.error === null ? fmtMs(p.firstBatchMs) : ''),
-        h('td', { class: 'num' }, p.processCpuPct !== null ? `${p.processCpuPct.toFixed(0)}%` : DASH),
-        h('td', {}, [p === best ? 'best' : '', p.current ? 'current' : '', p.error ?? ''].filter(Boolean).join(', '))))));
+    const ranked = [...(s.sweep ?? [])].sort((a, b) => (a.error === null ? 0 : 1) - (b.error === null ? 0 : 1) ||
+      (a.stepMs?.p50 ?? Infinity) - (b.stepMs?.p50 ?? Infinity));
+    const rec = s.sweepOutcome?.decision === 'faster' ? s.sweepOutcome.recommended : undefined;
+    const isRec = (p: SummarySweep): boolean => rec !== undefined && !p.current && describeSweepSetting(p) === describeSweepSetting(rec);
+    const spread = (x: Spread | null, unit: string): string => (x === null ? DASH : `${x.p50.toFixed(2)}${unit} (${x.p10.toFixed(2)}\u2013${x.p90.toFixed(2)})`);
+    return h('div', {},
+      s.sweepOutcome ? h('p', { attrs: { 'data-testid': 'sweep-outcome' } }, s.sweepOutcome.sentence) : null,
+      h('table', { class: 'pd-table', attrs: { 'data-testid': 'sweep-table' } },
+        h('thead', {}, h('tr', {}, ...['Setting', 'Step ms p50 (p10\u2013p90)', 'Speed-up (p10\u2013p90)', 'Windows', 'CPU (this run / others)', ''].map((t) => h('th', { attrs: { scope: 'col' } }, t)))),
+        h('tbody', {}, ...ranked.map((p) => h('tr', { class: isRec(p) ? 'best' : '' },
+          h('td', {}, describeSweepSetting(p)),
+          h('td', { class: 'num' }, p.error === null ? spread(p.stepMs, '') : 'error'),
+          h('td', { class: 'num' }, p.current ? DASH : spread(p.speedup, 'x')),
+          h('td', { class: 'num' }, String(p.windows)),
+          h('td', { class: 'num' }, `${p.processCpuPct !== null ? `${p.processCpuPct.toFixed(0)}%` : DASH} / ${p.otherCpuPct !== null ? `${p.otherCpuPct.toFixed(0)}%` : DASH}`),
+          h('td', {}, [isRec(p) ? 'recommended' : '', p.current ? 'current' : '', p.error ?? ''].filter(Boolean).join(', ')))))));
   }
 
   private renderLoaders(s: RunSummary): void {

@@ -125,14 +125,14 @@ export function timeChart(target: HTMLElement, x: Float64Array, lines: readonly 
   return plot;
 }
 
-/** batches/s per num_workers, one line per pin_memory × prefetch_factor, best and current setting marked. */
+/** Training steps/s per num_workers (trial runs), one line per pin_memory × prefetch_factor × persistent_workers, recommended and current setting marked. */
 export function sweepPlot(target: HTMLElement, chart: SweepChart, c: ChartColors, drawn: () => void): uPlot {
   const mark = (u: uPlot): void => {
     const { ctx } = u;
     const dot = (at: SweepChart['best'], color: string, text: string, filled: boolean): void => {
       if (!at) return;
       const px = u.valToPos(chart.workers[at.x] ?? 0, 'x', true);
-      const py = u.valToPos(at.batchesPerSec, 'y', true);
+      const py = u.valToPos(at.stepsPerSec, 'y', true);
       ctx.save();
       ctx.strokeStyle = color;
       ctx.fillStyle = color;
@@ -147,12 +147,12 @@ export function sweepPlot(target: HTMLElement, chart: SweepChart, c: ChartColors
       ctx.restore();
     };
     dot(chart.current, c.current, 'current', false);
-    dot(chart.best, c.best, 'best', true);
+    dot(chart.best, c.best, 'recommended', true);
   };
   const plot = new uPlot({
     width: widthOf(target), height: HEIGHT,
     scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.2 : 1] } },
-    axes: [...axes(c, 'num_workers', 'batches/s').map((a, i) => (i === 0 ? { ...a, splits: () => chart.workers } : a))],
+    axes: [...axes(c, 'num_workers', 'steps/s').map((a, i) => (i === 0 ? { ...a, splits: () => chart.workers } : a))],
     legend: { show: true },
     series: [
       { label: 'num_workers' },
@@ -162,7 +162,7 @@ export function sweepPlot(target: HTMLElement, chart: SweepChart, c: ChartColors
       })),
     ],
     hooks: { draw: [mark, onFirstDraw(drawn)] },
-  }, [Float64Array.from(chart.workers), ...chart.lines.map((l) => l.batchesPerSec)], target);
+  }, [Float64Array.from(chart.workers), ...chart.lines.map((l) => l.stepsPerSec)], target);
   fitWidth(plot, target);
   return plot;
 }

@@ -1,9 +1,12 @@
 """Pipeline Doctor harness: runs a training script under measurement and streams NDJSON events.
 
-    python pd_harness.py --events fd:3|PATH [--mode quick|full|sweep] [--warmup W] [--steps N]
+    python pd_harness.py --events fd:3|PATH [--mode quick|full] [--warmup W] [--steps N]
         [--control K] [--sync-every S] [--data-root DIR] [--io-probe auto|on|off]
-        [--sweep-batches B] [--sweep-seconds S] [--sweep-workers 0,1,2] [--gpu-interval-ms MS]
+        [--trial-loader FILE:LINE:ROLE --trial-settings JSON] [--gpu-interval-ms MS]
         [--module] -- SCRIPT [ARGS...]
+
+The sweep is the orchestrator's: it runs this harness once per candidate loader setting (a trial, quick
+mode with --trial-loader/--trial-settings), see docs/profiling.md.
 
 Stdlib only; torch, pynvml and keras are used only when the user's environment has them. The script runs
 in this process as __main__ (runpy), so `if __name__ == "__main__":` blocks, relative imports from the
@@ -31,8 +34,8 @@ from pd_gpu import NvmlSampler, try_nvml  # noqa: E402
 from pd_optim import OptimizerSteps  # noqa: E402
 from pd_probe import find_root, probe  # noqa: E402
 from pd_steps import CancelRun, StepRecorder, StopRun  # noqa: E402
-from pd_sweep import Sweep  # noqa: E402
 from pd_torch import TorchInstrument  # noqa: E402
+from pd_trial import Trial  # noqa: E402
 
 # Every harness module is imported above: sys.path[0] becomes the script's folder before the script runs.
 
@@ -49,21 +52,22 @@ def _parse(argv):
         own, rest = argv, []
     p = argparse.ArgumentParser(prog="pd_harness")
     p.add_argument("--events", required=True)
-    p.add_argument("--mode", choices=("quick", "full", "sweep"), default="quick")
+    p.add_argument("--mode", choices=("quick", "full"), default="quick")
     p.add_argument("--warmup", type=int, default=10)
     p.add_argument("--steps", type=int, default=50)
     p.add_argument("--control", type=int, default=0)
     p.add_argument("--sync-every", type=int, default=0)
     p.add_argument("--data-root")
     p.add_argument("--io-probe", choices=("auto", "on", "off"), default="auto")
-    p.add_argument("--sweep-batches", type=int, default=30)
-    p.add_argument("--sweep-seconds", type=float, default=8.0)
-    p.add_argument("--sweep-workers")
+    p.add_argument("--trial-loader")
+    p.add_argument("--trial-settings")
     p.add_argument("--gpu-interval-ms", type=int, default=200)
     p.add_argument("--module", action="store_true")
     opts = p.parse_args(own)
     if not rest:
         p.error("missing the script after --")
+    if (opts.trial_loader is None) != (opts.trial_settings is None):
+        p.error("--trial-loader and --trial-settings go together")
     return opts, rest
 
 
@@ -107,6 +111,8 @@ def main(argv):
     })
 
     instrument = TorchInstrument(recorder, channel)
+    if opts.trial_loader is not None:
+        instrument.trial = Trial(opts.trial_loader, opts.trial_settings)
     hooks = {}
     if torch_version is not None:
         def on_dataloader(module):
@@ -116,10 +122,6 @@ def main(argv):
         hooks["torch.utils.data.dataloader"] = on_dataloader
         # Loops without a DataLoader: steps end at optimizer.step() (docs/profiling.md).
         hooks["torch.optim.optimizer"] = OptimizerSteps(recorder, channel).install
-        if opts.mode == "sweep":
-            workers = [int(w) for w in opts.sweep_workers.split(",")] if opts.sweep_workers else None
-            sweep = Sweep(instrument, channel, _cpu_count(), opts.sweep_batches, opts.sweep_seconds, workers)
-            recorder.on_sweep = sweep.run
     if keras_spec:
         def on_keras(module):
             pd_keras.install(module, recorder, channel)

@@ -2,8 +2,8 @@
 
 Patched once, on the classes (so HF Trainer, Lightning and any DataLoader subclass are covered):
 DataLoader.__init__ records the loader, DataLoader.__iter__ tags the iterator with the loader's id and
-_BaseDataLoaderIter.__next__ times the fetch. Iterators of loaders created while the harness is sweeping
-are not tagged, so the sweep's own loaders are never mistaken for the user's.
+_BaseDataLoaderIter.__next__ times the fetch. In a sweep trial, __init__ first gives the training loader
+the candidate's settings (pd_trial.py).
 """
 import functools
 import itertools
@@ -47,7 +47,8 @@ class TorchInstrument:
     def __init__(self, recorder, channel):
         self.recorder = recorder
         self.channel = channel
-        self.suspended = False
+        # A pd_trial.Trial in a sweep trial run, else None.
+        self.trial = None
         self.torch = None
         self.dataloader_cls = None
         self._ids = itertools.count(1)
@@ -66,13 +67,14 @@ class TorchInstrument:
 
         @functools.wraps(orig_init)
         def __init__(self, *args, **kwargs):
+            if instrument.trial is not None:
+                args, kwargs = instrument.trial.rewrite(orig_init, self, args, kwargs)
             orig_init(self, *args, **kwargs)
-            if not instrument.suspended:
-                try:
-                    instrument.register(self)
-                except Exception as exc:
-                    instrument.channel.emit({"type": "notice", "level": "warning",
-                                             "message": "could not record a DataLoader: %r" % (exc,)})
+            try:
+                instrument.register(self)
+            except Exception as exc:
+                instrument.channel.emit({"type": "notice", "level": "warning",
+                                         "message": "could not record a DataLoader: %r" % (exc,)})
 
         @functools.wraps(orig_iter)
         def __iter__(self):
