@@ -4,7 +4,7 @@
 // ends, the group is SIGKILLed once the leader has exited so no DataLoader worker outlives the run.
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { EscapeeTracker } from './escapees';
+import { EscapeeTracker, newRunToken, RUN_TOKEN_VARIABLE } from './escapees';
 import type { Escapee } from './escapees';
 import { signalGroup } from './process-group';
 
@@ -45,9 +45,10 @@ export interface SpawnHarnessOptions {
 }
 
 export function spawnHarness(o: SpawnHarnessOptions): HarnessProcess {
+  const token = newRunToken();
   const child = spawn(o.python, o.argv, {
     cwd: o.cwd,
-    env: o.env,
+    env: { ...o.env, [RUN_TOKEN_VARIABLE]: token },
     detached: true,
     shell: false,
     stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
@@ -58,7 +59,7 @@ export function spawnHarness(o: SpawnHarnessOptions): HarnessProcess {
   let exited = false;
   let killTimer: NodeJS.Timeout | undefined;
   let timeoutTimer: NodeJS.Timeout | undefined;
-  const tracker = child.pid !== undefined ? new EscapeeTracker(child.pid) : undefined;
+  const tracker = child.pid !== undefined ? new EscapeeTracker(child.pid, token) : undefined;
   const poller = tracker ? setInterval(() => tracker.poll(), ESCAPEE_POLL_MS) : undefined;
   poller?.unref();
   let escapees: Escapee[] = [];
@@ -108,7 +109,10 @@ export function spawnHarness(o: SpawnHarnessOptions): HarnessProcess {
       exit = { code, signal };
       if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
       clearInterval(poller);
-      if (tracker) escapees = tracker.killAll();
+      if (tracker) {
+        tracker.sweepByToken();
+        escapees = tracker.killAll();
+      }
       // A grandchild that left the group (setsid) may hold a pipe open forever: stop waiting for it.
       closeTimer = setTimeout(() => {
         for (const s of [events, child.stdout, child.stderr]) s?.destroy();
