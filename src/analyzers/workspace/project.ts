@@ -116,7 +116,8 @@ export class ProjectIndex {
       for (const base of [this.root, path.join(this.root, 'src'), path.dirname(path.resolve(this.root, fromFile))]) candidates.push(path.join(base, ...parts));
     }
     for (const c of candidates) {
-      for (const f of [`${c}.py`, path.join(c, '__init__.py')]) if (this.contains(f) && fs.existsSync(f)) return f;
+      // Existence first: resolving a path that does not exist costs a thrown error.
+      for (const f of [`${c}.py`, path.join(c, '__init__.py')]) if (fs.existsSync(f) && this.contains(f)) return f;
     }
     return undefined;
   }
