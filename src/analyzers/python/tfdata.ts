@@ -8,6 +8,21 @@ import { calledMethod, contains, field, literalValue, methodReceiver, namedChild
 import { descendantsOfType } from './bindings';
 import type { PythonModule } from './module';
 
+/**
+ * Keras dataset utilities whose result already ends in `prefetch(tf.data.AUTOTUNE)` and whose decoding map already
+ * runs with `num_parallel_calls=AUTOTUNE`: image and text since Keras 2.6 (keras-team/keras 72c161e, June 2021),
+ * timeseries and audio since Keras 2.10 (keras/utils/*_dataset.py). See the LOAD008 docs.
+ */
+export const KERAS_PREFETCHED_SOURCES: ReadonlySet<string> = new Set([
+  'keras.utils.image_dataset_from_directory',
+  'keras.utils.text_dataset_from_directory',
+  'keras.utils.audio_dataset_from_directory',
+  'keras.utils.timeseries_dataset_from_array',
+  'keras.preprocessing.image_dataset_from_directory',
+  'keras.preprocessing.text_dataset_from_directory',
+  'keras.preprocessing.timeseries_dataset_from_array',
+]);
+
 /** Constructors that return a `tf.data.Dataset` (canonical names). */
 export const TF_DATA_SOURCES: ReadonlySet<string> = new Set([
   'tensorflow.data.Dataset.from_tensor_slices',
@@ -30,29 +45,9 @@ export const TF_DATA_SOURCES: ReadonlySet<string> = new Set([
   'tensorflow.data.experimental.load',
   'tensorflow.data.experimental.sample_from_datasets',
   'tensorflow.data.experimental.choose_from_datasets',
-  'keras.utils.image_dataset_from_directory',
-  'keras.utils.text_dataset_from_directory',
-  'keras.utils.audio_dataset_from_directory',
-  'keras.utils.timeseries_dataset_from_array',
-  'keras.preprocessing.image_dataset_from_directory',
-  'keras.preprocessing.text_dataset_from_directory',
-  'keras.preprocessing.timeseries_dataset_from_array',
+  ...KERAS_PREFETCHED_SOURCES,
 ]);
 
-/**
- * Keras dataset utilities whose result already ends in `prefetch(tf.data.AUTOTUNE)` and whose decoding map already
- * runs with `num_parallel_calls=AUTOTUNE`: image and text since Keras 2.6 (keras-team/keras 72c161e, June 2021),
- * timeseries and audio since Keras 2.10 (keras/utils/*_dataset.py). See the LOAD008 docs.
- */
-export const KERAS_PREFETCHED_SOURCES: ReadonlySet<string> = new Set([
-  'keras.utils.image_dataset_from_directory',
-  'keras.utils.text_dataset_from_directory',
-  'keras.utils.audio_dataset_from_directory',
-  'keras.utils.timeseries_dataset_from_array',
-  'keras.preprocessing.image_dataset_from_directory',
-  'keras.preprocessing.text_dataset_from_directory',
-  'keras.preprocessing.timeseries_dataset_from_array',
-]);
 
 /** `tf.data.Dataset` methods that return another Dataset, so the chain continues through them. */
 export const TF_DATASET_METHODS: ReadonlySet<string> = new Set([
