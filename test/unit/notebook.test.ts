@@ -62,6 +62,22 @@ describe('notebooks', () => {
     assert.doesNotMatch(n.message, /line 4/, 'the concatenated program\'s line is not shown');
   });
 
+  it('takes % and ! for a magic only where a statement starts, and follows a shell escape over its backslashes', async () => {
+    // Both seen in public notebooks: `%` formatting continuing an open print(...), and a multi-line `!` command.
+    const cells = [
+      { kind: 'code' as const, source: '%matplotlib inline\nimport torch' },
+      { kind: 'code' as const, source: 'for epoch in range(2):\n    print("Epoch %03d/%03d"\n          %(epoch+1, 2))\n    x = (10\n% 3)' },
+      { kind: 'code' as const, source: '!tensorboard dev upload --logdir ./logs/ \\\n  --name "a b" \\\n  --one_shot\nx = 1 \\\n    % 2\ns = """\n%not a magic\n"""' },
+      { kind: 'code' as const, source: 'y = 2\n!ls -l\n%time y' },
+    ];
+    const r = await analyzeNotebookCells('nb.ipynb', cells);
+    assert.deepEqual(r.notices, []);
+    const program = new NotebookProgram(cells);
+    assert.deepEqual(program.text.split('\n').filter((l) => /^\s*#/.test(l)), [
+      '#matplotlib inline', '#tensorboard dev upload --logdir ./logs/ \\', '  #-name "a b" \\', '  #-one_shot', '#ls -l', '#time y',
+    ]);
+  });
+
   it('does not parse the bodies of %%bash, %%html, %%writefile... cells as Python, but does parse %%time bodies', async () => {
     for (const magic of ['%%bash', '%%sh', '%%html', '%%javascript', '%%writefile setup.sh', '%%script bash']) {
       const body = 'for f in *; do echo "$f"; done\nif [ -f x ]; then rm x; fi\n<div class="a">{{ x }}</div>';

@@ -41,11 +41,70 @@ const PYTHON_CELL_MAGIC = /^\s*%%(time|timeit|capture|prun)\b/;
  * `%matplotlib inline` -> `#matplotlib inline`, `!pip install x` -> `#pip install x`. A cell magic's body
  * is Python only for the magics above; `%%bash`, `%%html`, `%%writefile`, ... bodies are not run as
  * Python, so every line of them becomes a comment (its first character replaced, so columns stay).
+ * As in IPython, a line magic or shell escape starts a statement: a `%` or `!` line inside open brackets
+ * or after a backslash is Python (`% (epoch, n))` continuing a `print("..." ...`), and a shell escape
+ * ending in a backslash continues on the next line.
  */
 function neutraliseMagics(source: string): string {
   const lines = source.split('\n');
-  const foreignBody = /^\s*%%/.test(lines[0] ?? '') && !PYTHON_CELL_MAGIC.test(lines[0]);
-  return lines.map((line) => line.replace(foreignBody ? /^(\s*)\S/ : /^(\s*)[%!]/, '$1#')).join('\n');
+  const comment = (line: string) => line.replace(/^(\s*)\S/, '$1#');
+  if (/^\s*%%/.test(lines[0] ?? '') && !PYTHON_CELL_MAGIC.test(lines[0])) return lines.map(comment).join('\n');
+  const out: string[] = [];
+  let python: PythonLineState = { depth: 0, openString: null, continues: false };
+  let magicContinues = false;
+  for (const line of lines) {
+    const statementStart = python.depth === 0 && python.openString === null && !python.continues;
+    if (magicContinues || (statementStart && /^\s*[%!]/.test(line))) {
+      out.push(comment(line));
+      magicContinues = /\\\s*$/.test(line);
+      continue;
+    }
+    magicContinues = false;
+    out.push(line);
+    python = scanPythonLine(line, python);
+  }
+  return out.join('\n');
+}
+
+interface PythonLineState {
+  /** Brackets open at the end of the line. */
+  depth: number;
+  /** The delimiter of a triple-quoted string still open, or null. */
+  openString: string | null;
+  /** The line ends with a backslash: the statement goes on. */
+  continues: boolean;
+}
+
+/** Just enough tokenizing to know whether the next line starts a statement: strings, comments, brackets. */
+function scanPythonLine(line: string, state: PythonLineState): PythonLineState {
+  let { depth, openString } = state;
+  let i = 0;
+  while (i < line.length) {
+    if (openString !== null) {
+      if (line[i] === '\\') i += 2;
+      else if (line.startsWith(openString, i)) {
+        i += openString.length;
+        openString = null;
+      } else i++;
+      continue;
+    }
+    const c = line[i];
+    if (c === '#') break;
+    if (c === '"' || c === "'") {
+      if (line.startsWith(c.repeat(3), i)) {
+        openString = c.repeat(3);
+        i += 3;
+        continue;
+      }
+      for (i++; i < line.length && line[i] !== c; i++) if (line[i] === '\\') i++;
+      i++;
+      continue;
+    }
+    if (c === '(' || c === '[' || c === '{') depth++;
+    else if (c === ')' || c === ']' || c === '}') depth = Math.max(0, depth - 1);
+    i++;
+  }
+  return { depth, openString, continues: openString === null && /\\\r?$/.test(line) };
 }
 
 /** The program the notebook's code cells form, and where each cell starts in it. */
