@@ -100,7 +100,7 @@ describe('runner: sweep by trial runs of the real training step', () => {
       `predicted ${o.speedup.p50}x (${o.speedup.p10}-${o.speedup.p90}), re-measured ${measured.toFixed(2)}x`);
   });
 
-  it('CPU-bound loader on few cores: whatever it recommends a re-run confirms, and without a winner nothing claims a fix', async () => {
+  it('CPU-bound loader on few cores: a re-run lands in the interval of whatever it recommends, and without a winner nothing claims a fix', async () => {
     const budgetS = 45;
     const base = ['--n', '4000', '--work', '6'];
     let pid: number | undefined;
@@ -117,7 +117,9 @@ describe('runner: sweep by trial runs of the real training step', () => {
       const rec = s.sweep.find((c) => !c.current && sameSetting(c, o.recommended as LoaderSetting));
       assert.ok(cur && rec);
       const measured = await recheck('cpu_loader.py', base, cur, rec);
-      assert.ok(Math.abs(measured / o.speedup.p50 - 1) <= RECHECK_TOLERANCE,
+      // A CPU-bound loader on 2 cores is the noisiest case: the claim is the measured interval, so the
+      // re-run must land inside it (with the re-run's own tolerance) and be a gain at all.
+      assert.ok(measured > 1 && measured >= o.speedup.p10 * (1 - RECHECK_TOLERANCE) && measured <= o.speedup.p90 * (1 + RECHECK_TOLERANCE),
         `predicted ${o.speedup.p50}x (${o.speedup.p10}-${o.speedup.p90}), re-measured ${measured.toFixed(2)}x`);
     }
   });
