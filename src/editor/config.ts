@@ -20,7 +20,7 @@ export interface EditorSettings {
   problems: string[];
 }
 
-function isSeveritySetting(value: unknown): value is SeveritySetting {
+export function isSeveritySetting(value: unknown): value is SeveritySetting {
   return typeof value === 'string' && (SEVERITY_SETTINGS as readonly string[]).includes(value);
 }
 

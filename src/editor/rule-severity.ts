@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import { RULES, ruleByCode } from '../analyzers/registry';
 import type { SeveritySetting } from '../shared/findings';
-import { configuredSeverity, writeRuleSeverity } from './config';
+import { configuredSeverity, isSeveritySetting, writeRuleSeverity } from './config';
 
 export const CONFIGURE_SEVERITY_COMMAND = 'pipelineDoctor.configureRuleSeverity';
 
@@ -14,10 +14,6 @@ const CHOICES: ReadonlyArray<{ value: SeveritySetting; detail: string }> = [
   { value: 'hint', detail: 'Shown as a hint (dotted underline)' },
   { value: 'off', detail: 'Rule disabled' },
 ];
-
-function isSeverity(value: unknown): value is SeveritySetting {
-  return CHOICES.some((c) => c.value === value);
-}
 
 /**
  * Arguments come from a code action (`[code, undefined, uri]`), a test (`[code, severity, uri]`) or the
@@ -34,7 +30,7 @@ export async function configureRuleSeverity(codeArg?: unknown, severityArg?: unk
     code = picked.label;
   }
   const uri = typeof uriArg === 'string' ? vscode.Uri.parse(uriArg) : vscode.window.activeTextEditor?.document.uri;
-  let severity = isSeverity(severityArg) ? severityArg : undefined;
+  let severity = isSeveritySetting(severityArg) ? severityArg : undefined;
   if (!severity) {
     const current = configuredSeverity(uri, code) ?? ruleByCode(code)!.severity;
     const picked = await vscode.window.showQuickPick(

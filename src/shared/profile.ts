@@ -31,6 +31,7 @@ export type LoaderRole = 'train' | 'eval' | 'unknown';
  */
 export type LoaderKind = 'torch' | 'keras' | 'optimizer';
 export const LOADER_KINDS: readonly LoaderKind[] = ['torch', 'keras', 'optimizer'];
+const LOADER_ROLES = ['train', 'eval', 'unknown'] as const;
 
 export interface LoaderInfo {
   /** Harness-assigned, stable within a run; steps refer to it. */
@@ -438,7 +439,7 @@ function oneOf<T extends string>(values: readonly T[], x: unknown): x is T {
 function isLoaderInfo(o: Obj): boolean {
   return (
     isNum(o.id) && oneOf(LOADER_KINDS, o.kind) && isStr(o.file) && isNum(o.line) &&
-    isNumOrNull(o.num_workers) && isNumOrNull(o.batch_size) && oneOf(['train', 'eval', 'unknown'] as const, o.role) &&
+    isNumOrNull(o.num_workers) && isNumOrNull(o.batch_size) && oneOf(LOADER_ROLES, o.role) &&
     typeof o.training === 'boolean'
   );
 }
@@ -586,7 +587,7 @@ function checkFinding(x: unknown, at: string): void {
 function checkLoader(x: unknown, at: string): void {
   const l = obj(x, at);
   num(l.id, `${at}.id`, { int: true });
-  enumOf(['torch', 'keras'] as const, l.kind, `${at}.kind`);
+  enumOf(LOADER_KINDS, l.kind, `${at}.kind`);
   str(l.file, `${at}.file`);
   num(l.line, `${at}.line`, COUNT);
   numOrNull(COUNT)(l.num_workers, `${at}.num_workers`);
@@ -596,7 +597,7 @@ function checkLoader(x: unknown, at: string): void {
   numOrNull(COUNT)(l.prefetch_factor, `${at}.prefetch_factor`);
   strOrNull(l.datasetType, `${at}.datasetType`);
   numOrNull(COUNT)(l.datasetLength, `${at}.datasetLength`);
-  enumOf(['train', 'eval', 'unknown'] as const, l.role, `${at}.role`);
+  enumOf(LOADER_ROLES, l.role, `${at}.role`);
   bool(l.training, `${at}.training`);
   num(l.fetches, `${at}.fetches`, COUNT);
 }

@@ -34,6 +34,17 @@ describe('pipeline-doctor report: summary validation', () => {
     assert.ok(r.written);
   });
 
+  it('writes the page for a loop without a DataLoader (steps at optimizer.step())', () => {
+    const folder = path.join(base, 'optimizer-loop');
+    fs.cpSync(path.join(base, 'good'), folder, { recursive: true });
+    const summary = JSON.parse(JSON.stringify(good)) as Record<string, any>;
+    summary.loaders[0].kind = 'optimizer';
+    fs.writeFileSync(path.join(folder, 'summary.json'), JSON.stringify(summary));
+    const r = report(folder);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.written);
+  });
+
   const cases: Array<[string, (s: Record<string, any>) => void, RegExp]> = [
     ['disk: []', (s) => { s.disk = []; }, /disk: expected an object, found \[\]/],
     ['an out-of-range severity', (s) => { s.findings[0].severity = 'fatal'; }, /findings\[0\]\.severity: "fatal" is not one of error, warning, info, hint/],

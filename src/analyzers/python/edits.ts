@@ -134,7 +134,7 @@ function sortsBefore(a: { from: boolean; key: string }, b: { from: boolean; key:
   return a.from !== b.from ? !a.from : a.key < b.key;
 }
 
-export function insertImport(module: PythonModule, statement: string): Edit {
+function insertImport(module: PythonModule, statement: string): Edit {
   const m = /^\s*(?:from\s+([.\w]+)\s+import|import\s+([\w.]+))/.exec(statement);
   const name = m?.[1] ?? m?.[2] ?? '';
   const ours = { section: sectionOf(name), from: m?.[1] !== undefined, key: name.toLowerCase() };

@@ -98,7 +98,6 @@ class StepRecorder:
         self.stop_reason = None
         # Set by the torch patch once CUDA is initialised; None on CPU runs.
         self.cuda_sync = None
-        self.on_sweep = None
         self._pending = None
         self._last_flush = perf_ns()
         # Guards _pending against the background flusher (a script that hangs or is killed after a few
@@ -176,10 +175,10 @@ class StepRecorder:
         if nxt == w + m:
             self._close_window(st, t0)
             if c == 0 or st.cached is None:
-                self._stop(st)
+                self._stop()
         if c and nxt == w + m + c:
             self._close_control(st)
-            self._stop(st)
+            self._stop()
         return t0, (c > 0 and w + m <= nxt < w + m + c and st.cached is not None)
 
     def leave(self, st, t0, batch, samples=None):
@@ -251,12 +250,9 @@ class StepRecorder:
         if p is not None and p["t"]:
             self.channel.emit(p)
 
-    def _stop(self, st):
-        """End of the quick measurement; sweep mode then tunes the loader before the script is stopped."""
+    def _stop(self):
+        """End of the quick measurement: the script is stopped (sweep trials run in processes of their own)."""
         self._flush()
-        hook, self.on_sweep = self.on_sweep, None
-        if hook is not None:
-            hook(st)
         self.request_stop(self.mode)
         raise StopRun()
 

@@ -4,7 +4,8 @@ import { replaceNode } from '../../python/edits';
 import type { PythonModule } from '../../python/module';
 import { defineRule, type Reporter } from '../rule';
 import { callGraph, callTarget } from '../../python/callgraph';
-import { isTensorBackward, underIntervalGuard, usesCuda } from './context';
+import { trainsOnAccelerator } from '../../python/accelerator';
+import { isTensorBackward, underIntervalGuard } from './context';
 
 /** Tensor methods that copy to the host and wait for the device. */
 const SYNC_METHODS = new Set(['item', 'cpu', 'numpy', 'tolist', 'nonzero']);
@@ -102,7 +103,7 @@ log interval; that fix is unsafe. Other cases need a logging interval and are le
   checkPython(module, reporter) {
     if (!module.importsAny('torch', 'lightning', 'pytorch_lightning', 'transformers') || module.isTestOrDebugFile()) return;
     if (!SYNC_HINT.test(module.text) || /\baccelerator\s*=\s*["']cpu["']/.test(module.text)) return;
-    const cuda = usesCuda(module);
+    const cuda = trainsOnAccelerator(module);
     const seen = new Set<number>();
     const graph = callGraph(module);
     // Lightning and the HF Trainer put the model on the GPU themselves: no explicit `.cuda()` is needed.

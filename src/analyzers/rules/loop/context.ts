@@ -4,13 +4,7 @@
 import type { Edit } from '../../../shared/findings';
 import { calledMethod, contains, field, namedChildren, parentOf, textOf, type Node } from '../../engine/syntax';
 import { callGraph, underIntervalGuard } from '../../python/callgraph';
-import { trainsOnAccelerator } from '../../python/accelerator';
 import type { PythonModule } from '../../python/module';
-
-/** The module moves models or tensors to an accelerator (CUDA or any other): see python/accelerator.ts. */
-export function usesCuda(module: PythonModule): boolean {
-  return trainsOnAccelerator(module);
-}
 
 /**
  * Loops whose body runs once per optimisation step: the hot loops, less the loops that are hot only
