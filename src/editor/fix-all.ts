@@ -3,6 +3,7 @@
 // minimal replace edit, so the whole fix-all is a single undo step and the cursor outside the changed
 // region stays put.
 import * as vscode from 'vscode';
+import type { Finding } from '../shared/findings';
 import { analyze, analyzeNotebookCells, type AnalyzeOptions } from '../analyzers';
 import { fixCellsUntilStable, fixUntilStable, type FixNotice } from '../analyzers/engine/fix-engine';
 import type { Diagnostics } from './diagnostics';
@@ -22,12 +23,18 @@ function onlyCode(options: AnalyzeOptions, code: string | undefined): AnalyzeOpt
   return code === undefined ? options : { ...options, select: [code] };
 }
 
+/** Whether the current findings offer a safe fix (of `code`): without one, fix-all (run on every save) analyses nothing again. */
+function offersSafeFix(findings: readonly Finding[], code: string | undefined): boolean {
+  return findings.some((f) => (code === undefined || f.code === code) && f.fixes.some((x) => x.safe));
+}
+
 /** The document text after all safe fixes (of `code` only, when given), or undefined when there is nothing safe to fix. */
 export async function fixedText(doc: vscode.TextDocument, diagnostics: Diagnostics, code?: string): Promise<string | undefined> {
   const file = analysisPath(doc);
   if (file === undefined) return undefined;
   const settings = diagnostics.settingsFor(doc.uri);
   if (!diagnostics.inScope(doc.uri, file, settings)) return undefined;
+  if (!offersSafeFix(await diagnostics.findingsFor(doc), code)) return undefined;
   const original = doc.getText();
   const options = onlyCode(settings.analyze, code);
   const out = await fixUntilStable(original, (text) => analyze(file, text, options));
@@ -62,6 +69,7 @@ export async function fixedCellTexts(nb: vscode.NotebookDocument, diagnostics: D
   if (file === undefined) return undefined;
   const settings = diagnostics.settingsFor(nb.uri);
   if (!diagnostics.inWorkspaceScope(nb.uri, file, settings)) return undefined;
+  if (!offersSafeFix(await diagnostics.notebooks.findingsFor(nb), code)) return undefined;
   const cells = nb.getCells();
   const original = cells.map((c) => c.document.getText());
   const options = onlyCode(settings.analyze, code);

@@ -3,7 +3,7 @@
 // recommended. Pure functions; src/runner/sweep.ts runs the trials.
 import type { LoaderSetting, Spread, SummarySweep, SweepDecision } from '../shared/profile';
 import type { StepRow } from './run-state';
-import { round } from './stats';
+import { median, percentile, round } from './stats';
 
 /** Worker counts beyond this are not tried, whatever the gain. */
 export const MAX_WORKERS = 64;
@@ -98,17 +98,9 @@ export function survivors<T extends SummarySweep>(cands: readonly T[]): T[] {
 }
 
 /** Nearest-rank percentile (every reported value was measured), as in stats.ts. */
-function pick(sorted: readonly number[], p: number): number {
-  const rankIdx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rankIdx] ?? 0;
-}
-
 export function spreadOf(values: readonly number[]): Spread | null {
   if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  const p50 = sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-  return { p50: round(p50, 3), p10: round(pick(sorted, 10), 3), p90: round(pick(sorted, 90), 3) };
+  return { p50: round(median(values)!, 3), p10: round(percentile(values, 10)!, 3), p90: round(percentile(values, 90)!, 3) };
 }
 
 /**

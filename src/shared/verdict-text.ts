@@ -41,12 +41,6 @@ export function verdictSentence(s: Pick<RunSummary, 'verdict' | 'inputShare' | '
   }
 }
 
-/** The upper bound on the speed-up if loading were free that this run supports (1 when nothing was measured). */
-export function loadingFreeBound(s: Pick<RunSummary, 'inputShare' | 'controlCheck'>): number {
-  if (s.controlCheck) return s.controlCheck.bound;
-  return s.inputShare === null ? 1 : boundFromShare(s.inputShare);
-}
-
 /**
  * The data-free control against the measured split, or null without a control:
  * "Your steps take 13.6 ms, of which 2.1 ms wait for data; compute alone took 11.2 ms in the data-free

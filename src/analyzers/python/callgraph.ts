@@ -110,7 +110,7 @@ function trainingBelow(module: PythonModule, scope: Node, depth: number, stack: 
   let backward = false;
   let step = false;
   for (const c of module.callsWithin(scope)) {
-    if (loopBetween(scope, c)) continue;
+    if (module.loopBetween(scope, c)) continue;
     const m = calledMethod(c);
     if (m === 'backward' || m === 'manual_backward') backward = true;
     else if (m === 'step') step = true;
@@ -125,13 +125,6 @@ function trainingBelow(module: PythonModule, scope: Node, depth: number, stack: 
     if (backward && step) break;
   }
   return { backward, step };
-}
-
-function loopBetween(scope: Node, node: Node): boolean {
-  for (let p = parentOf(node); p && p.id !== scope.id; p = parentOf(p)) {
-    if (p.type === 'for_statement' || p.type === 'while_statement') return true;
-  }
-  return false;
 }
 
 /**

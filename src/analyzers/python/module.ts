@@ -244,7 +244,8 @@ export class PythonModule {
     return owner !== undefined && owner.id !== scope.id && contains(scope, owner);
   }
 
-  private loopBetween(scope: Node, node: Node): boolean {
+  /** A for/while loop lies between `scope` and `node` (the node runs once per iteration, not once per scope). */
+  loopBetween(scope: Node, node: Node): boolean {
     for (let p = parentOf(node); p && p.id !== scope.id; p = parentOf(p)) {
       if (p.type === 'for_statement' || p.type === 'while_statement') return true;
     }
