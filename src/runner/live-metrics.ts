@@ -3,7 +3,7 @@
 // already receives, so the harness does no extra work. Each run has registries of its own, never
 // prom-client's global default registry: two runs in one process (the editor) never mix their series.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { OpenMetricsContentType } from 'prom-client';
+import type { OpenMetricsContentType, RegistryContentType } from 'prom-client';
 import type { GpuSample, ProfileEvent } from '../shared/profile';
 import type { HostSample } from './host-sampler';
 
@@ -38,12 +38,8 @@ export function rankOf(e: ProfileEvent): string {
   return typeof rank === 'number' && Number.isInteger(rank) && rank >= 0 ? String(rank) : '0';
 }
 
-export class LiveMetrics {
-  /** Prometheus text format 0.0.4 (curl, older scrapers). */
-  readonly prometheus = new Registry();
-  /** OpenMetrics 1.0, what Prometheus asks for first. Both hold the same metric objects. */
-  readonly openMetrics = new Registry<OpenMetricsContentType>();
-
+/** The run's metric objects in one registry. */
+class RunSeries {
   private readonly stepSeconds: Histogram<(typeof STEP_LABELS)[number]>;
   private readonly dataWaitSeconds: Histogram<(typeof STEP_LABELS)[number]>;
   private readonly samples: Counter<(typeof STEP_LABELS)[number]>;
@@ -59,9 +55,8 @@ export class LiveMetrics {
   private readonly diskWrite: Gauge<(typeof HOST_LABELS)[number]>;
   private readonly ended: Gauge<(typeof HOST_LABELS)[number]>;
 
-  constructor(private readonly id: RunIdentity, startedAt: Date) {
-    this.openMetrics.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
-    const registers = [this.prometheus, this.openMetrics];
+  constructor(private readonly id: RunIdentity, startedAt: Date, registry: Registry<RegistryContentType>) {
+    const registers = [registry];
     const histogram = <L extends string>(name: string, help: string, labelNames: readonly L[], buckets: readonly number[]): Histogram<L> =>
       new Histogram({ name, help, labelNames, buckets: [...buckets], registers });
     const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]): Gauge<L> =>
@@ -156,5 +151,36 @@ export class LiveMetrics {
     this.memoryUsed.set(labels, s.memUsedMiB * MIB);
     if (s.diskReadMBps !== null) this.diskRead.set(labels, s.diskReadMBps * MIB);
     if (s.diskWriteMBps !== null) this.diskWrite.set(labels, s.diskWriteMBps * MIB);
+  }
+}
+
+/**
+ * The run's series in both text formats. Each format has its own registry and its own metric objects:
+ * prom-client renames a counter in place (drops `_total`) when an OpenMetrics registry renders it, so
+ * one object registered in both would lose `_total` in the Prometheus format after the first
+ * OpenMetrics scrape.
+ */
+export class LiveMetrics {
+  /** Prometheus text format 0.0.4 (curl, older scrapers). */
+  readonly prometheus = new Registry();
+  /** OpenMetrics 1.0, what Prometheus asks for first. */
+  readonly openMetrics = new Registry<OpenMetricsContentType>();
+  private readonly series: readonly RunSeries[];
+
+  constructor(id: RunIdentity, startedAt: Date) {
+    this.openMetrics.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+    this.series = [new RunSeries(id, startedAt, this.prometheus), new RunSeries(id, startedAt, this.openMetrics)];
+  }
+
+  observeEvent(e: ProfileEvent): void {
+    for (const s of this.series) s.observeEvent(e);
+  }
+
+  observeGpu(samples: readonly GpuSample[], rank = '0'): void {
+    for (const s of this.series) s.observeGpu(samples, rank);
+  }
+
+  observeHost(sample: HostSample): void {
+    for (const s of this.series) s.observeHost(sample);
   }
 }
