@@ -58,8 +58,8 @@ class Prometheus {
     // One scrape job, the run's endpoint; no self-scrape, no remote write, no alerting: loopback only.
     fs.writeFileSync(path.join(dir, 'prometheus.yml'), [
       'global:',
-      '  scrape_interval: 250ms',
-      '  scrape_timeout: 200ms',
+      '  scrape_interval: 500ms',
+      '  scrape_timeout: 500ms',
       'scrape_configs:',
       '  - job_name: pipeline-doctor',
       '    static_configs:',
@@ -82,8 +82,10 @@ class Prometheus {
     assert.fail(`prometheus not ready after 30 s: ${this.log}`);
   }
 
-  async query(promql: string): Promise<PromVector[]> {
-    const r = await fetch(`${this.base}/api/v1/query?query=${encodeURIComponent(promql)}`);
+  /** An instant query, at `time` (Unix seconds) when given. */
+  async query(promql: string, time?: number): Promise<PromVector[]> {
+    const at = time === undefined ? '' : `&time=${time}`;
+    const r = await fetch(`${this.base}/api/v1/query?query=${encodeURIComponent(promql)}${at}`);
     const body = await r.json() as { status: string; data: { resultType: string; result: PromVector[] } };
     assert.equal(body.status, 'success', `${promql}: ${JSON.stringify(body)}`);
     assert.equal(body.data.resultType, 'vector');
@@ -190,6 +192,33 @@ describe('live metrics: a real Prometheus scrapes a profile run', () => {
     assert.ok(await prometheus.value(`max_over_time(pipeline_doctor_memory_used_bytes{${run}}[5m])`) > 0);
     assert.equal(await prometheus.value(`max_over_time(pipeline_doctor_run_ended{${run}}[5m])`), 1, 'the final values were scraped');
     assert.equal(await prometheus.value(`max_over_time(pipeline_doctor_run_info{${run},mode="quick"}[5m])`), 1);
+  });
+
+  it('every query of the shipped Grafana dashboard parses and, GPU panels aside on a CPU run, returns the run', async () => {
+    interface Panel { title: string; targets?: { expr: string }[] }
+    const dashboard = JSON.parse(fs.readFileSync(path.join(REPO, 'docs', 'grafana', 'pipeline-doctor.json'), 'utf8')) as {
+      panels: Panel[]; templating: { list: { name: string }[] };
+    };
+    assert.deepEqual(dashboard.templating.list.map((v) => v.name), ['datasource', 'run', 'script', 'rank']);
+    const run = path.basename(summary.folder);
+    // While the run was live (its series go stale once the endpoint closes), with Grafana's variables filled in.
+    const at = (Date.parse(summary.startedAt) + summary.durationMs) / 1000;
+    const fill = (expr: string): string => expr.replaceAll('$run', run).replaceAll('$script', '.*').replaceAll('$rank', '.*')
+      .replaceAll('$__rate_interval', '1m');
+    let checked = 0;
+    for (const panel of dashboard.panels) {
+      for (const target of panel.targets ?? []) {
+        const result = await prometheus.query(fill(target.expr), at);
+        if (/GPU/.test(panel.title)) {
+          assert.deepEqual(result, [], `${panel.title}: no GPU in this run`);
+        } else {
+          assert.ok(result.length > 0, `${panel.title}: ${target.expr} returned nothing`);
+          assert.ok(result.every((r) => r.metric.run === run && Number.isFinite(Number(r.value[1]))), `${panel.title}: ${JSON.stringify(result)}`);
+        }
+        checked++;
+      }
+    }
+    assert.ok(checked >= 15, `${checked} queries`);
   });
 
   it('once Prometheus is stopped, nothing is left listening', async () => {

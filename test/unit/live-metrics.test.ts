@@ -2,8 +2,10 @@
 // formats) and the endpoint's socket behaviour (busy port, loopback, nothing left open). The real
 // Prometheus scrape of a real run is in test/runner/live-metrics.test.ts.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { MetricsServerError } from '../../src/runner/errors';
 import type { HostSample } from '../../src/runner/host-sampler';
@@ -130,6 +132,14 @@ describe('live metrics: exposition', () => {
     const open = parseExposition(text.replace(/# EOF\n$/, ''));
     const prom = parseExposition(await m.prometheus.metrics());
     assert.deepEqual(open.map((x) => x.name).sort(), prom.map((x) => x.name).sort());
+  });
+
+  it('every metric the Grafana dashboard (docs/grafana/pipeline-doctor.json) queries is exposed, GPU ones included', async () => {
+    const dashboard = fs.readFileSync(path.resolve(__dirname, '..', '..', '..', 'docs', 'grafana', 'pipeline-doctor.json'), 'utf8');
+    const queried = new Set(dashboard.match(/pipeline_doctor_[a-z_]+/g) ?? []);
+    const exposed = new Set(parseExposition(await fed(events).prometheus.metrics()).map((x) => x.name));
+    assert.ok(queried.size >= 12, [...queried].join(' '));
+    assert.deepEqual([...queried].filter((name) => !exposed.has(name)), []);
   });
 
   it('two runs in one process keep separate registries (the global default registry is not used)', async () => {
