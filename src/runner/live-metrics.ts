@@ -109,6 +109,7 @@ class RunSeries {
       let samples = 0;
       // The rate counts only the time of steps whose batch length is known.
       let countedMs = 0;
+      let counted = false;
       for (let i = 0; i < e.t.length; i++) {
         const step = e.stepMs[i] ?? 0;
         const wait = e.waitMs[i] ?? 0;
@@ -118,11 +119,12 @@ class RunSeries {
         waitMs += wait;
         const n = e.samples[i];
         if (n !== null && n !== undefined) {
-          this.samples.inc(labels, n);
           samples += n;
           countedMs += step;
+          counted = true;
         }
       }
+      if (counted) this.samples.inc(labels, samples);
       // Control steps replay one batch with no loader: their rate and wait say nothing about the pipeline.
       if (e.phase !== 'control' && stepMs > 0) {
         this.inputBoundShare.set(this.ranked(rank), Math.min(1, waitMs / stepMs));
