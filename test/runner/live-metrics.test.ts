@@ -45,6 +45,7 @@ interface PromVector {
 class Prometheus {
   private child: ChildProcess | null = null;
   private log = '';
+  private dir: string | null = null;
   readonly base: string;
 
   constructor(private readonly port: number) {
@@ -55,6 +56,7 @@ class Prometheus {
     const binary = findExecutable('prometheus', REPO) ?? (fs.existsSync('/usr/bin/prometheus') ? '/usr/bin/prometheus' : null);
     assert.ok(binary, "Prometheus is not installed: install Debian's prometheus package (bash scripts/setup.sh --tests)");
     const dir = tempDir('prometheus');
+    this.dir = dir;
     // One scrape job, the run's endpoint; no self-scrape, no remote write, no alerting: loopback only.
     fs.writeFileSync(path.join(dir, 'prometheus.yml'), [
       'global:',
@@ -101,12 +103,15 @@ class Prometheus {
 
   async stop(): Promise<void> {
     const child = this.child;
-    if (child === null || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
+    if (child !== null && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    if (this.dir !== null) fs.rmSync(this.dir, { recursive: true, force: true });
+    this.dir = null;
   }
 }
 
