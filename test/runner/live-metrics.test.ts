@@ -233,6 +233,47 @@ describe('live metrics: a real Prometheus scrapes a profile run', () => {
   });
 });
 
+describe('live metrics: the endpoint ends with the run', () => {
+  it('cancelled mid-run: no linger, the port closed, nothing left', async () => {
+    requireTorch();
+    const port = await freePort();
+    const abort = new AbortController();
+    let pid: number | undefined;
+    let scraped = '';
+    const t0 = Date.now();
+    const s = await profileScript({
+      script: script('input_bound.py'), args: ['--workers', '2', '--sleep-ms', '2'], python: PY, outDir: tempDir('prom-cancel'),
+      mode: 'full', warmup: 2, ioProbe: 'off', metricsPort: port, metricsLingerSeconds: 30,
+    }, {
+      signal: abort.signal,
+      onSpawn: (p) => { pid = p; },
+      onEvent: (e) => {
+        if (e.type !== 'steps' || e.phase !== 'measured' || abort.signal.aborted) return;
+        // A scrape while the run goes, then the cancel.
+        void fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text()).then((text) => { scraped = text; }).finally(() => abort.abort());
+      },
+    });
+    assert.equal(s.ended.how, 'cancelled');
+    assert.match(scraped, /^pipeline_doctor_step_seconds_count\{[^}]*phase="measured"\} [1-9]/m);
+    assert.ok(Date.now() - t0 < 25_000, 'the 30 s linger was cut short by the cancel');
+    assert.equal(await listening(port), false, 'the metrics port is still open after a cancelled run');
+    await assertNothingLeft(pid);
+  });
+
+  it('a script that raises: the port closed after the linger', async () => {
+    requireTorch();
+    const port = await freePort();
+    const t0 = Date.now();
+    let ended = 0;
+    const s = await profileScript({
+      script: script('raises.py'), python: PY, outDir: tempDir('prom-raise'), metricsPort: port, metricsLingerSeconds: 1,
+    }, { onEvent: (e) => { if (e.type === 'end') ended = Date.now(); } });
+    assert.equal(s.ended.how, 'crashed');
+    assert.ok(ended > t0 && Date.now() - ended >= 1000, 'lingered about a second after the end');
+    assert.equal(await listening(port), false);
+  });
+});
+
 describe('live metrics: a busy port', () => {
   it('is a clear error before the script starts: exit 2, no run folder, no process', async () => {
     const holder = net.createServer();
