@@ -38,7 +38,8 @@ Runs the script under the profiling harness and reports whether training waits f
   --report FILE             also write the run as one self-contained HTML report (no network needed)
   --metrics-port PORT       serve live metrics for Prometheus on PORT (/metrics) while the run goes (default off)
   --metrics-host ADDR       address the metrics endpoint listens on (default 127.0.0.1, loopback only)
-  --metrics-linger SEC      keep the endpoint up SEC seconds after the run, for a last scrape (default 0)
+  --metrics-linger SEC      keep the endpoint up SEC seconds after the run for a last scrape; the summary
+                            prints after it (default 0)
   -h, --help                this help
 `;
 
