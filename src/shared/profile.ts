@@ -4,7 +4,7 @@
 // recognised instead of misread. The events are declared in profile-events.schema.json (validated in
 // src/runner/events.ts); the summary guard below validates its shape as far as consumers rely on it.
 import { SEVERITIES, type Finding } from './findings';
-import { LOADER_KINDS, LOADER_ROLES, STEP_PHASES } from './profile-event-types';
+import { LOADER_KINDS, LOADER_ROLES } from './profile-event-types';
 import type { HelloEvent, IoProbeEvent, LoaderEvent, LoaderKind, LoaderRole } from './profile-event-types';
 
 /** The summary's version; typed by the event schema's, so the two cannot drift apart. */
@@ -248,17 +248,8 @@ type Obj = Record<string, unknown>;
 function isObj(x: unknown): x is Obj {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
-function isNum(x: unknown): x is number {
-  return typeof x === 'number' && Number.isFinite(x);
-}
 function isStr(x: unknown): x is string {
   return typeof x === 'string';
-}
-function isNumOrNull(x: unknown): boolean {
-  return x === null || isNum(x);
-}
-function isNumArray(x: unknown): x is number[] {
-  return Array.isArray(x) && x.every(isNum);
 }
 function oneOf<T extends string>(values: readonly T[], x: unknown): x is T {
   return typeof x === 'string' && (values as readonly string[]).includes(x);
