@@ -2,7 +2,6 @@
 // (src/shared/profile-events.schema.json, docs/profiling.md "The harness event contract") and fill its
 // defaults. A line that is not a valid event is reported, not guessed at (a harness from another build, or
 // stray output).
-import Ajv2020 from 'ajv/dist/2020';
 import type { ValidateFunction } from 'ajv/dist/2020';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { Readable } from 'node:stream';
@@ -28,6 +27,8 @@ let check: EventCheck | undefined;
 /** Compiled on first use (tens of milliseconds): one validator per event kind, so that ajv fills the defaults. */
 function eventCheck(): EventCheck {
   if (check !== undefined) return check;
+  // Required here, not at the top: only a profile run loads ajv (the extension and `lint` start without it).
+  const { default: Ajv2020 } = require('ajv/dist/2020') as typeof import('ajv/dist/2020');
   const ajv = new Ajv2020({ useDefaults: true, allowUnionTypes: true, strictNumbers: true });
   // ajv applies no defaults under oneOf, so the root's oneOf is left out: the `type` picks the kind.
   const { oneOf, ...definitions } = eventSchema;
