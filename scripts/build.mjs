@@ -4,6 +4,7 @@ import * as esbuild from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeEventTypes } from './profile-event-types.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const production = process.argv.includes('--production');
@@ -12,6 +13,8 @@ const outdirAt = process.argv.indexOf('--outdir');
 const dist = outdirAt > 0 ? path.resolve(process.argv[outdirAt + 1]) : path.join(root, 'dist');
 const nodeOnly = outdirAt > 0;
 fs.mkdirSync(dist, { recursive: true });
+// The harness events' TypeScript types follow their schema (docs/profiling.md, "The harness event contract").
+if (writeEventTypes()) console.log('wrote src/shared/profile-event-types.ts from its schema');
 
 const common = {
   bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: !production,
@@ -67,5 +70,7 @@ copy('docs/runtime-findings.md', 'runtime-findings.md');
 const harness = path.join(root, 'src/runner/python');
 if (fs.existsSync(harness)) {
   fs.cpSync(harness, path.join(dist, 'python'), { recursive: true, filter: (p) => !p.includes('__pycache__') });
+  // The event contract, read by the harness (pd_events.py) from beside its files.
+  copy('src/shared/profile-events.schema.json', 'python/profile-events.schema.json');
 }
 console.log(`built ${production ? 'production ' : ''}bundles in ${path.relative(root, dist)}/`);

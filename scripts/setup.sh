@@ -31,6 +31,8 @@ if [ "$want_torch" = 1 ]; then
 fi
 if [ "$want_tests" = 1 ]; then
   dpkg -s libkrb5-dev >/dev/null 2>&1 || apt_pkgs+=(libkrb5-dev)
+  # The runner tests validate every harness event against its schema in Python too (pd_events.py).
+  dpkg -s python3-jsonschema >/dev/null 2>&1 || apt_pkgs+=(python3-jsonschema)
   command -v chromium >/dev/null 2>&1 || apt_pkgs+=(chromium)
   # A real Prometheus scrapes a profile run in test/runner/live-metrics.test.ts.
   dpkg -s prometheus >/dev/null 2>&1 || apt_pkgs+=(prometheus)

@@ -1,14 +1,60 @@
-// NDJSON from the harness: split into lines, parse, validate against src/shared/profile.ts. A line that
-// is not a valid event is reported, not guessed at (a harness from another build, or stray output).
+// NDJSON from the harness: split into lines, parse, validate against the event contract
+// (src/shared/profile-events.schema.json, docs/profiling.md "The harness event contract") and fill its
+// defaults. A line that is not a valid event is reported, not guessed at (a harness from another build, or
+// stray output).
+import type { ValidateFunction } from 'ajv/dist/2020';
+import diagnosticsChannel from 'node:diagnostics_channel';
 import type { Readable } from 'node:stream';
-import { isProfileEvent, PROFILE_SCHEMA_VERSION } from '../shared/profile';
+import { PROFILE_SCHEMA_VERSION } from '../shared/profile';
 import type { ProfileEvent } from '../shared/profile';
+import eventSchema from '../shared/profile-events.schema.json';
 
 /**
  * The longest event line accepted. The harness's events are small (a `steps` batch or `hello` is a few
  * KB); a longer line is a script writing to fd 3 by mistake, and buffering it would hold it all in memory.
  */
 export const MAX_EVENT_LINE_CHARS = 1024 * 1024;
+
+/**
+ * Every line the decoders reject is also published here (`{ why, line }`; `line` is null for a line too long
+ * to keep). Nothing listens in a user's run; the runner tests do, and fail on any (test/runner/helpers.ts).
+ */
+export const INVALID_EVENT_LINES = diagnosticsChannel.channel('pipeline-doctor:invalid-event-line');
+
+type EventCheck = (x: unknown) => { event: ProfileEvent } | { problem: string };
+let check: EventCheck | undefined;
+
+/** Compiled on first use (tens of milliseconds): one validator per event kind, so that ajv fills the defaults. */
+function eventCheck(): EventCheck {
+  if (check !== undefined) return check;
+  // Required here, not at the top: only a profile run loads ajv (the extension and `lint` start without it).
+  const { default: Ajv2020 } = require('ajv/dist/2020') as typeof import('ajv/dist/2020');
+  const ajv = new Ajv2020({ useDefaults: true, allowUnionTypes: true, strictNumbers: true });
+  // ajv applies no defaults under oneOf, so the root's oneOf is left out: the `type` picks the kind.
+  const { oneOf, ...definitions } = eventSchema;
+  ajv.addSchema(definitions, 'events');
+  const kinds = new Map<unknown, ValidateFunction>();
+  for (const { $ref } of oneOf) {
+    const def = eventSchema.$defs[$ref.slice('#/$defs/'.length) as keyof typeof eventSchema.$defs] as { properties: { type: { const: string } } };
+    kinds.set(def.properties.type.const, ajv.compile({ $ref: `events${$ref}` }));
+  }
+  check = (x) => {
+    const validate = typeof x === 'object' && x !== null ? kinds.get((x as { type?: unknown }).type) : undefined;
+    if (validate === undefined) return { problem: 'not a known event' };
+    if (!validate(x)) return { problem: `not a valid ${String((x as { type: unknown }).type)} event: ${ajv.errorsText(validate.errors, { dataVar: 'event' })}` };
+    const e = x as ProfileEvent;
+    if (e.type === 'steps' && !(e.stepMs.length === e.t.length && e.waitMs.length === e.t.length && e.samples.length === e.t.length)) {
+      return { problem: 'not a valid steps event: its lists differ in length' };
+    }
+    return { event: e };
+  };
+  return check;
+}
+
+/** Validates a parsed event line and fills the contract's defaults in place; the event, or why it is not one. */
+export function checkProfileEvent(x: unknown): { event: ProfileEvent } | { problem: string } {
+  return eventCheck()(x);
+}
 
 export interface EventSink {
   event(e: ProfileEvent): void;
@@ -43,7 +89,7 @@ export class NdjsonDecoder {
       return;
     }
     const rest = this.pieces.join('');
-    if (rest.trim() !== '') this.sink.invalid(rest, 'truncated line at end of stream');
+    if (rest.trim() !== '') this.invalid(rest, 'truncated line at end of stream');
     this.pieces = [];
     this.length = 0;
   }
@@ -60,7 +106,10 @@ export class NdjsonDecoder {
   }
 
   private endLine(): void {
-    if (this.dropping) this.sink.tooLong(this.length);
+    if (this.dropping) {
+      if (INVALID_EVENT_LINES.hasSubscribers) INVALID_EVENT_LINES.publish({ why: `line of ${this.length} characters, over the limit`, line: null });
+      this.sink.tooLong(this.length);
+    }
     else this.line(this.pieces.length === 1 ? this.pieces[0] : this.pieces.join(''));
     this.pieces = [];
     this.length = 0;
@@ -73,17 +122,22 @@ export class NdjsonDecoder {
     try {
       value = JSON.parse(line);
     } catch {
-      this.sink.invalid(line, 'not JSON');
+      this.invalid(line, 'not JSON');
       return;
     }
-    if (!isProfileEvent(value)) {
-      this.sink.invalid(line, 'not a known event');
+    const hello = value as { type?: unknown; schemaVersion?: unknown } | null;
+    if (hello?.type === 'hello' && hello.schemaVersion !== PROFILE_SCHEMA_VERSION) {
+      this.invalid(line, `harness schemaVersion ${String(hello.schemaVersion)}, expected ${PROFILE_SCHEMA_VERSION}`);
       return;
     }
-    if (value.type === 'hello' && value.schemaVersion !== PROFILE_SCHEMA_VERSION) {
-      this.sink.invalid(line, `harness schemaVersion ${value.schemaVersion}, expected ${PROFILE_SCHEMA_VERSION}`);
-    }
-    this.sink.event(value);
+    const checked = checkProfileEvent(value);
+    if ('problem' in checked) this.invalid(line, checked.problem);
+    else this.sink.event(checked.event);
+  }
+
+  private invalid(line: string, why: string): void {
+    if (INVALID_EVENT_LINES.hasSubscribers) INVALID_EVENT_LINES.publish({ why, line });
+    this.sink.invalid(line, why);
   }
 }
 

@@ -54,7 +54,8 @@ export class RunState {
         break;
       case 'loader': {
         const { type: _type, ...info } = e;
-        this.loaders.set(e.id, info);
+        // Which loader's steps define the verdict is decided from the whole run (measurement.ts).
+        this.loaders.set(e.id, { ...info, training: false });
         break;
       }
       case 'training-loader':

@@ -63,5 +63,5 @@ export const loaderColumns: ColumnSpec<LoaderInfo & { fetches: number }>[] = [
   { name: 'role', type: new Utf8(), value: (r) => r.role },
   { name: 'training', type: new Bool(), value: (r) => r.training },
   { name: 'fetches', type: new Int32(), value: (r) => r.fetches },
-  { name: 'batchSource', type: new Utf8(), nullable: true, value: (r) => r.batchSource ?? null },
+  { name: 'batchSource', type: new Utf8(), nullable: true, value: (r) => r.batchSource },
 ];

@@ -51,7 +51,9 @@ const ms = (x: number): string => (x >= 100 ? `${Math.round(x)} ms` : `${round(x
 
 function rangeOf(l: LoaderInfo | null): Range {
   if (l === null) return { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
-  const start = { line: Math.max(0, l.line - 1), character: Math.max(0, l.column) };
+  const start = { line: Math.max(0, l.line - 1), character: Math.max(0, l.column ?? 0) };
+  // A call whose columns the harness does not know (a batch source's call site): the line's start.
+  if (l.column === null || l.endLine === null || l.endColumn === null) return { start, end: start };
   const endLine = Math.max(start.line, l.endLine - 1);
   const endChar = endLine === start.line ? Math.max(start.character, l.endColumn) : Math.max(0, l.endColumn);
   return { start, end: { line: endLine, character: endChar } };

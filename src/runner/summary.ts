@@ -103,7 +103,7 @@ export function buildSummary(x: SummaryInputs): RunSummary {
     pin_memory: l.pin_memory, persistent_workers: l.persistent_workers, prefetch_factor: l.prefetch_factor,
     datasetType: l.datasetType, datasetLength: l.datasetLength, role: l.role, training: l.id === trainingId,
     fetches: state.fetches.get(l.id) ?? 0,
-    ...(l.kind === 'optimizer' ? { batchSource: l.batchSource ?? null } : {}),
+    ...(l.kind === 'optimizer' ? { batchSource: l.batchSource } : {}),
   }));
   const torchPeak = state.cudaMemory?.peakAllocatedMiB ?? null;
   let gpu = state.gpu.length > 0

@@ -1,10 +1,14 @@
 // The two contracts of a profile run: the NDJSON events the Python harness streams to the orchestrator,
 // and the run summary (`summary.json`, `pipeline-doctor profile --json`) that the CLI, the editor and the
 // dashboard read. Both carry `schemaVersion` so an old summary or a harness from another build is
-// recognised instead of misread. Guards validate shape only as far as consumers rely on it.
+// recognised instead of misread. The events are declared in profile-events.schema.json (validated in
+// src/runner/events.ts); the summary guard below validates its shape as far as consumers rely on it.
 import { SEVERITIES, type Finding } from './findings';
+import { LOADER_KINDS, LOADER_ROLES } from './profile-event-types';
+import type { HelloEvent, IoProbeEvent, LoaderEvent, LoaderKind, LoaderRole } from './profile-event-types';
 
-export const PROFILE_SCHEMA_VERSION = 1;
+/** The summary's version; typed by the event schema's, so the two cannot drift apart. */
+export const PROFILE_SCHEMA_VERSION: HelloEvent['schemaVersion'] = 1;
 
 export type ProfileMode = 'quick' | 'full' | 'sweep';
 export const PROFILE_MODES: readonly ProfileMode[] = ['quick', 'full', 'sweep'];
@@ -17,197 +21,21 @@ export const HIGHLY_INPUT_BOUND_SHARE = 0.2;
 export const MODERATELY_INPUT_BOUND_SHARE = 0.05;
 
 // ---------------------------------------------------------------------------------------------------
-// Harness -> orchestrator events (one JSON object per line)
+// Harness -> orchestrator events (one JSON object per line): declared once, in profile-events.schema.json
+// (docs/profiling.md, "The harness event contract"); their types are generated from it.
 // ---------------------------------------------------------------------------------------------------
 
-export type StepPhase = 'warmup' | 'measured' | 'control' | 'extra';
-export const STEP_PHASES: readonly StepPhase[] = ['warmup', 'measured', 'control', 'extra'];
+export type {
+  ControlEvent, CudaMemoryEvent, DeviceEvent, EndEvent, GpuEvent, GpuSample, HarnessEndHow, HarnessError, HarnessMode,
+  HelloEvent, IoProbeEvent, LoaderEvent, LoaderKind, LoaderRole, NoticeEvent, PhaseEvent, ProfileEvent, StepPhase,
+  StepsEvent, TrainingLoaderEvent,
+} from './profile-event-types';
+export { LOADER_KINDS, STEP_PHASES } from './profile-event-types';
 
-export type LoaderRole = 'train' | 'eval' | 'unknown';
+/** A loader as the runner keeps it: its event, and whether its steps define the verdict (decided on the Node side). */
+export type LoaderInfo = Omit<LoaderEvent, 'type'> & { training: boolean };
 
-/**
- * Where a run's steps come from: a PyTorch DataLoader, Keras `fit`, or, in loops without a DataLoader,
- * `optimizer.step()` (see docs/profiling.md, "Loops without a DataLoader").
- */
-export type LoaderKind = 'torch' | 'keras' | 'optimizer';
-export const LOADER_KINDS: readonly LoaderKind[] = ['torch', 'keras', 'optimizer'];
-const LOADER_ROLES = ['train', 'eval', 'unknown'] as const;
-
-export interface LoaderInfo {
-  /** Harness-assigned, stable within a run; steps refer to it. */
-  id: number;
-  kind: LoaderKind;
-  /**
-   * Absolute path of the user file that created the loader (first stack frame outside libraries); for
-   * kind 'optimizer', the call site of the batch source in the training loop, else the line that called
-   * the model.
-   */
-  file: string;
-  /** 1-based, as Python reports it. */
-  line: number;
-  /** 0-based UTF-16-ish column of the call when Python knows it (3.11+), else 0. */
-  column: number;
-  endLine: number;
-  endColumn: number;
-  num_workers: number | null;
-  batch_size: number | null;
-  pin_memory: boolean | null;
-  persistent_workers: boolean | null;
-  prefetch_factor: number | null;
-  datasetType: string | null;
-  datasetLength: number | null;
-  role: LoaderRole;
-  /** The loader whose steps define the verdict. */
-  training: boolean;
-  /** Kind 'optimizer': the user function that produced the batch (e.g. "get_batch"), null when not found. */
-  batchSource?: string | null;
-}
-
-export interface HelloEvent {
-  type: 'hello';
-  schemaVersion: number;
-  pid: number;
-  python: string;
-  executable: string;
-  torch: string | null;
-  /** Why torch is unusable, when it is (import error text). */
-  torchError: string | null;
-  cuda: boolean;
-  gpuName: string | null;
-  nvml: boolean;
-  keras: boolean;
-  cpuCount: number;
-  mode: ProfileMode;
-  warmup: number;
-  steps: number;
-  controlSteps: number;
-  /** 0 means "synchronise only at the measured window's two ends" (see docs/profiling.md). */
-  syncEvery: number;
-  t: number;
-}
-
-export interface LoaderEvent extends LoaderInfo {
-  type: 'loader';
-}
-
-/** Emitted once torch is imported by the script; CUDA is known only then. */
-export interface DeviceEvent {
-  type: 'device';
-  torch: string | null;
-  cuda: boolean;
-  gpuName: string | null;
-}
-
-/** The harness decided which loader is the training loader (see docs/profiling.md). */
-export interface TrainingLoaderEvent {
-  type: 'training-loader';
-  loader: number;
-  t: number;
-}
-
-/** Batched so a run emits a few events a second, not one per step. */
-export interface StepsEvent {
-  type: 'steps';
-  loader: number;
-  phase: StepPhase;
-  /** Index of the first step in this batch, counted over the loader's whole run. */
-  first: number;
-  /** Epoch milliseconds at each step's start. */
-  t: number[];
-  stepMs: number[];
-  waitMs: number[];
-  /** Samples per step when the batch's length could be read, else null. */
-  samples: (number | null)[];
-}
-
-export interface PhaseEvent {
-  type: 'phase';
-  phase: StepPhase;
-  loader: number;
-  t: number;
-  /** Wall time of the completed window, bracketed by CUDA synchronisation when CUDA is in use. */
-  windowMs?: number;
-  windowSteps?: number;
-}
-
-export interface GpuSample {
-  t: number;
-  index: number;
-  utilizationPct: number;
-  memoryUsedMiB: number;
-  memoryTotalMiB: number;
-}
-
-export interface GpuEvent {
-  type: 'gpu';
-  source: 'nvml';
-  samples: GpuSample[];
-}
-
-export interface CudaMemoryEvent {
-  type: 'cuda-memory';
-  peakAllocatedMiB: number;
-  totalMiB: number;
-  device: string;
-}
-
-export interface ControlEvent {
-  type: 'control';
-  loader: number;
-  steps: number;
-  computeOnlyStepMs: number;
-  computeOnlyStepP90Ms: number;
-}
-
-export interface IoProbe {
-  root: string;
-  source: 'dataset' | 'user';
-  files: number;
-  totalBytes: number;
-  /** Counts per size bucket, upper bounds in bytes (last bucket is open). */
-  sizeHistogram: { maxBytes: number | null; count: number }[];
-  medianFileBytes: number;
-  formats: { ext: string; count: number }[];
-  sequentialMBps: number | null;
-  smallFileReadsPerSec: number | null;
-  /** True when the walk stopped at its file or time budget. */
-  truncated: boolean;
-  recommendSharding: boolean;
-}
-
-export interface IoProbeEvent extends IoProbe {
-  type: 'io-probe';
-}
-
-export interface NoticeEvent {
-  type: 'notice';
-  level: 'info' | 'warning';
-  message: string;
-}
-
-export type HarnessEndHow = 'completed' | 'stopped' | 'exception' | 'exit' | 'cancelled' | 'interrupted';
-
-export interface EndEvent {
-  type: 'end';
-  how: HarnessEndHow;
-  exitCode: number;
-  error: { type: string; message: string; traceback: string } | null;
-  t: number;
-}
-
-export type ProfileEvent =
-  | HelloEvent
-  | LoaderEvent
-  | DeviceEvent
-  | TrainingLoaderEvent
-  | StepsEvent
-  | PhaseEvent
-  | GpuEvent
-  | CudaMemoryEvent
-  | ControlEvent
-  | IoProbeEvent
-  | NoticeEvent
-  | EndEvent;
+export type IoProbe = Omit<IoProbeEvent, 'type'>;
 
 // ---------------------------------------------------------------------------------------------------
 // Run summary
@@ -420,69 +248,11 @@ type Obj = Record<string, unknown>;
 function isObj(x: unknown): x is Obj {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
-function isNum(x: unknown): x is number {
-  return typeof x === 'number' && Number.isFinite(x);
-}
 function isStr(x: unknown): x is string {
   return typeof x === 'string';
 }
-function isNumOrNull(x: unknown): boolean {
-  return x === null || isNum(x);
-}
-function isNumArray(x: unknown): x is number[] {
-  return Array.isArray(x) && x.every(isNum);
-}
 function oneOf<T extends string>(values: readonly T[], x: unknown): x is T {
   return typeof x === 'string' && (values as readonly string[]).includes(x);
-}
-
-function isLoaderInfo(o: Obj): boolean {
-  return (
-    isNum(o.id) && oneOf(LOADER_KINDS, o.kind) && isStr(o.file) && isNum(o.line) &&
-    isNumOrNull(o.num_workers) && isNumOrNull(o.batch_size) && oneOf(LOADER_ROLES, o.role) &&
-    typeof o.training === 'boolean'
-  );
-}
-
-/** True when `x` is an event this build understands; unknown types are rejected, not guessed at. */
-export function isProfileEvent(x: unknown): x is ProfileEvent {
-  if (!isObj(x) || !isStr(x.type)) return false;
-  switch (x.type) {
-    case 'hello':
-      return isNum(x.schemaVersion) && isNum(x.pid) && isStr(x.python) && (x.torch === null || isStr(x.torch)) &&
-        typeof x.cuda === 'boolean' && oneOf(PROFILE_MODES, x.mode);
-    case 'loader':
-      return isLoaderInfo(x);
-    case 'device':
-      return (x.torch === null || isStr(x.torch)) && typeof x.cuda === 'boolean';
-    case 'training-loader':
-      return isNum(x.loader) && isNum(x.t);
-    case 'steps': {
-      if (!(isNum(x.loader) && oneOf(STEP_PHASES, x.phase) && isNum(x.first))) return false;
-      if (!(isNumArray(x.t) && isNumArray(x.stepMs) && isNumArray(x.waitMs) && Array.isArray(x.samples))) return false;
-      const n = x.t.length;
-      return x.stepMs.length === n && x.waitMs.length === n && x.samples.length === n;
-    }
-    case 'phase':
-      return oneOf(STEP_PHASES, x.phase) && isNum(x.loader) && isNum(x.t);
-    case 'gpu':
-      return Array.isArray(x.samples) &&
-        x.samples.every((s) => isObj(s) && isNum(s.t) && isNum(s.utilizationPct) && isNum(s.memoryUsedMiB) && isNum(s.memoryTotalMiB));
-    case 'cuda-memory':
-      return isNum(x.peakAllocatedMiB) && isNum(x.totalMiB);
-    case 'control':
-      return isNum(x.loader) && isNum(x.steps) && isNum(x.computeOnlyStepMs);
-    case 'io-probe':
-      return isStr(x.root) && isNum(x.files) && isNum(x.totalBytes) && Array.isArray(x.sizeHistogram) &&
-        Array.isArray(x.formats) && typeof x.recommendSharding === 'boolean';
-    case 'notice':
-      return oneOf(['info', 'warning'] as const, x.level) && isStr(x.message);
-    case 'end':
-      return oneOf(['completed', 'stopped', 'exception', 'exit', 'cancelled', 'interrupted'] as const, x.how) &&
-        isNum(x.exitCode) && (x.error === null || (isObj(x.error) && isStr(x.error.type) && isStr(x.error.message)));
-    default:
-      return false;
-  }
 }
 
 // What the dashboard and the exported report need of a summary, checked once when it is read, so a

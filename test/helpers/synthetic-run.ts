@@ -77,7 +77,7 @@ export async function writeSyntheticRun(folder: string, o: SyntheticRunOptions =
   const loader: LoaderInfo & { fetches: number } = {
     id: 1, kind: 'torch', file: loaderFile, line: 15, column: 13, endLine: 15, endColumn: 69, num_workers: 0, batch_size: 32,
     pin_memory: false, persistent_workers: false, prefetch_factor: null, datasetType: o.datasetType ?? 'dataset.NpyImageDataset',
-    datasetLength: 2048, role: 'train', training: true, fetches: n,
+    datasetLength: 2048, role: 'train', batchSource: null, training: true, fetches: n,
   };
   const loaders = new ArrowStreamFile(path.join(folder, LOADERS_FILE), loaderColumns);
   loaders.append([loader]);

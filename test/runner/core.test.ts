@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fs from 'node:fs';
 import path from 'node:path';
-import { NdjsonDecoder } from '../../src/runner/events';
+import { checkProfileEvent, NdjsonDecoder } from '../../src/runner/events';
 import { locateHarness } from '../../src/runner/harness-locator';
 import { findExecutable, resolveInterpreter } from '../../src/runner/interpreter';
 import { InterpreterNotFoundError } from '../../src/runner/errors';
@@ -12,9 +12,9 @@ import { median, percentile } from '../../src/runner/stats';
 import { RUNTIME_RULES, runtimeFindings } from '../../src/runner/runtime-findings';
 import { locateRuntimeFindingsDoc, runtimeFindingRow } from '../../src/runner/runtime-findings-doc';
 import { decide, extensions, initialCandidates, speedupOver, spreadOf, windowMeans } from '../../src/runner/sweep-plan';
-import { isProfileEvent, validateRunSummary, verdictForInputShare } from '../../src/shared/profile';
+import { validateRunSummary, verdictForInputShare } from '../../src/shared/profile';
 import type { LoaderInfo, ProfileEvent, SummarySweep, SweepOutcome } from '../../src/shared/profile';
-import { PY, tempDir } from './helpers';
+import { PY, expectInvalidEventLines, tempDir } from './helpers';
 
 describe('runner core', () => {
   it('verdict thresholds follow PROFILING.md (20% / 5%)', () => {
@@ -46,6 +46,7 @@ describe('runner core', () => {
   });
 
   it('decodes NDJSON split across chunks and rejects unknown or broken lines', () => {
+    expectInvalidEventLines();
     const got: ProfileEvent[] = [];
     const bad: string[] = [];
     const d = new NdjsonDecoder({ event: (e) => got.push(e), invalid: (_l, why) => bad.push(why), tooLong: () => bad.push('too long') });
@@ -55,7 +56,33 @@ describe('runner core', () => {
     d.end();
     assert.deepEqual(got.map((e) => e.type), ['steps', 'notice']);
     assert.deepEqual(bad, ['not a known event', 'not JSON', 'truncated line at end of stream']);
-    assert.equal(isProfileEvent({ type: 'steps', loader: 1, phase: 'measured', first: 0, t: [1, 2], stepMs: [2], waitMs: [1], samples: [8] }), false);
+    assert.deepEqual(checkProfileEvent({ type: 'steps', loader: 1, phase: 'measured', first: 0, t: [1, 2], stepMs: [2], waitMs: [1], samples: [8] }),
+      { problem: 'not a valid steps event: its lists differ in length' });
+  });
+
+  it('validates events against their schema: a misnamed or mistyped field is named, a missing optional one gets its default', () => {
+    const steps = { type: 'steps', loader: 1, phase: 'measured', first: 0, t: [1], stepMs: [2], waitMs: [1], samples: [8] };
+    assert.deepEqual(checkProfileEvent({ ...steps, stepMs: undefined, stepMS: [2] }), {
+      problem: "not a valid steps event: event must have required property 'stepMs'",
+    });
+    const { stepMs: _s, ...renamed } = steps;
+    assert.deepEqual(checkProfileEvent({ ...renamed, stepMs: [2], extra: 1 }), {
+      problem: 'not a valid steps event: event must NOT have additional properties',
+    });
+    assert.deepEqual(checkProfileEvent({ ...steps, phase: 'measuring' }), {
+      problem: 'not a valid steps event: event/phase must be equal to one of the allowed values',
+    });
+    assert.deepEqual(checkProfileEvent({ ...steps, waitMs: [-1] }), { problem: 'not a valid steps event: event/waitMs/0 must be >= 0' });
+    // What the harness leaves out (it has no value for it) is filled on the Node side, from the schema.
+    const loader = { type: 'loader', id: 1, kind: 'optimizer', file: '/p/train.py', line: 3, role: 'train' };
+    assert.deepEqual(checkProfileEvent(loader), {
+      event: {
+        ...loader, column: null, endLine: null, endColumn: null, num_workers: null, batch_size: null, pin_memory: null,
+        persistent_workers: null, prefetch_factor: null, datasetType: null, datasetLength: null, batchSource: null,
+      },
+    });
+    assert.deepEqual(checkProfileEvent({ type: 'end', how: 'completed', exitCode: 0, t: 5 }),
+      { event: { type: 'end', how: 'completed', exitCode: 0, t: 5, error: null } });
   });
 
   it('validates summaries and explains a foreign one', () => {
@@ -124,7 +151,7 @@ describe('runner core', () => {
   it('sweep: no finding claims a measured fix unless the sweep recommended one, and then with its interval', () => {
     const loader: LoaderInfo = {
       id: 1, kind: 'torch', file: '/p/train.py', line: 12, column: 9, endLine: 12, endColumn: 40, num_workers: 0, batch_size: 32,
-      pin_memory: false, persistent_workers: false, prefetch_factor: null, datasetType: 'D', datasetLength: 2048, role: 'train', training: true,
+      pin_memory: false, persistent_workers: false, prefetch_factor: null, datasetType: 'D', datasetLength: 2048, role: 'train', batchSource: null, training: true,
     };
     const m = {
       loader, measured: [], warmup: 10, inputShare: 0.4, inputShareP90: 0.5, stepTimeMs: { p50: 20, p90: 22 },

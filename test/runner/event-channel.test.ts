@@ -7,7 +7,7 @@ import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { MAX_EVENT_LINE_CHARS, NdjsonDecoder } from '../../src/runner/events';
 import type { ProfileEvent, RunSummary } from '../../src/shared/profile';
-import { PY, requireTorch, script, tempDir } from './helpers';
+import { PY, expectInvalidEventLines, requireTorch, script, tempDir } from './helpers';
 
 const CLI = path.resolve(__dirname, '../../src/cli.js');
 
@@ -54,6 +54,7 @@ describe('runner: event channel', () => {
   });
 
   it('the decoder keeps lines up to the limit and counts longer ones, however they are chunked', () => {
+    expectInvalidEventLines();
     const got: ProfileEvent[] = [];
     const tooLong: number[] = [];
     const d = new NdjsonDecoder({ event: (e) => got.push(e), invalid: (l) => assert.fail(`invalid: ${l.slice(0, 80)}`), tooLong: (n) => tooLong.push(n) });

@@ -53,6 +53,7 @@ print(json.dumps({"synced": synced, "steps": state.steps}))
   it('samples NVML on its own thread and batches the samples into gpu events', () => {
     const events = JSON.parse(python(`
 import json, time
+from pd_events import schema_checker
 from pd_gpu import NvmlSampler
 
 class Rates:
@@ -74,16 +75,20 @@ class FakeNvml:
         return Memory()
 
 events = []
+problems = []
+check = schema_checker()
 class Channel:
     def emit(self, event):
         events.append(event)
+        problems.extend(check(json.loads(json.dumps(event))))
 
 sampler = NvmlSampler(FakeNvml(), Channel(), interval_ms=100)
 sampler.start()
 time.sleep(1.35)
 sampler.stop()
-print(json.dumps({"events": events, "alive": sampler.is_alive()}))
-`)) as { events: Array<{ type: string; source: string; samples: Array<Record<string, number>> }>; alive: boolean };
+print(json.dumps({"events": events, "problems": problems, "alive": sampler.is_alive()}))
+`)) as { events: Array<{ type: string; source: string; samples: Array<Record<string, number>> }>; problems: string[]; alive: boolean };
+    assert.deepEqual(events.problems, [], 'the gpu events follow the event schema (src/shared/profile-events.schema.json)');
     assert.equal(events.alive, false, 'the sampling thread ends on stop()');
     assert.ok(events.events.length >= 1 && events.events.length <= 3, `one event a second, got ${events.events.length}`);
     const samples = events.events.flatMap((e) => (assert.equal(e.type, 'gpu'), assert.equal(e.source, 'nvml'), e.samples));

@@ -11,7 +11,7 @@ import { before, describe, it } from 'node:test';
 import { profileScript, readRunFolder } from '../../src/runner/index';
 import { listProcesses, readStat } from '../../src/runner/process-group';
 import type { RunSummary } from '../../src/shared/profile';
-import { PY, requireTorch, script, tempDir } from './helpers';
+import { PY, assertNoInvalidEventLines, requireTorch, script, tempDir } from './helpers';
 
 const CLI = path.resolve(__dirname, '../../src/cli.js');
 
@@ -90,6 +90,7 @@ describe('runner: stop signals and processes that leave the group', () => {
         assert.ok(fs.existsSync(path.join(summary.folder, 'summary.json')), 'summary.json written');
         assert.ok((readRunFolder(summary.folder).steps?.numRows ?? 0) > 0, 'the steps recorded before the signal are kept');
         assert.ok(summary.notes.some((n) => n.includes(`${escapee} (python`) && /setsid/.test(n) && /killed/.test(n)), summary.notes.join('\n'));
+        assertNoInvalidEventLines(summary);
       } finally {
         if (cli.exitCode === null) cli.kill('SIGKILL');
         await assertNothingLeftWith(marker);

@@ -24,7 +24,7 @@ function summary(over: Partial<RunSummary> = {}): RunSummary {
 function measurement(share: number, stepMs: number): Measurement {
   const waitMs = share * stepMs;
   return {
-    loader: { id: 1, kind: 'torch', file: '/p/train.py', line: 15, column: 4, endLine: 15, endColumn: 40, num_workers: 2, batch_size: 32, pin_memory: false, persistent_workers: false, prefetch_factor: 2, datasetType: null, datasetLength: null, role: 'train', training: true },
+    loader: { id: 1, kind: 'torch', file: '/p/train.py', line: 15, column: 4, endLine: 15, endColumn: 40, num_workers: 2, batch_size: 32, pin_memory: false, persistent_workers: false, prefetch_factor: 2, datasetType: null, datasetLength: null, role: 'train', batchSource: null, training: true },
     measured: [], warmup: 10, inputShare: share, inputShareP90: share, stepTimeMs: { p50: stepMs, p90: stepMs },
     dataWaitMs: { p50: waitMs, p90: waitMs }, samplesPerSec: 100, span: null,
   };

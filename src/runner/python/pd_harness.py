@@ -104,8 +104,8 @@ def main(argv):
     keras_spec = importlib.util.find_spec("keras") is not None
     channel.emit({
         "type": "hello", "schemaVersion": SCHEMA_VERSION, "pid": main_pid, "python": platform.python_version(),
-        "executable": sys.executable, "torch": torch_version, "torchError": torch_error, "cuda": False,
-        "gpuName": None, "nvml": nvml is not None, "keras": keras_spec, "cpuCount": _cpu_count(),
+        "executable": sys.executable, "torch": torch_version, "torchError": torch_error, "nvml": nvml is not None,
+        "keras": keras_spec, "cpuCount": _cpu_count(),
         "mode": opts.mode, "warmup": opts.warmup, "steps": opts.steps, "controlSteps": recorder.control,
         "syncEvery": opts.sync_every, "t": now_ms(),
     })

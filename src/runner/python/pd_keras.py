@@ -42,9 +42,7 @@ def install(keras, recorder, channel, ids=itertools.count(10_000)):
         batch_size = kwargs.get("batch_size")
         info = {"type": "loader", "id": lid, "kind": "keras", "file": site[0], "line": site[1], "column": site[2],
                 "endLine": site[3], "endColumn": site[4], "num_workers": kwargs.get("workers"),
-                "batch_size": batch_size, "pin_memory": None, "persistent_workers": None, "prefetch_factor": None,
-                "datasetType": type(args[0]).__name__ if args else None, "datasetLength": None,
-                "role": "train", "training": False}
+                "batch_size": batch_size, "datasetType": type(args[0]).__name__ if args else None, "role": "train"}
         state = LoaderState(lid, "train", "keras", None, None, info)
         recorder.add_loader(state)
         channel.emit(info)

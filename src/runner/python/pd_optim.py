@@ -125,9 +125,7 @@ class OptimizerSteps:
         info = {
             "type": "loader", "id": lid, "kind": "optimizer",
             "file": site[0], "line": site[1], "column": site[2], "endLine": site[3], "endColumn": site[4],
-            "num_workers": None, "batch_size": None, "pin_memory": None, "persistent_workers": None,
-            "prefetch_factor": None, "datasetType": None, "datasetLength": None, "batchSource": None,
-            "role": "train", "training": False,
+            "role": "train",
         }
         st = LoaderState(lid, "train", "optimizer", None, None, info)
         self.state = st
@@ -219,7 +217,8 @@ class OptimizerSteps:
             info["batchSource"] = name
         elif self._forward_site is not None:
             info["file"], info["line"] = self._forward_site
-        info["column"], info["endLine"], info["endColumn"] = 0, info["line"], 0
+        # The call's columns are not known here: left out, the finding starts at the line (runtime-findings.ts).
+        info["column"] = info["endLine"] = info["endColumn"] = None
         info["batch_size"] = st.last_samples
         self._calls = []
         self._loop_frames = None

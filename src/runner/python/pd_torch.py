@@ -126,7 +126,6 @@ class TorchInstrument:
             "datasetType": _type_name(dataset) if dataset is not None else None,
             "datasetLength": _length(dataset) if dataset is not None else None,
             "role": role,
-            "training": False,
         }
         try:
             ref = weakref.ref(loader)
@@ -159,7 +158,7 @@ class TorchInstrument:
 
     def device_event(self):
         torch = self.torch
-        event = {"type": "device", "torch": getattr(torch, "__version__", None), "cuda": False, "gpuName": None}
+        event = {"type": "device", "torch": getattr(torch, "__version__", None), "cuda": False}
         try:
             if torch.cuda.is_available():
                 event["cuda"] = True
