@@ -46,7 +46,8 @@ Runs the script under the profiling harness and reports whether training waits f
                             warm-up; options given here win) and print before/after: step time and data
                             wait with their spread, the measured speed-up with its interval, the loader
                             settings that changed, the verdict change, and a warning when the machine's
-                            load differed. RUN is a run folder, or a run's name under --out
+                            load differed. RUN is a run folder, or a run's name under --out; with
+                            --json the output is { summary, comparison }
   -h, --help                this help
 `;
 
@@ -346,7 +347,7 @@ export async function profileCommand(argv: string[], io: ProfileIO): Promise<num
     // Loaded lazily: the report pulls in the static analyzers (for the script's static findings).
     const { writeReport } = await import('../report/export');
     try {
-      const written = await writeReport(summary.folder, parsed.report);
+      const written = await writeReport(summary.folder, parsed.report, before !== null ? { compareWith: before.folder } : {});
       for (const p of written.problems) io.stderr(`pipeline-doctor profile: report: ${p}\n`);
       io.stderr(`Report: ${path.relative(io.cwd, written.file) || written.file}\n`);
     } catch (err) {
