@@ -43,7 +43,7 @@ export function renderComparison(c: RunComparison, labels: { before: string; aft
   out += '\n';
   if (c.speedup !== null) {
     const sp = c.speedup;
-    out += `Speed-up: ${sp.p50.toFixed(2)}x (${Math.round(sp.level * 100)}% interval ${sp.low.toFixed(2)}-${sp.high.toFixed(2)}x, by ${sp.basis})\n`;
+    out += `Speed-up: ${sp.p50.toFixed(2)}x (${Math.round(sp.level * 100)}% interval ${sp.low.toFixed(2)}-${sp.high.toFixed(2)}x, ratio of mean ${sp.basis})\n`;
   }
   out += `${c.sentence}\n`;
   out += c.configChanges.length > 0

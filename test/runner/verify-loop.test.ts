@@ -55,7 +55,7 @@ describe('cli: profile --compare-with (the verify loop)', () => {
     assert.equal(code, 0, text);
     assert.match(text, /step p50 \(p10-p90\) +\S+ ms \(\S+ ms-\S+ ms\) +\S+ ms \(/);
     assert.match(text, /data wait p50 \(p10-p90\)/);
-    assert.match(text, /^Speed-up: \d+\.\d\dx \(90% interval \d+\.\d\d-\d+\.\d\dx, by step time\)$/m);
+    assert.match(text, /^Speed-up: \d+\.\d\dx \(90% interval \d+\.\d\d-\d+\.\d\dx, ratio of mean step time\)$/m);
     assert.match(text, new RegExp(`^Changed: num_workers 0 \u2192 ${workers}`, 'm'));
     assert.match(text, /^Verdict: (changed|unchanged) \(/m);
     assert.match(text, /^method: speed-up = mean step time before \/ mean step time after/m);

@@ -10,6 +10,7 @@ import { blockLength, bootstrapSpeedup, compareMeasuredRuns, configChangeText, i
 import type { MeasuredRun } from '../../src/shared/run-comparison';
 import { readMeasuredRun } from '../../src/runner/measured-run';
 import { writeSyntheticRun } from '../helpers/synthetic-run';
+import { main } from '../../src/cli';
 
 let template: RunSummary;
 let folder: string;
@@ -135,5 +136,33 @@ describe('run comparison', () => {
     assert.equal(m.stepMs.length, template.steps);
     assert.ok(m.stepMs.every((x) => x > 0));
     assert.equal(m.summary.folder, template.folder);
+  });
+});
+
+describe('pipeline-doctor compare', () => {
+  async function cli(argv: string[], cwd: string): Promise<{ code: number; out: string; err: string }> {
+    let out = '';
+    let err = '';
+    const code = await main(argv, { stdout: (s) => { out += s; }, stderr: (s) => { err += s; }, cwd, version: '0', color: false });
+    return { code, out, err };
+  }
+
+  it('compares two run folders named under --out, and refuses what it cannot find', async () => {
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'pd-compare-cli-'));
+    await writeSyntheticRun(path.join(base, 'runs', 'a'), { steps: 60, stepMs: 20 });
+    await writeSyntheticRun(path.join(base, 'runs', 'b'), { steps: 60, stepMs: 10 });
+    const ok = await cli(['compare', 'a', 'b', '--out', 'runs'], base);
+    assert.equal(ok.code, 0, ok.err);
+    assert.match(ok.out, /^Before: runs\/a\nAfter:  runs\/b\n/);
+    assert.match(ok.out, /^Speed-up: 2\.00x \(90% interval \d\.\d\d-\d\.\d\dx, ratio of mean step time\)$/m);
+    assert.match(ok.out, /^Changed: nothing the runs recorded/m);
+    const json = await cli(['compare', path.join(base, 'runs', 'a'), path.join(base, 'runs', 'b'), '--json'], os.tmpdir());
+    assert.ok(isRunComparison(JSON.parse(json.out)));
+    const one = await cli(['compare', 'a'], base);
+    assert.equal(one.code, 2);
+    assert.match(one.err, /compare takes two runs, before and after \(got 1\)/);
+    const missing = await cli(['compare', 'a', 'nope', '--out', 'runs'], base);
+    assert.equal(missing.code, 2);
+    assert.match(missing.err, /no run 'nope'/);
   });
 });
