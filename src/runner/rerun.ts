@@ -5,7 +5,7 @@
 import type { RunSummary } from '../shared/profile';
 import type { ProfileOptions } from './options';
 
-export type RerunConfiguration = Required<Pick<ProfileOptions, 'script' | 'args' | 'cwd' | 'python' | 'mode'>> & Pick<ProfileOptions, 'steps' | 'warmup'>;
+export type RerunConfiguration = Required<Pick<ProfileOptions, 'script' | 'args' | 'cwd' | 'python' | 'mode'>> & Pick<ProfileOptions, 'steps' | 'warmup' | 'controlSteps'>;
 
 export function rerunConfiguration(s: RunSummary): { options: RerunConfiguration; notes: string[] } {
   const notes: string[] = [];
@@ -21,6 +21,8 @@ export function rerunConfiguration(s: RunSummary): { options: RerunConfiguration
       mode,
       ...(mode !== 'full' && s.steps > 0 ? { steps: s.steps } : {}),
       warmup: s.warmupSteps,
+      // No control then, none now: it would only add time (the comparison uses the measured steps).
+      ...(s.computeOnlyStepMs === undefined ? { controlSteps: 0 } : {}),
     },
     notes,
   };

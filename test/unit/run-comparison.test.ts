@@ -9,8 +9,10 @@ import type { RunSummary } from '../../src/shared/profile';
 import { blockLength, bootstrapSpeedup, compareMeasuredRuns, configChangeText, isRunComparison } from '../../src/shared/run-comparison';
 import type { MeasuredRun } from '../../src/shared/run-comparison';
 import { readMeasuredRun } from '../../src/runner/measured-run';
+import { rerunConfiguration } from '../../src/runner/rerun';
 import { writeSyntheticRun } from '../helpers/synthetic-run';
 import { main } from '../../src/cli';
+import { isHostToWebviewMessage } from '../../src/shared/protocol';
 
 let template: RunSummary;
 let folder: string;
@@ -129,6 +131,26 @@ describe('run comparison', () => {
     assert.equal(isRunComparison({ ...c, decision: 'much faster' }), false);
     assert.equal(isRunComparison({ ...c, configChanges: [{ setting: 'num_workers', before: 0, after: 2 }] }), false);
     assert.equal(isRunComparison({ ...c, before: { ...c.before, stepMs: { p50: Infinity, p10: 1, p90: 2 } } }), false);
+  });
+
+  it('travels to the webview only whole: the comparison message\'s guard checks it', () => {
+    const measured = compareMeasuredRuns(run(noisy(50, 40)), run(noisy(50, 14), { workers: 2 }));
+    const message = { type: 'comparison', base: { ...template, id: 'run-a' }, other: { ...template, id: 'run-b' } };
+    assert.ok(isHostToWebviewMessage(message));
+    assert.ok(isHostToWebviewMessage({ ...message, measured }));
+    assert.equal(isHostToWebviewMessage({ ...message, measured: { ...measured, sentence: 42 } }), false);
+    assert.equal(isHostToWebviewMessage({ ...message, measured: null }), false);
+  });
+
+  it('reruns a run\'s configuration: script, arguments, interpreter, steps; a sweep as quick; no control when it had none', () => {
+    const s: RunSummary = { ...structuredClone(template), mode: 'sweep', args: ['--lr', '0.1'], steps: 30, warmupSteps: 3 };
+    delete s.computeOnlyStepMs;
+    const { options, notes } = rerunConfiguration(s);
+    assert.deepEqual(options, { script: s.script, args: ['--lr', '0.1'], cwd: s.cwd, python: s.python.path, mode: 'quick', steps: 30, warmup: 3, controlSteps: 0 });
+    assert.match(notes.join(' '), /was a sweep/);
+    const full = rerunConfiguration({ ...template, mode: 'full' }).options;
+    assert.equal(full.steps, undefined);
+    assert.equal(full.controlSteps, template.computeOnlyStepMs === undefined ? 0 : undefined);
   });
 
   it('reads the training loader\'s measured steps of a run folder in order', () => {
