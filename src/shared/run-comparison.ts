@@ -196,8 +196,9 @@ function trainingLoader(s: RunSummary): SummaryLoader | undefined {
   return s.loaders.find((l) => l.training);
 }
 
+/** As the DataLoader's attribute reads in Python (the harness records None as null). */
 function pyValue(x: number | boolean | string | null | undefined): string {
-  if (x === null || x === undefined) return '-';
+  if (x === null || x === undefined) return 'None';
   if (typeof x === 'boolean') return x ? 'True' : 'False';
   return String(x);
 }

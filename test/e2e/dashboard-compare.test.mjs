@@ -61,7 +61,7 @@ describe('dashboard compare panel (verify loop)', () => {
       await page.waitForSelector('[data-testid=verify]');
       assert.match(await page.textContent('[data-testid=verify-speedup]'), /^2\.\dx faster 2\.\dx \(90% interval 2\.\dx–2\.\dx, by mean step time\)$/);
       const diff = await page.locator('[data-testid=verify-config] li').allTextContents();
-      assert.deepEqual(diff.slice(0, 2), ['num_workers 0 → 2', 'prefetch_factor - → 2']);
+      assert.deepEqual(diff.slice(0, 2), ['num_workers 0 → 2', 'prefetch_factor None → 2']);
       assert.ok(diff.includes(`arguments (none) → ${EVIL}`), diff.join(' | '));
       assert.match(await page.textContent('[data-testid=verify-verdict]'), /^Verdict changed: Highly input-bound: 74% of each step waits for data → Not input-bound: only 3% of each step waits for data$/);
       assert.match(await page.textContent('[data-testid=verify-load-warning]'), /^The runs ran under different machine load: other processes used 40% of the CPU during the first run and 3% during the second/);

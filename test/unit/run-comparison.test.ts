@@ -47,7 +47,7 @@ describe('run comparison', () => {
     assert.ok(Math.abs(c.speedup.p50 - 40 / 14) < 0.15, String(c.speedup.p50));
     assert.ok(c.speedup.low > 1 && c.speedup.low <= c.speedup.p50 && c.speedup.p50 <= c.speedup.high, JSON.stringify(c.speedup));
     assert.equal(c.speedup.level, 0.9);
-    assert.deepEqual(c.configChanges.map(configChangeText), ['num_workers 0 \u2192 2', 'prefetch_factor - \u2192 2']);
+    assert.deepEqual(c.configChanges.map(configChangeText), ['num_workers 0 \u2192 2', 'prefetch_factor None \u2192 2']);
     assert.equal(c.verdictChanged, true);
     assert.match(c.sentence, /^The second run is 2\.\d+x faster per step \(90% interval/);
     assert.match(c.sentence, /The verdict changed: Highly input-bound: .* \u2192 Not input-bound/);
