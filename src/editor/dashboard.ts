@@ -90,7 +90,8 @@ export class DashboardPanel implements vscode.Disposable {
     if (DashboardPanel.current) {
       DashboardPanel.current.panel.reveal(undefined, false);
       DashboardPanel.current.focus = focus;
-      DashboardPanel.current.postRuns();
+      // A hidden webview's document was discarded: the reloaded one asks with `ready`, and gets the runs then.
+      if (DashboardPanel.current.ready) DashboardPanel.current.postRuns();
       return DashboardPanel.current;
     }
     const media = vscode.Uri.joinPath(extensionUri(), 'media');
@@ -121,6 +122,10 @@ export class DashboardPanel implements vscode.Disposable {
     this.disposables.push(
       webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw)),
       panel.onDidDispose(() => this.dispose()),
+      // retainContextWhenHidden is off: hidden, the webview's document is gone, and messages to it are lost.
+      panel.onDidChangeViewState((e) => {
+        if (!e.webviewPanel.visible) this.ready = false;
+      }),
       // A run finishing (from the editor or `pipeline-doctor profile` in a terminal) refreshes the list.
       ...this.watchRuns(),
     );

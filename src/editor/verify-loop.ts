@@ -131,6 +131,16 @@ export class VerifyLoop {
     const before = readMeasuredRun(beforeFolder);
     const { options, notes } = rerunConfiguration(before.summary);
     for (const n of notes) this.deps.log.info(`verify: ${n}`);
+    // The fix is in the editor and may not be saved yet: the run reads the file from disk. Saved first, as
+    // VS Code saves before it starts a debug session (`debug.saveBeforeStart`).
+    const open = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'file' && d.uri.fsPath === options.script && d.isDirty);
+    if (open) {
+      if (!(await open.save())) {
+        this.tell(`${vscode.workspace.asRelativePath(options.script)} has unsaved changes that could not be saved: nothing was profiled.`);
+        return undefined;
+      }
+      this.deps.log.info(`verify: saved ${options.script} before re-profiling it`);
+    }
     const outcome = await this.deps.profiler.run({
       script: options.script, args: options.args, cwd: options.cwd, python: options.python, mode: options.mode,
       ...(options.steps !== undefined ? { steps: options.steps } : {}),

@@ -59,7 +59,7 @@ describe('dashboard compare panel (verify loop)', () => {
       const msg = await comparisonMessage();
       await page.evaluate((m) => window.__hostPost(m), msg);
       await page.waitForSelector('[data-testid=verify]');
-      assert.match(await page.textContent('[data-testid=verify-speedup]'), /^2\.\dx faster 2\.\dx \(90% interval 2\.\dx–2\.\dx, by mean step time\)$/);
+      assert.match(await page.textContent('[data-testid=verify-speedup]'), /^2\.\dx faster \(90% interval 2\.\dx–2\.\dx, ratio of mean step time\)$/);
       const diff = await page.locator('[data-testid=verify-config] li').allTextContents();
       assert.deepEqual(diff.slice(0, 2), ['num_workers 0 → 2', 'prefetch_factor None → 2']);
       assert.ok(diff.includes(`arguments (none) → ${EVIL}`), diff.join(' | '));

@@ -91,7 +91,7 @@ describe('exported HTML report', () => {
       assert.equal(await page.locator('main img, main script').count(), 0);
       assert.deepEqual(await page.evaluate(() => window.__alerts), []);
       // Both synthetic runs have the same steps (only their samples/s figures differ): the measured comparison says so.
-      assert.match(await page.textContent('[data-testid=verify-speedup]'), /^No clear change 1\.0\dx \(90% interval /);
+      assert.match(await page.textContent('[data-testid=verify-speedup]'), /^No clear change \(1\.0\dx; 90% interval /);
       assert.deepEqual(attempted, []);
       assert.deepEqual(errors, []);
       await page.screenshot({ path: path.join(ROOT, 'test-artifacts/report-dark.png'), fullPage: true });

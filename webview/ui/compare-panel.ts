@@ -33,7 +33,7 @@ export function comparePanel(c: RunComparison): HTMLElement {
     h('h3', {}, 'Measured change'),
     h('p', { class: `pd-speedup decision-${c.decision}`, attrs: { 'data-testid': 'verify-speedup' } },
       h('strong', {}, headline(c)),
-      sp === null ? null : ` ${fmtSpeedup(sp.p50)} (${Math.round(sp.level * 100)}% interval ${fmtSpeedup(sp.low)}\u2013${fmtSpeedup(sp.high)}, by mean ${sp.basis})`),
+      sp === null ? null : ` (${c.decision === 'unclear' ? `${fmtSpeedup(sp.p50)}; ` : ''}${Math.round(sp.level * 100)}% interval ${fmtSpeedup(sp.low)}\u2013${fmtSpeedup(sp.high)}, ratio of mean ${sp.basis})`),
     h('p', { attrs: { 'data-testid': 'verify-sentence' } }, c.sentence),
     c.loadWarning === null ? null : h('p', { class: 'pd-warning', attrs: { role: 'alert', 'data-testid': 'verify-load-warning' } }, c.loadWarning),
     h('p', { attrs: { 'data-testid': 'verify-verdict' } },
