@@ -41,8 +41,8 @@ await Promise.all([
   // The CLI's profile and report commands (the runner, Arrow, systeminformation: half of the code) are
   // bundles of their own, loaded when used, so `lint` and `rules` start without parsing them. The worker
   // threads of a whole-tree lint load only the analyzer.
-  esbuild.build({ ...common, entryPoints: ['src/cli.ts'], outfile: path.join(dist, 'cli.js'), banner: { js: '#!/usr/bin/env node' }, external: ['./cli/profile.js', './cli/report.js'] }),
-  esbuild.build({ ...common, entryPoints: { profile: 'src/cli/profile.ts', report: 'src/cli/report.ts' }, outdir: path.join(dist, 'cli') }),
+  esbuild.build({ ...common, entryPoints: ['src/cli.ts'], outfile: path.join(dist, 'cli.js'), banner: { js: '#!/usr/bin/env node' }, external: ['./cli/profile.js', './cli/report.js', './cli/compare.js'] }),
+  esbuild.build({ ...common, entryPoints: { profile: 'src/cli/profile.ts', report: 'src/cli/report.ts', compare: 'src/cli/compare.ts' }, outdir: path.join(dist, 'cli') }),
   esbuild.build({ ...common, entryPoints: ['src/cli/lint-worker.ts'], outfile: path.join(dist, 'lint-worker.js') }),
   // The dashboard webview (browser): one IIFE script and one CSS file in media/dist/, the only folder the
   // webview may load from. Always minified and without a source map: the exported report inlines both

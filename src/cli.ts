@@ -4,7 +4,7 @@ import { rulesCommand } from './cli/rules';
 import { isSystemError, isUsageError, UsageError, type CliIO } from './cli/io';
 
 const VERSION = '0.1.0';
-const COMMANDS = ['lint', 'rules', 'profile', 'report'];
+const COMMANDS = ['lint', 'rules', 'profile', 'report', 'compare'];
 
 const USAGE = `Usage: pipeline-doctor <command> [options]
 
@@ -13,6 +13,7 @@ Commands:
   rules [CODE]                   print the rule catalog, or one rule's documentation
   profile <script> -- <args>     run the script under the profiling runner
   report <runFolder> --out FILE  write a run as one self-contained HTML report
+  compare <before> <after>       two runs before and after a change: measured speed-up, what changed
 
 Run 'pipeline-doctor <command> --help' for a command's options; --version prints the version.
 
@@ -34,6 +35,10 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       case 'report': {
         const { reportCommand } = await import('./cli/report.js');
         return await reportCommand([...rest], io);
+      }
+      case 'compare': {
+        const { compareCommand } = await import('./cli/compare.js');
+        return compareCommand([...rest], io);
       }
       case '--version':
       case '-V':

@@ -9,19 +9,21 @@ import { registerRuleDocs } from './editor/docs';
 import { DashboardPanel } from './editor/dashboard';
 import { Log } from './editor/log';
 import { Profiler } from './editor/profile';
+import { VerifyLoop } from './editor/verify-loop';
 
 export function activate(context: vscode.ExtensionContext): PipelineDoctorApi {
   const started = performance.now();
   const log = new Log();
   const diagnostics = new Diagnostics(log);
   const profiler = new Profiler({ log, storageUri: context.storageUri, globalStorageUri: context.globalStorageUri });
+  const verifyLoop = new VerifyLoop({ profiler, diagnostics, log });
   context.subscriptions.push(
     log,
     diagnostics,
     profiler,
     ...registerRuleDocs(log),
     registerCodeActions(diagnostics),
-    ...registerCommands({ diagnostics, log, profiler }),
+    ...registerCommands({ diagnostics, log, profiler, verifyLoop }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (affectsOurSettings(e)) {
         log.info('settings changed: re-analysing');
@@ -38,6 +40,7 @@ export function activate(context: vscode.ExtensionContext): PipelineDoctorApi {
     analysisCounts: () => ({ ...diagnostics.counts }),
     profile: () => profiler.probe,
     dashboard: () => ({ ...DashboardPanel.probe }),
+    verify: () => verifyLoop.probe,
   };
 }
 

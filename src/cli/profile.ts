@@ -8,6 +8,11 @@ import { controlSentence, verdictSentence } from '../shared/verdict-text';
 import { MetricsServerError, profileScript, RUNTIME_RULES } from '../runner/index';
 import type { ProfileOptions } from '../runner/index';
 import { describeSetting, rank } from '../runner/sweep-plan';
+import { readMeasuredRun, resolveRunFolder } from '../runner/measured-run';
+import { rerunConfiguration } from '../runner/rerun';
+import { compareMeasuredRuns } from '../shared/run-comparison';
+import type { MeasuredRun } from '../shared/run-comparison';
+import { renderComparison, runLabel } from './compare';
 import { toSarif } from './sarif';
 
 export interface ProfileIO {
@@ -18,6 +23,7 @@ export interface ProfileIO {
 }
 
 export const PROFILE_USAGE = `Usage: pipeline-doctor profile <script> [options] [-- <script args>]
+       pipeline-doctor profile [<script>] --compare-with <run> [options] [-- <script args>]
 
 Runs the script under the profiling harness and reports whether training waits for its data.
 
@@ -40,6 +46,12 @@ Runs the script under the profiling harness and reports whether training waits f
   --metrics-host ADDR       address the metrics endpoint listens on (default 127.0.0.1, loopback only)
   --metrics-linger SEC      keep the endpoint up SEC seconds after the run for a last scrape; the summary
                             prints after it (default 0)
+  --compare-with RUN        rerun with RUN's configuration (script, arguments, interpreter, mode, steps,
+                            warm-up; options given here win) and print before/after: step time and data
+                            wait with their spread, the measured speed-up with its interval, the loader
+                            settings that changed, the verdict change, and a warning when the machine's
+                            load differed. RUN is a run folder, or a run's name under --out; with
+                            --json the output is { summary, comparison }
   -h, --help                this help
 `;
 
@@ -53,6 +65,9 @@ interface ParsedArgs {
   format: 'text' | 'json' | 'sarif';
   help: boolean;
   report: string | null;
+  compareWith: string | null;
+  /** Options given on the command line (they win over the compared run's configuration). */
+  given: Set<keyof ProfileOptions>;
 }
 
 function intArg(flag: string, value: string | undefined, min: number): number {
@@ -70,6 +85,7 @@ function parseArgs(argv: readonly string[], cwd: string): ParsedArgs {
   let format: ParsedArgs['format'] = 'text';
   let help = false;
   let report: string | null = null;
+  let compareWith: string | null = null;
   const o: Partial<ProfileOptions> = {};
   for (let i = 0; i < own.length; i++) {
     const arg = own[i] ?? '';
@@ -147,6 +163,10 @@ function parseArgs(argv: readonly string[], cwd: string): ParsedArgs {
       case '--report':
         report = path.resolve(cwd, value());
         break;
+      case '--compare-with':
+        compareWith = value();
+        if (compareWith.trim() === '') throw new ProfileUsageError('--compare-with needs a run folder or a run\'s name');
+        break;
       case '--format': {
         const f = value();
         if (f !== 'text' && f !== 'json' && f !== 'sarif') throw new ProfileUsageError('--format must be text, json or sarif');
@@ -162,10 +182,13 @@ function parseArgs(argv: readonly string[], cwd: string): ParsedArgs {
         script = arg;
     }
   }
-  if (script === undefined && !help) throw new ProfileUsageError('missing the script to profile');
+  if (script === undefined && !help && compareWith === null) throw new ProfileUsageError('missing the script to profile');
   if ((o.metricsHost !== undefined || o.metricsLingerSeconds !== undefined) && o.metricsPort === undefined) {
     throw new ProfileUsageError('--metrics-host and --metrics-linger go with --metrics-port');
   }
+  const given = new Set(Object.keys(o) as (keyof ProfileOptions)[]);
+  if (script !== undefined) given.add('script');
+  if (dash >= 0) given.add('args');
   return {
     options: {
       ...o,
@@ -177,6 +200,8 @@ function parseArgs(argv: readonly string[], cwd: string): ParsedArgs {
     format,
     help,
     report,
+    compareWith,
+    given,
   };
 }
 
@@ -281,6 +306,29 @@ export async function profileCommand(argv: string[], io: ProfileIO): Promise<num
     io.stderr(`pipeline-doctor profile: ${pathProblem} (see 'pipeline-doctor profile --help')\n`);
     return 2;
   }
+  let before: { folder: string; run: MeasuredRun } | null = null;
+  if (parsed.compareWith !== null) {
+    const folder = resolveRunFolder(parsed.compareWith, io.cwd, outDir);
+    if (folder === null) {
+      io.stderr(`pipeline-doctor profile: --compare-with: no run '${parsed.compareWith}' (neither a folder with summary.json nor a run under ${runLabel(outDir, io.cwd)})\n`);
+      return 2;
+    }
+    try {
+      before = { folder, run: readMeasuredRun(folder) };
+    } catch (err) {
+      io.stderr(`pipeline-doctor profile: --compare-with: ${(err as Error).message}\n`);
+      return 2;
+    }
+    const rerun = rerunConfiguration(before.run.summary);
+    // The compared run's configuration, then what this command line says; cwd and outDir stay this command's.
+    const merged: Record<string, unknown> = { ...parsed.options };
+    for (const [key, value] of Object.entries(rerun.options)) {
+      if (key === 'cwd' || parsed.given.has(key as keyof ProfileOptions)) continue;
+      merged[key] = value;
+    }
+    parsed.options = merged as unknown as ProfileOptions;
+    for (const n of rerun.notes) io.stderr(`pipeline-doctor profile: ${n}\n`);
+  }
   // Ctrl+C, SIGTERM (`kill`, `timeout`, a cancelled CI job) and SIGHUP (the terminal closed) cancel the
   // run alike (SIGTERM, then SIGKILL to its process group) and still write and print the summary. The
   // harness leads a session of its own, so without this it would outlive the CLI. A second signal of
@@ -303,19 +351,30 @@ export async function profileCommand(argv: string[], io: ProfileIO): Promise<num
   } finally {
     for (const s of STOP_SIGNALS) process.removeListener(s, onStopSignal);
   }
+  let comparison: ReturnType<typeof compareMeasuredRuns> | null = null;
+  if (before !== null) {
+    try {
+      comparison = compareMeasuredRuns(before.run, readMeasuredRun(summary.folder));
+    } catch (err) {
+      io.stderr(`pipeline-doctor profile: no comparison: ${(err as Error).message}\n`);
+    }
+  }
   if (parsed.format === 'json') {
-    io.stdout(JSON.stringify(summary, null, 2) + '\n');
+    io.stdout(JSON.stringify(comparison === null ? summary : { summary, comparison }, null, 2) + '\n');
   } else if (parsed.format === 'sarif') {
     io.stdout(JSON.stringify(toSarif(summary.findings, RUNTIME_RULES, io.cwd, io.version ?? '0.0.0'), null, 2) + '\n');
     if (summary.verdict === 'failed') io.stderr(`pipeline-doctor profile: ${summary.error ?? 'run failed'}\n`);
   } else {
     io.stdout(renderText(summary, io.cwd));
+    if (comparison !== null && before !== null) {
+      io.stdout(`\nCompared with the earlier run:\n${renderComparison(comparison, { before: runLabel(before.folder, io.cwd), after: runLabel(summary.folder, io.cwd) })}`);
+    }
   }
   if (parsed.report !== null) {
     // Loaded lazily: the report pulls in the static analyzers (for the script's static findings).
     const { writeReport } = await import('../report/export');
     try {
-      const written = await writeReport(summary.folder, parsed.report);
+      const written = await writeReport(summary.folder, parsed.report, before !== null ? { compareWith: before.folder } : {});
       for (const p of written.problems) io.stderr(`pipeline-doctor profile: report: ${p}\n`);
       io.stderr(`Report: ${path.relative(io.cwd, written.file) || written.file}\n`);
     } catch (err) {

@@ -2,6 +2,7 @@
 // extensions) to observe the extension without reaching into its internals.
 import type { DashboardProbe } from './dashboard';
 import type { ProfileProbe } from './profile';
+import type { VerifyProbe } from './verify-loop';
 
 export interface PipelineDoctorApi {
   /** Resolves once no analysis is pending or running. */
@@ -16,4 +17,6 @@ export interface PipelineDoctorApi {
   profile(): ProfileProbe;
   /** The dashboard panel: open or not, rejected webview messages, the last action's result. */
   dashboard(): DashboardProbe;
+  /** Re-profile and compare: offers made after fixes, the last comparison and message. */
+  verify(): VerifyProbe;
 }

@@ -12,6 +12,7 @@ import { fixAllEdit, notebookFixAllEdit } from './fix-all';
 import { NOTEBOOK_CELL_SCHEME } from './notebooks';
 import { CONFIGURE_SEVERITY_COMMAND } from './rule-severity';
 import { commentStyleFor, fileSuppressionEdit, suppressionEdit, type CommentStyle } from './suppress';
+import { fixMayChangeSpeed, REPROFILE_COMMAND } from './verify-loop';
 
 export const FIX_ALL_KIND = vscode.CodeActionKind.SourceFixAll.append('pipelineDoctor');
 export const SHOW_DOCS_COMMAND = 'pipelineDoctor.showRuleDocumentation';
@@ -142,6 +143,10 @@ class PipelineDoctorActions implements vscode.CodeActionProvider {
       action.edit = target.toEdit(fix.edits, finding);
       action.diagnostics = [diagnostic];
       action.isPreferred = fix.safe;
+      // Run after the edit is applied: the verify loop offers to measure the fix, when the file was profiled.
+      if (doc.uri.scheme === 'file' && fixMayChangeSpeed(code)) {
+        action.command = { command: REPROFILE_COMMAND, title: 'Offer to re-profile and compare', arguments: [{ script: doc.uri.fsPath, offer: true, applied: fix.title }] };
+      }
       actions.push(action);
     }
     const firstOfCode = !perCode.has(code);

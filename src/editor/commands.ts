@@ -10,11 +10,13 @@ import { configureRuleSeverity } from './rule-severity';
 import type { Log } from './log';
 import type { Profiler } from './profile';
 import { scanWorkspace } from './scan';
+import type { VerifyLoop } from './verify-loop';
 
 export interface CommandContext {
   diagnostics: Diagnostics;
   log: Log;
   profiler: Profiler;
+  verifyLoop: VerifyLoop;
 }
 
 interface CommandEntry {
@@ -52,6 +54,9 @@ export const COMMANDS: readonly CommandEntry[] = [
   { id: 'pipelineDoctor.exportReport', run: (ctx) => exportNewestReport(ctx) },
   // The optional argument `{ script, mode, args, steps }` skips the pickers; from the editor title menu it is the file's URI.
   { id: 'pipelineDoctor.profilePipeline', run: (ctx, request) => ctx.profiler.run(request) },
+  // The optional argument `{ runFolder, script, offer, applied }`: the run to compare with (default: the
+  // newest run of the active file); `offer` asks first, as after a fix.
+  { id: 'pipelineDoctor.reprofileAndCompare', run: (ctx, request) => ctx.verifyLoop.run(request) },
 ];
 
 export function registerCommands(ctx: CommandContext): vscode.Disposable[] {

@@ -9,6 +9,9 @@ import { writeReport } from '../report/export';
 import { newNonce } from '../report/export';
 import { webviewPageHtml } from '../report/page';
 import { listRuns, loadDashboardRun, readSummary } from '../report/run-data';
+import { readMeasuredRun } from '../runner/measured-run';
+import type { RunComparison } from '../shared/run-comparison';
+import { compareMeasuredRuns } from '../shared/run-comparison';
 import type { Finding } from '../shared/findings';
 import type { DashboardRun, HostToWebviewMessage, RunListEntry } from '../shared/protocol';
 import { describeRejected, routeWebviewMessage } from '../shared/protocol';
@@ -22,6 +25,7 @@ export const EXPORT_REPORT_COMMAND = 'pipelineDoctor.exportReport';
 export const RUNS_FOLDER = '.pipeline-doctor/runs';
 const EXTENSION_ID = 'pipeline-doctor.pipeline-doctor';
 const SHOW_DOCS_COMMAND = 'pipelineDoctor.showRuleDocumentation';
+const REPROFILE_COMMAND = 'pipelineDoctor.reprofileAndCompare';
 
 export interface DashboardDeps {
   diagnostics: Diagnostics;
@@ -33,6 +37,8 @@ export interface DashboardProbe {
   open: boolean;
   rejectedMessages: number;
   lastAction: { action: string; ok: boolean; message: string } | null;
+  /** The last measured comparison sent to the webview (the verify loop's before/after). */
+  lastComparison: RunComparison | null;
 }
 
 function extensionUri(): vscode.Uri {
@@ -52,7 +58,7 @@ export function addRunsBase(base: string): void {
 }
 
 /** Run folders of every workspace folder (then the extra bases), by run id (first one wins on a clash). */
-function runFolders(): Map<string, string> {
+export function runFolders(): Map<string, string> {
   const found = new Map<string, string>();
   const bases: string[] = [];
   for (const ws of vscode.workspace.workspaceFolders ?? []) {
@@ -67,7 +73,7 @@ function runFolders(): Map<string, string> {
 
 export class DashboardPanel implements vscode.Disposable {
   private static current: DashboardPanel | undefined;
-  static readonly probe: DashboardProbe = { open: false, rejectedMessages: 0, lastAction: null };
+  static readonly probe: DashboardProbe = { open: false, rejectedMessages: 0, lastAction: null, lastComparison: null };
 
   private readonly disposables: vscode.Disposable[] = [];
   /** Runs sent to the webview: actions refer to their findings and loaders by index / id. */
@@ -75,6 +81,8 @@ export class DashboardPanel implements vscode.Disposable {
   private folders = new Map<string, string>();
   private focus: string | null = null;
   private ready = false;
+  /** A comparison asked for before the webview was ready (the verify loop opens the dashboard for it). */
+  private pendingComparison: { baseId: string; otherId: string } | null = null;
 
   /** Opens (or reveals) the dashboard; `runFolder` is shown first, e.g. right after a profile run. */
   static show(deps: DashboardDeps, runFolder?: string): DashboardPanel {
@@ -82,7 +90,8 @@ export class DashboardPanel implements vscode.Disposable {
     if (DashboardPanel.current) {
       DashboardPanel.current.panel.reveal(undefined, false);
       DashboardPanel.current.focus = focus;
-      DashboardPanel.current.postRuns();
+      // A hidden webview's document was discarded: the reloaded one asks with `ready`, and gets the runs then.
+      if (DashboardPanel.current.ready) DashboardPanel.current.postRuns();
       return DashboardPanel.current;
     }
     const media = vscode.Uri.joinPath(extensionUri(), 'media');
@@ -113,6 +122,10 @@ export class DashboardPanel implements vscode.Disposable {
     this.disposables.push(
       webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw)),
       panel.onDidDispose(() => this.dispose()),
+      // retainContextWhenHidden is off: hidden, the webview's document is gone, and messages to it are lost.
+      panel.onDidChangeViewState((e) => {
+        if (!e.webviewPanel.visible) this.ready = false;
+      }),
       // A run finishing (from the editor or `pipeline-doctor profile` in a terminal) refreshes the list.
       ...this.watchRuns(),
     );
@@ -143,6 +156,7 @@ export class DashboardPanel implements vscode.Disposable {
       ready: () => {
         this.ready = true;
         this.postRuns();
+        this.postPendingComparison();
       },
       refreshRuns: () => this.postRuns(),
       openRun: (m) => this.guard('openRun', () => this.openRun(m.runId)),
@@ -217,7 +231,34 @@ export class DashboardPanel implements vscode.Disposable {
   private compare(baseId: string, otherId: string): void {
     const base = readSummary(this.folderOf(baseId));
     const other = readSummary(this.folderOf(otherId));
-    this.post({ type: 'comparison', base: { ...base, id: baseId }, other: { ...other, id: otherId } });
+    const measured = this.measuredComparison(this.folderOf(baseId), this.folderOf(otherId));
+    DashboardPanel.probe.lastComparison = measured ?? null;
+    this.post({ type: 'comparison', base: { ...base, id: baseId }, other: { ...other, id: otherId }, ...(measured ? { measured } : {}) });
+  }
+
+  /** Before/after from both runs' measured steps; the summaries alone still compare when steps are unreadable. */
+  private measuredComparison(baseFolder: string, otherFolder: string): RunComparison | undefined {
+    try {
+      return compareMeasuredRuns(readMeasuredRun(baseFolder), readMeasuredRun(otherFolder));
+    } catch (e) {
+      this.deps.log.warn(`dashboard: no measured comparison: ${(e as Error).message}`);
+      return undefined;
+    }
+  }
+
+  /** The verify loop: shows `before` against `after` (run folders) once the webview is ready. */
+  showComparison(before: string, after: string): void {
+    const id = (folder: string): string => folder.split(/[\\/]/).filter(Boolean).pop() ?? '';
+    this.pendingComparison = { baseId: id(before), otherId: id(after) };
+    if (this.ready) this.postPendingComparison();
+  }
+
+  private postPendingComparison(): void {
+    const c = this.pendingComparison;
+    if (c === null) return;
+    this.pendingComparison = null;
+    if (!this.folders.has(c.baseId) || !this.folders.has(c.otherId)) this.folders = runFolders();
+    this.guard('compareRuns', () => this.compare(c.baseId, c.otherId));
   }
 
   private finding(runId: string, index: number): Finding {
@@ -278,6 +319,8 @@ export class DashboardPanel implements vscode.Disposable {
       await this.reveal(shown.file, new vscode.Range(doc.positionAt(m.start + shift), doc.positionAt(m.start + shift + m.length)));
     }
     this.result('applyFix', ok, ok ? `Applied "${fix.title}" in ${vscode.workspace.asRelativePath(shown.file)}.` : `VS Code refused the edit for ${shown.code}.`);
+    // The verify loop: offer to measure the fix against the run the finding came from.
+    if (ok) void vscode.commands.executeCommand(REPROFILE_COMMAND, { runFolder: this.folderOf(runId), offer: true, applied: fix.title });
   }
 
   private async exportReport(runId: string): Promise<void> {

@@ -4,6 +4,8 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ComparisonMessage } from '../shared/protocol';
+import { compareMeasuredRuns } from '../shared/run-comparison';
+import { readMeasuredRun } from '../runner/measured-run';
 import { reportPageHtml } from './page';
 import { loadDashboardRun, readSummary, runIdOf } from './run-data';
 import type { LoadRunOptions } from './run-data';
@@ -55,6 +57,11 @@ export async function buildReport(folder: string, options: ReportOptions = {}): 
   if (options.compareWith) {
     const before = readSummary(options.compareWith);
     comparison = { type: 'comparison', base: { ...before, id: runIdOf(options.compareWith) }, other: { ...run.summary, id: run.id } };
+    try {
+      comparison.measured = compareMeasuredRuns(readMeasuredRun(options.compareWith), readMeasuredRun(folder));
+    } catch (e) {
+      problems.push(`no measured comparison: ${(e as Error).message}`);
+    }
   }
   const html = reportPageHtml({
     run, comparison,

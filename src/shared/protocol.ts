@@ -9,6 +9,8 @@
 import type { Finding } from './findings';
 import type { ProfileMode, RunSummary, Verdict } from './profile';
 import { isRunSummary, PROFILE_MODES, VERDICTS } from './profile';
+import type { RunComparison } from './run-comparison';
+import { isRunComparison } from './run-comparison';
 
 // ---------------------------------------------------------------------------------------------------
 // Payloads
@@ -73,6 +75,8 @@ export interface ComparisonMessage {
   type: 'comparison';
   base: RunSummary & { id: string };
   other: RunSummary & { id: string };
+  /** From both runs' measured steps (src/shared/run-comparison.ts); absent when a run's steps were unreadable. */
+  measured?: RunComparison;
 }
 
 export interface ActionResultMessage {
@@ -249,7 +253,8 @@ export function isHostToWebviewMessage(x: unknown): x is HostToWebviewMessage {
     case 'run':
       return isDashboardRun(x.run);
     case 'comparison':
-      return isObj(x.base) && isObj(x.other) && isRunId(x.base.id) && isRunId(x.other.id) && isRunSummary(x.base) && isRunSummary(x.other);
+      return isObj(x.base) && isObj(x.other) && isRunId(x.base.id) && isRunId(x.other.id) && isRunSummary(x.base) && isRunSummary(x.other) &&
+        (x.measured === undefined || isRunComparison(x.measured));
     case 'actionResult':
       return oneOf(['reveal', 'applyFix', 'showDocs', 'exportReport'] as const, x.action) && typeof x.ok === 'boolean' && typeof x.message === 'string';
     case 'error':

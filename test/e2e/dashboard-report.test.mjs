@@ -90,7 +90,8 @@ describe('exported HTML report', () => {
       assert.ok((await page.textContent('main')).includes(EVIL));
       assert.equal(await page.locator('main img, main script').count(), 0);
       assert.deepEqual(await page.evaluate(() => window.__alerts), []);
-      assert.match(await page.textContent('[data-testid=comparison-speedup]'), /^2\.6x The second run is 2\.6x faster \(1,585 vs 600 samples\/s\)/);
+      // Both synthetic runs have the same steps (only their samples/s figures differ): the measured comparison says so.
+      assert.match(await page.textContent('[data-testid=verify-speedup]'), /^No clear change \(1\.0\dx; 90% interval /);
       assert.deepEqual(attempted, []);
       assert.deepEqual(errors, []);
       await page.screenshot({ path: path.join(ROOT, 'test-artifacts/report-dark.png'), fullPage: true });

@@ -4,7 +4,7 @@
 // "Pipeline Doctor: Profile Pipeline" from the command palette (mode "Quick"), and checks the dashboard
 // webview it opens — a webview nested two iframes deep in the workbench: the verdict sentence, charts
 // drawn (canvases with non-blank pixels), a finding's Reveal opening the script at the DataLoader's line,
-// and "Apply fix" editing the file. Screenshots in the light and the dark theme go to
+// "Apply fix" editing the file, and the "Re-profile and compare" it offers showing the measured change. Screenshots in the light and the dark theme go to
 // test-artifacts/dashboard-vscode-light.png and -dark.png. Prints RESULT: PASS/FAIL; exit code 0 on PASS.
 // Needs /usr/bin/python3 with torch (Debian python3-torch) and code-server (scripts/setup-code-server.sh).
 // Usage: node test/e2e/dashboard-vscode.mjs [--vsix pipeline-doctor.vsix] [--keep]
@@ -195,6 +195,25 @@ try {
     throw new Error(`after Apply fix the selection is "${selection?.trim()}", not the ${written.length} characters the fix wrote`);
   }
   lap(`selection after Apply fix: ${selection?.trim()}`);
+
+  // The verify loop: Apply fix offers "Re-profile and compare"; its button reruns the run's
+  // configuration and the dashboard shows the measured before/after in its compare panel.
+  const offer = page.locator('.notifications-toasts .notification-toast', { hasText: 'Measure the change?' });
+  await offer.first().waitFor({ timeout: 15_000 });
+  await offer.first().locator('.monaco-button', { hasText: 'Re-profile and compare' }).first().click();
+  lap('Re-profile and compare clicked');
+  const verifyEnd = Date.now() + 120_000;
+  let panel = null;
+  while (panel === null) {
+    for (const frame of page.frames()) {
+      if (await frame.locator('[data-testid=verify]').count().catch(() => 0)) panel = frame;
+    }
+    if (panel === null && Date.now() > verifyEnd) throw new Error('the dashboard did not show the measured comparison');
+    if (panel === null) await page.waitForTimeout(250);
+  }
+  const diff = await panel.locator('[data-testid=verify-config] li').allTextContents();
+  if (!diff.some((d) => /^num_workers 0 → \d+$/.test(d))) throw new Error(`the compare panel's config diff: ${diff.join(' | ')}`);
+  lap(`compare panel: ${(await panel.locator('[data-testid=verify-speedup]').textContent())?.trim()}; changed: ${diff.join('; ')}`);
   passed = true;
 } catch (e) {
   console.error(e);

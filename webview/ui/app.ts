@@ -19,6 +19,7 @@ import { stepTimelineChart, sweepPlot, timeChart } from './charts';
 import type { ChartLine } from './charts';
 import type { Child } from './dom';
 import { append, button, clear, h } from './dom';
+import { comparePanel } from './compare-panel';
 import { chartColors } from './theme';
 
 export interface Bridge {
@@ -78,6 +79,11 @@ export class DashboardApp {
         return;
       case 'comparison':
         this.comparison = m;
+        // A comparison the host opened (the verify loop) survives hide/show like one the user picked.
+        if (this.bridge.interactive) {
+          this.view.compare = { baseId: m.base.id, otherId: m.other.id };
+          this.saveView();
+        }
         this.renderComparison();
         return;
       case 'actionResult':
@@ -192,7 +198,8 @@ export class DashboardApp {
     const label = (s: RunSummary): string => `${baseName(s.script)}, ${fmtDate(s.startedAt)}`;
     append(this.compareSection, [
       h('h2', { attrs: { id: 'pd-compare-title' } }, 'Before and after'),
-      h('p', { class: 'pd-speedup', attrs: { 'data-testid': 'comparison-speedup' } },
+      // The measured comparison (steps of both runs, with its interval) is the headline when the host sent one.
+      m.measured ? comparePanel(m.measured) : h('p', { class: 'pd-speedup', attrs: { 'data-testid': 'comparison-speedup' } },
         h('strong', {}, cmp.speedup === null ? DASH : fmtSpeedup(cmp.speedup)), ' ', cmp.sentence),
       h('table', { class: 'pd-table' },
         h('thead', {}, h('tr', {}, h('th', { attrs: { scope: 'col' } }, ''), h('th', { attrs: { scope: 'col' } }, `Before: ${label(m.base)}`), h('th', { attrs: { scope: 'col' } }, `After: ${label(m.other)}`), h('th', { attrs: { scope: 'col' } }, 'Change'))),
