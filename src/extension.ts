@@ -14,14 +14,16 @@ export function activate(context: vscode.ExtensionContext): PipelineDoctorApi {
   const started = performance.now();
   const log = new Log();
   const diagnostics = new Diagnostics(log);
-  const profiler = new Profiler({ log, storageUri: context.storageUri, globalStorageUri: context.globalStorageUri });
+  // Runs of a script outside every workspace folder go to the extension's storage; the dashboard lists them too.
+  const storageRunsBase = vscode.Uri.joinPath(context.storageUri ?? context.globalStorageUri, 'runs').fsPath;
+  const profiler = new Profiler({ log, diagnostics, storageRunsBase });
   context.subscriptions.push(
     log,
     diagnostics,
     profiler,
     ...registerRuleDocs(log),
     registerCodeActions(diagnostics),
-    ...registerCommands({ diagnostics, log, profiler }),
+    ...registerCommands({ diagnostics, log, profiler, storageRunsBase }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (affectsOurSettings(e)) {
         log.info('settings changed: re-analysing');

@@ -15,6 +15,8 @@ export interface CommandContext {
   diagnostics: Diagnostics;
   log: Log;
   profiler: Profiler;
+  /** The extension's own runs folder (scripts outside every workspace folder). */
+  storageRunsBase: string;
 }
 
 interface CommandEntry {

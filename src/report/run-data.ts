@@ -35,9 +35,15 @@ export function readSummary(folder: string): RunSummary {
   return checked.summary;
 }
 
+/** The script relative to the run's working directory when it lies inside it, else its file name. */
+export function defaultRunName(s: RunSummary): string {
+  const rel = s.cwd ? path.relative(s.cwd, s.script) : '';
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : path.basename(s.script);
+}
+
 export function listEntry(id: string, s: RunSummary): RunListEntry {
   return {
-    id, startedAt: s.startedAt, script: s.script, mode: s.mode, verdict: s.verdict,
+    id, startedAt: s.startedAt, script: s.script, name: defaultRunName(s), mode: s.mode, verdict: s.verdict,
     inputShare: s.inputShare, samplesPerSec: s.samplesPerSec, stepMsP50: s.stepTimeMs?.p50 ?? null,
   };
 }
@@ -121,7 +127,7 @@ export async function loadDashboardRun(folder: string, options: LoadRunOptions =
     if (r.problem) problems.push(r.problem);
   }
   return {
-    run: { id: runIdOf(folder), summary, findings: combineFindings(summary.findings, staticFindings), tables: readTableBytes(folder) },
+    run: { id: runIdOf(folder), summary, name: defaultRunName(summary), findings: combineFindings(summary.findings, staticFindings), tables: readTableBytes(folder) },
     problems,
   };
 }
