@@ -172,6 +172,38 @@ describe('dashboard webview', () => {
     }
   });
 
+  it('the step timeline\u2019s data wait band has its legend colour, also when the theme colour is translucent', async () => {
+    const { context, page } = await openWebview(browser);
+    try {
+      // VS Code's light themes give charts.orange as a translucent colour: #ea5c0055.
+      await page.evaluate(() => document.body.style.setProperty('--vscode-charts-orange', '#ea5c0055'));
+      const { run } = await loadDashboardRun(path.join(base, 'run-before'), { noStatic: true });
+      await showRun(page, run, listRuns(base).runs);
+      const { marker, band } = await page.evaluate(() => {
+        const fig = [...document.querySelectorAll('.pd-charts figure')].find((f) => /Step timeline/.test(f.textContent ?? ''));
+        const legend = [...fig.querySelectorAll('.u-legend .u-series')].find((x) => /data wait/.test(x.textContent ?? '')).querySelector('.u-marker');
+        const canvas = fig.querySelector('canvas');
+        const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+        // The colour that covers most of the plot: the wait band (74% of every step).
+        const counts = new Map();
+        for (let i = 0; i < data.length; i += 4) {
+          // Coloured pixels only: the axes, the grid and the phase shading are grey.
+          if (data[i + 3] === 0 || Math.max(data[i], data[i + 1], data[i + 2]) - Math.min(data[i], data[i + 1], data[i + 2]) < 40) continue;
+          const k = `${data[i]},${data[i + 1]},${data[i + 2]},${data[i + 3]}`;
+          counts.set(k, (counts.get(k) ?? 0) + 1);
+        }
+        return { marker: getComputedStyle(legend).backgroundColor, band: [...counts.entries()].sort((x, y) => y[1] - x[1])[0][0] };
+      });
+      const [r, g, b, alpha] = band.split(',').map(Number);
+      assert.equal(marker, 'rgba(234, 92, 0, 0.333)');
+      // Canvas pixels are stored premultiplied: a translucent colour reads back within a unit or two.
+      assert.ok([r - 234, g - 92, b - 0].every((d) => Math.abs(d) <= 2), `band ${band}, legend ${marker}`);
+      assert.ok(Math.abs(alpha / 255 - 0.333) < 0.02, `band alpha ${alpha}`);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('labels "recommended" and "current" in the sweep chart without printing one over the other', async () => {
     const { context, page } = await openWebview(browser);
     try {

@@ -93,6 +93,10 @@ export function stepTimelineChart(target: HTMLElement, s: StepSeries, c: ChartCo
     axes: axes(c, 'step', 'ms'),
     legend: { show: true, live: true },
     cursor: { drag: { x: true, y: false } },
+    // The compute band lies between the wait and the whole step, not under the wait band: a theme's
+    // translucent chart colour (VS Code's light themes) would otherwise show the two mixed, in a colour
+    // that matches neither legend marker.
+    bands: [{ series: [1, 2], fill: c.compute }],
     series: [
       { label: 'step' },
       {
