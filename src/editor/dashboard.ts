@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import { writeReport } from '../report/export';
 import { newNonce } from '../report/export';
 import { webviewPageHtml } from '../report/page';
-import { listRuns, loadDashboardRun, readSummary } from '../report/run-data';
+import { listRuns, loadDashboardRun, readRunName, readSummary } from '../report/run-data';
 import type { Finding } from '../shared/findings';
 import type { RunSummary } from '../shared/profile';
 import type { DashboardRun, HostToWebviewMessage, RunListEntry } from '../shared/protocol';
@@ -55,7 +55,7 @@ interface ListedRun {
   entry: RunListEntry;
 }
 
-/** A run's name where the user reads it: its script relative to the workspace (two `main.py` differ by folder). */
+/** A run's name where the user reads it: its launch configuration, else its script relative to the workspace (two `main.py` differ by folder). */
 export function runName(script: string): string {
   return vscode.workspace.asRelativePath(script, (vscode.workspace.workspaceFolders?.length ?? 0) > 1);
 }
@@ -76,7 +76,8 @@ function listAllRuns(deps: DashboardDeps): { runs: Map<string, ListedRun>; skipp
     const listed = listRuns(base);
     skipped.push(...listed.skipped);
     for (const entry of listed.runs) {
-      if (!runs.has(entry.id)) runs.set(entry.id, { folder: path.join(base, entry.id), entry: { ...entry, name: runName(entry.script) } });
+      const folder = path.join(base, entry.id);
+      if (!runs.has(entry.id)) runs.set(entry.id, { folder, entry: { ...entry, name: readRunName(folder) ?? runName(entry.script) } });
     }
   }
   return { runs, skipped };
@@ -242,7 +243,7 @@ export class DashboardPanel implements vscode.Disposable {
     const edited = scriptEditedSince(summary);
     const { run, problems } = await loadDashboardRun(folder, edited ? { noStatic: true } : { staticFindings: await this.staticFindings(summary.script) });
     for (const p of problems) this.deps.log.warn(`dashboard: ${p}`);
-    const shown: DashboardRun = { ...run, name: runName(summary.script), ...(edited ? { scriptEdited: true } : {}) };
+    const shown: DashboardRun = { ...run, name: readRunName(folder) ?? runName(summary.script), ...(edited ? { scriptEdited: true } : {}) };
     this.sent.set(runId, shown);
     this.post({ type: 'run', run: shown });
   }

@@ -15,6 +15,7 @@ import type { ProfileOptions } from '../runner';
 import { PROFILE_MODES } from '../shared/profile';
 import type { ProfileEvent, ProfileMode, RunSummary, Verdict } from '../shared/profile';
 import { readProfileSettings } from './config';
+import { writeRunName } from '../report/run-data';
 import { DashboardPanel, RUNS_FOLDER } from './dashboard';
 import type { Diagnostics } from './diagnostics';
 import type { Log } from './log';
@@ -272,6 +273,13 @@ export class Profiler implements vscode.Disposable {
       sweepBudgetSeconds: settings.sweepBudgetSeconds,
     };
     const summary = await this.withProgress(target, options);
+    if (target.launchConfiguration) {
+      try {
+        writeRunName(summary.folder, target.launchConfiguration);
+      } catch (e) {
+        this.deps.log.warn(`profile: could not name the run after its launch configuration: ${(e as Error).message}`);
+      }
+    }
     return this.report(summary);
   }
 

@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import type { RunSummary } from '../shared/profile';
 import { verdictSentence } from '../shared/verdict-text';
+import { readRunName } from '../report/run-data';
 import { runName, SHOW_DASHBOARD_COMMAND } from './dashboard';
 
 function pct(x: number | null): string {
@@ -63,9 +64,11 @@ export class VerdictStatus implements vscode.Disposable {
   show(s: RunSummary): void {
     this.last = s;
     this.state = 'verdict';
-    const why = s.verdict === 'failed' ? `Profile of ${runName(s.script)} failed: ${s.error ?? s.ended.how}`
-      : `${runName(s.script)}: ${verdictSentence(s)} (median over ${s.steps} steps)`;
-    this.set(verdictStatusText(s), `Pipeline Doctor — ${why}. Click to open the dashboard.`, s.folder);
+    const name = readRunName(s.folder) ?? runName(s.script);
+    const why = s.verdict === 'failed' ? `Profile of ${name} failed: ${s.error ?? s.ended.how}`
+      : `${name}: ${verdictSentence(s)} (median over ${s.steps} steps)`;
+    // Named, so runs of two `main.py` (or two launch configurations) tell apart at a glance.
+    this.set(`${verdictStatusText(s)} \u00b7 ${name}`, `Pipeline Doctor — ${why}. Click to open the dashboard.`, s.folder);
   }
 
   private stale(): void {

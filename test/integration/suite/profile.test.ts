@@ -150,7 +150,7 @@ describe('Profile Pipeline', function () {
     await vscode.commands.executeCommand('pipelineDoctor.showDashboard');
     const names = await waitFor(() => a.dashboard().listedRuns.includes('profiling/text/main.py') && a.dashboard().listedRuns, 'the run list with both scripts');
     assert.ok(names.includes('profiling/vision/main.py'), names.join(', '));
-    assert.match(a.profile().statusText ?? '', /Profile failed/);
+    assert.match(a.profile().statusText ?? '', /Profile failed \u00b7 profiling\/text\/main\.py$/);
   });
 
   it('rejects a malformed argument without spawning anything', async () => {
