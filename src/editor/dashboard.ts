@@ -55,7 +55,7 @@ interface ListedRun {
   entry: RunListEntry;
 }
 
-/** A run's name where the user reads it: its launch configuration, else its script relative to the workspace (two `main.py` differ by folder). */
+/** A run's name from its script: the path relative to the workspace (two `main.py` differ by folder); a launch configuration's run is named by run-name.txt. */
 export function runName(script: string): string {
   return vscode.workspace.asRelativePath(script, (vscode.workspace.workspaceFolders?.length ?? 0) > 1);
 }
