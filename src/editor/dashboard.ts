@@ -42,6 +42,8 @@ export interface DashboardProbe {
   shownRunId: string | null;
   /** The names of the runs in the last run list sent to the webview. */
   listedRuns: string[];
+  /** The findings of the run last sent, as `origin:CODE`. */
+  shownFindings: string[];
 }
 
 function extensionUri(): vscode.Uri {
@@ -85,7 +87,7 @@ function listAllRuns(deps: DashboardDeps): { runs: Map<string, ListedRun>; skipp
 
 export class DashboardPanel implements vscode.Disposable {
   private static current: DashboardPanel | undefined;
-  static readonly probe: DashboardProbe = { open: false, rejectedMessages: 0, lastAction: null, shownRunId: null, listedRuns: [] };
+  static readonly probe: DashboardProbe = { open: false, rejectedMessages: 0, lastAction: null, shownRunId: null, listedRuns: [], shownFindings: [] };
 
   private readonly disposables: vscode.Disposable[] = [];
   /** Runs sent to the webview: actions refer to their findings and loaders by index / id. */
@@ -164,7 +166,10 @@ export class DashboardPanel implements vscode.Disposable {
 
   private post(message: HostToWebviewMessage): void {
     if (message.type === 'actionResult') DashboardPanel.probe.lastAction = { action: message.action, ok: message.ok, message: message.message };
-    if (message.type === 'run') DashboardPanel.probe.shownRunId = message.run.id;
+    if (message.type === 'run') {
+      DashboardPanel.probe.shownRunId = message.run.id;
+      DashboardPanel.probe.shownFindings = message.run.findings.map((f) => `${f.origin}:${f.code}`);
+    }
     if (message.type === 'runs') DashboardPanel.probe.listedRuns = message.runs.map((r) => r.name);
     void this.panel.webview.postMessage(message);
   }

@@ -123,7 +123,19 @@ describe('Profile Pipeline', function () {
         `no measured num_workers=0 left at the edited line: ${vscode.languages.getDiagnostics(script).map((d) => `${codeOf(d)}:${d.range.start.line} ${d.message}`).join(' | ')}`);
       assert.ok(!runtimeDiagnostics(script).some((d) => d.range.start.line === DATALOADER_LINE), 'no runtime diagnostic on the edited line');
       assert.equal(a.profile().statusText, '$(history) Profile outdated');
+      // The dashboard on that run lists what the run measured, not the edited script's static findings
+      // (this line earns one, after the run).
+      assert.ok(await editor.edit((e) => e.insert(new vscode.Position(DATALOADER_LINE - 2, 0), '    torch.autograd.set_detect_anomaly(True)\n')));
+      await waitFor(() => vscode.languages.getDiagnostics(script).some((d) => d.source === 'pipeline-doctor' && d.range.start.line === DATALOADER_LINE - 2), 'the static finding on the new line');
+      if (outcome.status !== 'finished') assert.fail(JSON.stringify(outcome));
+      const id = path.basename(outcome.runFolder);
+      const sentBefore = a.dashboard().shownFindings;
+      await vscode.commands.executeCommand('pipelineDoctor.showDashboard', outcome.runFolder);
+      await waitFor(() => a.dashboard().shownRunId === id && a.dashboard().shownFindings !== sentBefore, 'the dashboard to send the run again', 20_000);
+      assert.ok(a.dashboard().shownFindings.length > 0);
+      assert.deepEqual(a.dashboard().shownFindings.filter((f) => !f.startsWith('runtime:')), [], a.dashboard().shownFindings.join(', '));
     } finally {
+      await vscode.window.showTextDocument(editor.document, { viewColumn: editor.viewColumn, preview: false });
       await vscode.commands.executeCommand('workbench.action.files.revert');
     }
   });
