@@ -15,15 +15,17 @@ export function activate(context: vscode.ExtensionContext): PipelineDoctorApi {
   const started = performance.now();
   const log = new Log();
   const diagnostics = new Diagnostics(log);
-  const profiler = new Profiler({ log, storageUri: context.storageUri, globalStorageUri: context.globalStorageUri });
-  const verifyLoop = new VerifyLoop({ profiler, diagnostics, log });
+  // Runs of a script outside every workspace folder go to the extension's storage; the dashboard lists them too.
+  const storageRunsBase = vscode.Uri.joinPath(context.storageUri ?? context.globalStorageUri, 'runs').fsPath;
+  const profiler = new Profiler({ log, diagnostics, storageRunsBase });
+  const verifyLoop = new VerifyLoop({ profiler, diagnostics, log, storageRunsBase });
   context.subscriptions.push(
     log,
     diagnostics,
     profiler,
     ...registerRuleDocs(log),
     registerCodeActions(diagnostics),
-    ...registerCommands({ diagnostics, log, profiler, verifyLoop }),
+    ...registerCommands({ diagnostics, log, profiler, verifyLoop, storageRunsBase }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (affectsOurSettings(e)) {
         log.info('settings changed: re-analysing');

@@ -17,6 +17,8 @@ export interface CommandContext {
   log: Log;
   profiler: Profiler;
   verifyLoop: VerifyLoop;
+  /** The extension's own runs folder (scripts outside every workspace folder). */
+  storageRunsBase: string;
 }
 
 interface CommandEntry {

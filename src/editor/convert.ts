@@ -33,8 +33,8 @@ export function toWorkspaceEdit(uri: vscode.Uri, edits: readonly Edit[]): vscode
 }
 
 export function toDiagnostic(f: Finding, uri: vscode.Uri): vscode.Diagnostic {
-  const figures = f.figures ? ` (${Object.entries(f.figures).map(([k, v]) => `${k} ${v}`).join(', ')})` : '';
-  const d = new vscode.Diagnostic(toRange(f.range), f.message + figures, toSeverity(f.severity));
+  // The message says the measured figures in words; the raw figures (keys) are for the dashboard and report.
+  const d = new vscode.Diagnostic(toRange(f.range), f.message, toSeverity(f.severity));
   d.source = DIAGNOSTIC_SOURCE;
   d.code = { value: f.code, target: docsUri(f.code) };
   if (f.related.length > 0) {

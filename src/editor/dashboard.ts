@@ -4,15 +4,18 @@
 // validated them — and only on findings and loaders it sent itself (referenced by index, never by path).
 // "Apply fix" re-finds the finding in the document as it is now and applies the rule's fix through the
 // same WorkspaceEdit path as the quick fix in the editor; "Show docs" runs the docs command.
+import fs from 'node:fs';
+import path from 'node:path';
 import * as vscode from 'vscode';
 import { writeReport } from '../report/export';
 import { newNonce } from '../report/export';
 import { webviewPageHtml } from '../report/page';
-import { listRuns, loadDashboardRun, readSummary } from '../report/run-data';
+import { listRuns, loadDashboardRun, readRunName, readSummary } from '../report/run-data';
 import { readMeasuredRun } from '../runner/measured-run';
 import type { RunComparison } from '../shared/run-comparison';
 import { compareMeasuredRuns } from '../shared/run-comparison';
 import type { Finding } from '../shared/findings';
+import type { RunSummary } from '../shared/profile';
 import type { DashboardRun, HostToWebviewMessage, RunListEntry } from '../shared/protocol';
 import { describeRejected, routeWebviewMessage } from '../shared/protocol';
 import { toRange, toWorkspaceEdit } from './convert';
@@ -30,6 +33,8 @@ const REPROFILE_COMMAND = 'pipelineDoctor.reprofileAndCompare';
 export interface DashboardDeps {
   diagnostics: Diagnostics;
   log: Log;
+  /** Where Profile Pipeline writes runs of scripts outside every workspace folder (the extension's storage). */
+  storageRunsBase: string;
 }
 
 /** What the dashboard tests observe through the extension API. */
@@ -39,6 +44,12 @@ export interface DashboardProbe {
   lastAction: { action: string; ok: boolean; message: string } | null;
   /** The last measured comparison sent to the webview (the verify loop's before/after). */
   lastComparison: RunComparison | null;
+  /** The run last sent to the webview (what it shows), null before any. */
+  shownRunId: string | null;
+  /** The names of the runs in the last run list sent to the webview. */
+  listedRuns: string[];
+  /** The findings of the run last sent, as `origin:CODE`. */
+  shownFindings: string[];
 }
 
 function extensionUri(): vscode.Uri {
@@ -47,52 +58,81 @@ function extensionUri(): vscode.Uri {
   return ext.extensionUri;
 }
 
-/**
- * Folders of runs outside the workspace folders: Profile Pipeline writes a script that lies outside
- * every workspace folder to the extension's storage and registers that folder here.
- */
-const extraRunBases = new Set<string>();
-
-export function addRunsBase(base: string): void {
-  extraRunBases.add(base);
+interface ListedRun {
+  folder: string;
+  entry: RunListEntry;
 }
 
-/** Run folders of every workspace folder (then the extra bases), by run id (first one wins on a clash). */
-export function runFolders(): Map<string, string> {
-  const found = new Map<string, string>();
+/** Where runs are listed from: every workspace folder's `.pipeline-doctor/runs/`, then the extension's storage. */
+function runBases(storageRunsBase: string): string[] {
   const bases: string[] = [];
   for (const ws of vscode.workspace.workspaceFolders ?? []) {
     if (ws.uri.scheme === 'file') bases.push(vscode.Uri.joinPath(ws.uri, RUNS_FOLDER).fsPath);
   }
-  bases.push(...extraRunBases);
-  for (const base of bases) {
-    for (const r of listRuns(base).runs) if (!found.has(r.id)) found.set(r.id, vscode.Uri.joinPath(vscode.Uri.file(base), r.id).fsPath);
+  bases.push(storageRunsBase);
+  return bases;
+}
+
+/** Run folders of every base, by run id (first one wins on a clash). */
+export function runFolders(storageRunsBase: string): Map<string, string> {
+  const found = new Map<string, string>();
+  for (const base of runBases(storageRunsBase)) {
+    for (const r of listRuns(base).runs) if (!found.has(r.id)) found.set(r.id, path.join(base, r.id));
   }
   return found;
 }
 
+/** A run's name from its script: the path relative to the workspace (two `main.py` differ by folder); a launch configuration's run is named by run-name.txt. */
+export function runName(script: string): string {
+  return vscode.workspace.asRelativePath(script, (vscode.workspace.workspaceFolders?.length ?? 0) > 1);
+}
+
+/**
+ * The runs of every workspace folder's `.pipeline-doctor/runs/` and of the extension's storage (scripts
+ * outside every folder), by run id (first one wins on a clash), each summary read once.
+ */
+function listAllRuns(deps: DashboardDeps): { runs: Map<string, ListedRun>; skipped: string[] } {
+  const runs = new Map<string, ListedRun>();
+  const skipped: string[] = [];
+  for (const base of runBases(deps.storageRunsBase)) {
+    const listed = listRuns(base);
+    skipped.push(...listed.skipped);
+    for (const entry of listed.runs) {
+      const folder = path.join(base, entry.id);
+      if (!runs.has(entry.id)) runs.set(entry.id, { folder, entry: { ...entry, name: readRunName(folder) ?? runName(entry.script) } });
+    }
+  }
+  return { runs, skipped };
+}
+
 export class DashboardPanel implements vscode.Disposable {
   private static current: DashboardPanel | undefined;
-  static readonly probe: DashboardProbe = { open: false, rejectedMessages: 0, lastAction: null, lastComparison: null };
+  static readonly probe: DashboardProbe = { open: false, rejectedMessages: 0, lastAction: null, lastComparison: null, shownRunId: null, listedRuns: [], shownFindings: [] };
 
   private readonly disposables: vscode.Disposable[] = [];
   /** Runs sent to the webview: actions refer to their findings and loaders by index / id. */
   private readonly sent = new Map<string, DashboardRun>();
-  private folders = new Map<string, string>();
+  private runs = new Map<string, ListedRun>();
+  /**
+   * The run the webview must show next (the one just profiled, or the one the status bar names). It is
+   * kept until the webview has asked for it: a hidden webview is torn down and reloads on reveal, and a
+   * focus posted before its `ready` would be lost, leaving it on the run its saved state names.
+   */
   private focus: string | null = null;
+  /** The webview has loaded and listens; false again when it is hidden (its page is discarded then). */
   private ready = false;
   /** A comparison asked for before the webview was ready (the verify loop opens the dashboard for it). */
   private pendingComparison: { baseId: string; otherId: string } | null = null;
 
-  /** Opens (or reveals) the dashboard; `runFolder` is shown first, e.g. right after a profile run. */
+  /** Opens (or reveals) the dashboard; `runFolder` is shown first, e.g. the run the status bar names. */
   static show(deps: DashboardDeps, runFolder?: string): DashboardPanel {
-    const focus = runFolder ? runFolder.split(/[\\/]/).filter(Boolean).pop() ?? null : null;
+    const focus = runFolder ? path.basename(runFolder) : null;
     if (DashboardPanel.current) {
-      DashboardPanel.current.panel.reveal(undefined, false);
-      DashboardPanel.current.focus = focus;
-      // A hidden webview's document was discarded: the reloaded one asks with `ready`, and gets the runs then.
-      if (DashboardPanel.current.ready) DashboardPanel.current.postRuns();
-      return DashboardPanel.current;
+      const current = DashboardPanel.current;
+      if (focus !== null) current.focus = focus;
+      current.panel.reveal(undefined, false);
+      if (current.ready) current.postRuns();
+      return current;
     }
     const media = vscode.Uri.joinPath(extensionUri(), 'media');
     const panel = vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, 'Pipeline Doctor', vscode.ViewColumn.Active, {
@@ -103,6 +143,11 @@ export class DashboardPanel implements vscode.Disposable {
     });
     DashboardPanel.current = new DashboardPanel(panel, deps, media, focus);
     return DashboardPanel.current;
+  }
+
+  /** Profile Pipeline hands the run it just wrote straight here; the dashboard opens (or turns) to it. */
+  static showFinished(deps: DashboardDeps, summary: RunSummary): DashboardPanel {
+    return DashboardPanel.show(deps, summary.folder);
   }
 
   static get active(): DashboardPanel | undefined {
@@ -122,9 +167,9 @@ export class DashboardPanel implements vscode.Disposable {
     this.disposables.push(
       webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw)),
       panel.onDidDispose(() => this.dispose()),
-      // retainContextWhenHidden is off: hidden, the webview's document is gone, and messages to it are lost.
-      panel.onDidChangeViewState((e) => {
-        if (!e.webviewPanel.visible) this.ready = false;
+      // Hidden, the page is discarded (no retained context): it says `ready` again when shown.
+      panel.onDidChangeViewState(() => {
+        if (!panel.visible) this.ready = false;
       }),
       // A run finishing (from the editor or `pipeline-doctor profile` in a terminal) refreshes the list.
       ...this.watchRuns(),
@@ -134,15 +179,20 @@ export class DashboardPanel implements vscode.Disposable {
   private watchRuns(): vscode.Disposable[] {
     const watcher = vscode.workspace.createFileSystemWatcher(`**/${RUNS_FOLDER}/*/summary.json`);
     const changed = (uri: vscode.Uri): void => {
-      if (!this.ready) return;
-      this.focus = uri.path.split('/').slice(-2, -1)[0] ?? null;
-      this.postRuns();
+      // The newest run is shown next, now or when the hidden dashboard comes back.
+      this.focus = path.basename(path.dirname(uri.fsPath));
+      if (this.ready) this.postRuns();
     };
     return [watcher, watcher.onDidCreate(changed), watcher.onDidChange(changed)];
   }
 
   private post(message: HostToWebviewMessage): void {
     if (message.type === 'actionResult') DashboardPanel.probe.lastAction = { action: message.action, ok: message.ok, message: message.message };
+    if (message.type === 'run') {
+      DashboardPanel.probe.shownRunId = message.run.id;
+      DashboardPanel.probe.shownFindings = message.run.findings.map((f) => `${f.origin}:${f.code}`);
+    }
+    if (message.type === 'runs') DashboardPanel.probe.listedRuns = message.runs.map((r) => r.name);
     void this.panel.webview.postMessage(message);
   }
 
@@ -187,24 +237,17 @@ export class DashboardPanel implements vscode.Disposable {
   }
 
   private postRuns(): void {
-    this.folders = runFolders();
-    const runs: RunListEntry[] = [];
-    for (const [id, folder] of this.folders) {
-      try {
-        const s = readSummary(folder);
-        runs.push({ id, startedAt: s.startedAt, script: s.script, mode: s.mode, verdict: s.verdict, inputShare: s.inputShare, samplesPerSec: s.samplesPerSec, stepMsP50: s.stepTimeMs?.p50 ?? null });
-      } catch (e) {
-        this.deps.log.warn(`dashboard: ${(e as Error).message}`);
-      }
-    }
-    runs.sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.id.localeCompare(a.id));
-    const focus = this.focus !== null && this.folders.has(this.focus) ? this.focus : null;
-    this.focus = null;
+    const listed = listAllRuns(this.deps);
+    this.runs = listed.runs;
+    for (const p of listed.skipped) this.deps.log.warn(`dashboard: ${p}`);
+    const runs = [...listed.runs.values()].map((r) => r.entry)
+      .sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.id.localeCompare(a.id));
+    const focus = this.focus !== null && this.runs.has(this.focus) ? this.focus : null;
     this.post({ type: 'runs', runs, focus });
   }
 
   private folderOf(runId: string): string {
-    const folder = this.folders.get(runId);
+    const folder = this.runs.get(runId)?.folder;
     if (!folder) throw new Error(`no run '${runId}' in this workspace`);
     return folder;
   }
@@ -220,12 +263,17 @@ export class DashboardPanel implements vscode.Disposable {
   }
 
   private async openRun(runId: string): Promise<void> {
+    if (runId === this.focus) this.focus = null;
     const folder = this.folderOf(runId);
     const summary = readSummary(folder);
-    const { run, problems } = await loadDashboardRun(folder, { staticFindings: await this.staticFindings(summary.script) });
+    // Static findings describe the script as it is now: they belong to this run only while the script is
+    // unchanged since the run started; otherwise the run shows its own (runtime) findings alone.
+    const edited = scriptEditedSince(summary);
+    const { run, problems } = await loadDashboardRun(folder, edited ? { noStatic: true } : { staticFindings: await this.staticFindings(summary.script) });
     for (const p of problems) this.deps.log.warn(`dashboard: ${p}`);
-    this.sent.set(runId, run);
-    this.post({ type: 'run', run });
+    const shown: DashboardRun = { ...run, name: readRunName(folder) ?? runName(summary.script), ...(edited ? { scriptEdited: true } : {}) };
+    this.sent.set(runId, shown);
+    this.post({ type: 'run', run: shown });
   }
 
   private compare(baseId: string, otherId: string): void {
@@ -257,7 +305,7 @@ export class DashboardPanel implements vscode.Disposable {
     const c = this.pendingComparison;
     if (c === null) return;
     this.pendingComparison = null;
-    if (!this.folders.has(c.baseId) || !this.folders.has(c.otherId)) this.folders = runFolders();
+    if (!this.runs.has(c.baseId) || !this.runs.has(c.otherId)) this.runs = listAllRuns(this.deps).runs;
     this.guard('compareRuns', () => this.compare(c.baseId, c.otherId));
   }
 
@@ -353,10 +401,21 @@ export function showDashboard(deps: DashboardDeps, runFolder?: string): Dashboar
   return DashboardPanel.show(deps, runFolder);
 }
 
+/** The script (file or open document) changed after the run started. */
+function scriptEditedSince(s: RunSummary): boolean {
+  if (!s.script) return false;
+  const doc = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'file' && d.uri.fsPath === s.script);
+  if (doc?.isDirty) return true;
+  try {
+    return fs.statSync(s.script).mtimeMs > Date.parse(s.startedAt);
+  } catch {
+    return false;
+  }
+}
+
 /** "Export Report" from the palette: the newest run of the workspace, or the one the dashboard shows. */
 export async function exportNewestReport(deps: DashboardDeps): Promise<string | undefined> {
-  const folders = runFolders();
-  const newest = [...folders.entries()].map(([id, folder]) => ({ id, folder, s: readSummary(folder) })).sort((a, b) => b.s.startedAt.localeCompare(a.s.startedAt))[0];
+  const newest = [...listAllRuns(deps).runs.values()].sort((a, b) => b.entry.startedAt.localeCompare(a.entry.startedAt))[0];
   if (!newest) {
     void vscode.window.showInformationMessage('Pipeline Doctor: no profile runs in this workspace yet.');
     return undefined;

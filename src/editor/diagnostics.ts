@@ -7,7 +7,7 @@ import type { Tree } from 'web-tree-sitter';
 import { analyze, fileKind, fileSizeLimit, type Notice } from '../analyzers';
 import type { Finding } from '../shared/findings';
 import { readSettings, type EditorSettings } from './config';
-import { DIAGNOSTIC_SOURCE, toDiagnostic } from './convert';
+import { DIAGNOSTIC_SOURCE, toDiagnostic, toSeverity } from './convert';
 import { applyChanges } from './incremental';
 import type { Log } from './log';
 import { notebookFileFindings } from './notebook-file';
@@ -28,6 +28,14 @@ interface DocumentState {
   /** Analyses of one document run one after another. */
   queue: Promise<void>;
   lastNotices?: string;
+}
+
+/** The measured findings of the last profile run, as the static diagnostics see them. */
+export interface MeasuredFindings {
+  /** The measured finding of the same code on the same line as the static `f`, if any. */
+  twinOf(uri: vscode.Uri, f: Finding): Finding | undefined;
+  /** The static findings of `uri` changed: a measured one joins (or leaves) its twin. */
+  staticChanged(uri: vscode.Uri): void;
 }
 
 interface Analysed {
@@ -57,6 +65,7 @@ export class Diagnostics implements vscode.Disposable, NotebookHost {
   private readonly pending = new PendingWork();
   private readonly loggedProblems = new Set<string>();
   private readonly disposables: vscode.Disposable[] = [];
+  private measured: MeasuredFindings | undefined;
   /** Analyses of open documents, and how many reused a previous tree (observable by the tests). */
   readonly counts = { analyses: 0, incremental: 0 };
 
@@ -277,6 +286,7 @@ export class Diagnostics implements vscode.Disposable, NotebookHost {
   private forget(uri: vscode.Uri): void {
     this.collection.delete(uri);
     this.analysed.delete(uri.toString());
+    this.measured?.staticChanged(uri);
   }
 
   private async run(doc: vscode.TextDocument): Promise<void> {
@@ -324,7 +334,35 @@ export class Diagnostics implements vscode.Disposable, NotebookHost {
 
   private publish(uri: vscode.Uri, analysed: Analysed): void {
     this.analysed.set(uri.toString(), analysed);
-    this.collection.set(uri, analysed.findings.map((f) => toDiagnostic(f, uri)));
+    this.collection.set(uri, analysed.findings.map((f) => this.diagnosticOf(f, uri)));
+    this.measured?.staticChanged(uri);
+  }
+
+  /** One diagnostic per code and line: a measured twin's figures join the static message, in its words. */
+  private diagnosticOf(f: Finding, uri: vscode.Uri): vscode.Diagnostic {
+    const d = toDiagnostic(f, uri);
+    const twin = this.measured?.twinOf(uri, f);
+    if (twin) {
+      d.message = `${f.message} Measured in the last profile run: ${twin.message}`;
+      d.severity = Math.min(d.severity, toSeverity(twin.severity));
+    }
+    return d;
+  }
+
+  /** Runtime findings of the last profile run join the static ones (src/editor/runtime-diagnostics.ts). */
+  joinMeasured(measured: MeasuredFindings): void {
+    this.measured = measured;
+  }
+
+  /** The static findings published for `uri` now. */
+  published(uri: vscode.Uri): readonly Finding[] {
+    return this.analysed.get(uri.toString())?.findings ?? [];
+  }
+
+  /** Publishes `uri`'s static findings again, e.g. once a measured twin joined or left. */
+  republish(uri: vscode.Uri): void {
+    const analysed = this.analysed.get(uri.toString());
+    if (analysed) this.collection.set(uri, analysed.findings.map((f) => this.diagnosticOf(f, uri)));
   }
 
   /** Every notice goes to the log; a skipped file or a failing rule also earns the session's one notification. */

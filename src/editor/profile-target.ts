@@ -19,6 +19,8 @@ export interface ProfileTarget {
   python?: string;
   /** For the run's title and the log. */
   label: string;
+  /** The launch.json configuration it came from: the run is named after it. */
+  launchConfiguration?: string;
   /** The workspace folder the target belongs to (settings scope, run folder). */
   folder: vscode.WorkspaceFolder | undefined;
 }
@@ -93,7 +95,7 @@ export function launchTarget(config: PythonLaunchConfig, folder: vscode.Workspac
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(config.env)) env[k] = substitute(v, vars);
   const common = {
-    args: config.args.map((a) => substitute(a, vars)), cwd, env, label: config.name, folder,
+    args: config.args.map((a) => substitute(a, vars)), cwd, env, label: config.name, launchConfiguration: config.name, folder,
     ...(config.python ? { python: path.resolve(root, substitute(config.python, vars)) } : {}),
   };
   if (config.module) return { ...common, script: substitute(config.module, vars), module: true };

@@ -15,7 +15,9 @@ import type { ProfileOptions } from '../runner';
 import { PROFILE_MODES } from '../shared/profile';
 import type { ProfileEvent, ProfileMode, RunSummary, Verdict } from '../shared/profile';
 import { readProfileSettings } from './config';
-import { addRunsBase, RUNS_FOLDER, SHOW_DASHBOARD_COMMAND } from './dashboard';
+import { writeRunName } from '../report/run-data';
+import { DashboardPanel, RUNS_FOLDER } from './dashboard';
+import type { Diagnostics } from './diagnostics';
 import type { Log } from './log';
 import { pickTarget, scriptTarget, TargetError } from './profile-target';
 import type { ProfileTarget } from './profile-target';
@@ -39,6 +41,8 @@ export interface ProfileRequest {
   /** Interpreter for this run; wins over the setting. */
   python?: string;
   cwd?: string;
+  /** Clicked in the editor title: the file is given, the mode is still the user's choice. */
+  askMode?: boolean;
 }
 
 export type ProfileOutcome =
@@ -66,7 +70,7 @@ function isStringArray(x: unknown): x is string[] {
 export function parseProfileRequest(raw: unknown): ProfileRequest | string {
   if (raw === undefined || raw === null) return {};
   // The editor title menu passes the file's URI.
-  if (raw instanceof vscode.Uri) return raw.scheme === 'file' ? { script: raw.fsPath } : 'only files on disk can be profiled';
+  if (raw instanceof vscode.Uri) return raw.scheme === 'file' ? { script: raw.fsPath, askMode: true } : 'only files on disk can be profiled';
   if (typeof raw !== 'object' || Array.isArray(raw)) return 'the argument must be an object { script, mode, args, steps }';
   const o = raw as Record<string, unknown>;
   const out: ProfileRequest = {};
@@ -178,18 +182,20 @@ function describeVerdict(s: RunSummary): string {
 
 export interface ProfilerDeps {
   log: Log;
-  /** Where runs go when the script is outside every workspace folder. */
-  storageUri: vscode.Uri | undefined;
-  globalStorageUri: vscode.Uri;
+  diagnostics: Diagnostics;
+  /** Where runs go when the script is outside every workspace folder (the dashboard lists it too). */
+  storageRunsBase: string;
 }
 
 export class Profiler implements vscode.Disposable {
   readonly output = vscode.window.createOutputChannel(PROFILE_OUTPUT_CHANNEL);
-  private readonly diagnostics = new RuntimeDiagnostics();
+  private readonly diagnostics: RuntimeDiagnostics;
   private readonly status = new VerdictStatus();
   private readonly state: Omit<ProfileProbe, 'statusText'> = { spawned: 0, running: false, lastOutcome: null, lastMessage: null };
 
-  constructor(private readonly deps: ProfilerDeps) {}
+  constructor(private readonly deps: ProfilerDeps) {
+    this.diagnostics = new RuntimeDiagnostics(deps.diagnostics);
+  }
 
   get probe(): ProfileProbe {
     return { ...this.state, statusText: this.status.text };
@@ -233,6 +239,8 @@ export class Profiler implements vscode.Disposable {
       return await this.runRequest(request);
     } finally {
       this.state.running = false;
+      // A run that never reached a summary (dismissed, refused, thrown) leaves the status bar as it was.
+      this.status.settle();
     }
   }
 
@@ -251,7 +259,7 @@ export class Profiler implements vscode.Disposable {
     for (const p of settings.problems) this.deps.log.warn(p);
     const steps = request.steps ?? settings.steps;
     // A script given in the argument means "no questions asked": quick unless told otherwise.
-    const mode = request.mode ?? (request.script ? 'quick' : await pickMode(steps));
+    const mode = request.mode ?? (request.script && !request.askMode ? 'quick' : await pickMode(steps));
     if (!mode) return this.done({ status: 'dismissed' });
 
     const explicit = request.python ?? target.python ?? settingInterpreter(settings.pythonPath, target.folder);
@@ -274,6 +282,13 @@ export class Profiler implements vscode.Disposable {
       void this.tell('error', e.message);
       return this.done({ status: 'refused', message: e.message });
     }
+    if (target.launchConfiguration) {
+      try {
+        writeRunName(summary.folder, target.launchConfiguration);
+      } catch (e) {
+        this.deps.log.warn(`profile: could not name the run after its launch configuration: ${(e as Error).message}`);
+      }
+    }
     return this.report(summary);
   }
 
@@ -289,9 +304,7 @@ export class Profiler implements vscode.Disposable {
       }
       return path.join(folder.uri.fsPath, RUNS_FOLDER);
     }
-    const base = vscode.Uri.joinPath(this.deps.storageUri ?? this.deps.globalStorageUri, 'runs').fsPath;
-    addRunsBase(base);
-    return base;
+    return this.deps.storageRunsBase;
   }
 
   private withProgress(target: ProfileTarget, options: ProfileOptions): Thenable<RunSummary> {
@@ -299,6 +312,7 @@ export class Profiler implements vscode.Disposable {
     this.output.appendLine(`\n=== ${new Date().toISOString()} profile ${what} ${target.args.join(' ')}`.trimEnd());
     this.output.appendLine(`    mode ${options.mode}, ${options.steps} steps, cwd ${target.cwd}, interpreter ${options.python ?? options.pythonCandidates?.[0] ?? 'python3'}, runs in ${options.outDir}`);
     this.deps.log.info(`profile: ${what} (${options.mode}) starting`);
+    this.status.running(what);
     return vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Pipeline Doctor: profiling ${target.label}`, cancellable: true },
       async (progress, token) => {
@@ -343,13 +357,13 @@ export class Profiler implements vscode.Disposable {
     if (s.verdict === 'failed') {
       void this.tell('error', describeVerdict(s), 'Show Output', 'Open Dashboard').then((choice) => {
         if (choice === 'Show Output') this.output.show(true);
-        else if (choice === 'Open Dashboard') void vscode.commands.executeCommand(SHOW_DASHBOARD_COMMAND, s.folder);
+        else if (choice === 'Open Dashboard') DashboardPanel.showFinished(this.deps, s);
       });
       return outcome;
     }
     this.state.lastMessage = describeVerdict(s);
     this.deps.log.info(`profile: ${describeVerdict(s)} (${s.findings.length} runtime findings, ${s.folder})`);
-    void vscode.commands.executeCommand(SHOW_DASHBOARD_COMMAND, s.folder);
+    DashboardPanel.showFinished(this.deps, s);
     return outcome;
   }
 

@@ -57,9 +57,9 @@ export function parseReprofileRequest(raw: unknown): ReprofileRequest | string {
 }
 
 /** The newest run of `script` among the workspace's runs (what the dashboard lists), or null. */
-export function newestRunOf(script: string): { folder: string; summary: RunSummary } | null {
+export function newestRunOf(script: string, storageRunsBase: string): { folder: string; summary: RunSummary } | null {
   let best: { folder: string; summary: RunSummary } | null = null;
-  for (const folder of runFolders().values()) {
+  for (const folder of runFolders(storageRunsBase).values()) {
     let summary: RunSummary;
     try {
       summary = readSummary(folder);
@@ -76,6 +76,8 @@ export interface VerifyLoopDeps {
   profiler: Profiler;
   diagnostics: Diagnostics;
   log: Log;
+  /** The extension's own runs folder (scripts outside every workspace folder). */
+  storageRunsBase: string;
 }
 
 export class VerifyLoop {
@@ -103,7 +105,7 @@ export class VerifyLoop {
     // Profiling runs the user's code: in an untrusted workspace a fix brings no offer (the command itself is refused by Profile Pipeline).
     if (request.offer && !vscode.workspace.isTrusted) return undefined;
     const script = request.script ?? (request.runFolder ? undefined : activeFile());
-    const base = request.runFolder ? { folder: request.runFolder, summary: readSummary(request.runFolder) } : script ? newestRunOf(script) : null;
+    const base = request.runFolder ? { folder: request.runFolder, summary: readSummary(request.runFolder) } : script ? newestRunOf(script, this.deps.storageRunsBase) : null;
     if (base === null) {
       // After a quick fix in a file that was never profiled there is nothing to compare with: no offer.
       if (!request.offer) this.tell(`no earlier profile run of ${script ? vscode.workspace.asRelativePath(script) : 'the active file'} to compare with: run Profile Pipeline first.`);

@@ -35,9 +35,34 @@ export function readSummary(folder: string): RunSummary {
   return checked.summary;
 }
 
-export function listEntry(id: string, s: RunSummary): RunListEntry {
+/**
+ * A run started from a launch configuration is named after it: the editor writes the name beside the
+ * summary (the runner's files stay the runner's). Absent for runs of a file or from the CLI.
+ */
+export const RUN_NAME_FILE = 'run-name.txt';
+
+export function writeRunName(folder: string, name: string): void {
+  fs.writeFileSync(path.join(folder, RUN_NAME_FILE), `${name}\n`);
+}
+
+export function readRunName(folder: string): string | null {
+  try {
+    const name = fs.readFileSync(path.join(folder, RUN_NAME_FILE), 'utf8').trim();
+    return name === '' ? null : name.slice(0, 200);
+  } catch {
+    return null;
+  }
+}
+
+/** The script relative to the run's working directory when it lies inside it, else its file name. */
+export function defaultRunName(s: RunSummary): string {
+  const rel = s.cwd ? path.relative(s.cwd, s.script) : '';
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : path.basename(s.script);
+}
+
+export function listEntry(id: string, s: RunSummary, name = defaultRunName(s)): RunListEntry {
   return {
-    id, startedAt: s.startedAt, script: s.script, mode: s.mode, verdict: s.verdict,
+    id, startedAt: s.startedAt, script: s.script, name, mode: s.mode, verdict: s.verdict,
     inputShare: s.inputShare, samplesPerSec: s.samplesPerSec, stepMsP50: s.stepTimeMs?.p50 ?? null,
   };
 }
@@ -61,7 +86,9 @@ export function listRuns(base: string): { runs: RunListEntry[]; skipped: string[
       continue;
     }
     try {
-      runs.push(listEntry(name, readSummary(path.join(base, name))));
+      const folder = path.join(base, name);
+      const summary = readSummary(folder);
+      runs.push(listEntry(name, summary, readRunName(folder) ?? defaultRunName(summary)));
     } catch (e) {
       skipped.push((e as Error).message);
     }
@@ -121,7 +148,7 @@ export async function loadDashboardRun(folder: string, options: LoadRunOptions =
     if (r.problem) problems.push(r.problem);
   }
   return {
-    run: { id: runIdOf(folder), summary, findings: combineFindings(summary.findings, staticFindings), tables: readTableBytes(folder) },
+    run: { id: runIdOf(folder), summary, name: readRunName(folder) ?? defaultRunName(summary), findings: combineFindings(summary.findings, staticFindings), tables: readTableBytes(folder) },
     problems,
   };
 }

@@ -109,7 +109,7 @@ export function runtimeFindings(x: FindingInputs): Finding[] {
       figures.speedupIfLoadingFree = ideal;
       msg += ` At most ${boundText(ideal)} faster if loading were free (upper bound from the measured wait).`;
     }
-    if (zeroWorkers && !outcome) msg += ' Try num_workers>0 (run the sweep: --mode sweep).';
+    if (zeroWorkers && !outcome) msg += ' Try num_workers>0; a sweep run measures which setting is fastest.';
     out.push(finding(zeroWorkers ? RUNTIME_CODES.syncLoader : RUNTIME_CODES.inputBound,
       x.verdict === 'highly-input-bound' ? 'warning' : 'info', msg, l, x.script, figures));
   }

@@ -22,6 +22,8 @@ export interface RunListEntry {
   startedAt: string;
   /** Script path as recorded by the run (absolute). */
   script: string;
+  /** What the user calls the run: the script relative to its workspace (or run directory). */
+  name: string;
   mode: ProfileMode;
   verdict: Verdict;
   inputShare: number | null;
@@ -47,12 +49,18 @@ export interface DashboardRun {
    */
   findings: Finding[];
   tables: RunTableBytes;
+  /** What the user calls the run (see RunListEntry.name). */
+  name: string;
+  /** The script changed after this run: its current static findings are not this run's, so none are shown. */
+  scriptEdited?: boolean;
 }
 
 /** Survives hide/show through the webview's getState/setState. */
 export interface DashboardViewState {
   selectedRunId: string | null;
   compare: { baseId: string; otherId: string } | null;
+  /** Where the page was scrolled on the selected run: a hidden webview is reloaded when shown again. */
+  scrollY?: number;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -219,7 +227,7 @@ export function isWebviewToHostMessage(x: unknown): x is WebviewToHostMessage {
 }
 
 export function isRunListEntry(x: unknown): x is RunListEntry {
-  return isObj(x) && isRunId(x.id) && typeof x.startedAt === 'string' && typeof x.script === 'string' &&
+  return isObj(x) && isRunId(x.id) && typeof x.startedAt === 'string' && typeof x.script === 'string' && typeof x.name === 'string' &&
     oneOf(PROFILE_MODES, x.mode) && oneOf(VERDICTS, x.verdict) && isNumOrNull(x.inputShare) &&
     isNumOrNull(x.samplesPerSec) && isNumOrNull(x.stepMsP50);
 }
@@ -238,7 +246,8 @@ function isFinding(x: unknown): x is Finding {
 }
 
 export function isDashboardRun(x: unknown): x is DashboardRun {
-  if (!isObj(x) || !isRunId(x.id) || !isRunSummary(x.summary)) return false;
+  if (!isObj(x) || !isRunId(x.id) || !isRunSummary(x.summary) || typeof x.name !== 'string') return false;
+  if (x.scriptEdited !== undefined && typeof x.scriptEdited !== 'boolean') return false;
   const t = x.tables;
   return Array.isArray(x.findings) && x.findings.every(isFinding) && isObj(t) &&
     isBytesOrNull(t.steps) && isBytesOrNull(t.system) && isBytesOrNull(t.gpu) && isBytesOrNull(t.loaders);
@@ -267,6 +276,7 @@ export function isHostToWebviewMessage(x: unknown): x is HostToWebviewMessage {
 export function isDashboardViewState(x: unknown): x is DashboardViewState {
   if (!isObj(x)) return false;
   if (!(x.selectedRunId === null || isRunId(x.selectedRunId))) return false;
+  if (x.scrollY !== undefined && !(typeof x.scrollY === 'number' && Number.isFinite(x.scrollY) && x.scrollY >= 0)) return false;
   return x.compare === null || (isObj(x.compare) && isRunId(x.compare.baseId) && isRunId(x.compare.otherId));
 }
 

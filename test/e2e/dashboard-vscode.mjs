@@ -145,6 +145,28 @@ try {
   lap(`canvases: ${ink.length}, ink per canvas: ${ink.join(', ')}`);
   if (ink.length < 2) throw new Error(`expected the step and system charts, found ${ink.length} canvases`);
   if (!ink.every((n) => n > 500)) throw new Error(`a chart is blank: ${ink.join(', ')}`);
+  // The step timeline's legend marker for data wait has the colour of the band it names (the bottom band).
+  const legend = await frame.evaluate(() => {
+    const fig = [...document.querySelectorAll('.pd-charts figure')].find((f) => /Step timeline/.test(f.textContent ?? ''));
+    const marker = [...(fig?.querySelectorAll('.u-legend .u-series') ?? [])].find((s) => /data wait/.test(s.textContent ?? ''))?.querySelector('.u-marker');
+    const canvas = fig?.querySelector('canvas');
+    if (!marker || !canvas) return null;
+    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+    // The colour that covers most of the plot: the wait band (most of every step in this script).
+    const counts = new Map();
+    for (let i = 0; i < data.length; i += 4) {
+      // Coloured pixels only: the axes, the grid and the phase shading are grey.
+      if (data[i + 3] === 0 || Math.max(data[i], data[i + 1], data[i + 2]) - Math.min(data[i], data[i + 1], data[i + 2]) < 40) continue;
+      const k = [data[i], data[i + 1], data[i + 2], data[i + 3]].join(',');
+      counts.set(k, (counts.get(k) ?? 0) + 1);
+    }
+    return { marker: getComputedStyle(marker).backgroundColor, band: [...counts.entries()].sort((p, q) => q[1] - p[1])[0]?.[0] };
+  });
+  lap(`data wait legend ${legend?.marker}, band ${legend?.band}`);
+  // The marker is a CSS colour (rgb or rgba); the band a canvas pixel (premultiplied: within 2 units).
+  const rgba = (css) => { const m = /rgba?\(([^)]+)\)/.exec(css ?? ''); const v = (m?.[1] ?? '').split(',').map(Number); return v.length === 3 ? [...v, 255] : [v[0], v[1], v[2], Math.round(v[3] * 255)]; };
+  const [want, got] = [rgba(legend?.marker), (legend?.band ?? '').split(',').map(Number)];
+  if (!legend || !want.every((x, i) => Math.abs(x - (got[i] ?? NaN)) <= 2)) throw new Error(`the data wait legend colour ${legend?.marker} is not its band's ${legend?.band}`);
   const status = page.locator('.statusbar-item', { hasText: 'Input-bound' });
   await status.first().waitFor({ timeout: 10_000 });
   lap(`status bar: ${(await status.first().textContent())?.trim()}`);

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { canvasInk, launchChromium } from './browser.mjs';
-import { listRuns, loadDashboardRun, openWebview, posted, ROOT, showRun, writeSyntheticRun } from './webview-harness.mjs';
+import { listRuns, loadDashboardRun, openWebview, posted, ROOT, runForPage, showRun, writeSyntheticRun } from './webview-harness.mjs';
 
 const EVIL = '<img src=x onerror=alert(1)></script><script>alert(2)</script>';
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
@@ -20,6 +20,7 @@ before(async () => {
   base = fs.mkdtempSync(path.join(os.tmpdir(), 'pd-webview-'));
   await writeSyntheticRun(path.join(base, 'run-before'), { steps: 400, startedAt: '2026-11-20T10:00:00.000Z', samplesPerSec: 1585 });
   await writeSyntheticRun(path.join(base, 'run-after'), { steps: 400, inputShare: 0.05, stepMs: 5.1, startedAt: '2026-11-20T11:00:00.000Z', samplesPerSec: 6250, sweep: false });
+  await writeSyntheticRun(path.join(base, 'run-cpu'), { steps: 200, startedAt: '2026-11-18T10:00:00.000Z', gpu: false, sweep: false });
   await writeSyntheticRun(path.join(base, 'run-evil'), {
     steps: 300, startedAt: '2026-11-19T10:00:00.000Z',
     script: `/work/${EVIL}/train.py`, loaderFile: `/work/${EVIL}/data.py`, datasetType: EVIL, message: `bad ${EVIL}`, notes: [EVIL],
@@ -95,6 +96,131 @@ describe('dashboard webview', () => {
       await page.waitForSelector('[data-testid=comparison-speedup]');
       assert.match(await page.textContent('[data-testid=comparison-speedup]'), /^3\.9x The second run is 3\.9x faster \(6,250 vs 1,585 samples\/s\); data wait 74% → 5% of each step\.$/);
       assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('says when the run shown is not the latest, and "Show latest" asks for the newest run', async () => {
+    const { context, page, errors } = await openWebview(browser);
+    try {
+      const runs = listRuns(base).runs;
+      assert.equal(runs[0].id, 'run-after', 'the newest run heads the list');
+      const { run: older } = await loadDashboardRun(path.join(base, 'run-before'), { noStatic: true });
+      await showRun(page, older, runs);
+      const bar = page.locator('[data-testid=older-run]');
+      await bar.waitFor({ state: 'visible' });
+      assert.match(await bar.textContent(), /^Viewing an older run \u2014 the latest is train\.py, 2026-11-20 11:00:00 UTC\./);
+      await bar.locator('[data-testid=show-latest]').click();
+      assert.deepEqual((await posted(page)).filter((m) => m.type === 'openRun').pop(), { type: 'openRun', runId: 'run-after' });
+      const { run: latest } = await loadDashboardRun(path.join(base, 'run-after'), { noStatic: true });
+      await showRun(page, latest, runs);
+      await bar.waitFor({ state: 'hidden' });
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('names runs by their path relative to the workspace, so two main.py runs differ', async () => {
+    const { context, page } = await openWebview(browser);
+    try {
+      const runs = listRuns(base).runs.map((r, i) => ({ ...r, script: `/ws/${i % 2 ? 'vision' : 'text'}/main.py`, name: `${i % 2 ? 'vision' : 'text'}/main.py` }));
+      const { run } = await loadDashboardRun(path.join(base, 'run-after'), { noStatic: true });
+      await showRun(page, { ...run, name: 'text/main.py' }, runs);
+      assert.match(await page.textContent('[data-testid=run-meta]'), /^text\/main\.py \u00b7 /);
+      const names = await page.locator('.pd-history tbody tr td:nth-child(2)').allTextContents();
+      assert.deepEqual([...new Set(names)].sort(), ['text/main.py', 'vision/main.py']);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('a CPU run says it had no GPU instead of showing dashes in GPU cards', async () => {
+    const { context, page } = await openWebview(browser);
+    try {
+      const { run } = await loadDashboardRun(path.join(base, 'run-cpu'), { noStatic: true });
+      await showRun(page, run, listRuns(base).runs);
+      const cards = await page.locator('.pd-number').evaluateAll((els) => els.map((e) => e.innerText.replace(/\s+/g, ' ').trim()));
+      assert.ok(cards.includes('GPU none no GPU on this run'), cards.join(' | '));
+      assert.ok(!cards.some((c) => /^GPU .*\u2014/.test(c)), `no GPU card with a dash: ${cards.join(' | ')}`);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('keeps its scroll position when the hidden webview is shown again (the page reloads)', async () => {
+    const { context, page } = await openWebview(browser, { viewport: { width: 1100, height: 600 } });
+    try {
+      const runs = listRuns(base).runs;
+      const { run } = await loadDashboardRun(path.join(base, 'run-before'), { noStatic: true });
+      await showRun(page, run, runs);
+      await page.evaluate(() => window.scrollTo(0, 900));
+      await page.waitForFunction(() => Math.abs(window.scrollY - 900) < 2);
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      // VS Code discards a hidden webview's page and loads it again when its tab comes back.
+      await page.reload();
+      await page.waitForFunction(() => window.__posted.some((m) => m.type === 'ready'));
+      await page.evaluate((m) => window.__hostPost(m), { type: 'runs', runs, focus: null });
+      await page.waitForFunction(() => window.__posted.some((m) => m.type === 'openRun' && m.runId === 'run-before'));
+      await page.evaluate((r) => window.__hostPost({ type: 'run', run: r }), runForPage(run));
+      await page.waitForFunction(() => document.body.dataset.chartsDrawn !== undefined, null, { timeout: 20_000 });
+      await page.waitForFunction(() => Math.abs(window.scrollY - 900) < 2, null, { timeout: 5_000 }).catch(() => undefined);
+      assert.equal(Math.round(await page.evaluate(() => window.scrollY)), 900);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('the step timeline\u2019s data wait band has its legend colour, also when the theme colour is translucent', async () => {
+    const { context, page } = await openWebview(browser);
+    try {
+      // VS Code's light themes give charts.orange as a translucent colour: #ea5c0055.
+      await page.evaluate(() => document.body.style.setProperty('--vscode-charts-orange', '#ea5c0055'));
+      const { run } = await loadDashboardRun(path.join(base, 'run-before'), { noStatic: true });
+      await showRun(page, run, listRuns(base).runs);
+      const { marker, band } = await page.evaluate(() => {
+        const fig = [...document.querySelectorAll('.pd-charts figure')].find((f) => /Step timeline/.test(f.textContent ?? ''));
+        const legend = [...fig.querySelectorAll('.u-legend .u-series')].find((x) => /data wait/.test(x.textContent ?? '')).querySelector('.u-marker');
+        const canvas = fig.querySelector('canvas');
+        const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+        // The colour that covers most of the plot: the wait band (74% of every step).
+        const counts = new Map();
+        for (let i = 0; i < data.length; i += 4) {
+          // Coloured pixels only: the axes, the grid and the phase shading are grey.
+          if (data[i + 3] === 0 || Math.max(data[i], data[i + 1], data[i + 2]) - Math.min(data[i], data[i + 1], data[i + 2]) < 40) continue;
+          const k = `${data[i]},${data[i + 1]},${data[i + 2]},${data[i + 3]}`;
+          counts.set(k, (counts.get(k) ?? 0) + 1);
+        }
+        return { marker: getComputedStyle(legend).backgroundColor, band: [...counts.entries()].sort((x, y) => y[1] - x[1])[0][0] };
+      });
+      const [r, g, b, alpha] = band.split(',').map(Number);
+      assert.equal(marker, 'rgba(234, 92, 0, 0.333)');
+      // Canvas pixels are stored premultiplied: a translucent colour reads back within a unit or two.
+      assert.ok([r - 234, g - 92, b - 0].every((d) => Math.abs(d) <= 2), `band ${band}, legend ${marker}`);
+      assert.ok(Math.abs(alpha / 255 - 0.333) < 0.02, `band alpha ${alpha}`);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('labels "recommended" and "current" in the sweep chart without printing one over the other', async () => {
+    const { context, page } = await openWebview(browser);
+    try {
+      const { run } = await loadDashboardRun(path.join(base, 'run-before'), { noStatic: true });
+      // The winner differs from the current setting only in pin_memory, at a close speed: same x, near y.
+      const current = run.summary.sweep.find((p) => p.current);
+      const winner = { ...current, current: false, pin_memory: true, stepMs: { p50: 19, p10: 18.5, p90: 19.5 }, speedup: { p50: 1.05, p10: 1.02, p90: 1.08 } };
+      const summary = {
+        ...run.summary, sweep: [...run.summary.sweep.filter((p) => !(p.num_workers === 0 && p.pin_memory)), winner],
+        sweepOutcome: { ...run.summary.sweepOutcome, recommended: { num_workers: 0, pin_memory: true, prefetch_factor: null, persistent_workers: false }, speedup: winner.speedup },
+      };
+      await showRun(page, { ...run, summary }, listRuns(base).runs);
+      const labels = JSON.parse(await page.locator('.pd-chart[data-mark-labels]').getAttribute('data-mark-labels'));
+      assert.deepEqual(labels.map((l) => l.text), ['recommended', 'current']);
+      const [a, b] = labels;
+      const overlap = a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+      assert.equal(overlap, false, JSON.stringify(labels));
     } finally {
       await context.close();
     }

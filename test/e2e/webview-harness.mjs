@@ -42,13 +42,18 @@ export async function openWebview(browser, { colorScheme = 'light', viewport = {
     window.__posted = [];
     window.__violations = [];
     window.__alerts = [];
-    let state;
+    // Kept across reloads of the page, as VS Code keeps a webview's state while it is hidden and reloaded.
+    const saved = sessionStorage.getItem('__pdState');
+    let state = saved === null ? undefined : JSON.parse(saved);
     window.alert = (m) => window.__alerts.push(String(m));
     document.addEventListener('securitypolicyviolation', (e) => window.__violations.push(`${e.violatedDirective} ${e.blockedURI}`));
     window.acquireVsCodeApi = () => ({
       postMessage: (m) => window.__posted.push(JSON.parse(JSON.stringify(m))),
       getState: () => state,
-      setState: (s) => { state = s; },
+      setState: (s) => {
+        state = s;
+        sessionStorage.setItem('__pdState', JSON.stringify(s));
+      },
     });
     // The host side of the test: base64 tables become Uint8Array, as VS Code's postMessage delivers them.
     // Decoding happens before the clock starts (`__tPost`): VS Code hands the webview the bytes themselves.

@@ -109,6 +109,11 @@ describe('verdict text', () => {
     assert.equal(n[2]?.value, '74%');
     assert.equal(n[4]?.value, '7.8 GiB');
   });
+
+  it('gives a CPU run one GPU card that says there was none, not two dashes', () => {
+    const n = headlineNumbers(summary({ gpu: null }));
+    assert.deepEqual(n.filter((x) => x.label.startsWith('GPU')), [{ label: 'GPU', value: 'none', detail: 'no GPU on this run' }]);
+  });
 });
 
 describe('comparison maths', () => {

@@ -78,12 +78,15 @@ export function headlineNumbers(s: RunSummary): HeadlineNumber[] {
     { label: 'Samples/s', value: fmtRate(s.samplesPerSec), detail: `${fmtCount(s.steps)} measured steps` },
     { label: 'Step time p50', value: fmtMs(s.stepTimeMs?.p50), detail: `p90 ${fmtMs(s.stepTimeMs?.p90)}` },
     { label: 'Data wait', value: fmtPct(s.inputShare), detail: `of each step (p90 ${fmtPct(s.inputShareP90)}), ${fmtMs(s.dataWaitMs?.p50)}` },
-    s.gpu
-      ? { label: 'GPU utilization', value: fmtPct100(s.gpu.utilizationMedianPct), detail: `median, ${s.gpu.name ?? 'GPU'}` }
-      : { label: 'GPU utilization', value: DASH, detail: 'no GPU in use' },
-    s.gpu && gpuMem !== null
-      ? { label: 'GPU memory peak', value: fmtMiB(gpuMem), detail: `of ${fmtMiB(s.gpu.memoryTotalMiB)} (${fmtPct(s.gpu.memoryTotalMiB > 0 ? gpuMem / s.gpu.memoryTotalMiB : null)})` }
-      : { label: 'GPU memory peak', value: DASH, detail: 'no GPU in use' },
+    // A CPU run has no GPU figures: one card says so instead of two dashes.
+    ...(s.gpu
+      ? [
+        { label: 'GPU utilization', value: fmtPct100(s.gpu.utilizationMedianPct), detail: `median, ${s.gpu.name ?? 'GPU'}` },
+        gpuMem !== null
+          ? { label: 'GPU memory peak', value: fmtMiB(gpuMem), detail: `of ${fmtMiB(s.gpu.memoryTotalMiB)} (${fmtPct(s.gpu.memoryTotalMiB > 0 ? gpuMem / s.gpu.memoryTotalMiB : null)})` }
+          : { label: 'GPU memory peak', value: DASH, detail: 'not sampled' },
+      ]
+      : [{ label: 'GPU', value: 'none', detail: 'no GPU on this run' }]),
     s.cpu
       ? { label: 'CPU', value: fmtPct100(s.cpu.processMeanPct ?? s.cpu.utilizationMeanPct), detail: s.cpu.processMeanPct !== null ? `this run, of ${s.cpu.cores} cores (all: ${fmtPct100(s.cpu.utilizationMeanPct)})` : `all ${s.cpu.cores} cores busy` }
       : { label: 'CPU', value: DASH, detail: 'not sampled' },

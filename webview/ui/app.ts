@@ -49,15 +49,32 @@ export class DashboardApp {
   private chartsStarted = 0;
   private readonly header = h('header', { class: 'pd-header' });
   private readonly status = h('p', { class: 'pd-status', attrs: { role: 'status', 'data-testid': 'status' } });
+  private readonly olderBar = h('div', { class: 'pd-older', attrs: { role: 'status', 'data-testid': 'older-run' } });
+  /** The saved scroll position waits for the run it was taken on (the page reloads when shown again). */
+  private pendingScroll: { runId: string; y: number } | null = null;
   private readonly runSection = h('div', { class: 'pd-run', attrs: { 'data-testid': 'run' } });
   private readonly historySection = h('section', { class: 'pd-history', attrs: { 'aria-labelledby': 'pd-history-title' } });
   private readonly compareSection = h('section', { class: 'pd-compare', attrs: { 'aria-labelledby': 'pd-compare-title', 'data-testid': 'comparison' } });
 
   constructor(private readonly root: HTMLElement, private readonly bridge: Bridge) {
     this.view = bridge.loadState() ?? { selectedRunId: null, compare: null };
+    if (this.view.selectedRunId && this.view.scrollY) this.pendingScroll = { runId: this.view.selectedRunId, y: this.view.scrollY };
     clear(root);
-    append(root, [this.header, this.status, this.runSection, this.compareSection, bridge.interactive ? this.historySection : null]);
+    append(root, [this.header, this.status, bridge.interactive ? this.olderBar : null, this.runSection, this.compareSection, bridge.interactive ? this.historySection : null]);
     this.renderHeader();
+    this.olderBar.hidden = true;
+    if (bridge.interactive) {
+      let queued = false;
+      window.addEventListener('scroll', () => {
+        if (queued || this.pendingScroll) return;
+        queued = true;
+        requestAnimationFrame(() => {
+          queued = false;
+          this.view.scrollY = Math.round(window.scrollY);
+          this.saveView();
+        });
+      }, { passive: true });
+    }
   }
 
   /** Every message goes through the guard; an invalid one is dropped and said so, never half-rendered. */
@@ -115,6 +132,7 @@ export class DashboardApp {
     const target = known(focus) ? focus : known(this.view.selectedRunId) ? this.view.selectedRunId : runs[0]?.id ?? null;
     if (target && (focus !== null || target !== this.run?.id)) this.bridge.post({ type: 'openRun', runId: target });
     if (!target) this.renderEmpty();
+    this.renderOlderBar();
     const c = this.view.compare;
     if (c && known(c.baseId) && known(c.otherId) && !this.comparison) {
       this.ticked = new Set([c.baseId, c.otherId]);
@@ -129,6 +147,19 @@ export class DashboardApp {
     append(this.runSection, [
       h('h1', {}, 'No profile runs yet'),
       h('p', {}, 'Run "Pipeline Doctor: Profile Pipeline" on a training script, or `pipeline-doctor profile <script>` in a terminal; its runs appear here.'),
+    ]);
+  }
+
+  /** Any run but the newest says so, with the way back to the newest. */
+  private renderOlderBar(): void {
+    clear(this.olderBar);
+    const latest = this.runs[0];
+    const run = this.run;
+    this.olderBar.hidden = !latest || !run || latest.id === run.id;
+    if (this.olderBar.hidden || !latest) return;
+    append(this.olderBar, [
+      h('span', {}, `Viewing an older run \u2014 the latest is ${latest.name}, ${fmtDate(latest.startedAt)}.`),
+      button('Show latest', () => this.bridge.post({ type: 'openRun', runId: latest.id }), { testId: 'show-latest', title: 'Show the newest run' }),
     ]);
   }
 
@@ -152,7 +183,7 @@ export class DashboardApp {
     }
     const rows = this.runs.map((r) => {
       const isCurrent = r.id === this.run?.id;
-      const box = h('vscode-checkbox', { attrs: { label: 'compare', 'aria-label': `Compare run of ${baseName(r.script)} at ${fmtDate(r.startedAt)}`, ...(this.ticked.has(r.id) ? { checked: '' } : {}) } });
+      const box = h('vscode-checkbox', { attrs: { label: 'compare', 'aria-label': `Compare run of ${r.name} at ${fmtDate(r.startedAt)}`, ...(this.ticked.has(r.id) ? { checked: '' } : {}) } });
       box.addEventListener('change', () => {
         if (this.ticked.has(r.id)) this.ticked.delete(r.id);
         else this.ticked.add(r.id);
@@ -160,7 +191,7 @@ export class DashboardApp {
       });
       return h('tr', { attrs: isCurrent ? { 'aria-current': 'true' } : {}, class: isCurrent ? 'current' : '' },
         h('td', {}, fmtDate(r.startedAt)),
-        h('td', { title: r.script }, baseName(r.script)),
+        h('td', { title: r.script }, r.name),
         h('td', {}, r.mode),
         h('td', { class: `verdict-${r.verdict}` }, `${VERDICT_LABEL[r.verdict]}${r.inputShare !== null ? ` (${fmtPct(r.inputShare)} wait)` : ''}`),
         h('td', { class: 'num' }, fmtRate(r.samplesPerSec)),
@@ -220,6 +251,7 @@ export class DashboardApp {
   // -------------------------------------------------------------------------------------------------
 
   showRun(run: DashboardRun): void {
+    if (this.run?.id !== run.id && this.view.selectedRunId !== run.id) this.view.scrollY = 0;
     this.run = run;
     performance.mark('pd-run-received');
     const decoded = decodeTables(run.tables);
@@ -228,7 +260,21 @@ export class DashboardApp {
     this.view.selectedRunId = run.id;
     this.saveView();
     this.renderRun(decoded.problems);
-    if (this.bridge.interactive) this.renderHistory();
+    if (this.bridge.interactive) {
+      this.renderHistory();
+      this.renderOlderBar();
+      this.restoreScroll(run.id);
+    }
+  }
+
+  /** Back to where the user was on this run before the tab was hidden; once per page load. */
+  private restoreScroll(runId: string): void {
+    const pending = this.pendingScroll;
+    this.pendingScroll = null;
+    if (!pending || pending.runId !== runId) return;
+    this.view.scrollY = pending.y;
+    this.saveView();
+    requestAnimationFrame(() => window.scrollTo(0, pending.y));
   }
 
   /** Theme switch: canvases are drawn in resolved colours, so they are rebuilt. */
@@ -254,7 +300,7 @@ export class DashboardApp {
 
     const tone = verdictTone(s);
     append(this.runSection, [
-      h('p', { class: 'pd-meta' }, `${baseName(s.script)} \u00b7 ${fmtDate(s.startedAt)} \u00b7 ${s.mode} mode \u00b7 ${s.steps} measured steps \u00b7 ended: ${s.ended.how}`),
+      h('p', { class: 'pd-meta', attrs: { 'data-testid': 'run-meta' } }, `${run.name} \u00b7 ${fmtDate(s.startedAt)} \u00b7 ${s.mode} mode \u00b7 ${s.steps} measured steps \u00b7 ended: ${s.ended.how}`),
       h('section', { class: `pd-verdict tone-${tone}`, attrs: { 'aria-labelledby': 'pd-verdict-title' } },
         h('h1', { attrs: { id: 'pd-verdict-title', 'data-testid': 'verdict' } }, verdictSentence(s)),
         ...verdictDetails(s).map((d) => h('p', {}, d))),
@@ -360,6 +406,7 @@ export class DashboardApp {
     append(this.runSection, [
       h('section', { attrs: { 'aria-labelledby': 'pd-findings-title' } },
         h('h2', { attrs: { id: 'pd-findings-title' } }, `Findings (${count})`),
+        run.scriptEdited ? h('p', { class: 'muted', attrs: { 'data-testid': 'script-edited' } }, `${run.name} changed after this run: only what this run measured is listed; the script\u2019s current static findings are in the Problems panel.`) : null,
         count === 0 ? h('p', { class: 'muted' }, 'Nothing to report for this script.') : list),
     ]);
   }

@@ -93,6 +93,10 @@ export function stepTimelineChart(target: HTMLElement, s: StepSeries, c: ChartCo
     axes: axes(c, 'step', 'ms'),
     legend: { show: true, live: true },
     cursor: { drag: { x: true, y: false } },
+    // The compute band lies between the wait and the whole step, not under the wait band: a theme's
+    // translucent chart colour (VS Code's light themes) would otherwise show the two mixed, in a colour
+    // that matches neither legend marker.
+    bands: [{ series: [1, 2], fill: c.compute }],
     series: [
       { label: 'step' },
       {
@@ -125,29 +129,79 @@ export function timeChart(target: HTMLElement, x: Float64Array, lines: readonly 
   return plot;
 }
 
+interface MarkLabel {
+  x: number;
+  y: number;
+  text: string;
+  color: string;
+  filled: boolean;
+  width: number;
+}
+
+interface LabelBox {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+function overlaps(a: LabelBox, b: LabelBox): boolean {
+  return a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+}
+
+/**
+ * Label boxes for the marked points (canvas pixels): beside the dot, above it, else below it, else
+ * further down, taking the first place that overlaps no earlier label and no other dot. Two settings
+ * with the same num_workers and close speeds ("recommended" and "current") would otherwise print over
+ * each other.
+ */
+export function placeMarkLabels(marks: readonly { x: number; y: number; width: number }[], plot: { left: number; right: number }, px: number): LabelBox[] {
+  const h = 13 * px;
+  const r = 9 * px;
+  const placed: LabelBox[] = [];
+  const dots = marks.map((m) => ({ x: m.x - r, y: m.y - r, w: 2 * r, h: 2 * r }));
+  for (const [i, m] of marks.entries()) {
+    const right = m.x + r + m.width > plot.right;
+    const x = right ? m.x - r - m.width : m.x + r;
+    const candidates = [-h - r / 2, r / 2, h + r, 2 * h + r, -2 * h - r].map((dy) => ({ x, y: m.y + dy, w: m.width, h }));
+    const box = candidates.find((b) => !placed.some((p) => overlaps(p, b)) && !dots.some((d, j) => j !== i && overlaps(d, b))) ?? candidates[0];
+    placed.push(box!);
+  }
+  return placed;
+}
+
 /** Training steps/s per num_workers (trial runs), one line per pin_memory × prefetch_factor × persistent_workers, recommended and current setting marked. */
 export function sweepPlot(target: HTMLElement, chart: SweepChart, c: ChartColors, drawn: () => void): uPlot {
   const mark = (u: uPlot): void => {
     const { ctx } = u;
-    const dot = (at: SweepChart['best'], color: string, text: string, filled: boolean): void => {
-      if (!at) return;
-      const px = u.valToPos(chart.workers[at.x] ?? 0, 'x', true);
-      const py = u.valToPos(at.stepsPerSec, 'y', true);
-      ctx.save();
-      ctx.strokeStyle = color;
-      ctx.fillStyle = color;
-      ctx.lineWidth = 2 * devicePixelRatio;
-      ctx.beginPath();
-      ctx.arc(px, py, 7 * devicePixelRatio, 0, 2 * Math.PI);
-      if (filled) ctx.fill();
-      ctx.stroke();
-      ctx.font = `bold ${Math.round(11 * devicePixelRatio)}px system-ui, sans-serif`;
-      ctx.textAlign = px > u.bbox.left + u.bbox.width * 0.8 ? 'right' : 'left';
-      ctx.fillText(text, px + (ctx.textAlign === 'right' ? -10 : 10) * devicePixelRatio, py - 8 * devicePixelRatio);
-      ctx.restore();
+    const px = devicePixelRatio;
+    ctx.save();
+    ctx.font = `bold ${Math.round(11 * px)}px system-ui, sans-serif`;
+    const marks: MarkLabel[] = [];
+    const at = (p: SweepChart['best'], color: string, text: string, filled: boolean): void => {
+      if (!p) return;
+      marks.push({ x: u.valToPos(chart.workers[p.x] ?? 0, 'x', true), y: u.valToPos(p.stepsPerSec, 'y', true), text, color, filled, width: ctx.measureText(text).width });
     };
-    dot(chart.current, c.current, 'current', false);
-    dot(chart.best, c.best, 'recommended', true);
+    at(chart.best, c.best, 'recommended', true);
+    at(chart.current, c.current, 'current', false);
+    const boxes = placeMarkLabels(marks, { left: u.bbox.left, right: u.bbox.left + u.bbox.width }, px);
+    marks.forEach((m, i) => {
+      const box = boxes[i];
+      ctx.strokeStyle = m.color;
+      ctx.fillStyle = m.color;
+      ctx.lineWidth = 2 * px;
+      ctx.beginPath();
+      ctx.arc(m.x, m.y, 7 * px, 0, 2 * Math.PI);
+      if (m.filled) ctx.fill();
+      ctx.stroke();
+      if (!box) return;
+      ctx.textAlign = 'left';
+      ctx.textBaseline = 'top';
+      ctx.fillText(m.text, box.x, box.y);
+    });
+    ctx.restore();
+    // Where the labels went, in CSS pixels, for the tests (canvas text is not in the DOM).
+    target.dataset.markLabels = JSON.stringify(boxes.map((b, i) => ({ text: marks[i]?.text, ...b && { x: b.x / px, y: b.y / px, w: b.w / px, h: b.h / px } })));
   };
   const plot = new uPlot({
     width: widthOf(target), height: HEIGHT,

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { ProfileOutcome } from '../../../src/editor/profile';
-import { api, closeAll, codeOf, open, waitFor, waitForDiagnostics, wsUri } from './helpers';
+import { api, closeAll, codeOf, open, waitFor, waitForDiagnostics, writeFile, wsUri } from './helpers';
 
 const RUNTIME_SOURCE = 'pipeline-doctor profile';
 const SCRIPT = 'profiling/input_bound.py';
@@ -48,15 +48,20 @@ describe('Profile Pipeline', function () {
     assert.match(fs.readFileSync(wsUri('.pipeline-doctor/.gitignore').fsPath, 'utf8'), /^\*$/m);
   });
 
-  it('shows the runtime finding at the DataLoader line with the measured figures, beside the static one', async () => {
+  it('joins the measured LOAD001 to the static one at the DataLoader line: one diagnostic, figures in words', async () => {
     const diags = await waitFor(() => runtimeDiagnostics(script).length > 0 && runtimeDiagnostics(script), 'runtime diagnostics');
-    const load = diags.find((d) => codeOf(d) === 'LOAD001');
-    assert.ok(load, `runtime LOAD001 among ${diags.map(codeOf).join(', ')}`);
+    // One diagnostic per code and location: no runtime LOAD001 beside the static one.
+    assert.ok(!diags.some((d) => codeOf(d) === 'LOAD001'), `runtime ${diags.map(codeOf).join(', ')}`);
+    const load = await waitFor(() => vscode.languages.getDiagnostics(script).find((d) => codeOf(d) === 'LOAD001' && /Measured/.test(d.message)), 'the joined LOAD001');
+    assert.equal(vscode.languages.getDiagnostics(script).filter((d) => codeOf(d) === 'LOAD001').length, 1);
+    assert.equal(load.source, 'pipeline-doctor');
     assert.equal(load.range.start.line, DATALOADER_LINE);
     assert.equal(load.severity, vscode.DiagnosticSeverity.Warning);
-    assert.match(load.message, /^Highly input-bound: \d+% of each step waits for data/);
+    assert.match(load.message, /Measured in the last profile run: Highly input-bound: \d+% of each step waits for data/);
     assert.match(load.message, /a step takes [\d.]+ ms, [\d.]+ ms of it in the loader/);
     assert.match(load.message, /num_workers=0/);
+    // Plain words only: no key dump of the figures, no command-line advice inside the editor.
+    assert.doesNotMatch(load.message, /inputShare|stepMsP50|dataWaitMsP50|--mode|--\w/);
     assert.equal((load.code as { target: vscode.Uri }).target.toString(), 'pipeline-doctor-docs:/LOAD001.md');
     // The data-free control ran too (quick mode), and its RUN code links to docs that exist.
     const control = diags.find((d) => codeOf(d) === 'RUN003');
@@ -64,7 +69,7 @@ describe('Profile Pipeline', function () {
     const docs = await vscode.workspace.openTextDocument((control.code as { target: vscode.Uri }).target);
     assert.match(docs.getText(), /^# RUN003: data-free-control/);
     assert.match(docs.getText(), /## When it is reported\n\nData-free control: replaying one batch/);
-    // The static diagnostics are a separate collection: still there, unchanged.
+    assert.doesNotMatch(control.message, /computeOnlyStepMs|boundFromSplit/);
     const staticOnes = vscode.languages.getDiagnostics(script).filter((d) => d.source === 'pipeline-doctor');
     assert.deepEqual(staticOnes.map(codeOf), ['LOAD001']);
   });
@@ -77,6 +82,87 @@ describe('Profile Pipeline', function () {
     const tab = vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.includes('pipelineDoctor.dashboard'));
     assert.ok(tab, 'a dashboard webview tab');
     assert.equal(tab.label, 'Pipeline Doctor');
+  });
+
+  it('a second run while the dashboard is hidden: the dashboard comes back on the new run, the status bar says "Profiling…" meanwhile', async () => {
+    const a = await api();
+    const first = outcome;
+    if (first.status !== 'finished') assert.fail(JSON.stringify(first));
+    const firstId = path.basename(first.runFolder);
+    await waitFor(() => a.dashboard().shownRunId === firstId && firstId, 'the dashboard on the first run');
+    // Another tab in the dashboard's group hides it: VS Code discards the hidden webview's page.
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(script), { viewColumn: vscode.ViewColumn.Active, preview: false });
+    await waitFor(() => !vscode.window.tabGroups.activeTabGroup.activeTab?.label.includes('Pipeline Doctor') && true, 'the script tab in front of the dashboard');
+    const statuses = new Set<string>();
+    const poll = setInterval(() => statuses.add(a.profile().statusText ?? ''), 20);
+    const second = await vscode.commands.executeCommand<ProfileOutcome>('pipelineDoctor.profilePipeline', { script: script.fsPath, mode: 'quick', steps: 20 });
+    clearInterval(poll);
+    assert.equal(second.status, 'finished', JSON.stringify(second));
+    if (second.status !== 'finished') return;
+    const id = path.basename(second.runFolder);
+    assert.notEqual(id, firstId);
+    // The page reloads, says `ready`, and must turn to the new run, not the one its saved state names.
+    await waitFor(() => a.dashboard().shownRunId === id, `the dashboard on the new run ${id} (shows ${a.dashboard().shownRunId})`, 20_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(a.dashboard().shownRunId, id, 'and it stays there');
+    assert.ok(a.dashboard().listedRuns.includes('profiling/input_bound.py'), a.dashboard().listedRuns.join(', '));
+    outcome = second;
+    assert.ok(statuses.has('$(sync~spin) Profiling\u2026'), `status bar during the run: ${[...statuses].join(' | ')}`);
+    assert.match(a.profile().statusText ?? '', /Input-bound \d+%/);
+  });
+
+  it('an edit on the DataLoader line drops the measurement there, and the status bar the old verdict', async () => {
+    const a = await api();
+    const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(script), { viewColumn: vscode.ViewColumn.Active, preview: false });
+    try {
+      const lineEnd = editor.document.lineAt(DATALOADER_LINE).range.end;
+      const call = editor.document.lineAt(DATALOADER_LINE).text.lastIndexOf(')');
+      assert.ok(await editor.edit((e) => e.insert(new vscode.Position(DATALOADER_LINE, call), ', num_workers=2')), 'the edit applies');
+      assert.ok(lineEnd.character > 0);
+      await waitFor(() => !vscode.languages.getDiagnostics(script).some((d) => /Measured|num_workers=0/.test(d.message) && d.range.start.line === DATALOADER_LINE) && true,
+        `no measured num_workers=0 left at the edited line: ${vscode.languages.getDiagnostics(script).map((d) => `${codeOf(d)}:${d.range.start.line} ${d.message}`).join(' | ')}`);
+      assert.ok(!runtimeDiagnostics(script).some((d) => d.range.start.line === DATALOADER_LINE), 'no runtime diagnostic on the edited line');
+      assert.equal(a.profile().statusText, '$(history) Profile outdated');
+      // The dashboard on that run lists what the run measured, not the edited script's static findings
+      // (this line earns one, after the run).
+      assert.ok(await editor.edit((e) => e.insert(new vscode.Position(DATALOADER_LINE - 2, 0), '    torch.autograd.set_detect_anomaly(True)\n')));
+      await waitFor(() => vscode.languages.getDiagnostics(script).some((d) => d.source === 'pipeline-doctor' && d.range.start.line === DATALOADER_LINE - 2), 'the static finding on the new line');
+      if (outcome.status !== 'finished') assert.fail(JSON.stringify(outcome));
+      const id = path.basename(outcome.runFolder);
+      const sentBefore = a.dashboard().shownFindings;
+      await vscode.commands.executeCommand('pipelineDoctor.showDashboard', outcome.runFolder);
+      await waitFor(() => a.dashboard().shownRunId === id && a.dashboard().shownFindings !== sentBefore, 'the dashboard to send the run again', 20_000);
+      assert.ok(a.dashboard().shownFindings.length > 0);
+      assert.deepEqual(a.dashboard().shownFindings.filter((f) => !f.startsWith('runtime:')), [], a.dashboard().shownFindings.join(', '));
+    } finally {
+      await vscode.window.showTextDocument(editor.document, { viewColumn: editor.viewColumn, preview: false });
+      await vscode.commands.executeCommand('workbench.action.files.revert');
+    }
+  });
+
+  it('the editor title button asks for the mode instead of always running quick', async () => {
+    const a = await api();
+    const before = a.profile().spawned;
+    const pending = vscode.commands.executeCommand<ProfileOutcome>('pipelineDoctor.profilePipeline', script);
+    await new Promise((r) => setTimeout(r, 1000));
+    // The mode picker is open: closing it runs nothing.
+    await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+    const result = await pending;
+    assert.equal(result.status, 'dismissed', JSON.stringify(result));
+    assert.equal(a.profile().spawned, before);
+  });
+
+  it('names runs by their path in the workspace: two main.py scripts differ in the run list', async () => {
+    const a = await api();
+    for (const dir of ['vision', 'text']) {
+      const main = await writeFile(`profiling/${dir}/main.py`, 'raise SystemExit("no data here")\n');
+      const r = await vscode.commands.executeCommand<ProfileOutcome>('pipelineDoctor.profilePipeline', { script: main.fsPath, steps: 5 });
+      assert.equal(r.status, 'finished', JSON.stringify(r));
+    }
+    await vscode.commands.executeCommand('pipelineDoctor.showDashboard');
+    const names = await waitFor(() => a.dashboard().listedRuns.includes('profiling/text/main.py') && a.dashboard().listedRuns, 'the run list with both scripts');
+    assert.ok(names.includes('profiling/vision/main.py'), names.join(', '));
+    assert.match(a.profile().statusText ?? '', /Profile failed \u00b7 profiling\/text\/main\.py$/);
   });
 
   it('rejects a malformed argument without spawning anything', async () => {
