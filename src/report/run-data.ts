@@ -28,6 +28,11 @@ export function readSummary(folder: string): RunSummary {
   try {
     parsed = JSON.parse(fs.readFileSync(path.join(folder, SUMMARY_FILE), 'utf8'));
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && fs.existsSync(folder)) {
+      // summary.json is written last (src/runner/run-folder.ts): without it the run never finished.
+      throw new RunReadError(folder, `no ${SUMMARY_FILE}: this run was never summarised (still running, or its process ` +
+        'was killed before it could write one); profile the script again');
+    }
     throw new RunReadError(folder, `cannot read ${SUMMARY_FILE}: ${(e as Error).message}`);
   }
   const checked = validateRunSummary(parsed);

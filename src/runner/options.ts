@@ -38,6 +38,11 @@ export interface ProfileHooks {
   /** After each sweep trial: its setting and the number of trials done. */
   onSweepTrial?: (setting: LoaderSetting, done: number) => void;
   signal?: AbortSignal;
+  /**
+   * Stops the run at once, after `signal` asked for a graceful stop (the CLI's second Ctrl+C): the
+   * process group is killed without a grace period and what was measured is still summarised.
+   */
+  stopNow?: AbortSignal;
 }
 
 export const DEFAULTS = {

@@ -123,6 +123,7 @@ export async function profileScript(options: ProfileOptions, hooks: ProfileHooks
     graceMs: options.graceMs ?? DEFAULTS.graceMs,
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     ...(hooks.signal !== undefined ? { signal: hooks.signal } : {}),
+    ...(hooks.stopNow !== undefined ? { stopNow: hooks.stopNow } : {}),
   });
   if (child.pid !== undefined) {
     host.watchGroup(child.pid);
@@ -196,7 +197,10 @@ export async function profileScript(options: ProfileOptions, hooks: ProfileHooks
   if (mode === 'sweep' && exit.reason === null && state.end?.how === 'stopped' && base.loader?.kind === 'torch' &&
     base.stepTimeMs !== null && !hooks.signal?.aborted) {
     sweep = await runSweep({
-      base: { python, harness, script, args: options.args ?? [], module: options.module ?? false, cwd, env, graceMs: options.graceMs ?? DEFAULTS.graceMs },
+      base: {
+        python, harness, script, args: options.args ?? [], module: options.module ?? false, cwd, env, graceMs: options.graceMs ?? DEFAULTS.graceMs,
+        ...(hooks.stopNow !== undefined ? { stopNow: hooks.stopNow } : {}),
+      },
       loader: base.loader, baselineStepMs: base.stepTimeMs.p50, baselineWallMs: Date.now() - t0, warmup,
       cpus: state.hello?.cpuCount ?? os.cpus().length, cuda: state.cuda,
       budgetMs: (options.sweepBudgetSeconds ?? DEFAULTS.sweepBudgetSeconds) * 1000,
