@@ -7,7 +7,6 @@
 // from the terminal and from the editor share one history in the dashboard. Only a script outside every
 // workspace folder falls back to the extension's storage (workspace storage, else global storage),
 // which the dashboard is told to list as well.
-import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { PROFILE_DEFAULTS, profileScript } from '../runner';
@@ -271,15 +270,8 @@ export class Profiler implements vscode.Disposable {
   /** `<folder>/.pipeline-doctor/runs` (shared with the CLI), or the extension's storage outside any folder. */
   private runsBase(target: ProfileTarget): string {
     const folder = target.folder ?? (target.module ? undefined : vscode.workspace.getWorkspaceFolder(vscode.Uri.file(target.script)));
-    if (folder && folder.uri.scheme === 'file') {
-      const root = path.join(folder.uri.fsPath, path.dirname(RUNS_FOLDER));
-      if (!fs.existsSync(root)) {
-        // Run data is machine-local: keep it out of version control, as the folder is ours.
-        fs.mkdirSync(root, { recursive: true });
-        fs.writeFileSync(path.join(root, '.gitignore'), '# Pipeline Doctor run data (profile runs); not for version control.\n*\n');
-      }
-      return path.join(folder.uri.fsPath, RUNS_FOLDER);
-    }
+    // The runner writes `.pipeline-doctor/.gitignore` when it creates the folder (src/runner/run-folder.ts).
+    if (folder && folder.uri.scheme === 'file') return path.join(folder.uri.fsPath, RUNS_FOLDER);
     const base = vscode.Uri.joinPath(this.deps.storageUri ?? this.deps.globalStorageUri, 'runs').fsPath;
     addRunsBase(base);
     return base;

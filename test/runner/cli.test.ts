@@ -1,6 +1,7 @@
 // `pipeline-doctor profile` through profileCommand: output shapes and exit codes.
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Log } from 'sarif';
 import { profileCommand } from '../../src/cli/profile';
@@ -64,6 +65,18 @@ describe('cli: pipeline-doctor profile', () => {
     const missing = await cli([script('input_bound.py'), '--python', '/nonexistent/python', '--out', tempDir('cli')]);
     assert.equal(missing.code, 1);
     assert.match(missing.out, /Verdict: The run failed: could not start .*does not exist/);
+  });
+
+  it('keeps the run data out of version control: .pipeline-doctor/.gitignore written when the CLI creates the folder', async () => {
+    const project = tempDir('gitignore');
+    const r = await cli([script('input_bound.py'), '--python', PY, '--warmup', '2', '--steps', '5', '--control', '0'], project);
+    assert.equal(r.code, 0, r.err);
+    assert.match(fs.readFileSync(path.join(project, '.pipeline-doctor', '.gitignore'), 'utf8'), /^\*$/m);
+    // An --out elsewhere is the user's folder: nothing is written beside it.
+    const other = tempDir('gitignore-out');
+    const r2 = await cli([script('input_bound.py'), '--python', PY, '--warmup', '2', '--steps', '5', '--control', '0', '--out', path.join(other, 'runs')], project);
+    assert.equal(r2.code, 0, r2.err);
+    assert.equal(fs.existsSync(path.join(other, '.gitignore')), false);
   });
 
   it('exits 2 on usage errors', async () => {
