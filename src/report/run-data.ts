@@ -10,7 +10,7 @@ import { validateRunSummary } from '../shared/profile';
 import type { RunSummary } from '../shared/profile';
 import type { DashboardRun, RunListEntry, RunTableBytes } from '../shared/protocol';
 import { isRunId } from '../shared/protocol';
-import { combineFindings } from './findings';
+import { combineFindings, staticFindingsForRun } from './findings';
 
 export class RunReadError extends Error {
   constructor(readonly folder: string, problem: string) {
@@ -126,7 +126,10 @@ export async function loadDashboardRun(folder: string, options: LoadRunOptions =
     if (r.problem) problems.push(r.problem);
   }
   return {
-    run: { id: runIdOf(folder), summary, findings: combineFindings(summary.findings, staticFindings), tables: readTableBytes(folder) },
+    run: {
+      id: runIdOf(folder), summary, findings: combineFindings(summary.findings, staticFindingsForRun(staticFindings, summary)),
+      tables: readTableBytes(folder),
+    },
     problems,
   };
 }
