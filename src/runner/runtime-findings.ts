@@ -104,9 +104,10 @@ export function runtimeFindings(x: FindingInputs): Finding[] {
       Object.assign(figures, speedupFigures(recSpeedup));
       msg += ` Measured fix: ${describeSetting(rec)} made steps ${speedupText(recSpeedup.p50)}x faster in trial runs ` +
         `(p10-p90 ${speedupText(recSpeedup.p10)}-${speedupText(recSpeedup.p90)}x).`;
-    } else if (outcome) {
+    } else if (outcome && cur?.stepMs) {
       msg += ' The sweep found no loader setting that beats the current one beyond the noise.';
     } else {
+      // No sweep, or one stopped (by you, by its budget) before it measured the current setting: no comparison was made.
       // The bound quoted with the verdict follows from the measured wait share alone; the control, when it
       // agrees with the split, is quoted by RUN003.
       const ideal = round(boundFromShare(m.inputShare), 2);
@@ -114,6 +115,7 @@ export function runtimeFindings(x: FindingInputs): Finding[] {
       msg += ` At most ${boundText(ideal)} faster if loading were free (upper bound from the measured wait).`;
     }
     if (zeroWorkers && !outcome) msg += ' Try num_workers>0 (run the sweep: --mode sweep).';
+    else if (outcome && !cur?.stepMs) msg += ` The sweep was ${outcome.stoppedBy === 'cancelled' ? 'stopped by you' : 'stopped'} before it measured the current setting.`;
     out.push(finding(zeroWorkers ? RUNTIME_CODES.syncLoader : RUNTIME_CODES.inputBound,
       x.verdict === 'highly-input-bound' ? 'warning' : 'info', msg, l, x.script, figures));
   }
