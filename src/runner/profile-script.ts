@@ -201,7 +201,7 @@ export async function profileScript(options: ProfileOptions, hooks: ProfileHooks
         python, harness, script, args: options.args ?? [], module: options.module ?? false, cwd, env, graceMs: options.graceMs ?? DEFAULTS.graceMs,
         ...(hooks.stopNow !== undefined ? { stopNow: hooks.stopNow } : {}),
       },
-      loader: base.loader, baselineStepMs: base.stepTimeMs.p50, baselineWallMs: Date.now() - t0, warmup,
+      loader: { ...base.loader, role: state.roleAtCreation.get(base.loader.id) ?? base.loader.role }, baselineStepMs: base.stepTimeMs.p50, baselineWallMs: Date.now() - t0, warmup,
       cpus: state.hello?.cpuCount ?? os.cpus().length, cuda: state.cuda,
       budgetMs: (options.sweepBudgetSeconds ?? DEFAULTS.sweepBudgetSeconds) * 1000,
       ...(hooks.signal !== undefined ? { signal: hooks.signal } : {}),
