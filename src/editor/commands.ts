@@ -52,6 +52,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   { id: 'pipelineDoctor.exportReport', run: (ctx) => exportNewestReport(ctx) },
   // The optional argument `{ script, mode, args, steps }` skips the pickers; from the editor title menu it is the file's URI.
   { id: 'pipelineDoctor.profilePipeline', run: (ctx, request) => ctx.profiler.run(request) },
+  // As Cancel on the progress notification: the run stops and what was measured is kept ("stopped by you").
+  { id: 'pipelineDoctor.stopProfiling', run: (ctx) => ctx.profiler.stop() },
 ];
 
 export function registerCommands(ctx: CommandContext): vscode.Disposable[] {

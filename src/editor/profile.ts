@@ -24,6 +24,8 @@ import { verdictSentence } from '../shared/verdict-text';
 import { VerdictStatus } from './verdict-status';
 
 export const PROFILE_COMMAND = 'pipelineDoctor.profilePipeline';
+/** Context key, true while a profile run is in progress: "Stop Profiling" is offered only then. */
+const PROFILING_CONTEXT = 'pipelineDoctor.profiling';
 export const PROFILE_OUTPUT_CHANNEL = 'Pipeline Doctor: Profile';
 export const UNTRUSTED_MESSAGE = 'Profile Pipeline runs your training script, so it only runs in a trusted workspace. '
   + 'Trust this folder (Manage Workspace Trust), then run it again.';
@@ -187,6 +189,8 @@ export class Profiler implements vscode.Disposable {
   private readonly diagnostics = new RuntimeDiagnostics();
   private readonly status = new VerdictStatus();
   private readonly state: Omit<ProfileProbe, 'statusText'> = { spawned: 0, running: false, lastOutcome: null, lastMessage: null };
+  /** Stops the run in progress as the notification's Cancel does; null when none runs. */
+  private stopRun: AbortController | null = null;
 
   constructor(private readonly deps: ProfilerDeps) {}
 
@@ -207,6 +211,13 @@ export class Profiler implements vscode.Disposable {
   private done(outcome: ProfileOutcome): ProfileOutcome {
     this.state.lastOutcome = outcome;
     return outcome;
+  }
+
+  /** "Stop Profiling": the same as Cancel on the progress notification. False when no run is in progress. */
+  stop(): boolean {
+    if (this.stopRun === null || this.stopRun.signal.aborted) return false;
+    this.stopRun.abort();
+    return true;
   }
 
   /** The command. Never throws for expected situations: they become an outcome and one message. */
@@ -286,6 +297,8 @@ export class Profiler implements vscode.Disposable {
       { location: vscode.ProgressLocation.Notification, title: `Pipeline Doctor: profiling ${target.label}`, cancellable: true },
       async (progress, token) => {
         const abort = new AbortController();
+        this.stopRun = abort;
+        void vscode.commands.executeCommand('setContext', PROFILING_CONTEXT, true);
         const cancel = token.onCancellationRequested(() => abort.abort());
         const text = new ProgressText(options.steps ?? PROFILE_DEFAULTS.steps, options.mode ?? 'quick');
         progress.report({ message: 'starting…' });
@@ -305,6 +318,8 @@ export class Profiler implements vscode.Disposable {
           });
         } finally {
           cancel.dispose();
+          this.stopRun = null;
+          void vscode.commands.executeCommand('setContext', PROFILING_CONTEXT, false);
         }
       },
     );
@@ -317,9 +332,10 @@ export class Profiler implements vscode.Disposable {
     this.diagnostics.show(s.findings);
     this.status.show(s);
     const outcome = this.done({ status: 'finished', verdict: s.verdict, runFolder: s.folder, runtimeFindings: s.findings.length, ended: s.ended.how });
-    if (s.ended.how === 'cancelled') {
-      this.deps.log.info(`profile: cancelled after ${s.steps} measured steps; partial data in ${s.folder}`);
-      this.state.lastMessage = 'cancelled';
+    if (s.ended.how === 'cancelled' && s.verdict === 'failed') {
+      // Stopped by the user before a step was measured: nothing failed and there is nothing to show.
+      this.state.lastMessage = describeVerdict(s);
+      this.deps.log.info(`profile: ${describeVerdict(s)}; run folder ${s.folder}`);
       return outcome;
     }
     if (s.verdict === 'failed') {

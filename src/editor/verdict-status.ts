@@ -10,6 +10,14 @@ function pct(x: number | null): string {
 
 /** Short enough for the status bar; the tooltip has the sentence. */
 export function verdictStatusText(s: RunSummary): string {
+  // Stopped by the user: not a failure; with measured steps, their verdict, marked as stopped.
+  const stopped = s.ended.how === 'cancelled';
+  if (stopped && s.verdict === 'failed') return '$(debug-stop) Profile stopped';
+  const verdict = verdictOnlyText(s);
+  return stopped ? `${verdict} (stopped)` : verdict;
+}
+
+function verdictOnlyText(s: RunSummary): string {
   switch (s.verdict) {
     case 'highly-input-bound':
       return `$(warning) Input-bound ${pct(s.inputShare)}`;
@@ -34,7 +42,8 @@ export class VerdictStatus implements vscode.Disposable {
   show(s: RunSummary): void {
     this.text = verdictStatusText(s);
     this.item.text = this.text;
-    const why = s.verdict === 'failed' ? `Profile of ${s.script} failed: ${s.error ?? s.ended.how}`
+    const why = s.verdict === 'failed' && s.ended.how !== 'cancelled' ? `Profile of ${s.script} failed: ${s.error ?? s.ended.how}`
+      : s.verdict === 'failed' ? `${s.script}: ${verdictSentence(s)}`
       : `${s.script}: ${verdictSentence(s)} (median over ${s.steps} steps)`;
     this.item.tooltip = `Pipeline Doctor — ${why}. Click to open the dashboard.`;
     this.item.command = { command: SHOW_DASHBOARD_COMMAND, title: 'Show Dashboard', arguments: [s.folder] };
