@@ -1,5 +1,6 @@
 // `pipeline-doctor profile`: argument parsing and rendering around the runner core (src/runner).
-// Exit codes: 0 when the run was measured (whatever the verdict), 1 when it failed, 2 on usage errors.
+// Exit codes: 0 when the run was measured (whatever the verdict), 1 when it failed, 2 on usage errors,
+// 130 when it was stopped (Ctrl+C, SIGTERM, SIGHUP; the summary still has the verdict of the steps measured).
 import fs from 'node:fs';
 import path from 'node:path';
 import { PROFILE_MODES } from '../shared/profile';
@@ -53,7 +54,13 @@ Runs the script under the profiling harness and reports whether training waits f
                             load differed. RUN is a run folder, or a run's name under --out; with
                             --json the output is { summary, comparison }
   -h, --help                this help
+
+Exit codes: 0 measured (whatever the verdict), 1 the run failed, 2 usage error, 130 stopped by you
+(Ctrl+C, SIGTERM, SIGHUP: the summary keeps the verdict of the steps measured until then).
 `;
+
+/** 128 + SIGINT, as a shell reports an interrupted command. */
+const STOPPED_EXIT_CODE = 130;
 
 /** Signals that stop a run the way Ctrl+C does. */
 const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -220,7 +227,7 @@ export function renderText(s: RunSummary, cwd: string): string {
   };
   let out = `Verdict: ${verdictSentence(s)}`;
   if (s.verdict !== 'failed') out += ` (median; p90 ${pct(s.inputShareP90)})`;
-  out += `\n  run ended: ${s.ended.how}${s.ended.exitCode !== null ? ` (exit ${s.ended.exitCode})` : ''}${s.ended.signal ? ` (${s.ended.signal})` : ''}\n`;
+  out += `\n  run ended: ${s.ended.how === 'cancelled' ? 'stopped by you' : s.ended.how}${s.ended.exitCode !== null ? ` (exit ${s.ended.exitCode})` : ''}${s.ended.signal ? ` (${s.ended.signal})` : ''}\n`;
   if (s.stepTimeMs !== null) {
     out += `  step ${num(s.stepTimeMs.p50, 2)} ms (p90 ${num(s.stepTimeMs.p90, 2)}), data wait ${num(s.dataWaitMs?.p50, 2)} ms, ` +
       `${num(s.samplesPerSec)} samples/s over ${s.steps} measured steps\n`;
@@ -329,17 +336,32 @@ export async function profileCommand(argv: string[], io: ProfileIO): Promise<num
     parsed.options = merged as unknown as ProfileOptions;
     for (const n of rerun.notes) io.stderr(`pipeline-doctor profile: ${n}\n`);
   }
-  // Ctrl+C, SIGTERM (`kill`, `timeout`, a cancelled CI job) and SIGHUP (the terminal closed) cancel the
-  // run alike (SIGTERM, then SIGKILL to its process group) and still write and print the summary. The
-  // harness leads a session of its own, so without this it would outlive the CLI. A second signal of
-  // the same kind gets Node's default: it ends the CLI at once.
+  // Ctrl+C, SIGTERM (`kill`, `timeout`, a cancelled CI job) and SIGHUP (the terminal closed) stop the
+  // run alike (SIGTERM, then SIGKILL to its process group after a grace period) and still write and print
+  // the summary. The harness leads a session of its own, so without this it would outlive the CLI. A
+  // second stop signal kills the group at once, still writing what was measured; only a third ends the
+  // CLI on the spot.
   const abort = new AbortController();
-  const onStopSignal = (): void => abort.abort();
-  for (const s of STOP_SIGNALS) process.once(s, onStopSignal);
+  const stopNow = new AbortController();
+  let stops = 0;
+  const onStopSignal = (signal: NodeJS.Signals): void => {
+    stops++;
+    if (stops === 1) {
+      io.stderr(`pipeline-doctor profile: ${signal}: stopping the run and keeping what was measured (again: stop at once)\n`);
+      abort.abort();
+    } else if (stops === 2) {
+      io.stderr(`pipeline-doctor profile: ${signal}: stopping at once; writing the summary of the steps measured\n`);
+      stopNow.abort();
+    } else {
+      process.exit(STOPPED_EXIT_CODE);
+    }
+  };
+  for (const s of STOP_SIGNALS) process.on(s, onStopSignal);
   let summary: RunSummary;
   try {
     summary = await profileScript(parsed.options, {
       signal: abort.signal,
+      stopNow: stopNow.signal,
       onOutput: (_stream, text) => io.stderr(text),
       onMetricsServing: (url) => io.stderr(`Live metrics: ${url}\n`),
     });
@@ -382,5 +404,7 @@ export async function profileCommand(argv: string[], io: ProfileIO): Promise<num
       return 1;
     }
   }
+  // Stopped by the user is not a failure, nor a finished run: the shell's convention for an interrupt.
+  if (summary.ended.how === 'cancelled') return STOPPED_EXIT_CODE;
   return summary.verdict === 'failed' ? 1 : 0;
 }

@@ -59,6 +59,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   // The optional argument `{ runFolder, script, offer, applied }`: the run to compare with (default: the
   // newest run of the active file); `offer` asks first, as after a fix.
   { id: 'pipelineDoctor.reprofileAndCompare', run: (ctx, request) => ctx.verifyLoop.run(request) },
+  // As Cancel on the progress notification: the run stops and what was measured is kept ("stopped by you").
+  { id: 'pipelineDoctor.stopProfiling', run: (ctx) => ctx.profiler.stop() },
 ];
 
 export function registerCommands(ctx: CommandContext): vscode.Disposable[] {

@@ -7,7 +7,6 @@
 // from the terminal and from the editor share one history in the dashboard. Only a script outside every
 // workspace folder falls back to the extension's storage (workspace storage, else global storage),
 // which the dashboard is told to list as well.
-import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { MetricsServerError, PROFILE_DEFAULTS, profileScript } from '../runner';
@@ -27,6 +26,8 @@ import { verdictSentence } from '../shared/verdict-text';
 import { VerdictStatus } from './verdict-status';
 
 export const PROFILE_COMMAND = 'pipelineDoctor.profilePipeline';
+/** Context key, true while a profile run is in progress: "Stop Profiling" is offered only then. */
+const PROFILING_CONTEXT = 'pipelineDoctor.profiling';
 export const PROFILE_OUTPUT_CHANNEL = 'Pipeline Doctor: Profile';
 export const UNTRUSTED_MESSAGE = 'Profile Pipeline runs your training script, so it only runs in a trusted workspace. '
   + 'Trust this folder (Manage Workspace Trust), then run it again.';
@@ -192,6 +193,8 @@ export class Profiler implements vscode.Disposable {
   private readonly diagnostics: RuntimeDiagnostics;
   private readonly status = new VerdictStatus();
   private readonly state: Omit<ProfileProbe, 'statusText'> = { spawned: 0, running: false, lastOutcome: null, lastMessage: null };
+  /** Stops the run in progress as the notification's Cancel does; null when none runs. */
+  private stopRun: AbortController | null = null;
 
   constructor(private readonly deps: ProfilerDeps) {
     this.diagnostics = new RuntimeDiagnostics(deps.diagnostics);
@@ -214,6 +217,13 @@ export class Profiler implements vscode.Disposable {
   private done(outcome: ProfileOutcome): ProfileOutcome {
     this.state.lastOutcome = outcome;
     return outcome;
+  }
+
+  /** "Stop Profiling": the same as Cancel on the progress notification. False when no run is in progress. */
+  stop(): boolean {
+    if (this.stopRun === null || this.stopRun.signal.aborted) return false;
+    this.stopRun.abort();
+    return true;
   }
 
   /** The command. Never throws for expected situations: they become an outcome and one message. */
@@ -295,15 +305,8 @@ export class Profiler implements vscode.Disposable {
   /** `<folder>/.pipeline-doctor/runs` (shared with the CLI), or the extension's storage outside any folder. */
   private runsBase(target: ProfileTarget): string {
     const folder = target.folder ?? (target.module ? undefined : vscode.workspace.getWorkspaceFolder(vscode.Uri.file(target.script)));
-    if (folder && folder.uri.scheme === 'file') {
-      const root = path.join(folder.uri.fsPath, path.dirname(RUNS_FOLDER));
-      if (!fs.existsSync(root)) {
-        // Run data is machine-local: keep it out of version control, as the folder is ours.
-        fs.mkdirSync(root, { recursive: true });
-        fs.writeFileSync(path.join(root, '.gitignore'), '# Pipeline Doctor run data (profile runs); not for version control.\n*\n');
-      }
-      return path.join(folder.uri.fsPath, RUNS_FOLDER);
-    }
+    // The runner writes `.pipeline-doctor/.gitignore` when it creates the folder (src/runner/run-folder.ts).
+    if (folder && folder.uri.scheme === 'file') return path.join(folder.uri.fsPath, RUNS_FOLDER);
     return this.deps.storageRunsBase;
   }
 
@@ -317,6 +320,8 @@ export class Profiler implements vscode.Disposable {
       { location: vscode.ProgressLocation.Notification, title: `Pipeline Doctor: profiling ${target.label}`, cancellable: true },
       async (progress, token) => {
         const abort = new AbortController();
+        this.stopRun = abort;
+        void vscode.commands.executeCommand('setContext', PROFILING_CONTEXT, true);
         const cancel = token.onCancellationRequested(() => abort.abort());
         const text = new ProgressText(options.steps ?? PROFILE_DEFAULTS.steps, options.mode ?? 'quick');
         progress.report({ message: 'starting…' });
@@ -337,6 +342,8 @@ export class Profiler implements vscode.Disposable {
           });
         } finally {
           cancel.dispose();
+          this.stopRun = null;
+          void vscode.commands.executeCommand('setContext', PROFILING_CONTEXT, false);
         }
       },
     );
@@ -349,9 +356,10 @@ export class Profiler implements vscode.Disposable {
     this.diagnostics.show(s.findings);
     this.status.show(s);
     const outcome = this.done({ status: 'finished', verdict: s.verdict, runFolder: s.folder, runtimeFindings: s.findings.length, ended: s.ended.how });
-    if (s.ended.how === 'cancelled') {
-      this.deps.log.info(`profile: cancelled after ${s.steps} measured steps; partial data in ${s.folder}`);
-      this.state.lastMessage = 'cancelled';
+    if (s.ended.how === 'cancelled' && s.verdict === 'failed') {
+      // Stopped by the user before a step was measured: nothing failed and there is nothing to show.
+      this.state.lastMessage = describeVerdict(s);
+      this.deps.log.info(`profile: ${describeVerdict(s)}; run folder ${s.folder}`);
       return outcome;
     }
     if (s.verdict === 'failed') {

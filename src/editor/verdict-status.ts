@@ -12,6 +12,14 @@ function pct(x: number | null): string {
 
 /** Short enough for the status bar; the tooltip has the sentence. */
 export function verdictStatusText(s: RunSummary): string {
+  // Stopped by the user: not a failure; with measured steps, their verdict, marked as stopped.
+  const stopped = s.ended.how === 'cancelled';
+  if (stopped && s.verdict === 'failed') return '$(debug-stop) Profile stopped';
+  const verdict = verdictOnlyText(s);
+  return stopped ? `${verdict} (stopped)` : verdict;
+}
+
+function verdictOnlyText(s: RunSummary): string {
   switch (s.verdict) {
     case 'highly-input-bound':
       return `$(warning) Input-bound ${pct(s.inputShare)}`;
@@ -65,7 +73,8 @@ export class VerdictStatus implements vscode.Disposable {
     this.last = s;
     this.state = 'verdict';
     const name = readRunName(s.folder) ?? runName(s.script);
-    const why = s.verdict === 'failed' ? `Profile of ${name} failed: ${s.error ?? s.ended.how}`
+    const why = s.verdict === 'failed' && s.ended.how !== 'cancelled' ? `Profile of ${name} failed: ${s.error ?? s.ended.how}`
+      : s.verdict === 'failed' ? `${name}: ${verdictSentence(s)}`
       : `${name}: ${verdictSentence(s)} (median over ${s.steps} steps)`;
     // Named, so runs of two `main.py` (or two launch configurations) tell apart at a glance.
     this.set(`${verdictStatusText(s)} \u00b7 ${name}`, `Pipeline Doctor — ${why}. Click to open the dashboard.`, s.folder);

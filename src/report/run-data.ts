@@ -10,7 +10,7 @@ import { validateRunSummary } from '../shared/profile';
 import type { RunSummary } from '../shared/profile';
 import type { DashboardRun, RunListEntry, RunTableBytes } from '../shared/protocol';
 import { isRunId } from '../shared/protocol';
-import { combineFindings } from './findings';
+import { combineFindings, staticFindingsForRun } from './findings';
 
 export class RunReadError extends Error {
   constructor(readonly folder: string, problem: string) {
@@ -28,6 +28,11 @@ export function readSummary(folder: string): RunSummary {
   try {
     parsed = JSON.parse(fs.readFileSync(path.join(folder, SUMMARY_FILE), 'utf8'));
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && fs.existsSync(folder)) {
+      // summary.json is written last (src/runner/run-folder.ts): without it the run never finished.
+      throw new RunReadError(folder, `no ${SUMMARY_FILE}: this run was never summarised (still running, or its process ` +
+        'was killed before it could write one); profile the script again');
+    }
     throw new RunReadError(folder, `cannot read ${SUMMARY_FILE}: ${(e as Error).message}`);
   }
   const checked = validateRunSummary(parsed);
@@ -148,7 +153,11 @@ export async function loadDashboardRun(folder: string, options: LoadRunOptions =
     if (r.problem) problems.push(r.problem);
   }
   return {
-    run: { id: runIdOf(folder), summary, name: readRunName(folder) ?? defaultRunName(summary), findings: combineFindings(summary.findings, staticFindings), tables: readTableBytes(folder) },
+    run: {
+      id: runIdOf(folder), summary, name: readRunName(folder) ?? defaultRunName(summary),
+      findings: combineFindings(summary.findings, staticFindingsForRun(staticFindings, summary)),
+      tables: readTableBytes(folder),
+    },
     problems,
   };
 }

@@ -40,6 +40,8 @@ export interface SpawnHarnessOptions {
   env: NodeJS.ProcessEnv;
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Ends the run at once (SIGKILL to its group, no grace): a second Ctrl+C. Counts as a cancel. */
+  stopNow?: AbortSignal;
   /** Between SIGTERM and SIGKILL. */
   graceMs: number;
 }
@@ -78,6 +80,12 @@ export function spawnHarness(o: SpawnHarnessOptions): HarnessProcess {
     }, o.graceMs);
   };
   const onAbort = (): void => end('cancelled');
+  const onStopNow = (): void => {
+    if (exited || child.pid === undefined) return;
+    reason ??= 'cancelled';
+    tracker?.poll();
+    signalGroup(child.pid, 'SIGKILL');
+  };
   // Node exiting (Ctrl+C on the CLI, extension host shutdown) must not leave the group running.
   const onNodeExit = (): void => {
     if (!exited && child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
@@ -97,6 +105,7 @@ export function spawnHarness(o: SpawnHarnessOptions): HarnessProcess {
       clearTimeout(timeoutTimer);
       clearInterval(poller);
       o.signal?.removeEventListener('abort', onAbort);
+      o.stopNow?.removeEventListener('abort', onStopNow);
       process.removeListener('exit', onNodeExit);
       resolve({ code: exit?.code ?? null, signal: exit?.signal ?? null, reason, spawnError, escapees });
     };
@@ -131,6 +140,10 @@ export function spawnHarness(o: SpawnHarnessOptions): HarnessProcess {
     if (o.signal !== undefined) {
       if (o.signal.aborted) queueMicrotask(onAbort);
       else o.signal.addEventListener('abort', onAbort, { once: true });
+    }
+    if (o.stopNow !== undefined) {
+      if (o.stopNow.aborted) queueMicrotask(onStopNow);
+      else o.stopNow.addEventListener('abort', onStopNow, { once: true });
     }
     if (o.timeoutMs !== undefined && o.timeoutMs > 0) timeoutTimer = setTimeout(() => end('timeout'), o.timeoutMs);
   }

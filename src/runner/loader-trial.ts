@@ -27,6 +27,8 @@ export interface TrialSpec {
   timeoutMs: number;
   graceMs: number;
   signal?: AbortSignal;
+  /** A second cancel: the trial is killed at once. */
+  stopNow?: AbortSignal;
 }
 
 export interface TrialResult {
@@ -68,6 +70,7 @@ export async function runTrial(t: TrialSpec): Promise<TrialResult> {
   const child = spawnHarness({
     python: t.python, argv, cwd: t.cwd, env: t.env, graceMs: t.graceMs, timeoutMs: t.timeoutMs,
     ...(t.signal !== undefined ? { signal: t.signal } : {}),
+    ...(t.stopNow !== undefined ? { stopNow: t.stopNow } : {}),
   });
   if (child.pid !== undefined) host.watchGroup(child.pid);
   child.stdout.resume();

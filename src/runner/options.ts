@@ -46,6 +46,11 @@ export interface ProfileHooks {
   signal?: AbortSignal;
   /** The live metrics endpoint listens (before the script starts): its URL. */
   onMetricsServing?: (url: string) => void;
+  /**
+   * Stops the run at once, after `signal` asked for a graceful stop (the CLI's second Ctrl+C): the
+   * process group is killed without a grace period and what was measured is still summarised.
+   */
+  stopNow?: AbortSignal;
 }
 
 export const DEFAULTS = {

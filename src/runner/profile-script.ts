@@ -164,6 +164,7 @@ async function profileRun(options: ProfileOptions, hooks: ProfileHooks, server: 
     graceMs: options.graceMs ?? DEFAULTS.graceMs,
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     ...(hooks.signal !== undefined ? { signal: hooks.signal } : {}),
+    ...(hooks.stopNow !== undefined ? { stopNow: hooks.stopNow } : {}),
   });
   if (child.pid !== undefined) {
     host.watchGroup(child.pid);
@@ -238,8 +239,11 @@ async function profileRun(options: ProfileOptions, hooks: ProfileHooks, server: 
   if (mode === 'sweep' && exit.reason === null && state.end?.how === 'stopped' && base.loader?.kind === 'torch' &&
     base.stepTimeMs !== null && !hooks.signal?.aborted) {
     sweep = await runSweep({
-      base: { python, harness, script, args: options.args ?? [], module: options.module ?? false, cwd, env, graceMs: options.graceMs ?? DEFAULTS.graceMs },
-      loader: base.loader, baselineStepMs: base.stepTimeMs.p50, baselineWallMs: Date.now() - t0, warmup,
+      base: {
+        python, harness, script, args: options.args ?? [], module: options.module ?? false, cwd, env, graceMs: options.graceMs ?? DEFAULTS.graceMs,
+        ...(hooks.stopNow !== undefined ? { stopNow: hooks.stopNow } : {}),
+      },
+      loader: { ...base.loader, role: state.roleAtCreation.get(base.loader.id) ?? base.loader.role }, baselineStepMs: base.stepTimeMs.p50, baselineWallMs: Date.now() - t0, warmup,
       cpus: state.hello?.cpuCount ?? os.cpus().length, cuda: state.cuda,
       budgetMs: (options.sweepBudgetSeconds ?? DEFAULTS.sweepBudgetSeconds) * 1000,
       ...(hooks.signal !== undefined ? { signal: hooks.signal } : {}),

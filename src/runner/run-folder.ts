@@ -9,11 +9,22 @@ import type { RunSummary } from '../shared/profile';
 import { RunFolderError } from './errors';
 import { GPU_FILE, LOADERS_FILE, STEPS_FILE, SUMMARY_FILE, SYSTEM_FILE } from './run-tables';
 
-/** `<base>/<UTC timestamp>-<script>`; unique within a process even for runs started the same millisecond. */
+/** The folder of run data in a project: `<project>/.pipeline-doctor/runs` by default (CLI and editor alike). */
+export const DATA_FOLDER = '.pipeline-doctor';
+const DATA_GITIGNORE = '# Pipeline Doctor run data (profile runs); not for version control.\n*\n';
+
+/**
+ * `<base>/<UTC timestamp>-<script>`; unique within a process even for runs started the same millisecond.
+ * When this creates the project's `.pipeline-doctor` folder, it writes a `.gitignore` (`*`) in it: run data
+ * is machine-local, and the folder is ours. Written here, so the CLI and the editor both do it.
+ */
 export function createRunFolder(base: string, script: string, now = new Date()): string {
   const stamp = now.toISOString().replace(/[:.]/g, '-');
   const name = path.basename(script).replace(/\.py$/, '').replace(/[^\w.-]+/g, '_');
+  const dataFolder = path.dirname(path.resolve(base));
+  const ours = path.basename(dataFolder) === DATA_FOLDER && !fs.existsSync(dataFolder);
   fs.mkdirSync(base, { recursive: true });
+  if (ours) fs.writeFileSync(path.join(dataFolder, '.gitignore'), DATA_GITIGNORE);
   for (let i = 0; ; i++) {
     const dir = path.join(base, `${stamp}-${name}${i ? `-${i}` : ''}`);
     try {

@@ -26,6 +26,12 @@ export class RunState {
   cuda = false;
   gpuName: string | null = null;
   readonly loaders = new Map<number, LoaderInfo>();
+  /**
+   * Each loader's role as first reported, from its sampler. A training loader that does not shuffle is
+   * re-reported as 'train' once it is seen in the training step; a sweep trial still finds it by the
+   * role its constructor arguments give (pd_trial.py).
+   */
+  readonly roleAtCreation = new Map<number, LoaderInfo['role']>();
   readonly fetches = new Map<number, number>();
   trainingLoader: number | null = null;
   readonly steps: StepRow[] = [];
@@ -54,6 +60,7 @@ export class RunState {
         break;
       case 'loader': {
         const { type: _type, ...info } = e;
+        if (!this.loaders.has(e.id)) this.roleAtCreation.set(e.id, e.role);
         // Which loader's steps define the verdict is decided from the whole run (measurement.ts).
         this.loaders.set(e.id, { ...info, training: false });
         break;

@@ -30,7 +30,7 @@ export const RUNTIME_RULES: readonly { code: string; name: string; summary: stri
   { code: 'RUN004', name: 'gpu-idle-small-step', summary: 'GPU mostly idle although the loop does not wait for data' },
   { code: 'RUN005', name: 'gpu-memory-headroom', summary: 'Peak GPU memory below 40% of the card: room for a larger batch' },
   { code: 'RUN006', name: 'cpu-bound-preprocessing', summary: 'All CPU cores busy loading data: preprocessing is CPU-bound' },
-  { code: 'RUN007', name: 'many-small-files', summary: 'Dataset stored as many small files: bundle into shards' },
+  { code: 'RUN007', name: 'many-small-files', summary: 'Dataset stored as many small files whose reads cost >= 10% of the time a sample takes: bundle into shards' },
 ];
 
 export interface FindingInputs {
@@ -47,7 +47,13 @@ export interface FindingInputs {
 }
 
 const pct = (x: number): string => `${Math.round(x * 100)}%`;
-const ms = (x: number): string => (x >= 100 ? `${Math.round(x)} ms` : `${round(x, 1)} ms`);
+const ms = (x: number): string => (x >= 100 ? `${Math.round(x)} ms` : x < 1 ? `${Number(x.toPrecision(2))} ms` : `${round(x, 1)} ms`);
+
+/**
+ * RUN007 needs small-file reads to be at least this share of the time a sample takes in the run: below
+ * it, sharding cannot make loading noticeably faster (a cached 2 KiB read is ~1% of a 2 ms sample).
+ */
+export const SMALL_FILE_READ_SHARE = 0.1;
 
 function rangeOf(l: LoaderInfo | null): Range {
   if (l === null) return { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
@@ -100,9 +106,10 @@ export function runtimeFindings(x: FindingInputs): Finding[] {
       Object.assign(figures, speedupFigures(recSpeedup));
       msg += ` Measured fix: ${describeSetting(rec)} made steps ${speedupText(recSpeedup.p50)}x faster in trial runs ` +
         `(p10-p90 ${speedupText(recSpeedup.p10)}-${speedupText(recSpeedup.p90)}x).`;
-    } else if (outcome) {
+    } else if (outcome && cur?.stepMs) {
       msg += ' The sweep found no loader setting that beats the current one beyond the noise.';
     } else {
+      // No sweep, or one stopped (by you, by its budget) before it measured the current setting: no comparison was made.
       // The bound quoted with the verdict follows from the measured wait share alone; the control, when it
       // agrees with the split, is quoted by RUN003.
       const ideal = round(boundFromShare(m.inputShare), 2);
@@ -110,6 +117,7 @@ export function runtimeFindings(x: FindingInputs): Finding[] {
       msg += ` At most ${boundText(ideal)} faster if loading were free (upper bound from the measured wait).`;
     }
     if (zeroWorkers && !outcome) msg += ' Try num_workers>0; a sweep run measures which setting is fastest.';
+    else if (outcome && !cur?.stepMs) msg += ` The sweep was ${outcome.stoppedBy === 'cancelled' ? 'stopped by you' : 'stopped'} before it measured the current setting.`;
     out.push(finding(zeroWorkers ? RUNTIME_CODES.syncLoader : RUNTIME_CODES.inputBound,
       x.verdict === 'highly-input-bound' ? 'warning' : 'info', msg, l, x.script, figures));
   }
@@ -169,14 +177,21 @@ export function runtimeFindings(x: FindingInputs): Finding[] {
   }
 
   const io = x.ioProbe;
-  if (io?.recommendSharding) {
-    const figures: Record<string, number | string> = { files: io.files, medianFileBytes: io.medianFileBytes };
-    if (io.smallFileReadsPerSec !== null) figures.smallFileReadsPerSec = io.smallFileReadsPerSec;
+  // Sharding pays only where opening small files is a real part of a sample's cost: the share is the
+  // run's samples/s over the probe's small-file reads/s (one file a sample), docs/runtime-findings.md.
+  const readShare = io?.smallFileReadsPerSec && m.samplesPerSec !== null ? m.samplesPerSec / io.smallFileReadsPerSec : null;
+  if (io?.recommendSharding && io.smallFileReadsPerSec !== null && m.samplesPerSec !== null && readShare !== null &&
+    readShare >= SMALL_FILE_READ_SHARE) {
+    const figures: Record<string, number | string> = {
+      files: io.files, medianFileBytes: io.medianFileBytes, smallFileReadsPerSec: io.smallFileReadsPerSec, samplesPerSec: m.samplesPerSec,
+      readShare: round(readShare, 3),
+    };
     if (io.sequentialMBps !== null) figures.sequentialMBps = io.sequentialMBps;
     out.push(finding(RUNTIME_CODES.manySmallFiles, 'info',
       `The dataset under ${io.root} is ${io.files.toLocaleString('en-US')} files with a median size of ` +
-      `${round(io.medianFileBytes / 1024, 1)} KiB${io.smallFileReadsPerSec !== null ? ` (${Math.round(io.smallFileReadsPerSec)} small-file reads/s here)` : ''}: ` +
-      'bundle them into shards of 10-100 MB+ (WebDataset .tar, Parquet, TFRecord).', l, x.script, figures));
+      `${round(io.medianFileBytes / 1024, 1)} KiB; opening and reading one takes ${ms(1000 / io.smallFileReadsPerSec)} here ` +
+      `(${Math.round(io.smallFileReadsPerSec)} small-file reads/s), ${pct(Math.min(readShare, 1))} of the ${ms(1000 / m.samplesPerSec)} ` +
+      'each sample takes in this run: bundle them into shards of 10-100 MB+ (WebDataset .tar, Parquet, TFRecord).', l, x.script, figures));
   }
   return out;
 }

@@ -73,6 +73,26 @@ export function diskSummary(host: readonly HostSample[], span: Measurement['span
   };
 }
 
+/** Why fewer steps than asked were measured: what really ended the run, not a guess. */
+function whatEndedIt(ended: RunEnded): string {
+  switch (ended.how) {
+    case 'completed':
+      return 'the script finished first';
+    case 'timeout':
+      return 'the run timed out';
+    case 'cancelled':
+      return 'stopped by you';
+    case 'signal':
+      return `the script was killed by ${ended.signal ?? 'a signal'}`;
+    case 'crashed':
+      return 'the script crashed';
+    case 'exit-nonzero':
+      return `the script exited with status ${ended.exitCode ?? '?'}`;
+    default:
+      return 'the run ended early';
+  }
+}
+
 export interface SummaryInputs {
   state: RunState;
   m: Measurement;
@@ -127,7 +147,7 @@ export function buildSummary(x: SummaryInputs): RunSummary {
   const notes = [...x.extraNotes];
   if (!state.cuda && gpu === null && state.hello !== null) notes.push('no CUDA GPU in use: GPU figures omitted (CPU run)');
   if (x.mode !== 'full' && m.measured.length > 0 && state.hello !== null && m.measured.length < state.hello.steps) {
-    notes.push(`only ${m.measured.length} of ${state.hello.steps} steps were measured (the script ran out of data)`);
+    notes.push(`only ${m.measured.length} of ${state.hello.steps} steps were measured (${whatEndedIt(x.ended)})`);
   }
   if (controlCheck && !controlCheck.reliable) {
     notes.push(`the data-free control (${controlCheck.computeOnlyStepMs} ms a step) is slower than step - wait of the measured ` +

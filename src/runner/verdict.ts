@@ -1,6 +1,7 @@
 // How the run ended and what that means for the verdict. A verdict other than 'failed' needs measured
-// steps *and* a run that ended as planned (completed, or stopped by the harness after quick/sweep);
-// anything else is 'failed' with one sentence saying why, while the partial figures stay in the summary.
+// steps *and* a run that ended as planned (completed, stopped by the harness after quick/sweep, or
+// stopped by the user); anything else is 'failed' with one sentence saying why, while the partial
+// figures stay in the summary.
 import { verdictForInputShare } from '../shared/profile';
 import type { EndedHow, ProfileMode, RunEnded, Verdict } from '../shared/profile';
 import type { HarnessExit } from './harness-process';
@@ -56,7 +57,10 @@ export function decideVerdict(c: VerdictContext): { verdict: Verdict; error?: st
     case 'timeout':
       return fail(`timed out after ${Math.round((c.timeoutMs ?? 0) / 1000)} s and was stopped (${measuredNote(m)})`);
     case 'cancelled':
-      return fail(`cancelled (${measuredNote(m)})`);
+      // Stopped by the user (the documented way to end a full run): not a failure. The steps measured so
+      // far give the verdict; without any, there is nothing to judge (docs/profiling.md, "Verdicts").
+      if (m.inputShare !== null) return { verdict: verdictForInputShare(m.inputShare) };
+      return fail(`stopped by you before a step was measured (${m.warmup} of ${c.warmup} warm-up steps ran)`);
     case 'signal':
       return fail(`the script was killed by ${ended.signal ?? 'a signal'} (${measuredNote(m)})`);
     case 'crashed': {

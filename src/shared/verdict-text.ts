@@ -27,18 +27,26 @@ function ms(x: number): string {
 }
 
 /** "Highly input-bound: 74% of each step waits for data" — the first thing every surface says. */
-export function verdictSentence(s: Pick<RunSummary, 'verdict' | 'inputShare' | 'error'>): string {
+export function verdictSentence(s: Pick<RunSummary, 'verdict' | 'inputShare' | 'error'> & Partial<Pick<RunSummary, 'ended' | 'steps'>>): string {
   const share = pct(s.inputShare);
+  // A run the user stopped is not a failure: its verdict is that of the steps measured until then.
+  const stopped = s.ended?.how === 'cancelled';
+  const until = stopped ? ` \u2014 stopped by you${s.steps !== undefined ? ` after ${s.steps} measured steps` : ''}` : '';
   switch (s.verdict) {
     case 'highly-input-bound':
-      return `Highly input-bound: ${share} of each step waits for data`;
+      return `Highly input-bound: ${share} of each step waits for data${until}`;
     case 'moderately-input-bound':
-      return `Moderately input-bound: ${share} of each step waits for data`;
+      return `Moderately input-bound: ${share} of each step waits for data${until}`;
     case 'not-input-bound':
-      return s.inputShare === null ? 'Not input-bound' : `Not input-bound: only ${share} of each step waits for data`;
+      return `${s.inputShare === null ? 'Not input-bound' : `Not input-bound: only ${share} of each step waits for data`}${until}`;
     case 'failed':
+      if (stopped) return upperFirst(s.error ?? 'stopped by you before a step was measured');
       return `The run failed: ${s.error ?? 'unknown error'}`;
   }
+}
+
+function upperFirst(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /**

@@ -1,10 +1,13 @@
 // `pipeline-doctor profile` through profileCommand: output shapes and exit codes.
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Log } from 'sarif';
 import { profileCommand } from '../../src/cli/profile';
 import { isRunSummary } from '../../src/shared/profile';
+import type { RunSummary } from '../../src/shared/profile';
+import { loadDashboardRun, staticFindingsFor } from '../../src/report/run-data';
 import { PY, lineOf, requireTorch, script, tempDir } from './helpers';
 
 async function cli(argv: string[], cwd = path.resolve(__dirname, '..', '..', '..')): Promise<{ code: number; out: string; err: string }> {
@@ -14,6 +17,7 @@ async function cli(argv: string[], cwd = path.resolve(__dirname, '..', '..', '..
   return { code, out, err };
 }
 
+const EXAMPLES = path.resolve(__dirname, '..', '..', '..', 'examples', 'pytorch');
 const quick = (out: string): string[] => ['--python', PY, '--warmup', '2', '--steps', '10', '--control', '4', '--out', out];
 
 describe('cli: pipeline-doctor profile', () => {
@@ -64,6 +68,39 @@ describe('cli: pipeline-doctor profile', () => {
     const missing = await cli([script('input_bound.py'), '--python', '/nonexistent/python', '--out', tempDir('cli')]);
     assert.equal(missing.code, 1);
     assert.match(missing.out, /Verdict: The run failed: could not start .*does not exist/);
+  });
+
+  it('keeps the run data out of version control: .pipeline-doctor/.gitignore written when the CLI creates the folder', async () => {
+    const project = tempDir('gitignore');
+    const r = await cli([script('input_bound.py'), '--python', PY, '--warmup', '2', '--steps', '5', '--control', '0'], project);
+    assert.equal(r.code, 0, r.err);
+    assert.match(fs.readFileSync(path.join(project, '.pipeline-doctor', '.gitignore'), 'utf8'), /^\*$/m);
+    // An --out elsewhere is the user's folder: nothing is written beside it.
+    const other = tempDir('gitignore-out');
+    const r2 = await cli([script('input_bound.py'), '--python', PY, '--warmup', '2', '--steps', '5', '--control', '0', '--out', path.join(other, 'runs')], project);
+    assert.equal(r2.code, 0, r2.err);
+    assert.equal(fs.existsSync(path.join(other, '.gitignore')), false);
+  });
+
+  it('the HTML report of a CPU run leaves out static findings that only matter on a GPU', async () => {
+    const project = tempDir('cpu-report');
+    // The bundled naive example trains on "cuda if available": statically LOAD002, HW001 and HW003 apply,
+    // but this run is on the CPU.
+    for (const f of ['naive_train.py', 'dataset.py', 'model.py']) fs.copyFileSync(path.join(EXAMPLES, f), path.join(project, f));
+    const train = path.join(project, 'naive_train.py');
+    const staticCodes = (await staticFindingsFor(train)).findings.map((f) => f.code);
+    for (const code of ['LOAD002', 'HW001', 'HW003']) assert.ok(staticCodes.includes(code), `static ${code} in ${staticCodes.join(', ')}`);
+    const r = await cli(['naive_train.py', '--json', '--python', PY, '--warmup', '2', '--steps', '5', '--control', '0', '--report', 'report.html'], project);
+    assert.equal(r.code, 0, r.err);
+    const summary = JSON.parse(r.out) as RunSummary;
+    assert.equal(summary.python.cuda, false);
+    const { run } = await loadDashboardRun(summary.folder);
+    const shown = run.findings.map((f) => f.code);
+    for (const code of ['LOAD002', 'HW001', 'HW003']) assert.ok(!shown.includes(code), `${code} shown for a CPU run: ${shown.join(', ')}`);
+    assert.ok(shown.includes('LOAD001'), shown.join(', '));
+    const html = fs.readFileSync(path.join(project, 'report.html'), 'utf8');
+    assert.doesNotMatch(html, /HW003|LOAD002/);
+    assert.match(html, /LOAD001/);
   });
 
   it('exits 2 on usage errors', async () => {

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { profileScript, readRunFolder } from '../../src/runner/index';
 import type { RunSummary } from '../../src/shared/profile';
+import { verdictSentence } from '../../src/shared/verdict-text';
 import { PY, assertNothingLeft, pythonWithoutTorch, requireTorch, script, tempDir } from './helpers';
 
 async function run(name: string, extra: Partial<Parameters<typeof profileScript>[0]> = {},
@@ -20,9 +21,9 @@ async function run(name: string, extra: Partial<Parameters<typeof profileScript>
   return { s, pid, stderr };
 }
 
-function assertPartial(s: RunSummary): number {
+function assertPartial(s: RunSummary, verdict: RunSummary['verdict'] = 'failed'): number {
   const data = readRunFolder(s.folder);
-  assert.equal(data.summary.verdict, 'failed');
+  assert.equal(data.summary.verdict, verdict);
   assert.ok(data.steps, 'steps.arrow readable');
   const measured = (data.steps.getChild('phase')?.toArray() as string[]).filter((p) => p === 'measured').length;
   assert.equal(measured, s.steps);
@@ -64,29 +65,58 @@ describe('runner: faults', () => {
     assert.match(s.error ?? '', /timed out after 6 s/);
     assert.ok(Date.now() - t0 < 15000, 'ended soon after the timeout');
     assert.ok(assertPartial(s) >= 5, 'steps before the hang were flushed');
+    // What ended it is the timeout, not the data running out.
+    assert.ok(s.notes.some((n) => new RegExp(`^only ${s.steps} of 50 steps were measured \\(the run timed out\\)$`).test(n)), s.notes.join('\n'));
+    assert.ok(!s.notes.some((n) => /ran out of data/.test(n)), s.notes.join('\n'));
     await assertNothingLeft(pid);
   });
 
-  it('cancelled mid-run: SIGTERM unwinds the script, partial result kept', async () => {
+  it('cancelled mid-run: stopped by you, not a failure; the verdict of the steps measured so far, partial result kept', async () => {
     const abort = new AbortController();
     let pid: number | undefined;
+    let measured = 0;
     const s = await profileScript(
       {
-        script: script('input_bound.py'), args: ['--workers', '2', '--sleep-ms', '2'], python: PY, outDir: tempDir('runs'),
+        script: script('input_bound.py'), args: ['--workers', '0', '--sleep-ms', '2', '--n', '40000'], python: PY, outDir: tempDir('runs'),
         mode: 'full', warmup: 2, ioProbe: 'off',
       },
       {
         signal: abort.signal,
         onSpawn: (p) => { pid = p; },
-        onEvent: (e) => { if (e.type === 'steps' && e.phase === 'measured') abort.abort(); },
+        onEvent: (e) => {
+          if (e.type === 'steps' && e.phase === 'measured') measured += e.t.length;
+          if (measured >= 10) abort.abort();
+        },
       },
     );
-    assert.equal(s.verdict, 'failed');
     assert.equal(s.ended.how, 'cancelled');
-    assert.match(s.error ?? '', /cancelled/);
-    assert.ok(assertPartial(s) >= 3);
-    assert.ok(s.steps > 0, 'measured steps kept');
+    assert.equal(s.verdict, 'highly-input-bound', s.error);
+    assert.equal(s.error, undefined);
+    assert.ok(s.steps >= 10, 'measured steps kept');
+    assert.equal(verdictSentence(s), `Highly input-bound: ${Math.round((s.inputShare ?? 0) * 100)}% of each step waits for data \u2014 stopped by you after ${s.steps} measured steps`);
+    assert.ok(s.findings.some((f) => f.code === 'LOAD001'), `runtime findings from the measured steps: ${s.findings.map((f) => f.code).join(', ')}`);
+    assert.ok(assertPartial(s, 'highly-input-bound') >= 10);
     await assertNothingLeft(pid);
+  });
+
+  it('cancelled in quick mode: the note says the run was stopped by you, not that the data ran out', async () => {
+    const abort = new AbortController();
+    const s = await profileScript(
+      { script: script('input_bound.py'), args: ['--sleep-ms', '2', '--n', '40000'], python: PY, outDir: tempDir('runs'), warmup: 2, steps: 400, ioProbe: 'off' },
+      { signal: abort.signal, onEvent: (e) => { if (e.type === 'steps' && e.phase === 'measured') abort.abort(); } },
+    );
+    assert.equal(s.ended.how, 'cancelled');
+    assert.notEqual(s.verdict, 'failed');
+    assert.ok(s.notes.includes(`only ${s.steps} of 400 steps were measured (stopped by you)`), s.notes.join('\n'));
+  });
+
+  it('cancelled before a step was measured: stopped by you, said as such, not "the run failed"', async () => {
+    const abort = new AbortController();
+    abort.abort();
+    const s = await profileScript({ script: script('input_bound.py'), python: PY, outDir: tempDir('runs') }, { signal: abort.signal });
+    assert.equal(s.ended.how, 'cancelled');
+    assert.equal(s.verdict, 'failed');
+    assert.equal(verdictSentence(s), 'Stopped by you before a step was measured (0 of 10 warm-up steps ran)');
   });
 
   it('script killed by a signal (with workers alive): failed, nothing left behind', async () => {

@@ -66,7 +66,7 @@ describe('runner: measurements with real PyTorch', () => {
     assert.ok(events.some((e) => e.type === 'control'));
   });
 
-  it('probes the dataset root found on the dataset object and recommends shards for many small files', () => {
+  it('probes the dataset root found on the dataset object; many small files that cost ~1% of a sample get no advice to shard', () => {
     const io = inputBound.ioProbe;
     assert.ok(io, 'io probe ran');
     assert.equal(io.root, dataDir);
@@ -76,7 +76,10 @@ describe('runner: measurements with real PyTorch', () => {
     assert.deepEqual(io.formats[0], { ext: '.bin', count: 1100 });
     assert.equal(io.recommendSharding, true);
     assert.ok(io.smallFileReadsPerSec !== null && io.smallFileReadsPerSec > 0);
-    assert.ok(inputBound.findings.some((x) => x.code === 'RUN007'));
+    // Page-cached 2 KiB reads are a sliver of a ~3 ms sample here: no advice to shard (RUN007 needs >= 10%).
+    const share = (inputBound.samplesPerSec ?? 0) / io.smallFileReadsPerSec;
+    assert.ok(share < 0.1, `read share ${share}`);
+    assert.equal(inputBound.findings.some((x) => x.code === 'RUN007'), false);
   });
 
   it('reports no GPU figures on a machine without one, with a note saying so', () => {

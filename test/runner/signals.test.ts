@@ -84,7 +84,7 @@ describe('runner: stop signals and processes that leave the group', () => {
         await until('more steps to be recorded', () => stepsBytes(out) > empty, 60_000);
         cli.kill(signal);
         const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 30_000))]);
-        assert.equal(code, 1, `exit code after ${signal}; stderr: ${stderr.slice(-2000)}`);
+        assert.equal(code, 130, `exit code after ${signal}; stderr: ${stderr.slice(-2000)}`);
         const summary = JSON.parse(stdout) as RunSummary;
         assert.equal(summary.ended.how, 'cancelled');
         assert.ok(fs.existsSync(path.join(summary.folder, 'summary.json')), 'summary.json written');
@@ -97,6 +97,38 @@ describe('runner: stop signals and processes that leave the group', () => {
       }
     });
   }
+
+  it('a second Ctrl+C stops at once and still writes summary.json with the verdict of the steps measured', async () => {
+    const out = tempDir('sigint2');
+    const cli = spawn(process.execPath, [
+      CLI, 'profile', script('input_bound.py'), '--json', '--mode', 'full', '--python', PY, '--warmup', '2', '--out', out,
+      '--', '--sleep-ms', '3', '--n', '100000',
+    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    cli.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    cli.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => cli.once('close', (code) => resolve(code)));
+    try {
+      await until('a step to be recorded', () => stepsBytes(out) > 0, 60_000);
+      const first = stepsBytes(out);
+      await until('more steps to be recorded', () => stepsBytes(out) > first, 60_000);
+      cli.kill('SIGINT');
+      await new Promise((r) => setTimeout(r, 20));
+      cli.kill('SIGINT');
+      const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 30_000))]);
+      assert.equal(code, 130, `exit code after two SIGINTs; stderr: ${stderr.slice(-2000)}`);
+      const summary = JSON.parse(stdout) as RunSummary;
+      assert.equal(summary.ended.how, 'cancelled');
+      assert.equal(summary.verdict, 'highly-input-bound', summary.error);
+      const data = readRunFolder(summary.folder);
+      assert.equal(data.summary.steps, summary.steps);
+      assert.ok(summary.steps > 0 && (data.steps?.numRows ?? 0) >= summary.steps, 'the steps measured before the signals are kept');
+      assert.match(stderr, /stopping at once/);
+    } finally {
+      if (cli.exitCode === null) cli.kill('SIGKILL');
+    }
+  });
 
   it('a run that ends on its own also kills the grandchild that left the group, and names it', async () => {
     const marker = `pd-marker-${randomBytes(6).toString('hex')}`;

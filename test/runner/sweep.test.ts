@@ -124,6 +124,24 @@ describe('runner: sweep by trial runs of the real training step', () => {
     }
   });
 
+  it('a cancel once the baseline measured all its steps (during its data-free control) keeps and reports that measurement', async () => {
+    const abort = new AbortController();
+    let pid: number | undefined;
+    const s = await profileScript(
+      { script: script('io_wait_loader.py'), args: ['--n', '8000'], python: PY, outDir: tempDir('runs'), mode: 'sweep', warmup: 3, steps: 20, controlSteps: 200, ioProbe: 'off', sweepBudgetSeconds: 120 },
+      {
+        signal: abort.signal, onSpawn: (p) => { pid = p; },
+        onEvent: (e) => { if (e.type === 'phase' && e.phase === 'measured') abort.abort(); },
+      },
+    );
+    assert.equal(s.ended.how, 'cancelled');
+    assert.equal(s.verdict, 'highly-input-bound', s.error);
+    assert.equal(s.steps, 20, 'the complete measurement is kept');
+    assert.ok(s.findings.some((f) => f.code === 'LOAD001'), s.findings.map((f) => f.code).join(', '));
+    assert.ok(!s.notes.some((n) => /steps were measured/.test(n)), s.notes.join('\n'));
+    await assertNothingLeft(pid);
+  });
+
   it('a cancel during the sweep keeps the completed baseline measurement', async () => {
     const abort = new AbortController();
     let pid: number | undefined;

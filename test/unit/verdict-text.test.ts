@@ -88,4 +88,18 @@ describe('verdict text', () => {
     const s = summary({ loaders: [{ id: 2, kind: 'optimizer', file: '/p/train.py', line: 40, num_workers: null, batch_size: 8, pin_memory: null, persistent_workers: null, prefetch_factor: null, datasetType: null, datasetLength: null, role: 'train', training: true, fetches: 30, batchSource: 'get_batch' }] });
     assert.match(verdictDetails(s).join(' '), /batch source get_batch\(\) at train\.py:40 \(no DataLoader: steps end at optimizer\.step\(\)\)/);
   });
+
+  it('a sweep stopped before it measured the current setting claims no comparison', () => {
+    const findings = runtimeFindings({
+      verdict: 'highly-input-bound', m: { ...measurement(0.9, 20), loader: { ...measurement(0.9, 20).loader!, num_workers: 0 } }, gpu: null, cpu: null,
+      sweep: [{ num_workers: 0, pin_memory: false, prefetch_factor: null, persistent_workers: false, current: true, stepMs: null, windows: 0, steps: 0, trials: 1, rounds: 0, speedup: null, otherCpuPct: null, processCpuPct: null, wallMs: 900, error: null }],
+      sweepOutcome: { decision: 'none-faster', rivals: [], sentence: 'The current setting could not be measured in a trial: nothing is recommended.', budgetMs: 120000, spentMs: 900, rounds: 0, stoppedBy: 'cancelled', otherCpuPct: null, busy: false },
+      computeOnlyStepMs: undefined, ioProbe: undefined, script: '/p/train.py',
+    });
+    const load = findings.find((f) => f.code === 'LOAD001');
+    assert.ok(load);
+    assert.doesNotMatch(load.message, /found no loader setting/);
+    assert.match(load.message, /At most 10x faster if loading were free/);
+    assert.match(load.message, /The sweep was stopped by you before it measured the current setting\.$/);
+  });
 });

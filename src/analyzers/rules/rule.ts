@@ -13,6 +13,11 @@ export interface RuleMeta {
   severity: Severity;
   confidence: Confidence;
   fix: FixSafety;
+  /**
+   * The advice only matters when training runs on a GPU or other accelerator (pin_memory, mixed precision,
+   * TF32, host-device syncs): a profile run on the CPU leaves such findings out of its report.
+   */
+  requiresAccelerator?: boolean;
   /** Markdown with the sections What it does / Why is this bad? / Example / Use instead / Fix safety / References. */
   docs: string;
 }

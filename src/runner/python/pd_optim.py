@@ -35,6 +35,8 @@ class OptimizerSteps:
         self.off = False
         self._depth = 0
         self._fetches_at_last_step = None
+        # The training loader's fetch count at the first optimizer step after it was chosen.
+        self._train_fetches = None
         self._register_hook = None
         self._tensor_cls = None
         self._handle = None
@@ -98,7 +100,15 @@ class OptimizerSteps:
         st = self.state
         if st is None:
             if rec.train_id is not None:
-                self.off = True  # a DataLoader (or Keras fit) defines the steps
+                # A DataLoader (or Keras fit) defines the steps. One more step first: when the training
+                # loader fetched between the two, it is iterated in the training step, so its role is train.
+                trained = rec.loaders.get(rec.train_id)
+                fetches = trained.fetches if trained is not None else None
+                if self._train_fetches is not None:
+                    if fetches != self._train_fetches:
+                        rec.confirm_train_role(trained)
+                    self.off = True
+                self._train_fetches = fetches
                 return
             fetches = sum(s.fetches for s in rec.loaders.values())
             if self._fetches_at_last_step != fetches:

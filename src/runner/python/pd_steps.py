@@ -116,6 +116,17 @@ class StepRecorder:
     def add_loader(self, state):
         self.loaders[state.id] = state
 
+    def confirm_train_role(self, st):
+        """The loader iterated within the training step (between two optimizer.step() calls) trains,
+        whatever its sampler: a training loader that does not shuffle is not an evaluation loader."""
+        if st is None or st.role == "train" or st.kind != "torch":
+            return
+        st.role = "train"
+        info = st.settings
+        if info.get("type") == "loader":
+            info["role"] = "train"
+            self.channel.emit(info)
+
     def any_train_role(self):
         return any(s.role == "train" for s in self.loaders.values())
 

@@ -165,6 +165,40 @@ describe('Profile Pipeline', function () {
     assert.match(a.profile().statusText ?? '', /Profile failed \u00b7 profiling\/text\/main\.py$/);
   });
 
+  it('Stop Profiling on a full run: "stopped by you" with the verdict of the steps measured, not a failure', async () => {
+    const a = await api();
+    const runs = wsUri('.pipeline-doctor/runs').fsPath;
+    const earlier = new Set(fs.readdirSync(runs));
+    assert.equal(await vscode.commands.executeCommand('pipelineDoctor.stopProfiling'), false, 'nothing to stop before a run');
+    const pending = Promise.resolve(vscode.commands.executeCommand<ProfileOutcome>('pipelineDoctor.profilePipeline', { script: script.fsPath, mode: 'full' }));
+    // Steps reach the run folder once a second: wait for two flushes, well past the 10 warm-up steps.
+    const steps = await waitFor(() => {
+      const run = fs.readdirSync(runs).find((n) => !earlier.has(n));
+      const file = run && path.join(runs, run, 'steps.arrow');
+      return file && fs.existsSync(file) && fs.statSync(file).size > 0 && file;
+    }, 'the full run to record steps', 60_000);
+    const first = fs.statSync(steps).size;
+    await waitFor(() => fs.statSync(steps).size > first, 'more steps to be recorded', 60_000);
+    assert.equal(await vscode.commands.executeCommand('pipelineDoctor.stopProfiling'), true);
+    const stopped = await pending;
+    assert.equal(stopped.status, 'finished', JSON.stringify(stopped));
+    if (stopped.status !== 'finished') return;
+    assert.equal(stopped.ended, 'cancelled');
+    assert.equal(stopped.verdict, 'highly-input-bound');
+    const message = a.profile().lastMessage ?? '';
+    assert.match(message, /^Highly input-bound: \d+% of each step waits for data \u2014 stopped by you after \d+ measured steps$/);
+    assert.doesNotMatch(message, /failed/);
+    assert.match(a.profile().statusText ?? '', /^\$\(warning\) Input-bound \d+% \(stopped\) \u00b7 profiling\/input_bound\.py$/);
+    assert.doesNotMatch(a.profile().statusText ?? '', /failed/);
+    // The summary on disk says the same: a measured verdict, no error.
+    const summary = JSON.parse(fs.readFileSync(path.join(stopped.runFolder, 'summary.json'), 'utf8')) as { verdict: string; error?: string; steps: number };
+    assert.equal(summary.verdict, 'highly-input-bound');
+    assert.equal(summary.error, undefined);
+    assert.ok(summary.steps > 0);
+    // The runtime finding comes from the steps measured before the stop.
+    await waitFor(() => runtimeDiagnostics(script).some((d) => codeOf(d) === 'LOAD001'), 'the runtime LOAD001 of the stopped run');
+  });
+
   it('rejects a malformed argument without spawning anything', async () => {
     const a = await api();
     const before = a.profile().spawned;

@@ -12,6 +12,7 @@ export default defineRule({
   severity: 'info',
   confidence: 'medium',
   fix: 'unsafe',
+  requiresAccelerator: true,
   docs: `## What it does
 Finds a hand-written PyTorch training loop (a loop that calls \`backward()\` and \`step()\`) in a module that moves its
 model or batches to CUDA (\`.cuda()\`, \`.to("cuda")\`, \`.to(device)\` with \`device = torch.device("cuda" if

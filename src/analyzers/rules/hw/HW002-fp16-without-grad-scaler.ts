@@ -22,6 +22,7 @@ export default defineRule({
   severity: 'warning',
   confidence: 'high',
   fix: 'unsafe',
+  requiresAccelerator: true,
   docs: `## What it does
 Finds \`torch.autocast\` (also \`torch.amp.autocast\` and the older \`torch.cuda.amp.autocast\`) running in float16 (given
 as \`dtype=torch.float16\`, or by default on CUDA) in a module that trains with \`loss.backward()\` but never creates a

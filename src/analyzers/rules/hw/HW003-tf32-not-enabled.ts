@@ -11,6 +11,7 @@ export default defineRule({
   severity: 'info',
   confidence: 'medium',
   fix: 'unsafe',
+  requiresAccelerator: true,
   docs: `## What it does
 Finds PyTorch training on CUDA in FP32 (a hand-written training loop in a module that moves its model to CUDA, to a device ordinal such as
 \`local_rank\`, or to the current accelerator, \`torch.accelerator.current_accelerator()\`) that

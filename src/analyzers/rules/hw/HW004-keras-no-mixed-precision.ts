@@ -16,6 +16,7 @@ export default defineRule({
   severity: 'hint',
   confidence: 'low',
   fix: 'unsafe',
+  requiresAccelerator: true,
   docs: `## What it does
 Finds Keras training (\`model.fit(...)\` on a Keras model) in a module that never sets a mixed-precision policy
 (\`keras.mixed_precision.set_global_policy("mixed_float16")\`, \`"mixed_bfloat16"\`, or Keras 3's

@@ -19,6 +19,7 @@ export default defineRule({
   severity: 'info',
   confidence: 'medium',
   fix: 'unsafe',
+  requiresAccelerator: true,
   docs: `## What it does
 Finds Hugging Face \`TrainingArguments(...)\` given to a \`Trainer\` (also \`Seq2SeqTrainer\` and TRL trainers) with
 neither \`fp16=True\` nor \`bf16=True\`, no DeepSpeed/FSDP config, and a model that is not already loaded in 16 bits.

@@ -9,6 +9,7 @@ export default defineRule({
   severity: 'info',
   confidence: 'high',
   fix: 'safe',
+  requiresAccelerator: true,
   docs: `## What it does
 Finds \`t.pin_memory().to(device, non_blocking=True)\` (or \`.cuda(non_blocking=True)\`) inside a loop: pinning a
 tensor by hand on the main thread right before copying it to the GPU.

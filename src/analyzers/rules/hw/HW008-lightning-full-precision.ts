@@ -20,6 +20,7 @@ export default defineRule({
   severity: 'info',
   confidence: 'medium',
   fix: 'unsafe',
+  requiresAccelerator: true,
   docs: `## What it does
 Finds a Lightning \`Trainer\` (or Fabric) that runs on a GPU in full FP32: in code, \`Trainer(accelerator="gpu"|"cuda")\`
 (or the legacy \`gpus=N\`) without \`precision\` or with \`precision=32\`/\`"32-true"\`; in Lightning CLI and Hydra

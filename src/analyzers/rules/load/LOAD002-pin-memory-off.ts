@@ -16,6 +16,7 @@ export default defineRule({
   severity: 'info',
   confidence: 'medium',
   fix: 'safe',
+  requiresAccelerator: true,
   docs: `## What it does
 Finds a PyTorch \`DataLoader\` that feeds training or evaluation without \`pin_memory\` (keyword or positional slot 7)
 in a module that moves its model or batches to CUDA or to the current accelerator (\`.cuda()\`, \`.to("cuda")\`,

@@ -23,6 +23,7 @@ export default defineRule({
   severity: 'warning',
   confidence: 'medium',
   fix: 'unsafe',
+  requiresAccelerator: true,
   docs: `## What it does
 Finds host-device synchronisations on every training step: \`.item()\`, \`.cpu()\`, \`.numpy()\`, \`.tolist()\`,
 \`.nonzero()\`, \`float(loss)\` / \`int(loss)\`, \`print(loss)\`, \`if torch.isnan(loss):\` and \`if\`/\`while\` tests on a tensor

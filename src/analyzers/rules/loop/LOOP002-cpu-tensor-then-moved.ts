@@ -17,6 +17,7 @@ export default defineRule({
   severity: 'info',
   confidence: 'high',
   fix: 'safe',
+  requiresAccelerator: true,
   docs: `## What it does
 Finds tensors created on the CPU by a factory (\`torch.zeros\`, \`ones\`, \`empty\`, \`full\`, \`arange\`, \`tensor\`,
 \`rand\`, \`randn\`, …) and immediately moved with \`.cuda()\` or \`.to(device)\`, in a module that trains on an accelerator (any: CUDA, MPS,

@@ -13,6 +13,7 @@ export default defineRule({
   severity: 'warning',
   confidence: 'high',
   fix: 'safe',
+  requiresAccelerator: true,
   docs: `## What it does
 Finds \`torch.cuda.empty_cache()\` called inside a training or evaluation loop: per step, per batch or per epoch.
 

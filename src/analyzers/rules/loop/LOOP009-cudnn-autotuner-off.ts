@@ -22,6 +22,7 @@ export default defineRule({
   severity: 'hint',
   confidence: 'medium',
   fix: 'unsafe',
+  requiresAccelerator: true,
   docs: `## What it does
 Finds a training script that builds convolution layers (\`nn.Conv*d\`), trains on CUDA (or on the current accelerator,
 \`torch.accelerator.current_accelerator()\`, which is CUDA on a machine with an NVIDIA GPU; MPS-only code is not
