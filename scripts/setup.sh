@@ -2,7 +2,7 @@
 # Installs what Pipeline Doctor needs on a fresh machine of this kind, idempotently and fast when
 # everything is already there: npm packages, the bundles, and (with --tests or --torch) Debian's
 # PyTorch for the runner, plus (with --tests) Chromium and a real VS Code (code-server) for the
-# integration and browser tests.
+# integration and browser tests, and Prometheus for the live metrics test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 want_tests=0; want_torch=0
@@ -34,6 +34,8 @@ if [ "$want_tests" = 1 ]; then
   # The runner tests validate every harness event against its schema in Python too (pd_events.py).
   dpkg -s python3-jsonschema >/dev/null 2>&1 || apt_pkgs+=(python3-jsonschema)
   command -v chromium >/dev/null 2>&1 || apt_pkgs+=(chromium)
+  # A real Prometheus scrapes a profile run in test/runner/live-metrics.test.ts.
+  dpkg -s prometheus >/dev/null 2>&1 || apt_pkgs+=(prometheus)
 fi
 if [ ${#apt_pkgs[@]} -gt 0 ]; then
   log "installing Debian packages: ${apt_pkgs[*]}"

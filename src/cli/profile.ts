@@ -5,7 +5,7 @@ import path from 'node:path';
 import { PROFILE_MODES } from '../shared/profile';
 import type { ProfileMode, RunSummary, Spread } from '../shared/profile';
 import { controlSentence, verdictSentence } from '../shared/verdict-text';
-import { profileScript, RUNTIME_RULES } from '../runner/index';
+import { MetricsServerError, profileScript, RUNTIME_RULES } from '../runner/index';
 import type { ProfileOptions } from '../runner/index';
 import { describeSetting, rank } from '../runner/sweep-plan';
 import { toSarif } from './sarif';
@@ -36,6 +36,10 @@ Runs the script under the profiling harness and reports whether training waits f
   --json                    print the run summary as JSON
   --format text|json|sarif  output format (default text)
   --report FILE             also write the run as one self-contained HTML report (no network needed)
+  --metrics-port PORT       serve live metrics for Prometheus on PORT (/metrics) while the run goes (default off)
+  --metrics-host ADDR       address the metrics endpoint listens on (default 127.0.0.1, loopback only)
+  --metrics-linger SEC      keep the endpoint up SEC seconds after the run for a last scrape; the summary
+                            prints after it (default 0)
   -h, --help                this help
 `;
 
@@ -123,6 +127,20 @@ function parseArgs(argv: readonly string[], cwd: string): ParsedArgs {
       case '--data-root':
         o.dataRoot = path.resolve(cwd, value());
         break;
+      case '--metrics-port':
+        o.metricsPort = intArg(flag, value(), 1);
+        if (o.metricsPort > 65535) throw new ProfileUsageError('--metrics-port needs a port number from 1 to 65535');
+        break;
+      case '--metrics-host':
+        o.metricsHost = value();
+        if (o.metricsHost.trim() === '') throw new ProfileUsageError('--metrics-host needs an address (e.g. 127.0.0.1 or 0.0.0.0)');
+        break;
+      case '--metrics-linger': {
+        const sec = Number(value());
+        if (!Number.isFinite(sec) || sec < 0) throw new ProfileUsageError('--metrics-linger needs a number of seconds >= 0');
+        o.metricsLingerSeconds = sec;
+        break;
+      }
       case '--json':
         format = 'json';
         break;
@@ -145,6 +163,9 @@ function parseArgs(argv: readonly string[], cwd: string): ParsedArgs {
     }
   }
   if (script === undefined && !help) throw new ProfileUsageError('missing the script to profile');
+  if ((o.metricsHost !== undefined || o.metricsLingerSeconds !== undefined) && o.metricsPort === undefined) {
+    throw new ProfileUsageError('--metrics-host and --metrics-linger go with --metrics-port');
+  }
   return {
     options: {
       ...o,
@@ -272,7 +293,13 @@ export async function profileCommand(argv: string[], io: ProfileIO): Promise<num
     summary = await profileScript(parsed.options, {
       signal: abort.signal,
       onOutput: (_stream, text) => io.stderr(text),
+      onMetricsServing: (url) => io.stderr(`Live metrics: ${url}\n`),
     });
+  } catch (err) {
+    // A busy port or an unknown address: said before the script starts, like a bad --out.
+    if (!(err instanceof MetricsServerError)) throw err;
+    io.stderr(`pipeline-doctor profile: ${err.message}\n`);
+    return 2;
   } finally {
     for (const s of STOP_SIGNALS) process.removeListener(s, onStopSignal);
   }

@@ -104,6 +104,8 @@ export interface ProfileSettings {
   timeoutSeconds: number;
   /** Wall-time budget of a sweep's trial runs (docs/profiling.md, "Sweep: trial runs"). */
   sweepBudgetSeconds: number;
+  /** Live metrics for Prometheus on 127.0.0.1:<port> while a run goes; 0 = off. */
+  metricsPort: number;
   problems: string[];
 }
 
@@ -128,7 +130,12 @@ export function readProfileSettings(scope?: vscode.Uri): ProfileSettings {
     problems.push(`pipelineDoctor.profile.sweepBudgetSeconds must be a number > 0; using ${DEFAULT_SWEEP_BUDGET_SECONDS}`);
     sweepBudgetSeconds = DEFAULT_SWEEP_BUDGET_SECONDS;
   }
-  return { pythonPath, steps, timeoutSeconds, sweepBudgetSeconds, problems };
+  let metricsPort = setting<number>('profile.metricsPort', 0);
+  if (typeof metricsPort !== 'number' || !Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535) {
+    problems.push('pipelineDoctor.profile.metricsPort must be a port number from 1 to 65535, or 0 for off; live metrics are off');
+    metricsPort = 0;
+  }
+  return { pythonPath, steps, timeoutSeconds, sweepBudgetSeconds, metricsPort, problems };
 }
 
 /** A `launch.json` configuration that runs Python, as far as the profiler can honour it (raw, unsubstituted). */

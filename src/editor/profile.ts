@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { PROFILE_DEFAULTS, profileScript } from '../runner';
+import { MetricsServerError, PROFILE_DEFAULTS, profileScript } from '../runner';
 import type { ProfileOptions } from '../runner';
 import { PROFILE_MODES } from '../shared/profile';
 import type { ProfileEvent, ProfileMode, RunSummary, Verdict } from '../shared/profile';
@@ -263,8 +263,17 @@ export class Profiler implements vscode.Disposable {
       ...(candidate ? { pythonCandidates: [candidate] } : {}),
       ...(settings.timeoutSeconds > 0 ? { timeoutMs: settings.timeoutSeconds * 1000 } : {}),
       sweepBudgetSeconds: settings.sweepBudgetSeconds,
+      ...(settings.metricsPort > 0 ? { metricsPort: settings.metricsPort } : {}),
     };
-    const summary = await this.withProgress(target, options);
+    let summary: RunSummary;
+    try {
+      summary = await this.withProgress(target, options);
+    } catch (e) {
+      // A busy metrics port: refused before the script started.
+      if (!(e instanceof MetricsServerError)) throw e;
+      void this.tell('error', e.message);
+      return this.done({ status: 'refused', message: e.message });
+    }
     return this.report(summary);
   }
 
@@ -305,6 +314,7 @@ export class Profiler implements vscode.Disposable {
             },
             onOutput: (_stream, chunk) => this.output.append(chunk),
             onSweepTrial: (_setting, done) => progress.report(text.trial(done)),
+            onMetricsServing: (url) => this.output.appendLine(`    live metrics: ${url}`),
             onEvent: (e) => {
               const update = text.apply(e);
               if (update) progress.report(update);

@@ -21,3 +21,11 @@ export class RunFolderError extends Error {
     super(`${folder}: ${detail}`);
   }
 }
+
+/** The live metrics endpoint could not listen (port in use, no such address): reported before the script starts. */
+export class MetricsServerError extends Error {
+  override readonly name = 'MetricsServerError';
+  constructor(detail: string) {
+    super(`cannot serve live metrics: ${detail}`);
+  }
+}

@@ -13,6 +13,9 @@ export class NvidiaSmiSampler {
   name: string | null = null;
   private child: ChildProcess | null = null;
 
+  /** `onSample`: each sample as it is parsed (the live metrics, src/runner/live-metrics.ts). */
+  constructor(private readonly onSample?: (s: GpuSample) => void) {}
+
   static available(): string | null {
     return findExecutable('nvidia-smi', process.cwd());
   }
@@ -44,6 +47,7 @@ export class NvidiaSmiSampler {
     };
     if ([sample.index, sample.utilizationPct, sample.memoryUsedMiB, sample.memoryTotalMiB].every(Number.isFinite)) {
       this.samples.push(sample);
+      this.onSample?.(sample);
       this.name ??= name.join(',') || null;
     }
   }

@@ -7,6 +7,6 @@ export type { ResolvedInterpreter } from './interpreter';
 export { locateHarness } from './harness-locator';
 export { DEFAULTS as PROFILE_DEFAULTS } from './options';
 export type { ProfileHooks, ProfileOptions } from './options';
-export { HarnessNotFoundError, InterpreterNotFoundError, RunFolderError } from './errors';
+export { HarnessNotFoundError, InterpreterNotFoundError, MetricsServerError, RunFolderError } from './errors';
 export { RUNTIME_CODES, RUNTIME_RULES } from './runtime-findings';
 export { liveGroupMembers } from './process-group';

@@ -28,6 +28,12 @@ export interface ProfileOptions {
   sweepBudgetSeconds?: number;
   syncEvery?: number;
   hostSampleMs?: number;
+  /** Serve live metrics for Prometheus on this port while the run goes (docs/profiling.md); absent = off. */
+  metricsPort?: number;
+  /** Address the metrics endpoint listens on (default 127.0.0.1: loopback unless the user names one). */
+  metricsHost?: string;
+  /** Keep the endpoint up this long after the run ended, so a last scrape catches the final values. */
+  metricsLingerSeconds?: number;
 }
 
 export interface ProfileHooks {
@@ -38,6 +44,8 @@ export interface ProfileHooks {
   /** After each sweep trial: its setting and the number of trials done. */
   onSweepTrial?: (setting: LoaderSetting, done: number) => void;
   signal?: AbortSignal;
+  /** The live metrics endpoint listens (before the script starts): its URL. */
+  onMetricsServing?: (url: string) => void;
 }
 
 export const DEFAULTS = {

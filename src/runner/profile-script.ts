@@ -10,6 +10,8 @@ import { InterpreterNotFoundError } from './errors';
 import { decodeStream } from './events';
 import { NvidiaSmiSampler } from './gpu-smi-sampler';
 import { locateHarness } from './harness-locator';
+import { LiveMetrics } from './live-metrics';
+import { DEFAULT_METRICS_HOST, MetricsServer } from './metrics-server';
 import { spawnHarness } from './harness-process';
 import type { HarnessExit } from './harness-process';
 import { HostSampler } from './host-sampler';
@@ -55,13 +57,49 @@ function isRunnable(script: string): boolean {
   return st.isFile() || (st.isDirectory() && fs.statSync(path.join(script, '__main__.py'), { throwIfNoEntry: false })?.isFile() === true);
 }
 
+/**
+ * Profiles one script. With `metricsPort`, the live metrics endpoint listens before anything else (a busy
+ * port throws MetricsServerError before the script starts) and is closed, lingering first when asked,
+ * however the run ends.
+ */
 export async function profileScript(options: ProfileOptions, hooks: ProfileHooks = {}): Promise<RunSummary> {
+  if (options.metricsPort === undefined) return profileRun(options, hooks, null);
+  const server = await MetricsServer.start(options.metricsHost ?? DEFAULT_METRICS_HOST, options.metricsPort);
+  try {
+    hooks.onMetricsServing?.(server.url);
+    const summary = await profileRun(options, hooks, server);
+    await linger((options.metricsLingerSeconds ?? 0) * 1000, hooks.signal);
+    return summary;
+  } finally {
+    await server.close();
+  }
+}
+
+/** Resolves after `ms`, or at once when the run is cancelled. */
+function linger(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (ms <= 0 || signal?.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+async function profileRun(options: ProfileOptions, hooks: ProfileHooks, server: MetricsServer | null): Promise<RunSummary> {
   const cwd = path.resolve(options.cwd ?? process.cwd());
   const mode = options.mode ?? DEFAULTS.mode;
   const script = options.module ? options.script : path.resolve(cwd, options.script);
   const startedAt = new Date();
   const t0 = Date.now();
   const folder = createRunFolder(path.resolve(cwd, options.outDir), options.script, startedAt);
+  const live = server === null ? null : new LiveMetrics({
+    run: path.basename(folder), script: options.module ? options.script : path.relative(cwd, script) || script, mode,
+  }, startedAt);
+  if (live !== null) server?.serve(live);
   const state = new RunState();
   const files: RunSummary['files'] = { summary: SUMMARY_FILE, steps: null, system: null, loaders: null, gpu: null };
   const warmup = options.warmup ?? DEFAULTS.warmup;
@@ -109,7 +147,10 @@ export async function profileScript(options: ProfileOptions, hooks: ProfileHooks
   files.system = SYSTEM_FILE;
   files.gpu = GPU_FILE;
 
-  const host = new HostSampler(options.hostSampleMs ?? DEFAULTS.hostSampleMs, (s) => systemFile.append([s]));
+  const host = new HostSampler(options.hostSampleMs ?? DEFAULTS.hostSampleMs, (s) => {
+    systemFile.append([s]);
+    live?.observeHost(s);
+  });
   const hostStarted = host.start();
   let smi: NvidiaSmiSampler | null = null;
   const extraNotes: string[] = [];
@@ -140,6 +181,7 @@ export async function profileScript(options: ProfileOptions, hooks: ProfileHooks
 
   const onEvent = (e: ProfileEvent): void => {
     state.apply(e);
+    live?.observeEvent(e);
     if (e.type === 'steps') {
       // apply() has just appended this event's rows to state.steps.
       stepsFile.append(state.steps.slice(state.steps.length - e.t.length));
@@ -148,7 +190,7 @@ export async function profileScript(options: ProfileOptions, hooks: ProfileHooks
     } else if (e.type === 'hello' && !e.nvml) {
       const binary = NvidiaSmiSampler.available();
       if (binary !== null) {
-        smi = new NvidiaSmiSampler();
+        smi = new NvidiaSmiSampler(live === null ? undefined : (sample) => live.observeGpu([sample]));
         smi.start(binary);
       }
     }
