@@ -22,8 +22,8 @@ SKEW_MIN_LABELS = 100
 SKEW_MAJORITY_SHARE = 0.9
 MISSING_LABELS_PER_CLASS = 10
 MAX_LABEL_CLASSES = 1000
-# Constant columns: tabular [batch, features] float leaves only (token ids and padded audio have columns
-# that are constant by construction).
+# Constant tensors and columns: over at least MIN_CONSTANT_ROWS samples; columns of tabular
+# [batch, features] float leaves only (token ids and padded audio have columns constant by construction).
 MAX_TABLE_COLUMNS = 1024
 MIN_CONSTANT_ROWS = 32
 # Unnormalised images: a float [B, C, H, W] / [B, H, W, C] leaf with values in [0, 255] and a maximum
@@ -108,7 +108,7 @@ class _Leaf:
         self.table = self.floating and t.dim() == 2 and 2 <= t.shape[1] <= MAX_TABLE_COLUMNS
         self.image = self.floating and _image_layout(t)
         # uint8 is how images travel, bool is a mask: neither is a class label.
-        self.label_like = (not self.floating and t.dtype not in (torch.bool, torch.uint8) and
+        self.label_like = (not self.floating and not t.is_complex() and t.dtype not in (torch.bool, torch.uint8) and
                            (t.dim() == 1 or (t.dim() == 2 and t.shape[1] == 1)))
 
 
@@ -160,8 +160,12 @@ class DataProbe:
             return
         self.done = True
         t0 = time.perf_counter_ns()
-        event = self.event()
-        event["probeMs"] = round((self.spent_ns + time.perf_counter_ns() - t0) / 1e6, 3)
+        try:
+            event = self.event()
+        except Exception as exc:  # the user's script must never die for the probe
+            event = {"type": "notice", "level": "warning", "message": "data probe failed: %r" % (exc,)}
+        else:
+            event["probeMs"] = round((self.spent_ns + time.perf_counter_ns() - t0) / 1e6, 3)
         self.channel.emit(event)
         self.leaves.clear()
         self.digests.clear()
@@ -200,6 +204,8 @@ class DataProbe:
         leaf.values += n
         if n == 0:
             return
+        if t.dim() > 0 and t.shape[0] == size:
+            leaf.rows += size
         if leaf.floating:
             nan = torch.isnan(t)
             inf = torch.isinf(t)
@@ -215,21 +221,22 @@ class DataProbe:
                 lo, hi = t.amin(0), t.amax(0)
                 leaf.col_lo = lo if leaf.col_lo is None else torch.minimum(leaf.col_lo, lo)
                 leaf.col_hi = hi if leaf.col_hi is None else torch.maximum(leaf.col_hi, hi)
-                leaf.rows += size
             else:
                 leaf.table = False
         elif leaf.label_like and t.shape[0] == size and leaf.labels is not None:
             values, counts = torch.unique(t.reshape(-1), return_counts=True)
             for v, c in zip(values.tolist(), counts.tolist()):
                 leaf.labels[v] = leaf.labels.get(v, 0) + c
-            leaf.rows += size
             if len(leaf.labels) > MAX_LABEL_CLASSES:
                 leaf.labels = None
 
     def _hash_samples(self, tensors, size):
         if not tensors:
             return
-        rows = [t.detach().cpu().contiguous().reshape(size, -1).numpy() for t in tensors]
+        torch = self.torch
+        # numpy has no bfloat16: those rows are digested as float32 (exact, so equal rows stay equal).
+        rows = [(t.float() if t.dtype == torch.bfloat16 else t).detach().cpu().contiguous().reshape(size, -1).numpy()
+                for t in tensors]
         for i in range(size):
             h = hashlib.blake2b(digest_size=16)
             for r in rows:
@@ -267,7 +274,7 @@ def leaf_issues(leaf, shuffled, classes):
     out = []
     if leaf.nan or leaf.inf:
         out.append({"check": "non-finite", "path": leaf.path, "values": leaf.values, "nan": leaf.nan, "inf": leaf.inf})
-    if leaf.floating and leaf.lo is not None and leaf.values >= 2 and leaf.lo == leaf.hi and leaf.nan == 0:
+    if leaf.floating and leaf.lo is not None and leaf.rows >= MIN_CONSTANT_ROWS and leaf.lo == leaf.hi and leaf.nan == 0:
         out.append({"check": "constant", "path": leaf.path, "values": leaf.values})
     elif leaf.table and leaf.col_lo is not None and leaf.rows >= MIN_CONSTANT_ROWS:
         same = (leaf.col_lo == leaf.col_hi).nonzero().reshape(-1).tolist()
