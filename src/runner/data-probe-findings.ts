@@ -87,7 +87,7 @@ function word(issue: Issue, probe: DataProbeEvent): { severity: Severity; messag
       return {
         severity: 'info',
         message: `${count(issue.duplicates)} of ${count(issue.samples)} probed samples (${percent(issue.duplicates, issue.samples)}) ` +
-          'repeat an earlier probed sample byte for byte: the dataset holds duplicates, which weigh those samples more and ' +
+          'repeat an earlier probed sample exactly: the dataset holds duplicates, which weigh those samples more and ' +
           'leak into any split made from it.',
         figures: { samples: issue.samples, duplicates: issue.duplicates, share: issue.duplicates / issue.samples },
       };

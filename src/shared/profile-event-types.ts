@@ -209,7 +209,7 @@ export interface DataProbeClassMix {
 export interface DataProbeDuplicates {
   check: 'duplicates';
   samples: number;
-  /** Samples whose every tensor equals an earlier probed sample's, byte for byte. */
+  /** Samples whose every tensor equals an earlier probed sample's (docs/runtime-findings.md, RUN011, says how they are compared). */
   duplicates: number;
 }
 

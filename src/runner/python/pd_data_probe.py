@@ -7,6 +7,7 @@ sample, and the one `data-probe` event carries only counts, shapes and those ran
 "Data-quality probe"; thresholds with their reasons in docs/runtime-findings.md, RUN008-RUN013).
 """
 import hashlib
+import math
 import time
 from collections.abc import Mapping
 
@@ -30,6 +31,10 @@ MIN_CONSTANT_ROWS = 32
 # far above the [0, 1] of ToTensor() (a standardised image has negative values).
 IMAGE_MIN_MAX = 10.0
 MAX_LISTED = 10
+# Duplicates: a sample's digest covers all its bytes up to this many values per tensor; a larger row (an
+# image) is digested from evenly spaced values plus the sum of all its values, which keeps the cost per
+# batch flat (see docs/runtime-findings.md, RUN011).
+MAX_DIGEST_VALUES = 16384
 
 
 def leaves(torch, batch, path="batch", depth=0, out=None):
@@ -207,14 +212,17 @@ class DataProbe:
         if t.dim() > 0 and t.shape[0] == size:
             leaf.rows += size
         if leaf.floating:
-            nan = torch.isnan(t)
-            inf = torch.isinf(t)
-            bad_nan, bad_inf = int(nan.sum()), int(inf.sum())
+            # One cheap pass (a sum in the tensor's own dtype is ~15x faster than isnan + isinf here): a finite
+            # sum means no NaN or Inf; a non-finite one (or an overflow) pays for the exact counts.
+            bad_nan = bad_inf = 0
+            if not math.isfinite(float(t.sum())):
+                nan, inf = torch.isnan(t), torch.isinf(t)
+                bad_nan, bad_inf = int(nan.sum()), int(inf.sum())
             leaf.nan += bad_nan
             leaf.inf += bad_inf
             finite = t if bad_nan == 0 and bad_inf == 0 else t[~(nan | inf)]
             if finite.numel():
-                lo, hi = float(finite.min()), float(finite.max())
+                lo, hi = (float(v) for v in torch.aminmax(finite))
                 leaf.lo = lo if leaf.lo is None else min(leaf.lo, lo)
                 leaf.hi = hi if leaf.hi is None else max(leaf.hi, hi)
             if leaf.table and t.dim() == 2 and t.shape[0] == size and t.shape[1] == leaf.shape[1]:
@@ -234,9 +242,16 @@ class DataProbe:
         if not tensors:
             return
         torch = self.torch
-        # numpy has no bfloat16: those rows are digested as float32 (exact, so equal rows stay equal).
-        rows = [(t.float() if t.dtype == torch.bfloat16 else t).detach().cpu().contiguous().reshape(size, -1).numpy()
-                for t in tensors]
+        rows = []
+        for t in tensors:
+            # numpy has no bfloat16: those rows are digested as float32 (exact, so equal rows stay equal).
+            r = (t.float() if t.dtype == torch.bfloat16 else t).detach().reshape(size, -1)
+            if r.shape[1] > MAX_DIGEST_VALUES:
+                sums = None if r.is_complex() else r.sum(1)
+                r = r[:, ::-(-r.shape[1] // MAX_DIGEST_VALUES)]
+                if sums is not None:
+                    rows.append(sums.cpu().contiguous().reshape(size, 1).numpy())
+            rows.append(r.cpu().contiguous().numpy())
         for i in range(size):
             h = hashlib.blake2b(digest_size=16)
             for r in rows:
