@@ -40,7 +40,7 @@ def probe_of(loader):
     d = p.DataProbe(torch, ch)
     for i, batch in enumerate(loader):
         if i == 5: break
-        d.observe(St, batch, 5)
+        d.observe(St, batch, 10)  # a warm-up of 10 steps: 5 probed batches
     d.finish()
     return ch.events[-1]
 same = TensorDataset(torch.ones(400, 4), torch.zeros(400, dtype=torch.long))

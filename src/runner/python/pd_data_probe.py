@@ -136,10 +136,13 @@ class DataProbe:
         self.spent_ns = 0
         self.truncated = False
 
-    def observe(self, st, batch, limit):
-        """One warm-up batch of the training loader `st`; `limit` caps the batches (the warm-up's length)."""
+    def observe(self, st, batch, warmup):
+        """One warm-up batch of the training loader `st`. The probe takes at most the first half of the
+        warm-up: while it works, loader workers run ahead, and the rest of the warm-up lets them settle back
+        to their steady state before the measured window."""
         if self.done:
             return
+        limit = min(MAX_BATCHES, max(1, warmup // 2))
         t0 = time.perf_counter_ns()
         try:
             if self.loader_id is None:
@@ -153,9 +156,9 @@ class DataProbe:
             self.channel.emit({"type": "notice", "level": "warning", "message": "data probe failed: %r" % (exc,)})
             return
         self.spent_ns += time.perf_counter_ns() - t0
-        if self.spent_ns > TIME_BUDGET_S * 1e9 and self.batches < min(MAX_BATCHES, limit):
+        if self.spent_ns > TIME_BUDGET_S * 1e9 and self.batches < limit:
             self.truncated = True
-        if self.truncated or self.batches >= min(MAX_BATCHES, limit) or (self.batches >= 3 and self.samples >= ENOUGH_SAMPLES):
+        if self.truncated or self.batches >= limit or (self.batches >= 3 and self.samples >= ENOUGH_SAMPLES):
             self.finish()
 
     def finish(self):
