@@ -40,6 +40,8 @@ Runs the script under the profiling harness and reports whether training waits f
   --out DIR                 folder for run folders (default .pipeline-doctor/runs)
   --timeout SEC             stop the run after SEC seconds
   --data-root DIR           dataset folder for the IO probe (default: found from the dataset object)
+  --no-data-probe           skip the data-quality probe of the first warm-up batches (NaN/Inf, constant
+                            features, class mix, duplicates, 0-255 images, empty batches)
   --json                    print the run summary as JSON
   --format text|json|sarif  output format (default text)
   --report FILE             also write the run as one self-contained HTML report (no network needed)
@@ -149,6 +151,9 @@ function parseArgs(argv: readonly string[], cwd: string): ParsedArgs {
       }
       case '--data-root':
         o.dataRoot = path.resolve(cwd, value());
+        break;
+      case '--no-data-probe':
+        o.dataProbe = false;
         break;
       case '--metrics-port':
         o.metricsPort = intArg(flag, value(), 1);

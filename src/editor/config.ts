@@ -106,6 +106,8 @@ export interface ProfileSettings {
   sweepBudgetSeconds: number;
   /** Live metrics for Prometheus on 127.0.0.1:<port> while a run goes; 0 = off. */
   metricsPort: number;
+  /** The data-quality probe over the first warm-up batches (docs/profiling.md). */
+  dataProbe: boolean;
   problems: string[];
 }
 
@@ -135,7 +137,8 @@ export function readProfileSettings(scope?: vscode.Uri): ProfileSettings {
     problems.push('pipelineDoctor.profile.metricsPort must be a port number from 1 to 65535, or 0 for off; live metrics are off');
     metricsPort = 0;
   }
-  return { pythonPath, steps, timeoutSeconds, sweepBudgetSeconds, metricsPort, problems };
+  const dataProbe = setting<unknown>('profile.dataProbe', true) !== false;
+  return { pythonPath, steps, timeoutSeconds, sweepBudgetSeconds, metricsPort, dataProbe, problems };
 }
 
 /** A `launch.json` configuration that runs Python, as far as the profiler can honour it (raw, unsubstituted). */

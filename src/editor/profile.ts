@@ -282,6 +282,7 @@ export class Profiler implements vscode.Disposable {
       ...(settings.timeoutSeconds > 0 ? { timeoutMs: settings.timeoutSeconds * 1000 } : {}),
       sweepBudgetSeconds: settings.sweepBudgetSeconds,
       ...(settings.metricsPort > 0 ? { metricsPort: settings.metricsPort } : {}),
+      ...(settings.dataProbe ? {} : { dataProbe: false }),
     };
     let summary: RunSummary;
     try {

@@ -24,6 +24,8 @@ export interface ProfileOptions {
   graceMs?: number;
   dataRoot?: string;
   ioProbe?: 'auto' | 'on' | 'off';
+  /** The data-quality probe over the first warm-up batches (docs/profiling.md); default on. */
+  dataProbe?: boolean;
   /** Wall-time budget of the sweep's trial runs (docs/profiling.md, "Sweep: trial runs"). */
   sweepBudgetSeconds?: number;
   syncEvery?: number;

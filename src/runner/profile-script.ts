@@ -45,6 +45,7 @@ function harnessArgv(o: ProfileOptions, harness: string, script: string): string
     '--control', String(mode === 'full' ? 0 : o.controlSteps ?? DEFAULTS.controlSteps),
     '--sync-every', String(o.syncEvery ?? DEFAULTS.syncEvery),
     '--io-probe', o.ioProbe ?? DEFAULTS.ioProbe,
+    '--data-probe', o.dataProbe === false ? 'off' : 'on',
   ];
   if (o.dataRoot) argv.push('--data-root', o.dataRoot);
   if (o.module) argv.push('--module');

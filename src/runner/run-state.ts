@@ -1,7 +1,7 @@
 // Everything the harness reported, accumulated as events arrive. Kilobytes for a quick run: steps are
 // kept as parallel number arrays, the rest is a few small records.
 import type {
-  ControlEvent, CudaMemoryEvent, EndEvent, GpuSample, HelloEvent, IoProbe, LoaderInfo, ProfileEvent, StepPhase,
+  ControlEvent, CudaMemoryEvent, DataProbeEvent, EndEvent, GpuSample, HelloEvent, IoProbe, LoaderInfo, ProfileEvent, StepPhase,
 } from '../shared/profile';
 
 export interface StepRow {
@@ -40,6 +40,7 @@ export class RunState {
   control: ControlEvent | null = null;
   window: MeasuredWindow | null = null;
   ioProbe: IoProbe | null = null;
+  dataProbe: DataProbeEvent | null = null;
   readonly notices: string[] = [];
   end: EndEvent | null = null;
   /** Event lines that were not valid events: counted, not kept (a script writing to fd 3 could send millions). */
@@ -96,6 +97,9 @@ export class RunState {
         this.ioProbe = probe;
         break;
       }
+      case 'data-probe':
+        this.dataProbe = e;
+        break;
       case 'notice':
         this.notices.push(e.message);
         break;

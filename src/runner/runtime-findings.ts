@@ -31,6 +31,12 @@ export const RUNTIME_RULES: readonly { code: string; name: string; summary: stri
   { code: 'RUN005', name: 'gpu-memory-headroom', summary: 'Peak GPU memory below 40% of the card: room for a larger batch' },
   { code: 'RUN006', name: 'cpu-bound-preprocessing', summary: 'All CPU cores busy loading data: preprocessing is CPU-bound' },
   { code: 'RUN007', name: 'many-small-files', summary: 'Dataset stored as many small files whose reads cost >= 10% of the time a sample takes: bundle into shards' },
+  { code: 'RUN008', name: 'non-finite-inputs', summary: 'Data probe: NaN or Inf values in a training batch' },
+  { code: 'RUN009', name: 'constant-feature', summary: 'Data probe: a feature or tensor constant across the probed samples' },
+  { code: 'RUN010', name: 'skewed-class-mix', summary: 'Data probe: labels of the shuffled training batches badly skewed or missing classes' },
+  { code: 'RUN011', name: 'duplicate-samples', summary: 'Data probe: exact duplicate samples among the probed samples' },
+  { code: 'RUN012', name: 'unnormalised-images', summary: 'Data probe: images delivered as floats in 0-255' },
+  { code: 'RUN013', name: 'empty-batch', summary: 'Data probe: the training loader delivered an empty batch' },
 ];
 
 export interface FindingInputs {
@@ -55,7 +61,7 @@ const ms = (x: number): string => (x >= 100 ? `${Math.round(x)} ms` : x < 1 ? `$
  */
 export const SMALL_FILE_READ_SHARE = 0.1;
 
-function rangeOf(l: LoaderInfo | null): Range {
+export function rangeOf(l: LoaderInfo | null): Range {
   if (l === null) return { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
   const start = { line: Math.max(0, l.line - 1), character: Math.max(0, l.column ?? 0) };
   // A call whose columns the harness does not know (a batch source's call site): the line's start.

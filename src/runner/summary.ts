@@ -4,6 +4,7 @@ import type {
   GpuSample, ProfileMode, RunEnded, RunSummary, SummaryCpu, SummaryDisk, SummaryGpu, SummaryLoader, Verdict,
 } from '../shared/profile';
 import { checkControl } from './control-check';
+import { dataProbeFindings } from './data-probe-findings';
 import { MAX_EVENT_LINE_CHARS } from './events';
 import type { HostSample } from './host-sampler';
 import type { Measurement } from './measurement';
@@ -200,5 +201,14 @@ export function buildSummary(x: SummaryInputs): RunSummary {
   summary.findings = runtimeFindings({
     verdict: x.verdict, m, gpu, cpu, sweep, sweepOutcome, computeOnlyStepMs, controlCheck, ioProbe, script: x.script,
   });
+  const probe = state.dataProbe;
+  if (probe !== null) {
+    summary.dataProbe = {
+      loader: probe.loader, batches: probe.batches, samples: probe.samples, shuffled: probe.shuffled, truncated: probe.truncated,
+      probeMs: probe.probeMs, issues: probe.issues.length,
+    };
+    // What the data holds does not depend on how the run ended: also reported for a failed run.
+    summary.findings.push(...dataProbeFindings(probe, state.loaders, x.script));
+  }
   return summary;
 }

@@ -161,6 +161,80 @@ export interface IoProbeEvent {
   recommendSharding: boolean;
 }
 
+/** A tensor of the batch: where it sits (e.g. batch[0], batch["input_ids"]), its dtype and its shape in the first batch. */
+export interface DataProbeLeaf {
+  path: string;
+  dtype: string;
+  shape: number[];
+}
+
+export interface DataProbeEmptyBatch {
+  check: 'empty-batch';
+  batches: number;
+}
+
+export interface DataProbeNonFinite {
+  check: 'non-finite';
+  path: string;
+  /** Values of this tensor over the probed batches. */
+  values: number;
+  nan: number;
+  inf: number;
+}
+
+/** A float tensor whose values are all equal over the probed batches (no columns), or a [batch, features] tensor with columns that are. */
+export interface DataProbeConstant {
+  check: 'constant';
+  path: string;
+  values: number;
+  columns?: number;
+  constantColumns?: number;
+  firstColumns?: number[];
+}
+
+export interface DataProbeClassMix {
+  check: 'class-mix';
+  path: string;
+  labels: number;
+  classesSeen: number;
+  /** len(dataset.classes), when the dataset declares its classes. */
+  classesDeclared?: number;
+  majorityClass: number;
+  majorityShare: number;
+  skewed: boolean;
+  missing: number;
+  missingClasses: number[];
+}
+
+export interface DataProbeDuplicates {
+  check: 'duplicates';
+  samples: number;
+  /** Samples whose every tensor equals an earlier probed sample's (docs/runtime-findings.md, RUN011, says how they are compared). */
+  duplicates: number;
+}
+
+export interface DataProbeImageRange {
+  check: 'image-range';
+  path: string;
+  min: number;
+  max: number;
+}
+
+/** The data-quality probe over the training loader's first warm-up batches (docs/profiling.md, "Data-quality probe"): counts, shapes and value ranges only, never data. */
+export interface DataProbeEvent {
+  type: 'data-probe';
+  loader: number;
+  batches: number;
+  samples: number;
+  /** The loader draws in random order without replacement: only then is the class mix judged. */
+  shuffled: boolean;
+  /** True when the probe stopped at its time budget. */
+  truncated: boolean;
+  probeMs: number;
+  leaves: DataProbeLeaf[];
+  issues: (DataProbeEmptyBatch | DataProbeNonFinite | DataProbeConstant | DataProbeClassMix | DataProbeDuplicates | DataProbeImageRange)[];
+}
+
 export interface NoticeEvent {
   type: 'notice';
   level: 'info' | 'warning';
@@ -195,5 +269,6 @@ export type ProfileEvent =
   | CudaMemoryEvent
   | ControlEvent
   | IoProbeEvent
+  | DataProbeEvent
   | NoticeEvent
   | EndEvent;

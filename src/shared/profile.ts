@@ -26,7 +26,7 @@ export const MODERATELY_INPUT_BOUND_SHARE = 0.05;
 // ---------------------------------------------------------------------------------------------------
 
 export type {
-  ControlEvent, CudaMemoryEvent, DeviceEvent, EndEvent, GpuEvent, GpuSample, HarnessEndHow, HarnessError, HarnessMode,
+  ControlEvent, CudaMemoryEvent, DataProbeEvent, DeviceEvent, EndEvent, GpuEvent, GpuSample, HarnessEndHow, HarnessError, HarnessMode,
   HelloEvent, IoProbeEvent, LoaderEvent, LoaderKind, LoaderRole, NoticeEvent, PhaseEvent, ProfileEvent, StepPhase,
   StepsEvent, TrainingLoaderEvent,
 } from './profile-event-types';
@@ -36,6 +36,17 @@ export { LOADER_KINDS, STEP_PHASES } from './profile-event-types';
 export type LoaderInfo = Omit<LoaderEvent, 'type'> & { training: boolean };
 
 export type IoProbe = Omit<IoProbeEvent, 'type'>;
+
+/** What the summary keeps of the data-quality probe: its extent and cost; what it found are RUN008-RUN013 findings. */
+export interface DataProbeSummary {
+  loader: number;
+  batches: number;
+  samples: number;
+  shuffled: boolean;
+  truncated: boolean;
+  probeMs: number;
+  issues: number;
+}
 
 // ---------------------------------------------------------------------------------------------------
 // Run summary
@@ -232,6 +243,7 @@ export interface RunSummary {
   computeOnlyStepMs?: number;
   controlCheck?: ControlCheck;
   ioProbe?: IoProbe;
+  dataProbe?: DataProbeSummary;
   findings: Finding[];
   /** Absolute path of the run folder this summary was written to. */
   folder: string;
@@ -434,6 +446,14 @@ function checkIoProbe(x: unknown, at: string): void {
   bool(p.recommendSharding, `${at}.recommendSharding`);
 }
 
+function checkDataProbe(x: unknown, at: string): void {
+  const p = obj(x, at);
+  for (const key of ['loader', 'batches', 'samples', 'issues'] as const) num(p[key], `${at}.${key}`, COUNT);
+  bool(p.shuffled, `${at}.shuffled`);
+  bool(p.truncated, `${at}.truncated`);
+  num(p.probeMs, `${at}.probeMs`, AMOUNT);
+}
+
 function checkSummary(x: Obj): void {
   if (enumOf(VERDICTS, x.verdict, 'verdict') === 'failed') str(x.error, 'error');
   else if (x.error !== undefined) str(x.error, 'error');
@@ -496,6 +516,7 @@ function checkSummary(x: Obj): void {
   if (x.sweepOutcome !== undefined) checkSweepOutcome(x.sweepOutcome, 'sweepOutcome');
   if (x.computeOnlyStepMs !== undefined) num(x.computeOnlyStepMs, 'computeOnlyStepMs', AMOUNT);
   if (x.ioProbe !== undefined) checkIoProbe(x.ioProbe, 'ioProbe');
+  if (x.dataProbe !== undefined) checkDataProbe(x.dataProbe, 'dataProbe');
   each(x.findings, 'findings', checkFinding);
   str(x.folder, 'folder');
   const files = obj(x.files, 'files');

@@ -1,7 +1,7 @@
 """Pipeline Doctor harness: runs a training script under measurement and streams NDJSON events.
 
     python pd_harness.py --events fd:3|PATH [--mode quick|full] [--warmup W] [--steps N]
-        [--control K] [--sync-every S] [--data-root DIR] [--io-probe auto|on|off]
+        [--control K] [--sync-every S] [--data-root DIR] [--io-probe auto|on|off] [--data-probe on|off]
         [--trial-loader FILE:LINE:ROLE --trial-settings JSON] [--gpu-interval-ms MS]
         [--module] -- SCRIPT [ARGS...]
 
@@ -31,6 +31,7 @@ import pd_imports  # noqa: E402
 import pd_keras  # noqa: E402
 from pd_events import SCHEMA_VERSION, EventChannel, now_ms  # noqa: E402
 from pd_gpu import NvmlSampler, try_nvml  # noqa: E402
+from pd_data_probe import DataProbe  # noqa: E402
 from pd_optim import OptimizerSteps  # noqa: E402
 from pd_probe import find_root, probe  # noqa: E402
 from pd_steps import CancelRun, StepRecorder, StopRun  # noqa: E402
@@ -59,6 +60,8 @@ def _parse(argv):
     p.add_argument("--sync-every", type=int, default=0)
     p.add_argument("--data-root")
     p.add_argument("--io-probe", choices=("auto", "on", "off"), default="auto")
+    # Off unless the orchestrator asks: sweep trials measure settings, not data.
+    p.add_argument("--data-probe", choices=("on", "off"), default="off")
     p.add_argument("--trial-loader")
     p.add_argument("--trial-settings")
     p.add_argument("--gpu-interval-ms", type=int, default=200)
@@ -118,6 +121,8 @@ def main(argv):
         def on_dataloader(module):
             instrument.install(module)
             channel.emit(instrument.device_event())
+            if opts.data_probe == "on":
+                recorder.data_probe = DataProbe(instrument.torch, channel)
 
         hooks["torch.utils.data.dataloader"] = on_dataloader
         # Loops without a DataLoader: steps end at optimizer.step() (docs/profiling.md).

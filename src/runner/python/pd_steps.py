@@ -98,6 +98,8 @@ class StepRecorder:
         self.stop_reason = None
         # Set by the torch patch once CUDA is initialised; None on CPU runs.
         self.cuda_sync = None
+        # A pd_data_probe.DataProbe when the data-quality probe is on: fed the warm-up batches.
+        self.data_probe = None
         self._pending = None
         self._last_flush = perf_ns()
         # Guards _pending against the background flusher (a script that hangs or is killed after a few
@@ -201,6 +203,10 @@ class StepRecorder:
         st.last_samples = samples if samples is not None else batch_len(batch)
         if self.control and st.cached is None and st.steps == self.warmup and batch is not None:
             st.cached = batch
+        probe = self.data_probe
+        if probe is not None and not probe.done and st.steps < self.warmup and st.kind == "torch" and batch is not None:
+            # Warm-up only: the probe's time falls in this warm-up step, never in the measured window.
+            probe.observe(st, batch, self.warmup)
 
     def abort_fetch(self, st):
         """A fetch raised (StopIteration at the end of an epoch, or an error): the chain breaks."""
@@ -274,6 +280,8 @@ class StepRecorder:
 
     def finish(self):
         self._flush()
+        if self.data_probe is not None:
+            self.data_probe.finish()
         st = self.loaders.get(self.train_id)
         if st is not None and st.cached is not None and st.control_ms:
             self._close_control(st)
