@@ -17,6 +17,8 @@ export const RUNTIME_CODES = {
   gpuMemoryHeadroom: 'RUN005',
   cpuSaturated: 'RUN006',
   manySmallFiles: 'RUN007',
+  straggler: 'RUN008',
+  rankWait: 'RUN009',
   /** The static rule a measurement confirms: a 0-worker training loader that is input-bound. */
   syncLoader: 'LOAD001',
 } as const;
@@ -31,6 +33,8 @@ export const RUNTIME_RULES: readonly { code: string; name: string; summary: stri
   { code: 'RUN005', name: 'gpu-memory-headroom', summary: 'Peak GPU memory below 40% of the card: room for a larger batch' },
   { code: 'RUN006', name: 'cpu-bound-preprocessing', summary: 'All CPU cores busy loading data: preprocessing is CPU-bound' },
   { code: 'RUN007', name: 'many-small-files', summary: 'Dataset stored as many small files: bundle into shards' },
+  { code: 'RUN008', name: 'straggler-rank', summary: 'A torchrun rank whose step time or data wait stands out from the other ranks' },
+  { code: 'RUN009', name: 'ranks-wait-at-step-end', summary: 'torchrun ranks end their steps far apart: the early ones wait for the late ones' },
 ];
 
 export interface FindingInputs {
@@ -59,7 +63,7 @@ function rangeOf(l: LoaderInfo | null): Range {
   return { start, end: { line: endLine, character: endChar } };
 }
 
-function finding(code: string, severity: Severity, message: string, l: LoaderInfo | null, script: string,
+export function finding(code: string, severity: Severity, message: string, l: LoaderInfo | null, script: string,
   figures: Record<string, number | string>): Finding {
   return {
     code, severity, message, file: l?.file ?? script, range: rangeOf(l), fixes: [], related: [], origin: 'runtime',

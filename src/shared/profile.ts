@@ -199,6 +199,21 @@ export interface ControlCheck {
   bound: number;
 }
 
+/** One rank of a torchrun job: its measured figures, kept whatever way the job ended. */
+export interface SummaryRank {
+  rank: number;
+  localRank: number;
+  /** How the rank's harness ended (its end event), or null when it sent none. */
+  ended: string | null;
+  steps: number;
+  stepTimeMs: { p50: number; p90: number } | null;
+  dataWaitMs: { p50: number; p90: number } | null;
+  inputShare: number | null;
+  samplesPerSec: number | null;
+  /** The rank's own step events, relative to the run folder. */
+  stepsFile: string;
+}
+
 export interface RunSummary {
   schemaVersion: number;
   verdict: Verdict;
@@ -233,6 +248,10 @@ export interface RunSummary {
   controlCheck?: ControlCheck;
   ioProbe?: IoProbe;
   findings: Finding[];
+  /** torchrun jobs only: each rank's figures, rank order (docs/profiling.md, "torchrun jobs"). */
+  ranks?: SummaryRank[];
+  /** torchrun jobs only: median over measured steps of the spread of the ranks' step-end times. */
+  stepEndSpreadMs?: number | null;
   /** Absolute path of the run folder this summary was written to. */
   folder: string;
   /** Files of the run folder, relative to it. */

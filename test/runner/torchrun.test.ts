@@ -1,0 +1,64 @@
+// torchrun jobs (docs/profiling.md, "torchrun jobs"): real torchrun, two gloo ranks on this machine, the
+// harness in each, each rank's events kept and the job verdict naming the straggler.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { before, describe, it } from 'node:test';
+import { tableFromIPC } from 'apache-arrow';
+import { profileScript } from '../../src/runner/index';
+import type { RunSummary } from '../../src/shared/profile';
+import { PY, assertNothingLeft, lineOf, requireTorch, script, tempDir } from './helpers';
+
+const DDP = script('ddp_ranks.py');
+
+async function runJob(args: string[], steps: number): Promise<{ s: RunSummary; pid: number | undefined; stderr: string }> {
+  let pid: number | undefined;
+  let stderr = '';
+  const s = await profileScript(
+    { script: DDP, args, python: PY, outDir: tempDir('torchrun'), warmup: 2, steps, controlSteps: 0, ioProbe: 'off',
+      timeoutMs: 180_000, distributed: { nprocPerNode: 2 } },
+    { onSpawn: (p) => { pid = p; }, onOutput: (st, t) => { if (st === 'stderr') stderr += t; } },
+  );
+  return { s, pid, stderr };
+}
+
+function measuredRows(folder: string, file: string): number {
+  const table = tableFromIPC(fs.readFileSync(path.join(folder, file)));
+  return (table.getChild('phase')?.toArray() as string[]).filter((p) => p === 'measured').length;
+}
+
+describe('runner: torchrun jobs', () => {
+  before(requireTorch);
+
+  it('2 ranks, rank 1 slower on purpose: per-rank figures and rank 1 named a straggler with its factor', async () => {
+    const { s, pid } = await runJob(['--slow-rank', '1', '--sleep-ms', '15'], 8);
+    assert.notEqual(s.verdict, 'failed', s.error);
+    assert.equal(s.ended.how, 'stopped-after-quick');
+    assert.deepEqual(s.ranks?.map((r) => [r.rank, r.localRank, r.ended, r.steps]), [[0, 0, 'stopped', 8], [1, 1, 'stopped', 8]]);
+    for (const r of s.ranks ?? []) assert.equal(measuredRows(s.folder, r.stepsFile), 8, `${r.stepsFile} keeps rank ${r.rank}'s steps`);
+    const [r0, r1] = s.ranks ?? [];
+    assert.ok(r0 && r1 && r0.dataWaitMs && r1.dataWaitMs && r1.dataWaitMs.p50 > 10 * r0.dataWaitMs.p50, 'rank 1 waits for data, rank 0 not');
+    const straggler = s.findings.filter((f) => f.code === 'RUN008');
+    assert.equal(straggler.length, 1, JSON.stringify(s.findings));
+    assert.match(straggler[0]!.message, /^rank 1 is a straggler: its data wait is [\d.]+ ms per step, [\d.]+x the median of the other ranks/);
+    assert.equal(straggler[0]!.figures?.rank, 1);
+    assert.ok(Number(straggler[0]!.figures?.factor) >= 10, 'factor');
+    assert.equal(straggler[0]!.range.start.line + 1, lineOf(DDP, 'loader = DataLoader('));
+    // The job's figures are the slow rank's: it sets the pace of the all_reduce every step.
+    assert.match(s.verdict, /input-bound/);
+    assert.ok(s.findings.some((f) => f.code === 'LOAD001' || f.code === 'RUN001'), 'the slow rank\'s input-bound finding');
+    await assertNothingLeft(pid);
+  });
+
+  it('a rank that crashes ends the whole job: failed with its error, what was measured kept, nothing left', async () => {
+    const { s, pid } = await runJob(['--crash-rank', '1', '--crash-step', '6'], 200);
+    assert.equal(s.verdict, 'failed');
+    assert.match(s.error ?? '', /raised RuntimeError: rank 1 fails on purpose/);
+    const r1 = s.ranks?.find((r) => r.rank === 1);
+    assert.equal(r1?.ended, 'exception');
+    assert.ok(r1 !== undefined && r1.steps >= 1 && r1.steps <= 4, `measured steps before the crash at step 6: ${r1?.steps}`);
+    assert.equal(measuredRows(s.folder, r1.stepsFile), r1.steps, 'rank 1\'s steps kept in its own file');
+    assert.equal(s.ranks?.length, 2, 'rank 0 reported too');
+    await assertNothingLeft(pid);
+  });
+});
