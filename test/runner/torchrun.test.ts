@@ -11,13 +11,14 @@ import { PY, assertNothingLeft, lineOf, requireTorch, script, tempDir } from './
 
 const DDP = script('ddp_ranks.py');
 
-async function runJob(args: string[], steps: number): Promise<{ s: RunSummary; pid: number | undefined; stderr: string }> {
+async function runJob(args: string[], steps: number, hooks: Parameters<typeof profileScript>[1] = {}):
+  Promise<{ s: RunSummary; pid: number | undefined; stderr: string }> {
   let pid: number | undefined;
   let stderr = '';
   const s = await profileScript(
     { script: DDP, args, python: PY, outDir: tempDir('torchrun'), warmup: 2, steps, controlSteps: 0, ioProbe: 'off',
-      timeoutMs: 180_000, distributed: { nprocPerNode: 2 } },
-    { onSpawn: (p) => { pid = p; }, onOutput: (st, t) => { if (st === 'stderr') stderr += t; } },
+      timeoutMs: 180_000, graceMs: 5000, distributed: { nprocPerNode: 2 } },
+    { ...hooks, onSpawn: (p) => { pid = p; }, onOutput: (st, t) => { if (st === 'stderr') stderr += t; } },
   );
   return { s, pid, stderr };
 }
@@ -59,6 +60,28 @@ describe('runner: torchrun jobs', () => {
     assert.ok(r1 !== undefined && r1.steps >= 1 && r1.steps <= 4, `measured steps before the crash at step 6: ${r1?.steps}`);
     assert.equal(measuredRows(s.folder, r1.stepsFile), r1.steps, 'rank 1\'s steps kept in its own file');
     assert.equal(s.ranks?.length, 2, 'rank 0 reported too');
+    await assertNothingLeft(pid);
+  });
+
+  it('cancel while the ranks train: every rank flushes what it measured, the job ends, nothing left', async () => {
+    const abort = new AbortController();
+    let hellos = 0;
+    const { s, pid } = await runJob(['--sleep-ms', '5', '--slow-rank', '0'], 100_000, {
+      signal: abort.signal,
+      onEvent: (e) => {
+        if (e.type === 'hello') hellos++;
+        // Both ranks started and measured steps arrive: cancel mid-run.
+        if (e.type === 'steps' && e.phase === 'measured' && hellos === 2 && !abort.signal.aborted) setTimeout(() => abort.abort(), 1500);
+      },
+    });
+    assert.equal(s.verdict, 'failed');
+    assert.equal(s.ended.how, 'cancelled');
+    assert.match(s.error ?? '', /^cancelled \(\d+ measured steps kept\)/);
+    assert.equal(s.ranks?.length, 2);
+    for (const r of s.ranks ?? []) {
+      assert.ok(r.steps > 0, `rank ${r.rank} kept its measured steps`);
+      assert.equal(measuredRows(s.folder, r.stepsFile), r.steps);
+    }
     await assertNothingLeft(pid);
   });
 });
