@@ -2,6 +2,7 @@
 // harness in each, each rank's events kept and the job verdict naming the straggler.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { tableFromIPC } from 'apache-arrow';
@@ -21,6 +22,25 @@ async function runJob(args: string[], steps: number, hooks: Parameters<typeof pr
     { ...hooks, onSpawn: (p) => { pid = p; }, onOutput: (st, t) => { if (st === 'stderr') stderr += t; } },
   );
   return { s, pid, stderr };
+}
+
+/** A loopback port free right now, for a c10d rendezvous. */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function nodeRun(endpoint: string, nodeRank: number, hooks: Parameters<typeof profileScript>[1] = {}):
+  Promise<RunSummary> {
+  return profileScript(
+    { script: DDP, args: ['--slow-rank', '1', '--sleep-ms', '15'], python: PY, outDir: tempDir('torchrun-node'), warmup: 2,
+      steps: 6, controlSteps: 0, ioProbe: 'off', timeoutMs: 180_000, graceMs: 5000,
+      distributed: { nprocPerNode: 1, nnodes: 2, nodeRank, rdzvEndpoint: endpoint } },
+    hooks,
+  );
 }
 
 function measuredRows(folder: string, file: string): number {
@@ -82,6 +102,36 @@ describe('runner: torchrun jobs', () => {
       assert.ok(r.steps > 0, `rank ${r.rank} kept its measured steps`);
       assert.equal(measuredRows(s.folder, r.stepsFile), r.steps);
     }
+    await assertNothingLeft(pid);
+  });
+
+  it('2 "nodes" on localhost through a c10d rendezvous: each node keeps its own rank, the slow one input-bound', async () => {
+    const endpoint = `127.0.0.1:${await freePort()}`;
+    const pids: number[] = [];
+    const [a, b] = await Promise.all([0, 1].map((r) => nodeRun(endpoint, r, { onSpawn: (p) => pids.push(p) })));
+    const byRank = [a!, b!].sort((x, y) => (x.ranks?.[0]?.rank ?? 9) - (y.ranks?.[0]?.rank ?? 9));
+    assert.deepEqual(byRank.map((s) => s.ranks?.map((r) => [r.rank, r.localRank, r.ended, r.steps])),
+      [[[0, 0, 'stopped', 6]], [[1, 0, 'stopped', 6]]]);
+    for (const s of byRank) {
+      assert.equal(s.ended.how, 'stopped-after-quick', s.error);
+      assert.ok(s.notes.some((n) => /^1 of 2 ranks reported to this machine/.test(n)), s.notes.join('\n'));
+    }
+    assert.equal(byRank[0]!.verdict, 'not-input-bound');
+    assert.equal(byRank[1]!.verdict, 'highly-input-bound');
+    for (const p of pids) await assertNothingLeft(p);
+  });
+
+  it('cancel during the rendezvous (the other node never comes): the job ends, nothing left', async () => {
+    const endpoint = `127.0.0.1:${await freePort()}`;
+    const abort = new AbortController();
+    let pid: number | undefined;
+    const t0 = Date.now();
+    const s = await nodeRun(endpoint, 0, { signal: abort.signal, onSpawn: (p) => { pid = p; setTimeout(() => abort.abort(), 5000); } });
+    assert.equal(s.verdict, 'failed');
+    assert.equal(s.ended.how, 'cancelled');
+    assert.match(s.error ?? '', /^cancelled \(no step was measured\)/);
+    assert.deepEqual(s.ranks, []);
+    assert.ok(Date.now() - t0 < 60_000, 'ended promptly');
     await assertNothingLeft(pid);
   });
 });
