@@ -3,10 +3,12 @@
 // are kept in the run folder (steps.rank<R>.arrow). The summary is the primary rank's (the first rank that
 // crashed, else the one waiting most for data) with each rank's figures and the job verdict (src/runner/rank-findings.ts) added.
 // Cancel, timeout and a crash end torchrun's whole process group (src/runner/harness-process.ts).
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ProfileEvent, RunSummary, SummaryRank } from '../shared/profile';
 import { ArrowStreamFile } from './arrow-writer';
+import { InterpreterNotFoundError } from './errors';
 import { locateHarness } from './harness-locator';
 import { spawnHarness } from './harness-process';
 import type { HarnessExit } from './harness-process';
@@ -63,7 +65,31 @@ export async function profileDistributed(options: ProfileOptions & { distributed
   const t0 = Date.now();
   const folder = createRunFolder(path.resolve(cwd, options.outDir), options.script, startedAt);
   const warmup = options.warmup ?? DEFAULTS.warmup;
-  const python = resolveInterpreter({ explicit: options.python, candidates: options.pythonCandidates, cwd }).path;
+  let python = options.python ?? 'python3';
+  // As for one process (src/runner/profile-script.ts): a job that cannot start is a 'failed' summary.
+  const failEarly = (err: Error): RunSummary => {
+    const state = new RunState();
+    const ended = endedFrom({ code: null, signal: null, reason: null, spawnError: err, escapees: [] }, state, mode);
+    const m = measure(state);
+    const { verdict, error } = decideVerdict({
+      ended, state, measurement: m, python, mode, warmup, timeoutMs: options.timeoutMs, spawnError: err, stderrTail: '',
+    });
+    const summary = buildSummary({
+      state, m, verdict, ...(error !== undefined ? { error } : {}), ended, mode, script, args: options.args ?? [], cwd, python,
+      startedAt, durationMs: Date.now() - t0, host: [], smiSamples: [], smiName: null,
+      files: { summary: SUMMARY_FILE, steps: null, system: null, loaders: null, gpu: null }, extraNotes: [], folder,
+    });
+    summary.ranks = [];
+    writeSummary(folder, summary);
+    return summary;
+  };
+  try {
+    python = resolveInterpreter({ explicit: options.python, candidates: options.pythonCandidates, cwd }).path;
+  } catch (err) {
+    if (err instanceof InterpreterNotFoundError) return failEarly(err);
+    throw err;
+  }
+  if (!options.module && !fs.existsSync(script)) return failEarly(new Error(`script not found: ${script}`));
 
   const channelRank = new Map<number, Rank>();
   const ranks = new Map<number, Rank>();

@@ -334,6 +334,23 @@ function each(x: unknown, at: string, check: (item: unknown, at: string) => void
   arr(x, at).forEach((item, i) => check(item, `${at}[${i}]`));
 }
 
+function checkRank(x: unknown, at: string): void {
+  const r = obj(x, at);
+  num(r.rank, `${at}.rank`, COUNT);
+  num(r.localRank, `${at}.localRank`, COUNT);
+  strOrNull(r.ended, `${at}.ended`);
+  num(r.steps, `${at}.steps`, COUNT);
+  for (const key of ['stepTimeMs', 'dataWaitMs'] as const) {
+    orNull((v, q) => {
+      num(obj(v, q).p50, `${q}.p50`, AMOUNT);
+      num(obj(v, q).p90, `${q}.p90`, AMOUNT);
+    })(r[key], `${at}.${key}`);
+  }
+  numOrNull(SHARE)(r.inputShare, `${at}.inputShare`);
+  numOrNull(AMOUNT)(r.samplesPerSec, `${at}.samplesPerSec`);
+  str(r.stepsFile, `${at}.stepsFile`);
+}
+
 function checkPosition(x: unknown, at: string): void {
   const o = obj(x, at);
   num(o.line, `${at}.line`, COUNT);
@@ -516,6 +533,8 @@ function checkSummary(x: Obj): void {
   if (x.computeOnlyStepMs !== undefined) num(x.computeOnlyStepMs, 'computeOnlyStepMs', AMOUNT);
   if (x.ioProbe !== undefined) checkIoProbe(x.ioProbe, 'ioProbe');
   each(x.findings, 'findings', checkFinding);
+  if (x.ranks !== undefined) each(x.ranks, 'ranks', checkRank);
+  if (x.stepEndSpreadMs !== undefined) numOrNull(AMOUNT)(x.stepEndSpreadMs, 'stepEndSpreadMs');
   str(x.folder, 'folder');
   const files = obj(x.files, 'files');
   str(files.summary, 'files.summary');

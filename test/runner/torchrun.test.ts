@@ -6,7 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { tableFromIPC } from 'apache-arrow';
-import { profileScript } from '../../src/runner/index';
+import { profileScript, readRunFolder } from '../../src/runner/index';
 import type { RunSummary } from '../../src/shared/profile';
 import { PY, assertNothingLeft, lineOf, requireTorch, script, tempDir } from './helpers';
 
@@ -69,6 +69,13 @@ describe('runner: torchrun jobs', () => {
     assert.match(s.verdict, /input-bound/);
     assert.ok(s.findings.some((f) => f.code === 'LOAD001' || f.code === 'RUN001'), 'the slow rank\'s input-bound finding');
     await assertNothingLeft(pid);
+    // The run folder reads back with its ranks checked: a damaged rank entry is named, not rendered.
+    assert.deepEqual(readRunFolder(s.folder).summary.ranks, s.ranks);
+    const damaged = tempDir('torchrun-damaged');
+    const json = JSON.parse(fs.readFileSync(path.join(s.folder, 'summary.json'), 'utf8')) as RunSummary;
+    json.ranks![1]!.steps = -1;
+    fs.writeFileSync(path.join(damaged, 'summary.json'), JSON.stringify(json));
+    assert.throws(() => readRunFolder(damaged), /ranks\[1\]\.steps: -1 is below 0/);
   });
 
   it('a rank that crashes ends the whole job: failed with its error, what was measured kept, nothing left', async () => {
@@ -133,5 +140,14 @@ describe('runner: torchrun jobs', () => {
     assert.deepEqual(s.ranks, []);
     assert.ok(Date.now() - t0 < 60_000, 'ended promptly');
     await assertNothingLeft(pid);
+  });
+
+  it('a job that cannot start (no such script) is a failed summary, like one process', async () => {
+    const s = await profileScript({ script: 'missing_train.py', python: PY, outDir: tempDir('torchrun-missing'),
+      cwd: tempDir('torchrun-cwd'), distributed: { nprocPerNode: 2 } });
+    assert.equal(s.verdict, 'failed');
+    assert.equal(s.ended.how, 'spawn-failed');
+    assert.match(s.error ?? '', /script not found: .*missing_train\.py/);
+    assert.deepEqual(readRunFolder(s.folder).summary.ranks, []);
   });
 });
