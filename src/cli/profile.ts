@@ -239,9 +239,9 @@ export function renderText(s: RunSummary, cwd: string): string {
   if (s.ranks !== undefined && s.ranks.length > 0) {
     out += `\nRanks${s.stepEndSpreadMs != null ? ` (step ends ${num(s.stepEndSpreadMs, 2)} ms apart, median)` : ''}:\n`;
     out += table([
-      ['rank', 'local', 'ended', 'steps', 'step ms p50', 'data wait ms p50', 'input share', 'samples/s'],
+      ['rank', 'local', 'ended', 'steps', 'step ms p50', 'data wait ms p50', 'input share', 'waits on ranks ms', 'samples/s'],
       ...s.ranks.map((r) => [String(r.rank), String(r.localRank), r.ended ?? '-', String(r.steps), num(r.stepTimeMs?.p50, 2),
-        num(r.dataWaitMs?.p50, 2), pct(r.inputShare), num(r.samplesPerSec)]),
+        num(r.dataWaitMs?.p50, 2), pct(r.inputShare), num(r.peerWaitMs, 2), num(r.samplesPerSec)]),
     ]);
   }
   if (s.loaders.length > 0) {

@@ -19,7 +19,8 @@ import { measure } from './measurement';
 import { DEFAULTS } from './options';
 import type { ProfileHooks, ProfileOptions } from './options';
 import { RankChannels } from './rank-channels';
-import { rankFindings, stepEndSpreadMs } from './rank-findings';
+import { peerWaitMs, rankFindings, stepEndSpreadMs } from './rank-findings';
+import { round } from './stats';
 import { createRunFolder, writeSummary } from './run-folder';
 import { RunState } from './run-state';
 import type { StepRow } from './run-state';
@@ -166,11 +167,12 @@ export async function profileDistributed(options: ProfileOptions & { distributed
   await Promise.all([...ordered.map((r) => r.steps.close()), systemFile.close(), loadersFile.close()]);
 
   const measured = ordered.map((r) => ({ rank: r.rank, m: measure(r.state) }));
+  const waits = peerWaitMs(measured);
   const figures: SummaryRank[] = ordered.map((r, i) => {
     const rm = measured[i]!.m;
     return { rank: r.rank, localRank: r.localRank, ended: r.state.end?.how ?? null, steps: rm.measured.length,
       stepTimeMs: rm.stepTimeMs, dataWaitMs: rm.dataWaitMs, inputShare: rm.inputShare, samplesPerSec: rm.samplesPerSec,
-      stepsFile: r.file };
+      peerWaitMs: waits[i] === null || waits[i] === undefined ? null : round(waits[i]!, 3), stepsFile: r.file };
   });
   const spread = stepEndSpreadMs(measured);
   const ended = endedFrom(exit, state, mode);

@@ -36,6 +36,25 @@ export function stepEndSpreadMs(ranks: readonly RankMeasurement[]): number | nul
   return median(spreads);
 }
 
+/**
+ * Per rank, the median over shared measured steps of how much longer its step minus data wait took than the
+ * quickest rank's: with a collective in every step (DDP), the time it sat in that collective waiting for the
+ * others. Assumes the ranks compute the same thing (one model, one batch size), as DDP does.
+ */
+export function peerWaitMs(ranks: readonly RankMeasurement[]): (number | null)[] {
+  const busy = ranks.map((r) => new Map(r.m.measured.map((s) => [s.index, s.stepMs - s.waitMs])));
+  if (ranks.length < 2) return ranks.map(() => null);
+  return busy.map((mine) => {
+    const diffs: number[] = [];
+    for (const [index, own] of mine) {
+      const all = busy.map((b) => b.get(index));
+      if (all.some((x) => x === undefined)) continue;
+      diffs.push(Math.max(0, own - Math.min(...(all as number[]))));
+    }
+    return median(diffs);
+  });
+}
+
 export function rankFindings(ranks: readonly RankMeasurement[], spreadMs: number | null, script: string,
   primaryRank: number | null): Finding[] {
   const out: Finding[] = [];
@@ -72,7 +91,20 @@ export function rankFindings(ranks: readonly RankMeasurement[], spreadMs: number
       }
     }
   }
-  if (spreadMs !== null && spreadMs >= Math.max(MIN_MS, SPREAD_MIN_SHARE_OF_STEP * jobStep)) {
+  const waits = peerWaitMs(ranks);
+  const minWait = Math.max(MIN_MS, SPREAD_MIN_SHARE_OF_STEP * jobStep);
+  const waiting = ranks.map((r, i) => ({ r, wait: waits[i] ?? null })).filter((x) => x.wait !== null && x.wait >= minWait);
+  if (waiting.length > 0) {
+    // The rank the others wait for is the one that waits least itself.
+    const waitedFor = ranks.map((r, i) => ({ r, wait: waits[i] ?? Infinity })).sort((a, b) => a.wait - b.wait)[0]?.r;
+    const worst = waiting.sort((a, b) => (b.wait ?? 0) - (a.wait ?? 0))[0]!;
+    const who = waiting.map((x) => `rank ${x.r.rank} ${ms(x.wait ?? 0)}`).join(', ');
+    out.push(finding(RUNTIME_CODES.rankWait, 'info',
+      `ranks wait on each other inside each step: ${who} per step (median; ${jobStep > 0 ? Math.round(((worst.wait ?? 0) / jobStep) * 100) : 0}% ` +
+      `of a step for rank ${worst.r.rank}) beyond the quickest rank's compute, mostly waiting at the step's collective for rank ${waitedFor?.rank ?? '?'}`,
+      waitedFor?.m.loader ?? null, script, { rank: worst.r.rank, waitMs: round(worst.wait ?? 0, 3), waitedForRank: waitedFor?.rank ?? -1,
+        stepMs: round(jobStep, 3), ...(spreadMs !== null ? { stepEndSpreadMs: round(spreadMs, 3) } : {}) }));
+  } else if (spreadMs !== null && spreadMs >= Math.max(MIN_MS, SPREAD_MIN_SHARE_OF_STEP * jobStep)) {
     // The rank whose steps end last is the one the others wait for.
     const slowest = [...ranks].sort((a, b) => (b.m.stepTimeMs?.p50 ?? 0) - (a.m.stepTimeMs?.p50 ?? 0))[0];
     out.push(finding(RUNTIME_CODES.rankWait, 'info',

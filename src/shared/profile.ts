@@ -210,6 +210,8 @@ export interface SummaryRank {
   dataWaitMs: { p50: number; p90: number } | null;
   inputShare: number | null;
   samplesPerSec: number | null;
+  /** Median per step of its step minus data wait beyond the quickest rank's: time spent waiting on the others. */
+  peerWaitMs: number | null;
   /** The rank's own step events, relative to the run folder. */
   stepsFile: string;
 }
@@ -348,6 +350,7 @@ function checkRank(x: unknown, at: string): void {
   }
   numOrNull(SHARE)(r.inputShare, `${at}.inputShare`);
   numOrNull(AMOUNT)(r.samplesPerSec, `${at}.samplesPerSec`);
+  numOrNull(AMOUNT)(r.peerWaitMs, `${at}.peerWaitMs`);
   str(r.stepsFile, `${at}.stepsFile`);
 }
 

@@ -65,6 +65,11 @@ describe('runner: torchrun jobs', () => {
     assert.equal(straggler[0]!.figures?.rank, 1);
     assert.ok(Number(straggler[0]!.figures?.factor) >= 10, 'factor');
     assert.equal(straggler[0]!.range.start.line + 1, lineOf(DDP, 'loader = DataLoader('));
+    // Rank 0 sits in the all_reduce each step waiting for rank 1's data.
+    assert.ok((r0.peerWaitMs ?? 0) > 5 && (r1.peerWaitMs ?? Infinity) < (r0.peerWaitMs ?? 0) / 5, `peer waits ${r0.peerWaitMs} ${r1.peerWaitMs}`);
+    const wait = s.findings.filter((f) => f.code === 'RUN009');
+    assert.equal(wait.length, 1, JSON.stringify(s.findings));
+    assert.match(wait[0]!.message, /^ranks wait on each other inside each step: rank 0 [\d.]+ ms per step .*for rank 1$/);
     // The job's figures are the slow rank's: it sets the pace of the all_reduce every step.
     assert.match(s.verdict, /input-bound/);
     assert.ok(s.findings.some((f) => f.code === 'LOAD001' || f.code === 'RUN001'), 'the slow rank\'s input-bound finding');
