@@ -6,6 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { tableFromIPC } from 'apache-arrow';
+import { profileCommand } from '../../src/cli/profile';
 import { profileScript, readRunFolder } from '../../src/runner/index';
 import type { RunSummary } from '../../src/shared/profile';
 import { PY, assertNothingLeft, lineOf, requireTorch, script, tempDir } from './helpers';
@@ -154,5 +155,20 @@ describe('runner: torchrun jobs', () => {
     assert.equal(s.ended.how, 'spawn-failed');
     assert.match(s.error ?? '', /script not found: .*missing_train\.py/);
     assert.deepEqual(readRunFolder(s.folder).summary.ranks, []);
+  });
+
+  it('profile: torchrun options that cannot work are usage errors, before anything starts', async () => {
+    const cases: [string[], RegExp][] = [
+      [['train.py', '--nnodes', '2'], /--nnodes above 1 needs --rdzv-endpoint HOST:PORT/],
+      [['train.py', '--nproc-per-node', '2', '--rdzv-endpoint', 'nohost'], /--rdzv-endpoint needs HOST:PORT/],
+      [['train.py', '--nproc-per-node', '2', '--mode', 'sweep'], /--mode sweep is not available for torchrun jobs/],
+      [['train.py', '--nproc-per-node', '0'], /--nproc-per-node needs an integer >= 1/],
+    ];
+    for (const [argv, message] of cases) {
+      let stderr = '';
+      const code = await profileCommand(argv, { stdout: () => undefined, stderr: (t) => { stderr += t; }, cwd: tempDir('torchrun-usage') });
+      assert.equal(code, 2, argv.join(' '));
+      assert.match(stderr, message);
+    }
   });
 });
