@@ -55,6 +55,11 @@ Runs the script under the profiling harness and reports whether training waits f
                             settings that changed, the verdict change, and a warning when the machine's
                             load differed. RUN is a run folder, or a run's name under --out; with
                             --json the output is { summary, comparison }
+  --nproc-per-node N        start the script through torchrun with N ranks on this machine (gloo/nccl as the
+                            script chooses), the harness in every rank; per-rank figures and stragglers
+  --nnodes M                with --rdzv-endpoint: the job spans M nodes (run this command on each)
+  --node-rank R             this node's rank among them (default 0)
+  --rdzv-endpoint HOST:PORT c10d rendezvous of a job over several nodes
   -h, --help                this help
 
 Exit codes: 0 measured (whatever the verdict), 1 the run failed, 2 usage error, 130 stopped by you
@@ -169,6 +174,21 @@ function parseArgs(argv: readonly string[], cwd: string): ParsedArgs {
         o.metricsLingerSeconds = sec;
         break;
       }
+      case '--nproc-per-node':
+        o.distributed = { ...o.distributed, nprocPerNode: intArg(flag, value(), 1) };
+        break;
+      case '--nnodes':
+        o.distributed = { nprocPerNode: 1, ...o.distributed, nnodes: intArg(flag, value(), 1) };
+        break;
+      case '--node-rank':
+        o.distributed = { nprocPerNode: 1, ...o.distributed, nodeRank: intArg(flag, value(), 0) };
+        break;
+      case '--rdzv-endpoint': {
+        const v = value();
+        if (!/^[^:\s]+:\d+$/.test(v)) throw new ProfileUsageError('--rdzv-endpoint needs HOST:PORT');
+        o.distributed = { nprocPerNode: 1, ...o.distributed, rdzvEndpoint: v };
+        break;
+      }
       case '--json':
         format = 'json';
         break;
@@ -197,6 +217,13 @@ function parseArgs(argv: readonly string[], cwd: string): ParsedArgs {
   if (script === undefined && !help && compareWith === null) throw new ProfileUsageError('missing the script to profile');
   if ((o.metricsHost !== undefined || o.metricsLingerSeconds !== undefined) && o.metricsPort === undefined) {
     throw new ProfileUsageError('--metrics-host and --metrics-linger go with --metrics-port');
+  }
+  if (o.distributed !== undefined) {
+    if ((o.distributed.nnodes ?? 1) > 1 && o.distributed.rdzvEndpoint === undefined) {
+      throw new ProfileUsageError('--nnodes above 1 needs --rdzv-endpoint HOST:PORT');
+    }
+    if (o.mode === 'sweep') throw new ProfileUsageError('--mode sweep is not available for torchrun jobs (--nproc-per-node)');
+    if (o.metricsPort !== undefined) throw new ProfileUsageError('--metrics-port is not available for torchrun jobs yet');
   }
   const given = new Set(Object.keys(o) as (keyof ProfileOptions)[]);
   if (script !== undefined) given.add('script');
@@ -245,6 +272,14 @@ export function renderText(s: RunSummary, cwd: string): string {
   if (s.cpu !== null) {
     out += `  CPU ${s.cpu.cores} cores: ${num(s.cpu.utilizationMeanPct, 0)}% busy` +
       `${s.cpu.processMeanPct !== null ? `, this run ${num(s.cpu.processMeanPct, 0)}%` : ''}\n`;
+  }
+  if (s.ranks !== undefined && s.ranks.length > 0) {
+    out += `\nRanks${s.stepEndSpreadMs != null ? ` (step ends ${num(s.stepEndSpreadMs, 2)} ms apart, median)` : ''}:\n`;
+    out += table([
+      ['rank', 'local', 'ended', 'steps', 'step ms p50', 'data wait ms p50', 'input share', 'waits on ranks ms', 'samples/s'],
+      ...s.ranks.map((r) => [String(r.rank), String(r.localRank), r.ended ?? '-', String(r.steps), num(r.stepTimeMs?.p50, 2),
+        num(r.dataWaitMs?.p50, 2), pct(r.inputShare), num(r.peerWaitMs, 2), num(r.samplesPerSec)]),
+    ]);
   }
   if (s.loaders.length > 0) {
     out += '\nLoaders:\n';

@@ -1,5 +1,6 @@
 // Plain option objects for a profile run; adapters (CLI, editor) fill them, the core never reads settings.
 import type { LoaderSetting, ProfileEvent, ProfileMode } from '../shared/profile';
+import type { DistributedOptions } from './torchrun';
 
 export interface ProfileOptions {
   script: string;
@@ -36,6 +37,8 @@ export interface ProfileOptions {
   metricsHost?: string;
   /** Keep the endpoint up this long after the run ended, so a last scrape catches the final values. */
   metricsLingerSeconds?: number;
+  /** Start the script through torchrun, the harness in every rank (docs/profiling.md, "torchrun jobs"). */
+  distributed?: DistributedOptions;
 }
 
 export interface ProfileHooks {

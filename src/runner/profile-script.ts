@@ -28,6 +28,7 @@ import {
   GPU_FILE, LOADERS_FILE, STEPS_FILE, SUMMARY_FILE, SYSTEM_FILE, gpuColumns, loaderColumns, stepColumns, systemColumns,
 } from './run-tables';
 import { buildSummary } from './summary';
+import { profileDistributed } from './profile-distributed';
 import { runSweep } from './sweep';
 import type { SweepResult } from './sweep';
 import { decideVerdict, endedFrom } from './verdict';
@@ -64,6 +65,7 @@ function isRunnable(script: string): boolean {
  * however the run ends.
  */
 export async function profileScript(options: ProfileOptions, hooks: ProfileHooks = {}): Promise<RunSummary> {
+  if (options.distributed !== undefined) return profileDistributed({ ...options, distributed: options.distributed }, hooks);
   if (options.metricsPort === undefined) return profileRun(options, hooks, null);
   const server = await MetricsServer.start(options.metricsHost ?? DEFAULT_METRICS_HOST, options.metricsPort);
   try {

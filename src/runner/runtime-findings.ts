@@ -17,6 +17,8 @@ export const RUNTIME_CODES = {
   gpuMemoryHeadroom: 'RUN005',
   cpuSaturated: 'RUN006',
   manySmallFiles: 'RUN007',
+  straggler: 'RUN014',
+  rankWait: 'RUN015',
   /** The static rule a measurement confirms: a 0-worker training loader that is input-bound. */
   syncLoader: 'LOAD001',
 } as const;
@@ -37,6 +39,8 @@ export const RUNTIME_RULES: readonly { code: string; name: string; summary: stri
   { code: 'RUN011', name: 'duplicate-samples', summary: 'Data probe: exact duplicate samples among the probed samples' },
   { code: 'RUN012', name: 'unnormalised-images', summary: 'Data probe: images delivered as floats in 0-255' },
   { code: 'RUN013', name: 'empty-batch', summary: 'Data probe: the training loader delivered an empty batch' },
+  { code: 'RUN014', name: 'straggler-rank', summary: 'A torchrun rank whose step time or data wait stands out from the other ranks' },
+  { code: 'RUN015', name: 'ranks-wait-at-step-end', summary: 'torchrun ranks end their steps far apart: the early ones wait for the late ones' },
 ];
 
 export interface FindingInputs {
@@ -71,7 +75,7 @@ export function rangeOf(l: LoaderInfo | null): Range {
   return { start, end: { line: endLine, character: endChar } };
 }
 
-function finding(code: string, severity: Severity, message: string, l: LoaderInfo | null, script: string,
+export function finding(code: string, severity: Severity, message: string, l: LoaderInfo | null, script: string,
   figures: Record<string, number | string>): Finding {
   return {
     code, severity, message, file: l?.file ?? script, range: rangeOf(l), fixes: [], related: [], origin: 'runtime',

@@ -17,6 +17,13 @@ export const LOADER_ROLES: readonly LoaderRole[] = ['train', 'eval', 'unknown'];
 export type HarnessEndHow = 'completed' | 'stopped' | 'exception' | 'exit' | 'cancelled' | 'interrupted';
 export const HARNESS_END_HOWS: readonly HarnessEndHow[] = ['completed', 'stopped', 'exception', 'exit', 'cancelled', 'interrupted'];
 
+/** Where a process sits in a torchrun job, from the environment torchrun sets (RANK, LOCAL_RANK, WORLD_SIZE); null outside torchrun. Sent once, in hello: the orchestrator tags every later event of that rank's channel with it (docs/profiling.md, "torchrun jobs"). */
+export type RankInfo = {
+  rank: number;
+  localRank: number;
+  worldSize: number;
+} | null;
+
 /** The harness's first event: the interpreter and the run's settings. */
 export interface HelloEvent {
   type: 'hello';
@@ -38,6 +45,7 @@ export interface HelloEvent {
   controlSteps: number;
   /** 0 means "synchronise only at the measured window's two ends" (see docs/profiling.md). */
   syncEvery: number;
+  rank: RankInfo;
   t: number;
 }
 

@@ -210,6 +210,23 @@ export interface ControlCheck {
   bound: number;
 }
 
+/** One rank of a torchrun job: its measured figures, kept whatever way the job ended. */
+export interface SummaryRank {
+  rank: number;
+  localRank: number;
+  /** How the rank's harness ended (its end event), or null when it sent none. */
+  ended: string | null;
+  steps: number;
+  stepTimeMs: { p50: number; p90: number } | null;
+  dataWaitMs: { p50: number; p90: number } | null;
+  inputShare: number | null;
+  samplesPerSec: number | null;
+  /** Median per step of its step minus data wait beyond the quickest rank's: time spent waiting on the others. */
+  peerWaitMs: number | null;
+  /** The rank's own step events, relative to the run folder. */
+  stepsFile: string;
+}
+
 export interface RunSummary {
   schemaVersion: number;
   verdict: Verdict;
@@ -245,6 +262,10 @@ export interface RunSummary {
   ioProbe?: IoProbe;
   dataProbe?: DataProbeSummary;
   findings: Finding[];
+  /** torchrun jobs only: each rank's figures, rank order (docs/profiling.md, "torchrun jobs"). */
+  ranks?: SummaryRank[];
+  /** torchrun jobs only: median over measured steps of the spread of the ranks' step-end times. */
+  stepEndSpreadMs?: number | null;
   /** Absolute path of the run folder this summary was written to. */
   folder: string;
   /** Files of the run folder, relative to it. */
@@ -325,6 +346,24 @@ const strOrNull = orNull(str);
 const boolOrNull = orNull(bool);
 function each(x: unknown, at: string, check: (item: unknown, at: string) => void): void {
   arr(x, at).forEach((item, i) => check(item, `${at}[${i}]`));
+}
+
+function checkRank(x: unknown, at: string): void {
+  const r = obj(x, at);
+  num(r.rank, `${at}.rank`, COUNT);
+  num(r.localRank, `${at}.localRank`, COUNT);
+  strOrNull(r.ended, `${at}.ended`);
+  num(r.steps, `${at}.steps`, COUNT);
+  for (const key of ['stepTimeMs', 'dataWaitMs'] as const) {
+    orNull((v, q) => {
+      num(obj(v, q).p50, `${q}.p50`, AMOUNT);
+      num(obj(v, q).p90, `${q}.p90`, AMOUNT);
+    })(r[key], `${at}.${key}`);
+  }
+  numOrNull(SHARE)(r.inputShare, `${at}.inputShare`);
+  numOrNull(AMOUNT)(r.samplesPerSec, `${at}.samplesPerSec`);
+  numOrNull(AMOUNT)(r.peerWaitMs, `${at}.peerWaitMs`);
+  str(r.stepsFile, `${at}.stepsFile`);
 }
 
 function checkPosition(x: unknown, at: string): void {
@@ -518,6 +557,8 @@ function checkSummary(x: Obj): void {
   if (x.ioProbe !== undefined) checkIoProbe(x.ioProbe, 'ioProbe');
   if (x.dataProbe !== undefined) checkDataProbe(x.dataProbe, 'dataProbe');
   each(x.findings, 'findings', checkFinding);
+  if (x.ranks !== undefined) each(x.ranks, 'ranks', checkRank);
+  if (x.stepEndSpreadMs !== undefined) numOrNull(AMOUNT)(x.stepEndSpreadMs, 'stepEndSpreadMs');
   str(x.folder, 'folder');
   const files = obj(x.files, 'files');
   str(files.summary, 'files.summary');

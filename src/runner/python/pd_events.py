@@ -11,6 +11,7 @@ writes, so a worker that calls into patched code never emits duplicates.
 """
 import json
 import os
+import socket
 import threading
 import time
 
@@ -62,8 +63,15 @@ class EventChannel:
         self._lock = threading.Lock()
         self._pid = os.getpid()
         self._closed = False
+        self._socket = None
         if target.startswith("fd:"):
             self._fd = int(target[3:])
+        elif target.startswith("unix:"):
+            # Under torchrun each rank connects to the orchestrator's socket: torchrun's Popen closes every
+            # fd above 2, so fd 3 never reaches a rank (docs/profiling.md, "torchrun jobs").
+            self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self._socket.connect(target[5:])
+            self._fd = self._socket.fileno()
         else:
             self._fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
         # The user's own subprocesses (exec) must not inherit the channel and keep the pipe open.
@@ -97,7 +105,10 @@ class EventChannel:
         if os.getpid() == self._pid and not self._closed:
             self._closed = True
             try:
-                os.close(self._fd)
+                if self._socket is not None:
+                    self._socket.close()
+                else:
+                    os.close(self._fd)
             except OSError:
                 pass
 

@@ -1,6 +1,6 @@
 """Pipeline Doctor harness: runs a training script under measurement and streams NDJSON events.
 
-    python pd_harness.py --events fd:3|PATH [--mode quick|full] [--warmup W] [--steps N]
+    python pd_harness.py --events fd:3|unix:SOCKET|PATH [--mode quick|full] [--warmup W] [--steps N]
         [--control K] [--sync-every S] [--data-root DIR] [--io-probe auto|on|off] [--data-probe on|off]
         [--trial-loader FILE:LINE:ROLE --trial-settings JSON] [--gpu-interval-ms MS]
         [--module] -- SCRIPT [ARGS...]
@@ -96,6 +96,15 @@ def _cpu_count():
         return os.cpu_count() or 1
 
 
+def _rank():
+    """The rank torchrun gave this process (docs/profiling.md, "torchrun jobs"), or None outside torchrun."""
+    try:
+        return {"rank": int(os.environ["RANK"]), "localRank": int(os.environ["LOCAL_RANK"]),
+                "worldSize": int(os.environ["WORLD_SIZE"])}
+    except (KeyError, ValueError):
+        return None
+
+
 def main(argv):
     opts, target = _parse(argv)
     channel = EventChannel(opts.events)
@@ -110,7 +119,7 @@ def main(argv):
         "executable": sys.executable, "torch": torch_version, "torchError": torch_error, "nvml": nvml is not None,
         "keras": keras_spec, "cpuCount": _cpu_count(),
         "mode": opts.mode, "warmup": opts.warmup, "steps": opts.steps, "controlSteps": recorder.control,
-        "syncEvery": opts.sync_every, "t": now_ms(),
+        "syncEvery": opts.sync_every, "rank": _rank(), "t": now_ms(),
     })
 
     instrument = TorchInstrument(recorder, channel)
