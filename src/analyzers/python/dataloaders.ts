@@ -4,6 +4,7 @@ import { argument, callArguments, type ArgLookup, type CallArguments } from '../
 import { calledMethod, contains, dottedName, field, literalValue, namedChildren, NOT_LITERAL, parentOf, textOf, unwrap, type Node } from '../engine/syntax';
 import { bindingsAt, boundInFunctionAt, descendantsOfType, parameterNamed } from './bindings';
 import type { PythonModule } from './module';
+import { datasetItemReads } from './item-io';
 import { resolvedCallArguments } from './provenance';
 
 export const DATALOADER = new Set(['torch.utils.data.DataLoader']);
@@ -427,4 +428,27 @@ function derivesFromMapStyle(module: PythonModule, className: string, depth: num
     const name = base.type === 'keyword_argument' ? undefined : dottedName(base);
     return name !== undefined && derivesFromMapStyle(def.module, name, depth + 1);
   });
+}
+
+/**
+ * Why each item of the loader's dataset costs real work in `__getitem__`, if it visibly does: a
+ * \`torchvision.datasets\` class (each item decoded to PIL and run through its transform), or a project Dataset
+ * whose \`__getitem__\` reads the file of the sample (item-io.ts). The dataset is followed through the bindings
+ * visible at the loader.
+ */
+export function decodesPerItem(module: PythonModule, use: DataLoaderUse): string | undefined {
+  const ds = argument(use.args, 'dataset', 0);
+  if (ds.kind !== 'present') return undefined;
+  const node = unwrap(ds.node);
+  const values = node.type === 'identifier' ? bindingsAt(module, node.text, use.call).map((b) => (b.kind === 'value' ? unwrap(b.value) : undefined)) : [node];
+  const readers = new Set(datasetItemReads(module).map((r) => r.className));
+  for (const v of values) {
+    if (v?.type !== 'call') continue;
+    const q = module.callee(v) ?? '';
+    if (/^torchvision\.datasets\.[A-Z]\w*$/.test(q)) return `${q.slice(q.lastIndexOf('.') + 1)} decodes every image and runs its transform per item`;
+    const ctor = field(v, 'function');
+    const name = ctor ? dottedName(ctor) : undefined;
+    if (name && readers.has(name)) return `${name}.__getitem__ reads a file per item`;
+  }
+  return undefined;
 }

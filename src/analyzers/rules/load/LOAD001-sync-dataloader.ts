@@ -1,9 +1,12 @@
 import type { Edit, Fix } from '../../../shared/findings';
 import { methodReceiver, nodeRange, unwrap, type Node as SyntaxNode } from '../../engine/syntax';
-import { arg, argValue, dataLoaderUses, isMapStyleDataset } from '../../python/dataloaders';
+import { arg, argValue, dataLoaderUses, decodesPerItem, isMapStyleDataset } from '../../python/dataloaders';
+import { trainsOnAccelerator } from '../../python/accelerator';
+import { settingValue } from '../../python/resolve';
 import { editCallArguments, ensureImport } from '../../python/edits';
 import type { PythonModule } from '../../python/module';
 import { bindingsAt } from '../../python/bindings';
+import { argumentsForParameter } from '../../python/callsites';
 import { defineRule } from '../rule';
 import { zeroWorkerConfigKeys } from '../../config/keys';
 
@@ -35,8 +38,14 @@ an item is a slice of a tensor, and worker processes would only add start-up and
 A loader that no loop consumes is not a training or evaluation loader and is not reported: one built and never used,
 returned to a caller that discards it (\`_\`), or only peeked at (\`next(iter(loader))\` draws one batch from a fresh
 iterator to show a sample). A function parameter that shadows a module-level loader's name (\`def train(model,
-train_dataloader)\` in a notebook) is a different object. Loaders in tests, debug configs and benchmarks, loaders whose
-worker count comes from a variable or a platform check, and datasets not known to be map-style (an \`IterableDataset\`'s
+train_dataloader)\` in a notebook) is a different object. A worker count read from a name bound to 0 or 1 (\`num_workers = 0\`, in an earlier notebook cell too) or from a
+command-line option whose \`default=\` is 0 (\`args.dataloader_num_workers\`) is reported like the literal, without a
+fix: the setting is changed where it is made.
+In notebooks, which often run interactively on small data, a training loader is a warning only when each item visibly
+costs work — a \`torchvision.datasets\` class decoding every image through its transform, or a Dataset whose
+\`__getitem__\` reads a file — while the model trains on an accelerator; otherwise it is info.
+Loaders in tests, debug configs and benchmarks, loaders whose
+worker count comes from any other variable or a platform check, and datasets not known to be map-style (an \`IterableDataset\`'s
 extra workers each replay the whole unsharded stream) are left alone or only offered an unsafe fix.
 Arguments passed as \`**kwargs\` are read from the dict when it is
 built in the module (\`{...}\`, \`dict(...)\`, \`.update(...)\`, \`kw["num_workers"] = 0\`); a worker count added only under
@@ -93,7 +102,10 @@ In configs the fix sets \`num_workers: 8\` and is always offered as unsafe, sinc
     for (const use of dataLoaderUses(module)) {
       if (use.role === 'unknown') continue;
       const workers = arg(use, 'num_workers');
-      const value = argValue(workers);
+      let value = argValue(workers);
+      // `num_workers=num_workers` set to 0 in an earlier cell, `args.dataloader_num_workers` defaulting to 0.
+      const named = value === 'unknown' && workers.kind === 'present' && !workers.spread ? settingValue(module, workers.node, use.call) : undefined;
+      if (named === 0 || named === 1) value = named;
       if (!(value === 'absent' || value === 0 || value === 1)) continue;
       if (tensorsOnDevice(module, use.call)) continue;
       const setting = value === 'absent' ? 'no num_workers (default 0)' : `num_workers=${value}`;
@@ -103,17 +115,27 @@ In configs the fix sets \`num_workers: 8\` and is always offered as unsafe, sinc
       // Slices of tensors in memory: a worker would only add start-up and IPC (LOAD001's docs).
       if (memory?.kind === 'tensors') continue;
       const inMemory = training ? memory?.reason : undefined;
+      // A notebook often runs interactively on small data; its training loader is a warning only when each item
+      // visibly costs work (decode, file read) while the model trains on an accelerator (LOAD001's docs).
+      const perItem = training && !inMemory && module.path.endsWith('.ipynb') ? decodesPerItem(module, use) : undefined;
+      const notebookQuiet = module.path.endsWith('.ipynb') && !(perItem && trainsOnAccelerator(module));
       reporter.report({
-        range: nodeRange(workers.kind === 'present' ? workers.node : use.call.childForFieldName('function') ?? use.call),
-        severity: training && !inMemory ? 'warning' : 'info',
+        // A count read from a setting made elsewhere is reported at the loader, not at the name that carries it.
+        range: nodeRange(workers.kind === 'present' && named === undefined ? workers.node : use.call.childForFieldName('function') ?? use.call),
+        severity: training && !inMemory && !notebookQuiet ? 'warning' : 'info',
         message: inMemory
           ? `Training DataLoader has ${setting}: ${where}. Info only: ${inMemory}, so each item is an index into memory and workers gain little unless collate_fn does heavy work. Use worker processes (num_workers=${WORKERS}) if profiling shows the step waiting for data.`
+          : training && perItem && !notebookQuiet
+          ? `Training DataLoader has ${setting}: ${where} while the model waits on the accelerator (${perItem}). Use worker processes (num_workers=${WORKERS}).`
+          : training && notebookQuiet
+          ? `Training DataLoader has ${setting}: ${where}. Info only in a notebook, where no per-item decoding feeding an accelerator is visible: use worker processes (num_workers=${WORKERS}) if profiling shows the step waiting for data.`
           : training
           ? `Training DataLoader has ${setting}: ${where} while the model waits. Use worker processes (num_workers=${WORKERS}).`
           : `Evaluation DataLoader has ${setting}: ${where} while evaluation waits.`,
         related: use.consumer ? [{ range: nodeRange(use.consumer), message: `consumed here (${use.reason})` }] : [],
         // A value read from a `**kwargs` dict may be shared with other loaders: no fix edits it there.
-        fixes: workers.kind === 'present' && workers.spread ? [] : [workersFix(module, use, value !== 'absent')],
+        // A value read from a variable or an option: the fix would leave that setting behind; change it there.
+        fixes: workers.kind === 'present' && (workers.spread || named !== undefined) ? [] : [workersFix(module, use, value !== 'absent')],
       });
     }
   },
@@ -184,6 +206,7 @@ function inMemoryData(module: PythonModule, use: ReturnType<typeof dataLoaderUse
   if (ds.kind !== 'present') return undefined;
   const texts: string[] = [];
   const names = new Set<string>();
+  const seen = new Set<string>();
   let qualifiedTensors = false;
   const follow = (node: SyntaxNode, at: SyntaxNode, depth: number): void => {
     const n = unwrap(node);
@@ -201,14 +224,17 @@ function inMemoryData(module: PythonModule, use: ReturnType<typeof dataLoaderUse
       }
       return;
     }
-    if ((n.type === 'identifier' || isSelfAttribute(n)) && !names.has(n.text)) {
+    // The same name in another function (a parameter and its caller's variable) is another binding.
+    const key = `${n.text}@${module.enclosingFunction(at)?.id ?? 'module'}`;
+    if ((n.type === 'identifier' || isSelfAttribute(n)) && !seen.has(key)) {
+      seen.add(key);
       names.add(n.text);
       for (const b of bindingsAt(module, n.text, at)) {
         if (b.kind === 'value') follow(b.value, b.assignment, depth + 1);
         else if (b.kind === 'opaque') {
           const right = b.assignment.childForFieldName('right');
           if (right) follow(right, b.assignment, depth + 1);
-        }
+        } else for (const a of argumentsForParameter(module, b.fn, n.text) ?? []) follow(a, a, depth + 1);
       }
     }
   };
