@@ -134,12 +134,11 @@ export async function analyze(file: string, text: string, options: AnalyzeOption
  */
 export async function analyzeNotebookCells(file: string, cells: readonly NotebookCell[], options: AnalyzeOptions = {}): Promise<AnalysisResult> {
   const program = new NotebookProgram(cells);
-  // Notebooks run in one process, often interactively; RULES.md section 7 says downgrade LOAD001 there.
   const lineName = (line: number): string => {
     const at = program.toCell({ line, character: 0 });
     return `line ${at.position.line + 1} of cell ${at.cell + 1}`;
   };
-  const result = await new Session(file, program.text, options, { LOAD001: 'info' }, lineName).python();
+  const result = await new Session(file, program.text, options, {}, lineName).python();
   result.tree?.delete();
   return {
     findings: result.findings.map((f) => program.mapFinding(f)).sort(compareFindings),

@@ -8,14 +8,15 @@ import { fixCellsUntilStable, fixUntilStable } from '../../src/analyzers/engine/
 import type { Finding } from '../../src/shared/findings';
 
 const SCRIPT = [
-  'from torch.utils.data import DataLoader, TensorDataset',
+  'from torch.utils.data import DataLoader, Subset',
   'def train(x, y, model, opt):',
-  '    loader = DataLoader(TensorDataset(x, y), batch_size=8)',
-  '    evaluation = DataLoader(TensorDataset(x, y), batch_size=8, num_workers=0)',
+  '    loader = DataLoader(Subset(x, range(64)), batch_size=8)',
+  '    evaluation = DataLoader(Subset(x, range(8)), batch_size=8, num_workers=0)',
   '    for b in loader:',
   '        opt.zero_grad()',
   '        model(b).backward()',
   '        opt.step()',
+  '    model.evaluate(evaluation)',
   '',
 ].join('\n');
 
@@ -90,17 +91,17 @@ describe('fixUntilStable', () => {
     const broken = SCRIPT + 'def oops(:\n';
     const out = await fixUntilStable(broken, real);
     assert.equal(out.text, broken);
-    assert.match(out.notices[0].message, /^not fixed: syntax error at line 9; fixes apply to code that parses$/);
+    assert.match(out.notices[0].message, /^not fixed: syntax error at line 10; fixes apply to code that parses$/);
   });
 });
 
 describe('fixCellsUntilStable', () => {
   it('fixes the cells of a notebook together (one fix edits two cells)', async () => {
-    const cells = ['from torch.utils.data import DataLoader, TensorDataset', SCRIPT.split('\n').slice(1).join('\n'), '# notes'];
+    const cells = ['from torch.utils.data import DataLoader, Subset', SCRIPT.split('\n').slice(1).join('\n'), '# notes'];
     const kinds = ['code', 'code', 'markdown'] as const;
     const out = await fixCellsUntilStable(cells, (sources) => analyzeNotebookCells('nb.ipynb', sources.map((source, i) => ({ kind: kinds[i], source }))));
     assert.equal(out.fixed, 2);
-    assert.equal(out.cells[0], 'import os\n\nfrom torch.utils.data import DataLoader, TensorDataset');
+    assert.equal(out.cells[0], 'import os\n\nfrom torch.utils.data import DataLoader, Subset');
     assert.match(out.cells[1], /batch_size=8,\n        num_workers=min\(8, os\.cpu_count\(\) or 1\),\n        persistent_workers=True,\n    \)/);
     assert.equal(out.cells[2], '# notes');
   });

@@ -95,6 +95,11 @@ export function literalValue(node: Node | undefined): Literal | typeof NOT_LITER
       const content = namedChildren(n).find((c) => c.type === 'string_content');
       return content ? content.text : '';
     }
+    case 'concatenated_string': {
+      // `'https://host/' 'path/file.csv'`: adjacent literals are one string to Python.
+      const parts = namedChildren(n).filter((c) => c.type !== 'comment').map((c) => literalValue(c));
+      return parts.every((p): p is string => typeof p === 'string') ? parts.join('') : NOT_LITERAL;
+    }
     case 'unary_operator': {
       const arg = field(n, 'argument');
       const op = n.child(0)?.text;

@@ -34,6 +34,21 @@ export function bindingsAt(module: PythonModule, name: string, at: Node): Bindin
   return all.filter((b) => module.enclosingFunction(b.assignment) === undefined && module.enclosingClass(b.assignment) === undefined);
 }
 
+/**
+ * Whether a plain name is bound by a function around `at` (a parameter or an assignment in its body), so
+ * that a module-level binding of the same name is not the one in force there. `outermost`, when given,
+ * is the last function looked at (the one holding the binding asked about).
+ */
+export function boundInFunctionAt(module: PythonModule, name: string, at: Node, outermost?: Node): boolean {
+  if (name.includes('.')) return false;
+  const all = assignmentsTo(module, name);
+  for (let fn = module.enclosingFunction(at); fn && fn.id !== outermost?.id; fn = module.enclosingFunction(fn)) {
+    const scope = fn;
+    if (parameterNamed(scope, name) || all.some((b) => module.enclosingFunction(b.assignment)?.id === scope.id)) return true;
+  }
+  return false;
+}
+
 /** All plain (`=`) assignments of a dotted name in the module, paired with their value where possible. */
 export function assignmentsTo(module: PythonModule, name: string): Array<Extract<Binding, { kind: 'value' | 'opaque' }>> {
   return module.memo(`assignmentsTo:${name}`, () => {

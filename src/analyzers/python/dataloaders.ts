@@ -2,8 +2,9 @@
 // workers and batch size only speak about training loaders (RULES.md section 7, traps 1 and 2).
 import { argument, callArguments, type ArgLookup, type CallArguments } from '../engine/calls';
 import { calledMethod, contains, dottedName, field, literalValue, namedChildren, NOT_LITERAL, parentOf, textOf, unwrap, type Node } from '../engine/syntax';
-import { bindingsAt, descendantsOfType } from './bindings';
+import { bindingsAt, boundInFunctionAt, descendantsOfType, parameterNamed } from './bindings';
 import type { PythonModule } from './module';
+import { datasetItemReads } from './item-io';
 import { resolvedCallArguments } from './provenance';
 
 export const DATALOADER = new Set(['torch.utils.data.DataLoader']);
@@ -67,10 +68,14 @@ function classify(module: PythonModule, call: Node): DataLoaderUse {
   const names: Binding[] = [];
   const bound = module.boundName(call);
   if (bound) names.push(binding(module, bound, call));
-  // Follow one `return` to the caller: `train_loader, val_loader = make_loaders()`.
-  if (fn) for (const n of namesFromReturn(module, call, fn, bound)) names.push(binding(module, n.name, n.at));
+  // Follow one `return` to the caller: `train_loader, val_loader = make_loaders()`; `_` discards it.
+  const callers = fn ? namesFromReturn(module, call, fn, bound) : [];
+  for (const n of callers) if (n.name !== '_') names.push(binding(module, n.name, n.at));
   if (names.length === 0) return use;
   use.name = names[0].name;
+  // Built and never iterated, or only peeked at (`next(iter(loader))` draws one batch from a fresh iterator):
+  // no loop waits on it, so it is neither a training nor an evaluation loader (LOAD001's docs).
+  if (names.every((n) => !iterated(module, n, callers.length > 0))) return use;
 
   for (const n of names) {
     const consumer = findTrainingConsumer(module, n);
@@ -100,7 +105,48 @@ function binding(module: PythonModule, name: string, at: Node): Binding {
     return { name, visible: (n) => !cls || module.enclosingClass(n)?.id === cls.id };
   }
   const fn = module.enclosingFunction(at);
-  return { name, visible: (n) => !fn || contains(fn, n) };
+  // A module-level name is not the one in force inside a function that binds the same name itself
+  // (`def train(model, train_dataloader): …` in a notebook that also has a global `train_dataloader`).
+  if (!fn) return { name, visible: (n) => !boundInFunctionAt(module, name, n) };
+  return { name, visible: (n) => contains(fn, n) && !boundInFunctionAt(module, name, n, fn) };
+}
+
+/**
+ * Whether a reference is used beyond a peek: iterated, passed on, returned to a caller that keeps it.
+ * Not a use: `next(iter(loader))` (one batch from a fresh iterator), `len(loader)`, `print(loader)`, the
+ * bare name shown at the end of a notebook cell, and the `return` already followed to the callers.
+ */
+function iterated(module: PythonModule, { name, visible }: Binding, returnFollowed: boolean): boolean {
+  for (const ref of module.referencesTo(name)) {
+    if (!visible(ref) || isBindingTarget(ref)) continue;
+    if (ref.parent?.type === 'keyword_argument' && field(ref.parent, 'name')?.id === ref.id) continue;
+    let top = ref;
+    while (top.parent && (top.parent.type === 'expression_list' || top.parent.type === 'tuple' || top.parent.type === 'parenthesized_expression')) top = top.parent;
+    if (top.parent?.type === 'expression_statement') continue;
+    if (returnFollowed && top.parent?.type === 'return_statement') continue;
+    const args = ref.parent?.type === 'argument_list' ? ref.parent : undefined;
+    const call = args?.parent;
+    const callee = call?.type === 'call' ? field(call, 'function')?.text : undefined;
+    if (callee === 'len' || callee === 'print' || callee === 'type') continue;
+    if (callee === 'iter' && call!.parent?.type === 'argument_list' && call!.parent.parent?.type === 'call' && field(call!.parent.parent, 'function')?.text === 'next') continue;
+    return true;
+  }
+  return false;
+}
+
+function isBindingTarget(ref: Node): boolean {
+  for (let n: Node | null = ref; n; n = n.parent) {
+    const p: Node | null = n.parent;
+    if (!p) return false;
+    if (p.type === 'assignment' || p.type === 'augmented_assignment') return field(p, 'left')?.id === n.id;
+    if (p.type !== 'pattern_list' && p.type !== 'tuple_pattern') return false;
+  }
+  return false;
+}
+
+/** A function's parameter, visible in its body unless a nested function binds the name again. */
+function parameterBinding(module: PythonModule, fn: Node, name: string): Binding {
+  return { name, visible: (n) => contains(fn, n) && !boundInFunctionAt(module, name, n, fn) };
 }
 
 function lastPart(name: string): string {
@@ -211,12 +257,18 @@ function findTrainingConsumer(module: PythonModule, { name, visible }: Binding, 
       const param = params[i];
       const paramName = param && (param.type === 'identifier' ? param.text : field(param, 'name')?.text);
       if (paramName && feedsHotLoopIn(module, target, paramName)) return { node: call, reason: `passed to ${module.functionName(target)}(), whose training loop iterates it` };
+      const through = paramName && depth < 2 ? findTrainingConsumer(module, parameterBinding(module, target, paramName), depth + 1) : undefined;
+      if (through) return { node: call, reason: `passed to ${module.functionName(target)}(), ${through.reason}` };
       // `for x, y in batches(loader):` with `def batches(loader): yield from loader`.
       if (paramName && yieldsFrom(module, target, paramName) && module.hotLoops().some((l) => l.type === 'for_statement' && contains(field(l, 'right')!, call))) {
         return { node: call, reason: `iterated by the training loop through ${module.functionName(target)}()` };
       }
     } else if (target && keyword && feedsHotLoopIn(module, target, keyword)) {
       return { node: call, reason: `passed to ${module.functionName(target)}(), whose training loop iterates it` };
+    } else if (target && keyword && depth < 2 && parameterNamed(target, keyword)) {
+      // `train(model, train_dataloader=dl)` where train() hands its parameter on to the function that iterates it.
+      const through = findTrainingConsumer(module, parameterBinding(module, target, keyword), depth + 1);
+      if (through) return { node: call, reason: `passed to ${module.functionName(target)}(), ${through.reason}` };
     }
   }
   return undefined;
@@ -376,4 +428,27 @@ function derivesFromMapStyle(module: PythonModule, className: string, depth: num
     const name = base.type === 'keyword_argument' ? undefined : dottedName(base);
     return name !== undefined && derivesFromMapStyle(def.module, name, depth + 1);
   });
+}
+
+/**
+ * Why each item of the loader's dataset costs real work in `__getitem__`, if it visibly does: a
+ * \`torchvision.datasets\` class (each item decoded to PIL and run through its transform), or a project Dataset
+ * whose \`__getitem__\` reads the file of the sample (item-io.ts). The dataset is followed through the bindings
+ * visible at the loader.
+ */
+export function decodesPerItem(module: PythonModule, use: DataLoaderUse): string | undefined {
+  const ds = argument(use.args, 'dataset', 0);
+  if (ds.kind !== 'present') return undefined;
+  const node = unwrap(ds.node);
+  const values = node.type === 'identifier' ? bindingsAt(module, node.text, use.call).map((b) => (b.kind === 'value' ? unwrap(b.value) : undefined)) : [node];
+  const readers = new Set(datasetItemReads(module).map((r) => r.className));
+  for (const v of values) {
+    if (v?.type !== 'call') continue;
+    const q = module.callee(v) ?? '';
+    if (/^torchvision\.datasets\.[A-Z]\w*$/.test(q)) return `${q.slice(q.lastIndexOf('.') + 1)} decodes every image and runs its transform per item`;
+    const ctor = field(v, 'function');
+    const name = ctor ? dottedName(ctor) : undefined;
+    if (name && readers.has(name)) return `${name}.__getitem__ reads a file per item`;
+  }
+  return undefined;
 }

@@ -141,12 +141,13 @@ export function isHfDataset(module: PythonModule, expr: Node, depth = 0): boolea
     if (q && (DATASET_SOURCES.has(q) || /^datasets\.(Dataset|DatasetDict|IterableDataset)\.from_\w+$/.test(q))) return true;
     const method = calledMethod(n);
     const receiver = field(field(n, 'function')!, 'object');
-    return !!method && DATASET_DERIVING.has(method) && !!receiver && isHfDataset(module, receiver, depth + 1);
+    // A method chain or a subscript only narrows the expression: the depth bound counts the bindings followed.
+    return !!method && DATASET_DERIVING.has(method) && !!receiver && isHfDataset(module, receiver, depth);
   }
   // `raw["train"]`: a split of a DatasetDict (a column of a Dataset is a list, which has no Dataset methods).
   if (n.type === 'subscript') {
     const value = field(n, 'value');
-    return !!value && isHfDataset(module, value, depth + 1);
+    return !!value && isHfDataset(module, value, depth);
   }
   const name = dottedName(n);
   if (!name) return false;

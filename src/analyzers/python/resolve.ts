@@ -62,6 +62,41 @@ export function constantValue(module: PythonModule, node: Node | undefined, at?:
   return NOT_LITERAL;
 }
 
+/** The parsed command-line options object (`args.lr`, `opt.n_cpu`, `cfg.workers`). */
+export const OPTIONS_OBJECT = /^(args|opt|opts|options|flags|hparams|cfg|config|hp)\.\w+$/;
+
+/**
+ * The `default=` of the argparse option that `args.x` reads (`add_argument("--x", default=0)`, also through
+ * `dest=`), when nothing in the module assigns `args.x` and every option of that name agrees on it.
+ */
+export function optionDefault(module: PythonModule, name: string): Node | undefined {
+  if (!OPTIONS_OBJECT.test(name) || module.assignmentsTo(name).length > 0) return undefined;
+  const option = name.slice(name.lastIndexOf('.') + 1);
+  const defaults: Node[] = [];
+  for (const c of module.methodCalls('add_argument')) {
+    const args = callArguments(c);
+    const dest = args.keywords.get('dest');
+    const names = dest ? [literalValue(dest)] : args.positional.map((p) => literalValue(p));
+    if (!names.some((v) => typeof v === 'string' && v.replace(/^-+/, '').replace(/-/g, '_') === option)) continue;
+    const dflt = args.keywords.get('default');
+    if (!dflt) return undefined;
+    defaults.push(dflt);
+  }
+  return defaults.length > 0 && defaults.every((d) => textOf(d) === textOf(defaults[0])) ? defaults[0] : undefined;
+}
+
+/**
+ * The value of a setting: a literal, a name bound to one (`num_workers = 0`, in an earlier notebook cell too),
+ * or the default of the command-line option it reads (`args.dataloader_num_workers` with `default=0`).
+ */
+export function settingValue(module: PythonModule, node: Node, at?: Node): Literal | typeof NOT_LITERAL {
+  const v = constantValue(module, node, at);
+  if (v !== NOT_LITERAL) return v;
+  const name = dottedName(unwrap(node));
+  const dflt = name ? optionDefault(module, name) : undefined;
+  return dflt ? literalValue(dflt) : NOT_LITERAL;
+}
+
 export type ArgValue = Literal | 'absent' | 'unknown';
 
 /** The constant value of an argument lookup: 'absent', 'unknown' (not a constant or maybe in **kwargs), or the value. */

@@ -1,9 +1,12 @@
 import type { Edit, Fix } from '../../../shared/findings';
 import { methodReceiver, nodeRange, unwrap, type Node as SyntaxNode } from '../../engine/syntax';
-import { arg, argValue, dataLoaderUses, isMapStyleDataset } from '../../python/dataloaders';
+import { arg, argValue, dataLoaderUses, decodesPerItem, isMapStyleDataset } from '../../python/dataloaders';
+import { trainsOnAccelerator } from '../../python/accelerator';
+import { settingValue } from '../../python/resolve';
 import { editCallArguments, ensureImport } from '../../python/edits';
 import type { PythonModule } from '../../python/module';
-import { bindingValue } from '../../python/resolve';
+import { bindingsAt } from '../../python/bindings';
+import { argumentsForParameter } from '../../python/callsites';
 import { defineRule } from '../rule';
 import { zeroWorkerConfigKeys } from '../../config/keys';
 
@@ -26,11 +29,23 @@ has to wait for the data" (PyTorch Performance Tuning Guide). Lightning warns at
 not have many workers which may be a bottleneck". Measured on an H100: a loop loading one \`.npy\` per sample with
 \`num_workers=0\` waited for data 74% of every step; with 8 workers it waited 5% and ran 3.9x faster.
 
-Validation and test loaders are reported as \`info\`, and so are training loaders over data that is already tensors in
-memory: a \`TensorDataset\`, a Hugging Face dataset tokenized up front (\`.map(tokenize)\`, \`set_format("torch")\`), a
-dataset built on tokenizer output. There each item is an index into memory, so workers gain little unless
-\`collate_fn\` does heavy work; the message says so. Loaders in tests, debug configs and benchmarks, loaders whose
-worker count comes from a variable or a platform check, and datasets not known to be map-style (an \`IterableDataset\`'s
+Validation and test loaders are reported as \`info\`, and so are training loaders over data that is already
+tokenized in memory: a Hugging Face dataset tokenized up front (\`.map(tokenize)\`, \`set_format("torch")\`, also when
+stored on \`self\` in \`setup()\` or renamed afterwards), a dataset built on tokenizer output. There each item is an
+Arrow read and a dict, so workers gain little unless \`collate_fn\` does heavy work; the message says so. Loaders over
+tensors held in memory (a \`TensorDataset\`, Lightning's demo \`WikiText2\` corpus, splits of them) are not reported:
+an item is a slice of a tensor, and worker processes would only add start-up and inter-process copies.
+A loader that no loop consumes is not a training or evaluation loader and is not reported: one built and never used,
+returned to a caller that discards it (\`_\`), or only peeked at (\`next(iter(loader))\` draws one batch from a fresh
+iterator to show a sample). A function parameter that shadows a module-level loader's name (\`def train(model,
+train_dataloader)\` in a notebook) is a different object. A worker count read from a name bound to 0 or 1 (\`num_workers = 0\`, in an earlier notebook cell too) or from a
+command-line option whose \`default=\` is 0 (\`args.dataloader_num_workers\`) is reported like the literal, without a
+fix: the setting is changed where it is made.
+In notebooks, which often run interactively on small data, a training loader is a warning only when each item visibly
+costs work — a \`torchvision.datasets\` class decoding every image through its transform, or a Dataset whose
+\`__getitem__\` reads a file — while the model trains on an accelerator; otherwise it is info.
+Loaders in tests, debug configs and benchmarks, loaders whose
+worker count comes from any other variable or a platform check, and datasets not known to be map-style (an \`IterableDataset\`'s
 extra workers each replay the whole unsharded stream) are left alone or only offered an unsafe fix.
 Arguments passed as \`**kwargs\` are read from the dict when it is
 built in the module (\`{...}\`, \`dict(...)\`, \`.update(...)\`, \`kw["num_workers"] = 0\`); a worker count added only under
@@ -87,24 +102,40 @@ In configs the fix sets \`num_workers: 8\` and is always offered as unsafe, sinc
     for (const use of dataLoaderUses(module)) {
       if (use.role === 'unknown') continue;
       const workers = arg(use, 'num_workers');
-      const value = argValue(workers);
+      let value = argValue(workers);
+      // `num_workers=num_workers` set to 0 in an earlier cell, `args.dataloader_num_workers` defaulting to 0.
+      const named = value === 'unknown' && workers.kind === 'present' && !workers.spread ? settingValue(module, workers.node, use.call) : undefined;
+      if (named === 0 || named === 1) value = named;
       if (!(value === 'absent' || value === 0 || value === 1)) continue;
       if (tensorsOnDevice(module, use.call)) continue;
       const setting = value === 'absent' ? 'no num_workers (default 0)' : `num_workers=${value}`;
       const where = value === 1 ? 'a single worker process loads batches one after another' : 'every batch is loaded in the main process';
       const training = use.role === 'train';
-      const inMemory = training ? tensorsInMemory(module, use) : undefined;
+      const memory = inMemoryData(module, use);
+      // Slices of tensors in memory: a worker would only add start-up and IPC (LOAD001's docs).
+      if (memory?.kind === 'tensors') continue;
+      const inMemory = training ? memory?.reason : undefined;
+      // A notebook often runs interactively on small data; its training loader is a warning only when each item
+      // visibly costs work (decode, file read) while the model trains on an accelerator (LOAD001's docs).
+      const perItem = training && !inMemory && module.path.endsWith('.ipynb') ? decodesPerItem(module, use) : undefined;
+      const notebookQuiet = module.path.endsWith('.ipynb') && !(perItem && trainsOnAccelerator(module));
       reporter.report({
-        range: nodeRange(workers.kind === 'present' ? workers.node : use.call.childForFieldName('function') ?? use.call),
-        severity: training && !inMemory ? 'warning' : 'info',
+        // A count read from a setting made elsewhere is reported at the loader, not at the name that carries it.
+        range: nodeRange(workers.kind === 'present' && named === undefined ? workers.node : use.call.childForFieldName('function') ?? use.call),
+        severity: training && !inMemory && !notebookQuiet ? 'warning' : 'info',
         message: inMemory
           ? `Training DataLoader has ${setting}: ${where}. Info only: ${inMemory}, so each item is an index into memory and workers gain little unless collate_fn does heavy work. Use worker processes (num_workers=${WORKERS}) if profiling shows the step waiting for data.`
+          : training && perItem && !notebookQuiet
+          ? `Training DataLoader has ${setting}: ${where} while the model waits on the accelerator (${perItem}). Use worker processes (num_workers=${WORKERS}).`
+          : training && notebookQuiet
+          ? `Training DataLoader has ${setting}: ${where}. Info only in a notebook, where no per-item decoding feeding an accelerator is visible: use worker processes (num_workers=${WORKERS}) if profiling shows the step waiting for data.`
           : training
           ? `Training DataLoader has ${setting}: ${where} while the model waits. Use worker processes (num_workers=${WORKERS}).`
           : `Evaluation DataLoader has ${setting}: ${where} while evaluation waits.`,
         related: use.consumer ? [{ range: nodeRange(use.consumer), message: `consumed here (${use.reason})` }] : [],
         // A value read from a `**kwargs` dict may be shared with other loaders: no fix edits it there.
-        fixes: workers.kind === 'present' && workers.spread ? [] : [workersFix(module, use, value !== 'absent')],
+        // A value read from a variable or an option: the fix would leave that setting behind; change it there.
+        fixes: workers.kind === 'present' && (workers.spread || named !== undefined) ? [] : [workersFix(module, use, value !== 'absent')],
       });
     }
   },
@@ -162,47 +193,69 @@ function silencedWorkerWarning(module: PythonModule): boolean {
 }
 
 /**
- * Why a loader's dataset is already tensors in memory, if it is: a \`TensorDataset\`, a Hugging Face dataset
- * tokenized up front (\`.map(tokenize)\`, \`set_format("torch")\`), or a dataset built on tokenizer output. The
- * dataset expression is followed through subscripts (\`tokenized["train"]\`), method receivers and local
- * bindings; on-the-fly transforms (\`set_transform\`, \`with_transform\`) mean per-item work after all.
+ * Why a loader's dataset is already in memory, if it is. `tensors`: a \`TensorDataset\` or a library demo dataset
+ * held as one token tensor (Lightning's \`WikiText2\`), where an item is a slice of a tensor and workers only add
+ * process start-up and IPC. `tokenized`: a Hugging Face dataset tokenized up front (\`.map(tokenize)\`,
+ * \`set_format("torch")\`) or a dataset built on tokenizer output, where an item is still an Arrow read and a dict
+ * (LOAD001's docs). The dataset expression is followed through subscripts (\`tokenized["train"]\`), method
+ * receivers, constructor arguments and every binding in scope (\`self.dataset\` set in \`setup()\` included); on-the-fly
+ * transforms (\`set_transform\`, \`with_transform\`) mean per-item work after all.
  */
-function tensorsInMemory(module: PythonModule, use: ReturnType<typeof dataLoaderUses>[number]): string | undefined {
+function inMemoryData(module: PythonModule, use: ReturnType<typeof dataLoaderUses>[number]): { kind: 'tensors' | 'tokenized'; reason: string } | undefined {
   const ds = arg(use, 'dataset');
   if (ds.kind !== 'present') return undefined;
   const texts: string[] = [];
   const names = new Set<string>();
-  const follow = (node: SyntaxNode, depth: number): void => {
+  const seen = new Set<string>();
+  let qualifiedTensors = false;
+  const follow = (node: SyntaxNode, at: SyntaxNode, depth: number): void => {
     const n = unwrap(node);
     if (depth > 4) return;
-    if (n.type === 'subscript') return follow(n.childForFieldName('value') ?? n, depth);
+    if (n.type === 'subscript') return follow(n.childForFieldName('value') ?? n, at, depth);
     if (n.type === 'call') {
       texts.push(n.text);
+      if (IN_MEMORY_DATASETS.has(module.callee(n) ?? '')) qualifiedTensors = true;
       const receiver = methodReceiver(n);
-      if (receiver) follow(receiver, depth);
-      // `Encoded(encodings, labels)`: the names a dataset class is built from.
+      if (receiver) follow(receiver, n, depth);
+      // `Encoded(encodings, labels)`, `random_split(dataset, ...)`: the names a dataset is built from.
       for (const a of n.childForFieldName('arguments')?.namedChildren ?? []) {
         const value = a?.type === 'keyword_argument' ? a.childForFieldName('value') : a;
-        if (value?.type === 'identifier') follow(value, depth + 1);
+        if (value && (value.type === 'identifier' || isSelfAttribute(value))) follow(value, n, depth + 1);
       }
       return;
     }
-    if (n.type === 'identifier' && !names.has(n.text)) {
+    // The same name in another function (a parameter and its caller's variable) is another binding.
+    const key = `${n.text}@${module.enclosingFunction(at)?.id ?? 'module'}`;
+    if ((n.type === 'identifier' || isSelfAttribute(n)) && !seen.has(key)) {
+      seen.add(key);
       names.add(n.text);
-      const value = bindingValue(module, n.text, n);
-      if (value) follow(value, depth + 1);
+      for (const b of bindingsAt(module, n.text, at)) {
+        if (b.kind === 'value') follow(b.value, b.assignment, depth + 1);
+        else if (b.kind === 'opaque') {
+          const right = b.assignment.childForFieldName('right');
+          if (right) follow(right, b.assignment, depth + 1);
+        } else for (const a of argumentsForParameter(module, b.fn, n.text) ?? []) follow(a, a, depth + 1);
+      }
     }
   };
-  follow(ds.node, 0);
+  follow(ds.node, use.call, 0);
   const all = texts.join('\n');
-  const onNames = (methods: string) => [...names].some((n) => new RegExp(`\\b${n}\\.(${methods})\\(`).test(module.text));
+  const onNames = (methods: string) => [...names].some((n) => new RegExp(`(^|[^\\w.])${n.replace(/\./g, '\\.')}(\\[[^\\]\\n]*\\])*\\.(${methods})\\(`, 'm').test(module.text));
   if (/\b(set_transform|with_transform)\(/.test(all) || onNames('set_transform|with_transform')) return undefined;
-  if (/\bTensorDataset\(/.test(all)) return 'the dataset is a TensorDataset of tensors already in memory';
+  if (/\bTensorDataset\(/.test(all)) return { kind: 'tensors', reason: 'the dataset is a TensorDataset of tensors already in memory' };
+  if (qualifiedTensors) return { kind: 'tensors', reason: 'the dataset is a demo corpus held in memory as one token tensor' };
   if (/\b(set_format|with_format)\(/.test(all) || onNames('set_format|with_format') || (/\.map\(/.test(all) && /token/i.test(all))) {
-    return 'the dataset is tokenized up front (datasets .map / set_format) and held in memory';
+    return { kind: 'tokenized', reason: 'the dataset is tokenized up front (datasets .map / set_format) and held in memory' };
   }
-  if (/\b(tokenizer|batch_encode_plus|encode_plus)\(/.test(all)) return 'the dataset wraps tokenizer output computed up front';
+  if (/\b(tokenizer|batch_encode_plus|encode_plus)\(/.test(all)) return { kind: 'tokenized', reason: 'the dataset wraps tokenizer output computed up front' };
   return undefined;
+}
+
+/** Library datasets that hold their whole corpus as one tensor in memory (Lightning's demo language-model data). */
+const IN_MEMORY_DATASETS = new Set(['lightning.pytorch.demos.WikiText2', 'pytorch_lightning.demos.WikiText2', 'lightning.pytorch.demos.transformer.WikiText2', 'pytorch_lightning.demos.transformer.WikiText2']);
+
+function isSelfAttribute(n: SyntaxNode): boolean {
+  return n.type === 'attribute' && n.childForFieldName('object')?.text === 'self' && n.childForFieldName('attribute')?.type === 'identifier';
 }
 
 /** A TensorDataset of tensors already on the GPU cannot use workers. */

@@ -34,7 +34,8 @@ It is only a hint (\`info\`): modules that never place anything on CUDA (CPU or 
 nothing), an explicit \`pin_memory=False\`, a \`**kwargs\` that may carry the option (a dict built in the same function is read, and
 a key added under an \`if\` counts as maybe there), loaders handed to \`accelerator.prepare()\` or
 \`fabric.setup_dataloaders()\` (the framework moves their batches), datasets of tensors already on the GPU
-(which cannot be pinned), tests and debug scripts are not reported. The Hugging Face \`Trainer\` builds its own
+(which cannot be pinned), tests and debug scripts are not reported; nor are loaders no loop consumes (built and never
+used, discarded by the caller, or only peeked at with \`next(iter(loader))\` to show a sample once per interval). The Hugging Face \`Trainer\` builds its own
 loaders with \`dataloader_pin_memory=True\` by default, so nothing is reported for it. Pinning tensors by hand
 (\`t.pin_memory().to(device, non_blocking=True)\`) is a different matter, and often slower (see HW006).
 

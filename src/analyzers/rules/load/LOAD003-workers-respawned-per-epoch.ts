@@ -3,6 +3,7 @@ import { contains, field, literalValue, nodeRange, unwrap, type Node } from '../
 import { arg, dataLoaderUses, type DataLoaderUse } from '../../python/dataloaders';
 import { appendArguments } from '../../python/edits';
 import type { PythonModule } from '../../python/module';
+import { settingValue } from '../../python/resolve';
 import { defineRule } from '../rule';
 
 export default defineRule({
@@ -16,7 +17,8 @@ export default defineRule({
 Finds a PyTorch \`DataLoader\` with worker processes (\`num_workers\` a literal above 0, or a variable) and no
 \`persistent_workers\` argument, that is iterated again every epoch: by a training loop inside an epoch loop, by an
 evaluation loop that runs every epoch, or by a Lightning \`Trainer\` (returned from \`train_dataloader()\` /
-\`val_dataloader()\`, or passed to \`fit\`).
+\`val_dataloader()\`, or passed to \`fit\`). A variable bound to 0 (\`num_workers = 0\`, in an earlier notebook cell too)
+or a command-line option defaulting to 0 means there are no worker processes to keep alive: nothing is reported.
 
 ## Why is this bad?
 Without \`persistent_workers=True\` the loader shuts its worker processes down at the end of every pass and starts new
@@ -79,7 +81,7 @@ the main process. Persistent workers also keep their memory between epochs.
     for (const use of uses) {
       if (use.role === 'unknown') continue;
       if (arg(use, 'persistent_workers').kind !== 'absent') continue;
-      const workers = workerCount(arg(use, 'num_workers'));
+      const workers = workerCount(module, use, arg(use, 'num_workers'));
       if (!workers || platformConditional(module, workers.node)) continue;
       // Created inside the epoch loop: the loader itself is rebuilt every epoch, persistence cannot help.
       if (module.enclosingLoop(use.call)) continue;
@@ -98,10 +100,12 @@ the main process. Persistent workers also keep their memory between epochs.
 });
 
 /** A worker count that is known to be positive (a literal), or a plain name or attribute (tied to it in the fix). */
-function workerCount(lookup: ReturnType<typeof arg>): { node: Node; fixValue: string } | undefined {
+function workerCount(module: PythonModule, use: DataLoaderUse, lookup: ReturnType<typeof arg>): { node: Node; fixValue: string } | undefined {
   if (lookup.kind !== 'present') return undefined;
   const v = literalValue(lookup.node);
   if (typeof v === 'number') return v > 0 ? { node: lookup.node, fixValue: 'True' } : undefined;
+  // A name bound to 0 (in an earlier notebook cell too) or an option defaulting to 0: no worker processes exist.
+  if (settingValue(module, lookup.node, use.call) === 0) return undefined;
   const n = unwrap(lookup.node);
   if (n.type === 'identifier' || n.type === 'attribute') return { node: lookup.node, fixValue: `${n.text} > 0` };
   return undefined;

@@ -20,7 +20,8 @@ export default defineRule({
 Finds a PyTorch \`DataLoader\` that feeds training with \`batch_size\` absent (the default is 1) or the literal 1.
 Evaluation and inference loaders, \`batch_size=None\` (pre-batched datasets), loaders with a \`batch_sampler=\` or a
 \`BatchSampler\` as sampler, loaders whose collate function unwraps single samples, and training loops that
-accumulate gradients over several steps are left alone: there one sample per step is a deliberate choice.
+accumulate gradients over several steps are left alone: there one sample per step is a deliberate choice. So is a
+loader only peeked at (\`next(iter(loader))\` to display one sample) and never trained on.
 
 ## Why is this bad?
 The DataLoader default is \`batch_size=1\`, so every optimizer step sees one sample, the GPU runs tiny kernels, and the

@@ -36,7 +36,9 @@ Not reported:
   built once to \`adapt()\` a \`TextVectorization\` or \`Normalization\` layer: there is no work to parallelise;
 - a demo pipeline that is only looked at (\`.take(3)\` of it is printed or plotted): it never feeds training. Likewise,
   in a file that trains on tf.data pipelines (\`fit\`, \`evaluate\`, a \`GradientTape\` loop) whose chains can all be
-  followed, a top-level map on a pipeline none of them consumes (the demo cells of a tutorial notebook).
+  followed, a top-level map on a pipeline none of them consumes (the demo cells of a tutorial notebook); and any
+  top-level map in a notebook that never trains (no \`fit\`, \`GradientTape\` or \`backward\`: a guide that parses
+  records only to print them), since nothing imports a notebook's pipelines.
 
 ## Why is this bad?
 The tf.data performance guide: "the pre-processing can be parallelized across multiple CPU cores … the \`map\`

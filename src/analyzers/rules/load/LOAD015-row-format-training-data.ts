@@ -22,7 +22,7 @@ const COMPRESSED = /\.(gz|bz2|xz|zst|zip|tar|7z)$/i;
  * and the TensorFlow tutorial bucket and the UCI archive hold tutorial-sized tables. Parsing them takes well under
  * a second, so converting them to Parquet gains nothing.
  */
-const SMALL_BY_HOST = /^https?:\/\/(raw\.githubusercontent\.com|github\.com\/[^/]+\/[^/]+\/raw|gist\.githubusercontent\.com|storage\.googleapis\.com\/download\.tensorflow\.org|archive\.ics\.uci\.edu)\//i;
+const SMALL_BY_HOST = /^https?:\/\/(raw\.githubusercontent\.com|github\.com\/[^/]+\/[^/]+\/raw|gist\.githubusercontent\.com|storage\.googleapis\.com\/(download\.tensorflow\.org|tf-datasets)|archive\.ics\.uci\.edu)\//i;
 /** Classic teaching tables (Iris, Titanic, Boston/California housing, Pima diabetes, wine quality …): kilobytes to a few MB. */
 const SMALL_DATASETS = /(^|[/\\])(iris|titanic|train_titanic|boston(_housing)?|housing|california_housing(_train|_test)?|diabetes|pima[-_\w]*|wine|winequality[-_\w]*|heart|insurance|abalone[-_\w]*|auto[-_]?mpg|penguins|tips|breast[-_]cancer|mushrooms?|advertising)\.(csv|tsv|txt|data)$/i;
 
@@ -42,9 +42,12 @@ assignments, column selections, or a loader function's \`return\`) into training
 (\`nrows=\`), chunked reads, reads already tuned with \`usecols=\`/\`dtype=\`, and reads inside loops or \`__getitem__\` (see LOAD006) are not reported. The size of the file
 cannot be seen statically: the profile runner's IO probe confirms it. Files whose path bounds their size are not
 reported either: a table served from GitHub (\`raw.githubusercontent.com\`, \`/raw/\` links; GitHub stores no file over
-100 MB), the TensorFlow tutorial bucket (\`storage.googleapis.com/download.tensorflow.org\`) or the UCI archive, and the
+100 MB), the TensorFlow tutorial buckets (\`storage.googleapis.com/download.tensorflow.org\`, \`…/tf-datasets\`) or the UCI
+archive (also when the URL is written as adjacent string literals), and the
 classic teaching tables by name (\`iris.csv\`, \`titanic.csv\`, \`housing.csv\`, \`diabetes.csv\`, \`winequality-red.csv\`,
-\`insurance.csv\` …): read once into memory, they parse in milliseconds, so a conversion gains nothing.
+\`insurance.csv\` …): read once into memory, they parse in milliseconds, so a conversion gains nothing. Reads of an
+in-memory string (\`pd.read_csv(StringIO(text))\`) have no file to convert. Notebooks are not reported: the kernel
+keeps the frame across every experiment of the session, so the parse is paid once, not once per training run.
 
 ## Why is this bad?
 Row text formats parse every value from characters on every run, carry no types, and take several times the disk
@@ -86,7 +89,8 @@ read the new file. Check dtypes after converting: a CSV read may have inferred t
 `,
 
   checkPython(module, reporter) {
-    if (module.isTestOrDebugFile() || !module.importsAny('pandas', 'numpy', 'json')) return;
+    // A notebook's kernel keeps the frame across every experiment of the session: the parse is paid once.
+    if (module.isTestOrDebugFile() || module.path.endsWith('.ipynb') || !module.importsAny('pandas', 'numpy', 'json')) return;
     const reads = module.callsTo([...READERS.keys()]);
     if (reads.length === 0 || !hasTrainingCall(module)) return;
     for (const read of reads) {
@@ -152,6 +156,9 @@ function mainDatasetRead(module: PythonModule, read: Node, path: Node): boolean 
   const compression = args.keywords.get('compression');
   if (compression && literalValue(compression) !== null) return false;
   const text = textOf(path);
+  // `pd.read_csv(StringIO(text))`: an in-memory string, no file to convert.
+  const inner = unwrap(path);
+  if (inner.type === 'call' && /^io\.(StringIO|BytesIO)$/.test(module.callee(inner) ?? '')) return false;
   const literal = literalValue(path);
   const name = typeof literal === 'string' ? literal : text;
   const trimmed = name.replace(/["')\s]+$/, '');

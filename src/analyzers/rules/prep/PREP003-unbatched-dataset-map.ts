@@ -17,7 +17,8 @@ export default defineRule({
   docs: `## What it does
 Finds \`datasets\` \`Dataset.map(fn)\` / \`DatasetDict.map(fn)\` calls without \`batched=True\` where \`fn\` calls a
 Hugging Face tokenizer, feature extractor or processor. The receiver must come from \`load_dataset\`,
-\`load_from_disk\`, \`Dataset.from_*\` or a \`map\`/\`filter\`/\`select\`/\`train_test_split\` of one.
+\`load_from_disk\`, \`Dataset.from_*\` or a \`map\`/\`filter\`/\`select\`/\`train_test_split\` of one, however long the
+chain (\`data["train"].train_test_split(...)["train"].shuffle().map(fn)\` through a variable is still a Dataset).
 
 ## Why is this bad?
 Without \`batched=True\`, \`map\` calls the function once per example, and the tokenizer runs on one string at a time.

@@ -185,15 +185,20 @@ function selects(node: Node, params: ReadonlySet<string>): boolean {
  * Does this `.map` feed training? Undefined when the module shows no training consumer whose chain can be
  * followed back to its source (a library module, or provenance lost on the way): then nobody can tell.
  * A notebook or script that trains on some pipelines and only inspects others at top level (the tf.data
- * guide's demo cells) answers false for the maps of the inspected ones.
+ * guide's demo cells) answers false for the maps of the inspected ones, and so does a notebook that never trains.
  */
+/** Training anywhere in a program: Keras fit, a GradientTape step, a PyTorch backward. */
+const TRAINS = /\.(fit|fit_generator|train_on_batch)\(|GradientTape|\.backward\(/;
+
 export function mapFeedsTraining(module: PythonModule, map: Node): boolean | undefined {
   // Inside a function the pipeline may be returned to a caller in another module.
   if (module.enclosingFunction(map)) return undefined;
   const feeding = module.memo('tfMapsFeedingTraining', () => {
     const ids = new Set<number>();
     const sinks = tfDataSinks(module);
-    if (sinks.length === 0) return undefined;
+    // A notebook is the whole program, and nothing imports its pipelines: one that never trains (the TFRecord
+    // guide parsing records to print them) feeds no training at all.
+    if (sinks.length === 0) return module.path.endsWith('.ipynb') && !TRAINS.test(module.text) ? new Set<number>() : undefined;
     for (const sink of sinks) {
       const steps = chainSteps(module, sink.expr);
       if (!steps) return undefined;
