@@ -46,7 +46,8 @@ function materialise(entry, i) {
   const dir = path.join(work, `s${i}`);
   fs.mkdirSync(dir);
   if (entry.bundled !== undefined) {
-    fs.copyFileSync(path.join(root, entry.bundled), path.join(dir, path.basename(entry.bundled)));
+    // The example imports its neighbours (dataset.py): its whole folder is copied.
+    fs.cpSync(path.dirname(path.join(root, entry.bundled)), dir, { recursive: true });
     return { dir, script: path.join(dir, path.basename(entry.bundled)) };
   }
   const tar = execFileSync('git', ['--git-dir', gitDir(entry.repo), 'archive', entry.commit], { maxBuffer: 1 << 30 });
@@ -88,8 +89,8 @@ for (const [i, entry] of manifest.scripts.entries()) {
   const sweep = profile([script, '--mode', 'sweep', '--sweep-budget', budget, ...common, '--', ...entry.args], cwd, env);
   const row = { name: entry.name, repo: entry.repo ?? 'bundled', commit: entry.commit ?? null, path: entry.path ?? entry.bundled };
   rows.push(row);
-  if (sweep.error !== undefined && sweep.error !== null && sweep.verdict === undefined) {
-    row.error = sweep.error;
+  if (sweep.verdict === undefined || sweep.verdict === 'failed') {
+    row.error = sweep.error ?? 'no verdict';
     continue;
   }
   const training = (sweep.loaders ?? []).find((l) => l.training) ?? null;
