@@ -80,14 +80,16 @@ const rows = [];
 for (const [i, entry] of manifest.scripts.entries()) {
   if (only !== null && !entry.name.includes(only)) continue;
   const t0 = Date.now();
-  process.stderr.write(`\n== ${entry.name}: sweep (budget ${budget}s)…\n`);
+  // A script whose trial processes start slowly (an evaluation at step 0) gets its own budget in the manifest.
+  const sweepBudget = String(entry.sweepBudget ?? budget);
+  process.stderr.write(`\n== ${entry.name}: sweep (budget ${sweepBudget}s)…\n`);
   const { dir, script } = materialise(entry, i);
   const cwd = path.join(dir, entry.cwd ?? path.dirname(path.relative(dir, script)));
   const env = entry.pythonpath !== undefined ? { PYTHONPATH: path.join(dir, entry.pythonpath) } : {};
   const runs = path.join(work, `runs${i}`);
   const common = ['--python', python, '--json', '--out', runs];
-  const sweep = profile([script, '--mode', 'sweep', '--sweep-budget', budget, ...common, '--', ...entry.args], cwd, env);
-  const row = { name: entry.name, repo: entry.repo ?? 'bundled', commit: entry.commit ?? null, path: entry.path ?? entry.bundled };
+  const sweep = profile([script, '--mode', 'sweep', '--sweep-budget', sweepBudget, ...common, '--', ...entry.args], cwd, env);
+  const row = { name: entry.name, sweepBudget, repo: entry.repo ?? 'bundled', commit: entry.commit ?? null, path: entry.path ?? entry.bundled };
   rows.push(row);
   if (sweep.verdict === undefined || sweep.verdict === 'failed') {
     row.error = sweep.error ?? 'no verdict';
@@ -164,7 +166,7 @@ for (const r of rows) {
   const cpu = r.reruns.map((x) => `${pct(x.otherCpuAfter)}`).join(', ');
   lines.push(`| ${r.name} | ${loader} | ${r.decision} | ${what} | ${interval(r.predicted)} | ${measured} | ${within} | ${pct(r.sweepOtherCpu)} / ${cpu} |`);
 }
-console.log(`\nSweep honesty (${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} at the end; sweep budget ${budget}s; ${reruns} re-runs; python ${python})\n`);
+console.log(`\nSweep honesty (${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} at the end; sweep budget ${budget}s unless the manifest sets one; ${reruns} re-runs; python ${python})\n`);
 console.log(lines.join('\n'));
 for (const r of rows) if (r.sentence) console.log(`\n${r.name}: ${r.sentence}`);
 for (const r of rows) for (const x of r.reruns ?? []) if (x.loadWarning) console.log(`\n${r.name} re-run: ${x.loadWarning}`);
