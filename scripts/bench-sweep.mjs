@@ -99,7 +99,8 @@ for (const [i, entry] of manifest.scripts.entries()) {
   const current = (sweep.sweep ?? []).find((c) => c.current) ?? null;
   const outcome = sweep.sweepOutcome ?? null;
   Object.assign(row, {
-    verdict: sweep.verdict, steps: sweep.steps, loader: training ? `${path.basename(training.file)}:${training.line}` : 'none',
+    verdict: sweep.verdict, steps: sweep.steps, loaderKind: training?.kind ?? null,
+    loader: training && training.kind === 'torch' ? `${path.basename(training.file)}:${training.line}` : 'none',
     current: current ?? (training ? { num_workers: training.num_workers, pin_memory: training.pin_memory, prefetch_factor: training.prefetch_factor, persistent_workers: training.persistent_workers } : null),
     decision: outcome?.decision ?? 'no sweep', sentence: outcome?.sentence ?? (sweep.notes ?? []).join(' '),
     sweepOtherCpu: outcome?.otherCpuPct ?? null, busy: outcome?.busy ?? null, candidates: sweep.sweep ?? [],
@@ -110,7 +111,7 @@ for (const [i, entry] of manifest.scripts.entries()) {
   // Nothing recommended: the fastest measured candidate is still re-run, so its sweep estimate is checked too.
   const recommended = outcome?.decision === 'faster' && outcome.recommended !== undefined;
   const target = recommended ? outcome.recommended : fastest?.num_workers !== undefined ? fastest : null;
-  if (target !== null && training !== null) {
+  if (target !== null && training !== null && training.kind === 'torch') {
     row.recommended = recommended ? outcome.recommended : undefined;
     row.checked = target;
     row.predicted = recommended ? outcome.speedup : fastest.speedup;
@@ -155,7 +156,8 @@ for (const r of rows) {
   }
   const loader = r.loader === 'none' ? `none (steps at optimizer.step(): ${r.steps} measured, verdict ${r.verdict})` : `${r.loader} (${setting(r.current)})`;
   if (r.checked === undefined) {
-    lines.push(`| ${r.name} | ${loader} | ${r.decision} | nothing recommended (no candidate measured) | – | – | – | ${pct(r.sweepOtherCpu)} / – |`);
+    const why = r.loader === 'none' ? 'no DataLoader setting to try' : 'no candidate other than the current one was measured';
+    lines.push(`| ${r.name} | ${loader} | ${r.decision} | nothing recommended (${why}) | – | – | – | ${pct(r.sweepOtherCpu)} / – |`);
     continue;
   }
   const what = r.recommended !== undefined ? setting(r.recommended) : `nothing recommended; fastest measured: ${setting(r.checked)}`;
