@@ -146,7 +146,7 @@ for (const [i, entry] of manifest.scripts.entries()) {
 }
 
 const lines = [
-  `| script | loader (current setting) | sweep decision | recommended | predicted speed-up [interval] | re-measured speed-ups [90% interval] | within ${Math.round(tolerance * 100)}%? | other-process CPU: sweep / each re-run |`,
+  `| script | loader (current setting) | sweep decision | recommended (else the fastest measured, re-run all the same) | predicted speed-up [interval] | re-measured speed-ups [90% interval] | within ${Math.round(tolerance * 100)}%? | other-process CPU: sweep / each re-run |`,
   '|---|---|---|---|---|---|---|---|',
 ];
 for (const r of rows) {
