@@ -159,6 +159,10 @@ export function decide(cands: readonly SummarySweep[], busy: boolean, otherCpuPc
     return { decision: 'none-faster', rivals: [], sentence: `The current setting could not be measured in a trial${cur?.error ? ` (${cur.error})` : ''}: nothing is recommended.${load}` };
   }
   const others = rank(cands.filter((c) => !c.current && c.stepMs !== null && c.error === null));
+  if (others.length === 0) {
+    // Only the current setting was measured: nothing was compared, so nothing may be said to be slower.
+    return { decision: 'uncertain', rivals: [], sentence: `The budget ended before any setting other than the current ${describeSetting(cur)} was measured: nothing is recommended; give the sweep more time (--sweep-budget).${load}` };
+  }
   const repeated = cur.trials >= MIN_TRIALS_TO_RECOMMEND;
   const clearing = others.filter((c) => repeated && c.trials >= MIN_TRIALS_TO_RECOMMEND &&
     (c.stepMs?.p90 ?? Infinity) < (cur.stepMs?.p10 ?? 0));

@@ -133,6 +133,11 @@ describe('runner core', () => {
     const once = decide([t(0, 90, 100, 110), { ...t(4, 20, 22, 25), trials: 1 }], false, null);
     assert.equal(once.decision, 'uncertain');
     assert.match(once.sentence, /more time/);
+    // Only the current setting measured (the budget ran out): no claim that it is fastest.
+    const alone = decide([t(0, 90, 100, 110), { ...t(2, 0, 0, 0), stepMs: null, trials: 0 }], false, null);
+    assert.equal(alone.decision, 'uncertain');
+    assert.match(alone.sentence, /before any setting other than the current/);
+    assert.doesNotMatch(alone.sentence, /fastest/);
     // A busy machine is named in the sentence.
     assert.match(decide([t(0, 90, 100, 110), t(4, 20, 22, 25)], true, 60).sentence, /Other processes used 60% of the CPU/);
     assert.deepEqual(speedupOver({ p50: 100, p10: 90, p90: 110 }, { p50: 25, p10: 20, p90: 30 }), { p50: 4, p10: 3, p90: 5.5 });
