@@ -260,10 +260,8 @@ function generatorOver(module: PythonModule, iterable: Node, yields: (fn: Node) 
  * loader's binding is the one in force there (a parameter of the generator always is).
  */
 function yieldsFrom(module: PythonModule, fn: Node, name: string, visible: (n: Node) => boolean = () => true): boolean {
-  const body = field(fn, 'body');
-  if (!body || !/\byield\b/.test(textOf(body))) return false;
-  for (const y of descendantsOfType(body, 'yield')) {
-    if (module.enclosingFunction(y)?.id !== fn.id || !visible(y)) continue;
+  for (const y of ownYields(module, fn)) {
+    if (!visible(y)) continue;
     if (y.child(1)?.type === 'from') {
       const source = y.namedChild(0);
       if (source && module.mentions(source, name)) return true;
@@ -276,6 +274,20 @@ function yieldsFrom(module: PythonModule, fn: Node, name: string, visible: (n: N
   }
   return false;
 }
+
+/** The `yield` expressions of a function's own body (not of functions nested in it), once per function. */
+function ownYields(module: PythonModule, fn: Node): readonly Node[] {
+  let byFunction = yieldsByFunction.get(module);
+  if (!byFunction) yieldsByFunction.set(module, (byFunction = new Map()));
+  let yields = byFunction.get(fn.id);
+  if (!yields) {
+    const body = field(fn, 'body');
+    yields = body && /\byield\b/.test(textOf(body)) ? descendantsOfType(body, 'yield').filter((y) => module.enclosingFunction(y)?.id === fn.id) : [];
+    byFunction.set(fn.id, yields);
+  }
+  return yields;
+}
+const yieldsByFunction = new WeakMap<PythonModule, Map<number, Node[]>>();
 
 function feedsHotLoopIn(module: PythonModule, fn: Node, param: string): boolean {
   return module.hotLoops().some((loop) => {

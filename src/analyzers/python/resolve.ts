@@ -312,8 +312,19 @@ export function constructedBy(module: PythonModule, expr: Node, at: Node, depth 
 
 /** A module-level class defined in this module, by name. */
 export function localClass(module: PythonModule, name: string): Node | undefined {
-  return module.classes.find((c) => field(c, 'name')?.text === name && !module.enclosingFunction(c) && !module.enclosingClass(c));
+  let byName = topLevelClasses.get(module);
+  if (!byName) {
+    // Asked for the callee of every call that resolves through no import: indexed once per module.
+    byName = new Map();
+    for (const c of module.classes) {
+      const n = field(c, 'name');
+      if (n && !byName.has(textOf(n)) && !module.enclosingFunction(c) && !module.enclosingClass(c)) byName.set(textOf(n), c);
+    }
+    topLevelClasses.set(module, byName);
+  }
+  return byName.get(name);
 }
+const topLevelClasses = new WeakMap<PythonModule, Map<string, Node>>();
 
 /** Does a local class (or a local base class of it) define a method? */
 export function classDefines(module: PythonModule, cls: Node, method: string, depth = 0): boolean {

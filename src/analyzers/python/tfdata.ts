@@ -84,8 +84,16 @@ function unwrap(node: Node): Node {
 
 /** The tf.data chain an expression evaluates to, or undefined without tf.data provenance. */
 export function tfDataChain(module: PythonModule, expr: Node): TfChain | undefined {
-  return resolve(module, expr, 0);
+  let byNode = chains.get(module);
+  if (!byNode) chains.set(module, (byNode = new Map()));
+  const known = byNode.get(expr.id);
+  if (known !== undefined) return known ?? undefined;
+  const chain = resolve(module, expr, 0);
+  byNode.set(expr.id, chain ?? null);
+  return chain;
 }
+/** tfDataChain per module and expression: the sinks, the map calls and several rules walk the same chains. */
+const chains = new WeakMap<PythonModule, Map<number, TfChain | null>>();
 
 export function isTfDataset(module: PythonModule, expr: Node): boolean {
   return tfDataChain(module, expr) !== undefined;

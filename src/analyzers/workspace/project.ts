@@ -67,8 +67,8 @@ export class ProjectIndex {
     }
   }
 
+  /** Reads and caches a file that `contains` has already admitted. */
   private load<T>(cache: Map<string, Cached<T>>, file: string, make: (text: string) => T | undefined): T | undefined {
-    if (!this.contains(file)) return undefined;
     let stat: fs.Stats;
     try {
       stat = fs.statSync(file);
@@ -89,10 +89,16 @@ export class ProjectIndex {
   }
 
   pythonModule(file: string): PythonModule | undefined {
+    return this.contains(file) ? this.moduleAt(file) : undefined;
+  }
+
+  /** A module file that moduleFile found, and so already checked to lie inside the project (resolving its links once, not twice). */
+  private moduleAt(file: string): PythonModule | undefined {
     return this.load(this.modules, file, (text) => new PythonModule(path.relative(this.root, file), text, parsePythonSync(text), this));
   }
 
   config(file: string): ConfigDocument | undefined {
+    if (!this.contains(file)) return undefined;
     return this.load(this.configs, file, (text) => {
       const doc = new ConfigDocument(file, text, /\.ya?ml$/i.test(file) ? 'yaml' : 'json');
       return doc.root ? doc : undefined;
@@ -133,7 +139,7 @@ export class ProjectIndex {
       const name = parts[cut];
       const file = this.moduleFile(fromFile, moduleName);
       if (!file) continue;
-      const module = this.pythonModule(file);
+      const module = this.moduleAt(file);
       if (!module) return undefined;
       const local = [...module.classes, ...module.functions].find((d) => field(d, 'name')?.text === name && isTopLevel(d));
       if (local) return { module, node: local };
