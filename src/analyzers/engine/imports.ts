@@ -71,9 +71,13 @@ export class ImportTable {
   static fromNodes(importNodes: readonly Node[], assignments: readonly Node[]): ImportTable {
     const table = new ImportTable();
     for (const node of importNodes) table.addImport(node);
-    // Module-level aliases such as `DL = DataLoader` or `Trainer = pl.Trainer`.
+    // Module-level aliases such as `DL = DataLoader` or `Trainer = pl.Trainer`: the assignments that are
+    // children of the module's statements, read from the root down (a node's parent is a search from the root).
+    const root = assignments[0]?.tree.rootNode;
+    const topLevel = new Set<number>();
+    if (root) for (const statement of namedChildren(root)) for (const child of namedChildren(statement)) topLevel.add(child.id);
     for (const a of assignments) {
-      if (a.parent?.parent?.type !== 'module') continue;
+      if (!topLevel.has(a.id)) continue;
       const left = field(a, 'left');
       const right = field(a, 'right');
       if (left?.type !== 'identifier' || !right) continue;

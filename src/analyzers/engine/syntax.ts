@@ -167,14 +167,14 @@ export function contains(outer: Node, inner: Node): boolean {
 
 /** Nearest ancestor of one of the given types. */
 export function ancestorOfType(node: Node, types: readonly string[]): Node | undefined {
-  for (let p = node.parent; p; p = p.parent) if (types.includes(p.type)) return p;
+  for (let p = parentOf(node); p; p = parentOf(p)) if (types.includes(p.type)) return p;
   return undefined;
 }
 
 /** The statement (direct child of a block or module) that holds a node. */
 export function enclosingStatement(node: Node): Node {
   let n = node;
-  while (n.parent && n.parent.type !== 'block' && n.parent.type !== 'module') n = n.parent;
+  for (let p = parentOf(n); p && p.type !== 'block' && p.type !== 'module'; p = parentOf(n)) n = p;
   return n;
 }
 

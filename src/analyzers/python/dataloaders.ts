@@ -144,7 +144,7 @@ function namesFromReturn(module: PythonModule, call: Node, fn: Node, bound: stri
     const f = field(c, 'function');
     const callee = f && (f.type === 'identifier' ? f.text : f.type === 'attribute' && field(f, 'object')?.text === 'self' ? field(f, 'attribute')?.text : undefined);
     if (callee !== fnName) continue;
-    const assign = c.parent;
+    const assign = parentOf(c);
     if (assign?.type !== 'assignment' || field(assign, 'right')?.id !== c.id) continue;
     const left = field(assign, 'left')!;
     if (index < 0) {
@@ -183,9 +183,9 @@ function findTrainingConsumer(module: PythonModule, { name, visible }: Binding, 
   }
   for (const ref of module.referencesTo(name)) {
     if (!visible(ref)) continue;
-    const argList = ref.parent;
+    const argList = parentOf(ref);
     if (argList?.type !== 'argument_list' && argList?.type !== 'keyword_argument') continue;
-    const call = argList.type === 'keyword_argument' ? argList.parent?.parent : argList.parent;
+    const call = argList.type === 'keyword_argument' ? parentOf(parentOf(argList)!) : parentOf(argList);
     if (!call || call.type !== 'call') continue;
     // `it = iter(loader)`, `batches = itertools.cycle(loader)`, `stream = forever(loader)`, then `next(it)` in the loop.
     const stream = argList.type === 'argument_list' && depth < 2 ? streamOver(module, call, ref) : undefined;
@@ -300,12 +300,12 @@ function feedsHotLoopIn(module: PythonModule, fn: Node, param: string): boolean 
 function findEvalConsumer(module: PythonModule, { name, visible }: Binding): Consumer | undefined {
   for (const ref of module.referencesTo(name)) {
     if (!visible(ref)) continue;
-    const kw = ref.parent;
+    const kw = parentOf(ref);
     if (kw?.type === 'keyword_argument') {
       const key = field(kw, 'name')?.text ?? '';
       if (FIT_EVAL_KEYWORDS.includes(key) && key !== 'dataloaders') return { node: kw, reason: `passed as ${key}` };
     }
-    const call = kw?.type === 'argument_list' ? kw.parent : undefined;
+    const call = kw?.type === 'argument_list' ? parentOf(kw) : undefined;
     const method = call ? calledMethod(call) : undefined;
     if (method && ['validate', 'test', 'predict', 'evaluate'].includes(method)) return { node: call!, reason: `passed to ${method}()` };
   }

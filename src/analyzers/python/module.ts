@@ -374,15 +374,15 @@ export class PythonModule {
   /** The name an expression is bound to: `x = <expr>` -> 'x', `self.x = <expr>` -> 'self.x'. */
   boundName(expr: Node): string | undefined {
     let node = expr;
-    while (node.parent && node.parent.type === 'parenthesized_expression') node = node.parent;
-    const parent = node.parent;
+    for (let p = parentOf(node); p?.type === 'parenthesized_expression'; p = parentOf(node)) node = p;
+    const parent = parentOf(node);
     if (parent?.type === 'assignment' && field(parent, 'right')?.id === node.id) {
       const left = field(parent, 'left');
       return left ? dottedName(left) : undefined;
     }
     // `a, b = X(...), Y(...)`: pair the element with its target.
-    if (parent?.type === 'expression_list' && parent.parent?.type === 'assignment') {
-      const assign = parent.parent;
+    const assign = parent?.type === 'expression_list' ? parentOf(parent) : undefined;
+    if (parent && assign?.type === 'assignment') {
       const left = field(assign, 'left');
       if (left && (left.type === 'pattern_list' || left.type === 'tuple_pattern')) {
         const i = namedChildren(parent).findIndex((c) => c.id === node.id);

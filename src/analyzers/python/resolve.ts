@@ -4,7 +4,7 @@
 // stay silent on 'unknown' (RULES.md section 7, trap 8: callback lists are often assembled elsewhere).
 import type { Edit } from '../../shared/findings';
 import { argument, callArguments, type ArgLookup } from '../engine/calls';
-import { calledMethod, dottedName, field, literalValue, methodReceiver, namedChildren, NOT_LITERAL, textOf, unwrap, type Literal, type Node } from '../engine/syntax';
+import { calledMethod, dottedName, field, literalValue, methodReceiver, namedChildren, NOT_LITERAL, parentOf, textOf, unwrap, type Literal, type Node } from '../engine/syntax';
 import { allParameterNames } from './bindings';
 import { appendArguments, ensureImport } from './edits';
 import type { PythonModule } from './module';
@@ -203,7 +203,7 @@ function augmentedAssignments(module: PythonModule, name: string): Node[] {
   return module.memo(`augmented:${name}`, () => {
     const out: Node[] = [];
     for (const ref of module.referencesTo(name)) {
-      const p = ref.parent;
+      const p = parentOf(ref);
       if (p?.type === 'augmented_assignment' && field(p, 'left')?.id === ref.id) out.push(p);
     }
     return out;
@@ -478,6 +478,6 @@ export function removeArgument(module: PythonModule, call: Node, keywordArg: Nod
 
 /** The `keyword_argument` node that holds a keyword's value. */
 export function keywordNode(value: Node): Node | undefined {
-  return value.parent?.type === 'keyword_argument' ? value.parent : undefined;
+  return parentOf(value)?.type === 'keyword_argument' ? parentOf(value) : undefined;
 }
 

@@ -1,5 +1,5 @@
 import type { Fix } from '../../../shared/findings';
-import { calledMethod, contains, dottedName, field, indentOf, namedChildren, nodeRange, unwrap, type Node } from '../../engine/syntax';
+import { calledMethod, contains, dottedName, field, indentOf, namedChildren, nodeRange, parentOf, unwrap, type Node } from '../../engine/syntax';
 import { bindingsAt, descendantsOfType } from '../../python/bindings';
 import { isHfDataset, tokenizerCall } from '../../python/huggingface';
 import type { PythonModule } from '../../python/module';
@@ -157,7 +157,7 @@ function findPreprocessing(module: PythonModule, value: Node): Preprocessing | u
 }
 
 function insideLambda(node: Node, scope: Node): boolean {
-  for (let p = node.parent; p && p.id !== scope.id; p = p.parent) if (p.type === 'lambda') return true;
+  for (let p = parentOf(node); p && p.id !== scope.id; p = parentOf(p)) if (p.type === 'lambda') return true;
   return false;
 }
 

@@ -1,5 +1,5 @@
 import { argument } from '../../engine/calls';
-import { calledMethod, contains, dottedName, field, nodeRange, unwrap, type Node } from '../../engine/syntax';
+import { calledMethod, contains, dottedName, field, nodeRange, parentOf, unwrap, type Node } from '../../engine/syntax';
 import { assignmentsTo } from '../../python/bindings';
 import { arg, argValue, dataLoaderUses, type DataLoaderUse } from '../../python/dataloaders';
 import { resolveMapFunction, tokenizerCall, tokenizerCallsIn, type MapFunction, type TokenizerCall } from '../../python/huggingface';
@@ -155,7 +155,7 @@ function collateFunction(module: PythonModule, value: Node, use: DataLoaderUse):
  * (RULES.md section 7, trap 3 makes the same exception for `.item()`).
  */
 function underIntervalGuard(node: Node): boolean {
-  for (let p = node.parent; p; p = p.parent) {
+  for (let p = parentOf(node); p; p = parentOf(p)) {
     if (p.type === 'for_statement' || p.type === 'while_statement' || p.type === 'function_definition') return false;
     if (p.type === 'if_statement' || p.type === 'elif_clause') {
       const condition = field(p, 'condition')?.text ?? '';
