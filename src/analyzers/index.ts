@@ -217,7 +217,10 @@ class Session {
       const first = firstError(tree.rootNode);
       this.notices.push({ file: this.file, kind: 'syntax', level: 'warning', line: first, message: `syntax error${first !== undefined ? ` at ${this.lineName(first)}` : ''}: findings near it may be missing` });
     }
-    for (const rule of this.rules) if (rule.checkPython) this.run(rule, () => rule.checkPython!(module, this.reporterFor(rule)));
+    for (const rule of this.rules) {
+      if (!rule.checkPython || (rule.skipTestFiles && module.isTestOrDebugFile())) continue;
+      this.run(rule, () => rule.checkPython!(module, this.reporterFor(rule)));
+    }
     return this.result(tree);
   }
 

@@ -13,6 +13,11 @@ export interface RuleMeta {
   severity: Severity;
   confidence: Confidence;
   fix: FixSafety;
+  /**
+   * Not run on Python files that are tests, debug scripts or benchmarks (`isTestOrDebugPath`): zero
+   * workers, FP32 and runs without early stopping are deliberate there. The engine applies it.
+   */
+  skipTestFiles?: boolean;
   /** Markdown with the sections What it does / Why is this bad? / Example / Use instead / Fix safety / References. */
   docs: string;
 }

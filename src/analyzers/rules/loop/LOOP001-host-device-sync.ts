@@ -23,6 +23,7 @@ export default defineRule({
   severity: 'warning',
   confidence: 'medium',
   fix: 'unsafe',
+  skipTestFiles: true,
   docs: `## What it does
 Finds host-device synchronisations on every training step: \`.item()\`, \`.cpu()\`, \`.numpy()\`, \`.tolist()\`,
 \`.nonzero()\`, \`float(loss)\` / \`int(loss)\`, \`print(loss)\`, \`if torch.isnan(loss):\` and \`if\`/\`while\` tests on a tensor
@@ -101,7 +102,7 @@ log interval; that fix is unsafe. Other cases need a logging interval and are le
 `,
 
   checkPython(module, reporter) {
-    if (!module.importsAny('torch', 'lightning', 'pytorch_lightning', 'transformers') || module.isTestOrDebugFile()) return;
+    if (!module.importsAny('torch', 'lightning', 'pytorch_lightning', 'transformers')) return;
     if (!SYNC_HINT.test(module.text) || /\baccelerator\s*=\s*["']cpu["']/.test(module.text)) return;
     const cuda = trainsOnAccelerator(module);
     const seen = new Set<number>();

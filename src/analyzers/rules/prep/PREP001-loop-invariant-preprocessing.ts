@@ -13,6 +13,7 @@ export default defineRule({
   severity: 'warning',
   confidence: 'medium',
   fix: 'safe',
+  skipTestFiles: true,
   docs: `## What it does
 Finds preprocessing inside an epoch loop (the loop around the training loop, or \`for epoch in ...: model.fit(...,
 epochs=1)\`) whose inputs do not change from one epoch to the next: reading files (\`pd.read_*\`, \`np.load\`,
@@ -82,7 +83,6 @@ it calls rebinds (\`global\`) means it is not reported at all; if the data does 
 `,
 
   checkPython(module, reporter) {
-    if (module.isTestOrDebugFile()) return;
     for (const loop of module.epochLoops()) {
       if (isFoldLoop(module, loop)) continue;
       const body = field(loop, 'body');

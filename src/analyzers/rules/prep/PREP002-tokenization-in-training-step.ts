@@ -15,6 +15,7 @@ export default defineRule({
   severity: 'warning',
   confidence: 'medium',
   fix: 'none',
+  skipTestFiles: true,
   docs: `## What it does
 Finds calls to a Hugging Face tokenizer (\`tok(...)\`, \`tok.encode(...)\`, \`tok.encode_plus(...)\`,
 \`tok.batch_encode_plus(...)\`) that run once per training step: in the body of a training loop (one that calls
@@ -78,7 +79,7 @@ num_proc=os.cpu_count(), remove_columns=["text"])\`, then use \`DataCollatorWith
 
   checkPython(module, reporter) {
     // Tokenizer provenance needs a transformers/tokenizers import; skip the loop analysis without one.
-    if (module.isTestOrDebugFile() || !module.importsAny('transformers', 'tokenizers')) return;
+    if (!module.importsAny('transformers', 'tokenizers')) return;
     const seen = new Set<number>();
     const report = (t: TokenizerCall, where: string, related?: { node: Node; message: string }) => {
       if (seen.has(t.call.id)) return;

@@ -26,6 +26,7 @@ export default defineRule({
   severity: 'warning',
   confidence: 'medium',
   fix: 'unsafe',
+  skipTestFiles: true,
   docs: `## What it does
 Finds a Lightning \`Trainer\` with no \`EarlyStopping\` callback that either has no training budget at all
 (\`max_epochs\`, \`max_steps\` and \`max_time\` unset, no \`Timer\` callback) or runs \`max_epochs\` of ${LONG_LIGHTNING_EPOCHS} or more,
@@ -119,7 +120,7 @@ if the monitored metric is never logged (STOP002).
 `,
 
   checkPython(module, reporter) {
-    if (module.isTestOrDebugFile() || runsUnderSweep(module)) return;
+    if (runsUnderSweep(module)) return;
     for (const trainer of lightningTrainers(module)) checkTrainer(module, trainer, reporter);
   },
 
