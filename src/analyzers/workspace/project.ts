@@ -106,6 +106,22 @@ export class ProjectIndex {
   }
 
   /**
+   * The file a Hydra defaults entry `- <group>: <choice>` selects for the config at `configFile`:
+   * `<group>/<choice>.yaml` (or `.yml`) in the config's folder or up to two folders above it (experiment
+   * files sit below the primary config), inside the project. Undefined when there is none.
+   */
+  hydraGroupFile(configFile: string, group: string, choice: string): string | undefined {
+    let dir = path.dirname(path.resolve(this.root, configFile));
+    for (let up = 0; up < 3 && dir.startsWith(this.root); up++, dir = path.dirname(dir)) {
+      for (const ext of ['.yaml', '.yml']) {
+        const file = path.join(dir, group, choice + ext);
+        if (fs.existsSync(file)) return file;
+      }
+    }
+    return undefined;
+  }
+
+  /**
    * The file of a module named in `fromFile`: relative (`.data`, `..utils.io`) or absolute within the
    * project (`mypkg.data`, tried from the project root, its `src/`, and the importing file's folder,
    * which is sys.path[0] for a script).
