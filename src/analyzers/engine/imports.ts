@@ -1,6 +1,6 @@
 // Import and alias resolution: maps the names a module binds to fully qualified names, so rules match
 // `torch.utils.data.DataLoader` whether the code says `DataLoader`, `DL`, `tud.DataLoader` or `data.DataLoader`.
-import { dottedName, field, namedChildren, unwrap, type Node } from './syntax';
+import { dottedName, field, namedChildren, parentOf, unwrap, type Node } from './syntax';
 
 /**
  * Re-exports and renamed packages, so rules name one canonical path. Longest prefix wins.
@@ -71,13 +71,10 @@ export class ImportTable {
   static fromNodes(importNodes: readonly Node[], assignments: readonly Node[]): ImportTable {
     const table = new ImportTable();
     for (const node of importNodes) table.addImport(node);
-    // Module-level aliases such as `DL = DataLoader` or `Trainer = pl.Trainer`: the assignments that are
-    // children of the module's statements, read from the root down (a node's parent is a search from the root).
-    const root = assignments[0]?.tree.rootNode;
-    const topLevel = new Set<number>();
-    if (root) for (const statement of namedChildren(root)) for (const child of namedChildren(statement)) topLevel.add(child.id);
+    // Module-level aliases such as `DL = DataLoader` or `Trainer = pl.Trainer`.
     for (const a of assignments) {
-      if (!topLevel.has(a.id)) continue;
+      const statement = parentOf(a);
+      if ((statement && parentOf(statement))?.type !== 'module') continue;
       const left = field(a, 'left');
       const right = field(a, 'right');
       if (left?.type !== 'identifier' || !right) continue;

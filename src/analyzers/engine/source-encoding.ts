@@ -65,6 +65,11 @@ function canonical(name: string): string {
   return name;
 }
 
+// One decoder each for every file: a decode without `stream` keeps no state between calls, and building a
+// TextDecoder per file cost more than decoding most files.
+const UTF8_STRICT = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const UTF8_LENIENT = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
+
 /** Decodes a source file; `python` enables the coding cookie. */
 export function decodeSource(bytes: Uint8Array, python: boolean): DecodedSource {
   const bom = bytes.length >= 3 && BOM.every((b, i) => bytes[i] === b);
@@ -78,9 +83,9 @@ export function decodeSource(bytes: Uint8Array, python: boolean): DecodedSource 
   }
   if (encoding === 'utf-8') {
     try {
-      return { text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(body), encoding, bom, lossless: true };
+      return { text: UTF8_STRICT.decode(body), encoding, bom, lossless: true };
     } catch {
-      return { text: new TextDecoder('utf-8', { fatal: false, ignoreBOM: true }).decode(body), encoding, bom, lossless: false };
+      return { text: UTF8_LENIENT.decode(body), encoding, bom, lossless: false };
     }
   }
   // Other encodings (cp1252, shift_jis, …) are read for analysis, never written: no encoder is at hand.
