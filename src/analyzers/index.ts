@@ -70,6 +70,16 @@ function longestLine(text: string): { line: number; length: number } {
   let best = { line: 0, length: 0 };
   let start = 0;
   let line = 0;
+  if (!text.includes('\r')) {
+    // LF only (nearly every file): the native search finds the line ends faster than a loop over every character.
+    for (let end = text.indexOf('\n'); ; end = text.indexOf('\n', start)) {
+      const stop = end < 0 ? text.length : end;
+      if (stop - start > best.length) best = { line, length: stop - start };
+      if (end < 0) return best;
+      start = end + 1;
+      line++;
+    }
+  }
   for (let i = 0; i <= text.length; i++) {
     const c = i < text.length ? text.charCodeAt(i) : 10;
     if (c !== 10 && c !== 13) continue;
@@ -216,7 +226,10 @@ class Session {
       const first = firstError(tree.rootNode);
       this.notices.push({ file: this.file, kind: 'syntax', level: 'warning', line: first, message: `syntax error${first !== undefined ? ` at ${this.lineName(first)}` : ''}: findings near it may be missing` });
     }
-    for (const rule of this.rules) if (rule.checkPython) this.run(rule, () => rule.checkPython!(module, this.reporterFor(rule)));
+    for (const rule of this.rules) {
+      if (!rule.checkPython || (rule.skipTestFiles && module.isTestOrDebugFile())) continue;
+      this.run(rule, () => rule.checkPython!(module, this.reporterFor(rule)));
+    }
     return this.result(tree);
   }
 

@@ -24,6 +24,11 @@ it('only src/editor/ and src/extension.ts import vscode', () => {
   assert.deepEqual(offenders, []);
 });
 
+it('no rule touches the disk: what a rule needs from other files comes through the project index', () => {
+  const offenders = sources('src/analyzers/rules').filter((f) => imports(f).some((i) => /^(node:)?fs(\/promises)?$/.test(i)));
+  assert.deepEqual(offenders, []);
+});
+
 it('src/shared imports nothing of ours outside src/shared', () => {
   const offenders = sources('src/shared').filter((f) => imports(f).some((i) => i.startsWith('.') && !path.resolve(path.dirname(path.join(ROOT, f)), i).startsWith(path.join(ROOT, 'src/shared'))));
   assert.deepEqual(offenders, []);

@@ -28,6 +28,16 @@ describe('rule registry', () => {
     assert.deepEqual(files.sort(), RULES.map((r) => `${r.code}-${r.name}`).sort());
   });
 
+  it('leaves the test-file skip to the engine: no rule returns early on isTestOrDebugFile() itself', () => {
+    // The skip is one declaration (skipTestFiles in the rule's meta); a rule may still ask the question
+    // for a narrower purpose (LOAD004: a DataLoader inside pytest.raises), never to end its whole check.
+    const dir = path.join(ROOT, 'src/analyzers/rules');
+    for (const r of RULES) {
+      const text = fs.readFileSync(path.join(dir, r.family.toLowerCase(), `${r.code}-${r.name}.ts`), 'utf8');
+      assert.doesNotMatch(text, /if \([^\n]*isTestOrDebugFile\(\)[^\n]*\) return;/, `${r.code} skips test files itself: declare skipTestFiles: true`);
+    }
+  });
+
   it('puts each rule in the family folder its code names', () => {
     for (const r of RULES) {
       assert.ok(r.code.startsWith(r.family), `${r.code} is in family ${r.family}`);
@@ -52,6 +62,16 @@ for (const rule of RULES) {
       assert.ok(notes.some((n) => n.kind === 'expect' && n.codes.includes(rule.code)), 'no `# expect:` case');
       assert.ok(notes.some((n) => n.kind === 'ok' && n.codes.includes(rule.code)), 'no `# ok:` case');
     });
+
+    if (rule.skipTestFiles) {
+      it('is not run on test files (skipTestFiles): its own Example is quiet as tests/test_example.py', async () => {
+        const python = codeBlocks(sections.get('Example') ?? '').filter(([lang]) => lang === 'python');
+        for (const [, code] of python) {
+          const { findings } = await analyze('tests/test_example.py', code, { select: [rule.code] });
+          assert.deepEqual(findings.map((f) => f.message), [], `${rule.code} ran on a test file`);
+        }
+      });
+    }
 
     it('fires on its own Example and not on its Use instead', async () => {
       const example = codeBlocks(sections.get('Example') ?? '');

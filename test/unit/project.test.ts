@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { analyzeFile } from '../../src/analyzers';
+import { ProjectIndex } from '../../src/analyzers/workspace/project';
 
 function project(files: Record<string, string>): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'pd-project-'));
@@ -62,6 +63,18 @@ describe('cross-file facts', () => {
     assert.deepEqual((await analyzeFile(path.join(withEs, 'configs/train.yaml'), { root: withEs, select: ['STOP003'] })).findings, []);
     // Without a project folder the group cannot be read: silent, as before.
     assert.deepEqual((await analyzeFile(path.join(without, 'configs/train.yaml'), { select: ['STOP003'] })).findings, []);
+  });
+
+  it('finds a Hydra group file for a config, from its folder or a folder above, inside the project only', () => {
+    const root = project({ 'configs/train.yaml': 'defaults:\n  - callbacks: default\n', 'configs/experiment/long.yaml': 'trainer:\n  max_epochs: 300\n', 'configs/callbacks/default.yml': 'early_stopping: {}\n' });
+    const index = new ProjectIndex(root);
+    const expected = path.join(root, 'configs/callbacks/default.yml');
+    assert.equal(index.hydraGroupFile('configs/train.yaml', 'callbacks', 'default'), expected);
+    assert.equal(index.hydraGroupFile('configs/experiment/long.yaml', 'callbacks', 'default'), expected, 'one folder up, as experiment files sit below the primary config');
+    assert.equal(index.hydraGroupFile('configs/train.yaml', 'callbacks', 'missing'), undefined);
+    // The project root bounds the search: a group beside the project is not the project's.
+    const nested = project({ 'app/train.yaml': 'defaults:\n  - callbacks: default\n', 'callbacks/default.yaml': 'early_stopping: {}\n' });
+    assert.equal(new ProjectIndex(path.join(nested, 'app')).hydraGroupFile('train.yaml', 'callbacks', 'default'), undefined);
   });
 
   it('reads a callbacks list built by a factory in another module', async () => {

@@ -1,6 +1,6 @@
 // Import and alias resolution: maps the names a module binds to fully qualified names, so rules match
 // `torch.utils.data.DataLoader` whether the code says `DataLoader`, `DL`, `tud.DataLoader` or `data.DataLoader`.
-import { dottedName, field, namedChildren, unwrap, type Node } from './syntax';
+import { dottedName, field, namedChildren, parentOf, unwrap, type Node } from './syntax';
 
 /**
  * Re-exports and renamed packages, so rules name one canonical path. Longest prefix wins.
@@ -73,7 +73,8 @@ export class ImportTable {
     for (const node of importNodes) table.addImport(node);
     // Module-level aliases such as `DL = DataLoader` or `Trainer = pl.Trainer`.
     for (const a of assignments) {
-      if (a.parent?.parent?.type !== 'module') continue;
+      const statement = parentOf(a);
+      if ((statement && parentOf(statement))?.type !== 'module') continue;
       const left = field(a, 'left');
       const right = field(a, 'right');
       if (left?.type !== 'identifier' || !right) continue;

@@ -13,6 +13,9 @@ interface TreeMemo {
   text: Map<number, string>;
   field: Map<number, Node | null>;
   parent: Map<number, Node | null>;
+  /** calledMethod per call: rules ask it of every call they look at, often of the same calls. */
+  method: Map<number, string | null>;
+  namedChildren: Map<number, Node[]>;
 }
 const treeMemos = new WeakMap<object, TreeMemo>();
 /** The tree analysed last and its memo: nearly every lookup is for the same tree as the one before. */
@@ -24,14 +27,18 @@ const FIELD_IDS = new Map<string, number>();
 function memoFor(node: Node): TreeMemo {
   if (node.tree === lastTree) return lastMemo!;
   let m = treeMemos.get(node.tree);
-  if (!m) treeMemos.set(node.tree, (m = { end: new Map(), text: new Map(), field: new Map(), parent: new Map() }));
+  if (!m) treeMemos.set(node.tree, (m = { end: new Map(), text: new Map(), field: new Map(), parent: new Map(), method: new Map(), namedChildren: new Map() }));
   lastTree = node.tree;
   lastMemo = m;
   return m;
 }
 
+/** A node's named children, read once per node: the list is shared (frozen), so callers copy before changing it. */
 export function namedChildren(node: Node): Node[] {
-  return node.namedChildren.filter((c): c is Node => c !== null);
+  const m = memoFor(node).namedChildren;
+  let children = m.get(node.id);
+  if (!children) m.set(node.id, (children = Object.freeze(node.namedChildren.filter((c): c is Node => c !== null)) as Node[]));
+  return children;
 }
 
 export function field(node: Node, name: string): Node | undefined {
@@ -128,9 +135,14 @@ export function dottedName(node: Node): string | undefined {
 
 /** The method name of a call like `x.y.backward()` -> 'backward'. */
 export function calledMethod(call: Node): string | undefined {
+  const m = memoFor(call).method;
+  const known = m.get(call.id);
+  if (known !== undefined) return known ?? undefined;
   const fn = field(call, 'function');
-  if (!fn || fn.type !== 'attribute') return undefined;
-  return field(fn, 'attribute')?.text;
+  const attr = fn && fn.type === 'attribute' ? field(fn, 'attribute') : undefined;
+  const method = attr ? textOf(attr) : undefined;
+  m.set(call.id, method ?? null);
+  return method;
 }
 
 /** The receiver of a method call: `opt.step()` -> node `opt`. */
@@ -160,14 +172,14 @@ export function contains(outer: Node, inner: Node): boolean {
 
 /** Nearest ancestor of one of the given types. */
 export function ancestorOfType(node: Node, types: readonly string[]): Node | undefined {
-  for (let p = node.parent; p; p = p.parent) if (types.includes(p.type)) return p;
+  for (let p = parentOf(node); p; p = parentOf(p)) if (types.includes(p.type)) return p;
   return undefined;
 }
 
 /** The statement (direct child of a block or module) that holds a node. */
 export function enclosingStatement(node: Node): Node {
   let n = node;
-  while (n.parent && n.parent.type !== 'block' && n.parent.type !== 'module') n = n.parent;
+  for (let p = parentOf(n); p && p.type !== 'block' && p.type !== 'module'; p = parentOf(n)) n = p;
   return n;
 }
 

@@ -52,8 +52,13 @@ export function acceleratorFacts(module: PythonModule): AcceleratorFacts {
 
 /** The same facts restricted to the placements inside one function (nested definitions included). */
 export function functionAcceleratorFacts(module: PythonModule, fn: Node): AcceleratorFacts {
-  return module.memo(`accelerator:facts:${fn.id}`, () => factsOf(module, devicePlacements(module).filter((p) => contains(fn, p.call))));
+  let byFunction = functionFacts.get(module);
+  if (!byFunction) functionFacts.set(module, (byFunction = new Map()));
+  let facts = byFunction.get(fn.id);
+  if (!facts) byFunction.set(fn.id, (facts = factsOf(module, devicePlacements(module).filter((p) => contains(fn, p.call)))));
+  return facts;
 }
+const functionFacts = new WeakMap<PythonModule, Map<number, AcceleratorFacts>>();
 
 function factsOf(module: PythonModule, placements: readonly DevicePlacement[]): AcceleratorFacts {
   // Moves first: rules point at "moved to CUDA here", and `torch.cuda.set_device(rank)` or `device_ids=` move nothing.

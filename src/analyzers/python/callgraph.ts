@@ -132,6 +132,21 @@ function trainingBelow(module: PythonModule, scope: Node, depth: number, stack: 
  * (or `self.obj`) is bound to an instance of a class defined in this module (`metric = Accumulator(2)`).
  */
 export function callTarget(module: PythonModule, call: Node): Node | undefined {
+  let targets = callTargets.get(module);
+  if (!targets) callTargets.set(module, (targets = new Map()));
+  const known = targets.get(call.id);
+  if (known !== undefined) return known ?? undefined;
+  const target = computeCallTarget(module, call);
+  targets.set(call.id, target ?? null);
+  return target;
+}
+
+/** callTarget per module and call id: the step walks and several rules ask it of the same calls. */
+const callTargets = new WeakMap<PythonModule, Map<number, Node | null>>();
+/** isEvaluationFunction per module and function id. */
+const evaluationFunctions = new WeakMap<PythonModule, Map<number, boolean>>();
+
+function computeCallTarget(module: PythonModule, call: Node): Node | undefined {
   const direct = module.localCallTarget(call);
   if (direct) return direct;
   const method = calledMethod(call);
@@ -176,17 +191,23 @@ const GRAD_OFF = /\b(no_grad|inference_mode)\b/;
  * or one named like evaluation that does either; never one that calls `.backward()`.
  */
 export function isEvaluationFunction(module: PythonModule, fn: Node): boolean {
-  return module.memo(`callGraph:evaluation:${fn.id}`, () => {
-    const body = field(fn, 'body');
-    if (!body) return false;
-    const calls = module.callsWithin(body);
-    if (calls.some((c) => calledMethod(c) === 'backward' || calledMethod(c) === 'manual_backward')) return false;
-    const setsEval = calls.some((c) => calledMethod(c) === 'eval' && namedChildren(field(c, 'arguments') ?? c).length === 0);
-    const decorator = parentOf(fn)?.type === 'decorated_definition' ? textOf(parentOf(fn)!).slice(0, fn.startIndex - parentOf(fn)!.startIndex) : '';
-    const gradOff = GRAD_OFF.test(decorator) || module.withStatements.some((w) => contains(body, w) && GRAD_OFF.test(withHeader(w)));
-    if (setsEval && gradOff) return true;
-    return EVAL_NAME.test(module.functionName(fn)) && (setsEval || gradOff);
-  });
+  let known = evaluationFunctions.get(module);
+  if (!known) evaluationFunctions.set(module, (known = new Map()));
+  let evaluation = known.get(fn.id);
+  if (evaluation === undefined) known.set(fn.id, (evaluation = computeIsEvaluation(module, fn)));
+  return evaluation;
+}
+
+function computeIsEvaluation(module: PythonModule, fn: Node): boolean {
+  const body = field(fn, 'body');
+  if (!body) return false;
+  const calls = module.callsWithin(body);
+  if (calls.some((c) => calledMethod(c) === 'backward' || calledMethod(c) === 'manual_backward')) return false;
+  const setsEval = calls.some((c) => calledMethod(c) === 'eval' && namedChildren(field(c, 'arguments') ?? c).length === 0);
+  const decorator = parentOf(fn)?.type === 'decorated_definition' ? textOf(parentOf(fn)!).slice(0, fn.startIndex - parentOf(fn)!.startIndex) : '';
+  const gradOff = GRAD_OFF.test(decorator) || module.withStatements.some((w) => contains(body, w) && GRAD_OFF.test(withHeader(w)));
+  if (setsEval && gradOff) return true;
+  return EVAL_NAME.test(module.functionName(fn)) && (setsEval || gradOff);
 }
 
 function withHeader(w: Node): string {

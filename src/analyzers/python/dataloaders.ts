@@ -190,7 +190,7 @@ function namesFromReturn(module: PythonModule, call: Node, fn: Node, bound: stri
     const f = field(c, 'function');
     const callee = f && (f.type === 'identifier' ? f.text : f.type === 'attribute' && field(f, 'object')?.text === 'self' ? field(f, 'attribute')?.text : undefined);
     if (callee !== fnName) continue;
-    const assign = c.parent;
+    const assign = parentOf(c);
     if (assign?.type !== 'assignment' || field(assign, 'right')?.id !== c.id) continue;
     const left = field(assign, 'left')!;
     if (index < 0) {
@@ -229,9 +229,9 @@ function findTrainingConsumer(module: PythonModule, { name, visible }: Binding, 
   }
   for (const ref of module.referencesTo(name)) {
     if (!visible(ref)) continue;
-    const argList = ref.parent;
+    const argList = parentOf(ref);
     if (argList?.type !== 'argument_list' && argList?.type !== 'keyword_argument') continue;
-    const call = argList.type === 'keyword_argument' ? argList.parent?.parent : argList.parent;
+    const call = argList.type === 'keyword_argument' ? parentOf(parentOf(argList)!) : parentOf(argList);
     if (!call || call.type !== 'call') continue;
     // `it = iter(loader)`, `batches = itertools.cycle(loader)`, `stream = forever(loader)`, then `next(it)` in the loop.
     const stream = argList.type === 'argument_list' && depth < 2 ? streamOver(module, call, ref) : undefined;
@@ -312,10 +312,8 @@ function generatorOver(module: PythonModule, iterable: Node, yields: (fn: Node) 
  * loader's binding is the one in force there (a parameter of the generator always is).
  */
 function yieldsFrom(module: PythonModule, fn: Node, name: string, visible: (n: Node) => boolean = () => true): boolean {
-  const body = field(fn, 'body');
-  if (!body || !/\byield\b/.test(textOf(body))) return false;
-  for (const y of descendantsOfType(body, 'yield')) {
-    if (module.enclosingFunction(y)?.id !== fn.id || !visible(y)) continue;
+  for (const y of ownYields(module, fn)) {
+    if (!visible(y)) continue;
     if (y.child(1)?.type === 'from') {
       const source = y.namedChild(0);
       if (source && module.mentions(source, name)) return true;
@@ -329,6 +327,20 @@ function yieldsFrom(module: PythonModule, fn: Node, name: string, visible: (n: N
   return false;
 }
 
+/** The `yield` expressions of a function's own body (not of functions nested in it), once per function. */
+function ownYields(module: PythonModule, fn: Node): readonly Node[] {
+  let byFunction = yieldsByFunction.get(module);
+  if (!byFunction) yieldsByFunction.set(module, (byFunction = new Map()));
+  let yields = byFunction.get(fn.id);
+  if (!yields) {
+    const body = field(fn, 'body');
+    yields = body && /\byield\b/.test(textOf(body)) ? descendantsOfType(body, 'yield').filter((y) => module.enclosingFunction(y)?.id === fn.id) : [];
+    byFunction.set(fn.id, yields);
+  }
+  return yields;
+}
+const yieldsByFunction = new WeakMap<PythonModule, Map<number, Node[]>>();
+
 function feedsHotLoopIn(module: PythonModule, fn: Node, param: string): boolean {
   return module.hotLoops().some((loop) => {
     if (!contains(fn, loop)) return false;
@@ -340,12 +352,12 @@ function feedsHotLoopIn(module: PythonModule, fn: Node, param: string): boolean 
 function findEvalConsumer(module: PythonModule, { name, visible }: Binding): Consumer | undefined {
   for (const ref of module.referencesTo(name)) {
     if (!visible(ref)) continue;
-    const kw = ref.parent;
+    const kw = parentOf(ref);
     if (kw?.type === 'keyword_argument') {
       const key = field(kw, 'name')?.text ?? '';
       if (FIT_EVAL_KEYWORDS.includes(key) && key !== 'dataloaders') return { node: kw, reason: `passed as ${key}` };
     }
-    const call = kw?.type === 'argument_list' ? kw.parent : undefined;
+    const call = kw?.type === 'argument_list' ? parentOf(kw) : undefined;
     const method = call ? calledMethod(call) : undefined;
     if (method && ['validate', 'test', 'predict', 'evaluate'].includes(method)) return { node: call!, reason: `passed to ${method}()` };
   }

@@ -1,6 +1,6 @@
 // Map-style Dataset classes and what their __getitem__ does with the index: shared by the rules about
 // per-item work (LOAD006 whole-file reads, LOAD007 per-item IO, LOAD012 one file per sample).
-import { contains, field, unwrap, type Node } from '../engine/syntax';
+import { contains, field, parentOf, unwrap, type Node } from '../engine/syntax';
 import { descendantsOfType } from './bindings';
 import type { PythonModule } from './module';
 
@@ -97,7 +97,7 @@ export function mentionsAny(module: PythonModule, expr: Node, names: ReadonlySet
 
 /** `obj.idx` or `f(idx=...)`: the `idx` there is a name, not the variable. */
 export function isAttributeName(id: Node): boolean {
-  const parent = id.parent;
+  const parent = parentOf(id);
   if (parent?.type === 'keyword_argument' && field(parent, 'name')?.id === id.id) return true;
   return parent?.type === 'attribute' && field(parent, 'attribute')?.id === id.id;
 }

@@ -1,7 +1,7 @@
 // Lightning facts the early-stopping rules share: Trainer construction, its budget arguments, its
 // callbacks, and whether the model it fits validates at all (no validation, nothing to stop on).
 import { argument, callArguments, type CallArguments } from '../engine/calls';
-import { calledMethod, dottedName, field, literalValue, methodReceiver, NOT_LITERAL, type Node } from '../engine/syntax';
+import { calledMethod, dottedName, field, literalValue, methodReceiver, NOT_LITERAL, parentOf, type Node } from '../engine/syntax';
 import type { PythonModule } from './module';
 import { resolvedCallArguments } from './provenance';
 import { classDefines, classDerivesFrom, constructedBy, localClass, methodCallsOn, type Tri } from './resolve';
@@ -35,8 +35,9 @@ export function lightningTrainers(module: PythonModule): TrainerUse[] {
       const name = module.boundName(call);
       const fits = name ? sameScope(module, call, name, methodCallsOn(module, name, ['fit'])) : [];
       // `Trainer(...).fit(model)`
-      const attr = call.parent;
-      if (attr?.type === 'attribute' && attr.parent?.type === 'call' && calledMethod(attr.parent) === 'fit') fits.push(attr.parent);
+      const attr = parentOf(call);
+      const outer = attr?.type === 'attribute' ? parentOf(attr) : undefined;
+      if (outer?.type === 'call' && calledMethod(outer) === 'fit') fits.push(outer);
       // `Trainer(**trainer_kwargs)`: the keys of a dict built in the module count as written here.
       return { call, args: resolvedCallArguments(module, call), name, fits };
     }),
@@ -108,7 +109,7 @@ export function trainerCallbacksMutated(module: PythonModule, trainer: TrainerUs
   if (!trainer.name) return false;
   const name = `${trainer.name}.callbacks`;
   return sameScope(module, trainer.call, trainer.name, methodCallsOn(module, name, ['append', 'extend', 'insert'])).length > 0 ||
-    sameScope(module, trainer.call, trainer.name, module.referencesTo(name).filter((r) => r.parent?.type === 'augmented_assignment')).length > 0;
+    sameScope(module, trainer.call, trainer.name, module.referencesTo(name).filter((r) => parentOf(r)?.type === 'augmented_assignment')).length > 0;
 }
 
 /** A metric name the module logs that looks like a validation loss (`self.log("val/loss", ...)`). */

@@ -44,6 +44,11 @@ export class PythonModule {
   private readonly calleeCache = new Map<number, string | undefined>();
   private hot?: { loops: Node[]; epochLoops: Node[]; stepFunctions: Node[] };
   private readonly memos = new Map<string, unknown>();
+  /** Per-scope answers, by node id: asked for the same scopes by many rules and call-graph walks. */
+  private readonly callsWithinScope = new Map<number, Node[]>();
+  private readonly trainsInScope = new Map<number, boolean>();
+  private readonly trainsInScopeInline = new Map<number, boolean>();
+  private readonly localTargets = new Map<number, Node | null>();
   /** importsAny answers, per module name: every rule asks first whether its framework is imported. */
   private readonly importedModules = new Map<string, boolean>();
   private testOrDebug?: boolean;
@@ -173,6 +178,14 @@ export class PythonModule {
 
   /** The function a call targets inside this module (`train(...)`, `self.train_epoch(...)`), if any. */
   localCallTarget(call: Node): Node | undefined {
+    const known = this.localTargets.get(call.id);
+    if (known !== undefined) return known ?? undefined;
+    const target = this.computeLocalCallTarget(call);
+    this.localTargets.set(call.id, target ?? null);
+    return target;
+  }
+
+  private computeLocalCallTarget(call: Node): Node | undefined {
     const fn = field(call, 'function');
     if (!fn) return undefined;
     if (fn.type === 'identifier') return this.findFunction(fn.text);
@@ -225,7 +238,9 @@ export class PythonModule {
 
   /** Calls inside `scope`, not counting those in nested function or class definitions. */
   callsWithin(scope: Node): Node[] {
-    return this.memo(`callsWithin:${scope.id}`, () => within(this.calls, scope).filter((c) => !this.insideNestedDefinition(scope, c)));
+    let calls = this.callsWithinScope.get(scope.id);
+    if (!calls) this.callsWithinScope.set(scope.id, (calls = within(this.calls, scope).filter((c) => !this.insideNestedDefinition(scope, c))));
+    return calls;
   }
 
   /** Functions, classes and lambdas in document order: whatever holds code that does not run in place. */
@@ -258,7 +273,10 @@ export class PythonModule {
 
   /** Does this scope call `.backward()` and `.step()`, directly or through one level of local calls? */
   private trainsIn(scope: Node, inline: boolean): boolean {
-    return this.memo(`trainsIn:${scope.id}:${inline}`, () => this.computeTrainsIn(scope, inline));
+    const memo = inline ? this.trainsInScopeInline : this.trainsInScope;
+    let trains = memo.get(scope.id);
+    if (trains === undefined) memo.set(scope.id, (trains = this.computeTrainsIn(scope, inline)));
+    return trains;
   }
 
   private computeTrainsIn(scope: Node, inline: boolean): boolean {
@@ -356,15 +374,15 @@ export class PythonModule {
   /** The name an expression is bound to: `x = <expr>` -> 'x', `self.x = <expr>` -> 'self.x'. */
   boundName(expr: Node): string | undefined {
     let node = expr;
-    while (node.parent && node.parent.type === 'parenthesized_expression') node = node.parent;
-    const parent = node.parent;
+    for (let p = parentOf(node); p?.type === 'parenthesized_expression'; p = parentOf(node)) node = p;
+    const parent = parentOf(node);
     if (parent?.type === 'assignment' && field(parent, 'right')?.id === node.id) {
       const left = field(parent, 'left');
       return left ? dottedName(left) : undefined;
     }
     // `a, b = X(...), Y(...)`: pair the element with its target.
-    if (parent?.type === 'expression_list' && parent.parent?.type === 'assignment') {
-      const assign = parent.parent;
+    const assign = parent?.type === 'expression_list' ? parentOf(parent) : undefined;
+    if (parent && assign?.type === 'assignment') {
       const left = field(assign, 'left');
       if (left && (left.type === 'pattern_list' || left.type === 'tuple_pattern')) {
         const i = namedChildren(parent).findIndex((c) => c.id === node.id);

@@ -4,7 +4,7 @@
 // stay silent on 'unknown' (RULES.md section 7, trap 8: callback lists are often assembled elsewhere).
 import type { Edit } from '../../shared/findings';
 import { argument, callArguments, type ArgLookup } from '../engine/calls';
-import { calledMethod, dottedName, field, literalValue, methodReceiver, namedChildren, NOT_LITERAL, textOf, unwrap, type Literal, type Node } from '../engine/syntax';
+import { calledMethod, dottedName, field, literalValue, methodReceiver, namedChildren, NOT_LITERAL, parentOf, textOf, unwrap, type Literal, type Node } from '../engine/syntax';
 import { allParameterNames } from './bindings';
 import { appendArguments, ensureImport } from './edits';
 import type { PythonModule } from './module';
@@ -238,7 +238,7 @@ function augmentedAssignments(module: PythonModule, name: string): Node[] {
   return module.memo(`augmented:${name}`, () => {
     const out: Node[] = [];
     for (const ref of module.referencesTo(name)) {
-      const p = ref.parent;
+      const p = parentOf(ref);
       if (p?.type === 'augmented_assignment' && field(p, 'left')?.id === ref.id) out.push(p);
     }
     return out;
@@ -347,8 +347,19 @@ export function constructedBy(module: PythonModule, expr: Node, at: Node, depth 
 
 /** A module-level class defined in this module, by name. */
 export function localClass(module: PythonModule, name: string): Node | undefined {
-  return module.classes.find((c) => field(c, 'name')?.text === name && !module.enclosingFunction(c) && !module.enclosingClass(c));
+  let byName = topLevelClasses.get(module);
+  if (!byName) {
+    // Asked for the callee of every call that resolves through no import: indexed once per module.
+    byName = new Map();
+    for (const c of module.classes) {
+      const n = field(c, 'name');
+      if (n && !byName.has(textOf(n)) && !module.enclosingFunction(c) && !module.enclosingClass(c)) byName.set(textOf(n), c);
+    }
+    topLevelClasses.set(module, byName);
+  }
+  return byName.get(name);
 }
+const topLevelClasses = new WeakMap<PythonModule, Map<string, Node>>();
 
 /** Does a local class (or a local base class of it) define a method? */
 export function classDefines(module: PythonModule, cls: Node, method: string, depth = 0): boolean {
@@ -502,6 +513,6 @@ export function removeArgument(module: PythonModule, call: Node, keywordArg: Nod
 
 /** The `keyword_argument` node that holds a keyword's value. */
 export function keywordNode(value: Node): Node | undefined {
-  return value.parent?.type === 'keyword_argument' ? value.parent : undefined;
+  return parentOf(value)?.type === 'keyword_argument' ? parentOf(value) : undefined;
 }
 

@@ -2,7 +2,7 @@
 // learnt from the data), which estimators classify or regress, the split and cross-validation entry
 // points, and whether a target variable is clearly categorical. Anything unclear answers "no evidence".
 import { argument, callArguments } from '../engine/calls';
-import { calledMethod, contains, dottedName, field, methodReceiver, namedChildren, unwrap, type Node } from '../engine/syntax';
+import { calledMethod, contains, dottedName, field, methodReceiver, namedChildren, parentOf, unwrap, type Node } from '../engine/syntax';
 import { bindingsAt, type Binding } from './bindings';
 import type { PythonModule } from './module';
 
@@ -169,14 +169,14 @@ function sameBinding(module: PythonModule, name: string, at: Node, use: Node): b
 
 function enclosingStatementStart(node: Node): number {
   let n = node;
-  while (n.parent && n.parent.type !== 'module') n = n.parent;
+  for (let p = parentOf(n); p && p.type !== 'module'; p = parentOf(n)) n = p;
   return n.startIndex;
 }
 
 /** A node in a statement directly at module level, outside any function, class, loop or branch. */
 function topLevel(module: PythonModule, node: Node): boolean {
   if (module.enclosingFunction(node) || module.enclosingClass(node)) return false;
-  for (let p = node.parent; p; p = p.parent) {
+  for (let p = parentOf(node); p; p = parentOf(p)) {
     if (p.type === 'module') return true;
     if (BLOCKS.has(p.type)) return false;
   }

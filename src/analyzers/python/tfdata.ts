@@ -4,7 +4,7 @@
 // Keras `fit` over NumPy arrays (RULES.md section 7, trap 13), so everything here requires provenance.
 import type { Edit } from '../../shared/findings';
 import { argument, callArguments } from '../engine/calls';
-import { calledMethod, contains, field, literalValue, methodReceiver, namedChildren, type Node } from '../engine/syntax';
+import { calledMethod, contains, field, literalValue, methodReceiver, namedChildren, parentOf, type Node } from '../engine/syntax';
 import { descendantsOfType } from './bindings';
 import type { PythonModule } from './module';
 
@@ -84,8 +84,16 @@ function unwrap(node: Node): Node {
 
 /** The tf.data chain an expression evaluates to, or undefined without tf.data provenance. */
 export function tfDataChain(module: PythonModule, expr: Node): TfChain | undefined {
-  return resolve(module, expr, 0);
+  let byNode = chains.get(module);
+  if (!byNode) chains.set(module, (byNode = new Map()));
+  const known = byNode.get(expr.id);
+  if (known !== undefined) return known ?? undefined;
+  const chain = resolve(module, expr, 0);
+  byNode.set(expr.id, chain ?? null);
+  return chain;
 }
+/** tfDataChain per module and expression: the sinks, the map calls and several rules walk the same chains. */
+const chains = new WeakMap<PythonModule, Map<number, TfChain | null>>();
 
 export function isTfDataset(module: PythonModule, expr: Node): boolean {
   return tfDataChain(module, expr) !== undefined;
@@ -99,7 +107,7 @@ function resolve(module: PythonModule, expr: Node, depth: number): TfChain | und
     const def = definitionOf(module, node);
     const unpacked = node.type === 'identifier' ? tfdsUnpacked(module, node) : undefined;
     // `train, test = tfds.load(..., split=[...])`, unless a later plain assignment rebinds the name.
-    if (unpacked && (!def || (def.parent?.startIndex ?? 0) < unpacked.assignment.startIndex)) {
+    if (unpacked && (!def || (parentOf(def)?.startIndex ?? 0) < unpacked.assignment.startIndex)) {
       return { end: node, hasPrefetch: prefetchedElsewhere(module, node) };
     }
     if (!def) return undefined;
@@ -336,11 +344,11 @@ function prefetchedElsewhere(module: PythonModule, use: Node): boolean {
 
 /** True when the statement holding `def` sits in a block that also holds `use` (it is not in a sibling branch). */
 function dominates(def: Node, use: Node): boolean {
-  const assignment = def.parent;
+  const assignment = parentOf(def);
   if (!assignment) return false;
   let statement: Node = assignment;
-  while (statement.parent && statement.parent.type !== 'block' && statement.parent.type !== 'module') statement = statement.parent;
-  const block = statement.parent;
+  for (let p = parentOf(statement); p && p.type !== 'block' && p.type !== 'module'; p = parentOf(statement)) statement = p;
+  const block = parentOf(statement);
   return !!block && contains(block, use);
 }
 
@@ -488,7 +496,7 @@ export function appendToChain(module: PythonModule, end: Node, step: string): Ed
 }
 
 function insideParentheses(node: Node): boolean {
-  for (let p = node.parent; p; p = p.parent) {
+  for (let p = parentOf(node); p; p = parentOf(p)) {
     if (p.type === 'parenthesized_expression' || p.type === 'argument_list' || p.type === 'list' || p.type === 'tuple') return true;
     if (p.type === 'expression_statement' || p.type === 'assignment' || p.type === 'return_statement' || p.type === 'block') return false;
   }
@@ -500,11 +508,12 @@ function insideParentheses(node: Node): boolean {
  * runs several inner pipelines at once, so their maps are parallel too.
  */
 export function insideParallelInterleave(module: PythonModule, call: Node): boolean {
-  for (let p = call.parent; p; p = p.parent) {
+  for (let p = parentOf(call); p; p = parentOf(p)) {
     if (p.type !== 'lambda' && p.type !== 'function_definition') continue;
     const users = p.type === 'lambda' ? [p] : module.referencesTo(module.functionName(p)).filter((r) => !contains(p, r));
     for (const u of users) {
-      const args = u.parent?.type === 'argument_list' ? u.parent : u.parent?.type === 'keyword_argument' ? u.parent.parent : undefined;
+      const up = parentOf(u);
+      const args = up?.type === 'argument_list' ? up : up?.type === 'keyword_argument' ? parentOf(up) : undefined;
       const interleave = args?.parent;
       if (!interleave || interleave.type !== 'call' || !/^(interleave|parallel_interleave)$/.test(calledMethod(interleave) ?? module.callee(interleave)?.split('.').pop() ?? '')) continue;
       const parallel = argument(callArguments(interleave), 'num_parallel_calls', 3);
@@ -525,13 +534,14 @@ const DISPLAY_CALLS = /^(print|display|list|next|iter|len|enumerate|tqdm)$/;
 export function isDemoPipeline(module: PythonModule, call: Node): boolean {
   let outer = call;
   for (;;) {
-    const attr = outer.parent;
-    const next = attr?.type === 'attribute' && field(attr, 'object')?.id === outer.id ? attr.parent : undefined;
+    const attr = parentOf(outer);
+    const next = attr?.type === 'attribute' && field(attr, 'object')?.id === outer.id ? parentOf(attr) : undefined;
     if (!next || next.type !== 'call' || !TF_DATASET_METHODS.has(calledMethod(next) ?? '')) break;
     if (calledMethod(next) === 'take') return takesFew(next);
     outer = next;
   }
-  const assignment = outer.parent?.type === 'assignment' && field(outer.parent, 'right')?.id === outer.id ? outer.parent : undefined;
+  const above = parentOf(outer);
+  const assignment = above?.type === 'assignment' && field(above, 'right')?.id === outer.id ? above : undefined;
   const left = assignment && field(assignment, 'left');
   if (!left || left.type !== 'identifier') return false;
   const scope = module.enclosingFunction(assignment)?.id;
@@ -547,16 +557,17 @@ function takesFew(take: Node): boolean {
 }
 
 function displayUse(module: PythonModule, use: Node): boolean {
-  const parent = use.parent;
+  const parent = parentOf(use);
   if (!parent) return false;
   if (parent.type === 'attribute' && field(parent, 'object')?.id === use.id) {
     const member = field(parent, 'attribute')?.text ?? '';
-    const call = parent.parent?.type === 'call' ? parent.parent : undefined;
+    const call = parentOf(parent)?.type === 'call' ? parentOf(parent) : undefined;
     if (!call) return /^(element_spec|class_names|file_paths|cardinality)$/.test(member);
     return member === 'take' ? takesFew(call) : /^(as_numpy_iterator|cardinality)$/.test(member);
   }
   if (parent.type === 'argument_list') {
-    const fn = parent.parent && field(parent.parent, 'function');
+    const grandparent = parentOf(parent);
+    const fn = grandparent && field(grandparent, 'function');
     return !!fn && DISPLAY_CALLS.test(fn.text);
   }
   return false;

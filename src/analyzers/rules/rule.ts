@@ -18,6 +18,11 @@ export interface RuleMeta {
    * TF32, host-device syncs): a profile run on the CPU leaves such findings out of its report.
    */
   requiresAccelerator?: boolean;
+  /**
+   * Not run on Python files that are tests, debug scripts or benchmarks (`isTestOrDebugPath`): zero
+   * workers, FP32 and runs without early stopping are deliberate there. The engine applies it.
+   */
+  skipTestFiles?: boolean;
   /** Markdown with the sections What it does / Why is this bad? / Example / Use instead / Fix safety / References. */
   docs: string;
 }

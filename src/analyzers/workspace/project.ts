@@ -67,8 +67,8 @@ export class ProjectIndex {
     }
   }
 
+  /** Reads and caches a file that `contains` has already admitted. */
   private load<T>(cache: Map<string, Cached<T>>, file: string, make: (text: string) => T | undefined): T | undefined {
-    if (!this.contains(file)) return undefined;
     let stat: fs.Stats;
     try {
       stat = fs.statSync(file);
@@ -89,14 +89,36 @@ export class ProjectIndex {
   }
 
   pythonModule(file: string): PythonModule | undefined {
+    return this.contains(file) ? this.moduleAt(file) : undefined;
+  }
+
+  /** A module file that moduleFile found, and so already checked to lie inside the project (resolving its links once, not twice). */
+  private moduleAt(file: string): PythonModule | undefined {
     return this.load(this.modules, file, (text) => new PythonModule(path.relative(this.root, file), text, parsePythonSync(text), this));
   }
 
   config(file: string): ConfigDocument | undefined {
+    if (!this.contains(file)) return undefined;
     return this.load(this.configs, file, (text) => {
       const doc = new ConfigDocument(file, text, /\.ya?ml$/i.test(file) ? 'yaml' : 'json');
       return doc.root ? doc : undefined;
     });
+  }
+
+  /**
+   * The file a Hydra defaults entry `- <group>: <choice>` selects for the config at `configFile`:
+   * `<group>/<choice>.yaml` (or `.yml`) in the config's folder or up to two folders above it (experiment
+   * files sit below the primary config), inside the project. Undefined when there is none.
+   */
+  hydraGroupFile(configFile: string, group: string, choice: string): string | undefined {
+    let dir = path.dirname(path.resolve(this.root, configFile));
+    for (let up = 0; up < 3 && dir.startsWith(this.root); up++, dir = path.dirname(dir)) {
+      for (const ext of ['.yaml', '.yml']) {
+        const file = path.join(dir, group, choice + ext);
+        if (fs.existsSync(file)) return file;
+      }
+    }
+    return undefined;
   }
 
   /**
@@ -133,7 +155,7 @@ export class ProjectIndex {
       const name = parts[cut];
       const file = this.moduleFile(fromFile, moduleName);
       if (!file) continue;
-      const module = this.pythonModule(file);
+      const module = this.moduleAt(file);
       if (!module) return undefined;
       const local = [...module.classes, ...module.functions].find((d) => field(d, 'name')?.text === name && isTopLevel(d));
       if (local) return { module, node: local };

@@ -15,6 +15,7 @@ export default defineRule({
   severity: 'info',
   confidence: 'high',
   fix: 'safe',
+  skipTestFiles: true,
   docs: `## What it does
 Finds a PyTorch \`DataLoader(..., shuffle=True)\` that serves validation or testing: returned from a Lightning
 \`val_dataloader\`/\`test_dataloader\`/\`predict_dataloader\` hook, passed to \`validate\`/\`test\`/\`evaluate\` or as
@@ -58,7 +59,7 @@ reported.
 `,
 
   checkPython(module, reporter) {
-    if (!module.importsAny('torch') || module.isTestOrDebugFile()) return;
+    if (!module.importsAny('torch')) return;
     const subsamples = /\blimit_(val|test)_batches\s*=/.test(module.text);
     for (const use of dataLoaderUses(module)) {
       const shuffle = arg(use, 'shuffle');

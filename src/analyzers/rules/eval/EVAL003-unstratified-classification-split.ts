@@ -18,6 +18,7 @@ export default defineRule({
   severity: 'info',
   confidence: 'medium',
   fix: 'unsafe',
+  skipTestFiles: true,
   docs: `## What it does
 Finds \`train_test_split(X, y)\` without \`stratify=\`, and \`KFold\` cross-validation, where \`y\` is clearly a
 classification target: it comes from a \`LabelEncoder\` or \`pd.factorize\`, a classifier is fitted on it, or a
@@ -78,7 +79,7 @@ It is unsafe: the split changes, and stratification raises when a class has fewe
 `,
 
   checkPython(module, reporter) {
-    if (!module.importsAny('sklearn') || module.isTestOrDebugFile()) return;
+    if (!module.importsAny('sklearn')) return;
     for (const call of sklearnCalls(module, 'split')) checkSplit(module, call, reporter);
     for (const call of sklearnCalls(module, 'split')) checkFrameSplit(module, call, reporter);
     for (const ctor of sklearnCalls(module, 'kfold')) checkKFold(module, ctor, reporter);

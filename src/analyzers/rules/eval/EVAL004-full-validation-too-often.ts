@@ -29,6 +29,7 @@ export default defineRule({
   severity: 'info',
   confidence: 'medium',
   fix: 'unsafe',
+  skipTestFiles: true,
   docs: `## What it does
 Finds training that runs a full validation pass far too often: Hugging Face \`eval_strategy="steps"\` with a tiny
 \`eval_steps\` (≤ ${TINY_INTERVAL} steps, a ratio below ${TINY_HF_RATIO}, more than ${MAX_PASSES} passes over \`max_steps\`, or no
@@ -92,7 +93,6 @@ a \`limit_val_batches\` that may be set (under an \`if\`) keeps it silent.
 `,
 
   checkPython(module, reporter) {
-    if (module.isTestOrDebugFile()) return;
     if (module.importsAny('transformers', 'trl')) checkHfCode(module, reporter);
     if (module.importsAny('lightning', 'lightning.pytorch')) checkLightningCode(module, reporter);
     if (module.importsAny('torch')) checkHandLoops(module, reporter);

@@ -23,6 +23,7 @@ export default defineRule({
   severity: 'info',
   confidence: 'medium',
   fix: 'unsafe',
+  skipTestFiles: true,
   docs: `## What it does
 Finds preprocessing fitted in a training script (a scikit-learn scaler, encoder, imputer, vectorizer or \`LabelEncoder\`;
 a \`tokenizers\` tokenizer trained on the corpus; a torchtext vocabulary built from it) while the script saves only the
@@ -75,7 +76,7 @@ saving the object in the checkpoint dict or fitting an sklearn \`Pipeline\` that
 `,
 
   checkPython(module, reporter) {
-    if (module.isTestOrDebugFile() || !module.importsAny('sklearn', 'tokenizers', 'torchtext')) return;
+    if (!module.importsAny('sklearn', 'tokenizers', 'torchtext')) return;
     const saves = modelSaves(module);
     if (saves.length === 0) return;
     for (const fitted of fittedObjects(module)) {

@@ -13,6 +13,7 @@ export default defineRule({
   confidence: 'medium',
   fix: 'unsafe',
   requiresAccelerator: true,
+  skipTestFiles: true,
   docs: `## What it does
 Finds a hand-written PyTorch training loop (a loop that calls \`backward()\` and \`step()\`) in a module that moves its
 model or batches to CUDA (\`.cuda()\`, \`.to("cuda")\`, \`.to(device)\` with \`device = torch.device("cuda" if
@@ -78,7 +79,7 @@ sensitive may need to stay in FP32, so the fix is unsafe. Otherwise there is no 
 `,
 
   checkPython(module, reporter) {
-    if (!module.importsAny('torch') || module.isTestOrDebugFile()) return;
+    if (!module.importsAny('torch')) return;
     if (mentionsAutocast(module) || mentionsHalfPrecision(module)) return;
     const loops = module.hotLoops();
     if (loops.length === 0) return;

@@ -23,6 +23,7 @@ export default defineRule({
   confidence: 'high',
   fix: 'unsafe',
   requiresAccelerator: true,
+  skipTestFiles: true,
   docs: `## What it does
 Finds \`torch.autocast\` (also \`torch.amp.autocast\` and the older \`torch.cuda.amp.autocast\`) running in float16 (given
 as \`dtype=torch.float16\`, or by default on CUDA) in a module that trains with \`loss.backward()\` but never creates a
@@ -78,7 +79,7 @@ newer GPUs (and changes numerical results slightly), so it is unsafe. On Volta/T
 `,
 
   checkPython(module, reporter) {
-    if (!module.importsAny('torch') || module.isTestOrDebugFile()) return;
+    if (!module.importsAny('torch')) return;
     if (/\b(GradScaler|manual_backward)\b/.test(module.text) || precisionSetOutside(module) || module.importsAny('lightning')) return;
     const autocasts = module.callsTo(new Set([...GENERIC_AUTOCAST, ...CUDA_AUTOCAST]));
     if (autocasts.length === 0 || module.methodCalls('backward').length === 0 || module.hotLoops().length === 0) return;

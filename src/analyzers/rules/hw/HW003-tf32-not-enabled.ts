@@ -12,6 +12,7 @@ export default defineRule({
   confidence: 'medium',
   fix: 'unsafe',
   requiresAccelerator: true,
+  skipTestFiles: true,
   docs: `## What it does
 Finds PyTorch training on CUDA in FP32 (a hand-written training loop in a module that moves its model to CUDA, to a device ordinal such as
 \`local_rank\`, or to the current accelerator, \`torch.accelerator.current_accelerator()\`) that
@@ -75,7 +76,7 @@ matmul inputs to a 10-bit mantissa, so results change slightly: the fix is unsaf
 `,
 
   checkPython(module, reporter) {
-    if (!module.importsAny('torch') || module.isTestOrDebugFile()) return;
+    if (!module.importsAny('torch')) return;
     if (/\b(allow_tf32|set_float32_matmul_precision|fp32_precision|tf32)\b/.test(module.text)) return;
     if (mentionsAutocast(module) || mentionsHalfPrecision(module) || precisionSetOutside(module)) return;
     if (module.hotLoops().length === 0) return;

@@ -17,6 +17,7 @@ export default defineRule({
   confidence: 'low',
   fix: 'unsafe',
   requiresAccelerator: true,
+  skipTestFiles: true,
   docs: `## What it does
 Finds Keras training (\`model.fit(...)\` on a Keras model) in a module that never sets a mixed-precision policy
 (\`keras.mixed_precision.set_global_policy("mixed_float16")\`, \`"mixed_bfloat16"\`, or Keras 3's
@@ -65,7 +66,7 @@ a final \`Activation("linear", dtype="float32")\`) for numeric stability, so it 
 `,
 
   checkPython(module, reporter) {
-    if (module.isTestOrDebugFile() || !module.importsAny('keras', 'tensorflow') || !/\.fit\s*\(/.test(module.text)) return;
+    if (!module.importsAny('keras', 'tensorflow') || !/\.fit\s*\(/.test(module.text)) return;
     if (/\b(mixed_precision|set_dtype_policy|dtype_policy|mixed_float16|mixed_bfloat16)\b/.test(module.text)) return;
     if (/set_visible_devices\(\s*\[\s*\]|CUDA_VISIBLE_DEVICES["']\s*\]\s*=\s*["'](-1)?["']|\.device\(\s*["']\/?(device:)?cpu/i.test(module.text)) return;
     const fits = kerasFitCalls(module);

@@ -20,6 +20,7 @@ export default defineRule({
   confidence: 'medium',
   fix: 'unsafe',
   requiresAccelerator: true,
+  skipTestFiles: true,
   docs: `## What it does
 Finds Hugging Face \`TrainingArguments(...)\` given to a \`Trainer\` (also \`Seq2SeqTrainer\` and TRL trainers) with
 neither \`fp16=True\` nor \`bf16=True\`, no DeepSpeed/FSDP config, and a model that is not already loaded in 16 bits.
@@ -68,7 +69,7 @@ there), so it is unsafe.
 
   checkPython(module, reporter) {
     // Only a TrainingArguments call written in this module can be judged (TRL configs subclass it).
-    if (module.isTestOrDebugFile() || !/TrainingArguments\s*\(|\wConfig\s*\(/.test(module.text)) return;
+    if (!/TrainingArguments\s*\(|\wConfig\s*\(/.test(module.text)) return;
     const trainers = hfTrainers(module);
     if (trainers.length === 0 || precisionSetOutside(module) || mentionsHalfPrecision(module) || /\b(load_in_[48]bit|BitsAndBytesConfig)\b/.test(module.text)) return;
     if (tinyTransformer(module)) return;

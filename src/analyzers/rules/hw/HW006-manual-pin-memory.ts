@@ -10,6 +10,7 @@ export default defineRule({
   confidence: 'high',
   fix: 'safe',
   requiresAccelerator: true,
+  skipTestFiles: true,
   docs: `## What it does
 Finds \`t.pin_memory().to(device, non_blocking=True)\` (or \`.cuda(non_blocking=True)\`) inside a loop: pinning a
 tensor by hand on the main thread right before copying it to the GPU.
@@ -61,7 +62,7 @@ to get asynchronous copies back.
 `,
 
   checkPython(module, reporter) {
-    if (!module.importsAny('torch') || module.isTestOrDebugFile()) return;
+    if (!module.importsAny('torch')) return;
     const pins = module.methodCalls('pin_memory');
     if (pins.length === 0) return;
     for (const pin of pins) {

@@ -21,6 +21,7 @@ export default defineRule({
   confidence: 'medium',
   fix: 'unsafe',
   requiresAccelerator: true,
+  skipTestFiles: true,
   docs: `## What it does
 Finds a Lightning \`Trainer\` (or Fabric) that runs on a GPU in full FP32: in code, \`Trainer(accelerator="gpu"|"cuda")\`
 (or the legacy \`gpus=N\`) without \`precision\` or with \`precision=32\`/\`"32-true"\`; in Lightning CLI and Hydra
@@ -63,7 +64,7 @@ Ampere or newer GPU (use \`16-mixed\` on older GPUs), so it is unsafe.
 `,
 
   checkPython(module, reporter) {
-    if (module.isTestOrDebugFile() || !module.importsAny('lightning', 'lightning_fabric')) return;
+    if (!module.importsAny('lightning', 'lightning_fabric')) return;
     for (const call of module.callsTo(LIGHTNING_CALLS)) {
       if (lightningAcceleratorKind(module, call) !== 'cuda') continue;
       const args = callArguments(call);

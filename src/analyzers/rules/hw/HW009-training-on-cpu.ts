@@ -15,6 +15,7 @@ export default defineRule({
   severity: 'info',
   confidence: 'low',
   fix: 'unsafe',
+  skipTestFiles: true,
   docs: `## What it does
 Finds a PyTorch training loop (backward + step) that can only run on the CPU: the module builds its model and optimizer
 but never moves anything to a device (no \`.to(...)\`, \`.cuda()\` or \`device=\`), or its device is hard-coded as
@@ -91,7 +92,7 @@ module with no device handling at all gets no automatic fix: the model and every
 `,
 
   checkPython(module, reporter) {
-    if (!module.importsAny('torch') || module.isTestOrDebugFile()) return;
+    if (!module.importsAny('torch')) return;
     const loops = module.hotLoops();
     if (loops.length === 0 || deviceManagedByFramework(module)) return;
     if (!buildsModelAndOptimizer(module) || tinyNetwork(module)) return;

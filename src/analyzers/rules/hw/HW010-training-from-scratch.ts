@@ -23,6 +23,7 @@ export default defineRule({
   severity: 'hint',
   confidence: 'low',
   fix: 'unsafe',
+  skipTestFiles: true,
   docs: `## What it does
 Finds a standard architecture built without its pretrained weights in a module that trains it:
 \`torchvision.models.<arch>(weights=None)\` / \`pretrained=False\` / no arguments, \`timm.create_model(name)\` without
@@ -80,7 +81,7 @@ fix writes \`weights="DEFAULT"\` in its place.
 `,
 
   checkPython(module, reporter) {
-    if (module.isTestOrDebugFile() || !module.importsAny('torchvision', 'timm', 'transformers', 'keras', 'tensorflow')) return;
+    if (!module.importsAny('torchvision', 'timm', 'transformers', 'keras', 'tensorflow')) return;
     if (!/\b(torchvision|timm|from_config|applications)\b/.test(module.text)) return;
     let trains: boolean | undefined;
     const trainsHere = () => (trains ??= module.hotLoops().length > 0 || module.stepFunctions().length > 0 || hfTrainers(module).length > 0 ||

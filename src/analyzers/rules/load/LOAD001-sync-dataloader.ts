@@ -19,6 +19,7 @@ export default defineRule({
   severity: 'warning',
   confidence: 'high',
   fix: 'safe',
+  skipTestFiles: true,
   docs: `## What it does
 Finds a PyTorch \`DataLoader\` that feeds training with \`num_workers\` absent (the default is 0) or set to 0 or 1,
 and the same setting in Lightning CLI, Hydra and Hugging Face training configs.
@@ -98,7 +99,7 @@ In configs the fix sets \`num_workers: 8\` and is always offered as unsafe, sinc
 `,
 
   checkPython(module, reporter) {
-    if (module.isTestOrDebugFile() || silencedWorkerWarning(module)) return;
+    if (silencedWorkerWarning(module)) return;
     for (const use of dataLoaderUses(module)) {
       if (use.role === 'unknown') continue;
       const workers = arg(use, 'num_workers');

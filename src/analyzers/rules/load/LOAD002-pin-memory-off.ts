@@ -17,6 +17,7 @@ export default defineRule({
   confidence: 'medium',
   fix: 'safe',
   requiresAccelerator: true,
+  skipTestFiles: true,
   docs: `## What it does
 Finds a PyTorch \`DataLoader\` that feeds training or evaluation without \`pin_memory\` (keyword or positional slot 7)
 in a module that moves its model or batches to CUDA or to the current accelerator (\`.cuda()\`, \`.to("cuda")\`,
@@ -91,7 +92,7 @@ with very large batches and many workers, watch host memory. In Lightning, do no
 `,
 
   checkPython(module, reporter) {
-    if (!module.importsAny('torch') || module.isTestOrDebugFile()) return;
+    if (!module.importsAny('torch')) return;
     // Candidates first: device inference is the expensive part and most loaders already decide pin_memory.
     const unpinned = dataLoaderUses(module).filter((use) => use.role !== 'unknown' && arg(use, 'pin_memory').kind === 'absent');
     if (unpinned.length === 0) return;

@@ -13,6 +13,7 @@ export default defineRule({
   severity: 'info',
   confidence: 'medium',
   fix: 'safe',
+  skipTestFiles: true,
   docs: `## What it does
 Finds a PyTorch \`DataLoader\` with worker processes (\`num_workers\` a literal above 0, or a variable) and no
 \`persistent_workers\` argument, that is iterated again every epoch: by a training loop inside an epoch loop, by an
@@ -74,7 +75,7 @@ the main process. Persistent workers also keep their memory between epochs.
 `,
 
   checkPython(module, reporter) {
-    if (!module.importsAny('torch') || module.isTestOrDebugFile()) return;
+    if (!module.importsAny('torch')) return;
     const uses = dataLoaderUses(module);
     if (uses.length === 0) return;
     const lightning = module.importsAny('lightning', 'pytorch_lightning');

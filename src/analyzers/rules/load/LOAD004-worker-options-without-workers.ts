@@ -2,7 +2,7 @@ import type { Edit, Fix } from '../../../shared/findings';
 import type { ConfigNode } from '../../config/document';
 import { dataLoaderMaps } from '../../config/keys';
 import { argument, callArguments, type ArgLookup } from '../../engine/calls';
-import { field, literalValue, namedChildren, NOT_LITERAL, nodeRange, type Node } from '../../engine/syntax';
+import { field, literalValue, namedChildren, NOT_LITERAL, nodeRange, parentOf, type Node } from '../../engine/syntax';
 import { argValue, DATALOADER, DATALOADER_SLOTS } from '../../python/dataloaders';
 import type { PythonModule } from '../../python/module';
 import { defineRule } from '../rule';
@@ -161,7 +161,7 @@ function constantZeroName(module: PythonModule, use: Node): boolean {
 
 /** `with pytest.raises(ValueError):` / `self.assertRaises(...)`: a test that wants the error. */
 function expectsTheError(module: PythonModule, call: Node): boolean {
-  for (let p = call.parent; p; p = p.parent) {
+  for (let p = parentOf(call); p; p = parentOf(p)) {
     if (p.type === 'with_statement' && /\b(raises|assertRaises|assertRaisesRegex)\s*\(/.test(p.text.split('\n')[0])) return true;
   }
   return module.isTestOrDebugFile() && /assertRaises|pytest\.raises/.test(module.enclosingFunction(call)?.text ?? '');

@@ -16,6 +16,7 @@ export default defineRule({
   severity: 'warning',
   confidence: 'medium',
   fix: 'unsafe',
+  skipTestFiles: true,
   docs: `## What it does
 Finds a PyTorch \`DataLoader\` that feeds training with \`batch_size\` absent (the default is 1) or the literal 1.
 Evaluation and inference loaders, \`batch_size=None\` (pre-batched datasets), loaders with a \`batch_sampler=\` or a
@@ -65,7 +66,6 @@ needs retuning, batch-norm statistics change, and memory use grows), so prefer m
 `,
 
   checkPython(module, reporter) {
-    if (module.isTestOrDebugFile()) return;
     for (const found of dataLoaderUses(module)) {
       const use = inScope(module, found);
       if (!use || use.role !== 'train') continue;

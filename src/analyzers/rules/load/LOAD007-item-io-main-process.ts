@@ -13,6 +13,7 @@ export default defineRule({
   severity: 'warning',
   confidence: 'high',
   fix: 'none',
+  skipTestFiles: true,
   docs: `## What it does
 Finds a map-style \`Dataset\` whose \`__getitem__\` reads the file of each sample (\`Image.open\`, \`cv2.imread\`,
 \`torchaudio.load\`, \`np.load\`, \`torchvision.io.decode_image\`/\`read_image\`, \`open\` … on a path chosen by the index)
@@ -86,7 +87,7 @@ itself. If the dataset fits in memory and its transforms are deterministic, deco
 `,
 
   checkPython(module, reporter) {
-    if (!module.importsAny('torch') || module.isTestOrDebugFile()) return;
+    if (!module.importsAny('torch')) return;
     const datasets = datasetItemReads(module);
     if (datasets.length === 0) return;
     // Lightning's docs show how to silence its worker warning: such code chose 0 workers on purpose.

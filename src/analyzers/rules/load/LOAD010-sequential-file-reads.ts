@@ -18,6 +18,7 @@ export default defineRule({
   severity: 'info',
   confidence: 'medium',
   fix: 'unsafe',
+  skipTestFiles: true,
   docs: `## What it does
 Finds \`tf.data.TFRecordDataset(files)\` over several files (a list, a \`glob\`/\`tf.io.gfile.glob\` result or a
 \`Dataset.list_files\` dataset, also through variables and the callers of a local helper) without
@@ -65,7 +66,7 @@ afterwards.
 `,
 
   checkPython(module, reporter) {
-    if (!module.importsAny('tensorflow') || module.isTestOrDebugFile()) return;
+    if (!module.importsAny('tensorflow')) return;
     const tfrecords = module.callsTo([TFRECORD]);
     const interleaves = module.methodCalls('interleave');
     if (tfrecords.length === 0 && interleaves.length === 0) return;

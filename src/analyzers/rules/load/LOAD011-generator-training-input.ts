@@ -12,6 +12,7 @@ export default defineRule({
   severity: 'info',
   confidence: 'medium',
   fix: 'none',
+  skipTestFiles: true,
   docs: `## What it does
 Finds a \`tf.data.Dataset.from_generator(...)\` whose dataset feeds Keras \`fit\` or a custom training loop (a loop with
 \`tf.GradientTape\`/\`apply_gradients\` or a \`train_step\`), through method chains, variables and local helper functions.
@@ -70,7 +71,7 @@ with \`TFRecordDataset\`.
 `,
 
   checkPython(module, reporter) {
-    if (!module.importsAny('tensorflow') || module.isTestOrDebugFile()) return;
+    if (!module.importsAny('tensorflow')) return;
     if (module.callsTo([FROM_GENERATOR]).length === 0) return;
     const reported = new Set<number>();
     for (const sink of tfDataSinks(module)) {

@@ -19,6 +19,7 @@ export default defineRule({
   severity: 'info',
   confidence: 'medium',
   fix: 'none',
+  skipTestFiles: true,
   docs: `## What it does
 Finds training data stored as one small file per sample and read in random order: a map-style \`Dataset\` whose file
 list comes from \`os.listdir\`/\`os.walk\`/\`glob\`/\`Path.rglob\`/\`Path.iterdir\` and whose \`__getitem__\` opens the file of
@@ -82,7 +83,6 @@ streaming \`datasets\` loader, shuffling shards plus a buffer instead of single 
 `,
 
   checkPython(module, reporter) {
-    if (module.isTestOrDebugFile()) return;
     if (module.importsAny('torch')) {
       for (const ds of datasetItemReads(module)) {
         const listing = listingFor(module, ds);

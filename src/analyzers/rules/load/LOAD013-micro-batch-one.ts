@@ -19,6 +19,7 @@ export default defineRule({
   severity: 'info',
   confidence: 'medium',
   fix: 'unsafe',
+  skipTestFiles: true,
   docs: `## What it does
 Finds a per-device micro-batch of 1 combined with gradient accumulation of ${MIN_ACCUMULATION} or more steps: Hugging Face
 \`TrainingArguments\` in code or in JSON/YAML (\`per_device_train_batch_size\`, \`gradient_accumulation_steps\`), DeepSpeed
@@ -67,7 +68,6 @@ models with batch-dependent layers (BatchNorm) see different statistics.
 `,
 
   checkPython(module, reporter) {
-    if (module.isTestOrDebugFile()) return;
     for (const call of trainingArgumentsCalls(module)) {
       const args = callArguments(call);
       const micro = argument(args, 'per_device_train_batch_size');

@@ -33,6 +33,7 @@ export default defineRule({
   severity: 'info',
   confidence: 'medium',
   fix: 'none',
+  skipTestFiles: true,
   docs: `## What it does
 Finds a training script that reads its main dataset from an uncompressed row-oriented text file — \`pd.read_csv\`,
 \`pd.read_table\`, \`pd.read_json\`, \`json.load(open(p))\`, \`np.loadtxt\` or \`np.genfromtxt\` — whose result flows (through
@@ -91,6 +92,7 @@ read the new file. Check dtypes after converting: a CSV read may have inferred t
   checkPython(module, reporter) {
     // A notebook's kernel keeps the frame across every experiment of the session: the parse is paid once.
     if (module.isTestOrDebugFile() || module.path.endsWith('.ipynb') || !module.importsAny('pandas', 'numpy', 'json')) return;
+    if (!module.importsAny('pandas', 'numpy', 'json')) return;
     const reads = module.callsTo([...READERS.keys()]);
     if (reads.length === 0 || !hasTrainingCall(module)) return;
     for (const read of reads) {

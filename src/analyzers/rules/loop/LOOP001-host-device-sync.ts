@@ -24,6 +24,7 @@ export default defineRule({
   confidence: 'medium',
   fix: 'unsafe',
   requiresAccelerator: true,
+  skipTestFiles: true,
   docs: `## What it does
 Finds host-device synchronisations on every training step: \`.item()\`, \`.cpu()\`, \`.numpy()\`, \`.tolist()\`,
 \`.nonzero()\`, \`float(loss)\` / \`int(loss)\`, \`print(loss)\`, \`if torch.isnan(loss):\` and \`if\`/\`while\` tests on a tensor
@@ -102,7 +103,7 @@ log interval; that fix is unsafe. Other cases need a logging interval and are le
 `,
 
   checkPython(module, reporter) {
-    if (!module.importsAny('torch', 'lightning', 'pytorch_lightning', 'transformers') || module.isTestOrDebugFile()) return;
+    if (!module.importsAny('torch', 'lightning', 'pytorch_lightning', 'transformers')) return;
     if (!SYNC_HINT.test(module.text) || /\baccelerator\s*=\s*["']cpu["']/.test(module.text)) return;
     const cuda = trainsOnAccelerator(module);
     const seen = new Set<number>();
@@ -190,28 +191,7 @@ function checkRegion(
 function tensorParameters(module: PythonModule, direct: Node, fn: Node): Set<string> {
   const out = new Set<string>();
   const caller = module.enclosingFunction(direct);
-  const scope = caller ? field(caller, 'body') : undefined;
-  if (!scope) return out;
-  const losses = backwardReceivers(module, scope);
-  // Lightning's training_step returns the loss for the framework to call backward on.
-  if (callGraph(module).stepMethods.some((m) => m.id === caller!.id)) {
-    for (const r of module.returns) {
-      const value = contains(scope, r) ? r.namedChild(0) : null;
-      if (value?.type === 'identifier') losses.add(textOf(value));
-    }
-  }
-  // `loss = self.forward_backward(batch)`: a local function that returns the tensor it called backward on.
-  for (const a of module.assignments) {
-    if (!contains(scope, a)) continue;
-    const left = field(a, 'left');
-    const right = field(a, 'right');
-    const value = right && unwrap(right);
-    const target = value?.type === 'call' ? callTarget(module, value) : undefined;
-    const tBody = target && field(target, 'body');
-    if (left?.type !== 'identifier' || !tBody) continue;
-    const returned = backwardReceivers(module, tBody);
-    if (module.returns.some((r) => contains(tBody, r) && r.namedChild(0) !== null && returned.has(textOf(r.namedChild(0)!)))) losses.add(textOf(left));
-  }
+  const losses = caller ? callerLosses(module, caller) : new Set<string>();
   if (losses.size === 0) return out;
   const params = namedChildren(field(fn, 'parameters') ?? fn)
     .filter((p) => p.type === 'identifier' || p.type === 'typed_parameter' || p.type === 'default_parameter' || p.type === 'typed_default_parameter')
@@ -229,6 +209,39 @@ function tensorParameters(module: PythonModule, direct: Node, fn: Node): Set<str
   });
   return out;
 }
+
+/** Loss tensors of a function that calls per-step helpers, once per function: every helper it calls asks. */
+function callerLosses(module: PythonModule, caller: Node): Set<string> {
+  let byFunction = lossesByCaller.get(module);
+  if (!byFunction) lossesByCaller.set(module, (byFunction = new Map()));
+  const known = byFunction.get(caller.id);
+  if (known) return known;
+  const scope = field(caller, 'body');
+  const losses = scope ? backwardReceivers(module, scope) : new Set<string>();
+  byFunction.set(caller.id, losses);
+  if (!scope) return losses;
+  // Lightning's training_step returns the loss for the framework to call backward on.
+  if (callGraph(module).stepMethods.some((m) => m.id === caller.id)) {
+    for (const r of module.returns) {
+      const value = contains(scope, r) ? r.namedChild(0) : null;
+      if (value?.type === 'identifier') losses.add(textOf(value));
+    }
+  }
+  // `loss = self.forward_backward(batch)`: a local function that returns the tensor it called backward on.
+  for (const a of module.assignments) {
+    if (!contains(scope, a)) continue;
+    const left = field(a, 'left');
+    const right = field(a, 'right');
+    const value = right && unwrap(right);
+    const target = value?.type === 'call' ? callTarget(module, value) : undefined;
+    const tBody = target && field(target, 'body');
+    if (left?.type !== 'identifier' || !tBody) continue;
+    const returned = backwardReceivers(module, tBody);
+    if (module.returns.some((r) => contains(tBody, r) && r.namedChild(0) !== null && returned.has(textOf(r.namedChild(0)!)))) losses.add(textOf(left));
+  }
+  return losses;
+}
+const lossesByCaller = new WeakMap<PythonModule, Map<number, Set<string>>>();
 
 function backwardReceivers(module: PythonModule, scope: Node): Set<string> {
   const out = new Set<string>();

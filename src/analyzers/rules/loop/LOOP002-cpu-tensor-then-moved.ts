@@ -18,6 +18,7 @@ export default defineRule({
   confidence: 'high',
   fix: 'safe',
   requiresAccelerator: true,
+  skipTestFiles: true,
   docs: `## What it does
 Finds tensors created on the CPU by a factory (\`torch.zeros\`, \`ones\`, \`empty\`, \`full\`, \`arange\`, \`tensor\`,
 \`rand\`, \`randn\`, …) and immediately moved with \`.cuda()\` or \`.to(device)\`, in a module that trains on an accelerator (any: CUDA, MPS,
@@ -60,7 +61,7 @@ is unsafe. No fix is offered when the move also changes the dtype or the factory
 `,
 
   checkPython(module, reporter) {
-    if (!module.importsAny('torch') || !trainsOnAccelerator(module) || module.isTestOrDebugFile()) return;
+    if (!module.importsAny('torch') || !trainsOnAccelerator(module)) return;
     const moves = [...module.methodCalls('cuda'), ...module.methodCalls('to')].sort((a, b) => a.startIndex - b.startIndex);
     for (const move of moves) {
       const factory = methodReceiver(move);

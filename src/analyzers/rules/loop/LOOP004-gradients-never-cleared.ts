@@ -15,6 +15,7 @@ export default defineRule({
   severity: 'error',
   confidence: 'medium',
   fix: 'unsafe',
+  skipTestFiles: true,
   docs: `## What it does
 Finds a PyTorch training loop that calls \`loss.backward()\` and \`optimizer.step()\` but never clears the gradients
 (\`optimizer.zero_grad()\`, \`model.zero_grad()\` or \`p.grad = None\`) inside the loop, and does not accumulate
@@ -64,7 +65,7 @@ mean to accumulate gradients in some way the rule could not see.
 `,
 
   checkPython(module, reporter) {
-    if (!module.text.includes('.backward(') || !module.importsAny('torch') || module.isTestOrDebugFile()) return;
+    if (!module.text.includes('.backward(') || !module.importsAny('torch')) return;
     for (const loop of stepLoops(module)) {
       const body = field(loop, 'body');
       if (!body) continue;

@@ -23,6 +23,7 @@ export default defineRule({
   severity: 'warning',
   confidence: 'medium',
   fix: 'unsafe',
+  skipTestFiles: true,
   docs: `## What it does
 Finds PyTorch evaluation loops that run model forwards while autograd is on: a loop after \`model.eval()\`, or in a
 function named \`val*\` / \`eval*\` / \`test*\` / \`predict*\`, with no enclosing \`with torch.no_grad()\` /
@@ -75,7 +76,7 @@ therefore unsafe. \`torch.inference_mode()\` is faster still but its tensors can
 `,
 
   checkPython(module, reporter) {
-    if (!EVAL_HINT.test(module.text) || !module.importsAny('torch') || module.isTestOrDebugFile()) return;
+    if (!EVAL_HINT.test(module.text) || !module.importsAny('torch')) return;
     const candidates = new Map<number, { loop: Node; model: string; why: string }>();
 
     // A loop after `m.eval()` in the same scope, before `m.train()`, that calls `m(...)`.

@@ -27,6 +27,7 @@ export default defineRule({
   severity: 'warning',
   confidence: 'high',
   fix: 'unsafe',
+  skipTestFiles: true,
   docs: `## What it does
 Finds PyTorch debugging APIs switched on in training code: \`torch.autograd.set_detect_anomaly(True)\`,
 \`torch.autograd.detect_anomaly()\`, \`torch.autograd.profiler.profile\` / \`emit_nvtx\`, \`torch.autograd.gradcheck\` /
@@ -93,7 +94,7 @@ whole data set. Profiler context managers and gradient checks need a manual edit
 `,
 
   checkPython(module, reporter) {
-    if (module.isTestOrDebugFile() || !module.importsAny('torch', 'lightning', 'pytorch_lightning')) return;
+    if (!module.importsAny('torch', 'lightning', 'pytorch_lightning')) return;
     // Cheap text filter first: resolving every call of the module is wasted on files without any of these names.
     if (!/anomaly|profile|emit_nvtx|gradcheck|gradgradcheck/.test(module.text)) return;
     const trains = module.hotLoops().length > 0 || module.stepFunctions().length > 0 || module.callsTo([LIGHTNING_TRAINER]).length > 0;

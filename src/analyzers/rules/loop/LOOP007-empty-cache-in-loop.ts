@@ -14,6 +14,7 @@ export default defineRule({
   confidence: 'high',
   fix: 'safe',
   requiresAccelerator: true,
+  skipTestFiles: true,
   docs: `## What it does
 Finds \`torch.cuda.empty_cache()\` called inside a training or evaluation loop: per step, per batch or per epoch.
 
@@ -63,7 +64,7 @@ results nor the memory PyTorch can use; only the memory that other processes on 
 `,
 
   checkPython(module, reporter) {
-    if (!module.text.includes('empty_cache') || module.isTestOrDebugFile() || !module.importsAny('torch')) return;
+    if (!module.text.includes('empty_cache') || !module.importsAny('torch')) return;
     const calls = module.callsTo(['torch.cuda.empty_cache', 'torch.cuda.memory.empty_cache']);
     if (calls.length === 0) return;
     const steps = new Set(stepLoops(module).map((l) => l.id));

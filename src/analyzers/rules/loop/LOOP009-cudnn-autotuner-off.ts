@@ -23,6 +23,7 @@ export default defineRule({
   confidence: 'medium',
   fix: 'unsafe',
   requiresAccelerator: true,
+  skipTestFiles: true,
   docs: `## What it does
 Finds a training script that builds convolution layers (\`nn.Conv*d\`), trains on CUDA (or on the current accelerator,
 \`torch.accelerator.current_accelerator()\`, which is CUDA on a machine with an NVIDIA GPU; MPS-only code is not
@@ -86,7 +87,7 @@ autotuner benchmarks each new shape and can make training slower.
 `,
 
   checkPython(module, reporter) {
-    if (!module.importsAny('torch') || module.isTestOrDebugFile() || DECIDED.test(module.text) || cudaPlacements(module).length === 0) return;
+    if (!module.importsAny('torch') || DECIDED.test(module.text) || cudaPlacements(module).length === 0) return;
     const convs = module.callsTo(CONVS);
     if (convs.length === 0) return;
     const trainers = module.callsTo([LIGHTNING_TRAINER]).filter((t) => argument(callArguments(t), 'benchmark').kind === 'absent');

@@ -1,5 +1,5 @@
 import type { Fix } from '../../../shared/findings';
-import { calledMethod, contains, dottedName, field, indentOf, namedChildren, nodeRange, unwrap, type Node } from '../../engine/syntax';
+import { calledMethod, contains, dottedName, field, indentOf, namedChildren, nodeRange, parentOf, unwrap, type Node } from '../../engine/syntax';
 import { bindingsAt, descendantsOfType } from '../../python/bindings';
 import { isHfDataset, tokenizerCall } from '../../python/huggingface';
 import type { PythonModule } from '../../python/module';
@@ -13,6 +13,7 @@ export default defineRule({
   severity: 'warning',
   confidence: 'medium',
   fix: 'safe',
+  skipTestFiles: true,
   docs: `## What it does
 Finds preprocessing inside an epoch loop (the loop around the training loop, or \`for epoch in ...: model.fit(...,
 epochs=1)\`) whose inputs do not change from one epoch to the next: reading files (\`pd.read_*\`, \`np.load\`,
@@ -82,7 +83,6 @@ it calls rebinds (\`global\`) means it is not reported at all; if the data does 
 `,
 
   checkPython(module, reporter) {
-    if (module.isTestOrDebugFile()) return;
     for (const loop of module.epochLoops()) {
       if (isFoldLoop(module, loop)) continue;
       const body = field(loop, 'body');
@@ -157,7 +157,7 @@ function findPreprocessing(module: PythonModule, value: Node): Preprocessing | u
 }
 
 function insideLambda(node: Node, scope: Node): boolean {
-  for (let p = node.parent; p && p.id !== scope.id; p = p.parent) if (p.type === 'lambda') return true;
+  for (let p = parentOf(node); p && p.id !== scope.id; p = parentOf(p)) if (p.type === 'lambda') return true;
   return false;
 }
 

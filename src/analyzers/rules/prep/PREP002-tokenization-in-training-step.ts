@@ -1,5 +1,5 @@
 import { argument } from '../../engine/calls';
-import { calledMethod, contains, dottedName, field, nodeRange, unwrap, type Node } from '../../engine/syntax';
+import { calledMethod, contains, dottedName, field, nodeRange, parentOf, unwrap, type Node } from '../../engine/syntax';
 import { assignmentsTo } from '../../python/bindings';
 import { arg, argValue, dataLoaderUses, type DataLoaderUse } from '../../python/dataloaders';
 import { resolveMapFunction, tokenizerCall, tokenizerCallsIn, type MapFunction, type TokenizerCall } from '../../python/huggingface';
@@ -15,6 +15,7 @@ export default defineRule({
   severity: 'warning',
   confidence: 'medium',
   fix: 'none',
+  skipTestFiles: true,
   docs: `## What it does
 Finds calls to a Hugging Face tokenizer (\`tok(...)\`, \`tok.encode(...)\`, \`tok.encode_plus(...)\`,
 \`tok.batch_encode_plus(...)\`) that run once per training step: in the body of a training loop (one that calls
@@ -78,7 +79,7 @@ num_proc=os.cpu_count(), remove_columns=["text"])\`, then use \`DataCollatorWith
 
   checkPython(module, reporter) {
     // Tokenizer provenance needs a transformers/tokenizers import; skip the loop analysis without one.
-    if (module.isTestOrDebugFile() || !module.importsAny('transformers', 'tokenizers')) return;
+    if (!module.importsAny('transformers', 'tokenizers')) return;
     const seen = new Set<number>();
     const report = (t: TokenizerCall, where: string, related?: { node: Node; message: string }) => {
       if (seen.has(t.call.id)) return;
@@ -155,7 +156,7 @@ function collateFunction(module: PythonModule, value: Node, use: DataLoaderUse):
  * (RULES.md section 7, trap 3 makes the same exception for `.item()`).
  */
 function underIntervalGuard(node: Node): boolean {
-  for (let p = node.parent; p; p = p.parent) {
+  for (let p = parentOf(node); p; p = parentOf(p)) {
     if (p.type === 'for_statement' || p.type === 'while_statement' || p.type === 'function_definition') return false;
     if (p.type === 'if_statement' || p.type === 'elif_clause') {
       const condition = field(p, 'condition')?.text ?? '';

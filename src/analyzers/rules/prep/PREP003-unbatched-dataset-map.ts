@@ -14,6 +14,7 @@ export default defineRule({
   severity: 'info',
   confidence: 'high',
   fix: 'safe',
+  skipTestFiles: true,
   docs: `## What it does
 Finds \`datasets\` \`Dataset.map(fn)\` / \`DatasetDict.map(fn)\` calls without \`batched=True\` where \`fn\` calls a
 Hugging Face tokenizer, feature extractor or processor. The receiver must come from \`load_dataset\`,
@@ -60,7 +61,7 @@ columns are the same. Any other function has to be rewritten to take and return 
 `,
 
   checkPython(module, reporter) {
-    if (module.isTestOrDebugFile() || !module.importsAny('datasets')) return;
+    if (!module.importsAny('datasets')) return;
     for (const map of datasetMaps(module)) {
       if (map.batched === true || map.batched === 'unknown' || !map.fn) continue;
       const args = callArguments(map.call);

@@ -39,6 +39,7 @@ export default defineRule({
   severity: 'info',
   confidence: 'medium',
   fix: 'none',
+  skipTestFiles: true,
   docs: `## What it does
 Finds a Hugging Face \`datasets\` \`Dataset.map(f)\` / \`DatasetDict.map(f)\` whose \`f\` is a lambda or a nested function that
 closes over \`self\`, a model (\`AutoModel*.from_pretrained\`, \`pipeline(...)\`, \`torchvision.models.*\`), an open file,
@@ -102,7 +103,7 @@ an edit.
 `,
 
   checkPython(module, reporter) {
-    if (module.isTestOrDebugFile() || !module.importsAny('datasets')) return;
+    if (!module.importsAny('datasets')) return;
     const known = new Set(datasetMaps(module).map((m) => m.call.id));
     for (const call of module.methodCalls('map')) {
       const args = callArguments(call);

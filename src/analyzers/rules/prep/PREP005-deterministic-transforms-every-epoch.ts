@@ -26,6 +26,7 @@ export default defineRule({
   severity: 'info',
   confidence: 'medium',
   fix: 'unsafe',
+  skipTestFiles: true,
   docs: `## What it does
 Finds deterministic preprocessing that is recomputed in every epoch although its result never changes:
 - **tf.data**: an expensive deterministic \`.map(f)\` (\`f\` decodes, resizes or parses: \`tf.io.decode_*\`,
@@ -89,7 +90,6 @@ edit is offered: pre-resize the images to disk once, or decode them into tensors
 `,
 
   checkPython(module, reporter) {
-    if (module.isTestOrDebugFile()) return;
     if (module.importsAny('tensorflow', 'keras', 'tensorflow_datasets')) checkTfData(module, reporter);
     if (module.importsAny('torchvision')) checkTorchvision(module, reporter);
     if (module.importsAny('torch')) checkHandwrittenResize(module, reporter);

@@ -11,6 +11,7 @@ export default defineRule({
   severity: 'hint',
   confidence: 'medium',
   fix: 'unsafe',
+  skipTestFiles: true,
   docs: `## What it does
 Finds a \`tf.data\` chain \`.map(f).batch(n)\` where \`f\` (a lambda or a function of the module) only does arithmetic and
 elementwise TensorFlow ops on its arguments (\`tf.cast\`, \`tf.image.convert_image_dtype\`, \`tf.clip_by_value\`,
@@ -64,7 +65,7 @@ output. It is offered as a suggestion; check the result on a batch.
 `,
 
   checkPython(module, reporter) {
-    if (module.isTestOrDebugFile() || !module.importsAny('tensorflow', 'keras', 'tensorflow_datasets')) return;
+    if (!module.importsAny('tensorflow', 'keras', 'tensorflow_datasets')) return;
     for (const map of tfDataMapCalls(module)) {
       const batch = batchAfter(map);
       if (!batch) continue;

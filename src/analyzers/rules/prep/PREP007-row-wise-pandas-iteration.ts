@@ -23,6 +23,7 @@ export default defineRule({
   severity: 'warning',
   confidence: 'medium',
   fix: 'unsafe',
+  skipTestFiles: true,
   docs: `## What it does
 Finds row-by-row processing of a pandas DataFrame that provably comes from pandas (\`pd.read_*\`, \`pd.DataFrame(...)\`,
 \`pd.concat\`, \`merge\`, a grouped aggregation, or a parameter annotated \`pd.DataFrame\`):
@@ -71,7 +72,7 @@ hand (column expressions, \`np.where\`/\`np.select\` for conditionals, \`merge\`
 `,
 
   checkPython(module, reporter) {
-    if (module.isTestOrDebugFile() || !module.importsAny('pandas')) return;
+    if (!module.importsAny('pandas')) return;
     const report = (range: ReturnType<typeof nodeRange>, frame: string, kind: FrameKind, what: string, fixes: Fix[] = []) => {
       const origin = kind === 'read' ? 'read from a file' : 'built with pandas';
       reporter.report({

@@ -28,6 +28,7 @@ export default defineRule({
   severity: 'info',
   confidence: 'medium',
   fix: 'unsafe',
+  skipTestFiles: true,
   docs: `## What it does
 Finds a Python loop over the elements of a PyTorch tensor, NumPy array or TensorFlow tensor —
 \`for i in range(len(x))\` / \`range(x.shape[0])\` / \`range(x.size(0))\` / \`for i, v in enumerate(x)\` — whose body only assigns elementwise results
@@ -76,7 +77,7 @@ tensor (\`y = x * w + b\`, \`torch.where\`, \`np.where\`).
 `,
 
   checkPython(module, reporter) {
-    if (module.isTestOrDebugFile() || !module.importsAny('torch', 'numpy', 'tensorflow')) return;
+    if (!module.importsAny('torch', 'numpy', 'tensorflow')) return;
     for (const loop of module.loops) {
       if (loop.type !== 'for_statement') continue;
       const over = elementRange(module, loop);

@@ -16,6 +16,7 @@ export default defineRule({
   severity: 'warning',
   confidence: 'medium',
   fix: 'unsafe',
+  skipTestFiles: true,
   docs: `## What it does
 Finds a Keras \`model.fit(...)\` that trains for a literal ${LONG_KERAS_EPOCHS} epochs or more with validation data
 (\`validation_data\` or \`validation_split\`) but has no \`EarlyStopping\` callback. The callbacks list is followed
@@ -70,7 +71,7 @@ of the last epoch's, which changes results.
 `,
 
   checkPython(module, reporter) {
-    if (module.isTestOrDebugFile() || runsUnderSweep(module)) return;
+    if (runsUnderSweep(module)) return;
     for (const fit of kerasFitCalls(module)) {
       const args = callArguments(fit);
       const epochs = argConstant(module, argument(args, 'epochs', KERAS_FIT_SLOTS.epochs));

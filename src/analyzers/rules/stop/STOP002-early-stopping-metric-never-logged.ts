@@ -17,6 +17,7 @@ export default defineRule({
   severity: 'error',
   confidence: 'high',
   fix: 'unsafe',
+  skipTestFiles: true,
   docs: `## What it does
 Finds an early-stopping callback that monitors a metric the training never produces. Keras: \`EarlyStopping\` monitoring
 a \`val_*\` metric (the default monitor is \`val_loss\`) passed to a \`fit\` that has neither \`validation_data\` nor
@@ -60,7 +61,6 @@ Keras: the first fix monitors the training metric instead (\`monitor="loss"\`); 
 `,
 
   checkPython(module, reporter) {
-    if (module.isTestOrDebugFile()) return;
     if (module.importsAny('keras', 'tensorflow')) checkKeras(module, reporter);
     if (module.importsAny('lightning', 'lightning.pytorch')) checkLightning(module, reporter);
   },

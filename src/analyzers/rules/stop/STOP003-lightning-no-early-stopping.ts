@@ -1,5 +1,3 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Edit, Range } from '../../../shared/findings';
 import type { ConfigDocument, ConfigNode } from '../../config/document';
 import { argument } from '../../engine/calls';
@@ -26,6 +24,7 @@ export default defineRule({
   severity: 'warning',
   confidence: 'medium',
   fix: 'unsafe',
+  skipTestFiles: true,
   docs: `## What it does
 Finds a Lightning \`Trainer\` with no \`EarlyStopping\` callback that either has no training budget at all
 (\`max_epochs\`, \`max_steps\` and \`max_time\` unset, no \`Timer\` callback) or runs \`max_epochs\` of ${LONG_LIGHTNING_EPOCHS} or more,
@@ -119,7 +118,7 @@ if the monitored metric is never logged (STOP002).
 `,
 
   checkPython(module, reporter) {
-    if (module.isTestOrDebugFile() || runsUnderSweep(module)) return;
+    if (runsUnderSweep(module)) return;
     for (const trainer of lightningTrainers(module)) checkTrainer(module, trainer, reporter);
   },
 
@@ -281,18 +280,11 @@ function hydraCallbacksGroup(doc: ConfigDocument, defaults: ConfigNode, project:
   if (choice.kind !== 'scalar') return undefined;
   if (choice.value === null || choice.value === 'none') return { kind: 'scalar', value: null, range: choice.range };
   if (typeof choice.value !== 'string' || choice.value.includes('${')) return undefined;
-  let dir = path.dirname(path.resolve(project.root, doc.path));
-  for (let up = 0; up < 3 && dir.startsWith(project.root); up++, dir = path.dirname(dir)) {
-    for (const ext of ['.yaml', '.yml']) {
-      const file = path.join(dir, 'callbacks', choice.value + ext);
-      if (!fs.existsSync(file)) continue;
-      const group = project.config(file);
-      // A group file that itself pulls in other groups is beyond what we resolve.
-      if (!group?.root || group.get('defaults')) return undefined;
-      return group.root;
-    }
-  }
-  return undefined;
+  const file = project.hydraGroupFile(doc.path, 'callbacks', choice.value);
+  const group = file ? project.config(file) : undefined;
+  // A group file that itself pulls in other groups is beyond what we resolve.
+  if (!group?.root || group.get('defaults')) return undefined;
+  return group.root;
 }
 
 function offsetOf(doc: ConfigDocument, pos: { line: number; character: number }): number {

@@ -16,6 +16,7 @@ export default defineRule({
   severity: 'info',
   confidence: 'low',
   fix: 'unsafe',
+  skipTestFiles: true,
   docs: `## What it does
 Finds a Hugging Face \`Trainer\` that has an \`eval_dataset\` and trains for \`num_train_epochs\` of ${LONG_HF_EPOCHS} or more
 (in the \`TrainingArguments\` it is given in the same module) with no \`EarlyStoppingCallback\` and no \`max_steps\` budget.
@@ -68,7 +69,7 @@ run ends with the best rather than the last weights.
 `,
 
   checkPython(module, reporter) {
-    if (module.isTestOrDebugFile() || runsUnderSweep(module)) return;
+    if (runsUnderSweep(module)) return;
     for (const trainer of hfTrainers(module)) {
       if (!trainer.trainingArgs) continue;
       const evalSet = argument(trainer.args, 'eval_dataset', 4);
