@@ -364,10 +364,12 @@ export function resolvedCallArguments(module: PythonModule, call: Node): CallArg
 export type SizeValue = { kind: 'ints'; values: number[] } | { kind: 'derived' } | { kind: 'unknown' };
 
 const MAX_SIZE_VALUES = 16;
+/** Sizes are often built in steps (`THETA_SIZE = INPUT_SIZE + HORIZON`, `INPUT_SIZE = WINDOW_SIZE * HORIZON`). */
+const MAX_SIZE_DEPTH = 8;
 
 export function sizeValues(module: PythonModule, expr: Node, at: Node = expr, depth = 0): SizeValue {
   const unknown: SizeValue = { kind: 'unknown' };
-  if (depth > MAX_DEPTH) return unknown;
+  if (depth > MAX_SIZE_DEPTH) return unknown;
   const n = unwrap(expr);
   if (n.type === 'integer') return { kind: 'ints', values: [Number(textOf(n).replace(/_/g, ''))] };
   if (n.type === 'binary_operator') {
@@ -461,11 +463,13 @@ function mergeSizes(parts: SizeValue[]): SizeValue {
 
 /** The sizes a list holds (`[8, 4]`, or a name bound to one). */
 function listSizes(module: PythonModule, expr: Node, at: Node, depth: number): SizeValue {
-  if (depth > MAX_DEPTH) return { kind: 'unknown' };
+  if (depth > MAX_SIZE_DEPTH) return { kind: 'unknown' };
   const n = unwrap(expr);
   if (n.type === 'list' || n.type === 'tuple') return mergeSizes(namedChildren(n).filter((c) => c.type !== 'comment').map((c) => sizeValues(module, c, at, depth + 1)));
+  // `image_size = ds[0][0].shape`: the data's dimensions.
+  if (n.type === 'attribute' && textOf(field(n, 'attribute') ?? n) === 'shape') return { kind: 'derived' };
   if (n.type !== 'identifier') return { kind: 'unknown' };
   const bindings = bindingsAt(module, textOf(n), at);
-  if (bindings.length !== 1 || bindings[0].kind !== 'value') return { kind: 'unknown' };
-  return listSizes(module, bindings[0].value, bindings[0].assignment, depth + 1);
+  if (bindings.length === 0 || bindings.some((b) => b.kind !== 'value')) return { kind: 'unknown' };
+  return mergeSizes(bindings.map((b) => (b.kind === 'value' ? listSizes(module, b.value, b.assignment, depth + 1) : { kind: 'unknown' })));
 }
