@@ -1,6 +1,6 @@
 import type { Edit, Fix } from '../../../shared/findings';
 import { calledMethod, field, namedChildren, nodeRange, textOf, type Node } from '../../engine/syntax';
-import { cudaPlacements } from '../../python/accelerator';
+import { cudaPlacements, trainsBeforeAccelerator } from '../../python/accelerator';
 import type { PythonModule } from '../../python/module';
 import { defineRule } from '../rule';
 import { loopHeaderRange, mentionsAutocast, mentionsHalfPrecision, precisionSetOutside, tinyModel, torchBound } from './precision';
@@ -26,7 +26,8 @@ sit mostly idle and activations take twice the memory.
 The gain depends on the GPU: bfloat16 needs Ampere (A100, RTX 30xx) or newer; on Volta and Turing use float16 with a
 \`GradScaler\`; pre-Volta GPUs see "a modest speedup" at best. So this is advice (\`info\`). The rule stays silent when
 precision is decided elsewhere (Accelerate, DeepSpeed, Lightning Fabric, apex), when the model is already cast to 16
-bits, for CPU/MPS code, and for tiny networks ("Small networks may be CPU bound, in which case mixed precision won't
+bits, for CPU/MPS code, for a module-level loop that trains before anything is put on CUDA (a notebook's CPU
+baseline, timed before a later cell defines \`device = "cuda"\`), and for tiny networks ("Small networks may be CPU bound, in which case mixed precision won't
 improve performance", AMP recipe). A network is tiny when every weighted layer the module builds is within these
 limits, its sizes followed through names, arithmetic, parameter defaults and what local callers pass
 (\`TinyVGG(hidden_units=10)\`): a fully connected layer of at most 4 M weights (a side read off the data, such as
@@ -88,6 +89,8 @@ sensitive may need to stay in FP32, so the fix is unsafe. Otherwise there is no 
     const cuda = cudaPlacements(module);
     if (cuda.length === 0 || precisionSetOutside(module) || tinyModel(module)) return;
     for (const loop of loops) {
+      // A CPU baseline trained before anything is put on CUDA (a notebook that defines the device later).
+      if (trainsBeforeAccelerator(module, loop)) continue;
       reporter.report({
         range: loopHeaderRange(loop),
         message:
