@@ -5,7 +5,7 @@ import { field, literalValue, nodeRange, textOf, type Node } from '../../engine/
 import { deviceKindOfString, lightningAcceleratorKind } from '../../python/device';
 import { appendArguments, replaceNode } from '../../python/edits';
 import { defineRule, type Reporter } from '../rule';
-import { tinyModel } from './precision';
+import { knownLargeModel } from './precision';
 
 const LIGHTNING_CALLS = ['lightning.pytorch.Trainer', 'lightning.fabric.Fabric', 'lightning.Fabric', 'lightning_fabric.Fabric'];
 
@@ -30,8 +30,10 @@ export default defineRule({
   docs: `## What it does
 Finds a Lightning \`Trainer\` (or Fabric) that runs on a GPU in full FP32: in code, \`Trainer(accelerator="gpu"|"cuda")\`
 (or the legacy \`gpus=N\`) without \`precision\` or with \`precision=32\`/\`"32-true"\`, and \`Trainer(accelerator="auto")\`,
-which trains on the GPU when there is one, for a model that is not tiny (as the HW001 docs define it: a ResNet-18 or a
-DistilBERT fine-tune is reported, an MNIST MLP is not); in Lightning CLI and Hydra
+which trains on the GPU when there is one, for a model known to be large enough to gain: a pretrained or torchvision
+network (a ResNet-18, a DistilBERT fine-tune), an attention layer, or a layer whose literal sizes are beyond the tiny
+limits of the HW001 docs (a 512-channel DCGAN generator); an MNIST MLP, or a model whose sizes cannot be followed, is not
+reported; in Lightning CLI and Hydra
 configs, \`trainer.accelerator: gpu|cuda|auto\` with \`trainer.precision\` absent, \`32\` or \`"32-true"\`.
 
 ## Why is this bad?
@@ -74,8 +76,8 @@ Ampere or newer GPU (use \`16-mixed\` on older GPUs), so it is unsafe.
     if (module.isTestOrDebugFile() || !module.importsAny('lightning', 'lightning_fabric')) return;
     for (const call of module.callsTo(LIGHTNING_CALLS)) {
       const auto = acceleratorIsAuto(call);
-      // `accelerator="auto"` trains on the GPU when there is one; a tiny model gains nothing there (HW001 docs).
-      if (auto ? tinyModel(module) : lightningAcceleratorKind(module, call) !== 'cuda') continue;
+      // `accelerator="auto"` trains on the GPU when there is one: reported for a model known to be large enough to gain.
+      if (auto ? !knownLargeModel(module) : lightningAcceleratorKind(module, call) !== 'cuda') continue;
       const args = callArguments(call);
       const precision = argument(args, 'precision');
       if (precision.kind === 'unknown') continue;

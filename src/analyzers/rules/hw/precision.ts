@@ -214,6 +214,21 @@ export function tinyModel(module: PythonModule): boolean {
 }
 
 /**
+ * Positive evidence of a model worth mixed precision, where nothing else says the code runs on a GPU
+ * (\`Trainer(accelerator="auto")\`): a pretrained network or a full-size checkpoint, an attention layer, or a layer
+ * whose sizes are all known and beyond the tiny limits (a 512-channel transposed convolution). A model whose sizes
+ * cannot be followed is not evidence either way.
+ */
+export function knownLargeModel(module: PythonModule): boolean {
+  return module.memo('hw:knownLargeModel', () => {
+    const transformer = tinyTransformer(module);
+    if (transformer !== undefined) return !transformer;
+    if (loadsPretrainedNetwork(module)) return true;
+    return weightedLayers(module).some((l) => l.kind === 'attention' || (!smallLayer(module, l) && positional(l.call).slice(0, 2).every((a) => sizeValues(module, a, l.call).kind === 'ints')));
+  });
+}
+
+/**
  * The network's matmuls run in cuDNN, which uses TF32 by default (`torch.backends.cudnn.allow_tf32` is True, for
  * convolutions and cuDNN RNNs alike): it builds convolution layers (or loads a torchvision CNN such as ResNet or
  * VGG), or recurrent layers whose fully connected layers are small, and no attention or Transformer layers and no
