@@ -25,7 +25,9 @@ sit mostly idle and activations take twice the memory.
 
 The gain depends on the GPU: bfloat16 needs Ampere (A100, RTX 30xx) or newer; on Volta and Turing use float16 with a
 \`GradScaler\`; pre-Volta GPUs see "a modest speedup" at best. So this is advice (\`info\`). The rule stays silent when
-precision is decided elsewhere (Accelerate, DeepSpeed, Lightning Fabric, apex), when the model is already cast to 16
+precision is decided elsewhere (Accelerate, DeepSpeed, Lightning Fabric, apex; importing only DeepSpeed's device
+abstraction, \`from deepspeed.accelerator import get_accelerator\`, decides nothing, and its \`device_name()\` counts as
+the current accelerator), when the model is already cast to 16
 bits, for CPU/MPS code, for a module-level loop that trains before anything is put on CUDA (a notebook's CPU
 baseline, timed before a later cell defines \`device = "cuda"\`), and for tiny networks ("Small networks may be CPU bound, in which case mixed precision won't
 improve performance", AMP recipe). A network is tiny when every weighted layer the module builds is within these

@@ -9,9 +9,16 @@ import type { PythonModule } from '../../python/module';
 /** Launchers and wrappers whose config or flags set the precision (an Accelerate config, a DeepSpeed JSON, …). */
 export function precisionSetOutside(module: PythonModule): boolean {
   return module.memo('hw:precisionOutside', () =>
-    module.importsAny('accelerate', 'deepspeed', 'lightning.fabric', 'lightning_fabric', 'apex', 'torch_xla', 'colossalai', 'composer', 'ignite', 'fairscale', 'horovod') ||
+    deepspeedBeyondAccelerator(module) ||
+    module.importsAny('accelerate', 'lightning.fabric', 'lightning_fabric', 'apex', 'torch_xla', 'colossalai', 'composer', 'ignite', 'fairscale', 'horovod') ||
     (module.importsAny('lightning') && /\bFabric\s*\(/.test(module.text)),
   );
+}
+
+/** DeepSpeed is imported for more than its device abstraction (\`from deepspeed.accelerator import get_accelerator\` sets no precision). */
+function deepspeedBeyondAccelerator(module: PythonModule): boolean {
+  for (const [, q] of module.imports.localNames()) if ((q === 'deepspeed' || q.startsWith('deepspeed.')) && !q.startsWith('deepspeed.accelerator')) return true;
+  return false;
 }
 
 /** The module mentions autocast (a context, a decorator, a helper that builds one, `torch.set_autocast_enabled`). */
