@@ -108,4 +108,51 @@ def make_callbacks():
     assert.deepEqual((await analyzeFile(path.join(withEs, 'train.py'), { root: withEs, select: ['STOP003'] })).findings, []);
     assert.deepEqual((await analyzeFile(path.join(without, 'train.py'), { select: ['STOP003'] })).findings, [], 'unreadable without the project: silent');
   });
+  it('finds the convolutions of a model class another module defines (a star import) for LOOP009', async () => {
+    const files = {
+      'models.py': `import torch.nn as nn
+
+
+class ResidualBlock(nn.Module):
+    def __init__(self, channels):
+        super().__init__()
+        self.block = nn.Sequential(nn.Conv2d(channels, channels, 3, padding=1), nn.InstanceNorm2d(channels), nn.ReLU())
+
+    def forward(self, x):
+        return x + self.block(x)
+
+
+class GeneratorResNet(nn.Module):
+    def __init__(self, channels=64, blocks=9):
+        super().__init__()
+        self.model = nn.Sequential(*[ResidualBlock(channels) for _ in range(blocks)])
+
+    def forward(self, x):
+        return self.model(x)
+`,
+      'train.py': `"""The generator's convolutions live in the project's models.py, imported with a star import."""
+import torch
+
+from models import *
+
+cuda = torch.cuda.is_available()
+G = GeneratorResNet()
+if cuda:
+    G = G.cuda()
+optimizer = torch.optim.Adam(G.parameters(), lr=2e-4)
+for epoch in range(200):
+    for i, batch in enumerate(dataloader):
+        real = batch["A"].cuda()
+        loss = (G(real) - real).abs().mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+`,
+    };
+    const root = project(files);
+    const reported = await analyzeFile(path.join(root, 'train.py'), { root, select: ['LOOP009'] });
+    assert.deepEqual(reported.findings.map((f) => [f.code, f.range.start.line]), [['LOOP009', 11]]);
+    const alone = project({ 'train.py': files['train.py'] });
+    assert.deepEqual((await analyzeFile(path.join(alone, 'train.py'), { root: alone, select: ['LOOP009'] })).findings, [], 'no models.py: no convolution seen');
+  });
 });

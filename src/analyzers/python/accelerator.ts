@@ -6,7 +6,7 @@
 // and `.to(local_rank)`, `torch.accelerator.current_accelerator()`, `accelerator.device` or
 // `fabric.to_device(x)` are.
 import { callArguments } from '../engine/calls';
-import { calledMethod, contains, dottedName, field, methodReceiver, namedChildren, parentOf, unwrap, type Node } from '../engine/syntax';
+import { calledMethod, contains, dottedName, endIndexOf, field, methodReceiver, namedChildren, parentOf, unwrap, type Node } from '../engine/syntax';
 import { combineDeviceKinds, deviceKindOf, frameworkDevice, isAcceleratorKind, isDtype, LIGHTNING_TRAINERS, lightningAcceleratorKind, type DeviceKind } from './device';
 import type { PythonModule } from './module';
 
@@ -222,4 +222,14 @@ function keywordValues(module: PythonModule, name: string): Node[] {
     if (value) out.push(value);
   }
   return out;
+}
+
+/**
+ * A module-level loop that trains before anything is put on an accelerator: no CUDA placement inside its body,
+ * and every placement of the module comes after it (a notebook that times a CPU baseline first and defines
+ * `device = "cuda"` in a later cell). Loops inside functions are not judged: their callers may place the model.
+ */
+export function trainsBeforeAccelerator(module: PythonModule, loop: Node): boolean {
+  if (module.enclosingFunction(loop)) return false;
+  return cudaPlacements(module).every((p) => p.call.startIndex >= endIndexOf(loop));
 }

@@ -238,3 +238,24 @@ export function underIntervalGuard(node: Node, stop: Node | undefined): boolean 
   }
   return false;
 }
+
+/**
+ * True when `node` sits in a branch that ends the run or the loop (`if not math.isfinite(loss.item()):
+ * print(...); sys.exit(1)`, a `raise`, a `break`): it runs once, on the way out, not every step.
+ */
+export function onExitPath(node: Node, stop: Node | undefined): boolean {
+  for (let p = parentOf(node); p && p.id !== stop?.id; p = parentOf(p)) {
+    if (p.type === 'function_definition') return false;
+    if (p.type !== 'block') continue;
+    const owner = parentOf(p);
+    if (!owner || !['if_statement', 'elif_clause', 'else_clause'].includes(owner.type)) continue;
+    const stmts = namedChildren(p).filter((s) => s.type !== 'comment');
+    const last = stmts[stmts.length - 1];
+    if (!last) continue;
+    if (last.type === 'raise_statement' || last.type === 'break_statement') return true;
+    const call = last.type === 'expression_statement' ? unwrap(last.namedChild(0)!) : undefined;
+    const fn = call?.type === 'call' ? field(call, 'function') : undefined;
+    if (fn && /^(sys\.exit|exit|quit|os\._exit)$/.test(textOf(fn))) return true;
+  }
+  return false;
+}

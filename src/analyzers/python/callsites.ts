@@ -2,7 +2,7 @@
 // called as `engineer(pd.read_csv(p))`, or a method `prep.prepare(raw["train"])` on an instance of its class.
 // Provenance checks use it for unannotated parameters; when any call site is unclear the answer is undefined.
 import { argument, callArguments } from '../engine/calls';
-import { endIndexOf, field, methodReceiver, parentOf, namedChildren, textOf, unwrap, type Node } from '../engine/syntax';
+import { contains, endIndexOf, field, methodReceiver, parentOf, namedChildren, textOf, unwrap, type Node } from '../engine/syntax';
 import type { PythonModule } from './module';
 import { allParameterNames } from './bindings';
 import { bindingValue } from './resolve';
@@ -21,11 +21,25 @@ function allParameters(fn: Node): string[] {
   return out;
 }
 
-/** Local calls of a function or method: `f(...)`, `self.f(...)`, `obj.f(...)` with `obj = Cls(...)`. */
+/** Local calls of a function or method: `f(...)`, `self.f(...)`, `obj.f(...)` with `obj = Cls(...)`, `Cls(...)` for `__init__`. */
 export function callSitesOf(module: PythonModule, fn: Node): Node[] {
   return module.memo(`callSites:${fn.id}`, () => {
     const name = module.functionName(fn);
     const cls = module.enclosingClass(fn);
+    // `__init__` runs where its class is called: `TinyVGG(hidden_units=10)`.
+    if (cls && name === '__init__') {
+      const className = textOf(field(cls, 'name')!);
+      return module.referencesTo(className)
+        .map((ref) => parentOf(ref))
+        .filter((c): c is Node => c?.type === 'call' && field(c, 'function')?.type === 'identifier' && textOf(field(c, 'function')!) === className);
+    }
+    // A helper defined inside a function (`def block(...)` in `__init__`) is called by name in that function.
+    const outer = parentOf(fn) && module.enclosingFunction(parentOf(fn)!);
+    if (outer) {
+      return module.referencesTo(name)
+        .map((ref) => parentOf(ref))
+        .filter((c): c is Node => c?.type === 'call' && field(c, 'function')?.type === 'identifier' && textOf(field(c, 'function')!) === name && contains(field(outer, 'body') ?? outer, c));
+    }
     if (!cls) {
       // The name's occurrences (a text index), not every call of the module.
       return module.referencesTo(name)

@@ -4,7 +4,7 @@
 // fact built on it ("does this module train on an accelerator") lives in accelerator.ts. A name we cannot
 // follow is 'unknown', never 'cuda'.
 import { argument, callArguments } from '../engine/calls';
-import { dottedName, field, literalValue, namedChildren, parentOf, textOf, unwrap, type Node } from '../engine/syntax';
+import { calledMethod, dottedName, field, literalValue, methodReceiver, namedChildren, parentOf, textOf, unwrap, type Node } from '../engine/syntax';
 import { parameterNamed } from './bindings';
 import type { PythonModule } from './module';
 
@@ -81,6 +81,12 @@ export function deviceKindOf(module: PythonModule, expr: Node, at: Node = expr, 
       if (q === 'torch.cuda.current_device') return 'cuda';
       if (q === 'torch.xpu.current_device') return 'xpu';
       if (q === 'torch.accelerator.current_accelerator' || q === 'torch.accelerator.current_device_index') return 'accelerator';
+      // DeepSpeed's accelerator abstraction: `get_accelerator().device_name()` (with or without a rank), `current_device_name()`.
+      if (calledMethod(n) && /^(device_name|current_device_name|current_device)$/.test(calledMethod(n)!)) {
+        const receiver = methodReceiver(n);
+        const r = receiver && unwrap(receiver);
+        if (r?.type === 'call' && module.callee(r) === 'deepspeed.accelerator.get_accelerator') return 'accelerator';
+      }
       if (q && /^torch_xla\b.*\.xla_device$/.test(q)) return 'xla';
       // `.to(int(os.environ["LOCAL_RANK"]))`: an ordinal.
       if (q === undefined && textOf(field(n, 'function') ?? n) === 'int') return 'cuda';

@@ -4,9 +4,10 @@
 // dict is built locally. Rules ask the argument matcher (engine/calls.ts) through
 // `resolvedCallArguments`, so a DataLoader written as `DataLoader(ds, **loader_kwargs)` is judged on the
 // keys the dict holds; a key added under an `if` may be there or not, and is reported as unknown.
-import { callArguments, type CallArguments } from '../engine/calls';
+import { argument, callArguments, type CallArguments } from '../engine/calls';
 import { contains, dottedName, endIndexOf, field, literalValue, namedChildren, NOT_LITERAL, parentOf, textOf, unwrap, type Node } from '../engine/syntax';
-import { bindingsAt } from './bindings';
+import { allParameterNames, bindingsAt } from './bindings';
+import { callSitesOf } from './callsites';
 import type { PythonModule } from './module';
 
 const MAX_DEPTH = 4;
@@ -350,4 +351,125 @@ export function resolvedCallArguments(module: PythonModule, call: Node): CallArg
     }
     return { ...base, keywords, hasKwargs: open, maybeKeywords, spreadKeywords };
   });
+}
+
+/**
+ * What a layer size is (`nn.Linear(784, hidden)`): the integers it may hold, followed through names bound
+ * once or on several paths (`in_channels = 1` or `3`), arithmetic, `a if c else b`, and parameters (their
+ * default and what every local call passes, `TinyVGG(hidden_units=10)`); `derived` when it is read off the
+ * data or the command line (`len(classes)`, `int(np.prod(img_shape))`, `opt.latent_dim`), which sizes an
+ * input or output edge, not a hidden width; `unknown` otherwise (a parameter some caller fills from
+ * elsewhere, a width set by a config).
+ */
+export type SizeValue = { kind: 'ints'; values: number[] } | { kind: 'derived' } | { kind: 'unknown' };
+
+const MAX_SIZE_VALUES = 16;
+/** Sizes are often built in steps (`THETA_SIZE = INPUT_SIZE + HORIZON`, `INPUT_SIZE = WINDOW_SIZE * HORIZON`). */
+const MAX_SIZE_DEPTH = 8;
+
+export function sizeValues(module: PythonModule, expr: Node, at: Node = expr, depth = 0): SizeValue {
+  const unknown: SizeValue = { kind: 'unknown' };
+  if (depth > MAX_SIZE_DEPTH) return unknown;
+  const n = unwrap(expr);
+  if (n.type === 'integer') return { kind: 'ints', values: [Number(textOf(n).replace(/_/g, ''))] };
+  if (n.type === 'binary_operator') {
+    const op = textOf(field(n, 'operator') ?? n);
+    const l = sizeValues(module, field(n, 'left')!, at, depth + 1);
+    const r = sizeValues(module, field(n, 'right')!, at, depth + 1);
+    if (l.kind !== 'ints' || r.kind !== 'ints') return l.kind === 'unknown' || r.kind === 'unknown' ? unknown : { kind: 'derived' };
+    const apply = (a: number, b: number) => (op === '+' ? a + b : op === '-' ? a - b : op === '*' ? a * b : op === '//' && b !== 0 ? Math.floor(a / b) : NaN);
+    const values = l.values.flatMap((a) => r.values.map((b) => apply(a, b)));
+    return values.some(Number.isNaN) ? unknown : { kind: 'ints', values: [...new Set(values)].slice(0, MAX_SIZE_VALUES) };
+  }
+  if (n.type === 'conditional_expression') {
+    const [a, , b] = namedChildren(n);
+    return mergeSizes([sizeValues(module, a, at, depth + 1), sizeValues(module, b, at, depth + 1)]);
+  }
+  if (n.type === 'call') {
+    const callee = module.callee(n) ?? textOf(field(n, 'function') ?? n);
+    if (/^(len|numpy\.prod|math\.prod)$/.test(callee)) return { kind: 'derived' };
+    if (callee === 'int' && field(n, 'arguments')) {
+      const inner = namedChildren(field(n, 'arguments')!)[0];
+      return inner ? sizeValues(module, inner, at, depth + 1) : unknown;
+    }
+    return unknown;
+  }
+  if (n.type === 'subscript') {
+    // `x_train.shape[1]` is the data's width; `hidden_units[-1]` an element of a list of sizes.
+    const value = field(n, 'value');
+    if (value?.type === 'attribute' && textOf(field(value, 'attribute') ?? value) === 'shape') return { kind: 'derived' };
+    return value ? listSizes(module, value, at, depth + 1) : unknown;
+  }
+  if (n.type === 'attribute') {
+    // `opt.latent_dim`, `args.num_classes`: an argparse namespace sizes the data's edges.
+    const object = field(n, 'object');
+    if (object?.type === 'identifier' && /^(opt|args|arguments|options|flags|FLAGS|hparams)$/.test(textOf(object))) return { kind: 'derived' };
+    if (!textOf(n).startsWith('self.')) return unknown;
+  }
+  if (n.type !== 'identifier' && n.type !== 'attribute') return unknown;
+  const name = dottedName(n);
+  if (!name) return unknown;
+  const bindings = bindingsAt(module, name, at);
+  if (bindings.length === 0) {
+    // `for hidden_unit in hidden_units:` around the layer.
+    for (let p = parentOf(at); p; p = parentOf(p)) {
+      if (p.type !== 'for_statement' || textOf(field(p, 'left') ?? p) !== name) continue;
+      const right = field(p, 'right');
+      return right ? listSizes(module, right, p, depth + 1) : unknown;
+    }
+    return unknown;
+  }
+  const parts: SizeValue[] = [];
+  for (const b of bindings) {
+    if (b.kind === 'opaque') return unknown;
+    if (b.kind === 'value') {
+      if (b.value.id === n.id) return unknown;
+      parts.push(sizeValues(module, b.value, b.assignment, depth + 1));
+      continue;
+    }
+    parts.push(parameterSizes(module, b.parameter, b.fn, name, depth));
+  }
+  return mergeSizes(parts);
+}
+
+/** A parameter's default and the value each local call passes; unknown with no call site or a `*args`/`**kwargs` one. */
+function parameterSizes(module: PythonModule, parameter: Node, fn: Node, name: string, depth: number): SizeValue {
+  const parts: SizeValue[] = [];
+  const dflt = parameter.type === 'default_parameter' || parameter.type === 'typed_default_parameter' ? field(parameter, 'value') : undefined;
+  const names = allParameterNames(fn);
+  let index = names.indexOf(name);
+  if (module.enclosingClass(fn) && (names[0] === 'self' || names[0] === 'cls')) index -= 1;
+  const sites = callSitesOf(module, fn);
+  if (sites.length === 0 && !dflt) return { kind: 'unknown' };
+  let defaulted = sites.length === 0;
+  for (const site of sites) {
+    const args = callArguments(site);
+    const a = argument(args, name, index);
+    if (a.kind === 'present') parts.push(sizeValues(module, a.node, site, depth + 1));
+    else if (args.hasKwargs || args.starIndex >= 0) return { kind: 'unknown' };
+    else defaulted = true;
+  }
+  if (defaulted) parts.push(dflt ? sizeValues(module, dflt, dflt, depth + 1) : { kind: 'unknown' });
+  return mergeSizes(parts);
+}
+
+function mergeSizes(parts: SizeValue[]): SizeValue {
+  if (parts.length === 0 || parts.some((p) => p.kind === 'unknown')) return { kind: 'unknown' };
+  if (parts.some((p) => p.kind === 'derived')) return { kind: 'derived' };
+  const values = new Set<number>();
+  for (const p of parts) if (p.kind === 'ints') p.values.forEach((v) => values.add(v));
+  return { kind: 'ints', values: [...values].slice(0, MAX_SIZE_VALUES) };
+}
+
+/** The sizes a list holds (`[8, 4]`, or a name bound to one). */
+function listSizes(module: PythonModule, expr: Node, at: Node, depth: number): SizeValue {
+  if (depth > MAX_SIZE_DEPTH) return { kind: 'unknown' };
+  const n = unwrap(expr);
+  if (n.type === 'list' || n.type === 'tuple') return mergeSizes(namedChildren(n).filter((c) => c.type !== 'comment').map((c) => sizeValues(module, c, at, depth + 1)));
+  // `image_size = ds[0][0].shape`: the data's dimensions.
+  if (n.type === 'attribute' && textOf(field(n, 'attribute') ?? n) === 'shape') return { kind: 'derived' };
+  if (n.type !== 'identifier') return { kind: 'unknown' };
+  const bindings = bindingsAt(module, textOf(n), at);
+  if (bindings.length === 0 || bindings.some((b) => b.kind !== 'value')) return { kind: 'unknown' };
+  return mergeSizes(bindings.map((b) => (b.kind === 'value' ? listSizes(module, b.value, b.assignment, depth + 1) : { kind: 'unknown' })));
 }

@@ -1,9 +1,9 @@
 import type { Edit, Fix } from '../../../shared/findings';
 import { calledMethod, field, namedChildren, nodeRange, textOf, type Node } from '../../engine/syntax';
-import { cudaPlacements } from '../../python/accelerator';
+import { cudaPlacements, trainsBeforeAccelerator } from '../../python/accelerator';
 import type { PythonModule } from '../../python/module';
 import { defineRule } from '../rule';
-import { loopHeaderRange, mentionsAutocast, mentionsHalfPrecision, precisionSetOutside, tinyNetwork, torchBound } from './precision';
+import { loopHeaderRange, mentionsAutocast, mentionsHalfPrecision, precisionSetOutside, tinyModel, torchBound } from './precision';
 
 export default defineRule({
   code: 'HW001',
@@ -27,11 +27,18 @@ sit mostly idle and activations take twice the memory.
 
 The gain depends on the GPU: bfloat16 needs Ampere (A100, RTX 30xx) or newer; on Volta and Turing use float16 with a
 \`GradScaler\`; pre-Volta GPUs see "a modest speedup" at best. So this is advice (\`info\`). The rule stays silent when
-precision is decided elsewhere (Accelerate, DeepSpeed, Lightning Fabric, apex), when the model is already cast to 16
-bits, for CPU/MPS code, and for tiny networks ("Small networks may be CPU bound, in which case mixed precision won't
-improve performance", AMP recipe). A network is tiny when every layer the module builds has literal sizes of at most 256
-(an \`nn.Embedding\` counts by its width, not its vocabulary: a lookup does no matmul), or when the larger layers are
-\`nn.Linear\` with literal sizes holding at most 1 M weights in all, such as a 784 → 512 → 10 MNIST MLP (0.4 M).
+precision is decided elsewhere (Accelerate, DeepSpeed, Lightning Fabric, apex; importing only DeepSpeed's device
+abstraction, \`from deepspeed.accelerator import get_accelerator\`, decides nothing, and its \`device_name()\` counts as
+the current accelerator), when the model is already cast to 16
+bits, for CPU/MPS code, for a module-level loop that trains before anything is put on CUDA (a notebook's CPU
+baseline, timed before a later cell defines \`device = "cuda"\`), and for tiny networks ("Small networks may be CPU bound, in which case mixed precision won't
+improve performance", AMP recipe). A network is tiny when every weighted layer the module builds is within these
+limits, its sizes followed through names, arithmetic, parameter defaults and what local callers pass
+(\`TinyVGG(hidden_units=10)\`): a fully connected layer of at most 4 M weights (a side read off the data, such as
+\`len(classes)\` or \`opt.latent_dim\`, counts as 1024); an embedding at most 1024 wide (its vocabulary is a lookup, no
+matmul); a recurrent layer with a hidden state of at most 256; a 2-D convolution of at most 64 channels. So an MNIST MLP
+or MLP GAN, a bag-of-words classifier, LeNet, a 10-channel TinyVGG and the 32/64-channel MNIST CNN are not reported; a
+192-channel Network-in-Network or a 4096-wide MLP is. The same notion of a tiny model serves HW003, HW004, HW005 and HW009.
 
 ## Example
 \`\`\`python
@@ -84,8 +91,10 @@ sensitive may need to stay in FP32, so the fix is unsafe. Otherwise there is no 
     const loops = module.hotLoops();
     if (loops.length === 0) return;
     const cuda = cudaPlacements(module);
-    if (cuda.length === 0 || precisionSetOutside(module) || tinyNetwork(module)) return;
+    if (cuda.length === 0 || precisionSetOutside(module) || tinyModel(module)) return;
     for (const loop of loops) {
+      // A CPU baseline trained before anything is put on CUDA (a notebook that defines the device later).
+      if (trainsBeforeAccelerator(module, loop)) continue;
       reporter.report({
         range: loopHeaderRange(loop),
         message:

@@ -2,7 +2,7 @@ import { field, nodeRange } from '../../engine/syntax';
 import { cudaPlacements } from '../../python/accelerator';
 import { defineRule } from '../rule';
 import { insertAfterImports } from '../../python/edits';
-import { convolutionDominated, mentionsAutocast, mentionsHalfPrecision, precisionSetOutside, tinyNetwork, torchBound } from './precision';
+import { cudnnDominated, mentionsAutocast, mentionsHalfPrecision, precisionSetOutside, tinyModel, torchBound } from './precision';
 
 export default defineRule({
   code: 'HW003',
@@ -20,11 +20,12 @@ never enables TF32 Tensor Cores: none of
 \`torch.set_float32_matmul_precision("high"|"medium")\`, \`torch.backends.cuda.matmul.allow_tf32 = True\` or
 \`TrainingArguments(tf32=True)\` appears in the module.
 
-Not reported for tiny networks (as in HW001: literal layer sizes of at most 256, or at most 1 M \`nn.Linear\` weights),
-nor for networks whose work is convolutions: the module builds convolution layers (or a torchvision CNN such as
-ResNet or VGG) and no recurrent, attention or Transformer layers. cuDNN convolutions already use TF32 by default
-(\`torch.backends.cudnn.allow_tf32\` defaults to True); the switch this rule asks for only changes matmuls, which in such
-a network are a small classifier head.
+Not reported for tiny networks (as defined in HW001), nor for networks whose work runs in cuDNN: the module builds
+convolution layers (or a torchvision CNN such as ResNet or VGG), or recurrent layers (\`nn.LSTM\`, \`nn.GRU\`,
+\`nn.RNN\`) whose fully connected layers are small, and no attention or Transformer layers. cuDNN convolutions and
+cuDNN RNNs already use TF32 by default (\`torch.backends.cudnn.allow_tf32\` defaults to True); the switch this rule asks
+for only changes cuBLAS matmuls, which in such a network are a small classifier head. An LSTM language model with a
+large softmax head is still reported: that head is a cuBLAS matmul.
 
 ## Why is this bad?
 Since PyTorch 1.12, TF32 for matmuls is off by default and "must be explicitly set" (Tuning Guide); FP32 matmuls then
@@ -81,7 +82,7 @@ matmul inputs to a 10-bit mantissa, so results change slightly: the fix is unsaf
     if (mentionsAutocast(module) || mentionsHalfPrecision(module) || precisionSetOutside(module)) return;
     if (module.hotLoops().length === 0) return;
     const anchor = cudaPlacements(module)[0]?.call;
-    if (!anchor || tinyNetwork(module) || convolutionDominated(module)) return;
+    if (!anchor || tinyModel(module) || cudnnDominated(module)) return;
     reporter.report({
       range: nodeRange(field(anchor, 'function') ?? anchor),
       message:

@@ -1,13 +1,10 @@
-import { callArguments } from '../../engine/calls';
-import { field, namedChildren, nodeRange, unwrap, type Node } from '../../engine/syntax';
+import { field, nodeRange } from '../../engine/syntax';
 import { kerasFitCalls } from '../../python/keras';
 import type { PythonModule } from '../../python/module';
 import { defineRule } from '../rule';
 import { insertAfterImports } from '../../python/edits';
-import { constantValue } from '../../python/resolve';
-import { smallSize, TINY_WEIGHTS } from './precision';
+import { tinyModel } from './precision';
 
-const KERAS_LAYER = /^keras\.layers\.(Dense|Conv[123]D|Conv[123]DTranspose|SeparableConv[12]D|LSTM|GRU|SimpleRNN|Embedding|MultiHeadAttention)$/;
 
 export default defineRule({
   code: 'HW004',
@@ -30,10 +27,13 @@ GPUs and 60% on TPUs" (TensorFlow mixed precision guide). The policy is one line
 Whether it helps depends on the hardware: \`mixed_float16\` needs a GPU of compute capability 7.0 (Volta) or newer,
 \`mixed_bfloat16\` suits TPUs and Ampere+ GPUs, and CPUs gain nothing. Keras picks the device at run time, so this is
 only a hint. Modules that hide the GPU (\`tf.config.set_visible_devices([], "GPU")\`, \`CUDA_VISIBLE_DEVICES=-1\`) and tiny
-networks are not reported. A network is tiny when every Dense/Conv/recurrent layer has a literal size of at most 256
-(an \`Embedding\` by its output width: its vocabulary is a lookup table, not matmul work), or when its wider Dense
-layers sit in a \`Sequential\` MLP whose widths can be followed from \`input_shape=\`/\`Input(shape=...)\` and which
-holds at most 1 M Dense weights in all: a \`Dense(1)\` regressor, a Fashion-MNIST MLP (784 → 512 → 10, 0.4 M weights).
+networks are not reported, by the notion of a tiny model HW001 documents (shared by HW001, HW003, HW005, HW009):
+every Dense layer at most 1024 units (or, in a \`Sequential\` MLP whose widths can be followed from
+\`input_shape=\`/\`Input(shape=...)\`, at most 4 M weights), an \`Embedding\` at most 1024 wide (its vocabulary is a
+lookup table, not matmul work), recurrent layers of at most 256 units, 1-D convolutions of at most 256 filters and 2-D
+ones of at most 64, sizes followed through names (\`Dense(HORIZON)\`), keywords (\`Conv1D(filters=32)\`) and local
+callers; no Keras application or hub layer. So a \`Dense(1)\` regressor, a Dense(128) → Dense(1) forecaster, a small
+text model and a Fashion-MNIST MLP (784 → 512 → 10, 0.4 M weights) are not reported; a 12288 → 1024 MLP is.
 A step of such a model is a few small kernel launches; mixed precision has nothing to speed up.
 
 ## Example
@@ -70,7 +70,7 @@ a final \`Activation("linear", dtype="float32")\`) for numeric stability, so it 
     if (/\b(mixed_precision|set_dtype_policy|dtype_policy|mixed_float16|mixed_bfloat16)\b/.test(module.text)) return;
     if (/set_visible_devices\(\s*\[\s*\]|CUDA_VISIBLE_DEVICES["']\s*\]\s*=\s*["'](-1)?["']|\.device\(\s*["']\/?(device:)?cpu/i.test(module.text)) return;
     const fits = kerasFitCalls(module);
-    if (fits.length === 0 || tinyKerasNetwork(module)) return;
+    if (fits.length === 0 || tinyModel(module)) return;
     const prefix = kerasPrefix(module);
     reporter.report({
       range: nodeRange(field(field(fits[0], 'function')!, 'attribute') ?? fits[0]),
@@ -92,86 +92,4 @@ function kerasPrefix(module: PythonModule): string | undefined {
     if (q === 'tensorflow') viaTf = `${local}.keras`;
   }
   return viaTf;
-}
-
-/**
- * Every layer has a literal size of at most 256 units/filters (an embedding: its width, not its vocabulary),
- * or is a Dense layer of a `Sequential` MLP holding at most TINY_WEIGHTS weights in all; no pretrained application.
- */
-function tinyKerasNetwork(module: PythonModule): boolean {
-  if (/\bapplications\b|hub\.KerasLayer/.test(module.text)) return false;
-  let layers = 0;
-  for (const c of module.calls) {
-    const q = module.callee(c);
-    if (!q || !q.startsWith('keras.layers.') || !KERAS_LAYER.test(q)) continue;
-    layers++;
-    const sizes = positionalArguments(c);
-    const width = /\.Embedding$/.test(q) ? sizes[1] : sizes[0];
-    if (!width || smallSize(module, width, c)) continue;
-    if (/\.Dense$/.test(q) && (sequentialDenseWeights(module, c) ?? Infinity) <= TINY_WEIGHTS) continue;
-    return false;
-  }
-  return layers > 0;
-}
-
-function positionalArguments(call: Node): Node[] {
-  const args = field(call, 'arguments');
-  return args ? namedChildren(args).filter((a) => a.type !== 'keyword_argument' && a.type !== 'comment') : [];
-}
-
-const SHAPE_KEEPING = /^keras\.layers\.(Dropout|BatchNormalization|LayerNormalization|Normalization|Rescaling|Activation|ReLU|LeakyReLU|Softmax|GlobalAveragePooling[123]D|GlobalMaxPooling[123]D|GaussianNoise|AlphaDropout)$/;
-
-/**
- * The weights of the Dense layers of the `keras.Sequential([...])` list holding `layer`, following the feature
- * width from `input_shape=`/`Input(shape=...)` through Flatten, Embedding and Dense; undefined where a width is
- * unknown or the list holds other weighted layers (convolutions, recurrent layers, attention).
- */
-function sequentialDenseWeights(module: PythonModule, layer: Node): number | undefined {
-  const list = layer.parent;
-  const ctor = list?.type === 'list' ? list.parent?.parent : undefined;
-  if (!list || !ctor || ctor.type !== 'call' || !/^keras\.(models\.)?Sequential$/.test(module.callee(ctor) ?? '')) return undefined;
-  let shape: Array<number | undefined> | undefined;
-  let weights = 0;
-  for (const item of namedChildren(list)) {
-    if (item.type === 'comment') continue;
-    if (item.type !== 'call') return undefined;
-    const q = module.callee(item) ?? '';
-    const declared = declaredShape(module, item);
-    if (declared) shape = declared;
-    const last = shape?.[shape.length - 1];
-    if (/^keras\.(layers\.)?Input(Layer)?$/.test(q) || SHAPE_KEEPING.test(q)) continue;
-    if (q === 'keras.layers.Flatten') {
-      shape = shape && shape.every((d) => d !== undefined) ? [shape.reduce((a, b) => a! * b!, 1)] : undefined;
-      continue;
-    }
-    const sizes = positionalArguments(item);
-    const units = sizes[0] && constantValue(module, sizes[0], item);
-    if (q === 'keras.layers.Embedding') {
-      const dim = sizes[1] && constantValue(module, sizes[1], item);
-      shape = typeof dim === 'number' ? [undefined, dim] : undefined;
-      continue;
-    }
-    if (q !== 'keras.layers.Dense' || typeof units !== 'number' || last === undefined) return undefined;
-    weights += last * units;
-    shape = [...shape!.slice(0, -1), units];
-  }
-  return weights;
-}
-
-/** `input_shape=(28, 28)`, `input_dim=8`, `Input(shape=(784,))`. */
-function declaredShape(module: PythonModule, layer: Node): Array<number | undefined> | undefined {
-  const args = callArguments(layer);
-  const dim = args.keywords.get('input_dim');
-  if (dim) {
-    const v = constantValue(module, dim, layer);
-    return typeof v === 'number' ? [v] : [undefined];
-  }
-  const shape = args.keywords.get('input_shape') ?? args.keywords.get('shape') ?? (/Input(Layer)?$/.test(module.callee(layer) ?? '') ? args.positional[0] : undefined);
-  if (!shape) return undefined;
-  const s = unwrap(shape);
-  if (s.type !== 'tuple' && s.type !== 'list') return [undefined];
-  return namedChildren(s).filter((c) => c.type !== 'comment').map((c) => {
-    const v = constantValue(module, c, layer);
-    return typeof v === 'number' ? v : undefined;
-  });
 }

@@ -1,11 +1,10 @@
 import { argument, callArguments } from '../../engine/calls';
-import { field, nodeRange, textOf } from '../../engine/syntax';
-import type { PythonModule } from '../../python/module';
+import { field, nodeRange } from '../../engine/syntax';
 import { hfTrainers } from '../../python/hf-trainer';
 import { appendArguments } from '../../python/edits';
 import { argConstant } from '../../python/resolve';
 import { defineRule } from '../rule';
-import { mentionsHalfPrecision, precisionSetOutside } from './precision';
+import { mentionsHalfPrecision, precisionSetOutside, tinyModel } from './precision';
 
 /** TrainingArguments keys that choose a precision or hand it to another component. */
 const PRECISION_KEYS = ['fp16', 'bf16', 'deepspeed', 'fsdp_config', 'half_precision_backend', 'tpu_num_cores'];
@@ -26,9 +25,10 @@ Finds Hugging Face \`TrainingArguments(...)\` given to a \`Trainer\` (also \`Seq
 neither \`fp16=True\` nor \`bf16=True\`, no DeepSpeed/FSDP config, and a model that is not already loaded in 16 bits.
 
 Not reported for tiny models, where a step is a handful of small kernel launches and mixed precision has nothing to
-speed up: every checkpoint the module loads is a test-sized one (its id says \`tiny\`, as in
-\`hf-internal-testing/tiny-random-bert\` or \`prajjwal1/bert-tiny\`), or the model is built from a config whose width
-(\`hidden_size\`, \`n_embd\`, \`d_model\`) is at most 256.
+speed up: every checkpoint the module loads is a test-sized one (\`hf-internal-testing/...\`, \`tiny-random-...\`,
+\`prajjwal1/bert-tiny\`), or the model is built from a config whose width (\`hidden_size\`, \`n_embd\`, \`d_model\`) is at
+most 256. A \`swin-tiny\` or \`TinyLlama\` checkpoint is a full-size model and is reported. (The notion of a tiny model is
+the one HW001 documents.)
 
 ## Why is this bad?
 The Trainer trains in FP32 unless told otherwise. Hugging Face lists mixed precision training among the main ways to
@@ -72,7 +72,7 @@ there), so it is unsafe.
     if (!/TrainingArguments\s*\(|\wConfig\s*\(/.test(module.text)) return;
     const trainers = hfTrainers(module);
     if (trainers.length === 0 || precisionSetOutside(module) || mentionsHalfPrecision(module) || /\b(load_in_[48]bit|BitsAndBytesConfig)\b/.test(module.text)) return;
-    if (tinyTransformer(module)) return;
+    if (tinyModel(module)) return;
     const seen = new Set<number>();
     for (const trainer of trainers) {
       const ta = trainer.trainingArgs;
@@ -92,25 +92,3 @@ there), so it is unsafe.
     }
   },
 });
-
-const WIDTH_KEYS = ['hidden_size', 'n_embd', 'd_model'];
-
-/** Every checkpoint loaded is a test-sized one (`tiny` in its id), or the model is built from a config of width ≤ 256. */
-function tinyTransformer(module: PythonModule): boolean {
-  const loads = module.methodCalls('from_pretrained').filter((c) => !/Tokenizer|Processor|FeatureExtractor|Config/.test(textOf(field(c, 'function')!)));
-  if (loads.length > 0) {
-    return loads.every((c) => {
-      const id = argConstant(module, argument(callArguments(c), 'pretrained_model_name_or_path', 0));
-      return typeof id === 'string' && /tiny/i.test(id);
-    });
-  }
-  return module.calls.some((c) => {
-    if (!/Config$/.test(module.callee(c) ?? '') || !(module.callee(c) ?? '').startsWith('transformers.')) return false;
-    const args = callArguments(c);
-    return WIDTH_KEYS.some((k) => {
-      const v = argConstant(module, argument(args, k));
-      return typeof v === 'number' && v <= 256;
-    });
-  });
-}
-

@@ -1,12 +1,19 @@
 import type { Edit } from '../../../shared/findings';
 import { argument, callArguments } from '../../engine/calls';
 import type { ConfigDocument, ConfigNode } from '../../config/document';
-import { field, literalValue, nodeRange, textOf } from '../../engine/syntax';
+import { field, literalValue, nodeRange, textOf, type Node } from '../../engine/syntax';
 import { deviceKindOfString, lightningAcceleratorKind } from '../../python/device';
 import { appendArguments, replaceNode } from '../../python/edits';
 import { defineRule, type Reporter } from '../rule';
+import { knownLargeModel } from './precision';
 
 const LIGHTNING_CALLS = ['lightning.pytorch.Trainer', 'lightning.fabric.Fabric', 'lightning.Fabric', 'lightning_fabric.Fabric'];
+
+/** `accelerator="auto"` written in the call. */
+function acceleratorIsAuto(call: Node): boolean {
+  const acc = argument(callArguments(call), 'accelerator');
+  return acc.kind === 'present' && literalValue(acc.node) === 'auto';
+}
 
 /** Precision values that mean full FP32 (Lightning 2.x spelling and the 1.x ints/strings). */
 function isFullPrecision(v: unknown): boolean {
@@ -24,7 +31,11 @@ export default defineRule({
   skipTestFiles: true,
   docs: `## What it does
 Finds a Lightning \`Trainer\` (or Fabric) that runs on a GPU in full FP32: in code, \`Trainer(accelerator="gpu"|"cuda")\`
-(or the legacy \`gpus=N\`) without \`precision\` or with \`precision=32\`/\`"32-true"\`; in Lightning CLI and Hydra
+(or the legacy \`gpus=N\`) without \`precision\` or with \`precision=32\`/\`"32-true"\`, and \`Trainer(accelerator="auto")\`,
+which trains on the GPU when there is one, for a model known to be large enough to gain: a pretrained or torchvision
+network (a ResNet-18, a DistilBERT fine-tune), an attention layer, or a layer whose literal sizes are beyond the tiny
+limits of the HW001 docs (a 512-channel DCGAN generator); an MNIST MLP, or a model whose sizes cannot be followed, is not
+reported; in Lightning CLI and Hydra
 configs, \`trainer.accelerator: gpu|cuda|auto\` with \`trainer.precision\` absent, \`32\` or \`"32-true"\`.
 
 ## Why is this bad?
@@ -66,7 +77,9 @@ Ampere or newer GPU (use \`16-mixed\` on older GPUs), so it is unsafe.
   checkPython(module, reporter) {
     if (!module.importsAny('lightning', 'lightning_fabric')) return;
     for (const call of module.callsTo(LIGHTNING_CALLS)) {
-      if (lightningAcceleratorKind(module, call) !== 'cuda') continue;
+      const auto = acceleratorIsAuto(call);
+      // `accelerator="auto"` trains on the GPU when there is one: reported for a model known to be large enough to gain.
+      if (auto ? !knownLargeModel(module) : lightningAcceleratorKind(module, call) !== 'cuda') continue;
       const args = callArguments(call);
       const precision = argument(args, 'precision');
       if (precision.kind === 'unknown') continue;
@@ -78,7 +91,7 @@ Ampere or newer GPU (use \`16-mixed\` on older GPUs), so it is unsafe.
       reporter.report({
         range: precision.kind === 'present' ? nodeRange(precision.node) : nodeRange(field(call, 'function') ?? call),
         message:
-          `Lightning trains on the GPU in full FP32 (${precision.kind === 'present' ? `precision=${textOf(precision.node)}` : 'no precision, the default is "32-true"'}); mixed precision is up to 3x faster on modern GPUs. ` +
+          `Lightning trains ${auto ? 'on the GPU, when accelerator="auto" finds one,' : 'on the GPU'} in full FP32 (${precision.kind === 'present' ? `precision=${textOf(precision.node)}` : 'no precision, the default is "32-true"'}); mixed precision is up to 3x faster on modern GPUs. ` +
           'Set precision="bf16-mixed" on Ampere or newer GPUs ("16-mixed" on older ones).',
         fixes: [{ title: 'Use precision="bf16-mixed" (needs an Ampere or newer GPU)', safe: false, edits: [edit] }],
       });

@@ -6,7 +6,7 @@ import { deviceManagedByFramework, devicePlacements, hardCodedCpuPlacements, men
 import type { PythonModule } from '../../python/module';
 import { classDerivesFrom } from '../../python/resolve';
 import { defineRule } from '../rule';
-import { loopHeaderRange, tinyNetwork, torchBound } from './precision';
+import { loopHeaderRange, tinyModel, torchBound } from './precision';
 
 export default defineRule({
   code: 'HW009',
@@ -30,7 +30,7 @@ Training on the CPU is right for toy networks ("Small networks may be CPU bound"
 GPU, and for debugging, and the analyzer cannot see the machine: this is advice (\`info\`). Modules whose device is
 chosen by a framework (Accelerate, Lightning, DeepSpeed, Ignite, …), modules whose code (comments aside) names an
 accelerator anywhere (CUDA, MPS, XPU, XLA/TPU, \`torch.accelerator\`), tests and
-tiny networks are not reported.
+tiny networks (as HW001 defines them: an 8 → 4 → 1 MLP built in a loop over its hidden sizes is one) are not reported.
 
 ## Example
 \`\`\`python
@@ -40,13 +40,13 @@ from torch import nn
 class Net(nn.Module):
     def __init__(self, hidden):
         super().__init__()
-        self.body = nn.Sequential(nn.Linear(784, hidden), nn.ReLU(), nn.Linear(hidden, 10))
+        self.body = nn.Sequential(nn.Linear(3 * 64 * 64, hidden), nn.ReLU(), nn.Linear(hidden, 10))
 
     def forward(self, x):
         return self.body(x)
 
 device = torch.device("cpu")
-model = Net(1024).to(device)
+model = Net(4096).to(device)
 opt = torch.optim.SGD(model.parameters(), lr=0.1)
 for x, y in loader:
     x, y = x.to(device), y.to(device)
@@ -95,7 +95,7 @@ module with no device handling at all gets no automatic fix: the model and every
     if (!module.importsAny('torch')) return;
     const loops = module.hotLoops();
     if (loops.length === 0 || deviceManagedByFramework(module)) return;
-    if (!buildsModelAndOptimizer(module) || tinyNetwork(module)) return;
+    if (!buildsModelAndOptimizer(module) || tinyModel(module)) return;
     if (devicePlacements(module).length === 0) {
       if (mentionsAccelerator(module) || /\bdevice\b/.test(module.text)) return;
       for (const loop of loops) {

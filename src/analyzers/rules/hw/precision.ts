@@ -1,16 +1,24 @@
 // Facts the HW rules share: is precision decided somewhere this module cannot show (Accelerate,
 // DeepSpeed, Fabric, apex; RULES.md section 7, trap 9), does the module already use reduced precision.
-import { field, namedChildren, nodeRange, parentOf, textOf, unwrap, type Node } from '../../engine/syntax';
-import { callArguments } from '../../engine/calls';
-import { bindingsAt, parameterNames } from '../../python/bindings';
+import { field, namedChildren, nodeRange, textOf, unwrap, type Node } from '../../engine/syntax';
+import { argument, callArguments } from '../../engine/calls';
+import { sizeValues, type SizeValue } from '../../python/provenance';
+import { argConstant } from '../../python/resolve';
 import type { PythonModule } from '../../python/module';
 
 /** Launchers and wrappers whose config or flags set the precision (an Accelerate config, a DeepSpeed JSON, …). */
 export function precisionSetOutside(module: PythonModule): boolean {
   return module.memo('hw:precisionOutside', () =>
-    module.importsAny('accelerate', 'deepspeed', 'lightning.fabric', 'lightning_fabric', 'apex', 'torch_xla', 'colossalai', 'composer', 'ignite', 'fairscale', 'horovod') ||
+    deepspeedBeyondAccelerator(module) ||
+    module.importsAny('accelerate', 'lightning.fabric', 'lightning_fabric', 'apex', 'torch_xla', 'colossalai', 'composer', 'ignite', 'fairscale', 'horovod') ||
     (module.importsAny('lightning') && /\bFabric\s*\(/.test(module.text)),
   );
+}
+
+/** DeepSpeed is imported for more than its device abstraction (\`from deepspeed.accelerator import get_accelerator\` sets no precision). */
+function deepspeedBeyondAccelerator(module: PythonModule): boolean {
+  for (const [, q] of module.imports.localNames()) if ((q === 'deepspeed' || q.startsWith('deepspeed.')) && !q.startsWith('deepspeed.accelerator')) return true;
+  return false;
 }
 
 /** The module mentions autocast (a context, a decorator, a helper that builds one, `torch.set_autocast_enabled`). */
@@ -43,151 +51,259 @@ export function isEvalFunctionName(name: string): boolean {
   return /^_*(val|valid|validate|validation|eval|evaluate|evaluation|test|predict|inference|infer|generate|sample)(_|$)/i.test(name);
 }
 
-const LAYER = /^torch\.nn\.(Linear|Bilinear|Conv[123]d|ConvTranspose[123]d|LSTM|GRU|RNN|Embedding|MultiheadAttention|TransformerEncoderLayer|TransformerDecoderLayer|Transformer)$/;
+/**
+ * The layers a module builds that carry weights, by kind: torch.nn and Keras (Keras 3 layers run on the torch
+ * backend inside an nn.Module too). `attention` layers (and Transformers) never count as tiny.
+ */
+type LayerKind = 'dense' | 'conv1d' | 'conv' | 'recurrent' | 'embedding' | 'attention';
 
-const LAYER_NAMES = ['Linear', 'Bilinear', 'Conv1d', 'Conv2d', 'Conv3d', 'ConvTranspose1d', 'ConvTranspose2d', 'ConvTranspose3d', 'LSTM', 'GRU', 'RNN', 'Embedding', 'MultiheadAttention', 'TransformerEncoderLayer', 'TransformerDecoderLayer', 'Transformer'];
+const TORCH_LAYERS: ReadonlyArray<[RegExp, LayerKind]> = [
+  [/^torch\.nn\.(Linear|Bilinear|LazyLinear)$/, 'dense'],
+  [/^torch\.nn\.(Conv1d|ConvTranspose1d|LazyConv1d)$/, 'conv1d'],
+  [/^torch\.nn\.(Conv[23]d|ConvTranspose[23]d|LazyConv[23]d|LazyConvTranspose[123]d)$/, 'conv'],
+  [/^torch\.nn\.(LSTM|GRU|RNN)$/, 'recurrent'],
+  [/^torch\.nn\.(Embedding|EmbeddingBag)$/, 'embedding'],
+  [/^torch\.nn\.(MultiheadAttention|Transformer|TransformerEncoderLayer|TransformerDecoderLayer|TransformerEncoder|TransformerDecoder)$/, 'attention'],
+  [/^keras\.layers\.Dense$/, 'dense'],
+  [/^keras\.layers\.(Conv1D|Conv1DTranspose|SeparableConv1D|DepthwiseConv1D)$/, 'conv1d'],
+  [/^keras\.layers\.(Conv[23]D|Conv[23]DTranspose|SeparableConv2D|DepthwiseConv2D)$/, 'conv'],
+  [/^keras\.layers\.(LSTM|GRU|SimpleRNN|ConvLSTM[123]D)$/, 'recurrent'],
+  [/^keras\.layers\.Embedding$/, 'embedding'],
+  [/^keras\.layers\.(MultiHeadAttention|Attention|AdditiveAttention)$/, 'attention'],
+];
 
-/** Calls that build torch.nn layers: `nn.Linear(...)` through the method-call index, `Linear(...)` through its import. */
-function layerCalls(module: PythonModule): Node[] {
-  const out: Node[] = [];
-  for (const name of LAYER_NAMES) {
-    for (const c of module.methodCalls(name)) {
-      const q = module.callee(c);
-      if (q && LAYER.test(q)) out.push(c);
-    }
-  }
-  for (const [local, q] of module.imports.localNames()) {
-    if (local.includes('.') || !LAYER.test(q)) continue;
-    for (const ref of module.referencesTo(local)) {
-      const call = parentOf(ref);
-      if (call?.type === 'call' && field(call, 'function')?.id === ref.id) out.push(call);
-    }
-  }
-  return out;
+interface Layer {
+  call: Node;
+  kind: LayerKind;
+  keras: boolean;
 }
 
-/**
- * A toy network: every layer the module builds has literal sizes of at most 256 and nothing loads a
- * pretrained model. The AMP recipe: "Small networks may be CPU bound, in which case mixed precision
- * won't improve performance" (trap 9).
- */
-export function tinyNetwork(module: PythonModule): boolean {
-  return module.memo('hw:tinyNetwork', () => {
-    if (/\b(from_pretrained|create_model|torchvision\.models|torch\.hub\.load)\b/.test(module.text)) return false;
-    let layers = 0;
-    // Fully connected weights written with literal sizes: `nn.Linear(784, 512)` holds 784 × 512 of them.
-    let linearWeights = 0;
-    for (const c of layerCalls(module)) {
-      layers++;
-      const q = module.callee(c) ?? '';
-      const args = field(c, 'arguments');
-      const sizes = (args ? namedChildren(args) : []).filter((a) => a.type !== 'keyword_argument' && a.type !== 'comment');
-      // An embedding's first size is its vocabulary: a table lookup, no matmul. Only its width counts.
-      const checked = /\.Embedding$/.test(q) ? sizes.slice(1, 2) : sizes;
-      if (checked.every((a) => smallSize(module, a, c))) continue;
-      const weights = /\.Linear$/.test(q) ? literalProduct(module, sizes.slice(0, 2), c) : undefined;
-      if (weights === undefined) return false;
-      linearWeights += weights;
+/** Calls that build weighted layers, each with its kind. */
+function weightedLayers(module: PythonModule): Layer[] {
+  return module.memo('hw:weightedLayers', () => {
+    const out: Layer[] = [];
+    for (const call of module.calls) {
+      const q = module.callee(call);
+      if (!q || !(q.startsWith('torch.nn.') || q.startsWith('keras.layers.'))) continue;
+      const kind = TORCH_LAYERS.find(([re]) => re.test(q))?.[1];
+      if (kind) out.push({ call, kind, keras: q.startsWith('keras.') });
     }
-    return layers > 0 && linearWeights <= TINY_WEIGHTS;
+    return out;
   });
 }
 
 /**
- * The most weights a network of fully connected layers may hold and still count as tiny: a Fashion-MNIST MLP
- * (784 → 512 → 10) holds about 0.4 M. At this size a training step is a few small kernel launches, so mixed
- * precision and TF32 have nothing to speed up (see the HW001 docs).
+ * Size limits of a tiny model: a step of such a network is a handful of small kernel launches, so mixed precision
+ * and TF32 have nothing to speed up ("Small networks may be CPU bound, in which case mixed precision won't improve
+ * performance", AMP recipe; see the HW001 docs).
+ * - a fully connected layer of at most TINY_WEIGHTS weights (a 784 → 512 MNIST layer holds 0.4 M; the MNIST CNN's
+ *   9216 → 128 layer 1.2 M; a 4096 → 4096 layer 16.8 M is not), a side read off the data (`len(classes)`,
+ *   `opt.latent_dim`) counting as TINY_WIDTH;
+ * - an embedding, recurrent layer or 1-D convolution at most TINY_WIDTH wide (an embedding's vocabulary is a table
+ *   lookup, no matmul), a recurrent layer's hidden state at most TINY_RECURRENT;
+ * - a 2-D or 3-D convolution of at most TINY_CHANNELS channels (LeNet, a 10-channel TinyVGG, the 32/64-channel
+ *   MNIST CNN; not a 192-channel NiN).
  */
-export const TINY_WEIGHTS = 1_000_000;
+export const TINY_WEIGHTS = 4_000_000;
+const TINY_WIDTH = 1024;
+const TINY_RECURRENT = 256;
+const TINY_CHANNELS = 64;
 
-/** The product of literal sizes (integers, or names bound once to integers), or undefined. */
-function literalProduct(module: PythonModule, sizes: Node[], at: Node): number | undefined {
-  if (sizes.length === 0) return undefined;
-  let product = 1;
-  for (const s of sizes) {
-    const v = integerValue(module, s, at);
-    if (v === undefined) return undefined;
-    product *= v;
-  }
-  return product;
+function positional(call: Node): Node[] {
+  const args = field(call, 'arguments');
+  return args ? namedChildren(args).filter((a) => a.type !== 'keyword_argument' && a.type !== 'comment' && a.type !== 'list_splat' && a.type !== 'dictionary_splat') : [];
 }
 
-function integerValue(module: PythonModule, node: Node, at: Node): number | undefined {
-  const n = unwrap(node);
-  if (n.type === 'integer') return Number(textOf(n).replace(/_/g, ''));
-  if (n.type === 'binary_operator' && textOf(field(n, 'operator') ?? n) === '*') {
-    const l = integerValue(module, field(n, 'left')!, at);
-    const r = integerValue(module, field(n, 'right')!, at);
-    return l !== undefined && r !== undefined ? l * r : undefined;
-  }
-  if (n.type !== 'identifier') return undefined;
-  const bindings = bindingsAt(module, textOf(n), at);
-  if (bindings.length !== 1 || bindings[0].kind !== 'value') return undefined;
-  const v = unwrap(bindings[0].value);
-  return v.type === 'integer' ? Number(textOf(v).replace(/_/g, '')) : undefined;
+/** The size argument at `slot` or keyword `name`. */
+function sizeArgument(call: Node, name: string, slot: number): Node | undefined {
+  const a = argument(callArguments(call), name, slot);
+  return a.kind === 'present' ? a.node : undefined;
 }
 
-const HEAVY_MATMUL_LAYERS = /^(torch\.nn\.(LSTM|GRU|RNN|MultiheadAttention|TransformerEncoderLayer|TransformerDecoderLayer|Transformer|TransformerEncoder|TransformerDecoder)|keras\.layers\.(LSTM|GRU|SimpleRNN|MultiHeadAttention))$/;
-// Keras 3 layers run on the torch backend inside an nn.Module too.
-const CONV_LAYERS = /^(torch\.nn\.(Conv[123]d|ConvTranspose[123]d|LazyConv[123]d)|keras\.layers\.(Conv[123]D|Conv[123]DTranspose|SeparableConv[12]D|DepthwiseConv[12]D))$/;
+function size(module: PythonModule, call: Node, name: string, slot: number): SizeValue {
+  const node = sizeArgument(call, name, slot);
+  return node ? sizeValues(module, node, call) : { kind: 'unknown' };
+}
+
+function atMost(v: SizeValue, limit: number): boolean {
+  return v.kind === 'ints' && v.values.every((x) => x <= limit);
+}
 
 /**
- * Convolutions do the network's work: it builds convolution layers and no recurrent or attention layers, and
- * loads no pretrained model that might be a transformer. cuDNN convolutions already use TF32 by default
- * (`torch.backends.cudnn.allow_tf32` is True); only matmuls need the switch (see the HW003 docs).
+ * Both sides known: their product within TINY_WEIGHTS. One side read off the data (a class count, a flattened
+ * small image) is taken as at most TINY_WIDTH, so the known side may be up to TINY_WEIGHTS / TINY_WIDTH.
  */
-export function convolutionDominated(module: PythonModule): boolean {
-  return module.memo('hw:convolutionDominated', () => {
+function smallDense(a: SizeValue, b: SizeValue): boolean {
+  if (a.kind === 'ints' && b.kind === 'ints') return Math.max(...a.values) * Math.max(...b.values) <= TINY_WEIGHTS;
+  if (a.kind === 'derived') return atMost(b, TINY_WEIGHTS / TINY_WIDTH);
+  if (b.kind === 'derived') return atMost(a, TINY_WEIGHTS / TINY_WIDTH);
+  return false;
+}
+
+/** `sizes` of a layer known small, `derived` ones allowed where they size the data's edge. */
+function edgeOrSmall(v: SizeValue, limit: number): boolean {
+  return v.kind === 'derived' || atMost(v, limit);
+}
+
+function smallLayer(module: PythonModule, layer: Layer): boolean {
+  const { call, kind, keras } = layer;
+  if (kind === 'attention') return false;
+  if (keras) {
+    if (kind === 'dense') {
+      const units = size(module, call, 'units', 0);
+      if (atMost(units, 256)) return true;
+      const weights = sequentialDenseWeights(module, call);
+      return weights !== undefined ? weights <= TINY_WEIGHTS : atMost(units, TINY_WIDTH);
+    }
+    if (kind === 'embedding') return edgeOrSmall(size(module, call, 'output_dim', 1), TINY_WIDTH);
+    if (kind === 'recurrent') return atMost(size(module, call, 'units', 0), TINY_RECURRENT);
+    if (kind === 'conv1d') return atMost(size(module, call, 'filters', 0), TINY_WIDTH / 4);
+    return atMost(size(module, call, 'filters', 0), TINY_CHANNELS);
+  }
+  if (kind === 'dense') {
+    if (/LazyLinear$/.test(module.callee(call) ?? '')) return atMost(size(module, call, 'out_features', 0), TINY_WIDTH);
+    return smallDense(size(module, call, 'in_features', 0), size(module, call, 'out_features', 1));
+  }
+  if (kind === 'embedding') return edgeOrSmall(size(module, call, 'embedding_dim', 1), TINY_WIDTH);
+  if (kind === 'recurrent') return edgeOrSmall(size(module, call, 'input_size', 0), TINY_WIDTH) && atMost(size(module, call, 'hidden_size', 1), TINY_RECURRENT);
+  const lazy = /Lazy/.test(module.callee(call) ?? '');
+  const out = size(module, call, 'out_channels', lazy ? 0 : 1);
+  const limit = kind === 'conv1d' ? TINY_WIDTH / 4 : TINY_CHANNELS;
+  return atMost(out, limit) && (lazy || edgeOrSmall(size(module, call, 'in_channels', 0), limit));
+}
+
+/** A pretrained network is loaded: a torchvision/timm/hub model, a Keras application or hub layer. */
+function loadsPretrainedNetwork(module: PythonModule): boolean {
+  return /\b(create_model|torchvision\.models|torch\.hub\.load|timm|applications|hub\.KerasLayer|hub\.load)\b/.test(module.text);
+}
+
+const TEST_SIZED_CHECKPOINT = /hf-internal-testing|tiny[-_]random|random[-_]tiny|(^|\/)(bert|gpt2|t5|distilbert)[-_]tiny$|\/tiny-(gpt2|bert|t5)\b/i;
+
+/**
+ * Every Hugging Face checkpoint loaded is a test-sized one (`hf-internal-testing/tiny-random-bert`,
+ * `prajjwal1/bert-tiny`; not a `swin-tiny` or `TinyLlama`, which are full-size models), or, with none
+ * loaded, the model is built from a config of width ≤ 256.
+ * undefined when the module uses no Hugging Face model.
+ */
+function tinyTransformer(module: PythonModule): boolean | undefined {
+  const loads = module.methodCalls('from_pretrained').filter((c) => !/Tokenizer|Processor|FeatureExtractor|Config/.test(textOf(field(c, 'function')!)));
+  if (loads.length > 0) {
+    return loads.every((c) => {
+      const id = argConstant(module, argument(callArguments(c), 'pretrained_model_name_or_path', 0));
+      return typeof id === 'string' && TEST_SIZED_CHECKPOINT.test(id);
+    });
+  }
+  const configs = module.calls.filter((c) => /Config$/.test(module.callee(c) ?? '') && (module.callee(c) ?? '').startsWith('transformers.'));
+  if (configs.length === 0) return undefined;
+  return configs.some((c) => {
+    const args = callArguments(c);
+    return ['hidden_size', 'n_embd', 'd_model'].some((k) => {
+      const v = argConstant(module, argument(args, k));
+      return typeof v === 'number' && v <= 256;
+    });
+  });
+}
+
+/**
+ * A tiny model, the one notion HW001, HW003, HW004, HW005 and HW009 share: a test-sized Hugging Face checkpoint,
+ * or a network the module builds from layers that are all within the limits above (an MNIST MLP or GAN, a
+ * bag-of-words embedding with a linear head, LeNet, a 10-channel TinyVGG, a Dense(128) → Dense(1) forecaster),
+ * and no pretrained network.
+ */
+export function tinyModel(module: PythonModule): boolean {
+  return module.memo('hw:tinyModel', () => {
+    const transformer = tinyTransformer(module);
+    if (transformer !== undefined) return transformer;
+    if (loadsPretrainedNetwork(module)) return false;
+    const layers = weightedLayers(module);
+    return layers.length > 0 && layers.every((l) => smallLayer(module, l));
+  });
+}
+
+/**
+ * Positive evidence of a model worth mixed precision, where nothing else says the code runs on a GPU
+ * (\`Trainer(accelerator="auto")\`): a pretrained network or a full-size checkpoint, an attention layer, or a layer
+ * whose sizes are all known and beyond the tiny limits (a 512-channel transposed convolution). A model whose sizes
+ * cannot be followed is not evidence either way.
+ */
+export function knownLargeModel(module: PythonModule): boolean {
+  return module.memo('hw:knownLargeModel', () => {
+    const transformer = tinyTransformer(module);
+    if (transformer !== undefined) return !transformer;
+    if (loadsPretrainedNetwork(module)) return true;
+    return weightedLayers(module).some((l) => l.kind === 'attention' || (!smallLayer(module, l) && positional(l.call).slice(0, 2).every((a) => sizeValues(module, a, l.call).kind === 'ints')));
+  });
+}
+
+/**
+ * The network's matmuls run in cuDNN, which uses TF32 by default (`torch.backends.cudnn.allow_tf32` is True, for
+ * convolutions and cuDNN RNNs alike): it builds convolution layers (or loads a torchvision CNN such as ResNet or
+ * VGG), or recurrent layers whose fully connected layers are small, and no attention or Transformer layers and no
+ * pretrained model that might be a transformer (see the HW003 docs).
+ */
+export function cudnnDominated(module: PythonModule): boolean {
+  return module.memo('hw:cudnnDominated', () => {
     if (/\b(from_pretrained|create_model|torch\.hub\.load|timm)\b/.test(module.text)) return false;
-    let convs = 0;
-    for (const q of module.calls.map((c) => module.callee(c))) {
-      if (!q) continue;
-      if (HEAVY_MATMUL_LAYERS.test(q)) return false;
-      if (CONV_LAYERS.test(q) || /^torchvision\.models\.(resnet|wide_resnet|resnext|vgg|alexnet|densenet|mobilenet|efficientnet_b|squeezenet|shufflenet|mnasnet|regnet|googlenet|inception)\w*$/.test(q)) convs++;
-    }
-    return convs > 0;
+    const layers = weightedLayers(module).filter((l) => !l.keras);
+    if (layers.some((l) => l.kind === 'attention')) return false;
+    const cnnModel = module.calls.some((c) => /^torchvision\.models\.(resnet|wide_resnet|resnext|vgg|alexnet|densenet|mobilenet|efficientnet_b|squeezenet|shufflenet|mnasnet|regnet|googlenet|inception)\w*$/.test(module.callee(c) ?? ''));
+    if (cnnModel || layers.some((l) => l.kind === 'conv' || l.kind === 'conv1d')) return true;
+    return layers.some((l) => l.kind === 'recurrent') && layers.filter((l) => l.kind === 'dense').every((l) => smallLayer(module, l));
   });
 }
 
-/** The largest layer width still counted as tiny. */
-const TINY_WIDTH = 256;
+const SHAPE_KEEPING = /^keras\.layers\.(Dropout|BatchNormalization|LayerNormalization|Normalization|Rescaling|Activation|ReLU|LeakyReLU|Softmax|GlobalAveragePooling[123]D|GlobalMaxPooling[123]D|GaussianNoise|AlphaDropout)$/;
 
 /**
- * A layer size that is a small literal, directly or through a name: `nn.Linear(64, num_classes)` with
- * `def build(num_classes=10)`, or `HIDDEN = 32` at module level.
+ * The weights of the Dense layers of the `keras.Sequential([...])` list holding `layer`, following the feature
+ * width from `input_shape=`/`Input(shape=...)` through Flatten, Embedding and Dense; undefined where a width is
+ * unknown or the list holds other weighted layers (convolutions, recurrent layers, attention).
  */
-export function smallSize(module: PythonModule, node: Node, at: Node): boolean {
-  const n = unwrap(node);
-  if (n.type === 'integer') return Number(textOf(n).replace(/_/g, '')) <= TINY_WIDTH;
-  if (n.type !== 'identifier') return false;
-  const bindings = bindingsAt(module, textOf(n), at);
-  if (bindings.length !== 1) return false;
-  const b = bindings[0];
-  if (b.kind === 'value') return unwrap(b.value).type === 'integer' && Number(textOf(unwrap(b.value)).replace(/_/g, '')) <= TINY_WIDTH;
-  if (b.kind === 'parameter') {
-    const dflt = b.parameter.type === 'default_parameter' || b.parameter.type === 'typed_default_parameter' ? field(b.parameter, 'value') : undefined;
-    if (dflt === undefined || unwrap(dflt).type !== 'integer' || Number(textOf(unwrap(dflt)).replace(/_/g, '')) > TINY_WIDTH) return false;
-    return !overriddenByCaller(module, b.fn, textOf(n));
+function sequentialDenseWeights(module: PythonModule, layer: Node): number | undefined {
+  const list = layer.parent;
+  const ctor = list?.type === 'list' ? list.parent?.parent : undefined;
+  if (!list || !ctor || ctor.type !== 'call' || !/^keras\.(models\.)?Sequential$/.test(module.callee(ctor) ?? '')) return undefined;
+  let shape: Array<number | undefined> | undefined;
+  let weights = 0;
+  for (const item of namedChildren(list)) {
+    if (item.type === 'comment') continue;
+    if (item.type !== 'call') return undefined;
+    const q = module.callee(item) ?? '';
+    const declared = declaredShape(module, item);
+    if (declared) shape = declared;
+    const last = shape?.[shape.length - 1];
+    if (/^keras\.(layers\.)?Input(Layer)?$/.test(q) || SHAPE_KEEPING.test(q)) continue;
+    if (q === 'keras.layers.Flatten') {
+      shape = shape && shape.every((d) => d !== undefined) ? [shape.reduce((a, b) => a! * b!, 1)] : undefined;
+      continue;
+    }
+    const sizes = positional(item);
+    const units = sizes[0] && constantNumber(module, sizes[0], item);
+    if (q === 'keras.layers.Embedding') {
+      const dim = sizes[1] && constantNumber(module, sizes[1], item);
+      shape = typeof dim === 'number' ? [undefined, dim] : undefined;
+      continue;
+    }
+    if (q !== 'keras.layers.Dense' || typeof units !== 'number' || last === undefined) return undefined;
+    weights += last * units;
+    shape = [...shape!.slice(0, -1), units];
   }
-  return false;
+  return weights;
 }
 
-/**
- * Does a call in this module pass `param` to `fn` (by keyword, by position, or possibly through
- * `*args`/`**kwargs`)? For `__init__` the calls are those of the class. Unknown callers elsewhere cannot
- * be seen; the default is what this module's own callers use.
- */
-function overriddenByCaller(module: PythonModule, fn: Node, param: string): boolean {
-  const cls = module.functionName(fn) === '__init__' ? module.enclosingClass(fn) : undefined;
-  const nameNode = field(cls ?? fn, 'name');
-  if (!nameNode) return true;
-  const name = textOf(nameNode);
-  const index = parameterNames(fn).indexOf(param);
-  for (const ref of module.referencesTo(name)) {
-    const call = parentOf(ref);
-    if (call?.type !== 'call' || field(call, 'function')?.id !== ref.id) continue;
-    const args = callArguments(call);
-    if (args.keywords.has(param) || args.hasKwargs || args.starIndex >= 0 || args.positional.length > index) return true;
-  }
-  return false;
+function constantNumber(module: PythonModule, node: Node, at: Node): number | undefined {
+  const v = sizeValues(module, node, at);
+  return v.kind === 'ints' && v.values.length === 1 ? v.values[0] : undefined;
+}
+
+/** `input_shape=(28, 28)`, `input_dim=8`, `Input(shape=(784,))`. */
+function declaredShape(module: PythonModule, layer: Node): Array<number | undefined> | undefined {
+  const args = callArguments(layer);
+  const dim = args.keywords.get('input_dim');
+  if (dim) return [constantNumber(module, dim, layer)];
+  const shape = args.keywords.get('input_shape') ?? args.keywords.get('shape') ?? (/Input(Layer)?$/.test(module.callee(layer) ?? '') ? args.positional[0] : undefined);
+  if (!shape) return undefined;
+  const s = unwrap(shape);
+  if (s.type !== 'tuple' && s.type !== 'list') return [undefined];
+  return namedChildren(s).filter((c) => c.type !== 'comment').map((c) => constantNumber(module, c, layer));
 }

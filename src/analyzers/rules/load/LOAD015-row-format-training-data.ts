@@ -91,7 +91,7 @@ read the new file. Check dtypes after converting: a CSV read may have inferred t
 
   checkPython(module, reporter) {
     // A notebook's kernel keeps the frame across every experiment of the session: the parse is paid once.
-    if (module.isTestOrDebugFile() || module.path.endsWith('.ipynb') || !module.importsAny('pandas', 'numpy', 'json')) return;
+    if (module.path.endsWith('.ipynb') || !module.importsAny('pandas', 'numpy', 'json')) return;
     if (!module.importsAny('pandas', 'numpy', 'json')) return;
     const reads = module.callsTo([...READERS.keys()]);
     if (reads.length === 0 || !hasTrainingCall(module)) return;

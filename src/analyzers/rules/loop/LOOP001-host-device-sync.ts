@@ -3,7 +3,7 @@ import { calledMethod, contains, dottedName, field, methodReceiver, namedChildre
 import { replaceNode } from '../../python/edits';
 import type { PythonModule } from '../../python/module';
 import { defineRule, type Reporter } from '../rule';
-import { callGraph, callTarget } from '../../python/callgraph';
+import { callGraph, callTarget, onExitPath } from '../../python/callgraph';
 import { trainsOnAccelerator } from '../../python/accelerator';
 import { isTensorBackward, underIntervalGuard } from './context';
 
@@ -43,7 +43,8 @@ anywhere in your code. Use \`.detach()\` instead". The AMP recipe names \`.item(
 Amp is minor".
 
 Not reported: calls under a logging interval (\`if step % 100 == 0:\`), in functions the training step calls only under
-such an interval, at epoch end (outside the step loop), in evaluation: loops and functions that switch the model to
+such an interval, in a branch that ends the run or the loop (\`if not math.isfinite(loss.item()): print(loss.item());
+sys.exit(1)\`: the print runs once, on the way out; the test itself runs every step and is reported), at epoch end (outside the step loop), in evaluation: loops and functions that switch the model to
 \`model.eval()\` with autograd off (\`@torch.no_grad()\`, \`@torch.inference_mode()\`, or a \`with torch.no_grad():\`
 block), whatever they are named, since evaluation must gather its results on the host; on the CPU batch before it
 is moved to the device, and in modules that place nothing on an accelerator (CPU-only code has nothing to synchronise
@@ -159,7 +160,7 @@ function checkRegion(
     if (seen.has(call.id)) continue;
     const sync = syncKind(module, call, lossNames);
     if (!sync) continue;
-    if (underIntervalGuard(call, region)) continue;
+    if (underIntervalGuard(call, region) || onExitPath(call, region)) continue;
     if (onCpuBatch(module, call, body, cpuBatch)) continue;
     seen.add(call.id);
     const logged = insideLightningLog(call);

@@ -1,8 +1,10 @@
 import { argument, callArguments } from '../../engine/calls';
-import { calledMethod, dottedName, literalValue, methodReceiver, nodeRange, textOf, unwrap, type Node } from '../../engine/syntax';
+import { calledMethod, dottedName, field, literalValue, methodReceiver, namedChildren, nodeRange, textOf, unwrap, type Node } from '../../engine/syntax';
+import { bindingsAt } from '../../python/bindings';
+import { callGraph } from '../../python/callgraph';
 import { appendArguments } from '../../python/edits';
 import type { PythonModule } from '../../python/module';
-import { defineRule } from '../rule';
+import { defineRule, type Reporter } from '../rule';
 import { trainsOnAccelerator } from '../../python/accelerator';
 
 /** Factories that fill a new tensor; creating it on the device gives the same values. */
@@ -24,6 +26,12 @@ Finds tensors created on the CPU by a factory (\`torch.zeros\`, \`ones\`, \`empt
 \`rand\`, \`randn\`, …) and immediately moved with \`.cuda()\` or \`.to(device)\`, in a module that trains on an accelerator (any: CUDA, MPS,
 XPU, \`torch.accelerator.current_accelerator()\`, a device ordinal such as \`local_rank\`). Reported as a warning inside a
 training loop, where it happens every step.
+
+Also finds the legacy idiom \`Tensor = torch.cuda.FloatTensor if cuda else torch.FloatTensor\` fed a NumPy array every
+step: \`Tensor(np.random.normal(0, 1, (n, latent_dim)))\`, \`Tensor(np.ones((n, *patch)))\`, in the step loop or in a
+helper the step calls (a gradient-penalty function). The array is built on the CPU and the constructor copies it to the
+GPU. This is info, with no fix: such arrays are small next to a training step, and \`torch.randn(..., device=...)\` draws
+different numbers than NumPy. Outside the training step (a sampling helper run now and then) it is not reported.
 
 ## Why is this bad?
 The tensor is allocated and filled in host memory, then copied over PCIe. The PyTorch Performance Tuning Guide says:
@@ -90,8 +98,60 @@ is unsafe. No fix is offered when the move also changes the dtype or the factory
           : [],
       });
     }
+    reportNumpyCopies(module, reporter);
   },
 });
+
+/** NumPy builders whose array a CUDA tensor constructor then copies to the GPU, with the torch factory that draws or fills it there. */
+const NUMPY_BUILDERS: ReadonlyArray<[RegExp, string]> = [
+  [/^numpy\.random\.(normal|randn|standard_normal)$/, 'torch.randn'],
+  [/^numpy\.random\.(random|rand|uniform|random_sample)$/, 'torch.rand'],
+  [/^numpy\.random\.randint$/, 'torch.randint'],
+  [/^numpy\.(ones|zeros|full|empty)$/, 'torch.$1'],
+];
+
+/**
+ * The PyTorch-GAN idiom `Tensor = torch.cuda.FloatTensor if cuda else torch.FloatTensor` and then, every step,
+ * `Tensor(np.random.normal(0, 1, (n, latent_dim)))` or `Tensor(np.ones((n, *patch)))`: the array is built on the
+ * CPU and the legacy constructor copies it to the GPU. Reported (info) where it runs per step: in the step loop or
+ * a function the step calls (`compute_gradient_penalty`).
+ */
+function reportNumpyCopies(module: PythonModule, reporter: Reporter): void {
+  if (!module.importsAny('numpy')) return;
+  const perStep = callGraph(module).perStep;
+  for (const call of module.calls) {
+    if (!cudaTensorConstructor(module, call)) continue;
+    const arg = callArguments(call).positional[0];
+    const builder = arg && unwrap(arg);
+    if (!builder || builder.type !== 'call') continue;
+    const q = module.callee(builder) ?? '';
+    const match = NUMPY_BUILDERS.find(([re]) => re.test(q));
+    if (!match) continue;
+    const fn = module.enclosingFunction(call);
+    if (!module.inHotRegion(call) && !(fn && perStep.has(fn.id))) continue;
+    const torchName = q.replace(match[0], match[1]);
+    reporter.report({
+      range: nodeRange(call),
+      message:
+        `${textOf(field(builder, 'function')!)}(...) builds the array in host memory and ${textOf(field(call, 'function')!)}(...) copies it to the GPU on every training step. ` +
+        `Create it on the device instead (${torchName}(..., device=...)). Info: the copy is small next to a training step, and torch draws different random numbers than NumPy.`,
+    });
+  }
+}
+
+/** `torch.cuda.FloatTensor(...)`, or a name bound to it (`Tensor = torch.cuda.FloatTensor if cuda else torch.FloatTensor`). */
+function cudaTensorConstructor(module: PythonModule, call: Node): boolean {
+  const cudaType = (n: Node) => /^torch\.cuda\.\w*Tensor$/.test(module.imports.resolveDotted(dottedName(unwrap(n)) ?? '') ?? '');
+  const fn = field(call, 'function');
+  if (!fn) return false;
+  if (cudaType(fn)) return true;
+  if (fn.type !== 'identifier') return false;
+  const bindings = bindingsAt(module, textOf(fn), call);
+  if (bindings.length !== 1 || bindings[0].kind !== 'value') return false;
+  const value = unwrap(bindings[0].value);
+  if (value.type === 'conditional_expression') return cudaType(namedChildren(value)[0]);
+  return cudaType(value);
+}
 
 /** The device a move targets, when it is a device (not a dtype): `.cuda()`, `.to("cuda")`, `.to(device)`, `.to(x.device)`. */
 function targetDevice(module: PythonModule, move: Node): { text: string; fixable: boolean } | undefined {

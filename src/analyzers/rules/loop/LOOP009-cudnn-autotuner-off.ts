@@ -1,17 +1,19 @@
 import type { Edit, Fix, Range } from '../../../shared/findings';
 import { argument, callArguments } from '../../engine/calls';
-import { field, namedChildren, nodeRange, type Node } from '../../engine/syntax';
+import { field, literalValue, namedChildren, nodeRange, type Node } from '../../engine/syntax';
 import { appendArguments } from '../../python/edits';
 import { LIGHTNING_TRAINER } from '../../python/lightning';
 import type { PythonModule } from '../../python/module';
 import { defineRule } from '../rule';
-import { cudaPlacements } from '../../python/accelerator';
+import { cudaPlacements, trainsBeforeAccelerator } from '../../python/accelerator';
+import { lightningAcceleratorKind } from '../../python/device';
 import { torchModuleName } from './context';
 
 const CONVS = [
   'torch.nn.Conv1d', 'torch.nn.Conv2d', 'torch.nn.Conv3d', 'torch.nn.ConvTranspose2d', 'torch.nn.ConvTranspose3d',
   'torch.nn.modules.conv.Conv2d', 'torch.nn.modules.conv.Conv3d',
 ];
+const TORCHVISION_CNN = /^torchvision\.models\.(resnet|wide_resnet|resnext|vgg|alexnet|densenet|mobilenet|efficientnet|squeezenet|shufflenet|mnasnet|regnet|googlenet|inception|convnext)\w*$/;
 /** The autotuner is already decided (either way), or determinism was asked for (RULES.md section 7, trap 10). */
 const DECIDED = /cudnn\.benchmark|use_deterministic_algorithms|cudnn\.deterministic|\bdeterministic\s*=\s*True|\bbenchmark\s*=/;
 
@@ -29,6 +31,12 @@ Finds a training script that builds convolution layers (\`nn.Conv*d\`), trains o
 \`torch.accelerator.current_accelerator()\`, which is CUDA on a machine with an NVIDIA GPU; MPS-only code is not
 reported), and never sets
 \`torch.backends.cudnn.benchmark = True\` (or Lightning's \`Trainer(benchmark=True)\`).
+
+The convolutions may come from a torchvision CNN (\`torchvision.models.resnet18()\`) or from a model class another
+module of the project defines (\`from models import *\` then \`GeneratorResNet()\`). A Lightning \`Trainer\` counts as
+training on CUDA with \`accelerator="gpu"\` or \`"auto"\` (which picks the GPU when there is one). A module-level loop that
+trains before anything is put on CUDA (a notebook's CPU baseline, run before a later cell defines the device) runs no
+cuDNN convolution and is not reported; the finding goes to the first loop that trains on CUDA.
 
 ## Why is this bad?
 cuDNN has several algorithms for each convolution shape. With the autotuner on, it "runs a short benchmark and selects
@@ -87,12 +95,18 @@ autotuner benchmarks each new shape and can make training slower.
 `,
 
   checkPython(module, reporter) {
-    if (!module.importsAny('torch') || DECIDED.test(module.text) || cudaPlacements(module).length === 0) return;
-    const convs = module.callsTo(CONVS);
-    if (convs.length === 0) return;
-    const trainers = module.callsTo([LIGHTNING_TRAINER]).filter((t) => argument(callArguments(t), 'benchmark').kind === 'absent');
-    const loops = module.hotLoops();
-    const related = [{ range: nodeRange(convs[0]), message: 'convolution layer' }];
+    if (!module.importsAny('torch', 'torchvision', 'lightning') || DECIDED.test(module.text)) return;
+    const conv = convolutionEvidence(module);
+    if (!conv) return;
+    const onCuda = cudaPlacements(module).length > 0;
+    // A Trainer on the GPU: `accelerator="gpu"`, or `"auto"`, which picks the GPU when there is one.
+    const trainers = module.callsTo([LIGHTNING_TRAINER]).filter((t) => {
+      const args = callArguments(t);
+      if (argument(args, 'benchmark').kind !== 'absent') return false;
+      const acc = argument(args, 'accelerator');
+      return onCuda || lightningAcceleratorKind(module, t) === 'cuda' || (acc.kind === 'present' && literalValue(acc.node) === 'auto');
+    });
+    const related = [{ range: nodeRange(conv), message: 'convolution layer' }];
     if (trainers.length > 0) {
       for (const trainer of trainers) {
         reporter.report({
@@ -104,8 +118,10 @@ autotuner benchmarks each new shape and can make training slower.
       }
       return;
     }
-    if (loops.length === 0) return;
-    const loop = loops[0];
+    if (!onCuda) return;
+    // A loop that trains before anything is put on CUDA (a CPU baseline in a notebook) runs no cuDNN convolution.
+    const loop = module.hotLoops().find((l) => !trainsBeforeAccelerator(module, l));
+    if (!loop) return;
     reporter.report({
       range: headerRange(loop),
       message: 'This CNN trains on CUDA with the cuDNN autotuner off (the default), so cuDNN picks convolution kernels by heuristics instead of timing them. Set torch.backends.cudnn.benchmark = True at start-up when input sizes are fixed.',
@@ -114,6 +130,26 @@ autotuner benchmarks each new shape and can make training slower.
     });
   },
 });
+
+/**
+ * Where the module's network gets its convolutions: a convolution layer built here, a torchvision CNN
+ * (`torchvision.models.resnet18()`), or a model class this module builds that another module of the project
+ * defines in a module that builds convolution layers (`from models import *` then `GeneratorResNet(...)`;
+ * the class may compose blocks of that module).
+ */
+function convolutionEvidence(module: PythonModule): Node | undefined {
+  const local = module.callsTo(CONVS)[0];
+  if (local) return local;
+  for (const call of module.calls) {
+    const q = module.callee(call) ?? '';
+    if (TORCHVISION_CNN.test(q)) return call;
+    const fn = field(call, 'function');
+    if (fn?.type !== 'identifier' || !/^[A-Z]/.test(fn.text)) continue;
+    const def = module.definitionOf(fn.text);
+    if (def && def.module !== module && def.node.type === 'class_definition' && def.module.callsTo(CONVS).length > 0) return call;
+  }
+  return undefined;
+}
 
 function headerRange(loop: Node): Range {
   const head = field(loop, loop.type === 'for_statement' ? 'right' : 'condition') ?? loop;

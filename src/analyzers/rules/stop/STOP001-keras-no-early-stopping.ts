@@ -4,7 +4,8 @@ import { field, nodeRange } from '../../engine/syntax';
 import { isKerasEarlyStopping, KERAS_FIT_SLOTS, kerasFitCalls, kerasViaTensorflow } from '../../python/keras';
 import { addToCallbacks, argConstant, callbacksHold, constantValue, nameInStyle, runsUnderSweep } from '../../python/resolve';
 import { defineRule } from '../rule';
-import { curvePlotted, foldLoop, memorisationRun, scheduleSizedToRun, SHORT_RUN_EPOCHS } from './fixed-budget';
+import { curvePlotted, foldLoop, memorisationRun, scheduleCallback, scheduleSizedToRun, SHORT_RUN_EPOCHS } from './fixed-budget';
+import { tinyModel } from '../hw/precision';
 
 /** From this many epochs on, a validated Keras run without EarlyStopping is reported (RULES.md STOP001). */
 export const LONG_KERAS_EPOCHS = 20;
@@ -31,7 +32,10 @@ stall and keep the last epoch's weights, not the best ones, so the fix sets both
 Not reported where the whole curve is the point: K-fold runs that train one fold per loop pass or collect each run's
 \`history\` to average the curves, memorisation experiments (training on random or shuffled labels, a function named
 for overfitting), and runs whose learning-rate schedule is sized to the run (\`CosineDecay\` / \`OneCycleLR\` over the
-epochs): early stopping would truncate what they measure. Runs of up to ${SHORT_RUN_EPOCHS} epochs, and runs whose
+epochs), runs under a \`LearningRateScheduler\` callback that sets every epoch's learning rate (a learning-rate range
+test): early stopping would truncate what they measure. Nor are runs of up to ${SHORT_RUN_EPOCHS} epochs of a tiny model
+(as the HW001 docs define it: a Fashion-MNIST MLP, a Dense(16) classifier), which take seconds: early stopping has
+nothing to save. Other runs of up to ${SHORT_RUN_EPOCHS} epochs, and runs whose
 \`history\` is plotted afterwards, are info, not warnings: whether stopping early saves anything depends on when the
 validation loss levels off, which the code does not say.
 Shorter runs (under ${LONG_KERAS_EPOCHS} epochs), hand-written epoch loops (\`fit(..., epochs=1)\` in a loop), runs without validation data, sweeps that
@@ -86,6 +90,9 @@ of the last epoch's, which changes results.
       if (callbacksHold(module, callbacks, fit, isKerasEarlyStopping) !== 'no') continue;
       const epochsArg = argument(args, 'epochs', KERAS_FIT_SLOTS.epochs);
       if (foldLoop(module, fit) || memorisationRun(module, fit) || scheduleSizedToRun(module, epochsArg.kind === 'present' ? epochsArg.node : undefined)) continue;
+      if (scheduleCallback(module, callbacks, fit)) continue;
+      // A short run of a tiny model (HW001 docs) takes seconds: early stopping has nothing to save.
+      if (epochs <= SHORT_RUN_EPOCHS && tinyModel(module)) continue;
       const why = epochs <= SHORT_RUN_EPOCHS
         ? `a short fixed budget of ${epochs} epochs (up to ${SHORT_RUN_EPOCHS}), where whether early stopping saves any depends on when val_loss levels off, which the code does not fix`
         : curvePlotted(module, fit);

@@ -4,7 +4,8 @@
 // (1cycle, cosine or linear decay to zero over the epochs), and a history that is plotted afterwards.
 import { field, textOf, type Node } from '../../engine/syntax';
 import type { PythonModule } from '../../python/module';
-import { bindingValue } from '../../python/resolve';
+import type { ArgLookup } from '../../engine/calls';
+import { bindingValue, callbacksHold } from '../../python/resolve';
 
 /** Up to this many epochs a run is a short fixed budget: info at most (STOP001 docs, "Not reported"). */
 export const SHORT_RUN_EPOCHS = 30;
@@ -90,4 +91,15 @@ export function curvePlotted(module: PythonModule, fit: Node): string | undefine
   if (!bound || !/\.plot\(|\bplot_\w*\(|\bplt\./.test(module.text)) return undefined;
   const uses = new RegExp(`\\b${bound.replace(/\./g, '\\.')}\\.history\\b`);
   return uses.test(module.text.slice(fit.startIndex)) ? `its learning curve (${bound}.history) is plotted, and early stopping would cut the curve` : undefined;
+}
+
+/**
+ * The fit runs under a per-epoch learning-rate schedule callback (`LearningRateScheduler(lambda epoch: 1e-4 *
+ * 10 ** (epoch / 20))`): the learning rate each epoch trains at is planned, as in a learning-rate range test, so
+ * the epochs are the experiment and stopping early would cut it.
+ */
+export function scheduleCallback(module: PythonModule, callbacks: ArgLookup, fit: Node): string | undefined {
+  return callbacksHold(module, callbacks, fit, (q) => /(^|\.)LearningRateScheduler$/.test(q)) === 'yes'
+    ? 'a LearningRateScheduler callback sets the learning rate of every epoch (a range test or a planned schedule), so the epochs are the experiment'
+    : undefined;
 }
