@@ -10,7 +10,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { canvasInk, launchChromium, blockNetwork } from './browser.mjs';
-import { ROOT, writeSyntheticRun } from './webview-harness.mjs';
+import { ROOT, writeSyntheticRun, writeSyntheticTorchrunRun } from './webview-harness.mjs';
 
 const { verdictSentence } = await import(path.join(ROOT, 'out/webview/model/verdict.js'));
 const CLI = path.join(ROOT, 'dist/cli.js');
@@ -97,6 +97,36 @@ describe('exported HTML report', () => {
       await page.screenshot({ path: path.join(ROOT, 'test-artifacts/report-dark.png'), fullPage: true });
     } finally {
       await context.close();
+    }
+  });
+
+  it('shows a torchrun run\u2019s ranks with the straggler named and highlighted, and no Ranks for a single-process run', async () => {
+    const ddp = path.join(work, 'runs-ranks', 'ddp');
+    const single = path.join(work, 'runs-ranks', 'single');
+    await writeSyntheticTorchrunRun(ddp);
+    await writeSyntheticRun(single, { sweep: false });
+    for (const [folder, ranked] of [[ddp, true], [single, false]]) {
+      const report = path.join(work, `${path.basename(folder)}.html`);
+      const r = spawnSync(process.execPath, [CLI, 'report', folder, '--out', report, '--no-static'], { cwd: ROOT, encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      const { context, page, attempted, errors } = await openReport(report);
+      try {
+        if (!ranked) {
+          assert.equal(await page.locator('[data-testid=ranks]').count(), 0, 'a single-process run has no Ranks section');
+          continue;
+        }
+        assert.match(await page.textContent('[data-testid=ranks-headline]'), /^Rank 1 is the straggler: its step time stands out from the other ranks'\.$/);
+        assert.deepEqual(await page.locator('[data-testid=rank-row]').evaluateAll((els) => els.map((e) => [e.dataset.rank, e.dataset.straggler ?? null])),
+          [['0', null], ['1', 'true']]);
+        assert.deepEqual(await page.locator('[data-testid=rank-row][data-rank="1"] td.hot').allTextContents(), ['40.0 ms']);
+        assert.match(await page.textContent('[data-testid=ranks-spread]'), /19\.5 ms apart/);
+        assert.deepEqual(attempted, []);
+        assert.deepEqual(await page.evaluate(() => window.__violations), []);
+        assert.deepEqual(errors, []);
+        await page.screenshot({ path: path.join(ROOT, 'test-artifacts/report-ranks.png'), fullPage: true });
+      } finally {
+        await context.close();
+      }
     }
   });
 });

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { canvasInk, launchChromium } from './browser.mjs';
-import { listRuns, loadDashboardRun, openWebview, posted, ROOT, runForPage, showRun, writeSyntheticRun } from './webview-harness.mjs';
+import { listRuns, loadDashboardRun, openWebview, posted, ROOT, runForPage, showRun, writeSyntheticRun, writeSyntheticTorchrunRun } from './webview-harness.mjs';
 
 const EVIL = '<img src=x onerror=alert(1)></script><script>alert(2)</script>';
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
@@ -144,6 +144,46 @@ describe('dashboard webview', () => {
       const cards = await page.locator('.pd-number').evaluateAll((els) => els.map((e) => e.innerText.replace(/\s+/g, ' ').trim()));
       assert.ok(cards.includes('GPU none no GPU on this run'), cards.join(' | '));
       assert.ok(!cards.some((c) => /^GPU .*\u2014/.test(c)), `no GPU card with a dash: ${cards.join(' | ')}`);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('a torchrun run shows its ranks side by side with the straggler named and highlighted; a single-process run shows no Ranks', async () => {
+    const { context, page, errors } = await openWebview(browser);
+    try {
+      const ddpRuns = path.join(base, 'torchrun');
+      await writeSyntheticTorchrunRun(path.join(ddpRuns, 'run-ddp'), { startedAt: '2026-11-21T10:00:00.000Z' });
+      const { run } = await loadDashboardRun(path.join(ddpRuns, 'run-ddp'), { noStatic: true });
+      await showRun(page, run, listRuns(ddpRuns).runs);
+      const ranks = page.locator('[data-testid=ranks]');
+      assert.equal(await ranks.count(), 1);
+      assert.match(await ranks.locator('h2').textContent(), /^Ranks \(2\)$/);
+      assert.match(await page.textContent('[data-testid=ranks-headline]'), /^Rank 1 is the straggler: its step time stands out from the other ranks'\.$/);
+      const rows = await page.locator('[data-testid=rank-row]').evaluateAll((els) => els.map((e) => ({
+        rank: e.dataset.rank, straggler: e.dataset.straggler ?? null, cls: e.className,
+        cells: [...e.children].map((c) => c.textContent), hot: [...e.querySelectorAll('.hot')].map((c) => c.textContent),
+      })));
+      assert.deepEqual(rows.map((r) => [r.rank, r.straggler, r.cls]), [['0', null, ''], ['1', 'true', 'straggler']]);
+      assert.deepEqual(rows[1].cells, ['1straggler', '170', '40.0 ms', '2.0 ms', '5%', '800', '0.0 ms', 'stopped-after-quick']);
+      assert.deepEqual(rows[0].cells.slice(2, 7), ['20.0 ms', '2.0 ms', '10%', '1,600', '19.0 ms']);
+      assert.deepEqual(rows[1].hot, ['40.0 ms'], 'the straggling figure is highlighted');
+      assert.deepEqual(rows[0].hot, []);
+      // Highlighted by more than a class name: the straggler's row and figure are drawn differently.
+      const look = await page.evaluate(() => {
+        const cell = (r, i) => getComputedStyle(document.querySelector(`[data-testid=rank-row][data-rank="${r}"]`).children[i]);
+        return { hotColor: cell(1, 2).color, plainColor: cell(0, 2).color, hotWeight: cell(1, 2).fontWeight, rowBg: cell(1, 1).backgroundColor, plainBg: cell(0, 1).backgroundColor };
+      });
+      assert.notEqual(look.hotColor, look.plainColor);
+      assert.notEqual(look.rowBg, look.plainBg);
+      assert.match(await page.textContent('[data-testid=ranks-spread]'), /^Step-end spread: ranks end their steps 19\.5 ms apart \(median over measured steps, 65% of a step\)\.$/);
+      assert.deepEqual(errors, []);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'webview-ranks.png'), fullPage: true });
+
+      const single = await loadDashboardRun(path.join(base, 'run-before'), { noStatic: true });
+      await showRun(page, single.run, listRuns(base).runs);
+      await page.waitForFunction(() => document.querySelector('[data-testid=verdict]')?.textContent?.startsWith('Highly'));
+      assert.equal(await page.locator('[data-testid=ranks]').count(), 0, 'a single-process run has no Ranks section');
     } finally {
       await context.close();
     }

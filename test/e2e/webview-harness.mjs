@@ -12,7 +12,7 @@ const out = (p) => path.join(ROOT, 'out', p);
 export const { webviewPageHtml, REPORT_THEME_CSS } = await import(out('src/report/page.js'));
 export const { loadDashboardRun, listRuns } = await import(out('src/report/run-data.js'));
 export const { newNonce } = await import(out('src/report/export.js'));
-export const { writeSyntheticRun } = await import(out('test/helpers/synthetic-run.js'));
+export const { writeSyntheticRun, writeSyntheticTorchrunRun } = await import(out('test/helpers/synthetic-run.js'));
 
 const ORIGIN = 'https://webview.test';
 

@@ -10,7 +10,7 @@ import type { GpuRow } from '../../src/runner/run-tables';
 import type { HostSample } from '../../src/runner/host-sampler';
 import type { StepRow } from '../../src/runner/run-state';
 import type { Finding } from '../../src/shared/findings';
-import type { LoaderInfo, RunSummary, SummarySweep } from '../../src/shared/profile';
+import type { LoaderInfo, RunSummary, SummaryRank, SummarySweep } from '../../src/shared/profile';
 import { PROFILE_SCHEMA_VERSION } from '../../src/shared/profile';
 
 export interface SyntheticRunOptions {
@@ -28,6 +28,9 @@ export interface SyntheticRunOptions {
   gpu?: boolean;
   sweep?: boolean;
   findings?: Finding[];
+  /** A torchrun job: each rank's figures and the step-end spread, as profile --nproc-per-node writes them. */
+  ranks?: SummaryRank[];
+  stepEndSpreadMs?: number | null;
 }
 
 export async function writeSyntheticRun(folder: string, o: SyntheticRunOptions = {}): Promise<RunSummary> {
@@ -126,9 +129,39 @@ export async function writeSyntheticRun(folder: string, o: SyntheticRunOptions =
       message: o.message ?? `Highly input-bound: ${Math.round(share * 100)}% of each training step waits for data.`,
       figures: { inputShare: share, stepMsP50: stepMs, dataWaitMsP50: stepMs * share, num_workers: 0, measuredSpeedup: 3.9 },
     }],
+    ...(o.ranks !== undefined ? { ranks: o.ranks, stepEndSpreadMs: o.stepEndSpreadMs ?? null } : {}),
     folder,
     files: { summary: 'summary.json', steps: STEPS_FILE, system: SYSTEM_FILE, loaders: LOADERS_FILE, gpu: GPU_FILE },
   };
   writeSummary(folder, summary);
   return summary;
+}
+
+/**
+ * A two-rank torchrun job whose rank 1 is a step-time straggler: the figures and the RUN014/RUN015 findings
+ * that src/runner/rank-findings.ts gives for such ranks (rank 1's steps take 2x rank 0's; rank 0 waits at the
+ * collective for it).
+ */
+export async function writeSyntheticTorchrunRun(folder: string, o: SyntheticRunOptions = {}): Promise<RunSummary> {
+  const script = o.script ?? '/work/project/train_ddp.py';
+  const range = { start: { line: 14, character: 13 }, end: { line: 14, character: 69 } };
+  const rank = (r: number, stepMs: number, peerWaitMs: number): SummaryRank => ({
+    rank: r, localRank: r, ended: 'stopped-after-quick', steps: 170, stepTimeMs: { p50: stepMs, p90: stepMs * 1.2 },
+    dataWaitMs: { p50: 2, p90: 2.5 }, inputShare: 2 / stepMs, samplesPerSec: Math.round((32 * 1000) / stepMs), peerWaitMs,
+    stepsFile: `steps-rank${r}.arrow`,
+  });
+  const runtime = (code: string, severity: 'warning' | 'info', message: string, figures: Record<string, number | string>): Finding => ({
+    code, severity, origin: 'runtime', file: script, range, fixes: [], related: [], message, figures,
+  });
+  return writeSyntheticRun(folder, {
+    inputShare: 0.05, stepMs: 40, sweep: false, ...o, script,
+    ranks: [rank(0, 20, 19), rank(1, 40, 0)],
+    stepEndSpreadMs: 19.5,
+    findings: [
+      runtime('RUN014', 'warning', 'rank 1 is a straggler: its step time is 40.0 ms per step, 2x the median of the other ranks (20.0 ms); its steps hold the job back',
+        { rank: 1, metric: 'step time', valueMs: 40, medianOthersMs: 20, factor: 2 }),
+      runtime('RUN015', 'info', 'ranks wait on each other inside each step: rank 0 19.0 ms per step (median; 63% of a step for rank 0) beyond the quickest rank\'s compute, mostly waiting at the step\'s collective for rank 1',
+        { rank: 0, waitMs: 19, waitedForRank: 1, stepMs: 30, stepEndSpreadMs: 19.5 }),
+    ],
+  });
 }

@@ -11,6 +11,7 @@ import { isHostToWebviewMessage } from '../../src/shared/protocol';
 import { compareRuns } from '../model/compare';
 import { findingEvidence, findingOrder, findingSpeedup } from '../model/findings';
 import { baseName, DASH, fmtBytes, fmtCount, fmtDate, fmtMs, fmtPct, fmtRate, fmtSpeedup } from '../model/format';
+import { ranksView } from '../model/ranks';
 import type { RunTables } from '../model/series';
 import { decodeTables, firstValue, hasSignal, runOrigin, stepSeries, timeSeries, withGaps } from '../model/series';
 import { describeSweepSetting, sweepChart } from '../model/sweep';
@@ -20,6 +21,7 @@ import type { ChartLine } from './charts';
 import type { Child } from './dom';
 import { append, button, clear, h } from './dom';
 import { comparePanel } from './compare-panel';
+import { ranksPanel } from './ranks-panel';
 import { chartColors } from './theme';
 
 export interface Bridge {
@@ -310,6 +312,8 @@ export class DashboardApp {
     const control = controlSentence(s);
     if (control) append(this.runSection, [h('p', { class: 'pd-control', attrs: { 'data-testid': 'control' } }, control)]);
     this.renderFindings(run);
+    const ranks = ranksView(s);
+    if (ranks) append(this.runSection, [ranksPanel(ranks)]);
 
     const chartsHost = h('section', { class: 'pd-charts', attrs: { 'aria-label': 'Timelines' } });
     this.runSection.append(chartsHost);
