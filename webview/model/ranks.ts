@@ -82,9 +82,10 @@ export function ranksView(s: RunSummary): RanksView | null {
     };
   });
   const named = [...new Set(stragglers.map((x) => x.rank))];
+  const metrics = [...new Set(stragglers.map((x) => x.metric))];
   const headline = named.length > 0
     ? `${listRanks(named)} ${named.length === 1 ? 'is the straggler: its' : 'are stragglers: their'} ` +
-      `${[...new Set(stragglers.map((x) => x.metric))].join(' and ')} stands out from the other ranks'.`
+      `${metrics.join(' and ')} ${metrics.length === 1 ? 'stands' : 'stand'} out from the other ranks'.`
     : ranks.length === 1
       ? 'One rank reported: nothing to compare it with.'
       : s.verdict === 'failed'
