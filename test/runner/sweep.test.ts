@@ -35,12 +35,22 @@ async function quickWith(name: string, base: string[], s: SummarySweep): Promise
   return run;
 }
 
-/** Re-measured speed-up of `best` over `current`: training throughput after / before. */
+/**
+ * Re-measured speed-up of `best` over `current`: training throughput after / before, from two alternating
+ * pairs of runs (as the sweep itself measures settings in alternating rounds), so one run disturbed by
+ * other work on the machine does not decide the check alone.
+ */
 async function recheck(name: string, base: string[], current: SummarySweep, best: SummarySweep): Promise<number> {
-  const before = await quickWith(name, base, current);
-  const after = await quickWith(name, base, best);
-  assert.ok(before.samplesPerSec !== null && after.samplesPerSec !== null);
-  return after.samplesPerSec / before.samplesPerSec;
+  const rates = { before: [] as number[], after: [] as number[] };
+  for (let pair = 0; pair < 2; pair++) {
+    const before = await quickWith(name, base, current);
+    const after = await quickWith(name, base, best);
+    assert.ok(before.samplesPerSec !== null && after.samplesPerSec !== null);
+    rates.before.push(before.samplesPerSec);
+    rates.after.push(after.samplesPerSec);
+  }
+  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+  return mean(rates.after) / mean(rates.before);
 }
 
 function assertConsistent(s: RunSummary, budgetS: number): void {
