@@ -23,7 +23,9 @@ Finds a PyTorch \`DataLoader\` that feeds training or evaluation without \`pin_m
 in a module that moves its model or batches to CUDA or to the current accelerator (\`.cuda()\`, \`.to("cuda")\`,
 \`.to(device)\` with \`device = torch.device("cuda" if torch.cuda.is_available() else "cpu")\` or
 \`device = torch.accelerator.current_accelerator()\`, \`.to(local_rank)\`, \`accelerator.device\`, or a Lightning
-\`Trainer(accelerator="gpu")\`). Since PyTorch 2.x pinned memory is pinned for the current accelerator, not only CUDA.
+\`Trainer(accelerator="gpu")\`). A loader passed to a training function that another module of the project defines
+(\`train_one_epoch(model, loader_train, ...)\` imported from \`engine\`, whose loop iterates that parameter) feeds training
+too. Since PyTorch 2.x pinned memory is pinned for the current accelerator, not only CUDA.
 
 ## Why is this bad?
 The PyTorch Performance Tuning Guide: "\`pin_memory\` … defaults to \`False\`. When using a GPU it's better to set
