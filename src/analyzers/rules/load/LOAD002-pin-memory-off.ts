@@ -37,7 +37,8 @@ It is only a hint (\`info\`): modules that never place anything on CUDA (CPU or 
 nothing), an explicit \`pin_memory=False\`, a \`**kwargs\` that may carry the option (a dict built in the same function is read, and
 a key added under an \`if\` counts as maybe there), loaders handed to \`accelerator.prepare()\` or
 \`fabric.setup_dataloaders()\` (the framework moves their batches), datasets of tensors already on the GPU
-(which cannot be pinned), tests and debug scripts are not reported; nor are loaders no loop consumes (built and never
+(which cannot be pinned), tests and debug scripts are not reported, and neither are evaluation loaders in notebooks, whose
+evaluation passes are short interactive runs over small held-out sets where pinned copies save nothing measurable; nor are loaders no loop consumes (built and never
 used, discarded by the caller, or only peeked at with \`next(iter(loader))\` to show a sample once per interval). The Hugging Face \`Trainer\` builds its own
 loaders with \`dataloader_pin_memory=True\` by default, so nothing is reported for it. Pinning tensors by hand
 (\`t.pin_memory().to(device, non_blocking=True)\`) is a different matter, and often slower (see HW006).
@@ -101,12 +102,15 @@ with very large batches and many workers, watch host memory. In Lightning, do no
     const cuda = cudaPlacements(module);
     if (cuda.length === 0) return;
     // Lightning reloading dataloaders with persistent workers: adding pin_memory would create LOAD014's unstable mix.
+    const notebook = module.path.endsWith('.ipynb');
     const reloads = /reload_dataloaders_every_n_epochs\s*=\s*[1-9]/.test(module.text);
     for (const use of unpinned) {
       if (tensorsOnDevice(module, use)) continue;
       // Accelerate and Fabric move the batches of the loaders they prepare themselves.
       if (use.name && preparedByFramework(module).has(use.name)) continue;
       if (reloads && arg(use, 'persistent_workers').kind === 'present') continue;
+      // A notebook's evaluation passes are short interactive runs over small held-out sets (LOAD002's docs).
+      if (use.role === 'eval' && notebook) continue;
       const fn = field(use.call, 'function') ?? use.call;
       reporter.report({
         range: nodeRange(fn),
