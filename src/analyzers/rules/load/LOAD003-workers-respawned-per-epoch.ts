@@ -1,6 +1,6 @@
 import { argument } from '../../engine/calls';
 import { contains, field, literalValue, namedChildren, nodeRange, parentOf, unwrap, type Node } from '../../engine/syntax';
-import { descendantsOfType, parameterNames } from '../../python/bindings';
+import { bindingsAt, descendantsOfType, parameterNames } from '../../python/bindings';
 import { arg, dataLoaderUses, type DataLoaderUse } from '../../python/dataloaders';
 import { appendArguments } from '../../python/edits';
 import type { PythonModule } from '../../python/module';
@@ -19,7 +19,8 @@ export default defineRule({
 Finds a PyTorch \`DataLoader\` with worker processes (\`num_workers\` a literal above 0, or a variable) and no
 \`persistent_workers\` argument, that is iterated again every epoch: by a training loop inside an epoch loop, by an
 evaluation loop that runs every epoch (also every few epochs, and also inside a local helper the epoch loop passes it to,
-\`validate(val_loader, model)\` whose \`for\` iterates that parameter), or by a Lightning \`Trainer\` (returned from \`train_dataloader()\` /
+\`validate(val_loader, model)\` whose \`for\` iterates that parameter; a loader a helper builds and returns counts where
+the caller binds it, \`train_loader, val_loader = make_loaders(num_workers=4)\`), or by a Lightning \`Trainer\` (returned from \`train_dataloader()\` /
 \`val_dataloader()\`, or passed to \`fit\`). A variable bound to 0 (\`num_workers = 0\`, in an earlier notebook cell too)
 or a command-line option defaulting to 0, or a parameter defaulting to 0 that no call in the module passes, means there
 are no worker processes to keep alive: nothing is reported.
@@ -128,7 +129,9 @@ function repeatedBy(module: PythonModule, use: DataLoaderUse, lightning: boolean
   if (lightning && use.consumer && use.reason && LIGHTNING_REASONS.test(use.reason)) return { node: use.consumer, why: `used by the Lightning Trainer (${use.reason})` };
   if (lightning && use.reason && /^returned from (train|val)_dataloader\(\)$/.test(use.reason)) return { node: use.call, why: `used by the Lightning Trainer (${use.reason})` };
   // Loaders are matched to loops by name across the module: a local `loader` must be consumed in its own function.
-  const sameFunction = (node: Node) => (use.name ?? '').startsWith('self.') || module.enclosingFunction(node)?.id === module.enclosingFunction(use.call)?.id;
+  const builder = module.enclosingFunction(use.call);
+  const sameFunction = (node: Node) =>
+    (use.name ?? '').startsWith('self.') || module.enclosingFunction(node)?.id === builder?.id || (!!builder && builtByCallTo(module, use.name, node, builder));
   if (use.role === 'train' && use.consumer && sameFunction(use.consumer)) {
     const outer = module.enclosingLoop(use.consumer);
     if (outer) return { node: use.consumer, why: 'iterated again in every epoch', loop: outer };
@@ -147,6 +150,17 @@ function repeatedBy(module: PythonModule, use: DataLoaderUse, lightning: boolean
     }
   }
   return undefined;
+}
+
+/** `train_loader, val_loader = make_loaders(num_workers=4)` binds `name` where `at` reads it to what `builder` returns. */
+function builtByCallTo(module: PythonModule, name: string | undefined, at: Node, builder: Node): boolean {
+  if (!name) return false;
+  return bindingsAt(module, name, at).some((b) => {
+    if (b.kind === 'parameter') return false;
+    const right = field(b.assignment, 'right');
+    const call = right && unwrap(right);
+    return call?.type === 'call' && module.localCallTarget(call)?.id === builder.id;
+  });
 }
 
 /** The name of a local function that `ref` is passed to positionally and whose `for` loop iterates that parameter. */
