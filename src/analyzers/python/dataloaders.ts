@@ -220,6 +220,7 @@ interface Consumer {
 }
 
 const FIT_TRAIN_KEYWORDS = ['train_dataloaders', 'train_dataloader', 'dataloaders'];
+const TRAIN_KEYWORDS = ['train_dataloader', 'train_loader', 'train_dataloaders'];
 const FIT_EVAL_KEYWORDS = ['val_dataloaders', 'val_dataloader', 'dataloaders'];
 
 function findTrainingConsumer(module: PythonModule, { name, visible }: Binding, depth = 0): Consumer | undefined {
@@ -259,6 +260,10 @@ function findTrainingConsumer(module: PythonModule, { name, visible }: Binding, 
     }
     // Passed to a local function whose parameter a hot loop iterates: `train_one_epoch(model, train_loader, opt)`.
     const target = module.localCallTarget(call);
+    // A training function we cannot read (`engine.train(model=m, train_dataloader=dl)` from a package) names the role in its keyword.
+    if (!target && keyword && TRAIN_KEYWORDS.includes(keyword) && /^(train|fit)$/.test(calledMethod(call) ?? textOf(field(call, 'function') ?? call))) {
+      return { node: call, reason: `passed to ${textOf(field(call, 'function') ?? call)}() as ${keyword}` };
+    }
     // The same, with the function imported from another module of the project (`from engine import train_one_epoch`).
     const imported = !target && !keyword ? importedFunction(module, call) : undefined;
     if (imported) {

@@ -60,7 +60,8 @@ arguments are a warning when the training set decodes and augments every image a
 (\`train_ds.set_transform(f)\` or \`with_transform(f)\` where \`f\` calls torchvision transforms), and not reported
 otherwise (a tokenizing transform, a dataset prepared up front).
 A loader counts as training when the training loop consumes it directly, in a function of this module or of another module
-of the project it is passed to (\`train_one_epoch(model, loader)\` imported from \`engine\`), or through a generator
+of the project it is passed to (\`train_one_epoch(model, loader)\` imported from \`engine\`), or a training function
+of a package it cannot read that names the role in its keyword (\`engine.train(model=m, train_dataloader=loader)\`), or through a generator
 (\`for x, y in batches():\` with \`def batches(): for b in loader: yield b\`, or \`yield from loader\`) or an iterator it
 reads with \`next()\` (\`iter(loader)\`, \`itertools.cycle(loader)\`).
 

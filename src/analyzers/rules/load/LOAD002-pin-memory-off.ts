@@ -25,7 +25,7 @@ in a module that moves its model or batches to CUDA or to the current accelerato
 \`device = torch.accelerator.current_accelerator()\`, \`.to(local_rank)\`, \`accelerator.device\`, or a Lightning
 \`Trainer(accelerator="gpu")\`). A loader passed to a training function that another module of the project defines
 (\`train_one_epoch(model, loader_train, ...)\` imported from \`engine\`, whose loop iterates that parameter) feeds training
-too. Since PyTorch 2.x pinned memory is pinned for the current accelerator, not only CUDA.
+too, and so does one passed as \`train_dataloader=\` to a \`train()\` or \`fit()\` of a package (\`engine.train(...)\`). Since PyTorch 2.x pinned memory is pinned for the current accelerator, not only CUDA.
 
 ## Why is this bad?
 The PyTorch Performance Tuning Guide: "\`pin_memory\` … defaults to \`False\`. When using a GPU it's better to set
