@@ -155,4 +155,45 @@ for epoch in range(200):
     const alone = project({ 'train.py': files['train.py'] });
     assert.deepEqual((await analyzeFile(path.join(alone, 'train.py'), { root: alone, select: ['LOOP009'] })).findings, [], 'no models.py: no convolution seen');
   });
+
+  it('takes a loader passed to a training function another module defines for a training loader (LOAD002)', async () => {
+    const files = {
+      'main.py': `import argparse
+
+import torch
+from torch.utils.data import DataLoader
+
+from data import build_dataset
+from engine import train_one_epoch
+
+
+def main(args):
+    device = torch.device(args.device)
+    model = torch.nn.Linear(4, 2).to(device)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    loader_train = DataLoader(build_dataset(), batch_size=8, num_workers=2)
+    for epoch in range(args.epochs):
+        train_one_epoch(model, loader_train, opt, device)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--device", default="cuda")
+    parser.add_argument("--epochs", type=int, default=50)
+    main(parser.parse_args())
+`,
+      'engine.py': `def train_one_epoch(model, data_loader, opt, device):
+    for x, y in data_loader:
+        loss = model(x.to(device)).sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+`,
+    };
+    const root = project(files);
+    const { findings } = await analyzeFile(path.join(root, 'main.py'), { root, select: ['LOAD002'] });
+    assert.deepEqual(findings.map((f) => [f.code, f.range.start.line, f.severity]), [['LOAD002', 13, 'info']]);
+    const alone = project({ 'main.py': files['main.py'] });
+    assert.deepEqual((await analyzeFile(path.join(alone, 'main.py'), { root: alone, select: ['LOAD002'] })).findings, [], 'no engine.py: the loader\'s role is unknown');
+  });
 });

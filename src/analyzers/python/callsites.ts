@@ -105,3 +105,23 @@ function assignmentIndex(module: PythonModule): Map<string, Node[]> {
     return index;
   });
 }
+
+/**
+ * The default expression of parameter `name` of `fn` when no local call site passes it (`num_workers: int = 0`
+ * in a DataModule's `__init__` that is built as `Data()` or handed to `LightningCLI` unconstructed), else undefined.
+ */
+export function parameterDefault(module: PythonModule, fn: Node, name: string): Node | undefined {
+  const params = field(fn, 'parameters');
+  const p = params && namedChildren(params).find((c) => (c.type === 'default_parameter' || c.type === 'typed_default_parameter') && textOf(field(c, 'name') ?? c) === name);
+  const dflt = p && field(p, 'value');
+  if (!dflt) return undefined;
+  const all = allParameters(fn);
+  let index = all.indexOf(name);
+  if (module.enclosingClass(fn) && (all[0] === 'self' || all[0] === 'cls')) index -= 1;
+  const star = all.slice(0, index + 1).includes('*');
+  for (const site of callSitesOf(module, fn)) {
+    const a = argument(callArguments(site), name, star ? undefined : index);
+    if (a.kind !== 'absent') return undefined;
+  }
+  return dflt;
+}

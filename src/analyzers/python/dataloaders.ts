@@ -2,9 +2,10 @@
 // workers and batch size only speak about training loaders (RULES.md section 7, traps 1 and 2).
 import { argument, callArguments, type ArgLookup, type CallArguments } from '../engine/calls';
 import { calledMethod, contains, dottedName, field, literalValue, namedChildren, NOT_LITERAL, parentOf, textOf, unwrap, type Node } from '../engine/syntax';
-import { bindingsAt, boundInFunctionAt, descendantsOfType, parameterNamed } from './bindings';
+import { bindingsAt, boundInFunctionAt, descendantsOfType, parameterNamed, parameterNames } from './bindings';
 import type { PythonModule } from './module';
 import { datasetItemReads } from './item-io';
+import { callSitesOf } from './callsites';
 import { resolvedCallArguments } from './provenance';
 
 export const DATALOADER = new Set(['torch.utils.data.DataLoader']);
@@ -58,6 +59,14 @@ function classify(module: PythonModule, call: Node): DataLoaderUse {
   if (fn && returnsFrom(module, call, fn)) {
     if (fnName === 'train_dataloader') return { ...use, role: 'train', reason: 'returned from train_dataloader()' };
     if (/^(val|test|predict)_dataloader$/.test(fnName)) return { ...use, role: 'eval', reason: `returned from ${fnName}()` };
+    // A shared builder the hooks return (`def train_dataloader(self): return self._loader(train=True)`).
+    const hooks = callSitesOf(module, fn).map((site) => {
+      const caller = module.enclosingFunction(site);
+      return caller && returnsFrom(module, site, caller) ? module.functionName(caller) : '';
+    });
+    if (hooks.includes('train_dataloader')) return { ...use, role: 'train', reason: `returned through ${fnName}() from train_dataloader()` };
+    const evalHook = hooks.find((h) => /^(val|test|predict)_dataloader$/.test(h));
+    if (evalHook) return { ...use, role: 'eval', reason: `returned through ${fnName}() from ${evalHook}()` };
   }
   // Iterated directly by a hot loop: `for batch in DataLoader(...)`.
   for (const loop of module.hotLoops()) {
@@ -211,6 +220,7 @@ interface Consumer {
 }
 
 const FIT_TRAIN_KEYWORDS = ['train_dataloaders', 'train_dataloader', 'dataloaders'];
+const TRAIN_KEYWORDS = ['train_dataloader', 'train_loader', 'train_dataloaders'];
 const FIT_EVAL_KEYWORDS = ['val_dataloaders', 'val_dataloader', 'dataloaders'];
 
 function findTrainingConsumer(module: PythonModule, { name, visible }: Binding, depth = 0): Consumer | undefined {
@@ -250,6 +260,19 @@ function findTrainingConsumer(module: PythonModule, { name, visible }: Binding, 
     }
     // Passed to a local function whose parameter a hot loop iterates: `train_one_epoch(model, train_loader, opt)`.
     const target = module.localCallTarget(call);
+    // A training function we cannot read (`engine.train(model=m, train_dataloader=dl)` from a package) names the role in its keyword.
+    if (!target && keyword && TRAIN_KEYWORDS.includes(keyword) && /^(train|fit)$/.test(calledMethod(call) ?? textOf(field(call, 'function') ?? call))) {
+      return { node: call, reason: `passed to ${textOf(field(call, 'function') ?? call)}() as ${keyword}` };
+    }
+    // The same, with the function imported from another module of the project (`from engine import train_one_epoch`).
+    const imported = !target && !keyword ? importedFunction(module, call) : undefined;
+    if (imported) {
+      const positional = namedChildren(field(call, 'arguments')!).filter((n) => n.type !== 'keyword_argument' && n.type !== 'comment');
+      const paramName = parameterNames(imported.node)[positional.findIndex((p) => p.id === ref.id)];
+      if (paramName && feedsHotLoopIn(imported.module, imported.node, paramName)) {
+        return { node: call, reason: `passed to ${module.functionName(imported.node)}() (imported), whose training loop iterates it` };
+      }
+    }
     if (target && !keyword) {
       const params = namedChildren(field(target, 'parameters')!).filter((p) => p.text !== 'self');
       const positional = namedChildren(field(call, 'arguments')!).filter((n) => n.type !== 'keyword_argument');
@@ -340,6 +363,14 @@ function ownYields(module: PythonModule, fn: Node): readonly Node[] {
   return yields;
 }
 const yieldsByFunction = new WeakMap<PythonModule, Map<number, Node[]>>();
+
+/** The function definition another module of the project gives a plain call (`train_one_epoch(...)` imported from `engine`). */
+function importedFunction(module: PythonModule, call: Node): { module: PythonModule; node: Node } | undefined {
+  const fn = field(call, 'function');
+  if (fn?.type !== 'identifier') return undefined;
+  const def = module.definitionOf(textOf(fn));
+  return def && def.module !== module && def.node.type === 'function_definition' ? { module: def.module, node: def.node } : undefined;
+}
 
 function feedsHotLoopIn(module: PythonModule, fn: Node, param: string): boolean {
   return module.hotLoops().some((loop) => {

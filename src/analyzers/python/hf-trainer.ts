@@ -3,7 +3,8 @@
 // and the argument edits that make early stopping work.
 import type { Edit } from '../../shared/findings';
 import { argument, callArguments, type CallArguments } from '../engine/calls';
-import { dottedName, field, type Node } from '../engine/syntax';
+import { dottedName, field, unwrap, type Node } from '../engine/syntax';
+import { origin } from './provenance';
 import { appendArguments, replaceNode } from './edits';
 import { sameScope } from './lightning';
 import type { PythonModule } from './module';
@@ -160,4 +161,32 @@ export function trainingArgumentsCalls(module: PythonModule): Node[] {
       return q !== undefined && isTrainingArgumentsClass(q);
     }),
   );
+}
+
+/**
+ * Why the Trainer's training set costs work per item, if it visibly does: `train_ds.set_transform(f)` (or
+ * `with_transform`) where `f` is a function of the module that calls a torchvision transform, so every image is
+ * decoded and augmented when the Trainer's DataLoader reads it (LOAD001's docs).
+ */
+export function onTheFlyTransform(module: PythonModule, trainer: HfTrainerUse): string | undefined {
+  const ds = argument(trainer.args, 'train_dataset', 2);
+  if (ds.kind !== 'present') return undefined;
+  const name = dottedName(unwrap(ds.node));
+  if (!name) return undefined;
+  for (const method of ['set_transform', 'with_transform']) {
+    for (const call of methodCallsOn(module, name, [method])) {
+      const f = argument(callArguments(call), 'transform', 0);
+      const fnName = f.kind === 'present' ? dottedName(unwrap(f.node)) : undefined;
+      const fn = fnName ? module.findFunction(fnName, call) : undefined;
+      if (!fn) continue;
+      const transforms = module.callsInside(fn).some((c) => {
+        const callee = field(c, 'function');
+        const o = callee?.type === 'identifier' ? origin(module, callee, c) : undefined;
+        const q = (o?.kind === 'call' ? o.callee : module.callee(c)) ?? '';
+        return q.startsWith('torchvision.transforms.');
+      });
+      if (transforms) return `${name}.${method}(${fnName}) runs torchvision transforms on every item as it is read`;
+    }
+  }
+  return undefined;
 }

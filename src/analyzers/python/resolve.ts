@@ -6,6 +6,8 @@ import type { Edit } from '../../shared/findings';
 import { argument, callArguments, type ArgLookup } from '../engine/calls';
 import { calledMethod, dottedName, field, literalValue, methodReceiver, namedChildren, NOT_LITERAL, parentOf, textOf, unwrap, type Literal, type Node } from '../engine/syntax';
 import { allParameterNames } from './bindings';
+import { parameterDefault } from './callsites';
+import { origin } from './provenance';
 import { appendArguments, ensureImport } from './edits';
 import type { PythonModule } from './module';
 
@@ -87,14 +89,22 @@ export function optionDefault(module: PythonModule, name: string): Node | undefi
 
 /**
  * The value of a setting: a literal, a name bound to one (`num_workers = 0`, in an earlier notebook cell too),
- * or the default of the command-line option it reads (`args.dataloader_num_workers` with `default=0`).
+ * the default of the command-line option it reads (`args.dataloader_num_workers` with `default=0`), or the
+ * default of the parameter it comes from when no local call passes that parameter.
  */
 export function settingValue(module: PythonModule, node: Node, at?: Node): Literal | typeof NOT_LITERAL {
   const v = constantValue(module, node, at);
   if (v !== NOT_LITERAL) return v;
   const name = dottedName(unwrap(node));
   const dflt = name ? optionDefault(module, name) : undefined;
-  return dflt ? literalValue(dflt) : NOT_LITERAL;
+  if (dflt) return literalValue(dflt);
+  // `self._num_workers` set in `__init__` from `num_workers: int = 0` that no local caller passes.
+  const o = origin(module, node, at ?? node);
+  if (o.kind === 'literal') return literalValue(o.node);
+  if (o.kind !== 'parameter') return NOT_LITERAL;
+  const paramName = o.parameter.type === 'identifier' ? textOf(o.parameter) : textOf(field(o.parameter, 'name') ?? o.parameter);
+  const pd = parameterDefault(module, o.fn, paramName);
+  return pd ? literalValue(pd) : NOT_LITERAL;
 }
 
 export type ArgValue = Literal | 'absent' | 'unknown';

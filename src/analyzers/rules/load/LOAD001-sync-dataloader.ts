@@ -8,6 +8,8 @@ import type { PythonModule } from '../../python/module';
 import { bindingsAt } from '../../python/bindings';
 import { argumentsForParameter } from '../../python/callsites';
 import { defineRule } from '../rule';
+import { hfTrainers, onTheFlyTransform } from '../../python/hf-trainer';
+import { argument, callArguments } from '../../engine/calls';
 import { zeroWorkerConfigKeys } from '../../config/keys';
 
 const WORKERS = 'min(8, os.cpu_count() or 1)';
@@ -40,8 +42,10 @@ A loader that no loop consumes is not a training or evaluation loader and is not
 returned to a caller that discards it (\`_\`), or only peeked at (\`next(iter(loader))\` draws one batch from a fresh
 iterator to show a sample). A function parameter that shadows a module-level loader's name (\`def train(model,
 train_dataloader)\` in a notebook) is a different object. A worker count read from a name bound to 0 or 1 (\`num_workers = 0\`, in an earlier notebook cell too) or from a
-command-line option whose \`default=\` is 0 (\`args.dataloader_num_workers\`) is reported like the literal, without a
-fix: the setting is changed where it is made.
+command-line option whose \`default=\` is 0 (\`args.dataloader_num_workers\`) or from a parameter whose default is 0 and that
+no call in the module passes (a DataModule's \`__init__(self, num_workers: int = 0)\` stored as \`self._num_workers\`) is
+reported like the literal, without a fix: the setting is changed where it is made. A loader built by a helper that
+\`train_dataloader()\` returns (\`return self._loader(train=True)\`) is a training loader.
 In notebooks, which often run interactively on small data, a training loader is a warning only when each item visibly
 costs work — a \`torchvision.datasets\` class decoding every image through its transform, or a Dataset whose
 \`__getitem__\` reads a file — while the model trains on an accelerator; otherwise it is info.
@@ -51,7 +55,13 @@ extra workers each replay the whole unsharded stream) are left alone or only off
 Arguments passed as \`**kwargs\` are read from the dict when it is
 built in the module (\`{...}\`, \`dict(...)\`, \`.update(...)\`, \`kw["num_workers"] = 0\`); a worker count added only under
 an \`if\` may be there and is not reported, and no fix edits a value inside such a dict (other loaders may share it).
-A loader counts as training when the training loop consumes it directly or through a generator
+A Hugging Face \`Trainer\` builds its DataLoader from \`TrainingArguments\`, whose \`dataloader_num_workers\` defaults to 0: the
+arguments are a warning when the training set decodes and augments every image as it is read
+(\`train_ds.set_transform(f)\` or \`with_transform(f)\` where \`f\` calls torchvision transforms), and not reported
+otherwise (a tokenizing transform, a dataset prepared up front).
+A loader counts as training when the training loop consumes it directly, in a function of this module or of another module
+of the project it is passed to (\`train_one_epoch(model, loader)\` imported from \`engine\`), or a training function
+of a package it cannot read that names the role in its keyword (\`engine.train(model=m, train_dataloader=loader)\`), or through a generator
 (\`for x, y in batches():\` with \`def batches(): for b in loader: yield b\`, or \`yield from loader\`) or an iterator it
 reads with \`next()\` (\`iter(loader)\`, \`itertools.cycle(loader)\`).
 
@@ -137,6 +147,22 @@ In configs the fix sets \`num_workers: 8\` and is always offered as unsafe, sinc
         // A value read from a `**kwargs` dict may be shared with other loaders: no fix edits it there.
         // A value read from a variable or an option: the fix would leave that setting behind; change it there.
         fixes: workers.kind === 'present' && (workers.spread || named !== undefined) ? [] : [workersFix(module, use, value !== 'absent')],
+      });
+    }
+    // The Hugging Face Trainer builds its own DataLoader from TrainingArguments (dataloader_num_workers, default 0).
+    for (const trainer of hfTrainers(module)) {
+      if (!trainer.trainingArgs) continue;
+      const workers = argument(callArguments(trainer.trainingArgs), 'dataloader_num_workers');
+      const value = workers.kind === 'absent' ? 'absent' : workers.kind === 'present' ? settingValue(module, workers.node, trainer.trainingArgs) : undefined;
+      if (!(value === 'absent' || value === 0)) continue;
+      const perItem = onTheFlyTransform(module, trainer);
+      if (!perItem) continue;
+      const setting = value === 'absent' ? 'no dataloader_num_workers (default 0)' : 'dataloader_num_workers=0';
+      reporter.report({
+        range: nodeRange(trainer.trainingArgs.childForFieldName('function') ?? trainer.trainingArgs),
+        severity: 'warning',
+        message: `TrainingArguments have ${setting}: the Trainer loads every training batch in the main process while ${perItem}. Set dataloader_num_workers (4-8).`,
+        related: [{ range: nodeRange(trainer.call), message: 'the Trainer that uses these arguments' }],
       });
     }
   },

@@ -23,7 +23,9 @@ Finds a PyTorch \`DataLoader\` that feeds training or evaluation without \`pin_m
 in a module that moves its model or batches to CUDA or to the current accelerator (\`.cuda()\`, \`.to("cuda")\`,
 \`.to(device)\` with \`device = torch.device("cuda" if torch.cuda.is_available() else "cpu")\` or
 \`device = torch.accelerator.current_accelerator()\`, \`.to(local_rank)\`, \`accelerator.device\`, or a Lightning
-\`Trainer(accelerator="gpu")\`). Since PyTorch 2.x pinned memory is pinned for the current accelerator, not only CUDA.
+\`Trainer(accelerator="gpu")\`). A loader passed to a training function that another module of the project defines
+(\`train_one_epoch(model, loader_train, ...)\` imported from \`engine\`, whose loop iterates that parameter) feeds training
+too, and so does one passed as \`train_dataloader=\` to a \`train()\` or \`fit()\` of a package (\`engine.train(...)\`). Since PyTorch 2.x pinned memory is pinned for the current accelerator, not only CUDA.
 
 ## Why is this bad?
 The PyTorch Performance Tuning Guide: "\`pin_memory\` … defaults to \`False\`. When using a GPU it's better to set
@@ -35,7 +37,8 @@ It is only a hint (\`info\`): modules that never place anything on CUDA (CPU or 
 nothing), an explicit \`pin_memory=False\`, a \`**kwargs\` that may carry the option (a dict built in the same function is read, and
 a key added under an \`if\` counts as maybe there), loaders handed to \`accelerator.prepare()\` or
 \`fabric.setup_dataloaders()\` (the framework moves their batches), datasets of tensors already on the GPU
-(which cannot be pinned), tests and debug scripts are not reported; nor are loaders no loop consumes (built and never
+(which cannot be pinned), tests and debug scripts are not reported, and neither are evaluation loaders in notebooks, whose
+evaluation passes are short interactive runs over small held-out sets where pinned copies save nothing measurable; nor are loaders no loop consumes (built and never
 used, discarded by the caller, or only peeked at with \`next(iter(loader))\` to show a sample once per interval). The Hugging Face \`Trainer\` builds its own
 loaders with \`dataloader_pin_memory=True\` by default, so nothing is reported for it. Pinning tensors by hand
 (\`t.pin_memory().to(device, non_blocking=True)\`) is a different matter, and often slower (see HW006).
@@ -99,12 +102,15 @@ with very large batches and many workers, watch host memory. In Lightning, do no
     const cuda = cudaPlacements(module);
     if (cuda.length === 0) return;
     // Lightning reloading dataloaders with persistent workers: adding pin_memory would create LOAD014's unstable mix.
+    const notebook = module.path.endsWith('.ipynb');
     const reloads = /reload_dataloaders_every_n_epochs\s*=\s*[1-9]/.test(module.text);
     for (const use of unpinned) {
       if (tensorsOnDevice(module, use)) continue;
       // Accelerate and Fabric move the batches of the loaders they prepare themselves.
       if (use.name && preparedByFramework(module).has(use.name)) continue;
       if (reloads && arg(use, 'persistent_workers').kind === 'present') continue;
+      // A notebook's evaluation passes are short interactive runs over small held-out sets (LOAD002's docs).
+      if (use.role === 'eval' && notebook) continue;
       const fn = field(use.call, 'function') ?? use.call;
       reporter.report({
         range: nodeRange(fn),

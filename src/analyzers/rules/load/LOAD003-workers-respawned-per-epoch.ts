@@ -1,5 +1,6 @@
 import { argument } from '../../engine/calls';
-import { contains, field, literalValue, nodeRange, unwrap, type Node } from '../../engine/syntax';
+import { contains, field, literalValue, namedChildren, nodeRange, parentOf, unwrap, type Node } from '../../engine/syntax';
+import { bindingsAt, descendantsOfType, parameterNames } from '../../python/bindings';
 import { arg, dataLoaderUses, type DataLoaderUse } from '../../python/dataloaders';
 import { appendArguments } from '../../python/edits';
 import type { PythonModule } from '../../python/module';
@@ -17,9 +18,12 @@ export default defineRule({
   docs: `## What it does
 Finds a PyTorch \`DataLoader\` with worker processes (\`num_workers\` a literal above 0, or a variable) and no
 \`persistent_workers\` argument, that is iterated again every epoch: by a training loop inside an epoch loop, by an
-evaluation loop that runs every epoch, or by a Lightning \`Trainer\` (returned from \`train_dataloader()\` /
+evaluation loop that runs every epoch (also every few epochs, and also inside a local helper the epoch loop passes it to,
+\`validate(val_loader, model)\` whose \`for\` iterates that parameter; a loader a helper builds and returns counts where
+the caller binds it, \`train_loader, val_loader = make_loaders(num_workers=4)\`), or by a Lightning \`Trainer\` (returned from \`train_dataloader()\` /
 \`val_dataloader()\`, or passed to \`fit\`). A variable bound to 0 (\`num_workers = 0\`, in an earlier notebook cell too)
-or a command-line option defaulting to 0 means there are no worker processes to keep alive: nothing is reported.
+or a command-line option defaulting to 0, or a parameter defaulting to 0 that no call in the module passes, means there
+are no worker processes to keep alive: nothing is reported.
 
 ## Why is this bad?
 Without \`persistent_workers=True\` the loader shuts its worker processes down at the end of every pass and starts new
@@ -125,7 +129,9 @@ function repeatedBy(module: PythonModule, use: DataLoaderUse, lightning: boolean
   if (lightning && use.consumer && use.reason && LIGHTNING_REASONS.test(use.reason)) return { node: use.consumer, why: `used by the Lightning Trainer (${use.reason})` };
   if (lightning && use.reason && /^returned from (train|val)_dataloader\(\)$/.test(use.reason)) return { node: use.call, why: `used by the Lightning Trainer (${use.reason})` };
   // Loaders are matched to loops by name across the module: a local `loader` must be consumed in its own function.
-  const sameFunction = (node: Node) => (use.name ?? '').startsWith('self.') || module.enclosingFunction(node)?.id === module.enclosingFunction(use.call)?.id;
+  const builder = module.enclosingFunction(use.call);
+  const sameFunction = (node: Node) =>
+    (use.name ?? '').startsWith('self.') || module.enclosingFunction(node)?.id === builder?.id || (!!builder && builtByCallTo(module, use.name, node, builder));
   if (use.role === 'train' && use.consumer && sameFunction(use.consumer)) {
     const outer = module.enclosingLoop(use.consumer);
     if (outer) return { node: use.consumer, why: 'iterated again in every epoch', loop: outer };
@@ -137,10 +143,39 @@ function repeatedBy(module: PythonModule, use: DataLoaderUse, lightning: boolean
         if (!contains(loop, ref)) continue;
         const iterating = iteratingLoop(ref);
         if (iterating && contains(loop, iterating) && iterating.id !== loop.id && sameFunction(iterating)) return { node: iterating, why: 'iterated again in every epoch', loop };
+        // `validate(val_loader, model)` in the epoch loop, where validate() iterates that parameter.
+        const helper = sameFunction(ref) ? helperIterating(module, ref) : undefined;
+        if (helper) return { node: parentOf(parentOf(ref)!)!, why: `iterated again in every epoch by ${helper}()`, loop };
       }
     }
   }
   return undefined;
+}
+
+/** `train_loader, val_loader = make_loaders(num_workers=4)` binds `name` where `at` reads it to what `builder` returns. */
+function builtByCallTo(module: PythonModule, name: string | undefined, at: Node, builder: Node): boolean {
+  if (!name) return false;
+  return bindingsAt(module, name, at).some((b) => {
+    if (b.kind === 'parameter') return false;
+    const right = field(b.assignment, 'right');
+    const call = right && unwrap(right);
+    return call?.type === 'call' && module.localCallTarget(call)?.id === builder.id;
+  });
+}
+
+/** The name of a local function that `ref` is passed to positionally and whose `for` loop iterates that parameter. */
+function helperIterating(module: PythonModule, ref: Node): string | undefined {
+  const args = parentOf(ref);
+  const call = args?.type === 'argument_list' ? parentOf(args) : undefined;
+  const target = call?.type === 'call' ? module.localCallTarget(call) : undefined;
+  if (!call || !target) return undefined;
+  const positional = namedChildren(args!).filter((n) => n.type !== 'keyword_argument' && n.type !== 'comment');
+  const param = parameterNames(target)[positional.findIndex((p) => p.id === ref.id)];
+  if (!param) return undefined;
+  const loops = descendantsOfType(target, 'for_statement');
+  return loops.some((l) => module.enclosingFunction(l)?.id === target.id && module.referencesTo(param).some((r) => contains(l, r) && iteratingLoop(r)?.id === l.id))
+    ? module.functionName(target)
+    : undefined;
 }
 
 /** The `for` statement whose iterable is this reference (also through `enumerate`/`tqdm`). */
