@@ -7,9 +7,9 @@ import { api, closeAll, codeActions, open, ours, readWs, settle, waitFor, waitFo
 // third-party imports, and the call it makes longer than 88 columns is wrapped one argument a line.
 const FIXED_TRAIN = NAIVE_TRAIN
   .replace('import torch\n', 'import os\n\nimport torch\n')
-  .replace('    loader = DataLoader(TensorDataset(*dataset), batch_size=64, shuffle=True)\n', [
+  .replace('    loader = DataLoader(Subset(dataset, range(4096)), batch_size=64, shuffle=True)\n', [
     '    loader = DataLoader(',
-    '        TensorDataset(*dataset),',
+    '        Subset(dataset, range(4096)),',
     '        batch_size=64,',
     '        shuffle=True,',
     '        num_workers=min(8, os.cpu_count() or 1),',
@@ -61,7 +61,7 @@ describe('code actions', () => {
     const suppress = (await codeActions(uri, d.range)).find((a) => a.title === 'Suppress LOAD001 on this line');
     assert.ok(suppress?.edit);
     assert.ok(await vscode.workspace.applyEdit(suppress.edit));
-    assert.equal(editor.document.lineAt(6).text, '    loader = DataLoader(TensorDataset(*dataset), batch_size=64, shuffle=True)  # pipeline-doctor: ignore[LOAD001]');
+    assert.equal(editor.document.lineAt(6).text, '    loader = DataLoader(Subset(dataset, range(4096)), batch_size=64, shuffle=True)  # pipeline-doctor: ignore[LOAD001]');
     await waitForDiagnostics(uri, 'LOAD001', 0);
 
     const other = await writeFile('actions/suppress_other.py', NAIVE_TRAIN.replace('shuffle=True)', 'shuffle=True)  # pipeline-doctor: ignore[PREP001]'));
@@ -114,7 +114,7 @@ describe('code actions', () => {
     assert.ok(actions[0].edit);
     assert.ok(await vscode.workspace.applyEdit(actions[0].edit));
     const text = editor.document.getText();
-    assert.match(text, /DataLoader\(\s*TensorDataset\(\*dataset\),\s*batch_size=64,\s*num_workers=min\(8, os\.cpu_count\(\) or 1\),\s*persistent_workers=True,?\s*\)/, 'the safe fix (loader inside a function) is applied');
+    assert.match(text, /DataLoader\(\s*Subset\(dataset, range\(4096\)\),\s*batch_size=64,\s*num_workers=min\(8, os\.cpu_count\(\) or 1\),\s*persistent_workers=True,?\s*\)/, 'the safe fix (loader inside a function) is applied');
     assert.match(text, /module_loader = DataLoader\(dataset, batch_size=32\)\n/, 'the unsafe fix (module-level loader) is not');
     assert.equal(text.match(/^import os$/gm)?.length, 1);
     const [left] = await waitForDiagnostics(uri, 'LOAD001', 1);

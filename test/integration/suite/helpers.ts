@@ -96,11 +96,11 @@ export async function closeAll(): Promise<void> {
  */
 export const NAIVE_TRAIN = `# A naive training script.
 import torch
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader, Subset
 
 
 def train(model, dataset, opt):
-    loader = DataLoader(TensorDataset(*dataset), batch_size=64, shuffle=True)
+    loader = DataLoader(Subset(dataset, range(4096)), batch_size=64, shuffle=True)
     for x, y in loader:
         loss = model(x, y)
         loss.backward()

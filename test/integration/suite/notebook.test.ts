@@ -132,10 +132,10 @@ describe('notebooks', () => {
   it('fix-all applies the safe fixes across cells', async () => {
     const notebook = {
       cells: [
-        { cell_type: 'code', execution_count: null, metadata: {}, outputs: [], source: ['import torch\n', 'from torch.utils.data import DataLoader, TensorDataset'] },
+        { cell_type: 'code', execution_count: null, metadata: {}, outputs: [], source: ['import torch\n', 'from torch.utils.data import DataLoader, Subset'] },
         {
           cell_type: 'code', execution_count: null, metadata: {}, outputs: [],
-          source: ['def train(model, dataset, opt):\n', '    loader = DataLoader(TensorDataset(*dataset), batch_size=64, shuffle=True)\n', '    for x, y in loader:\n', '        loss = model(x, y)\n', '        loss.backward()\n', '        opt.step()\n', '        opt.zero_grad()'],
+          source: ['def train(model, dataset, opt):\n', '    loader = DataLoader(Subset(dataset, range(4096)), batch_size=64, shuffle=True)\n', '    for x, y in loader:\n', '        loss = model(x, y)\n', '        loss.backward()\n', '        opt.step()\n', '        opt.zero_grad()'],
         },
       ],
       metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' } },
@@ -149,7 +149,7 @@ describe('notebooks', () => {
     const [fixAll] = await codeActions(cell.uri, new vscode.Range(0, 0, 0, 0), 'source.fixAll.pipelineDoctor');
     assert.ok(fixAll?.edit, 'a fix-all action');
     assert.ok(await vscode.workspace.applyEdit(fixAll.edit));
-    assert.equal(nb.cellAt(0).document.getText(), 'import os\n\nimport torch\nfrom torch.utils.data import DataLoader, TensorDataset');
+    assert.equal(nb.cellAt(0).document.getText(), 'import os\n\nimport torch\nfrom torch.utils.data import DataLoader, Subset');
     assert.match(cell.getText(), /^ {8}num_workers=min\(8, os\.cpu_count\(\) or 1\),$/m);
     await waitForDiagnostics(cell.uri, 'LOAD001', 0);
   });

@@ -1,5 +1,5 @@
 # One loader inside a function (safe fix) and one at module level (unsafe fix: spawn re-imports the script).
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader, Subset
 
 model = None
 opt = None
@@ -11,7 +11,7 @@ for x, y in module_loader:
 
 
 def train(model, dataset, opt):
-    loader = DataLoader(TensorDataset(*dataset), batch_size=64, num_workers=0)
+    loader = DataLoader(Subset(dataset, range(4096)), batch_size=64, num_workers=0)
     for x, y in loader:
         loss = model(x, y)
         loss.backward()
