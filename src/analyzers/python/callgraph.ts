@@ -259,3 +259,45 @@ export function onExitPath(node: Node, stop: Node | undefined): boolean {
   }
   return false;
 }
+
+export interface ImportedCall {
+  /** A top-level function of this module. */
+  fn: Node;
+  /** The project module beside this one that imports and calls it. */
+  importer: PythonModule;
+  /** The call in `importer`. */
+  call: Node;
+  /** The call sits in one of the importer's training steps (a step loop or step method, outside a logging guard). */
+  perStep: boolean;
+}
+
+/**
+ * Calls into this module's top-level functions from the project modules beside it that import it, one module
+ * deep: `utils.clip_gradients(model, clip)` in a training script's step loop makes `clip_gradients` per-step
+ * work, and `train_one_epoch(model, ..., device)` called from a script that trains on CUDA says where the
+ * loop of `engine.py` runs. Empty outside a project.
+ */
+export function importedCalls(module: PythonModule): ImportedCall[] {
+  return module.memo('callGraph:imported', () => {
+    const project = module.project;
+    if (!project) return [];
+    const topLevel = new Map<string, Node>();
+    for (const f of module.functions) if (!module.enclosingFunction(f) && !module.enclosingClass(f)) topLevel.set(module.functionName(f), f);
+    if (topLevel.size === 0) return [];
+    const out: ImportedCall[] = [];
+    for (const importer of project.importersOf(module.path)) {
+      const graph = callGraph(importer);
+      const steps = [...graph.stepLoops, ...graph.stepMethods];
+      for (const call of importer.calls) {
+        const qualified = importer.callee(call);
+        if (!qualified || !qualified.includes('.')) continue;
+        const fn = topLevel.get(qualified.slice(qualified.lastIndexOf('.') + 1));
+        const def = fn && project.definition(importer.path, qualified);
+        if (!fn || !def || def.module.path !== module.path) continue;
+        const step = steps.find((s) => contains(s, call));
+        out.push({ fn, importer, call, perStep: step !== undefined && !underIntervalGuard(call, step) && !onExitPath(call, step) });
+      }
+    }
+    return out;
+  });
+}

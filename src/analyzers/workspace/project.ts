@@ -13,6 +13,8 @@ import { LineLengths } from './line-length';
 const MAX_FOLLOWED_BYTES = 512 * 1024;
 /** Re-exports (`from .dataset import X` in an __init__.py) are followed this many hops. */
 const MAX_HOPS = 3;
+/** A folder with more Python files than this is not searched for a module's importers (a package of generated code). */
+const MAX_SIBLINGS = 64;
 
 export interface Definition {
   module: PythonModule;
@@ -142,6 +144,41 @@ export class ProjectIndex {
       for (const f of [`${c}.py`, path.join(c, '__init__.py')]) if (fs.existsSync(f) && this.contains(f)) return f;
     }
     return undefined;
+  }
+
+  /**
+   * The project modules beside `file` (same folder) that import it by name: `import utils`, `from engine import
+   * train_one_epoch`, `from .engine import ...`, `from . import utils`. One folder, one module deep: a script and
+   * the helpers it imports (a training script calling `utils.clip_gradients` every step).
+   */
+  importersOf(file: string): PythonModule[] {
+    const abs = path.resolve(this.root, file);
+    const stem = path.basename(abs, '.py');
+    if (!abs.endsWith('.py') || stem === '__init__' || !/^[A-Za-z_]\w*$/.test(stem)) return [];
+    const dir = path.dirname(abs);
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir).filter((n) => n.endsWith('.py') && n !== path.basename(abs));
+    } catch {
+      return [];
+    }
+    if (names.length > MAX_SIBLINGS) return [];
+    const imports = new RegExp(`^[ \\t]*(?:import[ \\t]+(?:[\\w.]+[ \\t]*,[ \\t]*)*${stem}\\b|from[ \\t]+\\.?${stem}[ \\t]+import\\b|from[ \\t]+\\.[ \\t]+import[ \\t]+(?:\\w+[ \\t]*,[ \\t]*)*${stem}\\b)`, 'm');
+    const out: PythonModule[] = [];
+    for (const name of names) {
+      const sibling = path.join(dir, name);
+      let text: string;
+      try {
+        if (fs.statSync(sibling).size > MAX_FOLLOWED_BYTES) continue;
+        text = fs.readFileSync(sibling, 'utf8');
+      } catch {
+        continue;
+      }
+      if (!imports.test(text) || !this.contains(sibling)) continue;
+      const module = this.moduleAt(sibling);
+      if (module) out.push(module);
+    }
+    return out;
   }
 
   /** The class or function a qualified name (as the import table resolves it in `fromFile`) defines in the project. */
