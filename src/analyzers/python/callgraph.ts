@@ -219,14 +219,15 @@ const INTERVAL_NAME = /log|print|freq|interval|every|verbose|display|report|disp
 
 /**
  * True when `node` sits under an `if` (between it and `stop`) that runs only every k steps or on a
- * logging cadence: `if step % 100 == 0:`, `if i % args.log_interval == 0:`, `if should_log:`.
+ * logging cadence: `if step % 100 == 0:`, `if i % args.log_interval == 0:`, `if should_log:`. A `%` branch
+ * that trains (a GAN's generator step every n_critic steps) is part of the training step, not a guard.
  */
 export function underIntervalGuard(node: Node, stop: Node | undefined): boolean {
   for (let p = parentOf(node); p && p.id !== stop?.id; p = parentOf(p)) {
     if (p.type === 'if_statement' || p.type === 'elif_clause' || p.type === 'conditional_expression') {
       const cond = p.type === 'conditional_expression' ? p : field(p, 'condition');
       const text = cond ? textOf(cond) : '';
-      if (text.includes('%') || INTERVAL_NAME.test(text)) return true;
+      if (INTERVAL_NAME.test(text) || (text.includes('%') && !trainsWithin(p))) return true;
     }
     if (p.type === 'else_clause') {
       const ifStmt = parentOf(p);
@@ -237,6 +238,15 @@ export function underIntervalGuard(node: Node, stop: Node | undefined): boolean 
     if (p.type === 'function_definition') return false;
   }
   return false;
+}
+
+/**
+ * A `%` guard whose branch itself trains (`if i % n_critic == 0: g_loss.backward(); optimizer_G.step()`) sets a
+ * training cadence, not a logging one: what runs beside that training step runs at every such step.
+ */
+function trainsWithin(branch: Node): boolean {
+  const body = field(branch, 'consequence');
+  return body !== undefined && /\.(backward|manual_backward)\s*\(/.test(textOf(body));
 }
 
 /**

@@ -46,7 +46,9 @@ unnecessary CPU-GPU synchronization", says to "let the CPU run ahead of the acce
 anywhere in your code. Use \`.detach()\` instead". The AMP recipe names \`.item()\` calls as a reason the "speedup with
 Amp is minor".
 
-Not reported: calls under a logging interval (\`if step % 100 == 0:\`), in functions the training step calls only under
+Not reported: calls under a logging interval (\`if step % 100 == 0:\`; a \`%\` branch that trains, such as a GAN's
+generator step \`if i % n_critic == 0: g_loss.backward(); opt_g.step()\`, is a training step of its own, and a sync beside
+it is reported), in functions the training step calls only under
 such an interval, in a branch that ends the run or the loop (\`if not math.isfinite(loss.item()): print(loss.item());
 sys.exit(1)\`: the print runs once, on the way out; the test itself runs every step and is reported), at epoch end (outside the step loop), in evaluation: loops and functions that switch the model to
 \`model.eval()\` with autograd off (\`@torch.no_grad()\`, \`@torch.inference_mode()\`, or a \`with torch.no_grad():\`
