@@ -311,3 +311,38 @@ export function importedCalls(module: PythonModule): ImportedCall[] {
     return out;
   });
 }
+
+export interface ImportedTraining {
+  /** The call in this module (`train_one_epoch(model, criterion, loader, optimizer, device, epoch)`). */
+  call: Node;
+  /** The module of the project that defines the called function and holds its training loop. */
+  module: PythonModule;
+  fn: Node;
+}
+
+/**
+ * Calls from this module to a function of another project module that holds a training loop: a `main.py` that
+ * builds the model, puts it on the device and calls `engine.train_one_epoch(...)` every epoch trains through that
+ * call, though the loop itself is in `engine.py`. Empty outside a project.
+ */
+export function importedTrainingCalls(module: PythonModule): ImportedTraining[] {
+  return module.memo('callGraph:importedTraining', () => {
+    if (!module.project) return [];
+    const out: ImportedTraining[] = [];
+    const byName = new Map<string, { module: PythonModule; fn: Node } | null>();
+    for (const call of module.calls) {
+      const fn = field(call, 'function');
+      const name = fn && (fn.type === 'identifier' || fn.type === 'attribute') ? textOf(fn) : undefined;
+      if (!name) continue;
+      let found = byName.get(name);
+      if (found === undefined) {
+        const def = module.importsFromProject(name) ? module.definitionOf(name) : undefined;
+        const trains = def && def.module !== module && def.node.type === 'function_definition' && def.module.hotLoops().some((l) => contains(def.node, l));
+        found = trains ? { module: def.module, fn: def.node } : null;
+        byName.set(name, found);
+      }
+      if (found) out.push({ call, ...found });
+    }
+    return out;
+  });
+}
