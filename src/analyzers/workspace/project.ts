@@ -39,6 +39,7 @@ function within(root: string, file: string): boolean {
 export class ProjectIndex {
   private readonly modules = new Map<string, Cached<PythonModule>>();
   private readonly configs = new Map<string, Cached<ConfigDocument>>();
+  private readonly imported = new Map<string, { mtimeMs: number; size: number; names: ReadonlySet<string> }>();
   private realRoot: string | undefined;
 
   private readonly lineLengths: LineLengths;
@@ -163,22 +164,44 @@ export class ProjectIndex {
       return [];
     }
     if (names.length > MAX_SIBLINGS) return [];
-    const imports = new RegExp(`^[ \\t]*(?:import[ \\t]+(?:[\\w.]+[ \\t]*,[ \\t]*)*${stem}\\b|from[ \\t]+\\.?${stem}[ \\t]+import\\b|from[ \\t]+\\.[ \\t]+import[ \\t]+(?:\\w+[ \\t]*,[ \\t]*)*${stem}\\b)`, 'm');
     const out: PythonModule[] = [];
     for (const name of names) {
       const sibling = path.join(dir, name);
-      let text: string;
-      try {
-        if (fs.statSync(sibling).size > MAX_FOLLOWED_BYTES) continue;
-        text = fs.readFileSync(sibling, 'utf8');
-      } catch {
-        continue;
-      }
-      if (!imports.test(text) || !this.contains(sibling)) continue;
+      if (!this.importedNames(sibling).has(stem) || !this.contains(sibling)) continue;
       const module = this.moduleAt(sibling);
       if (module) out.push(module);
     }
     return out;
+  }
+
+  /**
+   * The bare module names a file imports (`import utils, engine`, `from engine import x`, `from .engine import x`,
+   * `from . import utils`), read from its text and cached by size and modification time: every module of a folder
+   * asks about every sibling.
+   */
+  private importedNames(file: string): ReadonlySet<string> {
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(file);
+    } catch {
+      return new Set();
+    }
+    const hit = this.imported.get(file);
+    if (hit && hit.mtimeMs === stat.mtimeMs && hit.size === stat.size) return hit.names;
+    const names = new Set<string>();
+    if (stat.isFile() && stat.size <= MAX_FOLLOWED_BYTES) {
+      let text = '';
+      try {
+        text = fs.readFileSync(file, 'utf8');
+      } catch {
+        text = '';
+      }
+      for (const m of text.matchAll(/^[ \t]*import[ \t]+([\w. \t,]+)/gm)) for (const n of m[1].split(',')) names.add(n.trim().split(/[\s.]/)[0]);
+      for (const m of text.matchAll(/^[ \t]*from[ \t]+\.?(\w+)[ \t]+import\b/gm)) names.add(m[1]);
+      for (const m of text.matchAll(/^[ \t]*from[ \t]+\.[ \t]+import[ \t]+([\w \t,]+)/gm)) for (const n of m[1].split(',')) names.add(n.trim().split(/\s/)[0]);
+    }
+    this.imported.set(file, { mtimeMs: stat.mtimeMs, size: stat.size, names });
+    return names;
   }
 
   /** The class or function a qualified name (as the import table resolves it in `fromFile`) defines in the project. */
