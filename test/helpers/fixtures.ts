@@ -1,7 +1,7 @@
 // Reads rule fixtures: `# expect: CODE` / `# ok: CODE` annotations (also `// expect:` in JSON) per line.
 import fs from 'node:fs';
 import path from 'node:path';
-import { analyze } from '../../src/analyzers';
+import { analyze, type AnalyzeOptions } from '../../src/analyzers';
 import { fixUntilStable } from '../../src/analyzers/engine/fix-engine';
 import type { Finding } from '../../src/shared/findings';
 
@@ -44,11 +44,30 @@ export function fixedPath(rel: string): string {
 }
 
 /**
+ * Fixtures in a folder named `*-project` are analysed as files of a project rooted at that folder, so rules can
+ * follow imports between its modules (a helper in `utils.py` that `train.py` calls every step); other fixtures
+ * stand alone, as an unsaved editor buffer does.
+ */
+export function fixtureOptions(rel: string): { file: string; options: AnalyzeOptions } {
+  const parts = rel.split(/[\\/]/);
+  const at = parts.findIndex((p) => p.endsWith('-project'));
+  if (at < 0) return { file: rel, options: {} };
+  const root = path.join(FIXTURES, ...parts.slice(0, at + 1));
+  return { file: path.join(FIXTURES, rel), options: { root } };
+}
+
+/** Analyses a fixture's text the way its folder says (alone, or inside its project). */
+export function analyzeFixture(rel: string, text: string, options: AnalyzeOptions = {}): ReturnType<typeof analyze> {
+  const at = fixtureOptions(rel);
+  return analyze(at.file, text, { ...at.options, ...options });
+}
+
+/**
  * Applies the primary fix of every finding of `code`, safe or not, through the fix engine `lint --fix` uses
  * (passes until stable); a notice from the engine (no convergence, a broken result) fails the caller.
  */
 export async function applyPrimaryFixes(rel: string, text: string, code: string): Promise<{ text: string; findings: Finding[] }> {
-  const out = await fixUntilStable(text, (t) => analyze(rel, t, { select: [code] }), { safeOnly: false });
+  const out = await fixUntilStable(text, (t) => analyzeFixture(rel, t, { select: [code] }), { safeOnly: false });
   if (out.notices.length > 0) throw new Error(out.notices.map((n) => n.message).join('; '));
   return { text: out.text, findings: out.result.findings };
 }

@@ -4,9 +4,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { analyze } from '../../src/analyzers';
 import { RULES } from '../../src/analyzers/registry';
-import { FIXTURES, fixtureFiles } from '../helpers/fixtures';
+import { analyzeFixture, FIXTURES, fixtureFiles } from '../helpers/fixtures';
 
 const SEVERITY_NOTE = /(?:#|\/\/)\s*expect:\s*([A-Z]+\d+)\s*\[(error|warning|info|hint)\]/;
 
@@ -17,7 +16,7 @@ for (const rule of RULES) {
     for (const rel of files) {
       it(`${rel}: each finding has the annotated severity`, async () => {
         const text = fs.readFileSync(path.join(FIXTURES, rel), 'utf8');
-        const { findings } = await analyze(rel, text, {});
+        const { findings } = await analyzeFixture(rel, text);
         text.split(/\r\n|\r|\n/).forEach((line, i) => {
           const m = SEVERITY_NOTE.exec(line);
           if (!m || m[1] !== rule.code) return;

@@ -4,17 +4,16 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { analyze } from '../../src/analyzers';
 import { parsePython } from '../../src/analyzers/engine/parser';
 import { RULES } from '../../src/analyzers/registry';
-import { annotations, applyPrimaryFixes, FIXTURES, fixedPath, fixtureFiles } from '../helpers/fixtures';
+import { analyzeFixture, annotations, applyPrimaryFixes, FIXTURES, fixedPath, fixtureFiles } from '../helpers/fixtures';
 
 for (const rule of RULES) {
   describe(`${rule.code} fixtures`, () => {
     for (const rel of fixtureFiles(rule.code)) {
       const text = fs.readFileSync(path.join(FIXTURES, rel), 'utf8');
       it(`${rel}: findings match the annotations`, async () => {
-        const { findings } = await analyze(rel, text, {});
+        const { findings } = await analyzeFixture(rel, text);
         const mine = findings.filter((f) => f.code === rule.code);
         const notes = annotations(text);
         for (const note of notes.filter((n) => n.codes.includes(rule.code))) {
@@ -37,7 +36,7 @@ for (const rule of RULES) {
             const after = (await parsePython(result.text)).rootNode.hasError;
             assert.ok(before || !after, 'the fix introduced a syntax error');
           } else {
-            const { notices } = await analyze(rel, result.text, {});
+            const { notices } = await analyzeFixture(rel, result.text);
             assert.deepEqual(notices.filter((n) => /syntax error/i.test(n.message)), []);
           }
           const again = await applyPrimaryFixes(rel, result.text, rule.code);

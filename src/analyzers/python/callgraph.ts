@@ -219,14 +219,15 @@ const INTERVAL_NAME = /log|print|freq|interval|every|verbose|display|report|disp
 
 /**
  * True when `node` sits under an `if` (between it and `stop`) that runs only every k steps or on a
- * logging cadence: `if step % 100 == 0:`, `if i % args.log_interval == 0:`, `if should_log:`.
+ * logging cadence: `if step % 100 == 0:`, `if i % args.log_interval == 0:`, `if should_log:`. A `%` branch
+ * that trains (a GAN's generator step every n_critic steps) is part of the training step, not a guard.
  */
 export function underIntervalGuard(node: Node, stop: Node | undefined): boolean {
   for (let p = parentOf(node); p && p.id !== stop?.id; p = parentOf(p)) {
     if (p.type === 'if_statement' || p.type === 'elif_clause' || p.type === 'conditional_expression') {
       const cond = p.type === 'conditional_expression' ? p : field(p, 'condition');
       const text = cond ? textOf(cond) : '';
-      if (text.includes('%') || INTERVAL_NAME.test(text)) return true;
+      if (INTERVAL_NAME.test(text) || (text.includes('%') && !trainsWithin(p))) return true;
     }
     if (p.type === 'else_clause') {
       const ifStmt = parentOf(p);
@@ -237,6 +238,15 @@ export function underIntervalGuard(node: Node, stop: Node | undefined): boolean 
     if (p.type === 'function_definition') return false;
   }
   return false;
+}
+
+/**
+ * A `%` guard whose branch itself trains (`if i % n_critic == 0: g_loss.backward(); optimizer_G.step()`) sets a
+ * training cadence, not a logging one: what runs beside that training step runs at every such step.
+ */
+function trainsWithin(branch: Node): boolean {
+  const body = field(branch, 'consequence');
+  return body !== undefined && /\.(backward|manual_backward)\s*\(/.test(textOf(body));
 }
 
 /**
@@ -258,4 +268,81 @@ export function onExitPath(node: Node, stop: Node | undefined): boolean {
     if (fn && /^(sys\.exit|exit|quit|os\._exit)$/.test(textOf(fn))) return true;
   }
   return false;
+}
+
+export interface ImportedCall {
+  /** A top-level function of this module. */
+  fn: Node;
+  /** The project module beside this one that imports and calls it. */
+  importer: PythonModule;
+  /** The call in `importer`. */
+  call: Node;
+  /** The call sits in one of the importer's training steps (a step loop or step method, outside a logging guard). */
+  perStep: boolean;
+}
+
+/**
+ * Calls into this module's top-level functions from the project modules beside it that import it, one module
+ * deep: `utils.clip_gradients(model, clip)` in a training script's step loop makes `clip_gradients` per-step
+ * work, and `train_one_epoch(model, ..., device)` called from a script that trains on CUDA says where the
+ * loop of `engine.py` runs. Empty outside a project.
+ */
+export function importedCalls(module: PythonModule): ImportedCall[] {
+  return module.memo('callGraph:imported', () => {
+    const project = module.project;
+    if (!project) return [];
+    const topLevel = new Map<string, Node>();
+    for (const f of module.functions) if (!module.enclosingFunction(f) && !module.enclosingClass(f)) topLevel.set(module.functionName(f), f);
+    if (topLevel.size === 0) return [];
+    const out: ImportedCall[] = [];
+    for (const importer of project.importersOf(module.path)) {
+      const graph = callGraph(importer);
+      const steps = [...graph.stepLoops, ...graph.stepMethods];
+      for (const call of importer.calls) {
+        const qualified = importer.callee(call);
+        if (!qualified || !qualified.includes('.')) continue;
+        const fn = topLevel.get(qualified.slice(qualified.lastIndexOf('.') + 1));
+        const def = fn && project.definition(importer.path, qualified);
+        if (!fn || !def || def.module.path !== module.path) continue;
+        const step = steps.find((s) => contains(s, call));
+        out.push({ fn, importer, call, perStep: step !== undefined && !underIntervalGuard(call, step) && !onExitPath(call, step) });
+      }
+    }
+    return out;
+  });
+}
+
+export interface ImportedTraining {
+  /** The call in this module (`train_one_epoch(model, criterion, loader, optimizer, device, epoch)`). */
+  call: Node;
+  /** The module of the project that defines the called function and holds its training loop. */
+  module: PythonModule;
+  fn: Node;
+}
+
+/**
+ * Calls from this module to a function of another project module that holds a training loop: a `main.py` that
+ * builds the model, puts it on the device and calls `engine.train_one_epoch(...)` every epoch trains through that
+ * call, though the loop itself is in `engine.py`. Empty outside a project.
+ */
+export function importedTrainingCalls(module: PythonModule): ImportedTraining[] {
+  return module.memo('callGraph:importedTraining', () => {
+    if (!module.project) return [];
+    const out: ImportedTraining[] = [];
+    const byName = new Map<string, { module: PythonModule; fn: Node } | null>();
+    for (const call of module.calls) {
+      const fn = field(call, 'function');
+      const name = fn && (fn.type === 'identifier' || fn.type === 'attribute') ? textOf(fn) : undefined;
+      if (!name) continue;
+      let found = byName.get(name);
+      if (found === undefined) {
+        const def = module.importsFromProject(name) ? module.definitionOf(name) : undefined;
+        const trains = def && def.module !== module && def.node.type === 'function_definition' && def.module.hotLoops().some((l) => contains(def.node, l));
+        found = trains ? { module: def.module, fn: def.node } : null;
+        byName.set(name, found);
+      }
+      if (found) out.push({ call, ...found });
+    }
+    return out;
+  });
 }

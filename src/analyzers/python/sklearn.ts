@@ -158,7 +158,9 @@ function reachingBindings(module: PythonModule, name: string, at: Node): Binding
  * notebook run top to bottom): a top-level rebinding between them means another value. Elsewhere: yes.
  */
 function sameBinding(module: PythonModule, name: string, at: Node, use: Node): boolean {
-  if (!topLevel(module, at) || !topLevel(module, use)) return true;
+  // A use in a module-level loop or branch (a notebook cell's `for gamma in ...: SVR().fit(X, y)`) still reads what the
+  // straight-line module code bound before it; only rebindings inside functions are out of view.
+  if (!moduleScope(module, at) || !moduleScope(module, use)) return true;
   const assignments = module.assignmentsTo(name).filter((a) => topLevel(module, a));
   // `X_train, X_test, y_train, y_test = train_test_split(X, y)`: a use before it reads an older y_train.
   if (use.startIndex < at.startIndex && assignments.some((a) => contains(a, at) && !contains(a, use))) return false;
@@ -171,6 +173,11 @@ function enclosingStatementStart(node: Node): number {
   let n = node;
   for (let p = parentOf(n); p && p.type !== 'module'; p = parentOf(n)) n = p;
   return n.startIndex;
+}
+
+/** A node outside any function or class body. */
+function moduleScope(module: PythonModule, node: Node): boolean {
+  return !module.enclosingFunction(node) && !module.enclosingClass(node);
 }
 
 /** A node in a statement directly at module level, outside any function, class, loop or branch. */

@@ -13,6 +13,8 @@ import { LineLengths } from './line-length';
 const MAX_FOLLOWED_BYTES = 512 * 1024;
 /** Re-exports (`from .dataset import X` in an __init__.py) are followed this many hops. */
 const MAX_HOPS = 3;
+/** A folder with more Python files than this is not searched for a module's importers (a package of generated code). */
+const MAX_SIBLINGS = 64;
 
 export interface Definition {
   module: PythonModule;
@@ -37,6 +39,7 @@ function within(root: string, file: string): boolean {
 export class ProjectIndex {
   private readonly modules = new Map<string, Cached<PythonModule>>();
   private readonly configs = new Map<string, Cached<ConfigDocument>>();
+  private readonly imported = new Map<string, { mtimeMs: number; size: number; names: ReadonlySet<string> }>();
   private realRoot: string | undefined;
 
   private readonly lineLengths: LineLengths;
@@ -142,6 +145,63 @@ export class ProjectIndex {
       for (const f of [`${c}.py`, path.join(c, '__init__.py')]) if (fs.existsSync(f) && this.contains(f)) return f;
     }
     return undefined;
+  }
+
+  /**
+   * The project modules beside `file` (same folder) that import it by name: `import utils`, `from engine import
+   * train_one_epoch`, `from .engine import ...`, `from . import utils`. One folder, one module deep: a script and
+   * the helpers it imports (a training script calling `utils.clip_gradients` every step).
+   */
+  importersOf(file: string): PythonModule[] {
+    const abs = path.resolve(this.root, file);
+    const stem = path.basename(abs, '.py');
+    if (!abs.endsWith('.py') || stem === '__init__' || !/^[A-Za-z_]\w*$/.test(stem)) return [];
+    const dir = path.dirname(abs);
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir).filter((n) => n.endsWith('.py') && n !== path.basename(abs));
+    } catch {
+      return [];
+    }
+    if (names.length > MAX_SIBLINGS) return [];
+    const out: PythonModule[] = [];
+    for (const name of names) {
+      const sibling = path.join(dir, name);
+      if (!this.importedNames(sibling).has(stem) || !this.contains(sibling)) continue;
+      const module = this.moduleAt(sibling);
+      if (module) out.push(module);
+    }
+    return out;
+  }
+
+  /**
+   * The bare module names a file imports (`import utils, engine`, `from engine import x`, `from .engine import x`,
+   * `from . import utils`), read from its text and cached by size and modification time: every module of a folder
+   * asks about every sibling.
+   */
+  private importedNames(file: string): ReadonlySet<string> {
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(file);
+    } catch {
+      return new Set();
+    }
+    const hit = this.imported.get(file);
+    if (hit && hit.mtimeMs === stat.mtimeMs && hit.size === stat.size) return hit.names;
+    const names = new Set<string>();
+    if (stat.isFile() && stat.size <= MAX_FOLLOWED_BYTES) {
+      let text = '';
+      try {
+        text = fs.readFileSync(file, 'utf8');
+      } catch {
+        text = '';
+      }
+      for (const m of text.matchAll(/^[ \t]*import[ \t]+([\w. \t,]+)/gm)) for (const n of m[1].split(',')) names.add(n.trim().split(/[\s.]/)[0]);
+      for (const m of text.matchAll(/^[ \t]*from[ \t]+\.?(\w+)[ \t]+import\b/gm)) names.add(m[1]);
+      for (const m of text.matchAll(/^[ \t]*from[ \t]+\.[ \t]+import[ \t]+([\w \t,]+)/gm)) for (const n of m[1].split(',')) names.add(n.trim().split(/\s/)[0]);
+    }
+    this.imported.set(file, { mtimeMs: stat.mtimeMs, size: stat.size, names });
+    return names;
   }
 
   /** The class or function a qualified name (as the import table resolves it in `fromFile`) defines in the project. */

@@ -27,7 +27,9 @@ regression evidence, are left alone.
 
 In a script or notebook run top to bottom, a name rebound at top level (the usual notebook habit of reusing \`X\`, \`y\`,
 \`y_train\` and \`model\` for a second task in later cells) starts a new value: evidence is taken from the calls that
-read the same binding as the split, and \`model\` means the estimator bound last before it is fitted.
+read the same binding as the split, also when those calls sit in a top-level loop or branch (a regression demo's
+\`for gamma in [1, 10]: SVR(gamma=gamma).fit(X, y)\` after \`X, y = make_wave()\` says nothing about the census target
+split earlier), and \`model\` means the estimator bound last before it is fitted.
 
 ## Why is this bad?
 With imbalanced classes an unstratified split changes the validation class mix from run to run: a rare class can be

@@ -30,6 +30,10 @@ a \`tokenizers\` tokenizer trained on the corpus; a torchtext vocabulary built f
 model (\`torch.save\`, \`model.save\`, \`save_pretrained\`, \`joblib.dump(model)\`) and the fitted object is never persisted,
 returned or handed to anything else.
 
+A save that snapshots a model before anything is trained and that the module reads back itself
+(\`model.save_weights(initial_weights)\`, then \`load_weights(initial_weights)\` before each \`fit\`, to start every model
+from the same weights) is a reset point, not the model served: it does not count as the model save.
+
 Not reported when the saved object is a scikit-learn \`Pipeline\` (\`Pipeline\`, \`make_pipeline\`, also as the estimator of
 a \`GridSearchCV\`/\`RandomizedSearchCV\` whose \`best_estimator_\` is saved) that contains preprocessing of its own: the
 serving side loads the preprocessing with the model, and a scaler fitted outside it is exploration, not the one serving uses.
@@ -82,7 +86,7 @@ saving the object in the checkpoint dict or fitting an sklearn \`Pipeline\` that
     for (const fitted of fittedObjects(module)) {
       if (fitted.name !== undefined && escapes(module, fitted.name)) continue;
       // The save must belong to the same run: the same function, or a function that calls the one that fits.
-      const save = saves.find((s) => sameRun(module, fitted.fit, s));
+      const save = saves.find((s) => sameRun(module, fitted.fit, s) && !savesInitialWeights(module, s));
       if (!save || savesPipelineWithPreprocessing(module, save)) continue;
       const fix = fitted.sklearn && fitted.name ? dumpFix(module, fitted.name, fitted.fit, save) : undefined;
       reporter.report({
@@ -281,3 +285,29 @@ function isPreprocessing(module: PythonModule, step: Node, depth: number): boole
   return !!q && (isSklearnTransformer(q) || COMPOSITE_PREPROCESSING.test(q) || (PIPELINES.has(q) && pipelineWithPreprocessing(module, n, depth + 1)));
 }
 
+
+/** Calls that read saved weights or models back. */
+const LOAD_METHODS = new Set(['load_weights', 'load_state_dict', 'load_model']);
+const LOAD_FUNCTIONS = new Set(['torch.load', 'joblib.load', 'pickle.load', 'tensorflow.keras.models.load_model', 'keras.models.load_model', 'keras.saving.load_model']);
+/** Calls that train a model: after one of them, a save writes trained weights. */
+const TRAIN_METHODS = new Set(['fit', 'fit_generator', 'train_on_batch', 'backward']);
+
+/**
+ * A save that snapshots a model before anything is trained, to reset later models to the same start
+ * (\`model.save_weights(initial_weights)\` ... \`model.load_weights(initial_weights)\` before each \`fit\`): the
+ * module reads the file back itself, and no training call precedes the save. Not a model for serving.
+ */
+function savesInitialWeights(module: PythonModule, save: Node): boolean {
+  const target = callArguments(save).positional[methodReceiver(save) && !SAVE_FUNCTIONS.has(module.callee(save) ?? '') ? 0 : 1];
+  if (!target) return false;
+  const file = textOf(target);
+  const readBack = module.calls.some((c) => {
+    if (c.startIndex <= save.startIndex) return false;
+    const m = calledMethod(c);
+    const q = module.callee(c);
+    if (!(m && LOAD_METHODS.has(m)) && !(q && LOAD_FUNCTIONS.has(q))) return false;
+    return module.mentions(c, file) || callArguments(c).positional.some((a) => textOf(a) === file);
+  });
+  if (!readBack) return false;
+  return !module.calls.some((c) => c.startIndex < save.startIndex && TRAIN_METHODS.has(calledMethod(c) ?? ''));
+}

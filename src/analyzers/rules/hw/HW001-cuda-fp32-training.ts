@@ -1,6 +1,6 @@
 import type { Edit, Fix } from '../../../shared/findings';
-import { calledMethod, field, namedChildren, nodeRange, textOf, type Node } from '../../engine/syntax';
-import { cudaPlacements, trainsBeforeAccelerator } from '../../python/accelerator';
+import { calledMethod, dottedName, field, namedChildren, nodeRange, textOf, unwrap, type Node } from '../../engine/syntax';
+import { cudaPlacements, trainsBeforeAccelerator, type DevicePlacement } from '../../python/accelerator';
 import type { PythonModule } from '../../python/module';
 import { defineRule } from '../rule';
 import { loopHeaderRange, mentionsAutocast, mentionsHalfPrecision, precisionSetOutside, tinyModel, torchBound } from './precision';
@@ -75,7 +75,11 @@ def train(model, loader, opt, loss_fn):
 
 ## Fix safety
 When the statements right before \`loss.backward()\` in the loop body compute the forward pass and the loss, the fix
-wraps them in \`with torch.autocast("cuda", dtype=torch.bfloat16):\`. bf16 needs an Ampere or newer GPU, mixed
+wraps them in \`with torch.autocast("cuda", dtype=torch.bfloat16):\`. Code that trains on the current
+accelerator (\`torch.accelerator.current_accelerator()\`, which may be CUDA, MPS, XPU or, as a fallback, the CPU) gets
+that device's type instead of \`"cuda"\`: the device name itself when it holds a type string
+(\`device = torch.accelerator.current_accelerator().type if ... else "cpu"\`), \`device.type\` for a \`torch.device\`,
+\`torch.device(x).type\` otherwise; when no device name can be read at the loop there is no fix. bf16 needs an Ampere or newer GPU, mixed
 precision changes numerical results (within the tolerances AMP is designed for), and a loss that is numerically
 sensitive may need to stay in FP32, so the fix is unsafe. Otherwise there is no automatic fix.
 
@@ -95,14 +99,16 @@ sensitive may need to stay in FP32, so the fix is unsafe. Otherwise there is no 
     for (const loop of loops) {
       // A CPU baseline trained before anything is put on CUDA (a notebook that defines the device later).
       if (trainsBeforeAccelerator(module, loop)) continue;
+      const deviceType = autocastDeviceType(module, cuda, loop);
+      const shown = deviceType ?? 'torch.accelerator.current_accelerator().type';
       reporter.report({
         range: loopHeaderRange(loop),
         message:
           'This training loop runs on CUDA in full FP32 (no torch.autocast in this module), leaving the Tensor Cores mostly idle; ' +
           'mixed precision is up to 3x faster on Volta and newer GPUs. Wrap the forward pass and loss in ' +
-          '`with torch.autocast("cuda", dtype=torch.bfloat16):` (bf16 needs Ampere+; on older GPUs use float16 with a GradScaler).',
+          `\`with torch.autocast(${shown}, dtype=torch.bfloat16):\` (bf16 needs Ampere+; on older GPUs use float16 with a GradScaler).`,
         related: [{ range: nodeRange(cuda[0].call), message: 'moved to CUDA here' }],
-        fixes: autocastFix(module, loop),
+        fixes: deviceType ? autocastFix(module, loop, deviceType) : [],
       });
     }
   },
@@ -131,7 +137,7 @@ function isZeroGrad(stmt: Node): boolean {
  * Wraps the run of assignment statements just before the `*.backward()` statement of the loop body
  * (the forward pass and the loss) in an autocast block.
  */
-function autocastFix(module: PythonModule, loop: Node): Fix[] {
+function autocastFix(module: PythonModule, loop: Node, deviceType: string): Fix[] {
   if (!torchBound(module)) return [];
   const body = field(loop, 'body');
   if (!body) return [];
@@ -151,11 +157,52 @@ function autocastFix(module: PythonModule, loop: Node): Fix[] {
   const indent = /^[ \t]*/.exec(module.lines.lineText(startLine))![0];
   const unit = indent.includes('\t') ? '\t' : '    ';
   const eol = module.lines.eol();
-  const lines: string[] = [`${indent}with torch.autocast("cuda", dtype=torch.bfloat16):`];
+  const lines: string[] = [`${indent}with torch.autocast(${deviceType}, dtype=torch.bfloat16):`];
   for (let line = startLine; line <= endLine; line++) lines.push(unit + module.lines.lineText(line));
   const edit: Edit = {
     range: { start: { line: startLine, character: 0 }, end: { line: endLine, character: module.lines.lineText(endLine).length } },
     newText: lines.join(eol),
   };
   return [{ title: 'Run the forward pass and loss under torch.autocast (bfloat16, Ampere+)', safe: false, edits: [edit] }];
+}
+
+/**
+ * The device type autocast needs, as code valid at the loop: `"cuda"` when the module places things on CUDA; for the
+ * current accelerator (`torch.accelerator.current_accelerator()`, DeepSpeed's `device_name()`), whatever device
+ * the loop's own device name holds (`device` when it is a type string, `device.type` for a `torch.device`,
+ * `torch.device(x).type` otherwise), since the same code may run on MPS, XPU or the CPU. Undefined when that
+ * device cannot be named at the loop: then no fix, rather than one that writes the wrong device.
+ */
+function autocastDeviceType(module: PythonModule, placements: readonly DevicePlacement[], loop: Node): string | undefined {
+  if (placements.some((p) => p.kind === 'cuda')) return '"cuda"';
+  const fn = module.enclosingFunction(loop);
+  for (const p of placements) {
+    const name = p.device && dottedName(p.device);
+    if (!name || !visibleAt(module, name, fn)) continue;
+    const bound = module.assignmentsTo(name).map((a) => field(a, 'right')).filter((r): r is Node => r !== undefined);
+    if (bound.length > 0 && bound.every((r) => isDeviceTypeString(r))) return name;
+    if (bound.length > 0 && bound.every((r) => unwrap(r).type === 'call' && textOf(field(unwrap(r), 'function')!) === 'torch.device')) return `${name}.type`;
+    return `torch.device(${name}).type`;
+  }
+  return undefined;
+}
+
+/** `torch.accelerator.current_accelerator().type if ... else "cpu"`: a device type string. */
+function isDeviceTypeString(value: Node): boolean {
+  const v = unwrap(value);
+  if (v.type === 'conditional_expression') return namedChildren(v).filter((_, i) => i !== 1).every(isDeviceTypeString);
+  if (v.type === 'string') return /^["'](cuda|cpu|mps|xpu)["']$/.test(textOf(v));
+  return v.type === 'attribute' && textOf(field(v, 'attribute')!) === 'type';
+}
+
+/** `name` can be read where `fn` (undefined: module level) runs: a module-level binding, a binding or parameter of `fn`, or `self.x` in a method. */
+function visibleAt(module: PythonModule, name: string, fn: Node | undefined): boolean {
+  if (name.startsWith('self.')) return fn !== undefined && module.enclosingClass(fn) !== undefined;
+  if (name.includes('.')) return false;
+  const bindings = module.assignmentsTo(name);
+  if (bindings.some((a) => module.enclosingFunction(a) === undefined)) return true;
+  if (!fn) return false;
+  if (bindings.some((a) => module.enclosingFunction(a)?.id === fn.id)) return true;
+  const params = field(fn, 'parameters');
+  return params !== undefined && namedChildren(params).some((p) => textOf(p.type === 'identifier' ? p : (field(p, 'name') ?? p.namedChild(0) ?? p)) === name);
 }

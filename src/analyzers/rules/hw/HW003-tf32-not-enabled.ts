@@ -1,8 +1,12 @@
 import { field, nodeRange } from '../../engine/syntax';
 import { cudaPlacements } from '../../python/accelerator';
+import { importedTrainingCalls } from '../../python/callgraph';
 import { defineRule } from '../rule';
 import { insertAfterImports } from '../../python/edits';
 import { cudnnDominated, mentionsAutocast, mentionsHalfPrecision, precisionSetOutside, tinyModel, torchBound } from './precision';
+
+/** The module already decides TF32 one way or the other. */
+const TF32_WORDS = /\b(allow_tf32|set_float32_matmul_precision|fp32_precision|tf32)\b/;
 
 export default defineRule({
   code: 'HW003',
@@ -18,7 +22,10 @@ Finds PyTorch training on CUDA in FP32 (a hand-written training loop in a module
 \`local_rank\`, or to the current accelerator, \`torch.accelerator.current_accelerator()\`) that
 never enables TF32 Tensor Cores: none of
 \`torch.set_float32_matmul_precision("high"|"medium")\`, \`torch.backends.cuda.matmul.allow_tf32 = True\` or
-\`TrainingArguments(tf32=True)\` appears in the module.
+\`TrainingArguments(tf32=True)\` appears in the module. The training loop may sit in a module beside it: a \`main.py\` that
+moves the model to CUDA and calls \`train_one_epoch(...)\` imported from the project's \`engine.py\` trains through that
+call; it is reported on \`main.py\`'s move to CUDA unless \`engine.py\` settles the precision itself (TF32 flags, autocast,
+half precision).
 
 Not reported for tiny networks (as defined in HW001), nor for networks whose work runs in cuDNN: the module builds
 convolution layers (or a torchvision CNN such as ResNet or VGG), or recurrent layers (\`nn.LSTM\`, \`nn.GRU\`,
@@ -78,9 +85,13 @@ matmul inputs to a 10-bit mantissa, so results change slightly: the fix is unsaf
 
   checkPython(module, reporter) {
     if (!module.importsAny('torch')) return;
-    if (/\b(allow_tf32|set_float32_matmul_precision|fp32_precision|tf32)\b/.test(module.text)) return;
+    if (TF32_WORDS.test(module.text)) return;
     if (mentionsAutocast(module) || mentionsHalfPrecision(module) || precisionSetOutside(module)) return;
-    if (module.hotLoops().length === 0) return;
+    // The loop may live in a module beside this one (`main.py` calls `engine.train_one_epoch(...)`): that module
+    // must not settle the precision either.
+    const imported = module.hotLoops().length === 0 ? importedTrainingCalls(module) : [];
+    if (module.hotLoops().length === 0 && imported.length === 0) return;
+    if (imported.some((t) => TF32_WORDS.test(t.module.text) || mentionsAutocast(t.module) || mentionsHalfPrecision(t.module) || precisionSetOutside(t.module))) return;
     const anchor = cudaPlacements(module)[0]?.call;
     if (!anchor || tinyModel(module) || cudnnDominated(module)) return;
     reporter.report({

@@ -16,7 +16,11 @@ export default defineRule({
   fix: 'unsafe',
   docs: `## What it does
 Checks the precision flags of Hugging Face TrainingArguments files (JSON/YAML) and DeepSpeed JSON configs: both fp16
-and bf16 switched on is an error; neither switched on (FP32 training) is reported as \`info\`.
+and bf16 switched on is an error; neither switched on (FP32 training) is reported as \`info\`. An \`accelerate config\`
+YAML that launches on GPUs (\`distributed_type\` DEEPSPEED, FSDP, MULTI_GPU or MEGATRON_LM, \`use_cpu\` not true) with
+\`mixed_precision: 'no'\` is FP32 training too (\`info\`); a DeepSpeed launch that names its own JSON
+(\`deepspeed_config_file\`) takes the precision from that file, and a single-process launch (\`distributed_type: 'NO'\`)
+may be a CPU run, so neither is reported.
 
 ## Why is this bad?
 Both on fails at start-up. TrainingArguments raises \`ValueError: At most one of fp16 and bf16 can be True, but not
@@ -61,7 +65,8 @@ turn bf16 off instead), so it is unsafe. Configs without mixed precision get no 
 
   checkConfig({ doc, kinds, isDebugOrTest }, reporter) {
     if (isDebugOrTest || doc.root?.kind !== 'map') return;
-    if (kinds.has('deepspeed')) checkDeepSpeed(doc, reporter);
+    if (kinds.has('accelerate')) checkAccelerate(doc, reporter);
+    else if (kinds.has('deepspeed')) checkDeepSpeed(doc, reporter);
     else if (kinds.has('hf-training-args')) checkHfArgs(doc, reporter);
   },
 });
@@ -134,5 +139,27 @@ function checkDeepSpeed(doc: ConfigDocument, reporter: Reporter): void {
     range: anchor ? anchor.keyRange ?? anchor.range : firstKeyRange(doc),
     severity: 'info',
     message: 'This DeepSpeed config enables neither fp16 nor bf16, so it trains in FP32. Set "bf16": {"enabled": true} on Ampere or newer GPUs ("fp16" on older ones), or "auto" to follow the TrainingArguments.',
+  });
+}
+
+/** `accelerate config` launch types that only run on GPUs (sharded or multi-GPU training). */
+const GPU_LAUNCHES = new Set(['DEEPSPEED', 'FSDP', 'MULTI_GPU', 'MEGATRON_LM']);
+
+/**
+ * An `accelerate config` file that launches on GPUs (DeepSpeed, FSDP, multi-GPU) with `mixed_precision: 'no'`:
+ * FP32 training. A DeepSpeed launch that names its own JSON (`deepspeed_config_file`) takes the precision from there.
+ */
+function checkAccelerate(doc: ConfigDocument, reporter: Reporter): void {
+  const precision = doc.get('mixed_precision');
+  if (precision?.kind !== 'scalar' || String(precision.value).toLowerCase() !== 'no') return;
+  const launch = doc.get('distributed_type');
+  if (launch?.kind !== 'scalar' || !GPU_LAUNCHES.has(String(launch.value).toUpperCase())) return;
+  if (flag(doc.get('use_cpu')) === true) return;
+  const deepspeed = doc.get('deepspeed_config');
+  if (deepspeed && doc.get('deepspeed_config_file', deepspeed)) return;
+  reporter.report({
+    range: precision.keyRange ?? precision.range,
+    severity: 'info',
+    message: `This Accelerate config launches ${String(launch.value)} training on GPUs with mixed_precision 'no', so it trains in FP32. Set mixed_precision: bf16 on Ampere or newer GPUs (fp16 on older ones).`,
   });
 }

@@ -3,7 +3,7 @@ import { calledMethod, contains, dottedName, field, methodReceiver, namedChildre
 import { replaceNode } from '../../python/edits';
 import type { PythonModule } from '../../python/module';
 import { defineRule, type Reporter } from '../rule';
-import { callGraph, callTarget, onExitPath } from '../../python/callgraph';
+import { callGraph, callTarget, importedCalls, onExitPath } from '../../python/callgraph';
 import { trainsOnAccelerator } from '../../python/accelerator';
 import { isTensorBackward, underIntervalGuard } from './context';
 
@@ -32,7 +32,11 @@ Finds host-device synchronisations on every training step: \`.item()\`, \`.cpu()
 Lightning \`training_step\` / Hugging Face \`compute_loss\`, or in a function the training step calls, one or two calls
 deep: a helper (\`accuracy(y_hat, y)\`), a \`self.\` method, a method of an object built from a class of the same
 module (\`meter.add(...)\`), or a step split across methods (\`run_loop → run_step → forward_backward\`). A sync inside
-such a function is reported where it happens, with the call in the training loop as the related location.
+such a function is reported where it happens, with the call in the training loop as the related location. Across
+files, one module deep: a function of \`utils.py\` that a training script in the same folder imports and calls in its
+step loop (\`utils.clip_gradients(model, clip)\`) is per-step work too, and a loop in \`engine.py\` whose device is a
+parameter (\`train_one_epoch(model, loader, optimizer, device)\`) runs on the accelerator when the script that imports
+and calls it trains on one.
 
 ## Why is this bad?
 CUDA kernels run asynchronously: the CPU queues the next step while the GPU works. Reading a tensor's value on the
@@ -42,7 +46,9 @@ unnecessary CPU-GPU synchronization", says to "let the CPU run ahead of the acce
 anywhere in your code. Use \`.detach()\` instead". The AMP recipe names \`.item()\` calls as a reason the "speedup with
 Amp is minor".
 
-Not reported: calls under a logging interval (\`if step % 100 == 0:\`), in functions the training step calls only under
+Not reported: calls under a logging interval (\`if step % 100 == 0:\`; a \`%\` branch that trains, such as a GAN's
+generator step \`if i % n_critic == 0: g_loss.backward(); opt_g.step()\`, is a training step of its own, and a sync beside
+it is reported), in functions the training step calls only under
 such an interval, in a branch that ends the run or the loop (\`if not math.isfinite(loss.item()): print(loss.item());
 sys.exit(1)\`: the print runs once, on the way out; the test itself runs every step and is reported), at epoch end (outside the step loop), in evaluation: loops and functions that switch the model to
 \`model.eval()\` with autograd off (\`@torch.no_grad()\`, \`@torch.inference_mode()\`, or a \`with torch.no_grad():\`
@@ -106,9 +112,14 @@ log interval; that fix is unsafe. Other cases need a logging interval and are le
   checkPython(module, reporter) {
     if (!module.importsAny('torch', 'lightning', 'pytorch_lightning', 'transformers')) return;
     if (!SYNC_HINT.test(module.text) || /\baccelerator\s*=\s*["']cpu["']/.test(module.text)) return;
-    const cuda = trainsOnAccelerator(module);
     const seen = new Set<number>();
     const graph = callGraph(module);
+    // `train_one_epoch(model, loader, device)` takes its device from the script beside it that calls it: that
+    // script says whether the loop runs on an accelerator.
+    const fromImporters = () => importedCalls(module).filter((c) => trainsOnAccelerator(c.importer));
+    const cuda =
+      trainsOnAccelerator(module) ||
+      (graph.stepLoops.length > 0 && fromImporters().some((c) => graph.stepLoops.some((l) => contains(c.fn, l))));
     // Lightning and the HF Trainer put the model on the GPU themselves: no explicit `.cuda()` is needed.
     const framework = module.importsAny('lightning', 'pytorch_lightning', 'transformers');
     if (cuda) {
@@ -127,6 +138,14 @@ log interval; that fix is unsafe. Other cases need a logging interval and are le
       if (!cuda && !(framework && graph.stepMethods.some((m) => contains(m, callSite)))) continue;
       const body = field(fn, 'body');
       if (body) checkRegion(module, body, fn, new Set(), tensorParameters(module, direct, fn), `in ${module.functionName(fn)}(), which runs on every training step`, callSite, seen, reporter);
+    }
+    // A helper of this module that a training script beside it calls on every step (`utils.clip_gradients(...)`).
+    const perStepElsewhere = new Map<number, { fn: Node; importer: PythonModule; call: Node }>();
+    for (const c of fromImporters()) if (c.perStep && !perStepElsewhere.has(c.fn.id)) perStepElsewhere.set(c.fn.id, c);
+    for (const { fn, importer, call } of perStepElsewhere.values()) {
+      const body = field(fn, 'body');
+      const where = `in ${module.functionName(fn)}(), which ${importer.path} calls on every training step (line ${call.startPosition.row + 1})`;
+      if (body) checkRegion(module, body, fn, new Set(), new Set(), where, undefined, seen, reporter);
     }
   },
 });
