@@ -31,6 +31,11 @@ export interface AnalyzeOptions {
    * rules follow imports and config groups into its other files.
    */
   root?: string;
+  /**
+   * The project's files do not change while the analysis runs (a lint run without --fix): the project
+   * index trusts what it has read instead of checking every file again on each lookup.
+   */
+  filesUnchanged?: boolean;
   /** A previous tree of the same document, already `edit()`ed, for incremental parsing. */
   previousTree?: Tree;
 }
@@ -220,7 +225,7 @@ class Session {
       return this.result();
     }
     const tree = await parsePython(this.text, previousTree);
-    const project = this.options.root ? projectIndex(this.options.root) : undefined;
+    const project = this.options.root ? projectIndex(this.options.root, this.options.filesUnchanged) : undefined;
     const module = new PythonModule(classificationPath(this.file, this.options.root), this.text, tree, project);
     if (tree.rootNode.hasError) {
       const first = firstError(tree.rootNode);
@@ -242,7 +247,7 @@ class Session {
     const doc = new ConfigDocument(this.file, this.text, format);
     for (const p of doc.problems.slice(0, 1)) this.notices.push({ file: this.file, kind: 'config-parse', level: 'warning', line: p.range.start.line, message: p.message });
     if (doc.root) {
-      const project = this.options.root ? projectIndex(this.options.root) : undefined;
+      const project = this.options.root ? projectIndex(this.options.root, this.options.filesUnchanged) : undefined;
       const ctx = { doc, kinds: classifyConfig(doc), isDebugOrTest: isTestOrDebugPath(classificationPath(this.file, this.options.root)), project };
       if (ctx.kinds.size > 0) for (const rule of this.rules) if (rule.checkConfig) this.run(rule, () => rule.checkConfig!(ctx, this.reporterFor(rule)));
     }

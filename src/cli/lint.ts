@@ -105,7 +105,7 @@ export async function lintCommand(argv: readonly string[], io: CliIO): Promise<n
   const notices: Notice[] = [];
   let fixed = 0;
   // Without --fix, files are independent: analyse them on every core.
-  const analysed = args.fix ? [] : await analyzeFiles(files, options);
+  const analysed = args.fix ? [] : await analyzeFiles(files, { ...options, filesUnchanged: true });
   for (const [i, file] of files.entries()) {
     const result = args.fix ? await fixFile(file, options) : analysed[i];
     if (args.fix) fixed += (result as FixedFile).fixed;

@@ -41,11 +41,24 @@ export class ProjectIndex {
   private readonly configs = new Map<string, Cached<ConfigDocument>>();
   private readonly imported = new Map<string, { mtimeMs: number; size: number; names: ReadonlySet<string> }>();
   private realRoot: string | undefined;
+  /**
+   * The files do not change while this index lives (a lint run without --fix): what was read is trusted
+   * without checking each file's modification time again, and lookups of module files and folder listings
+   * are kept. The editor's index never sets it: files change under it.
+   */
+  private unchanged = false;
+  private readonly moduleFiles = new Map<string, string | undefined>();
+  private readonly siblings = new Map<string, string[] | undefined>();
 
   private readonly lineLengths: LineLengths;
 
   constructor(readonly root: string) {
     this.lineLengths = new LineLengths(root);
+  }
+
+  /** Trust what was read for the rest of this index's life (see `unchanged`). */
+  assumeUnchanged(): void {
+    this.unchanged = true;
   }
 
   /** The line length the project's formatter uses for `file` (relative to the root, or absolute). */
@@ -72,6 +85,8 @@ export class ProjectIndex {
 
   /** Reads and caches a file that `contains` has already admitted. */
   private load<T>(cache: Map<string, Cached<T>>, file: string, make: (text: string) => T | undefined): T | undefined {
+    const known = this.unchanged ? cache.get(file) : undefined;
+    if (known && known.generation === parserGeneration()) return known.value;
     let stat: fs.Stats;
     try {
       stat = fs.statSync(file);
@@ -130,6 +145,14 @@ export class ProjectIndex {
    * which is sys.path[0] for a script).
    */
   moduleFile(fromFile: string, moduleName: string): string | undefined {
+    if (!this.unchanged) return this.findModuleFile(fromFile, moduleName);
+    // The candidates depend on the importing file's folder only.
+    const key = `${path.dirname(path.resolve(this.root, fromFile))}\0${moduleName}`;
+    if (!this.moduleFiles.has(key)) this.moduleFiles.set(key, this.findModuleFile(fromFile, moduleName));
+    return this.moduleFiles.get(key);
+  }
+
+  private findModuleFile(fromFile: string, moduleName: string): string | undefined {
     const candidates: string[] = [];
     const dots = /^\.*/.exec(moduleName)![0].length;
     const parts = moduleName.slice(dots).split('.').filter(Boolean);
@@ -157,13 +180,8 @@ export class ProjectIndex {
     const stem = path.basename(abs, '.py');
     if (!abs.endsWith('.py') || stem === '__init__' || !/^[A-Za-z_]\w*$/.test(stem)) return [];
     const dir = path.dirname(abs);
-    let names: string[];
-    try {
-      names = fs.readdirSync(dir).filter((n) => n.endsWith('.py') && n !== path.basename(abs));
-    } catch {
-      return [];
-    }
-    if (names.length > MAX_SIBLINGS) return [];
+    const names = this.pythonFilesIn(dir)?.filter((n) => n !== path.basename(abs));
+    if (names === undefined || names.length > MAX_SIBLINGS) return [];
     const out: PythonModule[] = [];
     for (const name of names) {
       const sibling = path.join(dir, name);
@@ -174,12 +192,26 @@ export class ProjectIndex {
     return out;
   }
 
+  private pythonFilesIn(dir: string): string[] | undefined {
+    if (this.unchanged && this.siblings.has(dir)) return this.siblings.get(dir);
+    let names: string[] | undefined;
+    try {
+      names = fs.readdirSync(dir).filter((n) => n.endsWith('.py'));
+    } catch {
+      names = undefined;
+    }
+    if (this.unchanged) this.siblings.set(dir, names);
+    return names;
+  }
+
   /**
    * The bare module names a file imports (`import utils, engine`, `from engine import x`, `from .engine import x`,
    * `from . import utils`), read from its text and cached by size and modification time: every module of a folder
    * asks about every sibling.
    */
   private importedNames(file: string): ReadonlySet<string> {
+    const known = this.unchanged ? this.imported.get(file) : undefined;
+    if (known) return known.names;
     let stat: fs.Stats;
     try {
       stat = fs.statSync(file);
@@ -237,8 +269,9 @@ function isTopLevel(def: Node): boolean {
 const indexes = new Map<string, ProjectIndex>();
 
 /** One index per project root for the life of the process (the CLI's workers and the editor share by root). */
-export function projectIndex(root: string): ProjectIndex {
+export function projectIndex(root: string, filesUnchanged = false): ProjectIndex {
   let index = indexes.get(root);
   if (!index) indexes.set(root, (index = new ProjectIndex(root)));
+  if (filesUnchanged) index.assumeUnchanged();
   return index;
 }
