@@ -131,6 +131,7 @@ export async function profileDistributed(options: ProfileOptions & { distributed
     graceMs: options.graceMs ?? DEFAULTS.graceMs,
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     ...(hooks.signal !== undefined ? { signal: hooks.signal } : {}),
+    ...(hooks.stopNow !== undefined ? { stopNow: hooks.stopNow } : {}),
   });
   if (child.pid !== undefined) {
     host.watchGroup(child.pid);

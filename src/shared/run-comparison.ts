@@ -4,6 +4,7 @@
 // (`profile --compare-with`, `compare`) and the dashboard read the run folders and call this.
 import type { ProfileMode, RunSummary, Spread, SummaryLoader, Verdict } from './profile';
 import { speedupText, verdictSentence } from './verdict-text';
+import { seededRandom } from './seeded-random';
 
 /** One run as the comparison needs it: its summary and the training loader's measured steps, in order. */
 export interface MeasuredRun {
@@ -126,18 +127,6 @@ function round(x: number, digits = 4): number {
 // ---------------------------------------------------------------------------------------------------
 // Moving-block bootstrap of the ratio of means
 // ---------------------------------------------------------------------------------------------------
-
-/** mulberry32: a small seeded generator, so the same two runs always print the same interval. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Block length n^(1/3), the usual choice for a moving-block bootstrap of a mean. */
 export function blockLength(n: number): number {

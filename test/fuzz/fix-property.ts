@@ -18,6 +18,7 @@ import type { Edit } from '../../src/shared/findings';
 import { readSourceFile, writeSourceFile } from '../../src/cli/source-file';
 import { fixFile } from '../../src/cli/fix-file';
 import { parseTree, type Node as JsonNode } from 'jsonc-parser';
+import { seededRandom } from '../../src/shared/seeded-random';
 
 export interface FixPropertyReport {
   inputs: number;
@@ -25,17 +26,6 @@ export interface FixPropertyReport {
   changedFiles: number;
   fixes: number;
   failures: Array<{ file: string; variant: string; problem: string }>;
-}
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Every analysable file of the rule fixtures and the corpus. */
@@ -121,7 +111,7 @@ function failingToCompile(files: readonly string[]): Set<string> {
  */
 export async function fixProperty(root: string, options: { inputs: number; seed: number; cover?: boolean }): Promise<FixPropertyReport> {
   const seeds = fixSeeds(root);
-  const r = rng(options.seed);
+  const r = seededRandom(options.seed);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pd-fix-property-'));
   const report: FixPropertyReport = { inputs: 0, changedFiles: 0, fixes: 0, failures: [] };
   const toCompile: Array<{ before: string; after: string; file: string; variant: string }> = [];

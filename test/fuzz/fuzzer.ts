@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { analyze, fileKind } from '../../src/analyzers';
+import { seededRandom } from '../../src/shared/seeded-random';
 
 export interface FuzzReport {
   inputs: number;
@@ -12,18 +13,6 @@ export interface FuzzReport {
   slowest: { file: string; mutation: string; ms: number };
   /** Inputs over the 200 ms budget, slowest first (at most 20), for `npm run fuzz` to name. */
   overBudget: Array<{ file: string; mutation: string; ms: number; bytes: number }>;
-}
-
-/** A small deterministic PRNG (mulberry32), so a failing seed can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function seedInputs(root: string): Array<{ file: string; text: string }> {
@@ -87,7 +76,7 @@ const MUTATIONS: Record<string, Mutation> = {
 
 export async function fuzz(root: string, iterations: number, seed = 1): Promise<FuzzReport> {
   const seeds = seedInputs(root);
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const names = Object.keys(MUTATIONS);
   const report: FuzzReport = { inputs: 0, crashes: [], timesMs: [], slowest: { file: '', mutation: '', ms: 0 }, overBudget: [] };
   for (let i = 0; i < iterations; i++) {
