@@ -41,7 +41,8 @@ if npx tsc -p . && npx tsc -p webview --noEmit; then record typecheck 1 0 0; els
 
 node_suite "unit, rules, meta, fuzz, accuracy" out/test/unit/ out/test/rules/ out/test/meta/ out/test/fuzz/ out/test/accuracy/
 node_suite runner --test-concurrency=1 out/test/runner/
-node_suite "dashboard (browser)" --test-concurrency=1 test/e2e/dashboard-webview.test.mjs test/e2e/dashboard-report.test.mjs
+# Every browser test file of the dashboard (the same set as `npm run test:dashboard`).
+node_suite "dashboard (browser)" --test-concurrency=1 test/e2e/dashboard-*.test.mjs
 
 for suite in test:integration test:e2e; do
   if npm run -s "$suite" 2>&1 | tee /tmp/pd-$$.log; then code=0; else code=${PIPESTATUS[0]}; fi
