@@ -21,7 +21,10 @@ it('npm pack holds the CLI, its lazily loaded bundles and the files they read at
   const needed = [
     ...Object.values(manifest.bin).map((p) => path.posix.normalize(p)),
     'dist/cli/profile.js', 'dist/cli/report.js', 'dist/lint-worker.js', 'dist/tree-sitter.wasm', 'dist/tree-sitter-python.wasm',
-    'dist/python/pd_harness.py', 'dist/runtime-findings.md', 'media/dist/dashboard.js', 'media/dist/dashboard.css', 'LICENSE', 'README.md',
+    'dist/runtime-findings.md', 'media/dist/dashboard.js', 'media/dist/dashboard.css', 'LICENSE', 'README.md',
+    // The harness: every module the build copies, and the event contract it reads at start-up.
+    ...fs.readdirSync(path.join(ROOT, 'src/runner/python')).filter((f) => f.endsWith('.py')).map((f) => `dist/python/${f}`),
+    'dist/python/profile-events.schema.json',
   ];
   assert.deepEqual(needed.filter((p) => !packed.has(p)), []);
   assert.deepEqual([...packed].filter((p) => p.endsWith('.map') || p.startsWith('src/') || p.startsWith('test/')), []);
