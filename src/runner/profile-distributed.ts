@@ -10,7 +10,7 @@ import type { ProfileEvent, RunSummary, SummaryRank } from '../shared/profile';
 import { ArrowStreamFile } from './arrow-writer';
 import { InterpreterNotFoundError } from './errors';
 import { locateHarness } from './harness-locator';
-import { spawnHarness } from './harness-process';
+import { launchHarness } from './harness-launch';
 import type { HarnessExit } from './harness-process';
 import { HostSampler } from './host-sampler';
 import type { HostSample } from './host-sampler';
@@ -30,7 +30,6 @@ import { torchrunArgv } from './torchrun';
 import type { DistributedOptions } from './torchrun';
 import { decideVerdict, endedFrom } from './verdict';
 
-const STDERR_TAIL = 8192;
 const CHANNEL_CLOSE_WAIT_MS = 3000;
 
 interface Rank {
@@ -122,30 +121,15 @@ export async function profileDistributed(options: ProfileOptions & { distributed
   const host = new HostSampler(options.hostSampleMs ?? DEFAULTS.hostSampleMs, (s) => systemFile.append([s]));
   const hostStarted = host.start();
 
-  const child = spawnHarness({
+  const { child, stderrTail } = launchHarness({
     python,
     argv: torchrunArgv(options.distributed, path.join(folder, 'torchrun-logs'), locateHarness(),
       harnessArgs(options, channels.socketPath, script)),
     cwd,
     env: { ...process.env, ...options.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' },
-    graceMs: options.graceMs ?? DEFAULTS.graceMs,
-    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-    ...(hooks.signal !== undefined ? { signal: hooks.signal } : {}),
-    ...(hooks.stopNow !== undefined ? { stopNow: hooks.stopNow } : {}),
-  });
-  if (child.pid !== undefined) {
-    host.watchGroup(child.pid);
-    hooks.onSpawn?.(child.pid);
-  }
-  let stderrTail = '';
-  child.stdout.setEncoding('utf8');
-  child.stderr.setEncoding('utf8');
+  }, options, hooks, host);
+  // The ranks report over their sockets: fd 3 carries nothing here.
   child.events.resume();
-  child.stdout.on('data', (text: string) => hooks.onOutput?.('stdout', text));
-  child.stderr.on('data', (text: string) => {
-    stderrTail = (stderrTail + text).slice(-STDERR_TAIL);
-    hooks.onOutput?.('stderr', text);
-  });
 
   const exit: HarnessExit = await child.done;
   await channels.close(CHANNEL_CLOSE_WAIT_MS);
@@ -178,7 +162,7 @@ export async function profileDistributed(options: ProfileOptions & { distributed
   const spread = stepEndSpreadMs(measured);
   const ended = endedFrom(exit, state, mode);
   const { verdict, error } = decideVerdict({
-    ended, state, measurement: m, python, mode, warmup, timeoutMs: options.timeoutMs, spawnError: exit.spawnError, stderrTail,
+    ended, state, measurement: m, python, mode, warmup, timeoutMs: options.timeoutMs, spawnError: exit.spawnError, stderrTail: stderrTail(),
   });
   const extraNotes: string[] = [];
   if (primary !== undefined && ordered.length > 1) {

@@ -12,7 +12,7 @@ import { NvidiaSmiSampler } from './gpu-smi-sampler';
 import { locateHarness } from './harness-locator';
 import { LiveMetrics } from './live-metrics';
 import { DEFAULT_METRICS_HOST, MetricsServer } from './metrics-server';
-import { spawnHarness } from './harness-process';
+import { launchHarness } from './harness-launch';
 import type { HarnessExit } from './harness-process';
 import { HostSampler } from './host-sampler';
 import type { HostSample } from './host-sampler';
@@ -33,7 +33,6 @@ import { runSweep } from './sweep';
 import type { SweepResult } from './sweep';
 import { decideVerdict, endedFrom } from './verdict';
 
-const STDERR_TAIL = 8192;
 const FLUSH_MS = 1000;
 
 function harnessArgv(o: ProfileOptions, harness: string, script: string): string[] {
@@ -159,29 +158,7 @@ async function profileRun(options: ProfileOptions, hooks: ProfileHooks, server: 
   const extraNotes: string[] = [];
 
   const env = { ...process.env, ...options.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' };
-  const child = spawnHarness({
-    python,
-    argv: harnessArgv(options, harness, script),
-    cwd,
-    env,
-    graceMs: options.graceMs ?? DEFAULTS.graceMs,
-    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-    ...(hooks.signal !== undefined ? { signal: hooks.signal } : {}),
-    ...(hooks.stopNow !== undefined ? { stopNow: hooks.stopNow } : {}),
-  });
-  if (child.pid !== undefined) {
-    host.watchGroup(child.pid);
-    hooks.onSpawn?.(child.pid);
-  }
-
-  let stderrTail = '';
-  child.stdout.setEncoding('utf8');
-  child.stderr.setEncoding('utf8');
-  child.stdout.on('data', (text: string) => hooks.onOutput?.('stdout', text));
-  child.stderr.on('data', (text: string) => {
-    stderrTail = (stderrTail + text).slice(-STDERR_TAIL);
-    hooks.onOutput?.('stderr', text);
-  });
+  const { child, stderrTail } = launchHarness({ python, argv: harnessArgv(options, harness, script), cwd, env }, options, hooks, host);
 
   const onEvent = (e: ProfileEvent): void => {
     state.apply(e);
@@ -255,5 +232,5 @@ async function profileRun(options: ProfileOptions, hooks: ProfileHooks, server: 
   } else if (mode === 'sweep' && state.end?.how === 'stopped' && base.loader?.kind !== 'torch') {
     extraNotes.push('sweep: no PyTorch training DataLoader was measured, so there is no loader setting to try');
   }
-  return finish(exit, stderrTail, host.samples, smiSampler, extraNotes, sweep);
+  return finish(exit, stderrTail(), host.samples, smiSampler, extraNotes, sweep);
 }
