@@ -6,6 +6,7 @@
 import { argument, callArguments } from '../engine/calls';
 import { calledMethod, dottedName, field, literalValue, methodReceiver, namedChildren, parentOf, textOf, unwrap, type Node } from '../engine/syntax';
 import { parameterNamed } from './bindings';
+import { OPTIONS_OBJECT } from './resolve';
 import type { PythonModule } from './module';
 
 /**
@@ -22,9 +23,6 @@ const ACCELERATE = new Set(['accelerate.Accelerator']);
 
 /** Names that hold a device ordinal in distributed code: `.to(local_rank)`, `.cuda(args.gpu)`, `device_ids=[rank]`. */
 const ORDINAL_NAME = /^(local_rank|rank|gpu|gpu_id|gpu_idx|gpu_index|device_id|local_device_id|device_index)$/;
-
-/** `args.device`, `opt.gpu`: an attribute of the object argparse (or a config) fills. */
-const OPTIONS_OBJECT = /^(args|opt|opts|options|flags|hparams|cfg|config|hp)\.\w+$/;
 
 /** What an accelerator / device string names: `cuda:0`, `gpu`, `cpu`, `mps`, `xpu`, `xla:1`, `tpu`. */
 export function deviceKindOfString(s: string): DeviceKind {
