@@ -223,7 +223,6 @@ function parseArgs(argv: readonly string[], cwd: string): ParsedArgs {
       throw new ProfileUsageError('--nnodes above 1 needs --rdzv-endpoint HOST:PORT');
     }
     if (o.mode === 'sweep') throw new ProfileUsageError('--mode sweep is not available for torchrun jobs (--nproc-per-node)');
-    if (o.metricsPort !== undefined) throw new ProfileUsageError('--metrics-port is not available for torchrun jobs yet');
   }
   const given = new Set(Object.keys(o) as (keyof ProfileOptions)[]);
   if (script !== undefined) given.add('script');

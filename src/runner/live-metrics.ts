@@ -28,16 +28,6 @@ const HOST_LABELS = ['run', 'script'] as const;
 
 const MIB = 2 ** 20;
 
-/**
- * The rank an event speaks for: its own `rank` field when it carries one (torchrun jobs), else "0" (one
- * process is rank 0 of a world of one).
- */
-export function rankOf(e: ProfileEvent): string {
-  if (!('rank' in e)) return '0';
-  const rank: unknown = e.rank;
-  return typeof rank === 'number' && Number.isInteger(rank) && rank >= 0 ? String(rank) : '0';
-}
-
 /** The run's metric objects in one registry. */
 class RunSeries {
   private readonly stepSeconds: Histogram<(typeof STEP_LABELS)[number]>;
@@ -84,7 +74,7 @@ class RunSeries {
     this.memoryUsed = gauge('pipeline_doctor_memory_used_bytes', 'Host memory in use', HOST_LABELS);
     this.diskRead = gauge('pipeline_doctor_disk_read_bytes_per_second', 'Host disk read rate (whole disks, Linux /proc/diskstats)', HOST_LABELS);
     this.diskWrite = gauge('pipeline_doctor_disk_write_bytes_per_second', 'Host disk write rate (whole disks, Linux /proc/diskstats)', HOST_LABELS);
-    this.ended = gauge('pipeline_doctor_run_ended', '1 once the harness reported the end of the script, else 0', HOST_LABELS);
+    this.ended = gauge('pipeline_doctor_run_ended', '1 once the harness reported the end of the script (of every rank, in a torchrun job), else 0', HOST_LABELS);
     const info = gauge('pipeline_doctor_run_info', 'Always 1: the run\'s identity and mode', ['run', 'script', 'mode']);
     info.set({ run: id.run, script: id.script, mode: id.mode }, 1);
     const start = gauge('pipeline_doctor_run_start_time_seconds', 'When the run started (Unix time)', HOST_LABELS);
@@ -100,9 +90,8 @@ class RunSeries {
     return { run: this.id.run, script: this.id.script, rank };
   }
 
-  observeEvent(e: ProfileEvent): void {
+  observeEvent(e: ProfileEvent, rank: string): void {
     if (e.type === 'steps') {
-      const rank = rankOf(e);
       const labels = { ...this.ranked(rank), phase: e.phase };
       let stepMs = 0;
       let waitMs = 0;
@@ -131,13 +120,17 @@ class RunSeries {
         if (countedMs > 0) this.samplesPerSecond.set(this.ranked(rank), samples / (countedMs / 1000));
       }
     } else if (e.type === 'gpu') {
-      this.observeGpu(e.samples, rankOf(e));
+      this.observeGpu(e.samples, rank);
     } else if (e.type === 'end') {
-      this.ended.set(this.host(), 1);
+      this.markEnded();
     }
   }
 
-  observeGpu(samples: readonly GpuSample[], rank = '0'): void {
+  markEnded(): void {
+    this.ended.set(this.host(), 1);
+  }
+
+  observeGpu(samples: readonly GpuSample[], rank: string): void {
     for (const s of samples) {
       const labels = { ...this.ranked(rank), gpu: String(s.index) };
       this.gpuUtilization.set(labels, s.utilizationPct / 100);
@@ -174,12 +167,21 @@ export class LiveMetrics {
     this.series = [new RunSeries(id, startedAt, this.prometheus), new RunSeries(id, startedAt, this.openMetrics)];
   }
 
-  observeEvent(e: ProfileEvent): void {
-    for (const s of this.series) s.observeEvent(e);
+  /**
+   * One event of the process that is rank `rank` of its job (0 for a single process: rank 0 of a world of
+   * one). Events do not carry their rank: a torchrun rank names it once, in `hello`, on its own channel.
+   */
+  observeEvent(e: ProfileEvent, rank = 0): void {
+    for (const s of this.series) s.observeEvent(e, String(rank));
   }
 
-  observeGpu(samples: readonly GpuSample[], rank = '0'): void {
-    for (const s of this.series) s.observeGpu(samples, rank);
+  /** The end of the whole job (a torchrun job has ended only when its last rank has). */
+  markEnded(): void {
+    for (const s of this.series) s.markEnded();
+  }
+
+  observeGpu(samples: readonly GpuSample[], rank = 0): void {
+    for (const s of this.series) s.observeGpu(samples, String(rank));
   }
 
   observeHost(sample: HostSample): void {

@@ -11,6 +11,8 @@ import { ArrowStreamFile } from './arrow-writer';
 import { InterpreterNotFoundError } from './errors';
 import { locateHarness } from './harness-locator';
 import { launchHarness } from './harness-launch';
+import { LiveMetrics } from './live-metrics';
+import type { MetricsServer } from './metrics-server';
 import type { HarnessExit } from './harness-process';
 import { HostSampler } from './host-sampler';
 import type { HostSample } from './host-sampler';
@@ -56,8 +58,9 @@ function harnessArgs(o: ProfileOptions, socketPath: string, script: string): str
   return argv;
 }
 
+/** Profiles a torchrun job; with `server`, every rank's series are served live, labelled by rank. */
 export async function profileDistributed(options: ProfileOptions & { distributed: DistributedOptions },
-  hooks: ProfileHooks = {}): Promise<RunSummary> {
+  hooks: ProfileHooks = {}, server: MetricsServer | null = null): Promise<RunSummary> {
   const cwd = path.resolve(options.cwd ?? process.cwd());
   const mode = options.mode ?? DEFAULTS.mode;
   const script = options.module ? options.script : path.resolve(cwd, options.script);
@@ -66,6 +69,10 @@ export async function profileDistributed(options: ProfileOptions & { distributed
   const folder = createRunFolder(path.resolve(cwd, options.outDir), options.script, startedAt);
   const warmup = options.warmup ?? DEFAULTS.warmup;
   let python = options.python ?? 'python3';
+  const live = server === null ? null : new LiveMetrics({
+    run: path.basename(folder), script: options.module ? options.script : path.relative(cwd, script) || script, mode,
+  }, startedAt);
+  if (live !== null) server?.serve(live);
   // As for one process (src/runner/profile-script.ts): a job that cannot start is a 'failed' summary.
   const failEarly = (err: Error): RunSummary => {
     const state = new RunState();
@@ -107,6 +114,8 @@ export async function profileDistributed(options: ProfileOptions & { distributed
       ranks.set(rank, r);
     }
     r.state.apply(e);
+    // The job has ended only when every rank has: markEnded() below.
+    if (e.type !== 'end') live?.observeEvent(e, r.rank);
     if (e.type === 'steps') r.steps.append(r.state.steps.slice(r.state.steps.length - e.t.length));
     try {
       hooks.onEvent?.(e);
@@ -118,7 +127,10 @@ export async function profileDistributed(options: ProfileOptions & { distributed
     event: onEvent, invalid: () => invalidLines++, tooLong: () => tooLongLines++,
   });
   const systemFile = new ArrowStreamFile<HostSample>(path.join(folder, SYSTEM_FILE), systemColumns(os.cpus().length));
-  const host = new HostSampler(options.hostSampleMs ?? DEFAULTS.hostSampleMs, (s) => systemFile.append([s]));
+  const host = new HostSampler(options.hostSampleMs ?? DEFAULTS.hostSampleMs, (s) => {
+    systemFile.append([s]);
+    live?.observeHost(s);
+  });
   const hostStarted = host.start();
 
   const { child, stderrTail } = launchHarness({
@@ -133,6 +145,7 @@ export async function profileDistributed(options: ProfileOptions & { distributed
 
   const exit: HarnessExit = await child.done;
   await channels.close(CHANNEL_CLOSE_WAIT_MS);
+  live?.markEnded();
   await hostStarted;
   host.stop();
 

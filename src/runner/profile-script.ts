@@ -64,12 +64,14 @@ function isRunnable(script: string): boolean {
  * however the run ends.
  */
 export async function profileScript(options: ProfileOptions, hooks: ProfileHooks = {}): Promise<RunSummary> {
-  if (options.distributed !== undefined) return profileDistributed({ ...options, distributed: options.distributed }, hooks);
-  if (options.metricsPort === undefined) return profileRun(options, hooks, null);
+  const run = (server: MetricsServer | null): Promise<RunSummary> => options.distributed !== undefined
+    ? profileDistributed({ ...options, distributed: options.distributed }, hooks, server)
+    : profileRun(options, hooks, server);
+  if (options.metricsPort === undefined) return run(null);
   const server = await MetricsServer.start(options.metricsHost ?? DEFAULT_METRICS_HOST, options.metricsPort);
   try {
     hooks.onMetricsServing?.(server.url);
-    const summary = await profileRun(options, hooks, server);
+    const summary = await run(server);
     await linger((options.metricsLingerSeconds ?? 0) * 1000, hooks.signal);
     return summary;
   } finally {

@@ -149,6 +149,54 @@ describe('runner: torchrun jobs', () => {
     await assertNothingLeft(pid);
   });
 
+  it('--metrics-port: every rank\'s series on one endpoint, labelled by rank; run_ended only once the job has ended', async () => {
+    const port = await freePort();
+    const scrape = async (): Promise<string> => {
+      try {
+        return await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      } catch {
+        return '';
+      }
+    };
+    const seen: string[] = [];
+    let done = false;
+    const poll = (async () => {
+      while (!done) {
+        const text = await scrape();
+        if (text !== '') seen.push(text);
+        await new Promise((r) => setTimeout(r, 150));
+      }
+    })();
+    let rankEnds = 0;
+    let endedBeforeJobEnd = false;
+    const s = await profileScript(
+      { script: DDP, args: ['--slow-rank', '1', '--sleep-ms', '15'], python: PY, outDir: tempDir('torchrun-metrics'), warmup: 2,
+        steps: 8, controlSteps: 0, ioProbe: 'off', timeoutMs: 180_000, graceMs: 5000, distributed: { nprocPerNode: 2 },
+        metricsPort: port, metricsLingerSeconds: 2 },
+      {
+        onEvent: (e) => {
+          if (e.type !== 'end' || ++rankEnds !== 1) return;
+          // One rank has ended, the job has not: the endpoint must not say the run ended yet.
+          void scrape().then((text) => { endedBeforeJobEnd = /^pipeline_doctor_run_ended\{[^}]*\} 1$/m.test(text); });
+        },
+      },
+    );
+    done = true;
+    await poll;
+    assert.notEqual(s.verdict, 'failed', s.error);
+    const last = seen.at(-1) ?? '';
+    const run = path.basename(s.folder);
+    for (const rank of ['0', '1']) {
+      const count = new RegExp(`^pipeline_doctor_step_seconds_count\\{run="${run}",script="[^"]*ddp_ranks\\.py",rank="${rank}",phase="measured"\\} 8$`, 'm');
+      assert.match(last, count, `rank ${rank}'s 8 measured steps`);
+    }
+    const share = (rank: string): number => Number(new RegExp(`^pipeline_doctor_input_bound_ratio\\{[^}]*rank="${rank}"\\} ([\\d.e-]+)$`, 'm').exec(last)?.[1]);
+    assert.ok(share('1') > 0.2 && share('0') < share('1'), `input-bound share by rank: 0 → ${share('0')}, 1 → ${share('1')}`);
+    assert.match(last, /^pipeline_doctor_run_ended\{[^}]*\} 1$/m);
+    assert.equal(endedBeforeJobEnd, false, 'run_ended was 1 after the first rank\'s end, before the job had ended');
+    assert.equal(await scrape(), '', 'the endpoint is closed after the linger');
+  });
+
   it('a job that cannot start (no such script) is a failed summary, like one process', async () => {
     const s = await profileScript({ script: 'missing_train.py', python: PY, outDir: tempDir('torchrun-missing'),
       cwd: tempDir('torchrun-cwd'), distributed: { nprocPerNode: 2 } });

@@ -114,9 +114,10 @@ describe('live metrics: exposition', () => {
     assert.equal(only(s, 'pipeline_doctor_run_ended', hostLabels), 0);
   });
 
-  it('the rank label comes from the event when it carries one', async () => {
-    const ranked = { ...steps('measured', [10, 10], [1, 1], [4, 4]), rank: 3 } as unknown as ProfileEvent;
-    const m = fed([steps('measured', [10], [1], [4]), ranked, { type: 'end', how: 'stopped', exitCode: 0, error: null, t: 2 }]);
+  it('each rank\'s events are labelled with the rank they were received from (torchrun: the rank\'s own channel)', async () => {
+    const m = fed([steps('measured', [10], [1], [4])]);
+    m.observeEvent(steps('measured', [10, 10], [1, 1], [4, 4]), 3);
+    m.markEnded();
     const s = parseExposition(await m.prometheus.metrics());
     assert.equal(only(s, 'pipeline_doctor_step_seconds_count', { rank: '0', phase: 'measured' }), 1);
     assert.equal(only(s, 'pipeline_doctor_step_seconds_count', { rank: '3', phase: 'measured' }), 2);
