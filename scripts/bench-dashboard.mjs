@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // bench:dashboard — time from opening a 100,000-step run to its charts drawn in headless Chromium, and
-// the webview bundle size. Targets (PROFILING.md / issue 4): <= 500 ms, bundle <= 400 KB minified
+// the webview bundle size. Targets (issue 4): <= 500 ms, bundle <= 400 KB minified
 // (no fonts are bundled). The run is written with the runner's own Arrow writer (test/helpers/synthetic-run).
 // "Opening" = the host reading the run folder (summary + Arrow bytes) + postMessage + Arrow decode +
 // typed-array series + every chart's first draw, measured in the page from the run message to the last

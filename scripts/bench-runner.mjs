@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Overhead benchmark of the profiling harness (PROFILING.md budgets): the same real training script is
+// Overhead benchmark of the profiling harness (docs/profiling.md, "Overhead"): the same real training script is
 // timed uninstrumented, under our harness (full mode) and under torch.profiler (default activities),
 // alternating runs and taking medians, once with a DataLoader and once as a loop without one (batches
 // sampled from tensors by a get_batch function: steps from optimizer.step(), docs/profiling.md). The script times its own steps, so all three are measured the
@@ -42,7 +42,7 @@ cuda = torch.cuda.is_available()
 dev = "cuda" if cuda else "cpu"
 torch.manual_seed(0)
 if cuda:
-    # A real GPU step: a small conv net on 96x96 images (the PROFILING.md reference shape).
+    # A real GPU step: a small conv net on 96x96 images (a typical vision input shape).
     x = torch.randn(2048, 3, 96, 96); y = torch.randint(0, 10, (2048,))
     model = nn.Sequential(nn.Conv2d(3, 64, 3, padding=1), nn.ReLU(), nn.Conv2d(64, 64, 3, padding=1), nn.ReLU(),
                           nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10)).to(dev)

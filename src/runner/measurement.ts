@@ -1,4 +1,4 @@
-// Figures of the training loader's measured steps, per PROFILING.md: input share = data wait / step time
+// Figures of the training loader's measured steps, per docs/profiling.md: input share = data wait / step time
 // per step, reported as median and p90.
 import type { LoaderInfo } from '../shared/profile';
 import type { RunState, StepRow } from './run-state';

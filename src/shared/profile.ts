@@ -16,7 +16,7 @@ export const PROFILE_MODES: readonly ProfileMode[] = ['quick', 'full', 'sweep'];
 export type Verdict = 'highly-input-bound' | 'moderately-input-bound' | 'not-input-bound' | 'failed';
 export const VERDICTS: readonly Verdict[] = ['highly-input-bound', 'moderately-input-bound', 'not-input-bound', 'failed'];
 
-/** PROFILING.md thresholds, shared with TF Profiler's input-pipeline analyzer and the torch plugin. */
+/** Verdict thresholds (docs/profiling.md, "Verdicts in words"), shared with TF Profiler's input-pipeline analyzer and the torch plugin. */
 export const HIGHLY_INPUT_BOUND_SHARE = 0.2;
 export const MODERATELY_INPUT_BOUND_SHARE = 0.05;
 

@@ -164,7 +164,7 @@ export function score(outcomes: readonly Outcome[]): Score {
   return { tp, fp, fn, precision: tp + fp === 0 ? 1 : tp / (tp + fp), recall: tp + fn === 0 ? 1 : tp / (tp + fn) };
 }
 
-/** Catalog severities (RULES.md), for annotated misses of rules that are not registered (yet). */
+/** Catalog severities (each rule's default), for annotated misses of rules that are not registered (yet). */
 const CATALOG_SEVERITY: Record<string, Severity> = {
   LOAD001: 'warning', LOAD002: 'info', LOAD003: 'info', LOAD004: 'error', LOAD005: 'warning', LOAD006: 'warning', LOAD007: 'warning',
   LOAD008: 'warning', LOAD009: 'warning', LOAD010: 'info', LOAD011: 'info', LOAD012: 'info', LOAD013: 'info', LOAD014: 'warning', LOAD015: 'info',

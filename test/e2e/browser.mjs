@@ -1,4 +1,4 @@
-// Shared headless-Chromium setup for the dashboard's browser tests and benchmark (TESTING.md flags).
+// Shared headless-Chromium setup for the dashboard's browser tests and benchmark (no sandbox as root, no GPU, no network beyond loopback).
 // Browsers are launched one at a time: these machines have 2 cores.
 import { chromium } from 'playwright-core';
 

@@ -1,4 +1,4 @@
-// DESIGN.md's boundaries, enforced: only src/editor/ and src/extension.ts import `vscode`;
+// The layering README.md's Development section describes, enforced: only src/editor/ and src/extension.ts import `vscode`;
 // src/shared/ imports nothing of ours; webview/ imports only src/shared/.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -40,5 +40,17 @@ it('webview/ imports only src/shared among our modules', () => {
     const target = path.resolve(path.dirname(path.join(ROOT, f)), i);
     return !target.startsWith(path.join(ROOT, 'webview')) && !target.startsWith(path.join(ROOT, 'src/shared'));
   }));
+  assert.deepEqual(offenders, []);
+});
+
+it('comments and rule docs cite the project\'s own docs, not design files that are not in the repository', () => {
+  const outside = /\b(?:RULES|PROFILING|DESIGN|TESTING)\.md\b/;
+  const offenders = ['src', 'scripts', 'test', 'webview'].flatMap((dir) => {
+    const abs = path.join(ROOT, dir);
+    return fs.readdirSync(abs, { recursive: true, encoding: 'utf8' })
+      .filter((f) => /\.(ts|mts|mjs|js|py|ya?ml|json)$/.test(f) && !f.includes('node_modules'))
+      .map((f) => path.join(dir, f))
+      .filter((f) => fs.statSync(path.join(ROOT, f)).isFile() && outside.test(fs.readFileSync(path.join(ROOT, f), 'utf8')));
+  });
   assert.deepEqual(offenders, []);
 });

@@ -17,7 +17,7 @@ import type { LoaderInfo, ProfileEvent, SummarySweep, SweepOutcome } from '../..
 import { PY, expectInvalidEventLines, tempDir } from './helpers';
 
 describe('runner core', () => {
-  it('verdict thresholds follow PROFILING.md (20% / 5%)', () => {
+  it('verdict thresholds follow docs/profiling.md (20% / 5%)', () => {
     assert.equal(verdictForInputShare(0.2), 'highly-input-bound');
     assert.equal(verdictForInputShare(0.1999), 'moderately-input-bound');
     assert.equal(verdictForInputShare(0.05), 'moderately-input-bound');

@@ -1,4 +1,4 @@
-// Which training framework a config file belongs to, by its fingerprints (RULES.md section 6).
+// Which training framework a config file belongs to, by its fingerprints (docs/analysis.md, "Config kinds").
 import type { ConfigDocument, ConfigNode } from './document';
 
 export type ConfigKind = 'lightning-cli' | 'hydra' | 'hf-training-args' | 'deepspeed' | 'accelerate';

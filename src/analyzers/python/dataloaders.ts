@@ -1,5 +1,5 @@
 // Finds the PyTorch DataLoaders a module creates and decides which ones feed training: the rules about
-// workers and batch size only speak about training loaders (RULES.md section 7, traps 1 and 2).
+// workers and batch size only speak about training loaders (docs/analysis.md, traps 1 and 2).
 import { argument, callArguments, type ArgLookup, type CallArguments } from '../engine/calls';
 import { calledMethod, contains, dottedName, field, literalValue, namedChildren, NOT_LITERAL, parentOf, textOf, unwrap, type Node } from '../engine/syntax';
 import { bindingsAt, boundInFunctionAt, descendantsOfType, parameterNamed, parameterNames } from './bindings';

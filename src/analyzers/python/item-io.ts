@@ -1,6 +1,6 @@
 // Per-sample file reads in map-style Datasets: `__getitem__` opening the file of sample `idx`
 // (`Image.open(self.paths[idx])`, `torchaudio.load(path)`, `np.load(...)`). Reading there is the
-// recommended lazy pattern (RULES.md section 7, trap 5); LOAD007 and LOAD012 only report it combined with
+// recommended lazy pattern (docs/analysis.md, trap 5); LOAD007 and LOAD012 only report it combined with
 // another fact (no worker processes; one small file per sample listed from a directory).
 import { calledMethod, field, methodReceiver, textOf, unwrap, type Node } from '../engine/syntax';
 import { argument, callArguments } from '../engine/calls';

@@ -1,6 +1,6 @@
 // pandas provenance: which expressions are DataFrames (read from files, built, merged, grouped), and which
 // are Series columns of them. Ruff's PD rules show that name-based receiver guesses are the main source of
-// false positives (RULES.md section 7, trap 6), so everything here follows values back to a pandas call.
+// false positives (docs/analysis.md, trap 6), so everything here follows values back to a pandas call.
 import { callArguments } from '../engine/calls';
 import { calledMethod, field, literalValue, methodReceiver, namedChildren, textOf, unwrap, type Node } from '../engine/syntax';
 import { bindingsAt, parameterNamed } from './bindings';

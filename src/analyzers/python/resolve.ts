@@ -1,7 +1,7 @@
 // Light data-flow for the early-stopping rules: what a name is bound to in its scope, what a callbacks
 // list holds (literals, `.append`, `+=`, factory functions), integer constants, and how to spell an
 // imported name in the module's own import style. Anything we cannot follow is 'unknown', and rules
-// stay silent on 'unknown' (RULES.md section 7, trap 8: callback lists are often assembled elsewhere).
+// stay silent on 'unknown' (docs/analysis.md, trap 8: callback lists are often assembled elsewhere).
 import type { Edit } from '../../shared/findings';
 import { argument, callArguments, type ArgLookup } from '../engine/calls';
 import { calledMethod, dottedName, field, literalValue, methodReceiver, namedChildren, NOT_LITERAL, parentOf, textOf, unwrap, type Literal, type Node } from '../engine/syntax';
@@ -391,7 +391,7 @@ export function classDerivesFrom(module: PythonModule, cls: Node, bases: (qualif
   });
 }
 
-/** Experiment sweeps prune or stop trials themselves (RULES.md section 7, trap 8). */
+/** Experiment sweeps prune or stop trials themselves (docs/analysis.md, trap 8). */
 export function runsUnderSweep(module: PythonModule): boolean {
   return module.importsAny('optuna', 'ray.tune', 'hyperopt', 'nevergrad', 'keras_tuner', 'kerastuner', 'ax') || /\bwandb\.agent\(|\bhyperparameter_search\(/.test(module.text);
 }

@@ -1,7 +1,7 @@
 // tf.data provenance: which expressions are `tf.data.Dataset`s (built from a tf.data constructor and
 // its transformations, directly or through variables and local helper functions), how each chain ends,
 // and where it is consumed. Rules about tf.data must not fire on HF `datasets` or pandas `.map`, nor on
-// Keras `fit` over NumPy arrays (RULES.md section 7, trap 13), so everything here requires provenance.
+// Keras `fit` over NumPy arrays (docs/analysis.md, trap 13), so everything here requires provenance.
 import type { Edit } from '../../shared/findings';
 import { argument, callArguments } from '../engine/calls';
 import { calledMethod, contains, field, literalValue, methodReceiver, namedChildren, parentOf, type Node } from '../engine/syntax';

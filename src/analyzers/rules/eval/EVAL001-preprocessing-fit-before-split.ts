@@ -152,7 +152,7 @@ function resultName(module: PythonModule, call: Node): string | undefined {
   return base ? dottedName(base) : undefined;
 }
 
-/** Inside `for train, test in kf.split(X)`: per-fold fitting, the correct pattern (RULES.md section 7, trap 7). */
+/** Inside `for train, test in kf.split(X)`: per-fold fitting, the correct pattern (docs/analysis.md, trap 7). */
 function insideFoldLoop(module: PythonModule, node: Node): boolean {
   for (let loop = module.enclosingLoop(node); loop; loop = module.enclosingLoop(loop)) {
     const right = field(loop, 'right');

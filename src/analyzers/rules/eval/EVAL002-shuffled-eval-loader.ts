@@ -5,7 +5,7 @@ import { replaceNode } from '../../python/edits';
 import type { PythonModule } from '../../python/module';
 import { defineRule } from '../rule';
 
-/** `val_loader`, `test_dl`, `eval_dataloader`, `self.valid_loader`: names that say evaluation (RULES.md: names starting with val, test or eval). */
+/** `val_loader`, `test_dl`, `eval_dataloader`, `self.valid_loader`: names that say evaluation (names starting with val, test or eval). */
 const EVAL_NAME = /^(val|valid|validation|test|testing|eval|evaluation|dev|holdout)(_|$|loader|dl|dataloader|data)/i;
 
 export default defineRule({

@@ -130,7 +130,7 @@ a \`limit_val_batches\` that may be set (under an \`if\`) keeps it silent.
       reporter.report({
         range: interval.keyRange ?? interval.range,
         message: `trainer.val_check_interval: ${interval.value} ${verdict} Raise it, or set limit_val_batches to evaluate a fixed subsample.`,
-        // Hydra values are often overridden by experiment files (RULES.md section 7, trap 14); the severity is info anyway.
+        // Hydra values are often overridden by experiment files (docs/analysis.md, trap 14); the severity is info anyway.
         fixes: [{ title: 'Validate less often', safe: false, edits: [{ range: interval.range, newText: Number.isInteger(interval.value) ? '1000' : '0.25' }] }],
       });
     }

@@ -44,7 +44,7 @@ Lightning defaults to \`precision="32-true"\`. Its speed guide: mixed precision 
 
 Which mode fits depends on the GPU: \`"bf16-mixed"\` needs Ampere (A100, RTX 30xx) or newer; on Volta/Turing use
 \`"16-mixed"\`. Lightning and Hydra configs are often composed from several files and overridden on the command line,
-so precision may be set elsewhere (RULES.md section 7, traps 9 and 14): this is advice (\`info\`). Trainers whose
+so precision may be set elsewhere (docs/analysis.md, traps 9 and 14): this is advice (\`info\`). Trainers whose
 precision comes from a variable, a \`plugins=\` precision plugin or a DeepSpeed strategy config are not reported, nor
 are debug and test configs.
 

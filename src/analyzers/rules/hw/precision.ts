@@ -1,5 +1,5 @@
 // Facts the HW rules share: is precision decided somewhere this module cannot show (Accelerate,
-// DeepSpeed, Fabric, apex; RULES.md section 7, trap 9), does the module already use reduced precision.
+// DeepSpeed, Fabric, apex; docs/analysis.md, trap 9), does the module already use reduced precision.
 import { field, namedChildren, nodeRange, textOf, unwrap, type Node } from '../../engine/syntax';
 import { argument, callArguments } from '../../engine/calls';
 import { sizeValues, type SizeValue } from '../../python/provenance';

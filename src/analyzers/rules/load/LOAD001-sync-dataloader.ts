@@ -178,7 +178,7 @@ In configs the fix sets \`num_workers: 8\` and is always offered as unsafe, sinc
         fixes: key.node && key.node.value !== null
           ? [{ title: `Set ${key.path.split('.').pop()} to 8`, safe: false, edits: [{ range: key.node.range, newText: '8' }] }]
           : [],
-        // Hydra values are often overridden by experiment files or the command line (RULES.md section 7, trap 14).
+        // Hydra values are often overridden by experiment files or the command line (docs/analysis.md, trap 14).
         severity: kinds.has('hydra') ? 'info' : undefined,
       });
     }

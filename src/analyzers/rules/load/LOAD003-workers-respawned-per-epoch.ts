@@ -200,7 +200,7 @@ function datasetTouchedIn(module: PythonModule, loop: Node, dataset: Node): bool
 
 /**
  * `NUM_WORKERS = 0 if platform.system() == "Windows" else 4`: the author chose the worker count per platform
- * (RULES.md section 7, trap 1); on the spawn platforms, where re-spawning costs most, it is 0 anyway.
+ * (docs/analysis.md, trap 1); on the spawn platforms, where re-spawning costs most, it is 0 anyway.
  */
 function platformConditional(module: PythonModule, count: Node): boolean {
   const n = unwrap(count);

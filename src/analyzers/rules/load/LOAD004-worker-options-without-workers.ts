@@ -119,7 +119,7 @@ Both are safe: the loader yields the same batches, it just no longer raises. In 
         reporter.report({
           range: node.keyRange ?? node.range,
           message: `${path} needs worker processes, but ${count}: the DataLoader raises "${ERRORS[option]}" at startup. Set it to ${option === 'persistent_workers' ? 'false' : 'null'} or use workers.`,
-          // Hydra values are often overridden by experiment files or the command line (RULES.md section 7, trap 14).
+          // Hydra values are often overridden by experiment files or the command line (docs/analysis.md, trap 14).
           severity: kinds.has('hydra') && !hf ? 'info' : undefined,
           fixes: [{
             title: `Set ${key(option)} to ${option === 'persistent_workers' ? 'false' : 'null'}`,

@@ -130,7 +130,7 @@ function unwrapsSingleSample(use: DataLoaderUse): boolean {
 
 /**
  * Gradient accumulation (`if (i + 1) % accum == 0: opt.step()`) with one sample per step is memory-bound on
- * purpose (RULES.md section 7, trap 2).
+ * purpose (docs/analysis.md, trap 2).
  */
 function accumulatesGradients(module: PythonModule, use: DataLoaderUse): boolean {
   const loops = module.hotLoops().filter((l) => use.consumer && (l.id === use.consumer.id || contains(l, use.consumer) || contains(use.consumer, l)));

@@ -23,7 +23,7 @@ same python process that created the generator, and is still subject to the Pyth
 by Python code under the GIL, one at a time, so the input pipeline cannot use more than one core however many
 \`map\`s with \`num_parallel_calls\` follow, and the model cannot be exported or distributed with its input pipeline.
 
-A generator is fine for prototypes and small data (RULES.md section 7, trap 13), so this is \`info\`. Evaluation-only
+A generator is fine for prototypes and small data (docs/analysis.md, trap 13), so this is \`info\`. Evaluation-only
 datasets, tests and debug scripts are not reported.
 
 ## Example

@@ -33,7 +33,7 @@ leaves most of the GPU idle. Hugging Face, "Methods and tools for efficient trai
 like to train with batches of size 64, do not set the \`per_device_train_batch_size\` to 1 and
 \`gradient_accumulation_steps\` to 64. Instead, keep the \`per_device_train_batch_size=4\` and set the
 \`gradient_accumulation_steps=16\`." For large-model fine-tuning a micro-batch of 1 is sometimes forced by memory
-(RULES.md section 7, trap 2), so this is \`info\`: try a larger micro-batch with gradient checkpointing first.
+(docs/analysis.md, trap 2), so this is \`info\`: try a larger micro-batch with gradient checkpointing first.
 
 ## Example
 \`\`\`json

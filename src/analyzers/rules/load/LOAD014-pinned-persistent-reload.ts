@@ -103,7 +103,7 @@ equally valid when the reload is not needed every epoch.
         message: messageFor(`trainer.${RELOAD}: ${reload.value}`),
         related: [{ range: reload.range, message: 'dataloaders reloaded here' }],
         fixes: [{ title: 'Set pin_memory to false', safe: false, edits: [{ range: pin.range, newText: 'false' }] }],
-        // Hydra values are often overridden by experiment files or the command line (RULES.md section 7, trap 14).
+        // Hydra values are often overridden by experiment files or the command line (docs/analysis.md, trap 14).
         severity: kinds.has('hydra') ? 'info' : undefined,
       });
     }

@@ -14,7 +14,7 @@ const CONVS = [
   'torch.nn.modules.conv.Conv2d', 'torch.nn.modules.conv.Conv3d',
 ];
 const TORCHVISION_CNN = /^torchvision\.models\.(resnet|wide_resnet|resnext|vgg|alexnet|densenet|mobilenet|efficientnet|squeezenet|shufflenet|mnasnet|regnet|googlenet|inception|convnext)\w*$/;
-/** The autotuner is already decided (either way), or determinism was asked for (RULES.md section 7, trap 10). */
+/** The autotuner is already decided (either way), or determinism was asked for (docs/analysis.md, trap 10). */
 const DECIDED = /cudnn\.benchmark|use_deterministic_algorithms|cudnn\.deterministic|\bdeterministic\s*=\s*True|\bbenchmark\s*=/;
 
 export default defineRule({

@@ -258,7 +258,7 @@ function readsWhatLoopWrites(module: PythonModule, loop: Node, read: Node): bool
   }));
 }
 
-/** Kfold loops (`for tr, te in kf.split(X)`) fit per fold on purpose (RULES.md section 7, trap 7). */
+/** Kfold loops (`for tr, te in kf.split(X)`) fit per fold on purpose (docs/analysis.md, trap 7). */
 function isFoldLoop(module: PythonModule, loop: Node): boolean {
   if (loop.type !== 'for_statement') return false;
   const left = field(loop, 'left');

@@ -153,7 +153,7 @@ function collateFunction(module: PythonModule, value: Node, use: DataLoaderUse):
 
 /**
  * Tokenizing a fixed prompt every N steps to sample or log (`if step % 500 == 0:`) is not per-step work
- * (RULES.md section 7, trap 3 makes the same exception for `.item()`).
+ * (docs/analysis.md, trap 3 makes the same exception for `.item()`).
  */
 function underIntervalGuard(node: Node): boolean {
   for (let p = parentOf(node); p; p = parentOf(p)) {

@@ -45,7 +45,7 @@ wasted CPU time that often bounds the step time. The tf.data guide: "If the user
 transformation is expensive, apply the cache transformation after the map transformation as long as the resulting
 dataset can still fit into memory or local storage."
 
-This is \`info\`: caching only pays when the decoded data fits in memory or on local disk (RULES.md section 7, trap
+This is \`info\`: caching only pays when the decoded data fits in memory or on local disk (docs/analysis.md, trap
 13), and it must sit *before* any random augmentation, or the augmentation is frozen.
 
 ## Example

@@ -219,7 +219,7 @@ export function targetNames(target: Node): Set<string> {
   return out;
 }
 
-/** Names that stand for training state (RULES.md section 7, trap 7): epoch counters, the model, the trainer. */
+/** Names that stand for training state (docs/analysis.md, trap 7): epoch counters, the model, the trainer. */
 export function isTrainingState(name: string, modelNames: ReadonlySet<string>): boolean {
   const parts = name.split('.');
   if (parts.some((p) => /epoch|global_step/i.test(p))) return true;

@@ -7,7 +7,7 @@ import { defineRule } from '../rule';
 import { curvePlotted, foldLoop, memorisationRun, scheduleCallback, scheduleSizedToRun, SHORT_RUN_EPOCHS } from './fixed-budget';
 import { tinyModel } from '../hw/precision';
 
-/** From this many epochs on, a validated Keras run without EarlyStopping is reported (RULES.md STOP001). */
+/** From this many epochs on, a validated Keras run without EarlyStopping is reported (STOP001\'s docs). */
 export const LONG_KERAS_EPOCHS = 20;
 
 export default defineRule({

@@ -12,7 +12,7 @@ import type { ProjectIndex } from '../../workspace/project';
 import { defineRule, type Reporter } from '../rule';
 import { foldLoop, scheduleSizedToRun } from './fixed-budget';
 
-/** From this many epochs on, a run without early stopping is reported (RULES.md STOP003). */
+/** From this many epochs on, a run without early stopping is reported (STOP003\'s docs). */
 export const LONG_LIGHTNING_EPOCHS = 100;
 /** Lightning's own cap when neither max_epochs nor max_steps is set (`loops/utilities.py`). */
 const IMPLICIT_EPOCHS = 1000;

@@ -6,7 +6,7 @@ import { addToCallbacks, argConstant, nameInStyle, runsUnderSweep } from '../../
 import { defineRule } from '../rule';
 import { foldLoop, scheduleSizedToRun } from './fixed-budget';
 
-/** From this many epochs on, a Trainer with an eval set and no early stopping is reported (RULES.md STOP006). */
+/** From this many epochs on, a Trainer with an eval set and no early stopping is reported (STOP006\'s docs). */
 export const LONG_HF_EPOCHS = 10;
 
 export default defineRule({
