@@ -274,10 +274,14 @@ export function renderText(s: RunSummary, cwd: string): string {
   }
   if (s.ranks !== undefined && s.ranks.length > 0) {
     out += `\nRanks${s.stepEndSpreadMs != null ? ` (step ends ${num(s.stepEndSpreadMs, 2)} ms apart, median)` : ''}:\n`;
+    // The GPU column only when some rank sampled its GPU: a CPU job has nothing to show there.
+    const gpu = s.ranks.some((r) => r.gpuUtilizationPct != null);
     out += table([
-      ['rank', 'local', 'ended', 'steps', 'step ms p50', 'data wait ms p50', 'input share', 'waits on ranks ms', 'samples/s'],
+      ['rank', 'local', 'ended', 'steps', 'step ms p50', 'data wait ms p50', 'input share', 'waits on ranks ms', 'samples/s',
+        ...(gpu ? ['GPU util'] : [])],
       ...s.ranks.map((r) => [String(r.rank), String(r.localRank), r.ended ?? '-', String(r.steps), num(r.stepTimeMs?.p50, 2),
-        num(r.dataWaitMs?.p50, 2), pct(r.inputShare), num(r.peerWaitMs, 2), num(r.samplesPerSec)]),
+        num(r.dataWaitMs?.p50, 2), pct(r.inputShare), num(r.peerWaitMs, 2), num(r.samplesPerSec),
+        ...(gpu ? [r.gpuUtilizationPct != null ? `${num(r.gpuUtilizationPct, 0)}%` : '-'] : [])]),
     ]);
   }
   if (s.loaders.length > 0) {

@@ -27,7 +27,7 @@ import { createRunFolder, writeSummary } from './run-folder';
 import { RunState } from './run-state';
 import type { StepRow } from './run-state';
 import { LOADERS_FILE, SUMMARY_FILE, SYSTEM_FILE, loaderColumns, stepColumns, systemColumns } from './run-tables';
-import { buildSummary } from './summary';
+import { buildSummary, rankGpuUtilizationPct } from './summary';
 import { torchrunArgv } from './torchrun';
 import type { DistributedOptions } from './torchrun';
 import { decideVerdict, endedFrom } from './verdict';
@@ -170,7 +170,8 @@ export async function profileDistributed(options: ProfileOptions & { distributed
     const rm = measured[i]!.m;
     return { rank: r.rank, localRank: r.localRank, ended: r.state.end?.how ?? null, steps: rm.measured.length,
       stepTimeMs: rm.stepTimeMs, dataWaitMs: rm.dataWaitMs, inputShare: rm.inputShare, samplesPerSec: rm.samplesPerSec,
-      peerWaitMs: waits[i] === null || waits[i] === undefined ? null : round(waits[i]!, 3), stepsFile: r.file };
+      peerWaitMs: waits[i] === null || waits[i] === undefined ? null : round(waits[i]!, 3),
+      gpuUtilizationPct: rankGpuUtilizationPct(r.state.gpu, r.localRank, rm.span), stepsFile: r.file };
   });
   const spread = stepEndSpreadMs(measured);
   const ended = endedFrom(exit, state, mode);

@@ -46,6 +46,17 @@ export function gpuSummary(samples: readonly GpuSample[], source: 'nvml' | 'nvid
   };
 }
 
+/**
+ * The median utilisation of a torchrun rank's own GPU over its measured steps, or null when it sampled none.
+ * Every rank's NVML sampler sees every GPU of its node; torchrun's convention is one GPU per local rank, so
+ * the rank's is the one at its local rank's index (else, e.g. under CUDA_VISIBLE_DEVICES, the one whose
+ * memory grew most, as for one process).
+ */
+export function rankGpuUtilizationPct(samples: readonly GpuSample[], localRank: number, span: Measurement['span']): number | null {
+  const own = samples.filter((s) => s.index === localRank);
+  return gpuSummary(own.length > 0 ? own : samples, 'nvml', null, null, span)?.utilizationMedianPct ?? null;
+}
+
 export function cpuSummary(host: readonly HostSample[], span: Measurement['span']): SummaryCpu | null {
   if (host.length === 0) return null;
   const window = inSpan(host, span, 300);

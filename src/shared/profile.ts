@@ -223,6 +223,11 @@ export interface SummaryRank {
   samplesPerSec: number | null;
   /** Median per step of its step minus data wait beyond the quickest rank's: time spent waiting on the others. */
   peerWaitMs: number | null;
+  /**
+   * Median utilisation (%) of the rank's own GPU (NVML index = its local rank, torchrun's convention) over its
+   * measured steps; null when the rank sampled no GPU (a CPU job, no pynvml). Absent in older run folders.
+   */
+  gpuUtilizationPct?: number | null;
   /** The rank's own step events, relative to the run folder. */
   stepsFile: string;
 }
@@ -363,6 +368,7 @@ function checkRank(x: unknown, at: string): void {
   numOrNull(SHARE)(r.inputShare, `${at}.inputShare`);
   numOrNull(AMOUNT)(r.samplesPerSec, `${at}.samplesPerSec`);
   numOrNull(AMOUNT)(r.peerWaitMs, `${at}.peerWaitMs`);
+  if (r.gpuUtilizationPct !== undefined) numOrNull(AMOUNT)(r.gpuUtilizationPct, `${at}.gpuUtilizationPct`);
   str(r.stepsFile, `${at}.stepsFile`);
 }
 

@@ -58,6 +58,7 @@ describe('runner: torchrun jobs', () => {
     assert.equal(s.ended.how, 'stopped-after-quick');
     assert.deepEqual(s.ranks?.map((r) => [r.rank, r.localRank, r.ended, r.steps]), [[0, 0, 'stopped', 8], [1, 1, 'stopped', 8]]);
     for (const r of s.ranks ?? []) assert.equal(measuredRows(s.folder, r.stepsFile), 8, `${r.stepsFile} keeps rank ${r.rank}'s steps`);
+    assert.deepEqual(s.ranks?.map((r) => r.gpuUtilizationPct), [null, null], 'a CPU job: no rank sampled a GPU');
     const [r0, r1] = s.ranks ?? [];
     assert.ok(r0 && r1 && r0.dataWaitMs && r1.dataWaitMs && r1.dataWaitMs.p50 > 10 * r0.dataWaitMs.p50, 'rank 1 waits for data, rank 0 not');
     const straggler = s.findings.filter((f) => f.code === 'RUN014');

@@ -42,6 +42,19 @@ describe('Ranks section model', () => {
     assert.deepEqual(v.stragglers.map((x) => x.rank), [1, 3, 3]);
   });
 
+  it('a GPU column only when some rank sampled its GPU, before "Waiting on others"; the marked figures keep their columns', async () => {
+    const s = await writeSyntheticTorchrunRun(tmp());
+    const cpu = ranksView(s);
+    assert.ok(cpu);
+    assert.equal(cpu.columns.includes('GPU util'), false, 'a CPU job has no GPU column');
+    const v = ranksView({ ...s, ranks: s.ranks!.map((r, i) => ({ ...r, gpuUtilizationPct: i === 0 ? 93.5 : null })) });
+    assert.ok(v);
+    assert.deepEqual(v.columns, ['Rank', 'Steps', 'Step p50', 'Data wait p50', 'Input share', 'Samples/s', 'GPU util', 'Waiting on others', 'Ended']);
+    assert.deepEqual(v.rows.map((r) => r.cells[6]), ['94%', '\u2014']);
+    assert.ok(v.rows.every((r) => r.cells.length === v.columns.length));
+    assert.deepEqual(v.rows.map((r) => r.hot), [[], [2]]);
+  });
+
   it('judges no rank when none is named, and none of a failed run', async () => {
     const s = await writeSyntheticTorchrunRun(tmp());
     assert.equal(ranksView({ ...s, findings: [] })?.headline, '2 ranks; no rank stands out from the others.');

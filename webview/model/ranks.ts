@@ -3,9 +3,11 @@
 // never judges a rank by a rule of its own, and the spread of the ranks' step ends. Same words in the
 // webview and the exported report.
 import type { RunSummary, SummaryRank } from '../../src/shared/profile';
-import { DASH, fmtCount, fmtMs, fmtPct, fmtRate } from './format';
+import { DASH, fmtCount, fmtMs, fmtPct, fmtPct100, fmtRate } from './format';
 
-export const RANK_COLUMNS = ['Rank', 'Steps', 'Step p50', 'Data wait p50', 'Input share', 'Samples/s', 'Waiting on others', 'Ended'] as const;
+const RANK_COLUMNS = ['Rank', 'Steps', 'Step p50', 'Data wait p50', 'Input share', 'Samples/s', 'Waiting on others', 'Ended'] as const;
+/** Shown before "Waiting on others" when some rank sampled its GPU: a CPU job has no such column. */
+const GPU_COLUMN = 'GPU util';
 
 /** The figures RUN014 judges, by the name its findings give them, and the column each is shown in. */
 const STRAGGLER_METRIC_COLUMN: Record<string, number> = { 'step time': 2, 'data wait': 3 };
@@ -27,6 +29,7 @@ export interface RankRow {
 }
 
 export interface RanksView {
+  columns: string[];
   headline: string;
   stragglers: Straggler[];
   rows: RankRow[];
@@ -63,6 +66,9 @@ export function ranksView(s: RunSummary): RanksView | null {
   const ranks = s.ranks;
   if (ranks === undefined || ranks.length === 0) return null;
   const stragglers = stragglersOf(s, ranks);
+  const gpu = ranks.some((r) => r.gpuUtilizationPct != null);
+  const columns: string[] = [...RANK_COLUMNS];
+  if (gpu) columns.splice(columns.indexOf('Waiting on others'), 0, GPU_COLUMN);
   const rows: RankRow[] = ranks.map((r) => {
     const mine = stragglers.filter((x) => x.rank === r.rank);
     return {
@@ -74,6 +80,7 @@ export function ranksView(s: RunSummary): RanksView | null {
         fmtMs(r.dataWaitMs?.p50),
         fmtPct(r.inputShare),
         fmtRate(r.samplesPerSec),
+        ...(gpu ? [fmtPct100(r.gpuUtilizationPct)] : []),
         fmtMs(r.peerWaitMs),
         r.ended ?? DASH,
       ],
@@ -99,5 +106,5 @@ export function ranksView(s: RunSummary): RanksView | null {
       : `Step-end spread: ranks end their steps ${fmtMs(s.stepEndSpreadMs)} apart (median over measured steps` +
         `${step !== null && step > 0 ? `, ${fmtPct(s.stepEndSpreadMs / step)} of a step` : ''}).`;
   }
-  return { headline, stragglers, rows, spread };
+  return { columns, headline, stragglers, rows, spread };
 }
