@@ -5,6 +5,7 @@
 // `self.` methods and methods of objects built from local classes. Computed once per module.
 import { calledMethod, contains, field, methodReceiver, namedChildren, parentOf, textOf, unwrap, type Node } from '../engine/syntax';
 import type { PythonModule } from './module';
+import { epochLoops, hotLoops, stepFunctions } from './training';
 
 /** How many calls deep a per-step function may sit below the step loop (`loop → run_step → forward_backward`). */
 const MAX_DEPTH = 2;
@@ -36,15 +37,15 @@ export function callGraph(module: PythonModule): CallGraph {
 }
 
 function build(module: PythonModule): CallGraph {
-  const epochs = new Set(module.epochLoops().map((l) => l.id));
-  const hot = module.hotLoops().filter((l) => !epochs.has(l.id));
+  const epochs = new Set(epochLoops(module).map((l) => l.id));
+  const hot = hotLoops(module).filter((l) => !epochs.has(l.id));
   const stepLoops = [...hot, ...splitStepLoops(module, hot, epochs)]
     .filter((l) => {
       const fn = module.enclosingFunction(l);
       return !fn || !isEvaluationFunction(module, fn);
     })
     .sort((a, b) => a.startIndex - b.startIndex);
-  const stepMethods = module.stepFunctions();
+  const stepMethods = stepFunctions(module);
   const perStep = new Map<number, PerStepFunction>();
   const guarded = new Map<number, { fn: Node; callSite: Node }>();
   const roots = [...stepLoops, ...stepMethods];
@@ -337,7 +338,7 @@ export function importedTrainingCalls(module: PythonModule): ImportedTraining[] 
       let found = byName.get(name);
       if (found === undefined) {
         const def = module.importsFromProject(name) ? module.definitionOf(name) : undefined;
-        const trains = def && def.module !== module && def.node.type === 'function_definition' && def.module.hotLoops().some((l) => contains(def.node, l));
+        const trains = def && def.module !== module && def.node.type === 'function_definition' && hotLoops(def.module).some((l) => contains(def.node, l));
         found = trains ? { module: def.module, fn: def.node } : null;
         byName.set(name, found);
       }

@@ -1,5 +1,6 @@
-// One parsed Python file and the facts rules share: imports, calls, loops, functions, classes, and the
-// hot/epoch loop structure. The statement-level nodes are collected in one walk inside wasm
+// One parsed Python file and the syntax facts every analysis shares: text, imports, calls, loops,
+// functions, classes, bindings and node lookups (what trains where is python/training.ts, built on
+// this). The statement-level nodes are collected in one walk inside wasm
 // (`descendantsOfType` with every type at once: about 3x faster than a cursor walk from JS, and a third
 // faster than the equivalent query), in document order, so "the calls inside this scope" is a binary
 // search rather than a walk. Everything else is computed lazily once.
@@ -22,9 +23,6 @@ const STRUCTURE_TYPES = Object.keys(STRUCTURE);
 /** A Python name at a position (sticky: set lastIndex first). */
 const LEADING_NAME = /[A-Za-z_]\w*/y;
 
-/** Methods that are a training step in Lightning (LightningModule) and Hugging Face (Trainer subclasses). */
-const TRAINING_STEP_METHODS = new Set(['training_step', 'compute_loss']);
-
 export class PythonModule {
   readonly lines: LineIndex;
   readonly root: Node;
@@ -42,12 +40,9 @@ export class PythonModule {
   readonly otherWrites: Node[] = [];
   readonly imports: ImportTable;
   private readonly calleeCache = new Map<number, string | undefined>();
-  private hot?: { loops: Node[]; epochLoops: Node[]; stepFunctions: Node[] };
   private readonly memos = new Map<string, unknown>();
   /** Per-scope answers, by node id: asked for the same scopes by many rules and call-graph walks. */
   private readonly callsWithinScope = new Map<number, Node[]>();
-  private readonly trainsInScope = new Map<number, boolean>();
-  private readonly trainsInScopeInline = new Map<number, boolean>();
   private readonly localTargets = new Map<number, Node | null>();
   /** importsAny answers, per module name: every rule asks first whether its framework is imported. */
   private readonly importedModules = new Map<string, boolean>();
@@ -265,101 +260,6 @@ export class PythonModule {
       if (p.type === 'for_statement' || p.type === 'while_statement') return true;
     }
     return false;
-  }
-
-  private bodyOf(node: Node): Node | undefined {
-    return field(node, 'body');
-  }
-
-  /** Does this scope call `.backward()` and `.step()`, directly or through one level of local calls? */
-  private trainsIn(scope: Node, inline: boolean): boolean {
-    const memo = inline ? this.trainsInScopeInline : this.trainsInScope;
-    let trains = memo.get(scope.id);
-    if (trains === undefined) memo.set(scope.id, (trains = this.computeTrainsIn(scope, inline)));
-    return trains;
-  }
-
-  private computeTrainsIn(scope: Node, inline: boolean): boolean {
-    let backward = false;
-    let step = false;
-    for (const c of this.callsWithin(scope)) {
-      const m = calledMethod(c);
-      if (m === 'backward') backward = true;
-      else if (m === 'step') step = true;
-      else if (m === 'manual_backward') backward = true;
-      if (inline && !(backward && step)) {
-        const target = this.localCallTarget(c);
-        const body = target && this.bodyOf(target);
-        if (body && !contains(body, scope)) {
-          // Only what the helper does once per call counts: a helper that loops over batches itself
-          // (`train_one_epoch`) makes the caller an epoch loop, not a training step.
-          for (const inner of this.callsWithin(body)) {
-            if (this.loopBetween(body, inner)) continue;
-            const im = calledMethod(inner);
-            if (im === 'backward' || im === 'manual_backward') backward = true;
-            else if (im === 'step') step = true;
-          }
-        }
-      }
-      if (backward && step) return true;
-    }
-    return false;
-  }
-
-  private structure(): { loops: Node[]; epochLoops: Node[]; stepFunctions: Node[] } {
-    if (this.hot) return this.hot;
-    const loops = this.loops.filter((l) => {
-      const body = this.bodyOf(l);
-      if (!body || !this.trainsIn(body, true)) return false;
-      // The innermost training loop is the hot one: skip a loop when a loop inside it trains too.
-      return !this.loops.some((inner) => inner.id !== l.id && contains(body, inner) && this.trainsIn(this.bodyOf(inner)!, true));
-    });
-    const stepFunctions = this.functions.filter((f) => {
-      const name = this.functionName(f);
-      return TRAINING_STEP_METHODS.has(name) && this.enclosingClass(f) !== undefined;
-    });
-    const epochLoops: Node[] = [];
-    const addEpoch = (l: Node | undefined) => {
-      if (l && !epochLoops.some((e) => e.id === l.id)) epochLoops.push(l);
-    };
-    for (const h of loops) addEpoch(this.enclosingLoop(h));
-    const hotFunctions = loops.map((h) => this.enclosingFunction(h)).filter((f): f is Node => f !== undefined);
-    for (const l of this.loops) {
-      const body = this.bodyOf(l);
-      if (!body || loops.some((h) => h.id === l.id)) continue;
-      for (const c of this.callsWithin(body)) {
-        const target = this.localCallTarget(c);
-        if (target && hotFunctions.some((f) => f.id === target.id)) addEpoch(l);
-        // `for epoch in range(n): model.fit(..., epochs=1)` is a hand-written epoch loop around Keras.
-        if (calledMethod(c) === 'fit' && /\bepochs\s*=\s*1\b/.test(field(c, 'arguments')?.text ?? '')) addEpoch(l);
-      }
-    }
-    this.hot = { loops, epochLoops, stepFunctions };
-    return this.hot;
-  }
-
-  /** Loops whose body trains (backward + step), innermost only. */
-  hotLoops(): Node[] {
-    return this.structure().loops;
-  }
-
-  /** Loops that directly enclose a hot loop, or call a function that holds one. */
-  epochLoops(): Node[] {
-    return this.structure().epochLoops;
-  }
-
-  /** Lightning `training_step` / HF `compute_loss` methods: bodies that run once per step. */
-  stepFunctions(): Node[] {
-    return this.structure().stepFunctions;
-  }
-
-  /** True when `node` runs once per training step: inside a hot loop body or a step method. */
-  inHotRegion(node: Node): boolean {
-    const s = this.structure();
-    return (
-      s.loops.some((l) => contains(this.bodyOf(l)!, node)) ||
-      s.stepFunctions.some((f) => contains(this.bodyOf(f) ?? f, node))
-    );
   }
 
   /** The nearest loop around a node within its own function or class body. */

@@ -7,6 +7,7 @@ import { argument, callArguments } from '../engine/calls';
 import { calledMethod, contains, field, literalValue, methodReceiver, namedChildren, parentOf, type Node } from '../engine/syntax';
 import { descendantsOfType } from './bindings';
 import type { PythonModule } from './module';
+import { hotLoops } from './training';
 
 /**
  * Keras dataset utilities whose result already ends in `prefetch(tf.data.AUTOTUNE)` and whose decoding map already
@@ -407,7 +408,7 @@ function iterated(right: Node | undefined): Node | undefined {
 
 /** A loop body that takes training steps: a GradientTape, apply_gradients, or a local `train_step` holding them. */
 function trainsOn(module: PythonModule, body: Node): boolean {
-  if (module.hotLoops().some((l) => field(l, 'body')?.id === body.id)) return true;
+  if (hotLoops(module).some((l) => field(l, 'body')?.id === body.id)) return true;
   if (TRAINING_MARKERS.test(body.text)) return true;
   return module.callsWithin(body).some((c) => {
     const target = module.localCallTarget(c);

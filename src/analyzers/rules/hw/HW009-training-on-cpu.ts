@@ -4,6 +4,7 @@ import { nodeRange, textOf, unwrap, type Node } from '../../engine/syntax';
 import { bindingsAt } from '../../python/bindings';
 import { deviceManagedByFramework, devicePlacements, hardCodedCpuPlacements, mentionsAccelerator } from '../../python/accelerator';
 import type { PythonModule } from '../../python/module';
+import { hotLoops } from '../../python/training';
 import { classDerivesFrom } from '../../python/resolve';
 import { defineRule } from '../rule';
 import { loopHeaderRange, tinyModel, torchBound } from './precision';
@@ -93,7 +94,7 @@ module with no device handling at all gets no automatic fix: the model and every
 
   checkPython(module, reporter) {
     if (!module.importsAny('torch')) return;
-    const loops = module.hotLoops();
+    const loops = hotLoops(module);
     if (loops.length === 0 || deviceManagedByFramework(module)) return;
     if (!buildsModelAndOptimizer(module) || tinyModel(module)) return;
     if (devicePlacements(module).length === 0) {

@@ -1,21 +1,10 @@
 // Facts the LOOP rules share: does the module run on an accelerator at all (CPU-only code never syncs
-// with a device, RULES.md section 7 trap 3; the answer is python/accelerator.ts), which loops run once per step, and whether a statement is guarded
+// with a device, RULES.md section 7 trap 3; the answer is python/accelerator.ts), which helpers run once per step, and whether a statement is guarded
 // by a logging interval. Each is computed once per module.
 import type { Edit } from '../../../shared/findings';
 import { calledMethod, contains, field, namedChildren, parentOf, textOf, type Node } from '../../engine/syntax';
 import { callGraph, underIntervalGuard } from '../../python/callgraph';
 import type { PythonModule } from '../../python/module';
-
-/**
- * Loops whose body runs once per optimisation step: the hot loops, less the loops that are hot only
- * because they call a function holding the real step loop (those are epoch loops).
- */
-export function stepLoops(module: PythonModule): Node[] {
-  return module.memo('loop:stepLoops', () => {
-    const epochs = new Set(module.epochLoops().map((l) => l.id));
-    return module.hotLoops().filter((l) => !epochs.has(l.id));
-  });
-}
 
 /** Local functions that run on every training step (the call graph), with the call in the step loop that runs them. */
 export function perStepHelpers(module: PythonModule): Map<number, { fn: Node; callSite: Node }> {

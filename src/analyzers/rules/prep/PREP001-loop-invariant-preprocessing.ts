@@ -3,6 +3,7 @@ import { calledMethod, contains, dottedName, field, indentOf, namedChildren, nod
 import { bindingsAt, descendantsOfType } from '../../python/bindings';
 import { isHfDataset, tokenizerCall } from '../../python/huggingface';
 import type { PythonModule } from '../../python/module';
+import { epochLoops } from '../../python/training';
 import { defineRule } from '../rule';
 import { calledBodies, drawsRandomness, isTrainingState, isWritten, loopWrites, modelNamesIn, namesRead, targetNames } from './loop-invariance';
 
@@ -83,7 +84,7 @@ it calls rebinds (\`global\`) means it is not reported at all; if the data does 
 `,
 
   checkPython(module, reporter) {
-    for (const loop of module.epochLoops()) {
+    for (const loop of epochLoops(module)) {
       if (isFoldLoop(module, loop)) continue;
       const body = field(loop, 'body');
       if (!body) continue;
