@@ -3,6 +3,7 @@
 import { argument, callArguments, type ArgLookup, type CallArguments } from '../engine/calls';
 import { calledMethod, contains, dottedName, field, literalValue, namedChildren, NOT_LITERAL, parentOf, textOf, unwrap, type Node } from '../engine/syntax';
 import { bindingsAt, boundInFunctionAt, descendantsOfType, parameterNamed, parameterNames } from './bindings';
+import { ModuleFact } from './facts';
 import type { PythonModule } from './module';
 import { hotLoops } from './training';
 import { datasetItemReads } from './item-io';
@@ -45,8 +46,10 @@ export function argValue(lookup: ArgLookup): number | boolean | null | string | 
   return v === NOT_LITERAL ? 'unknown' : v;
 }
 
+const usesCache = new ModuleFact<DataLoaderUse[]>();
+
 export function dataLoaderUses(module: PythonModule): DataLoaderUse[] {
-  return module.memo('dataLoaderUses', () => module.callsTo(DATALOADER).map((call) => classify(module, call)));
+  return usesCache.get(module, () => module.callsTo(DATALOADER).map((call) => classify(module, call)));
 }
 
 function classify(module: PythonModule, call: Node): DataLoaderUse {

@@ -2,6 +2,7 @@
 // callbacks, and whether the model it fits validates at all (no validation, nothing to stop on).
 import { argument, callArguments, type CallArguments } from '../engine/calls';
 import { calledMethod, dottedName, field, literalValue, methodReceiver, NOT_LITERAL, parentOf, type Node } from '../engine/syntax';
+import { ModuleFact } from './facts';
 import type { PythonModule } from './module';
 import { resolvedCallArguments } from './provenance';
 import { classDefines, classDerivesFrom, constructedBy, localClass, methodCallsOn, type Tri } from './resolve';
@@ -29,8 +30,10 @@ export interface TrainerUse {
   fits: Node[];
 }
 
+const trainersCache = new ModuleFact<TrainerUse[]>();
+
 export function lightningTrainers(module: PythonModule): TrainerUse[] {
-  return module.memo('lightningTrainers', () =>
+  return trainersCache.get(module, () =>
     module.callsTo([LIGHTNING_TRAINER]).map((call) => {
       const name = module.boundName(call);
       const fits = name ? sameScope(module, call, name, methodCallsOn(module, name, ['fit'])) : [];

@@ -40,7 +40,15 @@ export class PythonModule {
   readonly otherWrites: Node[] = [];
   readonly imports: ImportTable;
   private readonly calleeCache = new Map<number, string | undefined>();
-  private readonly memos = new Map<string, unknown>();
+  /** Indexes built on first use, each asked for by many rules. */
+  private lineLengthSetting?: number;
+  private lineEnding?: string;
+  private callsByStartIndex?: Map<number, Node[]>;
+  private functionsByName?: Map<string, Array<{ fn: Node; cls: Node | undefined }>>;
+  private definitionList?: Node[];
+  private assignmentsByTarget?: Map<string, Node[]>;
+  private callsByMethod?: Map<string, Node[]>;
+  private readonly references = new Map<string, Node[]>();
   /** Per-scope answers, by node id: asked for the same scopes by many rules and call-graph walks. */
   private readonly callsWithinScope = new Map<number, Node[]>();
   private readonly localTargets = new Map<number, Node | null>();
@@ -65,16 +73,12 @@ export class PythonModule {
 
   /** The line length fixes wrap an edited call at: the project's formatter setting, else Black's and Ruff's 88. */
   get lineLength(): number {
-    return this.memo('lineLength', () => this.project?.lineLengthFor(this.path) ?? DEFAULT_LINE_LENGTH);
+    return (this.lineLengthSetting ??= this.project?.lineLengthFor(this.path) ?? DEFAULT_LINE_LENGTH);
   }
 
-  /** Computes a derived fact once per module (several rules ask for the same DataLoader analysis). */
-  memo<T>(key: string, compute: () => T): T {
-    const known = this.memos.get(key);
-    if (known !== undefined || this.memos.has(key)) return known as T;
-    const value = compute();
-    this.memos.set(key, value);
-    return value;
+  /** The line terminator the file uses most, for inserted lines. */
+  get eol(): string {
+    return (this.lineEnding ??= this.lines.eol());
   }
 
   /** Canonical qualified name of what a call calls, when it resolves through the imports. */
@@ -92,15 +96,14 @@ export class PythonModule {
 
   /** Calls by start offset, for finding calls from where their names are written. */
   private callsByStart(): Map<number, Node[]> {
-    return this.memo('callsByStart', () => {
-      const index = new Map<number, Node[]>();
-      for (const c of this.calls) {
-        const list = index.get(c.startIndex);
-        if (list) list.push(c);
-        else index.set(c.startIndex, [c]);
-      }
-      return index;
-    });
+    if (this.callsByStartIndex) return this.callsByStartIndex;
+    const index = new Map<number, Node[]>();
+    for (const c of this.calls) {
+      const list = index.get(c.startIndex);
+      if (list) list.push(c);
+      else index.set(c.startIndex, [c]);
+    }
+    return (this.callsByStartIndex = index);
   }
 
   callsTo(names: ReadonlySet<string> | readonly string[]): Node[] {
@@ -147,16 +150,15 @@ export class PythonModule {
 
   /** Functions by name, each with the class it is a method of (computed once). */
   private functionIndex(): Map<string, Array<{ fn: Node; cls: Node | undefined }>> {
-    return this.memo('functionIndex', () => {
-      const index = new Map<string, Array<{ fn: Node; cls: Node | undefined }>>();
-      for (const fn of this.functions) {
-        const name = this.functionName(fn);
-        const list = index.get(name) ?? [];
-        list.push({ fn, cls: this.enclosingClass(fn) });
-        index.set(name, list);
-      }
-      return index;
-    });
+    if (this.functionsByName) return this.functionsByName;
+    const index = new Map<string, Array<{ fn: Node; cls: Node | undefined }>>();
+    for (const fn of this.functions) {
+      const name = this.functionName(fn);
+      const list = index.get(name) ?? [];
+      list.push({ fn, cls: this.enclosingClass(fn) });
+      index.set(name, list);
+    }
+    return (this.functionsByName = index);
   }
 
   /** A function defined at module level, or a method of the class enclosing `from`, by name. */
@@ -240,7 +242,7 @@ export class PythonModule {
 
   /** Functions, classes and lambdas in document order: whatever holds code that does not run in place. */
   private definitions(): Node[] {
-    return this.memo('definitions', () => [...this.functions, ...this.classes, ...this.lambdas].sort((a, b) => a.startIndex - b.startIndex));
+    return (this.definitionList ??= [...this.functions, ...this.classes, ...this.lambdas].sort((a, b) => a.startIndex - b.startIndex));
   }
 
   /** The nearest function, class or lambda around a node. */
@@ -298,7 +300,7 @@ export class PythonModule {
    * "where does this name come from" for many names, and a scan per name is quadratic in a large file.
    */
   assignmentsTo(name: string): Node[] {
-    const index = this.memo('assignmentsByTarget', () => {
+    if (!this.assignmentsByTarget) {
       const byTarget = new Map<string, Node[]>();
       const add = (target: Node | undefined, a: Node) => {
         const n = target && dottedName(target);
@@ -313,14 +315,14 @@ export class PythonModule {
         if (left.type === 'pattern_list' || left.type === 'tuple_pattern') for (const t of namedChildren(left)) add(t, a);
         else add(left, a);
       }
-      return byTarget;
-    });
-    return index.get(name) ?? [];
+      this.assignmentsByTarget = byTarget;
+    }
+    return this.assignmentsByTarget.get(name) ?? [];
   }
 
   /** Calls of a method by name (`x.fit(...)` under 'fit'), indexed once for the whole module. */
   methodCalls(method: string): Node[] {
-    const index = this.memo('methodCalls', () => {
+    if (!this.callsByMethod) {
       const byMethod = new Map<string, Node[]>();
       for (const c of this.calls) {
         const m = calledMethod(c);
@@ -329,14 +331,16 @@ export class PythonModule {
         if (list) list.push(c);
         else byMethod.set(m, [c]);
       }
-      return byMethod;
-    });
-    return index.get(method) ?? [];
+      this.callsByMethod = byMethod;
+    }
+    return this.callsByMethod.get(method) ?? [];
   }
 
   /** Identifier or attribute nodes whose text is exactly `name` (e.g. 'train_loader', 'self.train_loader'). */
   referencesTo(name: string): Node[] {
-    return this.memo(`references:${name}`, () => this.occurrences(name, 0, this.text.length));
+    let found = this.references.get(name);
+    if (!found) this.references.set(name, (found = this.occurrences(name, 0, this.text.length)));
+    return found;
   }
 
   /** True when an expression is, or mentions, the given name (`enumerate(loader)`, `tqdm(loader, ...)`). */

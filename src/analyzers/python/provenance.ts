@@ -8,6 +8,7 @@ import { argument, callArguments, type CallArguments } from '../engine/calls';
 import { contains, dottedName, endIndexOf, field, literalValue, namedChildren, NOT_LITERAL, parentOf, textOf, unwrap, type Node } from '../engine/syntax';
 import { allParameterNames, bindingsAt } from './bindings';
 import { callSitesOf } from './callsites';
+import { KeyedFact } from './facts';
 import type { PythonModule } from './module';
 
 const MAX_DEPTH = 4;
@@ -316,6 +317,8 @@ function unconditionalFor(module: PythonModule, node: Node, at: Node): boolean {
   return true;
 }
 
+const resolvedArgumentsCache = new KeyedFact<number, CallArguments>();
+
 /**
  * The arguments of a call with every `**name` whose dict is built locally read into its keywords:
  * keys bound on every path become keywords (their value nodes sit in the dict, so `spread` is set on
@@ -325,7 +328,7 @@ function unconditionalFor(module: PythonModule, node: Node, at: Node): boolean {
 export function resolvedCallArguments(module: PythonModule, call: Node): CallArguments {
   const base = callArguments(call);
   if (!base.hasKwargs) return base;
-  return module.memo(`provenance:arguments:${call.id}`, () => {
+  return resolvedArgumentsCache.get(module, call.id, () => {
     const keywords = new Map(base.keywords);
     const maybeKeywords = new Map<string, Node>();
     const spreadKeywords = new Set<string>();

@@ -4,6 +4,7 @@
 import type { Edit } from '../../../shared/findings';
 import { calledMethod, contains, field, namedChildren, parentOf, textOf, type Node } from '../../engine/syntax';
 import { callGraph, underIntervalGuard } from '../../python/callgraph';
+import { ModuleFact } from '../../python/facts';
 import type { PythonModule } from '../../python/module';
 
 /** Local functions that run on every training step (the call graph), with the call in the step loop that runs them. */
@@ -13,9 +14,11 @@ export function perStepHelpers(module: PythonModule): Map<number, { fn: Node; ca
 
 export { underIntervalGuard };
 
+const torchNameCache = new ModuleFact<string | undefined>();
+
 /** The local name `torch` is bound to (`torch`, or an alias), if the module imports it as a module. */
 export function torchModuleName(module: PythonModule): string | undefined {
-  return module.memo('loop:torchName', () => {
+  return torchNameCache.get(module, () => {
     for (const [local, qualified] of module.imports.localNames()) if (qualified === 'torch') return local;
     return undefined;
   });

@@ -3,7 +3,8 @@ import { argument, callArguments, type ArgLookup } from '../../engine/calls';
 import { calledMethod, contains, dottedName, field, literalValue, methodReceiver, namedChildren, nodeRange, NOT_LITERAL, parentOf, textOf, unwrap, type Node } from '../../engine/syntax';
 import { appendArguments, replaceNode } from '../../python/edits';
 import { KERAS_FIT_SLOTS, kerasFitCalls } from '../../python/keras';
-import { LIGHTNING_EARLY_STOPPING, LIGHTNING_MODULE, lightningTrainers } from '../../python/lightning';
+import { LIGHTNING_EARLY_STOPPING, LIGHTNING_MODULE, lightningTrainers, type TrainerUse } from '../../python/lightning';
+import { ModuleFact } from '../../python/facts';
 import type { PythonModule } from '../../python/module';
 import { constantValue, constructedBy, localClass, resolveList } from '../../python/resolve';
 import { defineRule, type Reporter } from '../rule';
@@ -215,9 +216,11 @@ function watchedClasses(module: PythonModule, es: Node): Node[] | undefined {
   return classes.length > 0 ? classes : undefined;
 }
 
+const trainerCallbacksCache = new ModuleFact<Array<{ trainer: TrainerUse; held: Node[] }>>();
+
 /** Each Lightning Trainer with the EarlyStopping instances its callbacks list holds, resolved once per module. */
 function trainerCallbacks(module: PythonModule) {
-  return module.memo('STOP002:trainerCallbacks', () => lightningTrainers(module).map((trainer) => ({
+  return trainerCallbacksCache.get(module, () => lightningTrainers(module).map((trainer) => ({
     trainer,
     held: constructedCallbacks(module, argument(trainer.args, 'callbacks'), trainer.call, (q) => q === LIGHTNING_EARLY_STOPPING),
   })));
