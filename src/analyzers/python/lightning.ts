@@ -59,7 +59,12 @@ export function sameScope(module: PythonModule, binding: Node, name: string, use
 
 /** Classes of this module that derive from LightningModule (directly or through local classes). */
 export function lightningModuleClasses(module: PythonModule): Node[] {
-  return module.classes.filter((c) => classDerivesFrom(module, c, (b) => b === LIGHTNING_MODULE));
+  return module.classes.filter((c) => isLightningModuleClass(module, c));
+}
+
+/** A class of this module that derives from LightningModule, directly or through local classes. */
+export function isLightningModuleClass(module: PythonModule, cls: Node): boolean {
+  return classDerivesFrom(module, cls, (b) => b === LIGHTNING_MODULE);
 }
 
 /** The local class an expression instantiates (`model = LitModel(...)`; `fit(LitModel())`). */

@@ -66,6 +66,22 @@ export function origin(module: PythonModule, expr: Node, at: Node = expr, depth 
   return literalValue(n) !== NOT_LITERAL ? { kind: 'literal', node: n } : { kind: 'unknown' };
 }
 
+/**
+ * Whether every value `expr` may hold passes `test`. A name (`x`, `self.x`) stands for the values of all its
+ * bindings where it is read, followed the way `origin` follows one (false when nothing binds it, or when a
+ * binding is a parameter or an unpacking that cannot be split); any other expression is `test`'s to judge,
+ * and `test` may follow a part of it (a method's receiver, the frame a column is read from) with `follow`.
+ * Bounded like `origin`: deeper than the bound is false.
+ */
+export function everyValue(module: PythonModule, expr: Node, test: (n: Node, follow: (part: Node) => boolean) => boolean, depth = 0): boolean {
+  if (depth > MAX_DEPTH) return false;
+  const n = unwrap(expr);
+  const name = n.type === 'identifier' || n.type === 'attribute' ? dottedName(n) : undefined;
+  if (name === undefined) return test(n, (part) => everyValue(module, part, test, depth + 1));
+  const bindings = bindingsAt(module, name, n);
+  return bindings.length > 0 && bindings.every((b) => b.kind === 'value' && everyValue(module, b.value, test, depth + 1));
+}
+
 function isDictCall(module: PythonModule, n: Node): boolean {
   if (n.type !== 'call') return false;
   const fn = field(n, 'function');
