@@ -1,5 +1,5 @@
 // Facts the LOOP rules share: does the module run on an accelerator at all (CPU-only code never syncs
-// with a device, RULES.md section 7 trap 3; the answer is python/accelerator.ts), which helpers run once per step, and whether a statement is guarded
+// with a device, RULES.md section 7 trap 3; the answer is python/accelerator.ts), which loops run once per step, and whether a statement is guarded
 // by a logging interval. Each is computed once per module.
 import type { Edit } from '../../../shared/findings';
 import { calledMethod, contains, field, namedChildren, parentOf, textOf, type Node } from '../../engine/syntax';
