@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { moduleOf } from '../helpers/python';
+import { epochLoops, hotLoops, inHotRegion } from '../../src/analyzers/python/training';
 
 const lineOf = (n: { startPosition: { row: number } }) => n.startPosition.row + 1;
 
@@ -14,8 +15,8 @@ describe('loop structure', () => {
               opt.step()
           evaluate()
     `);
-    assert.deepEqual(m.hotLoops().map(lineOf), [2]);
-    assert.deepEqual(m.epochLoops().map(lineOf), [1]);
+    assert.deepEqual(hotLoops(m).map(lineOf), [2]);
+    assert.deepEqual(epochLoops(m).map(lineOf), [1]);
   });
 
   it('inlines one level of local calls, for the hot loop and the epoch loop', async () => {
@@ -31,8 +32,8 @@ describe('loop structure', () => {
       for epoch in range(3):
           train_epoch(model, loader, opt)
     `);
-    assert.deepEqual(m.hotLoops().map(lineOf), [6]);
-    assert.deepEqual(m.epochLoops().map(lineOf), [9]);
+    assert.deepEqual(hotLoops(m).map(lineOf), [6]);
+    assert.deepEqual(epochLoops(m).map(lineOf), [9]);
   });
 
   it('does not call a loop hot without both backward and step, or when they sit in a nested def', async () => {
@@ -45,7 +46,7 @@ describe('loop structure', () => {
               loss.backward()
               opt.step()
     `);
-    assert.deepEqual(m.hotLoops(), []);
+    assert.deepEqual(hotLoops(m), []);
   });
 
   it('treats Lightning training_step as a per-step region', async () => {
@@ -59,7 +60,7 @@ describe('loop structure', () => {
               y = tok(z)
     `);
     const calls = m.calls.filter((c) => c.text.startsWith('tok('));
-    assert.deepEqual(calls.map((c) => m.inHotRegion(c)), [true, false]);
+    assert.deepEqual(calls.map((c) => inHotRegion(m, c)), [true, false]);
   });
 
   it('sees a Keras fit(epochs=1) inside a loop as an epoch loop', async () => {
@@ -67,7 +68,7 @@ describe('loop structure', () => {
       for epoch in range(50):
           model.fit(x, y, epochs=1)
     `);
-    assert.deepEqual(m.epochLoops().map(lineOf), [1]);
+    assert.deepEqual(epochLoops(m).map(lineOf), [1]);
   });
 });
 
@@ -83,7 +84,7 @@ describe('loop structure with epoch helpers', () => {
           train_one_epoch(model, loader, opt)
           scheduler.step()
     `);
-    assert.deepEqual(m.hotLoops().map(lineOf), [2]);
-    assert.deepEqual(m.epochLoops().map(lineOf), [6]);
+    assert.deepEqual(hotLoops(m).map(lineOf), [2]);
+    assert.deepEqual(epochLoops(m).map(lineOf), [6]);
   });
 });

@@ -8,6 +8,7 @@
 import { callArguments } from '../engine/calls';
 import { calledMethod, contains, dottedName, endIndexOf, field, methodReceiver, namedChildren, parentOf, unwrap, type Node } from '../engine/syntax';
 import { combineDeviceKinds, deviceKindOf, frameworkDevice, isAcceleratorKind, isDtype, LIGHTNING_TRAINERS, lightningAcceleratorKind, type DeviceKind } from './device';
+import { ModuleFact } from './facts';
 import type { PythonModule } from './module';
 
 export interface DevicePlacement {
@@ -45,9 +46,11 @@ const FRAMEWORK_PLACING_METHODS = new Set(['prepare', 'prepare_model', 'setup', 
 /** Words that can only name an accelerator, or a placement through an ordinal or a framework; without any of them a module places nothing on one. */
 const MAY_PLACE = /cuda|gpu|accelerat|mps|xpu|xla|tpu|rank|device_id|Fabric|deepspeed|DataParallel|\.to\(\s*\d/;
 
+const factsCache = new ModuleFact<AcceleratorFacts>();
+
 /** The facts for a whole module, computed once per tree. */
 export function acceleratorFacts(module: PythonModule): AcceleratorFacts {
-  return module.memo('accelerator:facts', () => factsOf(module, devicePlacements(module)));
+  return factsCache.get(module, () => factsOf(module, devicePlacements(module)));
 }
 
 /** The same facts restricted to the placements inside one function (nested definitions included). */
@@ -80,22 +83,26 @@ export function cudaPlacements(module: PythonModule): readonly DevicePlacement[]
   return acceleratorFacts(module).mayBeCuda;
 }
 
+const apiCache = new ModuleFact<boolean>();
+
 /**
  * A call into a torch accelerator namespace (`torch.cuda.*`, `torch.accelerator.*`, `torch.xpu.*`,
  * `torch.mps.*`) or a `"cuda"` string: with a placement on a device we cannot follow, the code targets
  * an accelerator. Alone (a script that prints `torch.cuda.is_available()`) it places nothing.
  */
 function usesAcceleratorApi(module: PythonModule): boolean {
-  return module.memo('accelerator:api', () => {
+  return apiCache.get(module, () => {
     if (!/\b(cuda|accelerator|xpu|mps)\b/.test(module.text)) return false;
     if (/["']cuda(:\d+)?["']/.test(module.text)) return true;
     return module.calls.some((c) => /^torch\.(cuda|accelerator|xpu|mps|backends\.mps)\./.test(module.callee(c) ?? ''));
   });
 }
 
+const placementsCache = new ModuleFact<readonly DevicePlacement[]>();
+
 /** Every place the module puts a model or tensor on a device, memoised. */
 export function devicePlacements(module: PythonModule): readonly DevicePlacement[] {
-  return module.memo('accelerator:placements', () => {
+  return placementsCache.get(module, () => {
     const out: DevicePlacement[] = [];
     if (module.importsAny('torch')) {
       for (const c of module.methodCalls('cuda')) {
@@ -167,12 +174,14 @@ function frameworkPlacements(module: PythonModule): DevicePlacement[] {
   return out;
 }
 
+const preparedCache = new ModuleFact<ReadonlySet<string>>();
+
 /**
  * Names handed to `accelerator.prepare(...)` / `fabric.setup_dataloaders(...)` (and the like): the
  * framework wraps them and moves their batches to its device itself.
  */
 export function preparedByFramework(module: PythonModule): ReadonlySet<string> {
-  return module.memo('accelerator:prepared', () => {
+  return preparedCache.get(module, () => {
     const names = new Set<string>();
     for (const p of devicePlacements(module)) {
       if (p.how !== 'framework') continue;
@@ -196,13 +205,15 @@ export function hardCodedCpuPlacements(module: PythonModule): readonly DevicePla
   return all;
 }
 
+const mentionedCache = new ModuleFact<boolean>();
+
 /**
  * The code (comments aside) names an accelerator somewhere: `cuda`, `gpu`, `mps`, `xpu`, `xla`, `tpu`,
  * `torch.accelerator`. HW009 leaves such modules alone: their author has thought about devices, even
  * where no placement can be followed.
  */
 export function mentionsAccelerator(module: PythonModule): boolean {
-  return module.memo('accelerator:mentioned', () => /\b(cuda|mps|gpu|xla|xpu|tpu|accelerator)\b/i.test(module.text.replace(/#.*$/gm, '')));
+  return mentionedCache.get(module, () => /\b(cuda|mps|gpu|xla|xpu|tpu|accelerator)\b/i.test(module.text.replace(/#.*$/gm, '')));
 }
 
 /** Frameworks that choose the device (and often the precision) themselves, outside this module's code. */

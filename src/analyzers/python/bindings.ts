@@ -1,6 +1,7 @@
 // Where a name used at some point got its value: the assignments (or parameter) that bind it in the
 // scope visible there. Provenance checks ("is `tok` a tokenizer?") follow these one hop at a time.
 import { dottedName, field, namedChildren, unwrap, type Node } from '../engine/syntax';
+import { KeyedFact } from './facts';
 import type { PythonModule } from './module';
 
 export type Binding =
@@ -49,9 +50,11 @@ export function boundInFunctionAt(module: PythonModule, name: string, at: Node, 
   return false;
 }
 
+const assignmentsCache = new KeyedFact<string, Array<Extract<Binding, { kind: 'value' | 'opaque' }>>>();
+
 /** All plain (`=`) assignments of a dotted name in the module, paired with their value where possible. */
 export function assignmentsTo(module: PythonModule, name: string): Array<Extract<Binding, { kind: 'value' | 'opaque' }>> {
-  return module.memo(`assignmentsTo:${name}`, () => {
+  return assignmentsCache.get(module, name, () => {
     const out: Array<Extract<Binding, { kind: 'value' | 'opaque' }>> = [];
     for (const a of module.assignmentsTo(name)) {
       const left = field(a, 'left');

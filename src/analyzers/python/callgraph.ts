@@ -4,7 +4,9 @@
 // per-step work (LOOP001, LOOP007) follow the calls from the step loops one or two levels deep, through
 // `self.` methods and methods of objects built from local classes. Computed once per module.
 import { calledMethod, contains, field, methodReceiver, namedChildren, parentOf, textOf, unwrap, type Node } from '../engine/syntax';
+import { KeyedFact, ModuleFact } from './facts';
 import type { PythonModule } from './module';
+import { epochLoops, hotLoops, stepFunctions } from './training';
 
 /** How many calls deep a per-step function may sit below the step loop (`loop → run_step → forward_backward`). */
 const MAX_DEPTH = 2;
@@ -31,20 +33,22 @@ export interface CallGraph {
   guardedOnly: Map<number, { fn: Node; callSite: Node }>;
 }
 
+const callGraphCache = new ModuleFact<CallGraph>();
+
 export function callGraph(module: PythonModule): CallGraph {
-  return module.memo('callGraph', () => build(module));
+  return callGraphCache.get(module, () => build(module));
 }
 
 function build(module: PythonModule): CallGraph {
-  const epochs = new Set(module.epochLoops().map((l) => l.id));
-  const hot = module.hotLoops().filter((l) => !epochs.has(l.id));
+  const epochs = new Set(epochLoops(module).map((l) => l.id));
+  const hot = hotLoops(module).filter((l) => !epochs.has(l.id));
   const stepLoops = [...hot, ...splitStepLoops(module, hot, epochs)]
     .filter((l) => {
       const fn = module.enclosingFunction(l);
       return !fn || !isEvaluationFunction(module, fn);
     })
     .sort((a, b) => a.startIndex - b.startIndex);
-  const stepMethods = module.stepFunctions();
+  const stepMethods = stepFunctions(module);
   const perStep = new Map<number, PerStepFunction>();
   const guarded = new Map<number, { fn: Node; callSite: Node }>();
   const roots = [...stepLoops, ...stepMethods];
@@ -105,6 +109,8 @@ function holdsCallToLoop(module: PythonModule, loop: Node, loops: Node[]): boole
   });
 }
 
+const trainingBelowCache = new KeyedFact<string, { backward: boolean; step: boolean }>();
+
 /** backward / step calls in `scope` outside its loops, and in the local functions it calls (depth-bounded). */
 function trainingBelow(module: PythonModule, scope: Node, depth: number, stack: Node[]): { backward: boolean; step: boolean } {
   let backward = false;
@@ -118,7 +124,7 @@ function trainingBelow(module: PythonModule, scope: Node, depth: number, stack: 
       const target = callTarget(module, c);
       const body = target && field(target, 'body');
       if (!target || !body || stack.some((s) => s.id === target.id || contains(body, s))) continue;
-      const inner = module.memo(`callGraph:trains:${target.id}:${depth - 1}`, () => trainingBelow(module, body, depth - 1, [...stack, target]));
+      const inner = trainingBelowCache.get(module, `${target.id}:${depth - 1}`, () => trainingBelow(module, body, depth - 1, [...stack, target]));
       backward ||= inner.backward;
       step ||= inner.step;
     }
@@ -159,9 +165,11 @@ function computeCallTarget(module: PythonModule, call: Node): Node | undefined {
   return module.functions.find((f) => module.functionName(f) === method && module.enclosingClass(f)?.id === cls.id && !module.enclosingFunction(f));
 }
 
+const classesByNameCache = new ModuleFact<Map<string, Node>>();
+
 /** The local class every binding of `name` constructs, if there is exactly one. */
 function instanceClass(module: PythonModule, name: string): Node | undefined {
-  const index = module.memo('callGraph:classesByName', () => {
+  const index = classesByNameCache.get(module, () => {
     const byName = new Map<string, Node>();
     for (const c of module.classes) {
       const n = field(c, 'name');
@@ -281,6 +289,8 @@ export interface ImportedCall {
   perStep: boolean;
 }
 
+const importedCallsCache = new ModuleFact<ImportedCall[]>();
+
 /**
  * Calls into this module's top-level functions from the project modules beside it that import it, one module
  * deep: `utils.clip_gradients(model, clip)` in a training script's step loop makes `clip_gradients` per-step
@@ -288,7 +298,7 @@ export interface ImportedCall {
  * loop of `engine.py` runs. Empty outside a project.
  */
 export function importedCalls(module: PythonModule): ImportedCall[] {
-  return module.memo('callGraph:imported', () => {
+  return importedCallsCache.get(module, () => {
     const project = module.project;
     if (!project) return [];
     const topLevel = new Map<string, Node>();
@@ -320,13 +330,15 @@ export interface ImportedTraining {
   fn: Node;
 }
 
+const importedTrainingCache = new ModuleFact<ImportedTraining[]>();
+
 /**
  * Calls from this module to a function of another project module that holds a training loop: a `main.py` that
  * builds the model, puts it on the device and calls `engine.train_one_epoch(...)` every epoch trains through that
  * call, though the loop itself is in `engine.py`. Empty outside a project.
  */
 export function importedTrainingCalls(module: PythonModule): ImportedTraining[] {
-  return module.memo('callGraph:importedTraining', () => {
+  return importedTrainingCache.get(module, () => {
     if (!module.project) return [];
     const out: ImportedTraining[] = [];
     const byName = new Map<string, { module: PythonModule; fn: Node } | null>();
@@ -337,7 +349,7 @@ export function importedTrainingCalls(module: PythonModule): ImportedTraining[] 
       let found = byName.get(name);
       if (found === undefined) {
         const def = module.importsFromProject(name) ? module.definitionOf(name) : undefined;
-        const trains = def && def.module !== module && def.node.type === 'function_definition' && def.module.hotLoops().some((l) => contains(def.node, l));
+        const trains = def && def.module !== module && def.node.type === 'function_definition' && hotLoops(def.module).some((l) => contains(def.node, l));
         found = trains ? { module: def.module, fn: def.node } : null;
         byName.set(name, found);
       }

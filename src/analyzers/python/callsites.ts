@@ -3,6 +3,7 @@
 // Provenance checks use it for unannotated parameters; when any call site is unclear the answer is undefined.
 import { argument, callArguments } from '../engine/calls';
 import { contains, endIndexOf, field, methodReceiver, parentOf, namedChildren, textOf, unwrap, type Node } from '../engine/syntax';
+import { KeyedFact, ModuleFact } from './facts';
 import type { PythonModule } from './module';
 import { allParameterNames } from './bindings';
 import { bindingValue } from './resolve';
@@ -21,9 +22,11 @@ function allParameters(fn: Node): string[] {
   return out;
 }
 
+const callSitesCache = new KeyedFact<number, Node[]>();
+
 /** Local calls of a function or method: `f(...)`, `self.f(...)`, `obj.f(...)` with `obj = Cls(...)`, `Cls(...)` for `__init__`. */
 export function callSitesOf(module: PythonModule, fn: Node): Node[] {
-  return module.memo(`callSites:${fn.id}`, () => {
+  return callSitesCache.get(module, fn.id, () => {
     const name = module.functionName(fn);
     const cls = module.enclosingClass(fn);
     // `__init__` runs where its class is called: `TinyVGG(hidden_units=10)`.
@@ -90,9 +93,11 @@ export function previousValue(module: PythonModule, name: string, at: Node): Nod
   return bindingValue(module, name, scope);
 }
 
+const assignmentIndexCache = new ModuleFact<Map<string, Node[]>>();
+
 /** Assignments to plain names, keyed by `<function id or 'module'>:<name>`, built in one pass. */
 function assignmentIndex(module: PythonModule): Map<string, Node[]> {
-  return module.memo('callsites.assignmentIndex', () => {
+  return assignmentIndexCache.get(module, () => {
     const index = new Map<string, Node[]>();
     for (const a of module.assignments) {
       const left = field(a, 'left');

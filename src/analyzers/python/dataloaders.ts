@@ -3,7 +3,9 @@
 import { argument, callArguments, type ArgLookup, type CallArguments } from '../engine/calls';
 import { calledMethod, contains, dottedName, field, literalValue, namedChildren, NOT_LITERAL, parentOf, textOf, unwrap, type Node } from '../engine/syntax';
 import { bindingsAt, boundInFunctionAt, descendantsOfType, parameterNamed, parameterNames } from './bindings';
+import { ModuleFact } from './facts';
 import type { PythonModule } from './module';
+import { hotLoops } from './training';
 import { datasetItemReads } from './item-io';
 import { callSitesOf } from './callsites';
 import { resolvedCallArguments } from './provenance';
@@ -44,8 +46,10 @@ export function argValue(lookup: ArgLookup): number | boolean | null | string | 
   return v === NOT_LITERAL ? 'unknown' : v;
 }
 
+const usesCache = new ModuleFact<DataLoaderUse[]>();
+
 export function dataLoaderUses(module: PythonModule): DataLoaderUse[] {
-  return module.memo('dataLoaderUses', () => module.callsTo(DATALOADER).map((call) => classify(module, call)));
+  return usesCache.get(module, () => module.callsTo(DATALOADER).map((call) => classify(module, call)));
 }
 
 function classify(module: PythonModule, call: Node): DataLoaderUse {
@@ -69,7 +73,7 @@ function classify(module: PythonModule, call: Node): DataLoaderUse {
     if (evalHook) return { ...use, role: 'eval', reason: `returned through ${fnName}() from ${evalHook}()` };
   }
   // Iterated directly by a hot loop: `for batch in DataLoader(...)`.
-  for (const loop of module.hotLoops()) {
+  for (const loop of hotLoops(module)) {
     const right = field(loop, 'right');
     if (right && contains(right, call)) return { ...use, role: 'train', consumer: loop, reason: 'iterated by the training loop' };
   }
@@ -224,7 +228,7 @@ const TRAIN_KEYWORDS = ['train_dataloader', 'train_loader', 'train_dataloaders']
 const FIT_EVAL_KEYWORDS = ['val_dataloaders', 'val_dataloader', 'dataloaders'];
 
 function findTrainingConsumer(module: PythonModule, { name, visible }: Binding, depth = 0): Consumer | undefined {
-  for (const loop of module.hotLoops()) {
+  for (const loop of hotLoops(module)) {
     const right = loop.type === 'for_statement' ? field(loop, 'right') : undefined;
     // `for x, y in batches():` where `def batches(): for b in loader: yield b` (or `yield from loader`).
     const wrapper = right && generatorOver(module, right, (fn) => yieldsFrom(module, fn, name, visible));
@@ -283,7 +287,7 @@ function findTrainingConsumer(module: PythonModule, { name, visible }: Binding, 
       const through = paramName && depth < 2 ? findTrainingConsumer(module, parameterBinding(module, target, paramName), depth + 1) : undefined;
       if (through) return { node: call, reason: `passed to ${module.functionName(target)}(), ${through.reason}` };
       // `for x, y in batches(loader):` with `def batches(loader): yield from loader`.
-      if (paramName && yieldsFrom(module, target, paramName) && module.hotLoops().some((l) => l.type === 'for_statement' && contains(field(l, 'right')!, call))) {
+      if (paramName && yieldsFrom(module, target, paramName) && hotLoops(module).some((l) => l.type === 'for_statement' && contains(field(l, 'right')!, call))) {
         return { node: call, reason: `iterated by the training loop through ${module.functionName(target)}()` };
       }
     } else if (target && keyword && feedsHotLoopIn(module, target, keyword)) {
@@ -373,7 +377,7 @@ function importedFunction(module: PythonModule, call: Node): { module: PythonMod
 }
 
 function feedsHotLoopIn(module: PythonModule, fn: Node, param: string): boolean {
-  return module.hotLoops().some((loop) => {
+  return hotLoops(module).some((loop) => {
     if (!contains(fn, loop)) return false;
     const right = loop.type === 'for_statement' ? field(loop, 'right') : undefined;
     return !!right && module.mentions(right, param);

@@ -2,12 +2,15 @@
 // per-item work (LOAD006 whole-file reads, LOAD007 per-item IO, LOAD012 one file per sample).
 import { contains, field, parentOf, unwrap, type Node } from '../engine/syntax';
 import { descendantsOfType } from './bindings';
+import { KeyedFact, ModuleFact } from './facts';
 import type { PythonModule } from './module';
 
 const DATASET_BASES = /^torch\.utils\.data\.(Dataset|dataset\.Dataset)$/;
 
+const methodsByClassCache = new ModuleFact<Map<number, Map<string, Node>>>();
+
 export function classMethods(module: PythonModule, cls: Node): Map<string, Node> {
-  const byClass = module.memo('LOAD006.methodsByClass', () => {
+  const byClass = methodsByClassCache.get(module, () => {
     const index = new Map<number, Map<string, Node>>();
     for (const f of module.functions) {
       const owner = module.enclosingClass(f);
@@ -31,10 +34,12 @@ function isLocalDatasetClass(module: PythonModule, name: string): boolean {
   return !!base && module.baseClasses(base).some((b) => DATASET_BASES.test(b));
 }
 
+const taintedNamesCache = new KeyedFact<string, Set<string>>();
+
 /** Names whose value depends on the index argument: the parameters, and locals computed from them (to a fixpoint). */
 export function taintedNames(module: PythonModule, fn: Node, seeds: readonly string[]): Set<string> {
   // LOAD006, LOAD007 and LOAD012 ask for the same __getitem__.
-  return module.memo(`datasetClasses.tainted:${fn.id}:${seeds.join(',')}`, () => computeTaintedNames(module, fn, seeds));
+  return taintedNamesCache.get(module, `${fn.id}:${seeds.join(',')}`, () => computeTaintedNames(module, fn, seeds));
 }
 
 function computeTaintedNames(module: PythonModule, fn: Node, seeds: readonly string[]): Set<string> {

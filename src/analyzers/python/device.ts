@@ -7,6 +7,7 @@ import { argument, callArguments } from '../engine/calls';
 import { calledMethod, dottedName, field, literalValue, methodReceiver, namedChildren, parentOf, textOf, unwrap, type Node } from '../engine/syntax';
 import { parameterNamed } from './bindings';
 import { OPTIONS_OBJECT } from './resolve';
+import { KeyedFact, ModuleFact } from './facts';
 import type { PythonModule } from './module';
 
 /**
@@ -45,6 +46,8 @@ export function combineDeviceKinds(kinds: DeviceKind[]): DeviceKind {
 export function isAcceleratorKind(kind: DeviceKind): boolean {
   return kind !== 'cpu' && kind !== 'unknown';
 }
+
+const nameKindsCache = new ModuleFact<Map<string, DeviceKind>>();
 
 /**
  * The device an expression names: string literals (also f-strings such as `f"cuda:{rank}"`), device
@@ -107,7 +110,7 @@ export function deviceKindOf(module: PythonModule, expr: Node, at: Node = expr, 
       // Every `.to(device)` in a function reads the same binding: resolve each name once per scope.
       const local = n.type === 'identifier' || name.startsWith('self.');
       const scope = !local ? undefined : name.startsWith('self.') ? module.enclosingClass(at) : module.enclosingFunction(at);
-      const cache = module.memo('device:nameKinds', () => new Map<string, DeviceKind>());
+      const cache = nameKindsCache.get(module, () => new Map<string, DeviceKind>());
       const key = `${name}@${scope?.id ?? 'module'}@${depth}`;
       const cached = cache.get(key);
       if (cached !== undefined) return cached;
@@ -197,9 +200,11 @@ function nameKind(module: PythonModule, n: Node, name: string, at: Node, depth: 
 
 type SimpleBinding = { kind: 'value'; value: Node; assignment: Node } | { kind: 'parameter'; parameter: Node } | { kind: 'opaque' };
 
+const assignmentsCache = new KeyedFact<string, Array<{ value?: Node; assignment: Node }>>();
+
 /** Plain `name = value` assignments of one name, found from its occurrences (text search) rather than a scan of every assignment. */
 function assignmentsOf(module: PythonModule, name: string): Array<{ value?: Node; assignment: Node }> {
-  return module.memo(`device:assignments:${name}`, () => {
+  return assignmentsCache.get(module, name, () => {
     const out: Array<{ value?: Node; assignment: Node }> = [];
     for (const ref of module.referencesTo(name)) {
       const a = parentOf(ref);

@@ -7,6 +7,7 @@ import { dottedName, field, unwrap, type Node } from '../engine/syntax';
 import { origin } from './provenance';
 import { appendArguments, replaceNode } from './edits';
 import { sameScope } from './lightning';
+import { ModuleFact } from './facts';
 import type { PythonModule } from './module';
 import { argConstant, classDerivesFrom, constructedBy, localClass, methodCallsOn, resolveList, strategyValue, valueMatches } from './resolve';
 
@@ -45,9 +46,11 @@ function isTrainerCall(module: PythonModule, call: Node): boolean {
   return !!cls && classDerivesFrom(module, cls, isHfTrainerClass);
 }
 
+const hfTrainersCache = new ModuleFact<HfTrainerUse[]>();
+
 export function hfTrainers(module: PythonModule): HfTrainerUse[] {
   if (!module.importsAny('transformers', 'trl')) return [];
-  return module.memo('hfTrainers', () =>
+  return hfTrainersCache.get(module, () =>
     module.calls.filter((c) => isTrainerCall(module, c)).map((call) => {
       const args = callArguments(call);
       const name = module.boundName(call);
@@ -152,10 +155,12 @@ export function earlyStoppingArgumentEdits(module: PythonModule, trainingArgs: N
   return edits;
 }
 
+const trainingArgumentsCache = new ModuleFact<Node[]>();
+
 /** `TrainingArguments(...)` (and Seq2Seq/TRL config) calls of the module, found once and shared by the rules that read them. */
 export function trainingArgumentsCalls(module: PythonModule): Node[] {
   if (!module.importsAny('transformers', 'trl')) return [];
-  return module.memo('trainingArgumentsCalls', () =>
+  return trainingArgumentsCache.get(module, () =>
     module.calls.filter((c) => {
       const q = module.callee(c);
       return q !== undefined && isTrainingArgumentsClass(q);

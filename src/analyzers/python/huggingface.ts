@@ -4,6 +4,7 @@
 import { argument, callArguments } from '../engine/calls';
 import { calledMethod, dottedName, field, literalValue, namedChildren, unwrap, type Node } from '../engine/syntax';
 import { bindingsAt, parameterNamed, parameterNames } from './bindings';
+import { KeyedFact, ModuleFact } from './facts';
 import type { PythonModule } from './module';
 
 export type PreprocessorKind = 'tokenizer' | 'feature-extractor' | 'processor';
@@ -98,6 +99,8 @@ export function tokenizerCall(module: PythonModule, call: Node, extra?: Readonly
   return undefined;
 }
 
+const tokenizerCallsCache = new KeyedFact<number, TokenizerCall[]>();
+
 /** Tokenizer calls anywhere inside `scope` (nested lambdas and functions included). */
 export function tokenizerCallsIn(module: PythonModule, scope: Node, extra?: ReadonlyMap<string, PreprocessorKind>): TokenizerCall[] {
   const compute = () => {
@@ -108,7 +111,7 @@ export function tokenizerCallsIn(module: PythonModule, scope: Node, extra?: Read
     }
     return out;
   };
-  return extra && extra.size > 0 ? compute() : module.memo(`hf.tokenizerCallsIn:${scope.id}`, compute);
+  return extra && extra.size > 0 ? compute() : tokenizerCallsCache.get(module, scope.id, compute);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -164,9 +167,11 @@ export interface DatasetMap {
   batchedNode?: Node;
 }
 
+const datasetMapsCache = new ModuleFact<DatasetMap[]>();
+
 /** `<hf dataset>.map(fn, ...)` calls, with their function and `batched` setting. */
 export function datasetMaps(module: PythonModule): DatasetMap[] {
-  return module.memo('hf.datasetMaps', () => {
+  return datasetMapsCache.get(module, () => {
     const out: DatasetMap[] = [];
     for (const call of module.calls) {
       if (calledMethod(call) !== 'map') continue;

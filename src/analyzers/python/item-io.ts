@@ -6,6 +6,7 @@ import { calledMethod, field, methodReceiver, textOf, unwrap, type Node } from '
 import { argument, callArguments } from '../engine/calls';
 import { classMethods, isMapStyleDataset, mentionsAny, taintedNames } from './dataset-classes';
 import { descendantsOfType, parameterNames } from './bindings';
+import { ModuleFact } from './facts';
 import type { PythonModule } from './module';
 
 /** Readers that open one file named by their first argument (canonical names). */
@@ -33,9 +34,11 @@ export interface DatasetItemReads {
   tainted: ReadonlySet<string>;
 }
 
+const itemReadsCache = new ModuleFact<DatasetItemReads[]>();
+
 /** Map-style Dataset classes whose `__getitem__` reads a file chosen by the index, memoised. */
 export function datasetItemReads(module: PythonModule): DatasetItemReads[] {
-  return module.memo('itemio.datasetItemReads', () => {
+  return itemReadsCache.get(module, () => {
     const out: DatasetItemReads[] = [];
     if (!/__getitem__/.test(module.text)) return out;
     for (const getitem of module.functions) {

@@ -2,6 +2,7 @@
 // positional slots of `Model.fit`; for EVAL003, whether the targets a model is fitted on are classes.
 import { argument, callArguments } from '../engine/calls';
 import { calledMethod, dottedName, field, methodReceiver, textOf, unwrap, type Node } from '../engine/syntax';
+import { ModuleFact } from './facts';
 import type { PythonModule } from './module';
 import { bindingValue, classDerivesFrom, localClass, methodCallsOn } from './resolve';
 
@@ -58,10 +59,12 @@ function isKerasModelValue(module: PythonModule, value: Node, depth: number): bo
   });
 }
 
+const fitCallsCache = new ModuleFact<Node[]>();
+
 /** `.fit(...)` calls on Keras models, in modules that import keras or tensorflow. */
 export function kerasFitCalls(module: PythonModule): Node[] {
   if (!importsKeras(module)) return [];
-  return module.memo('kerasFitCalls', () =>
+  return fitCallsCache.get(module, () =>
     module.calls.filter((c) => {
       if (calledMethod(c) !== 'fit') return false;
       const receiver = methodReceiver(c);

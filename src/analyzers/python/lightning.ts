@@ -2,6 +2,7 @@
 // callbacks, and whether the model it fits validates at all (no validation, nothing to stop on).
 import { argument, callArguments, type CallArguments } from '../engine/calls';
 import { calledMethod, dottedName, field, literalValue, methodReceiver, NOT_LITERAL, parentOf, type Node } from '../engine/syntax';
+import { ModuleFact } from './facts';
 import type { PythonModule } from './module';
 import { resolvedCallArguments } from './provenance';
 import { classDefines, classDerivesFrom, constructedBy, localClass, methodCallsOn, type Tri } from './resolve';
@@ -29,8 +30,10 @@ export interface TrainerUse {
   fits: Node[];
 }
 
+const trainersCache = new ModuleFact<TrainerUse[]>();
+
 export function lightningTrainers(module: PythonModule): TrainerUse[] {
-  return module.memo('lightningTrainers', () =>
+  return trainersCache.get(module, () =>
     module.callsTo([LIGHTNING_TRAINER]).map((call) => {
       const name = module.boundName(call);
       const fits = name ? sameScope(module, call, name, methodCallsOn(module, name, ['fit'])) : [];
@@ -56,7 +59,12 @@ export function sameScope(module: PythonModule, binding: Node, name: string, use
 
 /** Classes of this module that derive from LightningModule (directly or through local classes). */
 export function lightningModuleClasses(module: PythonModule): Node[] {
-  return module.classes.filter((c) => classDerivesFrom(module, c, (b) => b === LIGHTNING_MODULE));
+  return module.classes.filter((c) => isLightningModuleClass(module, c));
+}
+
+/** A class of this module that derives from LightningModule, directly or through local classes. */
+export function isLightningModuleClass(module: PythonModule, cls: Node): boolean {
+  return classDerivesFrom(module, cls, (b) => b === LIGHTNING_MODULE);
 }
 
 /** The local class an expression instantiates (`model = LitModel(...)`; `fit(LitModel())`). */

@@ -1,5 +1,6 @@
-// One parsed Python file and the facts rules share: imports, calls, loops, functions, classes, and the
-// hot/epoch loop structure. The statement-level nodes are collected in one walk inside wasm
+// One parsed Python file and the syntax facts every analysis shares: text, imports, calls, loops,
+// functions, classes, bindings and node lookups (what trains where is python/training.ts, built on
+// this). The statement-level nodes are collected in one walk inside wasm
 // (`descendantsOfType` with every type at once: about 3x faster than a cursor walk from JS, and a third
 // faster than the equivalent query), in document order, so "the calls inside this scope" is a binary
 // search rather than a walk. Everything else is computed lazily once.
@@ -22,9 +23,6 @@ const STRUCTURE_TYPES = Object.keys(STRUCTURE);
 /** A Python name at a position (sticky: set lastIndex first). */
 const LEADING_NAME = /[A-Za-z_]\w*/y;
 
-/** Methods that are a training step in Lightning (LightningModule) and Hugging Face (Trainer subclasses). */
-const TRAINING_STEP_METHODS = new Set(['training_step', 'compute_loss']);
-
 export class PythonModule {
   readonly lines: LineIndex;
   readonly root: Node;
@@ -42,12 +40,17 @@ export class PythonModule {
   readonly otherWrites: Node[] = [];
   readonly imports: ImportTable;
   private readonly calleeCache = new Map<number, string | undefined>();
-  private hot?: { loops: Node[]; epochLoops: Node[]; stepFunctions: Node[] };
-  private readonly memos = new Map<string, unknown>();
+  /** Indexes built on first use, each asked for by many rules. */
+  private lineLengthSetting?: number;
+  private lineEnding?: string;
+  private callsByStartIndex?: Map<number, Node[]>;
+  private functionsByName?: Map<string, Array<{ fn: Node; cls: Node | undefined }>>;
+  private definitionList?: Node[];
+  private assignmentsByTarget?: Map<string, Node[]>;
+  private callsByMethod?: Map<string, Node[]>;
+  private readonly references = new Map<string, Node[]>();
   /** Per-scope answers, by node id: asked for the same scopes by many rules and call-graph walks. */
   private readonly callsWithinScope = new Map<number, Node[]>();
-  private readonly trainsInScope = new Map<number, boolean>();
-  private readonly trainsInScopeInline = new Map<number, boolean>();
   private readonly localTargets = new Map<number, Node | null>();
   /** importsAny answers, per module name: every rule asks first whether its framework is imported. */
   private readonly importedModules = new Map<string, boolean>();
@@ -70,16 +73,12 @@ export class PythonModule {
 
   /** The line length fixes wrap an edited call at: the project's formatter setting, else Black's and Ruff's 88. */
   get lineLength(): number {
-    return this.memo('lineLength', () => this.project?.lineLengthFor(this.path) ?? DEFAULT_LINE_LENGTH);
+    return (this.lineLengthSetting ??= this.project?.lineLengthFor(this.path) ?? DEFAULT_LINE_LENGTH);
   }
 
-  /** Computes a derived fact once per module (several rules ask for the same DataLoader analysis). */
-  memo<T>(key: string, compute: () => T): T {
-    const known = this.memos.get(key);
-    if (known !== undefined || this.memos.has(key)) return known as T;
-    const value = compute();
-    this.memos.set(key, value);
-    return value;
+  /** The line terminator the file uses most, for inserted lines. */
+  get eol(): string {
+    return (this.lineEnding ??= this.lines.eol());
   }
 
   /** Canonical qualified name of what a call calls, when it resolves through the imports. */
@@ -97,15 +96,14 @@ export class PythonModule {
 
   /** Calls by start offset, for finding calls from where their names are written. */
   private callsByStart(): Map<number, Node[]> {
-    return this.memo('callsByStart', () => {
-      const index = new Map<number, Node[]>();
-      for (const c of this.calls) {
-        const list = index.get(c.startIndex);
-        if (list) list.push(c);
-        else index.set(c.startIndex, [c]);
-      }
-      return index;
-    });
+    if (this.callsByStartIndex) return this.callsByStartIndex;
+    const index = new Map<number, Node[]>();
+    for (const c of this.calls) {
+      const list = index.get(c.startIndex);
+      if (list) list.push(c);
+      else index.set(c.startIndex, [c]);
+    }
+    return (this.callsByStartIndex = index);
   }
 
   callsTo(names: ReadonlySet<string> | readonly string[]): Node[] {
@@ -152,16 +150,15 @@ export class PythonModule {
 
   /** Functions by name, each with the class it is a method of (computed once). */
   private functionIndex(): Map<string, Array<{ fn: Node; cls: Node | undefined }>> {
-    return this.memo('functionIndex', () => {
-      const index = new Map<string, Array<{ fn: Node; cls: Node | undefined }>>();
-      for (const fn of this.functions) {
-        const name = this.functionName(fn);
-        const list = index.get(name) ?? [];
-        list.push({ fn, cls: this.enclosingClass(fn) });
-        index.set(name, list);
-      }
-      return index;
-    });
+    if (this.functionsByName) return this.functionsByName;
+    const index = new Map<string, Array<{ fn: Node; cls: Node | undefined }>>();
+    for (const fn of this.functions) {
+      const name = this.functionName(fn);
+      const list = index.get(name) ?? [];
+      list.push({ fn, cls: this.enclosingClass(fn) });
+      index.set(name, list);
+    }
+    return (this.functionsByName = index);
   }
 
   /** A function defined at module level, or a method of the class enclosing `from`, by name. */
@@ -245,7 +242,7 @@ export class PythonModule {
 
   /** Functions, classes and lambdas in document order: whatever holds code that does not run in place. */
   private definitions(): Node[] {
-    return this.memo('definitions', () => [...this.functions, ...this.classes, ...this.lambdas].sort((a, b) => a.startIndex - b.startIndex));
+    return (this.definitionList ??= [...this.functions, ...this.classes, ...this.lambdas].sort((a, b) => a.startIndex - b.startIndex));
   }
 
   /** The nearest function, class or lambda around a node. */
@@ -265,101 +262,6 @@ export class PythonModule {
       if (p.type === 'for_statement' || p.type === 'while_statement') return true;
     }
     return false;
-  }
-
-  private bodyOf(node: Node): Node | undefined {
-    return field(node, 'body');
-  }
-
-  /** Does this scope call `.backward()` and `.step()`, directly or through one level of local calls? */
-  private trainsIn(scope: Node, inline: boolean): boolean {
-    const memo = inline ? this.trainsInScopeInline : this.trainsInScope;
-    let trains = memo.get(scope.id);
-    if (trains === undefined) memo.set(scope.id, (trains = this.computeTrainsIn(scope, inline)));
-    return trains;
-  }
-
-  private computeTrainsIn(scope: Node, inline: boolean): boolean {
-    let backward = false;
-    let step = false;
-    for (const c of this.callsWithin(scope)) {
-      const m = calledMethod(c);
-      if (m === 'backward') backward = true;
-      else if (m === 'step') step = true;
-      else if (m === 'manual_backward') backward = true;
-      if (inline && !(backward && step)) {
-        const target = this.localCallTarget(c);
-        const body = target && this.bodyOf(target);
-        if (body && !contains(body, scope)) {
-          // Only what the helper does once per call counts: a helper that loops over batches itself
-          // (`train_one_epoch`) makes the caller an epoch loop, not a training step.
-          for (const inner of this.callsWithin(body)) {
-            if (this.loopBetween(body, inner)) continue;
-            const im = calledMethod(inner);
-            if (im === 'backward' || im === 'manual_backward') backward = true;
-            else if (im === 'step') step = true;
-          }
-        }
-      }
-      if (backward && step) return true;
-    }
-    return false;
-  }
-
-  private structure(): { loops: Node[]; epochLoops: Node[]; stepFunctions: Node[] } {
-    if (this.hot) return this.hot;
-    const loops = this.loops.filter((l) => {
-      const body = this.bodyOf(l);
-      if (!body || !this.trainsIn(body, true)) return false;
-      // The innermost training loop is the hot one: skip a loop when a loop inside it trains too.
-      return !this.loops.some((inner) => inner.id !== l.id && contains(body, inner) && this.trainsIn(this.bodyOf(inner)!, true));
-    });
-    const stepFunctions = this.functions.filter((f) => {
-      const name = this.functionName(f);
-      return TRAINING_STEP_METHODS.has(name) && this.enclosingClass(f) !== undefined;
-    });
-    const epochLoops: Node[] = [];
-    const addEpoch = (l: Node | undefined) => {
-      if (l && !epochLoops.some((e) => e.id === l.id)) epochLoops.push(l);
-    };
-    for (const h of loops) addEpoch(this.enclosingLoop(h));
-    const hotFunctions = loops.map((h) => this.enclosingFunction(h)).filter((f): f is Node => f !== undefined);
-    for (const l of this.loops) {
-      const body = this.bodyOf(l);
-      if (!body || loops.some((h) => h.id === l.id)) continue;
-      for (const c of this.callsWithin(body)) {
-        const target = this.localCallTarget(c);
-        if (target && hotFunctions.some((f) => f.id === target.id)) addEpoch(l);
-        // `for epoch in range(n): model.fit(..., epochs=1)` is a hand-written epoch loop around Keras.
-        if (calledMethod(c) === 'fit' && /\bepochs\s*=\s*1\b/.test(field(c, 'arguments')?.text ?? '')) addEpoch(l);
-      }
-    }
-    this.hot = { loops, epochLoops, stepFunctions };
-    return this.hot;
-  }
-
-  /** Loops whose body trains (backward + step), innermost only. */
-  hotLoops(): Node[] {
-    return this.structure().loops;
-  }
-
-  /** Loops that directly enclose a hot loop, or call a function that holds one. */
-  epochLoops(): Node[] {
-    return this.structure().epochLoops;
-  }
-
-  /** Lightning `training_step` / HF `compute_loss` methods: bodies that run once per step. */
-  stepFunctions(): Node[] {
-    return this.structure().stepFunctions;
-  }
-
-  /** True when `node` runs once per training step: inside a hot loop body or a step method. */
-  inHotRegion(node: Node): boolean {
-    const s = this.structure();
-    return (
-      s.loops.some((l) => contains(this.bodyOf(l)!, node)) ||
-      s.stepFunctions.some((f) => contains(this.bodyOf(f) ?? f, node))
-    );
   }
 
   /** The nearest loop around a node within its own function or class body. */
@@ -398,7 +300,7 @@ export class PythonModule {
    * "where does this name come from" for many names, and a scan per name is quadratic in a large file.
    */
   assignmentsTo(name: string): Node[] {
-    const index = this.memo('assignmentsByTarget', () => {
+    if (!this.assignmentsByTarget) {
       const byTarget = new Map<string, Node[]>();
       const add = (target: Node | undefined, a: Node) => {
         const n = target && dottedName(target);
@@ -413,14 +315,14 @@ export class PythonModule {
         if (left.type === 'pattern_list' || left.type === 'tuple_pattern') for (const t of namedChildren(left)) add(t, a);
         else add(left, a);
       }
-      return byTarget;
-    });
-    return index.get(name) ?? [];
+      this.assignmentsByTarget = byTarget;
+    }
+    return this.assignmentsByTarget.get(name) ?? [];
   }
 
   /** Calls of a method by name (`x.fit(...)` under 'fit'), indexed once for the whole module. */
   methodCalls(method: string): Node[] {
-    const index = this.memo('methodCalls', () => {
+    if (!this.callsByMethod) {
       const byMethod = new Map<string, Node[]>();
       for (const c of this.calls) {
         const m = calledMethod(c);
@@ -429,14 +331,16 @@ export class PythonModule {
         if (list) list.push(c);
         else byMethod.set(m, [c]);
       }
-      return byMethod;
-    });
-    return index.get(method) ?? [];
+      this.callsByMethod = byMethod;
+    }
+    return this.callsByMethod.get(method) ?? [];
   }
 
   /** Identifier or attribute nodes whose text is exactly `name` (e.g. 'train_loader', 'self.train_loader'). */
   referencesTo(name: string): Node[] {
-    return this.memo(`references:${name}`, () => this.occurrences(name, 0, this.text.length));
+    let found = this.references.get(name);
+    if (!found) this.references.set(name, (found = this.occurrences(name, 0, this.text.length)));
+    return found;
   }
 
   /** True when an expression is, or mentions, the given name (`enumerate(loader)`, `tqdm(loader, ...)`). */

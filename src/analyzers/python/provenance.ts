@@ -8,6 +8,7 @@ import { argument, callArguments, type CallArguments } from '../engine/calls';
 import { contains, dottedName, endIndexOf, field, literalValue, namedChildren, NOT_LITERAL, parentOf, textOf, unwrap, type Node } from '../engine/syntax';
 import { allParameterNames, bindingsAt } from './bindings';
 import { callSitesOf } from './callsites';
+import { KeyedFact } from './facts';
 import type { PythonModule } from './module';
 
 const MAX_DEPTH = 4;
@@ -63,6 +64,22 @@ export function origin(module: PythonModule, expr: Node, at: Node = expr, depth 
     return origin(module, value, b.assignment, depth + 1);
   }
   return literalValue(n) !== NOT_LITERAL ? { kind: 'literal', node: n } : { kind: 'unknown' };
+}
+
+/**
+ * Whether every value `expr` may hold passes `test`. A name (`x`, `self.x`) stands for the values of all its
+ * bindings where it is read, followed the way `origin` follows one (false when nothing binds it, or when a
+ * binding is a parameter or an unpacking that cannot be split); any other expression is `test`'s to judge,
+ * and `test` may follow a part of it (a method's receiver, the frame a column is read from) with `follow`.
+ * Bounded like `origin`: deeper than the bound is false.
+ */
+export function everyValue(module: PythonModule, expr: Node, test: (n: Node, follow: (part: Node) => boolean) => boolean, depth = 0): boolean {
+  if (depth > MAX_DEPTH) return false;
+  const n = unwrap(expr);
+  const name = n.type === 'identifier' || n.type === 'attribute' ? dottedName(n) : undefined;
+  if (name === undefined) return test(n, (part) => everyValue(module, part, test, depth + 1));
+  const bindings = bindingsAt(module, name, n);
+  return bindings.length > 0 && bindings.every((b) => b.kind === 'value' && everyValue(module, b.value, test, depth + 1));
 }
 
 function isDictCall(module: PythonModule, n: Node): boolean {
@@ -316,6 +333,8 @@ function unconditionalFor(module: PythonModule, node: Node, at: Node): boolean {
   return true;
 }
 
+const resolvedArgumentsCache = new KeyedFact<number, CallArguments>();
+
 /**
  * The arguments of a call with every `**name` whose dict is built locally read into its keywords:
  * keys bound on every path become keywords (their value nodes sit in the dict, so `spread` is set on
@@ -325,7 +344,7 @@ function unconditionalFor(module: PythonModule, node: Node, at: Node): boolean {
 export function resolvedCallArguments(module: PythonModule, call: Node): CallArguments {
   const base = callArguments(call);
   if (!base.hasKwargs) return base;
-  return module.memo(`provenance:arguments:${call.id}`, () => {
+  return resolvedArgumentsCache.get(module, call.id, () => {
     const keywords = new Map(base.keywords);
     const maybeKeywords = new Map<string, Node>();
     const spreadKeywords = new Set<string>();

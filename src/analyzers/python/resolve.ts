@@ -9,6 +9,7 @@ import { allParameterNames } from './bindings';
 import { parameterDefault } from './callsites';
 import { origin } from './provenance';
 import { appendArguments, ensureImport } from './edits';
+import { KeyedFact, ModuleFact } from './facts';
 import type { PythonModule } from './module';
 
 export type Tri = 'yes' | 'no' | 'unknown';
@@ -244,8 +245,10 @@ function mutations(module: PythonModule, name: string, at: Node, depth: number):
   return { kind: 'known', elements };
 }
 
+const augmentedCache = new KeyedFact<string, Node[]>();
+
 function augmentedAssignments(module: PythonModule, name: string): Node[] {
-  return module.memo(`augmented:${name}`, () => {
+  return augmentedCache.get(module, name, () => {
     const out: Node[] = [];
     for (const ref of module.referencesTo(name)) {
       const p = parentOf(ref);
@@ -396,9 +399,11 @@ export function runsUnderSweep(module: PythonModule): boolean {
   return module.importsAny('optuna', 'ray.tune', 'hyperopt', 'nevergrad', 'keras_tuner', 'kerastuner', 'ax') || /\bwandb\.agent\(|\bhyperparameter_search\(/.test(module.text);
 }
 
+const parameterNamesCache = new ModuleFact<Set<string>>();
+
 function nameIsFree(module: PythonModule, name: string): boolean {
   if (module.assignmentsTo(name).length > 0) return false;
-  return !module.memo('parameterNames', () => new Set(module.functions.flatMap((f) => allParameterNames(f)))).has(name);
+  return !parameterNamesCache.get(module, () => new Set(module.functions.flatMap((f) => allParameterNames(f)))).has(name);
 }
 
 export interface NameInStyle {

@@ -4,6 +4,7 @@
 import { argument, callArguments } from '../engine/calls';
 import { calledMethod, contains, dottedName, field, methodReceiver, namedChildren, parentOf, unwrap, type Node } from '../engine/syntax';
 import { bindingsAt, type Binding } from './bindings';
+import { KeyedFact } from './facts';
 import type { PythonModule } from './module';
 
 /** Transformers whose `fit` learns statistics from the data it sees (stateless ones such as Normalizer are left out). */
@@ -132,10 +133,12 @@ interface TargetEvidence {
   regression: boolean;
 }
 
+const sklearnCallsCache = new KeyedFact<'split' | 'cv' | 'kfold' | 'metrics', Node[]>();
+
 /** Calls to a set of sklearn functions, computed once per module and set (several rules ask). */
 export function sklearnCalls(module: PythonModule, key: 'split' | 'cv' | 'kfold' | 'metrics'): Node[] {
-  return module.memo(`sklearn:calls:${key}`, () => {
-    const names = key === 'split' ? SPLIT_FUNCTIONS : key === 'cv' ? CV_FUNCTIONS : key === 'kfold' ? KFOLD : metricNames(module);
+  return sklearnCallsCache.get(module, key, () => {
+    const names = key === 'split' ? SPLIT_FUNCTIONS : key === 'cv' ? CV_FUNCTIONS : key === 'kfold' ? KFOLD : METRIC_FUNCTIONS;
     return module.callsTo(names);
   });
 }
@@ -238,9 +241,7 @@ export function isClassificationTarget(module: PythonModule, names: readonly str
   return ev.classification && !ev.regression;
 }
 
-function metricNames(module: PythonModule): Set<string> {
-  return module.memo('sklearn:metricNames', () => new Set([...CLASSIFICATION_METRICS, ...REGRESSION_METRICS].map((n) => `sklearn.metrics.${n}`)));
-}
+const METRIC_FUNCTIONS = new Set([...CLASSIFICATION_METRICS, ...REGRESSION_METRICS].map((n) => `sklearn.metrics.${n}`));
 
 /** scikit-learn's bundled data sets whose target is continuous (load_boston was removed in 1.2, but old notebooks call it). */
 const REGRESSION_DATASETS = new Set([

@@ -6,7 +6,9 @@ import type { Edit } from '../../shared/findings';
 import { argument, callArguments } from '../engine/calls';
 import { calledMethod, contains, field, literalValue, methodReceiver, namedChildren, parentOf, type Node } from '../engine/syntax';
 import { descendantsOfType } from './bindings';
+import { ModuleFact } from './facts';
 import type { PythonModule } from './module';
+import { hotLoops } from './training';
 
 /**
  * Keras dataset utilities whose result already ends in `prefetch(tf.data.AUTOTUNE)` and whose decoding map already
@@ -157,17 +159,21 @@ function resolveCall(module: PythonModule, call: Node, depth: number): TfChain |
   return undefined;
 }
 
+const functionNamesCache = new ModuleFact<Set<string>>();
+
 /** Cheap pre-check before `localCallTarget`, which scans every function of the module. */
 function definesFunctionNamed(module: PythonModule, call: Node): boolean {
-  const names = module.memo('tfdata.functionNames', () => new Set(module.functions.map((f) => module.functionName(f))));
+  const names = functionNamesCache.get(module, () => new Set(module.functions.map((f) => module.functionName(f))));
   const fn = field(call, 'function');
   const name = fn?.type === 'identifier' ? fn.text : fn?.type === 'attribute' ? field(fn, 'attribute')?.text : undefined;
   return name !== undefined && names.has(name);
 }
 
+const returnsCache = new ModuleFact<Map<number, Node[]>>();
+
 /** `return <value>` statements of a function, by function id. */
 function returnsOf(module: PythonModule, fn: Node): Node[] {
-  const index = module.memo('tfdata.returnsByFunction', () => {
+  const index = returnsCache.get(module, () => {
     const map = new Map<number, Node[]>();
     for (const r of module.returns) {
       const owner = module.enclosingFunction(r);
@@ -211,13 +217,15 @@ export interface TfdsUnpacking {
   split?: string;
 }
 
+const tfdsUnpackingsCache = new ModuleFact<Map<string, Array<{ assignment: Node; call?: Node; split?: string; scope: number | 'module' }>>>();
+
 /**
  * The `tfds.load` call whose datasets a destructuring assignment binds to `use`'s name, the nearest one before
  * the use in its scope: `train, test = tfds.load(..., split=['train', 'test'])`,
  * `(train, test), info = tfds.load(..., split=[...], with_info=True)`, `ds, info = tfds.load(..., split='train', with_info=True)`.
  */
 export function tfdsUnpacked(module: PythonModule, use: Node): TfdsUnpacking | undefined {
-  const index = module.memo('tfdata.tfdsUnpackings', () => {
+  const index = tfdsUnpackingsCache.get(module, () => {
     // Every destructuring counts, so that `a, b = load_arrays()` after the tfds.load rebinds `a` to something else.
     const byName = new Map<string, Array<{ assignment: Node; call?: Node; split?: string; scope: number | 'module' }>>();
     for (const a of module.assignments) {
@@ -273,24 +281,28 @@ function tfdsBindings(left: Node, call: Node): Array<[string, string | undefined
   return info && datasets.type === 'identifier' && typeof v === 'string' ? [[datasets.text, v]] : [];
 }
 
+const defaultsOffCache = new ModuleFact<{ injectPrefetch: boolean; mapParallelization: boolean }>();
+
 /**
  * TensorFlow's own pipeline optimisations this module turns off: prefetch injection and map parallelisation are
  * on by default (OptimizationOptions, documented defaults of TF 2.12 and later) unless autotuning or the default
  * optimisations are disabled. See the LOAD008 and LOAD009 docs.
  */
 export function tfDataDefaultsOff(module: PythonModule): { injectPrefetch: boolean; mapParallelization: boolean } {
-  return module.memo('tfdata.defaultsOff', () => {
+  return defaultsOffCache.get(module, () => {
     const off = (option: string) => new RegExp(`\\.${option}\\s*=\\s*False\\b`).test(module.text);
     const all = off('autotune\\.enabled') || off('apply_default_optimizations') || /experimental_autotune\s*=\s*False/.test(module.text);
     return { injectPrefetch: all || off('inject_prefetch'), mapParallelization: all || off('map_parallelization') };
   });
 }
 
+const assignmentsByScopeCache = new ModuleFact<Map<string, Node[]>>();
+
 /** Assignments in the function (or module) that owns `use`, to the same plain or `self.` name. */
 function assignmentsTo(module: PythonModule, use: Node): Node[] {
   const name = use.text;
   // Indexed once per module by scope and name: `ds` is assigned in many functions of a large file.
-  const byScope = module.memo('tfdata.assignmentsByScope', () => {
+  const byScope = assignmentsByScopeCache.get(module, () => {
     const index = new Map<string, Node[]>();
     for (const a of module.assignments) {
       const left = field(a, 'left');
@@ -363,9 +375,11 @@ export interface TfDataSink {
 const ITERATION_WRAPPERS = /^(enumerate|tqdm|tqdm\.tqdm|tqdm\.auto\.tqdm|trange|iter)$/;
 const TRAINING_MARKERS = /GradientTape|apply_gradients|train_on_batch|\.backward\(|\btrain_step\b/;
 
+const sinksCache = new ModuleFact<TfDataSink[]>();
+
 /** tf.data datasets passed to Keras `fit`/`evaluate` or iterated by a training loop. */
 export function tfDataSinks(module: PythonModule): TfDataSink[] {
-  return module.memo('tfDataSinks', () => {
+  return sinksCache.get(module, () => {
     if (!module.importsAny('tensorflow', 'keras', 'tensorflow_datasets')) return [];
     const sinks: TfDataSink[] = [];
     const add = (expr: Node | undefined, consumer: Node, reason: string) => {
@@ -407,7 +421,7 @@ function iterated(right: Node | undefined): Node | undefined {
 
 /** A loop body that takes training steps: a GradientTape, apply_gradients, or a local `train_step` holding them. */
 function trainsOn(module: PythonModule, body: Node): boolean {
-  if (module.hotLoops().some((l) => field(l, 'body')?.id === body.id)) return true;
+  if (hotLoops(module).some((l) => field(l, 'body')?.id === body.id)) return true;
   if (TRAINING_MARKERS.test(body.text)) return true;
   return module.callsWithin(body).some((c) => {
     const target = module.localCallTarget(c);
@@ -415,9 +429,11 @@ function trainsOn(module: PythonModule, body: Node): boolean {
   });
 }
 
+const mapCallsCache = new ModuleFact<Node[]>();
+
 /** `.map(...)` calls whose receiver is a tf.data Dataset. */
 export function tfDataMapCalls(module: PythonModule): Node[] {
-  return module.memo('tfDataMapCalls', () => {
+  return mapCallsCache.get(module, () => {
     if (!module.importsAny('tensorflow', 'keras', 'tensorflow_datasets')) return [];
     return module.calls.filter((c) => {
       if (calledMethod(c) !== 'map') return false;
@@ -459,7 +475,7 @@ export function autotuneExpression(module: PythonModule): { text: string; import
 }
 
 function importAfterImports(module: PythonModule, statement: string): Edit {
-  const eol = module.memo('eol', () => module.lines.eol());
+  const eol = module.eol;
   const top = namedChildren(module.root);
   let anchor: Node | undefined;
   for (const stmt of top) {
@@ -489,7 +505,7 @@ export function appendToChain(module: PythonModule, end: Node, step: string): Ed
       const lineEnd = module.lines.lineText(end.endPosition.row);
       const rest = lineEnd.slice(end.endPosition.column);
       const after = /^\s*#/.test(rest) ? { line: end.endPosition.row, character: lineEnd.length } : at;
-      return { range: { start: after, end: after }, newText: `${module.memo('eol', () => module.lines.eol())}${m[1]}.${step}` };
+      return { range: { start: after, end: after }, newText: `${module.eol}${m[1]}.${step}` };
     }
   }
   return { range: { start: at, end: at }, newText: `.${step}` };

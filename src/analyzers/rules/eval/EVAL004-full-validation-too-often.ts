@@ -8,6 +8,7 @@ import { appendArguments, replaceNode } from '../../python/edits';
 import { trainingArgumentsCalls } from '../../python/hf-trainer';
 import { lightningTrainers } from '../../python/lightning';
 import type { PythonModule } from '../../python/module';
+import { hotLoops } from '../../python/training';
 import { argConstant, constantValue, strategyValue } from '../../python/resolve';
 import { defineRule, type Reporter } from '../rule';
 
@@ -258,7 +259,7 @@ function checkHandLoops(module: PythonModule, reporter: Reporter): void {
   if (names.size === 0) return;
   // An epoch loop that calls a helper holding the per-batch loop is not a hot loop (the engine sees
   // that), so evaluating once per epoch there is not reported.
-  const hot = module.hotLoops();
+  const hot = hotLoops(module);
   if (hot.length === 0) return;
   const reported = new Set<number>();
   for (const name of names) {

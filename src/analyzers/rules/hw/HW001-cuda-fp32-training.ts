@@ -2,6 +2,7 @@ import type { Edit, Fix } from '../../../shared/findings';
 import { calledMethod, dottedName, field, namedChildren, nodeRange, textOf, unwrap, type Node } from '../../engine/syntax';
 import { cudaPlacements, trainsBeforeAccelerator, type DevicePlacement } from '../../python/accelerator';
 import type { PythonModule } from '../../python/module';
+import { hotLoops } from '../../python/training';
 import { defineRule } from '../rule';
 import { loopHeaderRange, mentionsAutocast, mentionsHalfPrecision, precisionSetOutside, tinyModel, torchBound } from './precision';
 
@@ -92,7 +93,7 @@ sensitive may need to stay in FP32, so the fix is unsafe. Otherwise there is no 
   checkPython(module, reporter) {
     if (!module.importsAny('torch')) return;
     if (mentionsAutocast(module) || mentionsHalfPrecision(module)) return;
-    const loops = module.hotLoops();
+    const loops = hotLoops(module);
     if (loops.length === 0) return;
     const cuda = cudaPlacements(module);
     if (cuda.length === 0 || precisionSetOutside(module) || tinyModel(module)) return;

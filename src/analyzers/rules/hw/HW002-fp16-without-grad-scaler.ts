@@ -5,6 +5,7 @@ import { bindingsAt } from '../../python/bindings';
 import { deviceKindOf, type DeviceKind } from '../../python/device';
 import { appendArguments, replaceNode } from '../../python/edits';
 import type { PythonModule } from '../../python/module';
+import { hotLoops } from '../../python/training';
 import { defineRule } from '../rule';
 import { isEvalFunctionName, precisionSetOutside, torchBound } from './precision';
 
@@ -82,7 +83,7 @@ newer GPUs (and changes numerical results slightly), so it is unsafe. On Volta/T
     if (!module.importsAny('torch')) return;
     if (/\b(GradScaler|manual_backward)\b/.test(module.text) || precisionSetOutside(module) || module.importsAny('lightning')) return;
     const autocasts = module.callsTo(new Set([...GENERIC_AUTOCAST, ...CUDA_AUTOCAST]));
-    if (autocasts.length === 0 || module.methodCalls('backward').length === 0 || module.hotLoops().length === 0) return;
+    if (autocasts.length === 0 || module.methodCalls('backward').length === 0 || hotLoops(module).length === 0) return;
     for (const call of autocasts) {
       const q = module.callee(call)!;
       const generic = GENERIC_AUTOCAST.has(q);

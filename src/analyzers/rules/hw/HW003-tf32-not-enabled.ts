@@ -3,6 +3,7 @@ import { cudaPlacements } from '../../python/accelerator';
 import { importedTrainingCalls } from '../../python/callgraph';
 import { defineRule } from '../rule';
 import { insertAfterImports } from '../../python/edits';
+import { hotLoops } from '../../python/training';
 import { cudnnDominated, mentionsAutocast, mentionsHalfPrecision, precisionSetOutside, tinyModel, torchBound } from './precision';
 
 /** The module already decides TF32 one way or the other. */
@@ -89,8 +90,8 @@ matmul inputs to a 10-bit mantissa, so results change slightly: the fix is unsaf
     if (mentionsAutocast(module) || mentionsHalfPrecision(module) || precisionSetOutside(module)) return;
     // The loop may live in a module beside this one (`main.py` calls `engine.train_one_epoch(...)`): that module
     // must not settle the precision either.
-    const imported = module.hotLoops().length === 0 ? importedTrainingCalls(module) : [];
-    if (module.hotLoops().length === 0 && imported.length === 0) return;
+    const imported = hotLoops(module).length === 0 ? importedTrainingCalls(module) : [];
+    if (hotLoops(module).length === 0 && imported.length === 0) return;
     if (imported.some((t) => TF32_WORDS.test(t.module.text) || mentionsAutocast(t.module) || mentionsHalfPrecision(t.module) || precisionSetOutside(t.module))) return;
     const anchor = cudaPlacements(module)[0]?.call;
     if (!anchor || tinyModel(module) || cudnnDominated(module)) return;

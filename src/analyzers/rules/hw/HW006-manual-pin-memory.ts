@@ -1,5 +1,6 @@
 import { callArguments } from '../../engine/calls';
 import { calledMethod, field, literalValue, methodReceiver, nodeRange, parentOf, textOf } from '../../engine/syntax';
+import { inHotRegion } from '../../python/training';
 import { defineRule } from '../rule';
 
 export default defineRule({
@@ -76,7 +77,7 @@ to get asynchronous copies back.
       if (method !== 'to' && method !== 'cuda') continue;
       const nonBlocking = callArguments(copy).keywords.get('non_blocking');
       if (!nonBlocking || literalValue(nonBlocking) !== true) continue;
-      if (!module.enclosingLoop(pin) && !module.inHotRegion(pin)) continue;
+      if (!module.enclosingLoop(pin) && !inHotRegion(module, pin)) continue;
       reporter.report({
         range: nodeRange(field(pin, 'function') ?? pin),
         message:

@@ -1,9 +1,10 @@
 import type { Fix } from '../../../shared/findings';
 import { callArguments } from '../../engine/calls';
 import { nodeRange, textOf, unwrap, type Node } from '../../engine/syntax';
-import { bindingsAt } from '../../python/bindings';
 import { deviceManagedByFramework, devicePlacements, hardCodedCpuPlacements, mentionsAccelerator } from '../../python/accelerator';
 import type { PythonModule } from '../../python/module';
+import { origin } from '../../python/provenance';
+import { hotLoops } from '../../python/training';
 import { classDerivesFrom } from '../../python/resolve';
 import { defineRule } from '../rule';
 import { loopHeaderRange, tinyModel, torchBound } from './precision';
@@ -93,7 +94,7 @@ module with no device handling at all gets no automatic fix: the model and every
 
   checkPython(module, reporter) {
     if (!module.importsAny('torch')) return;
-    const loops = module.hotLoops();
+    const loops = hotLoops(module);
     if (loops.length === 0 || deviceManagedByFramework(module)) return;
     if (!buildsModelAndOptimizer(module) || tinyModel(module)) return;
     if (devicePlacements(module).length === 0) {
@@ -140,21 +141,14 @@ function buildsModelAndOptimizer(module: PythonModule): boolean {
   });
 }
 
-/** The `"cpu"` string a device expression comes from, through single-assignment names and `torch.device(...)`. */
-function cpuLiteral(module: PythonModule, expr: Node, at: Node, depth = 0): Node | undefined {
-  if (depth > 4) return undefined;
-  const n = unwrap(expr);
-  if (n.type === 'string') return /^["']cpu["']$/.test(textOf(n)) ? n : undefined;
-  if (n.type === 'call' && module.callee(n) === 'torch.device') {
-    const first = callArguments(n).positional[0];
-    return first ? cpuLiteral(module, first, at, depth + 1) : undefined;
+/** The `"cpu"` string a device expression comes from (its origin, python/provenance.ts), also inside `torch.device(...)`. */
+function cpuLiteral(module: PythonModule, expr: Node, at: Node): Node | undefined {
+  let from = origin(module, expr, at);
+  if (from.kind === 'call' && from.callee === 'torch.device') {
+    const first = callArguments(from.call).positional[0];
+    from = first ? origin(module, first, from.call) : { kind: 'unknown' };
   }
-  if (n.type === 'identifier' || n.type === 'attribute') {
-    const bindings = bindingsAt(module, textOf(n), at);
-    if (bindings.length !== 1 || bindings[0].kind !== 'value') return undefined;
-    return cpuLiteral(module, bindings[0].value, bindings[0].assignment, depth + 1);
-  }
-  return undefined;
+  return from.kind === 'literal' && from.node.type === 'string' && /^["']cpu["']$/.test(textOf(from.node)) ? from.node : undefined;
 }
 
 function cudaFix(module: PythonModule, literal: Node): Fix[] {

@@ -6,6 +6,7 @@ import { hfTrainers } from '../../python/hf-trainer';
 import { kerasFitCalls } from '../../python/keras';
 import { lightningTrainers } from '../../python/lightning';
 import type { PythonModule } from '../../python/module';
+import { hotLoops, stepFunctions } from '../../python/training';
 import { defineRule } from '../rule';
 
 /** torchvision classification builders that ship ImageNet weights. */
@@ -84,7 +85,7 @@ fix writes \`weights="DEFAULT"\` in its place.
     if (!module.importsAny('torchvision', 'timm', 'transformers', 'keras', 'tensorflow')) return;
     if (!/\b(torchvision|timm|from_config|applications)\b/.test(module.text)) return;
     let trains: boolean | undefined;
-    const trainsHere = () => (trains ??= module.hotLoops().length > 0 || module.stepFunctions().length > 0 || hfTrainers(module).length > 0 ||
+    const trainsHere = () => (trains ??= hotLoops(module).length > 0 || stepFunctions(module).length > 0 || hfTrainers(module).length > 0 ||
       lightningTrainers(module).some((t) => t.fits.length > 0) || kerasFitCalls(module).length > 0);
     for (const call of module.calls) {
       const q = module.callee(call);

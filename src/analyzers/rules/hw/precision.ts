@@ -4,11 +4,14 @@ import { field, namedChildren, nodeRange, textOf, unwrap, type Node } from '../.
 import { argument, callArguments } from '../../engine/calls';
 import { sizeValues, type SizeValue } from '../../python/provenance';
 import { argConstant } from '../../python/resolve';
+import { ModuleFact } from '../../python/facts';
 import type { PythonModule } from '../../python/module';
+
+const precisionOutsideCache = new ModuleFact<boolean>();
 
 /** Launchers and wrappers whose config or flags set the precision (an Accelerate config, a DeepSpeed JSON, …). */
 export function precisionSetOutside(module: PythonModule): boolean {
-  return module.memo('hw:precisionOutside', () =>
+  return precisionOutsideCache.get(module, () =>
     deepspeedBeyondAccelerator(module) ||
     module.importsAny('accelerate', 'lightning.fabric', 'lightning_fabric', 'apex', 'torch_xla', 'colossalai', 'composer', 'ignite', 'fairscale', 'horovod') ||
     (module.importsAny('lightning') && /\bFabric\s*\(/.test(module.text)),
@@ -78,9 +81,11 @@ interface Layer {
   keras: boolean;
 }
 
+const weightedLayersCache = new ModuleFact<Layer[]>();
+
 /** Calls that build weighted layers, each with its kind. */
 function weightedLayers(module: PythonModule): Layer[] {
-  return module.memo('hw:weightedLayers', () => {
+  return weightedLayersCache.get(module, () => {
     const out: Layer[] = [];
     for (const call of module.calls) {
       const q = module.callee(call);
@@ -204,6 +209,8 @@ function tinyTransformer(module: PythonModule): boolean | undefined {
   });
 }
 
+const tinyModelCache = new ModuleFact<boolean>();
+
 /**
  * A tiny model, the one notion HW001, HW003, HW004, HW005 and HW009 share: a test-sized Hugging Face checkpoint,
  * or a network the module builds from layers that are all within the limits above (an MNIST MLP or GAN, a
@@ -211,7 +218,7 @@ function tinyTransformer(module: PythonModule): boolean | undefined {
  * and no pretrained network.
  */
 export function tinyModel(module: PythonModule): boolean {
-  return module.memo('hw:tinyModel', () => {
+  return tinyModelCache.get(module, () => {
     const transformer = tinyTransformer(module);
     if (transformer !== undefined) return transformer;
     if (loadsPretrainedNetwork(module)) return false;
@@ -220,6 +227,8 @@ export function tinyModel(module: PythonModule): boolean {
   });
 }
 
+const knownLargeModelCache = new ModuleFact<boolean>();
+
 /**
  * Positive evidence of a model worth mixed precision, where nothing else says the code runs on a GPU
  * (\`Trainer(accelerator="auto")\`): a pretrained network or a full-size checkpoint, an attention layer, or a layer
@@ -227,13 +236,15 @@ export function tinyModel(module: PythonModule): boolean {
  * cannot be followed is not evidence either way.
  */
 export function knownLargeModel(module: PythonModule): boolean {
-  return module.memo('hw:knownLargeModel', () => {
+  return knownLargeModelCache.get(module, () => {
     const transformer = tinyTransformer(module);
     if (transformer !== undefined) return !transformer;
     if (loadsPretrainedNetwork(module)) return true;
     return weightedLayers(module).some((l) => l.kind === 'attention' || (!smallLayer(module, l) && positional(l.call).slice(0, 2).every((a) => sizeValues(module, a, l.call).kind === 'ints')));
   });
 }
+
+const cudnnDominatedCache = new ModuleFact<boolean>();
 
 /**
  * The network's matmuls run in cuDNN, which uses TF32 by default (`torch.backends.cudnn.allow_tf32` is True, for
@@ -242,7 +253,7 @@ export function knownLargeModel(module: PythonModule): boolean {
  * pretrained model that might be a transformer (see the HW003 docs).
  */
 export function cudnnDominated(module: PythonModule): boolean {
-  return module.memo('hw:cudnnDominated', () => {
+  return cudnnDominatedCache.get(module, () => {
     if (/\b(from_pretrained|create_model|torch\.hub\.load|timm)\b/.test(module.text)) return false;
     const layers = weightedLayers(module).filter((l) => !l.keras);
     if (layers.some((l) => l.kind === 'attention')) return false;

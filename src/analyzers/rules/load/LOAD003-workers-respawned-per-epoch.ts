@@ -4,6 +4,7 @@ import { bindingsAt, descendantsOfType, parameterNames } from '../../python/bind
 import { arg, dataLoaderUses, type DataLoaderUse } from '../../python/dataloaders';
 import { appendArguments } from '../../python/edits';
 import type { PythonModule } from '../../python/module';
+import { epochLoops } from '../../python/training';
 import { settingValue } from '../../python/resolve';
 import { defineRule } from '../rule';
 
@@ -139,7 +140,7 @@ function repeatedBy(module: PythonModule, use: DataLoaderUse, lightning: boolean
   // An evaluation loop over the loader inside the epoch loop.
   if (use.name) {
     for (const ref of module.referencesTo(use.name)) {
-      for (const loop of module.epochLoops()) {
+      for (const loop of epochLoops(module)) {
         if (!contains(loop, ref)) continue;
         const iterating = iteratingLoop(ref);
         if (iterating && contains(loop, iterating) && iterating.id !== loop.id && sameFunction(iterating)) return { node: iterating, why: 'iterated again in every epoch', loop };

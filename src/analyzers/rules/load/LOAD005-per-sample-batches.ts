@@ -3,6 +3,7 @@ import { calledMethod, contains, field, nodeRange, unwrap, type Node } from '../
 import { arg, argValue, dataLoaderUses, isIterableDataset, type DataLoaderUse } from '../../python/dataloaders';
 import { appendArguments, replaceNode } from '../../python/edits';
 import type { PythonModule } from '../../python/module';
+import { hotLoops } from '../../python/training';
 import { defineRule } from '../rule';
 
 const SUGGESTED = 32;
@@ -99,7 +100,7 @@ function inScope(module: PythonModule, use: DataLoaderUse): DataLoaderUse | unde
   const bound = module.boundName(use.call);
   if (!fn || !use.name || use.name !== bound || use.name.includes('.') || !use.consumer) return use;
   if (contains(fn, use.consumer)) return use;
-  const local = module.hotLoops().find((l) => contains(fn, l) && l.type === 'for_statement' && module.mentions(field(l, 'right')!, use.name!));
+  const local = hotLoops(module).find((l) => contains(fn, l) && l.type === 'for_statement' && module.mentions(field(l, 'right')!, use.name!));
   return local ? { ...use, consumer: local, reason: 'iterated by the training loop' } : undefined;
 }
 
@@ -133,7 +134,7 @@ function unwrapsSingleSample(use: DataLoaderUse): boolean {
  * purpose (docs/analysis.md, trap 2).
  */
 function accumulatesGradients(module: PythonModule, use: DataLoaderUse): boolean {
-  const loops = module.hotLoops().filter((l) => use.consumer && (l.id === use.consumer.id || contains(l, use.consumer) || contains(use.consumer, l)));
+  const loops = hotLoops(module).filter((l) => use.consumer && (l.id === use.consumer.id || contains(l, use.consumer) || contains(use.consumer, l)));
   const scopes: Node[] = loops.length > 0 ? loops : use.consumer ? [use.consumer] : [];
   const local = (scope: Node) => module.callsWithin(scope).flatMap((c) => {
     const target = module.localCallTarget(c);

@@ -329,7 +329,7 @@ function hoistFix(module: PythonModule, cls: Node, methods: Map<string, Node>, g
   if (!last || !first || last.type === 'return_statement') return [];
   const attribute = attributeName(module, cls, read.call);
   const indent = /^[ \t]*/.exec(module.lines.lineText(first.startPosition.row))![0];
-  const eol = module.memo('eol', () => module.lines.eol());
+  const eol = module.eol;
   const lastLine = last.endPosition.row;
   const insertAt = { line: lastLine, character: module.lines.lineText(lastLine).length };
   const edits: Edit[] = [

@@ -3,6 +3,7 @@ import { argument, callArguments } from '../../engine/calls';
 import { ancestorOfType, calledMethod, field, literalValue, nodeRange, textOf, unwrap, type Node } from '../../engine/syntax';
 import { descendantsOfType } from '../../python/bindings';
 import { callSitesOf } from '../../python/callsites';
+import { ModuleFact } from '../../python/facts';
 import type { PythonModule } from '../../python/module';
 import { constantValue } from '../../python/resolve';
 import { defineRule } from '../rule';
@@ -215,9 +216,11 @@ function boundNames(expr: Node): string[] {
   return left ? descendantsOfType(left, 'identifier').map(textOf) : [];
 }
 
+const assignmentsByScopeCache = new ModuleFact<Map<number | 'module', Node[]>>();
+
 /** Assignments in a scope (function or module level), computed once per scope. */
 function scopeAssignments(module: PythonModule, scope: Node | undefined): Node[] {
-  const byScope = module.memo('LOAD015.assignmentsByScope', () => {
+  const byScope = assignmentsByScopeCache.get(module, () => {
     const index = new Map<number | 'module', Node[]>();
     for (const a of module.assignments) {
       const key = module.enclosingFunction(a)?.id ?? 'module';
@@ -268,10 +271,12 @@ function mentionsAny(node: Node, names: ReadonlySet<string>): boolean {
     && !(id.parent?.type === 'attribute' && field(id.parent, 'attribute')?.id === id.id));
 }
 
+const moduleLevelCallsCache = new ModuleFact<Node[]>();
+
 /** A training call in the scope whose arguments mention a tainted name. */
 function sinkIn(module: PythonModule, scope: Node | undefined, tainted: ReadonlySet<string>): Node | undefined {
   if (tainted.size === 0) return undefined;
-  const calls = scope ? module.callsWithin(field(scope, 'body') ?? scope) : module.memo('LOAD015.moduleCalls', () => module.calls.filter((c) => module.enclosingFunction(c) === undefined));
+  const calls = scope ? module.callsWithin(field(scope, 'body') ?? scope) : moduleLevelCallsCache.get(module, () => module.calls.filter((c) => module.enclosingFunction(c) === undefined));
   for (const call of calls) {
     const args = field(call, 'arguments');
     if (!args || !mentionsAny(args, tainted)) continue;
@@ -288,9 +293,11 @@ function enclosingSinkCall(module: PythonModule, call: Node): Node | undefined {
   return undefined;
 }
 
+const hasTrainingCallCache = new ModuleFact<boolean>();
+
 /** Any training call at all in the module (a cheap gate before following data flow). */
 function hasTrainingCall(module: PythonModule): boolean {
-  return module.memo('LOAD015.hasTrainingCall', () =>
+  return hasTrainingCallCache.get(module, () =>
     [...FIT_METHODS].some((m) => module.methodCalls(m).length > 0) || module.calls.some((c) => TRAINING_SINKS.test(module.callee(c) ?? '')));
 }
 

@@ -4,6 +4,7 @@ import { bindingsAt } from '../../python/bindings';
 import { callGraph } from '../../python/callgraph';
 import { appendArguments } from '../../python/edits';
 import type { PythonModule } from '../../python/module';
+import { inHotRegion } from '../../python/training';
 import { defineRule, type Reporter } from '../rule';
 import { trainsOnAccelerator } from '../../python/accelerator';
 
@@ -81,7 +82,7 @@ is unsafe. No fix is offered when the move also changes the dtype or the factory
       if (!random && !FILL_FACTORIES.has(name)) continue;
       const device = targetDevice(module, move);
       if (!device) continue;
-      const hot = module.inHotRegion(move);
+      const hot = inHotRegion(module, move);
       const factoryArgs = callArguments(factory);
       const existing = argument(factoryArgs, 'device');
       const canFix = existing.kind === 'absent' && device.fixable;
@@ -128,7 +129,7 @@ function reportNumpyCopies(module: PythonModule, reporter: Reporter): void {
     const match = NUMPY_BUILDERS.find(([re]) => re.test(q));
     if (!match) continue;
     const fn = module.enclosingFunction(call);
-    if (!module.inHotRegion(call) && !(fn && perStep.has(fn.id))) continue;
+    if (!inHotRegion(module, call) && !(fn && perStep.has(fn.id))) continue;
     const torchName = q.replace(match[0], match[1]);
     reporter.report({
       range: nodeRange(call),

@@ -2,8 +2,9 @@ import type { Fix } from '../../../shared/findings';
 import { argument, callArguments } from '../../engine/calls';
 import { calledMethod, contains, field, methodReceiver, namedChildren, nodeRange, parentOf, textOf, type Node } from '../../engine/syntax';
 import type { PythonModule } from '../../python/module';
+import { stepLoops } from '../../python/training';
 import { defineRule } from '../rule';
-import { isTensorBackward, stepLoops } from './context';
+import { isTensorBackward } from './context';
 
 /** Anything that clears gradients: `zero_grad`, `p.grad = None`, `p.grad.zero_()`, a project helper named like it. */
 const CLEARS = /zero_grad|\.grad\s*=\s*None|\.grad\.(data\.)?zero_\(|zero_grads?\b|clear_grad|grad\.detach_\(/i;

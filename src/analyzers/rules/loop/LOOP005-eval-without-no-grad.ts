@@ -1,6 +1,7 @@
 import type { Edit, Fix } from '../../../shared/findings';
 import { dottedName, endIndexOf, field, methodReceiver, namedChildren, parentOf, textOf, type Node } from '../../engine/syntax';
 import { ensureImport } from '../../python/edits';
+import { ModuleFact } from '../../python/facts';
 import type { PythonModule } from '../../python/module';
 import { defineRule } from '../rule';
 import { torchModuleName } from './context';
@@ -121,9 +122,11 @@ therefore unsafe. \`torch.inference_mode()\` is faster still but its tensors can
   },
 });
 
+const loopsByFunctionCache = new ModuleFact<Map<number, Node[]>>();
+
 /** Loops whose nearest enclosing function is `scope` (module level when undefined), from a per-module index. */
 function loopsIn(module: PythonModule, scope: Node | undefined): Node[] {
-  const index = module.memo('loop005:loopsByFunction', () => {
+  const index = loopsByFunctionCache.get(module, () => {
     const byFn = new Map<number, Node[]>();
     for (const l of module.loops) {
       const key = module.enclosingFunction(l)?.id ?? -1;

@@ -6,6 +6,7 @@ import { callTarget } from '../../python/callgraph';
 import { replaceNode } from '../../python/edits';
 import { LIGHTNING_TRAINER } from '../../python/lightning';
 import type { PythonModule } from '../../python/module';
+import { hotLoops, stepFunctions } from '../../python/training';
 import { defineRule, type Reporter } from '../rule';
 
 const SET_DETECT_ANOMALY = new Set(['torch.autograd.set_detect_anomaly', 'torch.autograd.anomaly_mode.set_detect_anomaly']);
@@ -97,7 +98,7 @@ whole data set. Profiler context managers and gradient checks need a manual edit
     if (!module.importsAny('torch', 'lightning', 'pytorch_lightning')) return;
     // Cheap text filter first: resolving every call of the module is wasted on files without any of these names.
     if (!/anomaly|profile|emit_nvtx|gradcheck|gradgradcheck/.test(module.text)) return;
-    const trains = module.hotLoops().length > 0 || module.stepFunctions().length > 0 || module.callsTo([LIGHTNING_TRAINER]).length > 0;
+    const trains = hotLoops(module).length > 0 || stepFunctions(module).length > 0 || module.callsTo([LIGHTNING_TRAINER]).length > 0;
     for (const call of module.calls) {
       const q = module.callee(call);
       if (!q || !(q.startsWith('torch.autograd.') || q === LIGHTNING_TRAINER)) continue;

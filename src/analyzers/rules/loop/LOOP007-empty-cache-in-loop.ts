@@ -1,7 +1,8 @@
 import { endIndexOf, enclosingStatement, field, nodeRange, parentOf, textOf, type Node } from '../../engine/syntax';
 import type { PythonModule } from '../../python/module';
+import { epochLoops, stepFunctions, stepLoops } from '../../python/training';
 import { defineRule } from '../rule';
-import { deleteStatement, perStepHelpers, stepLoops, underIntervalGuard } from './context';
+import { deleteStatement, perStepHelpers, underIntervalGuard } from './context';
 
 /** Loops that iterate batches (`for x in loader`, `for batch in tqdm(train_dl)`), also evaluation loops. */
 const BATCH_ITERABLE = /loader|batch|_dl\b|\bdl\b|dataset|data_iter/i;
@@ -68,7 +69,7 @@ results nor the memory PyTorch can use; only the memory that other processes on 
     const calls = module.callsTo(['torch.cuda.empty_cache', 'torch.cuda.memory.empty_cache']);
     if (calls.length === 0) return;
     const steps = new Set(stepLoops(module).map((l) => l.id));
-    const epochs = new Set(module.epochLoops().map((l) => l.id));
+    const epochs = new Set(epochLoops(module).map((l) => l.id));
     const helpers = perStepHelpers(module);
     for (const call of calls) {
       if (inExceptHandler(call)) continue;
@@ -99,7 +100,7 @@ function inExceptHandler(call: Node): boolean {
 function perIteration(
   module: PythonModule, call: Node, steps: Set<number>, epochs: Set<number>, helpers: ReturnType<typeof perStepHelpers>,
 ): { label: string; loop?: Node; callSite?: Node } | undefined {
-  if (module.stepFunctions().some((f) => f.startIndex <= call.startIndex && endIndexOf(call) <= endIndexOf(f))) return { label: 'on every training step' };
+  if (stepFunctions(module).some((f) => f.startIndex <= call.startIndex && endIndexOf(call) <= endIndexOf(f))) return { label: 'on every training step' };
   for (let p = parentOf(call); p; p = parentOf(p)) {
     if (p.type === 'for_statement' || p.type === 'while_statement') {
       if (steps.has(p.id)) return { label: 'on every training step', loop: p };

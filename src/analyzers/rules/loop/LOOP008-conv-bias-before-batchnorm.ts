@@ -2,6 +2,7 @@ import type { Fix } from '../../../shared/findings';
 import { argument, callArguments } from '../../engine/calls';
 import { dottedName, field, literalValue, namedChildren, nodeRange, parentOf, unwrap, type Node } from '../../engine/syntax';
 import { appendArguments, replaceNode } from '../../python/edits';
+import { ModuleFact } from '../../python/facts';
 import type { PythonModule } from '../../python/module';
 import { defineRule } from '../rule';
 
@@ -18,6 +19,8 @@ const NORMS = new Set([
 const BIAS_SLOT = 7;
 /** LazyConv1d/2d/3d: (out, kernel_size, stride, padding, dilation, groups, bias). */
 const LAZY_BIAS_SLOT = 6;
+
+const normAttrsCache = new ModuleFact<Set<string>>();
 
 export default defineRule({
   code: 'LOOP008',
@@ -83,7 +86,7 @@ change slightly until batch norm re-centres them.
       const q = module.callee(u);
       return q !== undefined && NORMS.has(q);
     };
-    const normAttrs = module.memo('loop008:normAttrs', () => {
+    const normAttrs = normAttrsCache.get(module, () => {
       const out = new Set<string>();
       for (const bn of module.callsTo([...NORMS])) {
         const name = module.boundName(bn);

@@ -4,6 +4,7 @@ import { field, literalValue, namedChildren, nodeRange, type Node } from '../../
 import { appendArguments } from '../../python/edits';
 import { LIGHTNING_TRAINER } from '../../python/lightning';
 import type { PythonModule } from '../../python/module';
+import { hotLoops } from '../../python/training';
 import { defineRule } from '../rule';
 import { cudaPlacements, trainsBeforeAccelerator } from '../../python/accelerator';
 import { lightningAcceleratorKind } from '../../python/device';
@@ -120,7 +121,7 @@ autotuner benchmarks each new shape and can make training slower.
     }
     if (!onCuda) return;
     // A loop that trains before anything is put on CUDA (a CPU baseline in a notebook) runs no cuDNN convolution.
-    const loop = module.hotLoops().find((l) => !trainsBeforeAccelerator(module, l));
+    const loop = hotLoops(module).find((l) => !trainsBeforeAccelerator(module, l));
     if (!loop) return;
     reporter.report({
       range: headerRange(loop),

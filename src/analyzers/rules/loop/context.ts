@@ -4,18 +4,8 @@
 import type { Edit } from '../../../shared/findings';
 import { calledMethod, contains, field, namedChildren, parentOf, textOf, type Node } from '../../engine/syntax';
 import { callGraph, underIntervalGuard } from '../../python/callgraph';
+import { ModuleFact } from '../../python/facts';
 import type { PythonModule } from '../../python/module';
-
-/**
- * Loops whose body runs once per optimisation step: the hot loops, less the loops that are hot only
- * because they call a function holding the real step loop (those are epoch loops).
- */
-export function stepLoops(module: PythonModule): Node[] {
-  return module.memo('loop:stepLoops', () => {
-    const epochs = new Set(module.epochLoops().map((l) => l.id));
-    return module.hotLoops().filter((l) => !epochs.has(l.id));
-  });
-}
 
 /** Local functions that run on every training step (the call graph), with the call in the step loop that runs them. */
 export function perStepHelpers(module: PythonModule): Map<number, { fn: Node; callSite: Node }> {
@@ -24,9 +14,11 @@ export function perStepHelpers(module: PythonModule): Map<number, { fn: Node; ca
 
 export { underIntervalGuard };
 
+const torchNameCache = new ModuleFact<string | undefined>();
+
 /** The local name `torch` is bound to (`torch`, or an alias), if the module imports it as a module. */
 export function torchModuleName(module: PythonModule): string | undefined {
-  return module.memo('loop:torchName', () => {
+  return torchNameCache.get(module, () => {
     for (const [local, qualified] of module.imports.localNames()) if (qualified === 'torch') return local;
     return undefined;
   });

@@ -1,8 +1,10 @@
 import type { Fix } from '../../../shared/findings';
 import { calledMethod, contains, dottedName, field, indentOf, namedChildren, nodeRange, parentOf, unwrap, type Node } from '../../engine/syntax';
-import { bindingsAt, descendantsOfType } from '../../python/bindings';
+import { descendantsOfType } from '../../python/bindings';
 import { isHfDataset, tokenizerCall } from '../../python/huggingface';
 import type { PythonModule } from '../../python/module';
+import { everyValue } from '../../python/provenance';
+import { epochLoops } from '../../python/training';
 import { defineRule } from '../rule';
 import { calledBodies, drawsRandomness, isTrainingState, isWritten, loopWrites, modelNamesIn, namesRead, targetNames } from './loop-invariance';
 
@@ -83,7 +85,7 @@ it calls rebinds (\`global\`) means it is not reported at all; if the data does 
 `,
 
   checkPython(module, reporter) {
-    for (const loop of module.epochLoops()) {
+    for (const loop of epochLoops(module)) {
       if (isFoldLoop(module, loop)) continue;
       const body = field(loop, 'body');
       if (!body) continue;
@@ -195,40 +197,32 @@ function localDatasetClass(module: PythonModule, name: string): Node | undefined
   return (init && field(init, 'body')) ?? field(cls, 'body');
 }
 
-function isSklearnTransformer(module: PythonModule, expr: Node, depth = 0): boolean {
-  if (depth > 4) return false;
-  const n = unwrap(expr);
-  if (n.type === 'call') {
-    const q = module.callee(n);
+/** A scikit-learn transformer by provenance: every value the name may hold is built by a transformer class. */
+function isSklearnTransformer(module: PythonModule, expr: Node): boolean {
+  return everyValue(module, expr, (n) => {
+    const q = n.type === 'call' ? module.callee(n) : undefined;
     return !!q && SKLEARN_TRANSFORMER_MODULES.some((m) => q.startsWith(m));
-  }
-  const name = dottedName(n);
-  if (!name) return false;
-  const bindings = bindingsAt(module, name, n);
-  return bindings.length > 0 && bindings.every((b) => b.kind === 'value' && isSklearnTransformer(module, b.value, depth + 1));
+  });
 }
 
 const FRAME_METHODS = new Set(['merge', 'join', 'assign', 'drop', 'dropna', 'fillna', 'copy', 'query', 'sort_values', 'reset_index', 'rename', 'astype', 'set_index', 'pivot_table', 'explode', 'sample', 'head', 'tail']);
 
 /** A pandas DataFrame (or a column of one) by provenance: `pd.read_*`, `pd.DataFrame`, `pd.merge`, `pd.concat`, and frame methods on those. */
-function isDataFrame(module: PythonModule, expr: Node, depth = 0): boolean {
-  if (depth > 4) return false;
-  const n = unwrap(expr);
-  if (n.type === 'call') {
-    const q = module.callee(n);
-    if (q && (/^pandas\.read_\w+$/.test(q) || q === 'pandas.DataFrame' || q === 'pandas.merge' || q === 'pandas.concat')) return true;
-    const m = calledMethod(n);
-    const receiver = m ? field(field(n, 'function')!, 'object') : undefined;
-    return !!m && FRAME_METHODS.has(m) && !!receiver && isDataFrame(module, receiver, depth + 1);
-  }
-  if (n.type === 'subscript') {
-    const v = field(n, 'value');
-    return !!v && isDataFrame(module, v, depth + 1);
-  }
-  const name = dottedName(n);
-  if (!name) return false;
-  const bindings = bindingsAt(module, name, n);
-  return bindings.length > 0 && bindings.every((b) => b.kind === 'value' && isDataFrame(module, b.value, depth + 1));
+function isDataFrame(module: PythonModule, expr: Node): boolean {
+  return everyValue(module, expr, (n, follow) => {
+    if (n.type === 'call') {
+      const q = module.callee(n);
+      if (q && (/^pandas\.read_\w+$/.test(q) || q === 'pandas.DataFrame' || q === 'pandas.merge' || q === 'pandas.concat')) return true;
+      const m = calledMethod(n);
+      const receiver = m ? field(field(n, 'function')!, 'object') : undefined;
+      return !!m && FRAME_METHODS.has(m) && !!receiver && follow(receiver);
+    }
+    if (n.type === 'subscript') {
+      const v = field(n, 'value');
+      return !!v && follow(v);
+    }
+    return false;
+  });
 }
 
 const WRITER = /(^|\.)(save|savez|savez_compressed|savetxt|save_to_disk|to_csv|to_parquet|to_json|to_pickle|to_feather|dump|write|write_text|write_bytes)$/;

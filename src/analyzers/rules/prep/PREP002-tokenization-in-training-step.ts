@@ -4,6 +4,7 @@ import { assignmentsTo } from '../../python/bindings';
 import { arg, argValue, dataLoaderUses, type DataLoaderUse } from '../../python/dataloaders';
 import { resolveMapFunction, tokenizerCall, tokenizerCallsIn, type MapFunction, type TokenizerCall } from '../../python/huggingface';
 import type { PythonModule } from '../../python/module';
+import { hotLoops, stepFunctions } from '../../python/training';
 import { defineRule } from '../rule';
 
 const ADVICE = 'Tokenize the dataset once with datasets.map(..., batched=True) and pad per batch with DataCollatorWithPadding.';
@@ -93,7 +94,7 @@ num_proc=os.cpu_count(), remove_columns=["text"])\`, then use \`DataCollatorWith
     };
 
     // In a training loop body or a training_step / compute_loss method, and one level into local helpers.
-    const hotBodies = [...module.hotLoops(), ...module.stepFunctions()].map((n) => field(n, 'body')).filter((b): b is Node => b !== undefined);
+    const hotBodies = [...hotLoops(module), ...stepFunctions(module)].map((n) => field(n, 'body')).filter((b): b is Node => b !== undefined);
     const hotCalls = new Map<number, Node>();
     for (const body of hotBodies) for (const c of module.callsInside(body)) hotCalls.set(c.id, c);
     for (const call of hotCalls.values()) {

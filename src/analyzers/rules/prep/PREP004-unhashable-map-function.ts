@@ -4,6 +4,7 @@ import { allParameterNames, bindingsAt, descendantsOfType, parameterNames } from
 import { argumentsForParameter } from '../../python/callsites';
 import { datasetMaps, isHfDataset, resolveMapFunction } from '../../python/huggingface';
 import { previousValue } from './tfdata-maps';
+import { ModuleFact } from '../../python/facts';
 import type { PythonModule } from '../../python/module';
 import { defineRule } from '../rule';
 
@@ -212,9 +213,11 @@ function selfAttribute(id: Node): string {
   return 'self';
 }
 
+const suspectsCache = new ModuleFact<Set<string>>();
+
 /** Names the module binds (by assignment or `with … as`) to a value `valueKind` recognises; computed once. */
 function suspectNames(module: PythonModule): Set<string> {
-  return module.memo('PREP004.suspects', () => {
+  return suspectsCache.get(module, () => {
     const out = new Set<string>();
     for (const a of module.assignments) {
       const left = field(a, 'left');

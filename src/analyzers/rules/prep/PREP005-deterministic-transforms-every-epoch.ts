@@ -6,6 +6,7 @@ import { arg, dataLoaderUses } from '../../python/dataloaders';
 import { KERAS_FIT_SLOTS } from '../../python/keras';
 import { lightningTrainers } from '../../python/lightning';
 import type { PythonModule } from '../../python/module';
+import { epochLoops } from '../../python/training';
 import { bindingValue, constantValue, localClass } from '../../python/resolve';
 import { methodCallRange, tfDataSinks, type TfDataSink } from '../../python/tfdata';
 import { defineRule, type Reporter } from '../rule';
@@ -230,7 +231,7 @@ function checkHandwrittenResize(module: PythonModule, reporter: Reporter): void 
 
 /** More than one epoch: a hand-written epoch loop, or a Lightning Trainer not limited to one epoch. */
 function runsSeveralEpochs(module: PythonModule): boolean {
-  if (module.epochLoops().length > 0) return true;
+  if (epochLoops(module).length > 0) return true;
   return lightningTrainers(module).some((t) => {
     const maxEpochs = argument(t.args, 'max_epochs');
     if (maxEpochs.kind !== 'present') return maxEpochs.kind === 'absent' && argument(t.args, 'max_steps').kind === 'absent';

@@ -1,6 +1,7 @@
 // Loop-invariance facts for PREP001: which names a loop writes (assigns, mutates, shuffles), and which
 // names stand for model or epoch state. A statement is invariant only if it reads none of them.
 import { calledMethod, contains, dottedName, field, literalValue, namedChildren, unwrap, type Node } from '../../engine/syntax';
+import { KeyedFact } from '../../python/facts';
 import type { PythonModule } from '../../python/module';
 
 /** Methods that change their receiver in place (lists, dicts, sets, tensors, frames, samplers, estimators). */
@@ -20,8 +21,10 @@ export interface LoopWrites {
   loopVariables: Set<string>;
 }
 
+const loopWritesCache = new KeyedFact<number, LoopWrites>();
+
 export function loopWrites(module: PythonModule, loop: Node): LoopWrites {
-  return module.memo(`loopWrites:${loop.id}`, () => {
+  return loopWritesCache.get(module, loop.id, () => {
     const loopVariables = new Set<string>();
     const left = loop.type === 'for_statement' ? field(loop, 'left') : undefined;
     if (left) for (const id of identifiersIn(left)) loopVariables.add(id);
@@ -229,9 +232,11 @@ export function isTrainingState(name: string, modelNames: ReadonlySet<string>): 
   return /^(model|net|network|module|trainer|teacher|student|policy|ema_model)s?$/i.test(last) || /_model$|^model_/i.test(last);
 }
 
+const modelNamesCache = new KeyedFact<number, Set<string>>();
+
 /** Names used as models in a function: receivers of `.train()`, `.eval()`, `.parameters()`, `.predict()`, `.generate()`. */
 export function modelNamesIn(module: PythonModule, scope: Node): Set<string> {
-  return module.memo(`modelNames:${scope.id}`, () => {
+  return modelNamesCache.get(module, scope.id, () => {
     const out = new Set<string>();
     for (const c of module.callsInside(scope)) {
       const m = calledMethod(c);

@@ -3,6 +3,7 @@
 // elementwise ops, and the steps of the chain that leads to a consumer. Built on python/tfdata.ts provenance.
 import { callArguments } from '../../engine/calls';
 import { calledMethod, field, methodReceiver, namedChildren, textOf, unwrap, type Node } from '../../engine/syntax';
+import { KeyedFact, ModuleFact } from '../../python/facts';
 import type { PythonModule } from '../../python/module';
 import { previousValue } from '../../python/callsites';
 import { TF_DATA_SOURCES, TF_DATASET_METHODS, tfDataSinks } from '../../python/tfdata';
@@ -23,17 +24,21 @@ export function tfMapFunction(module: PythonModule, map: Node): Node | undefined
 const EXPENSIVE = /^tensorflow\.(io\.(decode_\w+|read_file|parse_\w*example\w*|parse_tensor)|image\.(decode_\w+|resize\w*|crop_and_resize)|audio\.decode_wav|signal\.(stft|mfccs_from_log_mel_spectrograms))$/;
 const TF_RANDOM = /^tensorflow\.(random\.|image\.(random_|stateless_random_|sample_distorted_bounding_box)|keras\.layers\.Random)|^keras\.layers\.Random|^tensorflow\.(py_function|numpy_function)$/;
 
+const expensiveCallCache = new KeyedFact<number, Node | undefined>();
+
 /** An expensive deterministic call (decode, resize, parse) in a map function, one level into local helpers. */
 export function expensiveCall(module: PythonModule, fn: Node): Node | undefined {
-  return module.memo(`tfMapExpensive:${fn.id}`, () => {
+  return expensiveCallCache.get(module, fn.id, () => {
     const body = field(fn, 'body');
     return body ? scanCalls(module, fn, body, 0, (q) => EXPENSIVE.test(q)) : undefined;
   });
 }
 
+const drawsRandomCache = new KeyedFact<number, boolean>();
+
 /** The map function draws random numbers or runs opaque Python (`py_function`): never cache after it. */
 export function drawsRandom(module: PythonModule, fn: Node): boolean {
-  return module.memo(`tfMapRandom:${fn.id}`, () => {
+  return drawsRandomCache.get(module, fn.id, () => {
     const body = field(fn, 'body');
     if (!body) return true;
     return scanCalls(module, fn, body, 0, (q) => TF_RANDOM.test(q)) !== undefined || drawsRandomness(module, body);
@@ -190,10 +195,12 @@ function selects(node: Node, params: ReadonlySet<string>): boolean {
 /** Training anywhere in a program: Keras fit, a GradientTape step, a PyTorch backward. */
 const TRAINS = /\.(fit|fit_generator|train_on_batch)\(|GradientTape|\.backward\(/;
 
+const feedingTrainingCache = new ModuleFact<Set<number> | undefined>();
+
 export function mapFeedsTraining(module: PythonModule, map: Node): boolean | undefined {
   // Inside a function the pipeline may be returned to a caller in another module.
   if (module.enclosingFunction(map)) return undefined;
-  const feeding = module.memo('tfMapsFeedingTraining', () => {
+  const feeding = feedingTrainingCache.get(module, () => {
     const ids = new Set<number>();
     const sinks = tfDataSinks(module);
     // A notebook is the whole program, and nothing imports its pipelines: one that never trains (the TFRecord

@@ -3,7 +3,8 @@ import { argument, callArguments, type ArgLookup } from '../../engine/calls';
 import { calledMethod, contains, dottedName, field, literalValue, methodReceiver, namedChildren, nodeRange, NOT_LITERAL, parentOf, textOf, unwrap, type Node } from '../../engine/syntax';
 import { appendArguments, replaceNode } from '../../python/edits';
 import { KERAS_FIT_SLOTS, kerasFitCalls } from '../../python/keras';
-import { LIGHTNING_EARLY_STOPPING, LIGHTNING_MODULE, lightningTrainers } from '../../python/lightning';
+import { isLightningModuleClass, LIGHTNING_EARLY_STOPPING, LIGHTNING_MODULE, lightningTrainers, type TrainerUse } from '../../python/lightning';
+import { ModuleFact } from '../../python/facts';
 import type { PythonModule } from '../../python/module';
 import { constantValue, constructedBy, localClass, resolveList } from '../../python/resolve';
 import { defineRule, type Reporter } from '../rule';
@@ -196,7 +197,7 @@ function addLogged(call: Node, keys: Set<string>): boolean {
 function watchedClasses(module: PythonModule, es: Node): Node[] | undefined {
   // `configure_callbacks()` of the LightningModule itself.
   const owner = module.enclosingClass(es);
-  if (owner && isLightningModule(module, owner)) return [owner];
+  if (owner && isLightningModuleClass(module, owner)) return [owner];
   const classes: Node[] = [];
   for (const { trainer, held } of trainerCallbacks(module)) {
     if (!held.some((c) => c.id === es.id)) continue;
@@ -208,24 +209,21 @@ function watchedClasses(module: PythonModule, es: Node): Node[] | undefined {
       const fn = ctor && field(ctor, 'function');
       const name = fn && dottedName(fn);
       const cls = name ? localClass(module, name) : undefined;
-      if (!cls || !isLightningModule(module, cls)) return undefined;
+      if (!cls || !isLightningModuleClass(module, cls)) return undefined;
       classes.push(cls);
     }
   }
   return classes.length > 0 ? classes : undefined;
 }
 
+const trainerCallbacksCache = new ModuleFact<Array<{ trainer: TrainerUse; held: Node[] }>>();
+
 /** Each Lightning Trainer with the EarlyStopping instances its callbacks list holds, resolved once per module. */
 function trainerCallbacks(module: PythonModule) {
-  return module.memo('STOP002:trainerCallbacks', () => lightningTrainers(module).map((trainer) => ({
+  return trainerCallbacksCache.get(module, () => lightningTrainers(module).map((trainer) => ({
     trainer,
     held: constructedCallbacks(module, argument(trainer.args, 'callbacks'), trainer.call, (q) => q === LIGHTNING_EARLY_STOPPING),
   })));
-}
-
-function isLightningModule(module: PythonModule, cls: Node, depth = 0): boolean {
-  if (depth > 4) return false;
-  return module.baseClasses(cls).some((b) => b === LIGHTNING_MODULE || (localClass(module, b) !== undefined && isLightningModule(module, localClass(module, b)!, depth + 1)));
 }
 
 /** `val_loss` and `val/loss` differ only in separators; the fix offers the logged spelling. */
@@ -243,7 +241,7 @@ function checkLightning(module: PythonModule, reporter: Reporter): void {
   if (esCalls.length === 0) return;
   // The model must be defined here (cross-file modules are not followed); a key any local module logs is fine,
   // so only the rare unlogged monitor pays for resolving which Trainer fits which model.
-  const local = module.classes.filter((c) => isLightningModule(module, c));
+  const local = module.classes.filter((c) => isLightningModuleClass(module, c));
   if (local.length === 0) return;
   const anyLogged = new Set<string>();
   for (const cls of local) {
