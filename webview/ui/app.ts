@@ -15,7 +15,7 @@ import { ranksView } from '../model/ranks';
 import type { RunTables } from '../model/series';
 import { decodeTables, firstValue, hasSignal, runOrigin, stepSeries, timeSeries, withGaps } from '../model/series';
 import { describeSweepSetting, sweepChart } from '../model/sweep';
-import { controlSentence, headlineNumbers, trainingLoader, verdictDetails, verdictSentence, verdictTone } from '../model/verdict';
+import { controlSentence, headlineNumbers, trainingLoader, verdictDetails, verdictSentence, verdictTone, whoseFigures } from '../model/verdict';
 import { stepTimelineChart, sweepPlot, timeChart } from './charts';
 import type { ChartLine } from './charts';
 import type { Child } from './dom';
@@ -301,10 +301,12 @@ export class DashboardApp {
     delete document.body.dataset.chartsDrawn;
 
     const tone = verdictTone(s);
+    const whose = whoseFigures(s);
     append(this.runSection, [
       h('p', { class: 'pd-meta', attrs: { 'data-testid': 'run-meta' } }, `${run.name} \u00b7 ${fmtDate(s.startedAt)} \u00b7 ${s.mode} mode \u00b7 ${s.steps} measured steps \u00b7 ended: ${s.ended.how}`),
       h('section', { class: `pd-verdict tone-${tone}`, attrs: { 'aria-labelledby': 'pd-verdict-title' } },
         h('h1', { attrs: { id: 'pd-verdict-title', 'data-testid': 'verdict' } }, verdictSentence(s)),
+        whose !== null ? h('p', { class: 'pd-whose', attrs: { 'data-testid': 'verdict-whose' } }, whose) : null,
         ...verdictDetails(s).map((d) => h('p', {}, d))),
       h('section', { class: 'pd-numbers', attrs: { 'aria-label': 'Headline numbers' } },
         ...headlineNumbers(s).map((n) => h('div', { class: 'pd-number' }, h('div', { class: 'label' }, n.label), h('div', { class: 'value' }, n.value), h('div', { class: 'detail' }, n.detail)))),
