@@ -5,7 +5,11 @@
 // test/real/sweep/manifest.json (materialised from local mirrors into a temp folder, never kept), it runs
 // `profile --mode sweep`, then, when a setting is recommended, re-runs the script with it (the sweep's
 // recorded setting, applied to the same loader by test/real/sweep/apply_setting.py) through
-// `profile --compare-with <sweep run>`, several times, and prints one table row per script.
+// `profile --compare-with <sweep run>`, several times, and prints the done-when table: script,
+// recommendation, predicted speed-up [p10-p90], re-measured runs [90% interval] with the spread of their
+// speed-ups, within the tolerance?, other-process CPU, and PASS/FAIL per row (a row passes when a setting
+// other than the current one was recommended and the median re-measured speed-up is within the tolerance
+// of the predicted one; a re-run compares with the sweep's baseline run over the same window as a trial).
 //
 //   npm run bench:sweep -- --mirrors /work/.mirror [--python PATH] [--sweep-budget SEC] [--reruns N]
 //                          [--only NAME] [--tolerance 0.15] [--json FILE]
@@ -103,7 +107,7 @@ for (const [i, entry] of manifest.scripts.entries()) {
     loader: training && training.kind === 'torch' ? `${path.basename(training.file)}:${training.line}` : 'none',
     current: current ?? (training ? { num_workers: training.num_workers, pin_memory: training.pin_memory, prefetch_factor: training.prefetch_factor, persistent_workers: training.persistent_workers } : null),
     decision: outcome?.decision ?? 'no sweep', sentence: outcome?.sentence ?? (sweep.notes ?? []).join(' '),
-    sweepOtherCpu: outcome?.otherCpuPct ?? null, busy: outcome?.busy ?? null, candidates: sweep.sweep ?? [],
+    sweepOtherCpu: outcome?.otherCpuPct ?? sweep.cpu?.otherMeanPct ?? null, busy: outcome?.busy ?? null, candidates: sweep.sweep ?? [],
   });
   const others = (sweep.sweep ?? []).filter((c) => !c.current && c.speedup !== null);
   const fastest = others.sort((a, b) => b.speedup.p50 - a.speedup.p50)[0] ?? null;
