@@ -122,7 +122,7 @@ const interval = (s: Spread): string => `${x(s.p50)} (${s.p10.toFixed(2)}-${s.p9
  * current setting (ratio of mean step times, as a re-run's comparison computes it) lies entirely above 1;
  * the recommended one is the fastest (mean) of those, never the current one. Settings that also clear
  * the current one and whose interval overlaps the recommended one's are named as rivals: the ranking among
- * them is uncertain. Both sides need MIN_TRIALS_TO_RECOMMEND processes.
+ * them is uncertain. Both sides need MIN_TRIALS_TO_RECOMMEND complete runs (the baseline counts for the current one).
  */
 export function decide(cands: readonly SummarySweep[], busy: boolean, otherCpuPct: number | null): Decision {
   const cur = cands.find((c) => c.current);
@@ -138,8 +138,9 @@ export function decide(cands: readonly SummarySweep[], busy: boolean, otherCpuPc
     // Only the current setting was measured: nothing was compared, so nothing may be said to be slower.
     return { decision: 'uncertain', rivals: [], sentence: `The budget ended before any setting other than the current ${describeSetting(cur)} was measured: nothing is recommended; give the sweep more time (--sweep-budget).${load}` };
   }
-  const repeated = cur.trials >= MIN_TRIALS_TO_RECOMMEND;
-  const clearing = others.filter((c) => repeated && c.trials >= MIN_TRIALS_TO_RECOMMEND && c.speedup !== null && c.speedup.p10 > 1);
+  // Complete runs (windows), not processes started: a trial cut by the budget measured no window.
+  const repeated = cur.windows >= MIN_TRIALS_TO_RECOMMEND;
+  const clearing = others.filter((c) => repeated && c.windows >= MIN_TRIALS_TO_RECOMMEND && c.speedup !== null && c.speedup.p10 > 1);
   const chosen = clearing[0];
   if (chosen?.speedup) {
     const low = chosen.speedup.p10;
@@ -153,7 +154,7 @@ export function decide(cands: readonly SummarySweep[], busy: boolean, otherCpuPc
   const best = others[0];
   if (best?.speedup && best.speedup.p50 > 1) {
     const sp = best.speedup;
-    if (!repeated || best.trials < MIN_TRIALS_TO_RECOMMEND) {
+    if (!repeated || best.windows < MIN_TRIALS_TO_RECOMMEND) {
       return {
         decision: 'uncertain', rivals: [],
         sentence: `${describeSetting(best)} measured ${interval(sp)} against the current ${describeSetting(cur)}, but the budget ended before both were measured in ${MIN_TRIALS_TO_RECOMMEND} processes: nothing is recommended; give the sweep more time.${load}`,

@@ -133,11 +133,13 @@ describe('runner core', () => {
     assert.match(clear.sentence, /4\.70x \(4\.10-5\.20x\) faster/);
     assert.match(clear.sentence, /ranking uncertain/);
     // One trial process is not enough: the variation between processes was not seen.
-    const once = decide([cur, { ...t(4, 3.8, 4.4, 4.9), trials: 1 }], false, null);
+    const once = decide([cur, { ...t(4, 3.8, 4.4, 4.9), trials: 1, windows: 1 }], false, null);
+    // A second process cut by the budget measured no window: still one run.
+    assert.equal(decide([cur, { ...t(4, 3.8, 4.4, 4.9), trials: 2, windows: 1 }], false, null).decision, 'uncertain');
     assert.equal(once.decision, 'uncertain');
     assert.match(once.sentence, /more time/);
     // Only the current setting measured (the budget ran out): no claim that it is fastest.
-    const alone = decide([cur, { ...t(2, 1, 1, 1), stepMs: null, meanStepMs: null, speedup: null, trials: 0 }], false, null);
+    const alone = decide([cur, { ...t(2, 1, 1, 1), stepMs: null, meanStepMs: null, speedup: null, trials: 0, windows: 0 }], false, null);
     assert.equal(alone.decision, 'uncertain');
     assert.match(alone.sentence, /before any setting other than the current/);
     assert.doesNotMatch(alone.sentence, /fastest/);
