@@ -448,14 +448,14 @@ export class DashboardApp {
 
   private sweepTable(s: RunSummary): HTMLElement {
     const ranked = [...(s.sweep ?? [])].sort((a, b) => (a.error === null ? 0 : 1) - (b.error === null ? 0 : 1) ||
-      (a.stepMs?.p50 ?? Infinity) - (b.stepMs?.p50 ?? Infinity));
+      (a.meanStepMs ?? a.stepMs?.p50 ?? Infinity) - (b.meanStepMs ?? b.stepMs?.p50 ?? Infinity));
     const rec = s.sweepOutcome?.decision === 'faster' ? s.sweepOutcome.recommended : undefined;
     const isRec = (p: SummarySweep): boolean => rec !== undefined && !p.current && describeSweepSetting(p) === describeSweepSetting(rec);
     const spread = (x: Spread | null, unit: string): string => (x === null ? DASH : `${x.p50.toFixed(2)}${unit} (${x.p10.toFixed(2)}\u2013${x.p90.toFixed(2)})`);
     return h('div', {},
       s.sweepOutcome ? h('p', { attrs: { 'data-testid': 'sweep-outcome' } }, s.sweepOutcome.sentence) : null,
       h('table', { class: 'pd-table', attrs: { 'data-testid': 'sweep-table' } },
-        h('thead', {}, h('tr', {}, ...['Setting', 'Step ms p50 (p10\u2013p90)', 'Speed-up (p10\u2013p90)', 'Windows', 'CPU (this run / others)', ''].map((t) => h('th', { attrs: { scope: 'col' } }, t)))),
+        h('thead', {}, h('tr', {}, ...['Setting', 'Step ms p50 (p10\u2013p90)', 'Speed-up (p10\u2013p90)', 'Runs', 'CPU (this run / others)', ''].map((t) => h('th', { attrs: { scope: 'col' } }, t)))),
         h('tbody', {}, ...ranked.map((p) => h('tr', { class: isRec(p) ? 'best' : '' },
           h('td', {}, describeSweepSetting(p)),
           h('td', { class: 'num' }, p.error === null ? spread(p.stepMs, '') : 'error'),
