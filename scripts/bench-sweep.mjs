@@ -11,7 +11,7 @@
 // other than the current one was recommended and the median re-measured speed-up is within the tolerance
 // of the predicted one; a re-run compares with the sweep's baseline run over the same window as a trial).
 //
-//   npm run bench:sweep -- --mirrors /work/.mirror [--python PATH] [--sweep-budget SEC] [--reruns N]
+//   npm run bench:sweep -- --mirrors /work/.mirror [--python PATH] [--sweep-budget SEC (default 120, the tool's)] [--reruns N]
 //                          [--only NAME] [--tolerance 0.15] [--json FILE]
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -26,7 +26,7 @@ const arg = (name, dflt) => {
 };
 const mirrors = arg('--mirrors', process.env.PD_MIRRORS ?? '/work/.mirror');
 const python = arg('--python', fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
-const budget = arg('--sweep-budget', '60');
+const budget = arg('--sweep-budget', '120');
 const reruns = Number(arg('--reruns', '3'));
 const tolerance = Number(arg('--tolerance', '0.15'));
 const only = arg('--only', null);

@@ -301,7 +301,7 @@ export function renderText(s: RunSummary, cwd: string): string {
     out += table([
       ['setting', 'step ms mean', 'p50 (p10-p90)', 'speed-up (p10-p90)', 'runs', 'others CPU', ''],
       ...rank(s.sweep.filter((p) => p.error === null)).map((p) => [
-        describeSetting(p), num(p.meanStepMs, 2), spread(p.stepMs, '', 2), p.current ? '-' : spread(p.speedup, 'x', 2), String(p.trials),
+        describeSetting(p), num(p.meanStepMs, 2), spread(p.stepMs, '', 2), p.current ? '-' : spread(p.speedup, 'x', 2), String(p.windows),
         p.otherCpuPct === null ? '-' : `${Math.round(p.otherCpuPct)}%`, p.current ? '(current)' : '',
       ]),
       ...s.sweep.filter((p) => p.error !== null).map((p) => [describeSetting(p), 'error', '', '', '', '', p.error ?? '']),
