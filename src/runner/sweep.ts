@@ -117,15 +117,16 @@ export async function runSweep(x: SweepInputs): Promise<SweepResult> {
   const stepGuess = (c: Candidate): number => c.summary.meanStepMs ?? c.guessMs ?? baselineMean;
   const cost = (c: Candidate): number => startupMs + window * stepGuess(c);
   /**
-   * After the first trial measured the start-up: can the budget cover every first-round candidate and the
-   * repeats a recommendation needs (the current setting and the best one once more)? If not, the outcome
-   * says what budget would.
+   * Can the budget cover the trials `left` of the first two rounds (with `repeats`: the second round's
+   * repeats a recommendation needs, the current setting and the best one once more)? Asked once the first
+   * trial measured the start-up, and again when the budget stops the sweep in those rounds (trials can take
+   * longer than planned); if not, the outcome says what budget would.
    */
-  const plan = (left: readonly Candidate[]): void => {
+  const short = (left: readonly Candidate[], repeats: boolean): void => {
     const fastest = Math.min(...all.map(stepGuess));
-    const repeats = (MIN_TRIALS_TO_RECOMMEND - 1) * (cost(cur) + startupMs + window * fastest);
-    const needed = now() - t0 + left.reduce((sum, c) => sum + cost(c), 0) + repeats;
-    if (needed > x.budgetMs) budgetNeededMs = needed;
+    const again = repeats ? (MIN_TRIALS_TO_RECOMMEND - 1) * (cost(cur) + startupMs + window * fastest) : 0;
+    const needed = now() - t0 + left.reduce((sum, c) => sum + cost(c), 0) + again;
+    if (needed > x.budgetMs) budgetNeededMs = Math.max(budgetNeededMs ?? 0, needed);
   };
   const measureOne = async (c: Candidate): Promise<boolean> => {
     const s = c.summary;
@@ -170,13 +171,17 @@ export async function runSweep(x: SweepInputs): Promise<SweepResult> {
   outer: for (let round_ = 0; ; round_++) {
     // The current setting runs in every round, so each comparison is made under the same conditions.
     // New settings go before the survivors: if the budget ends the round, the untried ones were measured.
-    for (const c of [cur, ...alive]) {
+    const list = [cur, ...alive];
+    for (const [i, c] of list.entries()) {
       const planned = startupMeasured;
-      if (!(await measureOne(c))) break outer;
+      if (!(await measureOne(c))) {
+        if (stoppedBy === 'budget' && round_ <= 1) short(list.slice(i), round_ === 0);
+        break outer;
+      }
       c.summary.rounds++;
       // Without the current setting's own measurement nothing can be compared with it.
       if (c === cur && cur.summary.error !== null) break outer;
-      if (round_ === 0 && !planned && startupMeasured) plan(alive.filter((a) => a.summary.trials === 0));
+      if (round_ === 0 && !planned && startupMeasured) short(list.slice(i + 1), true);
     }
     rounds = round_ + 1;
     const measured = all.filter((c) => c.summary.stepMs !== null || c.summary.error !== null).map((c) => c.summary);

@@ -101,6 +101,27 @@ describe('sweep: the prediction is the re-run comparison\'s estimator', () => {
     assert.notEqual(r.outcome.decision, 'faster');
   });
 
+  it('trials slower than the first one planned: when the budget stops the first rounds, it still says what budget would do', async () => {
+    const stepsOf = (s: LoaderSetting): number[] => Array(40).fill(s.num_workers === 0 ? 40 : 20);
+    const walls = [10_000, 30_000, 30_000, 30_000, 30_000, 30_000];
+    const { x, specs } = inputs(stepsOf, { budgetMs: 70_000 });
+    const inner = x.run!;
+    let clock = 0;
+    x.now = () => clock;
+    x.run = async (spec) => {
+      const r = await inner(spec);
+      r.wallMs = walls[specs.length - 1] ?? 30_000;
+      clock += r.wallMs;
+      return r;
+    };
+    const r = await runSweep(x);
+    // After the first trial (10 s) the plan fitted 70 s; the second took 30 s and left no room for a third.
+    assert.equal(specs.length, 2);
+    assert.equal(r.outcome.stoppedBy, 'budget');
+    assert.ok(r.outcome.budgetNeededMs !== undefined && r.outcome.budgetNeededMs > 70_000, String(r.outcome.budgetNeededMs));
+    assert.match(r.outcome.sentence, /The budget could not cover the candidates/);
+  });
+
   it('a budget that covers the plan says nothing about it', async () => {
     const stepsOf = (s: LoaderSetting): number[] => Array(40).fill(s.num_workers === 0 ? 40 : 20);
     const { x } = inputs(stepsOf, { budgetMs: 600_000, trialWallMs: 4_000 });
