@@ -1,5 +1,5 @@
 // The sweep's arithmetic (docs/profiling.md, "Sweep: trial runs"): which settings to try, how measured
-// windows become a spread, which settings survive a successive-halving round, and what may be
+// steps become a spread, which settings survive a successive-halving round, and what may be
 // recommended. Pure functions; src/runner/sweep.ts runs the trials.
 import type { LoaderSetting, Spread, SummarySweep, SweepDecision } from '../shared/profile';
 import { median, percentile, round } from './stats';
@@ -157,7 +157,7 @@ export function decide(cands: readonly SummarySweep[], busy: boolean, otherCpuPc
     if (!repeated || best.windows < MIN_TRIALS_TO_RECOMMEND) {
       return {
         decision: 'uncertain', rivals: [],
-        sentence: `${describeSetting(best)} measured ${interval(sp)} against the current ${describeSetting(cur)}, but the budget ended before both were measured in ${MIN_TRIALS_TO_RECOMMEND} processes: nothing is recommended; give the sweep more time.${load}`,
+        sentence: `${describeSetting(best)} measured ${interval(sp)} against the current ${describeSetting(cur)}, but the budget ended before both completed ${MIN_TRIALS_TO_RECOMMEND} runs: nothing is recommended; give the sweep more time.${load}`,
       };
     }
     return {
