@@ -5,9 +5,13 @@
 // test/real/sweep/manifest.json (materialised from local mirrors into a temp folder, never kept), it runs
 // `profile --mode sweep`, then, when a setting is recommended, re-runs the script with it (the sweep's
 // recorded setting, applied to the same loader by test/real/sweep/apply_setting.py) through
-// `profile --compare-with <sweep run>`, several times, and prints one table row per script.
+// `profile --compare-with <sweep run>`, several times, and prints the done-when table: script,
+// recommendation, predicted speed-up [p10-p90], re-measured runs [90% interval] with the spread of their
+// speed-ups, within the tolerance?, other-process CPU, and PASS/FAIL per row (a row passes when a setting
+// other than the current one was recommended and the median re-measured speed-up is within the tolerance
+// of the predicted one; a re-run compares with the sweep's baseline run over the same window as a trial).
 //
-//   npm run bench:sweep -- --mirrors /work/.mirror [--python PATH] [--sweep-budget SEC] [--reruns N]
+//   npm run bench:sweep -- --mirrors /work/.mirror [--python PATH] [--sweep-budget SEC (default 120, the tool's)] [--reruns N]
 //                          [--only NAME] [--tolerance 0.15] [--json FILE]
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -22,7 +26,7 @@ const arg = (name, dflt) => {
 };
 const mirrors = arg('--mirrors', process.env.PD_MIRRORS ?? '/work/.mirror');
 const python = arg('--python', fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
-const budget = arg('--sweep-budget', '60');
+const budget = arg('--sweep-budget', '120');
 const reruns = Number(arg('--reruns', '3'));
 const tolerance = Number(arg('--tolerance', '0.15'));
 const only = arg('--only', null);
@@ -103,7 +107,7 @@ for (const [i, entry] of manifest.scripts.entries()) {
     loader: training && training.kind === 'torch' ? `${path.basename(training.file)}:${training.line}` : 'none',
     current: current ?? (training ? { num_workers: training.num_workers, pin_memory: training.pin_memory, prefetch_factor: training.prefetch_factor, persistent_workers: training.persistent_workers } : null),
     decision: outcome?.decision ?? 'no sweep', sentence: outcome?.sentence ?? (sweep.notes ?? []).join(' '),
-    sweepOtherCpu: outcome?.otherCpuPct ?? null, busy: outcome?.busy ?? null, candidates: sweep.sweep ?? [],
+    sweepOtherCpu: outcome?.otherCpuPct ?? sweep.cpu?.otherMeanPct ?? null, busy: outcome?.busy ?? null, candidates: sweep.sweep ?? [],
   });
   const others = (sweep.sweep ?? []).filter((c) => !c.current && c.speedup !== null);
   const fastest = others.sort((a, b) => b.speedup.p50 - a.speedup.p50)[0] ?? null;
@@ -145,31 +149,54 @@ for (const [i, entry] of manifest.scripts.entries()) {
   process.stderr.write(`   ${row.decision} (${row.wallS}s)\n`);
 }
 
+// The done-when table (issue 12): one row per script, with a pass/fail of its own. A row passes when the
+// sweep recommended a setting other than the current one and the median of the re-measured speed-ups lies
+// within the tolerance of the predicted one; nothing recommended, or a script with no loader setting to
+// try, is a fail with its reason (the prediction could not be checked).
+const median = (xs) => {
+  const v = [...xs].sort((a, b) => a - b);
+  return v.length === 0 ? null : v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+};
+const same = (a, b) => a && b && setting(a) === setting(b);
+for (const r of rows) {
+  const measured = (r.reruns ?? []).flatMap((x) => (x.speedup ? [x.speedup.p50] : []));
+  r.remeasuredMedian = median(measured);
+  r.deviation = r.predicted && r.remeasuredMedian !== null ? r.remeasuredMedian / r.predicted.p50 - 1 : null;
+  if (r.error !== undefined) r.result = { pass: false, why: `failed: ${r.error.replace(/\|/g, '/').replace(/\n/g, ' ').slice(0, 160)}` };
+  else if (r.recommended === undefined) {
+    r.result = { pass: false, why: r.loader === 'none' ? 'no DataLoader setting to try' : `nothing recommended (${r.decision})` };
+  } else if (same(r.recommended, r.current)) r.result = { pass: false, why: 'recommended the current setting' };
+  else if (r.deviation === null) r.result = { pass: false, why: 'no re-run could be compared' };
+  else r.result = { pass: Math.abs(r.deviation) <= tolerance, why: `re-measured median ${fmt(r.remeasuredMedian)}x, ${r.deviation >= 0 ? '+' : ''}${Math.round(r.deviation * 100)}% of predicted` };
+}
 const lines = [
-  `| script | loader (current setting) | sweep decision | recommended (else the fastest measured, re-run all the same) | predicted speed-up [interval] | re-measured speed-ups [90% interval] | within ${Math.round(tolerance * 100)}%? | other-process CPU: sweep / each re-run |`,
-  '|---|---|---|---|---|---|---|---|',
+  `| script | recommendation | predicted speed-up [p10–p90] | re-measured runs [90% interval] (spread of p50s) | within ${Math.round(tolerance * 100)}%? | other-process CPU: sweep / re-runs | result |`,
+  '|---|---|---|---|---|---|---|',
 ];
 for (const r of rows) {
+  const verdict = `${r.result.pass ? 'PASS' : 'FAIL'}: ${r.result.why}`;
   if (r.error !== undefined) {
-    lines.push(`| ${r.name} | – | failed: ${r.error.replace(/\|/g, '/').replace(/\n/g, ' ').slice(0, 200)} | | | | | |`);
+    lines.push(`| ${r.name} | – | – | – | – | – | ${verdict} |`);
     continue;
   }
-  const loader = r.loader === 'none' ? `none (steps at optimizer.step(): ${r.steps} measured, verdict ${r.verdict})` : `${r.loader} (${setting(r.current)})`;
-  if (r.checked === undefined) {
-    const why = r.loader === 'none' ? 'no DataLoader setting to try' : 'no candidate other than the current one was measured';
-    lines.push(`| ${r.name} | ${loader} | ${r.decision} | nothing recommended (${why}) | – | – | – | ${pct(r.sweepOtherCpu)} / – |`);
-    continue;
-  }
-  const what = r.recommended !== undefined ? setting(r.recommended) : `nothing recommended; fastest measured: ${setting(r.checked)}`;
-  for (const x of r.reruns) if (x.applied !== null && x.applied !== setting(r.checked)) x.notApplied = x.applied;
-  const measured = r.reruns.map((x) => (x.speedup ? `${fmt(x.speedup.p50)} [${fmt(x.speedup.low)}–${fmt(x.speedup.high)}]` : `– (${x.error})`) +
-    (x.notApplied ? ` (ran with ${x.notApplied})` : '')).join('; ');
-  const within = r.reruns.map((x) => (x.within === null ? '–' : x.within ? 'yes' : 'no')).join(', ');
-  const cpu = r.reruns.map((x) => `${pct(x.otherCpuAfter)}`).join(', ');
-  lines.push(`| ${r.name} | ${loader} | ${r.decision} | ${what} | ${interval(r.predicted)} | ${measured} | ${within} | ${pct(r.sweepOtherCpu)} / ${cpu} |`);
+  const what = r.recommended !== undefined
+    ? `${setting(r.recommended)} (current ${setting(r.current)})`
+    : r.checked !== undefined ? `none; fastest measured ${setting(r.checked)} re-run all the same (current ${setting(r.current)})`
+      : r.loader === 'none' ? `none: no DataLoader (steps at optimizer.step(), ${r.steps} measured)` : `none (current ${setting(r.current)})`;
+  for (const x of r.reruns ?? []) if (x.applied !== null && x.applied !== setting(r.checked)) x.notApplied = x.applied;
+  const runs = (r.reruns ?? []).map((x) => (x.speedup ? `${fmt(x.speedup.p50)} [${fmt(x.speedup.low)}–${fmt(x.speedup.high)}]` : `– (${x.error})`) +
+    (x.notApplied ? ` (ran with ${x.notApplied})` : ''));
+  const p50s = (r.reruns ?? []).flatMap((x) => (x.speedup ? [x.speedup.p50] : []));
+  const spread = p50s.length > 1 ? ` (${fmt(Math.min(...p50s))}–${fmt(Math.max(...p50s))})` : '';
+  const within = (r.reruns ?? []).map((x) => (x.within === null ? '–' : x.within ? 'yes' : 'no'));
+  const overall = r.deviation === null ? '' : ` → median ${Math.abs(r.deviation) <= tolerance ? 'yes' : 'no'}`;
+  const cpu = `${pct(r.sweepOtherCpu)} / ${(r.reruns ?? []).map((x) => pct(x.otherCpuAfter)).join(', ') || '–'}`;
+  lines.push(`| ${r.name} | ${what} | ${interval(r.predicted)} | ${runs.join('; ') || '–'}${spread} | ${within.join(', ') || '–'}${overall} | ${cpu} | ${verdict} |`);
 }
 console.log(`\nSweep honesty (${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} at the end; sweep budget ${budget}s unless the manifest sets one; ${reruns} re-runs; python ${python})\n`);
 console.log(lines.join('\n'));
+const passed = rows.filter((r) => r.result.pass).length;
+console.log(`\n${passed} of ${rows.length} rows pass (predicted speed-up of the recommended setting within ${Math.round(tolerance * 100)}% of the median re-measured one).`);
 for (const r of rows) if (r.sentence) console.log(`\n${r.name}: ${r.sentence}`);
 for (const r of rows) for (const x of r.reruns ?? []) if (x.loadWarning) console.log(`\n${r.name} re-run: ${x.loadWarning}`);
 if (jsonOut !== null) fs.writeFileSync(jsonOut, JSON.stringify(rows, null, 2));

@@ -300,14 +300,14 @@ export function renderText(s: RunSummary, cwd: string): string {
   if (s.sweep && s.sweep.length > 0) {
     const spread = (x: Spread | null, unit: string, digits: number): string =>
       (x === null ? '-' : `${x.p50.toFixed(digits)}${unit} (${x.p10.toFixed(digits)}-${x.p90.toFixed(digits)})`);
-    out += '\nSweep: trial runs of the real training step (fastest median first):\n';
+    out += '\nSweep: trial runs of the real training step (fastest mean first; speed-up = ratio of mean step times, as compare computes it):\n';
     out += table([
-      ['setting', 'step ms p50 (p10-p90)', 'speed-up (p10-p90)', 'windows', 'others CPU', ''],
+      ['setting', 'step ms mean', 'p50 (p10-p90)', 'speed-up (p10-p90)', 'runs', 'others CPU', ''],
       ...rank(s.sweep.filter((p) => p.error === null)).map((p) => [
-        describeSetting(p), spread(p.stepMs, '', 2), p.current ? '-' : spread(p.speedup, 'x', 2), String(p.windows),
+        describeSetting(p), num(p.meanStepMs, 2), spread(p.stepMs, '', 2), p.current ? '-' : spread(p.speedup, 'x', 2), String(p.windows),
         p.otherCpuPct === null ? '-' : `${Math.round(p.otherCpuPct)}%`, p.current ? '(current)' : '',
       ]),
-      ...s.sweep.filter((p) => p.error !== null).map((p) => [describeSetting(p), 'error', '', '', '', p.error ?? '']),
+      ...s.sweep.filter((p) => p.error !== null).map((p) => [describeSetting(p), 'error', '', '', '', '', p.error ?? '']),
     ]);
   }
   if (s.sweepOutcome) {
@@ -370,10 +370,14 @@ export async function profileCommand(argv: string[], io: ProfileIO): Promise<num
       return 2;
     }
     const rerun = rerunConfiguration(before.run.summary);
-    // The compared run's configuration, then what this command line says; cwd and outDir stay this command's.
-    const merged: Record<string, unknown> = { ...parsed.options };
+    // The compared run's configuration, then what this command line says; outDir stays this command's, and
+    // so does cwd, except for a module (`python -m`), which is found only from the folder it was run in.
+    const merged: Record<string, unknown> = { ...parsed.options, outDir };
+    const ownScript = parsed.given.has('script');
     for (const [key, value] of Object.entries(rerun.options)) {
-      if (key === 'cwd' || parsed.given.has(key as keyof ProfileOptions)) continue;
+      if (parsed.given.has(key as keyof ProfileOptions)) continue;
+      if (key === 'module' && ownScript) continue;
+      if (key === 'cwd' && (rerun.options.module !== true || ownScript)) continue;
       merged[key] = value;
     }
     parsed.options = merged as unknown as ProfileOptions;

@@ -24,6 +24,8 @@ export interface TrialSpec {
   setting: LoaderSetting;
   warmup: number;
   steps: number;
+  /** As in the baseline run: the probe slows the first warm-up steps, which lets workers fill their queue. */
+  dataProbe: boolean;
   timeoutMs: number;
   graceMs: number;
   signal?: AbortSignal;
@@ -59,7 +61,7 @@ export async function runTrial(t: TrialSpec): Promise<TrialResult> {
   const start = Date.now();
   const argv = [
     t.harness, '--events', 'fd:3', '--mode', 'quick', '--warmup', String(t.warmup), '--steps', String(t.steps),
-    '--control', '0', '--io-probe', 'off',
+    '--control', '0', '--io-probe', 'off', '--data-probe', t.dataProbe ? 'on' : 'off',
     '--trial-loader', `${t.loader.file}:${t.loader.line}:${t.loader.role}`, '--trial-settings', JSON.stringify(t.setting),
   ];
   if (t.module) argv.push('--module');

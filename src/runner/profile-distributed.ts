@@ -198,6 +198,7 @@ export async function profileDistributed(options: ProfileOptions & { distributed
   });
   summary.ranks = figures;
   summary.stepEndSpreadMs = spread;
+  summary.figuresRank = primary?.rank ?? null;
   if (verdict !== 'failed') summary.findings.push(...rankFindings(measured, spread, script, primary?.rank ?? null));
   writeSummary(folder, summary);
   return summary;

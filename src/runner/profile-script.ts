@@ -118,7 +118,7 @@ async function profileRun(options: ProfileOptions, hooks: ProfileHooks, server: 
       stderrTail,
     });
     const summary = buildSummary({
-      state, m, verdict, ...(error !== undefined ? { error } : {}), ended, mode, script, args: options.args ?? [], cwd,
+      state, m, verdict, ...(error !== undefined ? { error } : {}), ended, mode, script, ...(options.module === true ? { module: true } : {}), args: options.args ?? [], cwd,
       python, startedAt, durationMs: Date.now() - t0, host, smiSamples: smi?.samples ?? [], smiName: smi?.name ?? null,
       files, extraNotes, folder, ...(sweep !== undefined ? { sweep } : {}),
     });
@@ -223,9 +223,12 @@ async function profileRun(options: ProfileOptions, hooks: ProfileHooks, server: 
     sweep = await runSweep({
       base: {
         python, harness, script, args: options.args ?? [], module: options.module ?? false, cwd, env, graceMs: options.graceMs ?? DEFAULTS.graceMs,
+        dataProbe: options.dataProbe !== false,
         ...(hooks.stopNow !== undefined ? { stopNow: hooks.stopNow } : {}),
       },
-      loader: { ...base.loader, role: state.roleAtCreation.get(base.loader.id) ?? base.loader.role }, baselineStepMs: base.stepTimeMs.p50, baselineWallMs: Date.now() - t0, warmup,
+      loader: { ...base.loader, role: state.roleAtCreation.get(base.loader.id) ?? base.loader.role },
+      baselineSteps: [...base.measured].sort((a, b) => a.index - b.index).map((m) => m.stepMs), baselineWallMs: Date.now() - t0,
+      warmup, steps: options.steps ?? DEFAULTS.steps,
       cpus: state.hello?.cpuCount ?? os.cpus().length, cuda: state.cuda,
       budgetMs: (options.sweepBudgetSeconds ?? DEFAULTS.sweepBudgetSeconds) * 1000,
       ...(hooks.signal !== undefined ? { signal: hooks.signal } : {}),

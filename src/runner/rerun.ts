@@ -5,7 +5,7 @@
 import type { RunSummary } from '../shared/profile';
 import type { ProfileOptions } from './options';
 
-export type RerunConfiguration = Required<Pick<ProfileOptions, 'script' | 'args' | 'cwd' | 'python' | 'mode'>> & Pick<ProfileOptions, 'steps' | 'warmup' | 'controlSteps'>;
+export type RerunConfiguration = Required<Pick<ProfileOptions, 'script' | 'args' | 'cwd' | 'python' | 'mode'>> & Pick<ProfileOptions, 'module' | 'steps' | 'warmup' | 'controlSteps'>;
 
 export function rerunConfiguration(s: RunSummary): { options: RerunConfiguration; notes: string[] } {
   const notes: string[] = [];
@@ -15,6 +15,8 @@ export function rerunConfiguration(s: RunSummary): { options: RerunConfiguration
   return {
     options: {
       script: s.script,
+      // `python -m pkg.mod`: the name is a module, found from the working directory, not a file.
+      ...(s.module === true ? { module: true } : {}),
       args: [...s.args],
       cwd: s.cwd,
       python: s.python.path,

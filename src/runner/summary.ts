@@ -113,6 +113,8 @@ export interface SummaryInputs {
   ended: RunEnded;
   mode: ProfileMode;
   script: string;
+  /** Run as `python -m script`. */
+  module?: boolean;
   args: string[];
   cwd: string;
   python: string;
@@ -183,6 +185,7 @@ export function buildSummary(x: SummaryInputs): RunSummary {
     notes,
     mode: x.mode,
     script: x.script,
+    ...(x.module === true ? { module: true } : {}),
     args: x.args,
     cwd: x.cwd,
     python: { path: x.python, version: state.hello?.python ?? null, torch: state.torch, cuda: state.cuda },

@@ -1,8 +1,7 @@
 // The sweep's arithmetic (docs/profiling.md, "Sweep: trial runs"): which settings to try, how measured
-// windows become a spread, which settings survive a successive-halving round, and what may be
+// steps become a spread, which settings survive a successive-halving round, and what may be
 // recommended. Pure functions; src/runner/sweep.ts runs the trials.
 import type { LoaderSetting, Spread, SummarySweep, SweepDecision } from '../shared/profile';
-import type { StepRow } from './run-state';
 import { median, percentile, round } from './stats';
 
 /** Worker counts beyond this are not tried, whatever the gain. */
@@ -74,7 +73,7 @@ export function extensions(measured: readonly SummarySweep[], o: {
   const maxWorkers = Math.max(...tried.map((c) => c.num_workers));
   if (best.num_workers === maxWorkers && best.num_workers > 0 && best.num_workers * 2 <= MAX_WORKERS) {
     const below = rank(tried.filter((c) => c.num_workers < best.num_workers && c.stepMs !== null))[0];
-    if (below?.stepMs && below.stepMs.p50 / best.stepMs.p50 >= GAIN_TO_EXTEND) {
+    if (below?.stepMs && stepLevel(below) / stepLevel(best) >= GAIN_TO_EXTEND) {
       out.push({ ...best, num_workers: best.num_workers * 2, prefetch_factor: best.prefetch_factor ?? 2 });
     }
   }
@@ -86,12 +85,17 @@ export function extensions(measured: readonly SummarySweep[], o: {
   return out.map(normalizeSetting).filter((s) => !measured.some((m) => sameSetting(m, s)));
 }
 
-/** Fastest measured median first; settings without a measurement last. */
-export function rank<T extends SummarySweep>(cands: readonly T[]): T[] {
-  return [...cands].sort((a, b) => (a.stepMs?.p50 ?? Infinity) - (b.stepMs?.p50 ?? Infinity));
+/** The step time a setting is ranked by: the mean over its measured steps (the median in older runs). */
+export function stepLevel(c: SummarySweep): number {
+  return c.meanStepMs ?? c.stepMs?.p50 ?? Infinity;
 }
 
-/** The better half of the non-current settings (at least one) survives the round. */
+/** Fastest measured mean first; settings without a measurement last. */
+export function rank<T extends SummarySweep>(cands: readonly T[]): T[] {
+  return [...cands].sort((a, b) => stepLevel(a) - stepLevel(b));
+}
+
+/** The better half (by mean step time) of the non-current settings, at least one, survives the round. */
 export function survivors<T extends SummarySweep>(cands: readonly T[]): T[] {
   const ok = rank(cands.filter((c) => !c.current && c.stepMs !== null && c.error === null));
   return ok.slice(0, Math.max(1, Math.ceil(ok.length / 2)));
@@ -101,36 +105,6 @@ export function survivors<T extends SummarySweep>(cands: readonly T[]): T[] {
 export function spreadOf(values: readonly number[]): Spread | null {
   if (values.length === 0) return null;
   return { p50: round(median(values)!, 3), p10: round(percentile(values, 10)!, 3), p90: round(percentile(values, 90)!, 3) };
-}
-
-/**
- * Mean step time of each window of `size` consecutive measured steps, from wall time: from the window's
- * first step's start to the next window's first step's start (the last window: its last step's end). So
- * an epoch boundary (worker restart) counts in the window it follows, as it does for the user. An
- * incomplete last window is dropped.
- */
-export function windowMeans(steps: readonly StepRow[], size: number): number[] {
-  const out: number[] = [];
-  const sorted = [...steps].sort((a, b) => a.index - b.index);
-  for (let i = 0; i + size <= sorted.length; i += size) {
-    const first = sorted[i];
-    const last = sorted[i + size - 1];
-    if (!first || !last) break;
-    const end = sorted[i + size]?.t ?? last.t + last.stepMs;
-    const sum = sorted.slice(i, i + size).reduce((a, s) => a + s.stepMs, 0);
-    // `t` is derived per step from two clocks (pd_steps.py): never below the steps' own sum.
-    out.push(Math.max(end - first.t, sum) / size);
-  }
-  return out;
-}
-
-/** current / candidate step time: median ratio, and the interval from the two spreads' ends. */
-export function speedupOver(current: Spread, cand: Spread): Spread {
-  return {
-    p50: round(current.p50 / cand.p50, 3),
-    p10: round(current.p10 / cand.p90, 3),
-    p90: round(current.p90 / cand.p10, 3),
-  };
 }
 
 export interface Decision {
@@ -144,10 +118,11 @@ const x = (v: number): string => `${v.toFixed(2)}x`;
 const interval = (s: Spread): string => `${x(s.p50)} (${s.p10.toFixed(2)}-${s.p90.toFixed(2)}x)`;
 
 /**
- * What the sweep may say. A setting is recommended only when its p10-p90 interval of step time lies
- * entirely below the current setting's; the recommended one is the fastest (median) of those, never the
- * current one. Settings that also clear the current one and overlap the recommended one are named as
- * rivals: the ranking among them is uncertain. Both sides need MIN_TRIALS_TO_RECOMMEND trial processes.
+ * What the sweep may say. A setting is recommended only when the p10-p90 interval of its speed-up over the
+ * current setting (ratio of mean step times, as a re-run's comparison computes it) lies entirely above 1;
+ * the recommended one is the fastest (mean) of those, never the current one. Settings that also clear
+ * the current one and whose interval overlaps the recommended one's are named as rivals: the ranking among
+ * them is uncertain. Both sides need MIN_TRIALS_TO_RECOMMEND complete runs (the baseline counts for the current one).
  */
 export function decide(cands: readonly SummarySweep[], busy: boolean, otherCpuPct: number | null): Decision {
   const cur = cands.find((c) => c.current);
@@ -163,27 +138,26 @@ export function decide(cands: readonly SummarySweep[], busy: boolean, otherCpuPc
     // Only the current setting was measured: nothing was compared, so nothing may be said to be slower.
     return { decision: 'uncertain', rivals: [], sentence: `The budget ended before any setting other than the current ${describeSetting(cur)} was measured: nothing is recommended; give the sweep more time (--sweep-budget).${load}` };
   }
-  const repeated = cur.trials >= MIN_TRIALS_TO_RECOMMEND;
-  const clearing = others.filter((c) => repeated && c.trials >= MIN_TRIALS_TO_RECOMMEND &&
-    (c.stepMs?.p90 ?? Infinity) < (cur.stepMs?.p10 ?? 0));
-  const fastest = clearing[0];
-  if (fastest?.stepMs) {
-    const chosen = fastest;
-    const rivals = clearing.filter((c) => c !== chosen && (c.stepMs?.p10 ?? Infinity) <= (fastest.stepMs?.p90 ?? 0));
-    const sp = chosen.speedup ?? (chosen.stepMs ? speedupOver(cur.stepMs, chosen.stepMs) : null);
-    let sentence = `Measured in trial runs: ${describeSetting(chosen)} makes training steps ${sp ? interval(sp) : '?'} faster than the current ${describeSetting(cur)}.`;
+  // Complete runs (windows), not processes started: a trial cut by the budget measured no window.
+  const repeated = cur.windows >= MIN_TRIALS_TO_RECOMMEND;
+  const clearing = others.filter((c) => repeated && c.windows >= MIN_TRIALS_TO_RECOMMEND && c.speedup !== null && c.speedup.p10 > 1);
+  const chosen = clearing[0];
+  if (chosen?.speedup) {
+    const low = chosen.speedup.p10;
+    const rivals = clearing.filter((c) => c !== chosen && (c.speedup?.p90 ?? 0) >= low);
+    let sentence = `Measured in trial runs: ${describeSetting(chosen)} makes training steps ${interval(chosen.speedup)} faster than the current ${describeSetting(cur)}.`;
     if (rivals.length > 0) sentence += ` Within the noise of it (ranking uncertain): ${rivals.map(describeSetting).join('; ')}.`;
     sentence += load;
     if (busy) sentence += ' The interval was measured under that load, against the current setting in the same rounds.';
     return { decision: 'faster', recommended: chosen, rivals, sentence };
   }
   const best = others[0];
-  if (best?.stepMs && best.stepMs.p50 < cur.stepMs.p50) {
-    const sp = best.speedup ?? speedupOver(cur.stepMs, best.stepMs);
-    if (!repeated || best.trials < MIN_TRIALS_TO_RECOMMEND) {
+  if (best?.speedup && best.speedup.p50 > 1) {
+    const sp = best.speedup;
+    if (!repeated || best.windows < MIN_TRIALS_TO_RECOMMEND) {
       return {
         decision: 'uncertain', rivals: [],
-        sentence: `${describeSetting(best)} measured ${interval(sp)} against the current ${describeSetting(cur)}, but the budget ended before both were measured in ${MIN_TRIALS_TO_RECOMMEND} trial runs: nothing is recommended; give the sweep more time.${load}`,
+        sentence: `${describeSetting(best)} measured ${interval(sp)} against the current ${describeSetting(cur)}, but the budget ended before both completed ${MIN_TRIALS_TO_RECOMMEND} runs: nothing is recommended; give the sweep more time.${load}`,
       };
     }
     return {

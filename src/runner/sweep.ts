@@ -3,41 +3,41 @@
 // Iterating the loader alone, as a first version did, overclaimed: on few cores the workers compete with
 // the training step for the CPU, which only a run of the real step shows.
 import type { LoaderInfo, LoaderSetting, SummarySweep, SweepOutcome } from '../shared/profile';
+import { bootstrapSpeedupOfRuns } from '../shared/run-comparison';
 import { runTrial } from './loader-trial';
 import type { TrialResult, TrialSpec } from './loader-trial';
-import type { StepRow } from './run-state';
 import {
-  BUSY_OTHER_CPU_PCT, decide, extensions, initialCandidates, normalizeSetting, sameSetting, speedupOver, spreadOf,
-  survivors, windowMeans,
+  BUSY_OTHER_CPU_PCT, MIN_TRIALS_TO_RECOMMEND, decide, extensions, initialCandidates, normalizeSetting, sameSetting, spreadOf, survivors,
 } from './sweep-plan';
 import { mean, round } from './stats';
 
-/** Windows of the first round; each later round doubles them (longer windows for fewer settings). */
-const FIRST_ROUND_WINDOWS = 3;
-const MAX_WINDOWS = 24;
 /**
- * A window lasts about this long at the setting's own step time (the baseline's until it was measured), so
- * a fast setting is not judged on a few milliseconds of steps; at least MIN_WINDOW_STEPS steps.
+ * The speed-up's interval: p10-p90 of the bootstrap (an 80% interval), so the summary's p10/p90 say what
+ * they are. The statistic and the resampling are `compare`'s (src/shared/run-comparison.ts).
  */
-const WINDOW_TARGET_MS = 300;
-const MIN_WINDOW_STEPS = 4;
-const MAX_WINDOW_STEPS = 200;
+const SWEEP_INTERVAL_LEVEL = 0.8;
 
 export interface SweepInputs {
   base: Omit<TrialSpec, 'loader' | 'setting' | 'warmup' | 'steps' | 'timeoutMs' | 'signal'>;
   loader: LoaderInfo;
-  /** Median step time of the baseline run (ms): sizes the windows. */
-  baselineStepMs: number;
+  /**
+   * Step times (ms) of the baseline run's measured steps, in order: the current setting's first
+   * measurement, and the "before" that `profile --compare-with` compares a re-run with.
+   */
+  baselineSteps: readonly number[];
   /** Wall time of the baseline run: the first estimate of one trial's cost. */
   baselineWallMs: number;
+  /** Warm-up and measured steps of the baseline run: every trial runs the same window, as a re-run would. */
   warmup: number;
+  steps: number;
   cpus: number;
   cuda: boolean;
   budgetMs: number;
   signal?: AbortSignal;
   onTrial?: (setting: LoaderSetting, done: number) => void;
-  /** For tests: the trial runner. */
+  /** For tests: the trial runner and the clock the budget is kept by. */
   run?: (spec: TrialSpec) => Promise<TrialResult>;
+  now?: () => number;
 }
 
 export interface SweepResult {
@@ -47,9 +47,10 @@ export interface SweepResult {
 
 interface Candidate {
   summary: SummarySweep;
-  /** Step time (ms) expected before this setting was measured: sizes its first windows. */
+  /** Step time (ms) expected before this setting was measured: sizes its cost estimate. */
   guessMs: number | null;
-  windows: number[];
+  /** Measured step times of each complete run of this setting, in step order. */
+  runs: number[][];
   other: number[];
   process: number[];
 }
@@ -58,12 +59,23 @@ function fresh(setting: LoaderSetting, current: boolean, guessMs: number | null 
   return {
     guessMs,
     summary: {
-      ...setting, current, stepMs: null, windows: 0, steps: 0, trials: 0, rounds: 0, speedup: null,
+      ...setting, current, stepMs: null, meanStepMs: null, windows: 0, steps: 0, trials: 0, rounds: 0, speedup: null,
       otherCpuPct: null, processCpuPct: null, wallMs: 0, error: null,
     },
-    windows: [], other: [], process: [],
+    runs: [], other: [], process: [],
   };
 }
+
+/** Refreshes a candidate's figures from its runs. */
+function summarise(c: Candidate): void {
+  const all = c.runs.flat();
+  c.summary.stepMs = spreadOf(all);
+  c.summary.meanStepMs = all.length > 0 ? round(mean(all) ?? 0, 3) : null;
+  c.summary.windows = c.runs.length;
+  c.summary.steps = all.length;
+}
+
+const seconds = (ms: number): number => Math.ceil(ms / 1000);
 
 export function currentSetting(l: LoaderInfo): LoaderSetting {
   return normalizeSetting({
@@ -74,56 +86,75 @@ export function currentSetting(l: LoaderInfo): LoaderSetting {
 
 export async function runSweep(x: SweepInputs): Promise<SweepResult> {
   const run = x.run ?? runTrial;
-  const t0 = Date.now();
+  const now = x.now ?? Date.now;
+  const t0 = now();
   const current = currentSetting(x.loader);
-  const windowStepsAt = (stepMs: number): number =>
-    Math.min(MAX_WINDOW_STEPS, Math.max(MIN_WINDOW_STEPS, Math.ceil(WINDOW_TARGET_MS / Math.max(stepMs, 0.01))));
-  const firstWindowSteps = windowStepsAt(x.baselineStepMs);
   const all: Candidate[] = initialCandidates(current, x.cpus, x.cuda).map((s) => fresh(s, sameSetting(s, current)));
   const cur = all.find((c) => c.summary.current) ?? all[0];
   if (cur === undefined) throw new Error('the sweep has no current setting');
+  // The baseline run is a run of the current setting over the same window as every trial.
+  if (x.baselineSteps.length > 0) {
+    cur.runs.push([...x.baselineSteps]);
+    cur.summary.trials = 1;
+    summarise(cur);
+  }
+  const baselineMean = mean(x.baselineSteps) ?? 1;
   const perEpoch = x.loader.datasetLength !== null && x.loader.batch_size ? Math.ceil(x.loader.datasetLength / x.loader.batch_size) : null;
-  // Start-up cost of one trial (interpreter, imports, the script's own set-up), refined by each trial.
-  let startupMs = Math.max(0, x.baselineWallMs - x.baselineStepMs * (x.warmup + firstWindowSteps * FIRST_ROUND_WINDOWS));
+  const window = x.warmup + x.steps;
+  // Start-up cost of one trial (interpreter, imports, the script's own set-up until its first step): from
+  // the baseline until a trial measured it (the baseline also ran the control and the probes: an overestimate).
+  let startupMs = Math.max(0, x.baselineWallMs - baselineMean * window);
+  let startupMeasured = false;
+  let firstStartupMs = 0;
+  const trialWallMs: number[] = [];
+  let budgetNeededMs: number | undefined;
   let stoppedBy = 'done' as SweepOutcome['stoppedBy'];
   let rounds = 0;
   let done = 0;
   let alive = all.filter((c) => !c.summary.current);
 
-  const remaining = (): number => x.budgetMs - (Date.now() - t0);
-  const measureOne = async (c: Candidate, windows: number): Promise<boolean> => {
+  const remaining = (): number => x.budgetMs - (now() - t0);
+  const stepGuess = (c: Candidate): number => c.summary.meanStepMs ?? c.guessMs ?? baselineMean;
+  const cost = (c: Candidate): number => startupMs + window * stepGuess(c);
+  /**
+   * Can the budget cover the trials `left` of the first two rounds (with `repeats`: the second round's
+   * repeats a recommendation needs, the current setting and the best one once more)? Asked once the first
+   * trial measured the start-up, and again when the budget stops the sweep in those rounds (trials can take
+   * longer than planned); if not, the outcome says what budget would.
+   */
+  const short = (left: readonly Candidate[], repeats: boolean): void => {
+    const fastest = Math.min(...all.map(stepGuess));
+    const again = repeats ? (MIN_TRIALS_TO_RECOMMEND - 1) * (cost(cur) + startupMs + window * fastest) : 0;
+    const needed = now() - t0 + left.reduce((sum, c) => sum + cost(c), 0) + again;
+    if (needed > x.budgetMs) budgetNeededMs = Math.max(budgetNeededMs ?? 0, needed);
+  };
+  const measureOne = async (c: Candidate): Promise<boolean> => {
     const s = c.summary;
-    // The queue the workers fill before the first measured step must be drained first: until then steps
-    // are served from batches loaded during start-up and look faster than steady state.
-    const warmup = Math.max(x.warmup, (s.prefetch_factor ?? 0) * s.num_workers + 2);
-    const stepGuess = s.stepMs?.p50 ?? c.guessMs ?? x.baselineStepMs;
-    const windowSteps = windowStepsAt(stepGuess);
-    const steps = windows * windowSteps;
-    const estimate = startupMs + (warmup + steps) * stepGuess;
-    if (estimate > remaining()) {
+    if (cost(c) > remaining()) {
       stoppedBy = 'budget';
       return false;
     }
     const r = await run({
-      ...x.base, loader: x.loader, setting: { ...s, prefetch_factor: s.prefetch_factor, persistent_workers: s.persistent_workers },
-      warmup, steps, timeoutMs: Math.max(1000, remaining()), ...(x.signal !== undefined ? { signal: x.signal } : {}),
+      ...x.base, loader: x.loader, setting: settingOf(s), warmup: x.warmup, steps: x.steps,
+      timeoutMs: Math.max(1000, remaining()), ...(x.signal !== undefined ? { signal: x.signal } : {}),
     });
     done++;
     s.trials++;
     s.wallMs += r.wallMs;
-    const ws = windowMeans(r.measured, windowSteps);
-    c.windows.push(...ws);
-    s.windows = c.windows.length;
-    s.steps += r.measured.length;
+    trialWallMs.push(r.wallMs);
     if (r.otherCpuPct !== null) c.other.push(r.otherCpuPct);
     if (r.processCpuPct !== null) c.process.push(r.processCpuPct);
-    s.stepMs = spreadOf(c.windows);
     s.otherCpuPct = c.other.length ? round(mean(c.other) ?? 0, 1) : null;
     s.processCpuPct = c.process.length ? round(mean(c.process) ?? 0, 1) : null;
     if (r.error !== null && r.cut === null) s.error = r.error;
-    if (r.measured.length > 0 && r.cut === null) {
-      const stepTotal = r.measured.reduce((a: number, m: StepRow) => a + m.stepMs, 0);
-      startupMs = Math.max(0, r.wallMs - stepTotal - warmup * (s.stepMs?.p50 ?? 0));
+    // Only a complete window is comparable with the others (and with a re-run): a cut trial adds no steps.
+    if (r.measured.length > 0 && r.cut === null && r.error === null) {
+      const steps = [...r.measured].sort((a, b) => a.index - b.index).map((m) => m.stepMs);
+      c.runs.push(steps);
+      summarise(c);
+      startupMs = Math.max(0, r.wallMs - (mean(steps) ?? 0) * window);
+      if (!startupMeasured) firstStartupMs = startupMs;
+      startupMeasured = true;
     }
     x.onTrial?.(s, done);
     if (r.cut === 'cancelled' || x.signal?.aborted) {
@@ -138,21 +169,26 @@ export async function runSweep(x: SweepInputs): Promise<SweepResult> {
   };
 
   outer: for (let round_ = 0; ; round_++) {
-    const windows = Math.min(MAX_WINDOWS, FIRST_ROUND_WINDOWS << round_);
     // The current setting runs in every round, so each comparison is made under the same conditions.
     // New settings go before the survivors: if the budget ends the round, the untried ones were measured.
-    for (const c of [cur, ...alive]) {
-      if (!(await measureOne(c, windows))) break outer;
+    const list = [cur, ...alive];
+    for (const [i, c] of list.entries()) {
+      const planned = startupMeasured;
+      if (!(await measureOne(c))) {
+        if (stoppedBy === 'budget' && round_ <= 1) short(list.slice(i), round_ === 0);
+        break outer;
+      }
       c.summary.rounds++;
       // Without the current setting's own measurement nothing can be compared with it.
       if (c === cur && cur.summary.error !== null) break outer;
+      if (round_ === 0 && !planned && startupMeasured) short(list.slice(i + 1), true);
     }
     rounds = round_ + 1;
     const measured = all.filter((c) => c.summary.stepMs !== null || c.summary.error !== null).map((c) => c.summary);
-    const fastest = Math.min(...measured.map((m) => m.stepMs?.p50 ?? Infinity));
-    const guess = Number.isFinite(fastest) ? fastest : x.baselineStepMs;
+    const fastest = Math.min(...measured.map((m) => m.meanStepMs ?? Infinity));
+    const guess = Number.isFinite(fastest) ? fastest : baselineMean;
     const added = extensions(measured, {
-      round: round_, cuda: x.cuda, epochShorterThanTrial: perEpoch !== null && perEpoch < windows * 2 * windowStepsAt(guess),
+      round: round_, cuda: x.cuda, epochShorterThanTrial: perEpoch !== null && perEpoch < window,
     }).map((s) => fresh(s, false, guess));
     all.push(...added);
     const keep = survivors(alive.map((c) => c.summary));
@@ -163,21 +199,26 @@ export async function runSweep(x: SweepInputs): Promise<SweepResult> {
     if (alive.length === 0) break;
   }
 
-  const curSpread = cur.summary.stepMs;
   for (const c of all) {
-    const s = c.summary;
-    s.speedup = curSpread && s.stepMs && !s.current ? speedupOver(curSpread, s.stepMs) : null;
+    const est = c.summary.current ? null : bootstrapSpeedupOfRuns(cur.runs, c.runs, { level: SWEEP_INTERVAL_LEVEL });
+    c.summary.speedup = est === null ? null : { p50: round(est.p50, 3), p10: round(est.low, 3), p90: round(est.high, 3) };
   }
   const tried = all.filter((c) => c.summary.trials > 0).map((c) => c.summary);
   const other = mean(tried.flatMap((s) => (s.otherCpuPct === null ? [] : [s.otherCpuPct])));
   const busy = other !== null && other >= BUSY_OTHER_CPU_PCT;
   const d = decide(tried, busy, other);
   let sentence = d.sentence;
-  if (stoppedBy === 'budget') sentence += ` The sweep stopped at its ${Math.round(x.budgetMs / 1000)} s budget after ${done} trials.`;
+  if (stoppedBy === 'budget') sentence += ` The sweep stopped at its ${seconds(x.budgetMs)} s budget after ${done} trials.`;
+  if (budgetNeededMs !== undefined) {
+    sentence += ` The budget could not cover the candidates: a trial took about ${seconds(mean(trialWallMs) ?? 0)} s here, ${seconds(firstStartupMs)} s of it ` +
+      `before the first step (measured in the first trial); trying every setting and repeating the best needs about ` +
+      `${seconds(budgetNeededMs)} s (--sweep-budget ${seconds(budgetNeededMs)}).`;
+  }
   if (stoppedBy === 'cancelled') sentence += ` The sweep was stopped by you after ${done} trials; the baseline measurement is kept.`;
   const outcome: SweepOutcome = {
-    decision: d.decision, rivals: d.rivals.map(settingOf), sentence, budgetMs: x.budgetMs, spentMs: Date.now() - t0,
+    decision: d.decision, rivals: d.rivals.map(settingOf), sentence, budgetMs: x.budgetMs, spentMs: now() - t0,
     rounds, stoppedBy, otherCpuPct: other === null ? null : round(other, 1), busy,
+    ...(budgetNeededMs !== undefined ? { budgetNeededMs: Math.round(budgetNeededMs) } : {}),
   };
   if (d.recommended) {
     outcome.recommended = settingOf(d.recommended);

@@ -143,15 +143,21 @@ export interface Spread {
 export interface SummarySweep extends LoaderSetting {
   /** The setting the script already uses. */
   current: boolean;
-  /** Mean step time of each measured window (ms), over every window of every trial of this setting. */
+  /** Step times (ms) of the measured steps of all its trials (the current setting's: and of the baseline run): median and p10-p90. */
   stepMs: Spread | null;
+  /** Mean of those step times (ms): what the sweep ranks by and its speed-ups divide. Absent in older runs. */
+  meanStepMs?: number | null;
+  /** Measured windows: one per complete trial (and the baseline run, for the current setting). */
   windows: number;
   steps: number;
-  /** Trial processes run with this setting. */
+  /** Processes run with this setting: its trials, and for the current setting the baseline run as well. */
   trials: number;
   /** Successive-halving rounds this setting was measured in. */
   rounds: number;
-  /** Current step time / this step time: the median ratio and its interval (current p10 / this p90 .. current p90 / this p10). */
+  /**
+   * Mean current step time / mean step time of this setting, as `compare` computes a re-run's speed-up
+   * (src/shared/run-comparison.ts), with p10-p90 of that ratio over a two-level bootstrap of the trials.
+   */
   speedup: Spread | null;
   /** CPU used by other processes (not this run's tree) while it ran, as a share of all cores (0-100). */
   otherCpuPct: number | null;
@@ -172,8 +178,13 @@ export interface SweepOutcome {
   decision: SweepDecision;
   /** The recommended setting (never the current one); present exactly when decision is 'faster'. */
   recommended?: LoaderSetting;
-  /** Measured speed-up of the recommended setting over the current one, with its interval. */
+  /** Measured speed-up of the recommended setting over the current one, with its interval (p10-p90 of the bootstrap). */
   speedup?: Spread;
+  /**
+   * Set when the budget could not cover the candidates: the budget (ms) the plan needed, from the start-up
+   * and step cost measured in the first trial.
+   */
+  budgetNeededMs?: number;
   /** Settings within the noise of the recommended one: the ranking among them is uncertain. */
   rivals: LoaderSetting[];
   /** One sentence: what was found and why (used by the CLI, dashboard and findings). */
@@ -241,6 +252,8 @@ export interface RunSummary {
   notes: string[];
   mode: ProfileMode;
   script: string;
+  /** The script was run as a module (`python -m script`): `script` is the module's name. Absent: a file. */
+  module?: boolean;
   args: string[];
   cwd: string;
   python: { path: string; version: string | null; torch: string | null; cuda: boolean };
@@ -269,6 +282,11 @@ export interface RunSummary {
   findings: Finding[];
   /** torchrun jobs only: each rank's figures, rank order (docs/profiling.md, "torchrun jobs"). */
   ranks?: SummaryRank[];
+  /**
+   * torchrun jobs only: the rank whose verdict and step figures the summary's top level holds (the rank that
+   * crashed first, else the one that waits most for data); null when no rank reported.
+   */
+  figuresRank?: number | null;
   /** torchrun jobs only: median over measured steps of the spread of the ranks' step-end times. */
   stepEndSpreadMs?: number | null;
   /** Absolute path of the run folder this summary was written to. */
@@ -448,6 +466,7 @@ function checkSweepTrial(x: unknown, at: string): void {
   bool(p.current, `${at}.current`);
   orNull(checkSpread)(p.stepMs, `${at}.stepMs`);
   orNull(checkSpread)(p.speedup, `${at}.speedup`);
+  if (p.meanStepMs !== undefined) numOrNull(AMOUNT)(p.meanStepMs, `${at}.meanStepMs`);
   for (const k of ['windows', 'steps', 'trials', 'rounds'] as const) num(p[k], `${at}.${k}`, COUNT);
   numOrNull(AMOUNT)(p.otherCpuPct, `${at}.otherCpuPct`);
   numOrNull(AMOUNT)(p.processCpuPct, `${at}.processCpuPct`);
@@ -466,6 +485,7 @@ function checkSweepOutcome(x: unknown, at: string): void {
   num(o.spentMs, `${at}.spentMs`, AMOUNT);
   num(o.rounds, `${at}.rounds`, COUNT);
   enumOf(['done', 'budget', 'cancelled'] as const, o.stoppedBy, `${at}.stoppedBy`);
+  if (o.budgetNeededMs !== undefined) num(o.budgetNeededMs, `${at}.budgetNeededMs`, AMOUNT);
   numOrNull(AMOUNT)(o.otherCpuPct, `${at}.otherCpuPct`);
   bool(o.busy, `${at}.busy`);
 }
@@ -505,6 +525,8 @@ function checkSummary(x: Obj): void {
   each(x.notes, 'notes', str);
   enumOf(PROFILE_MODES, x.mode, 'mode');
   str(x.script, 'script');
+  if (x.module !== undefined) bool(x.module, 'module');
+  if (x.figuresRank !== undefined) numOrNull(COUNT)(x.figuresRank, 'figuresRank');
   each(x.args, 'args', str);
   str(x.cwd, 'cwd');
   const py = obj(x.python, 'python');

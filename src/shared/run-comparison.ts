@@ -153,28 +153,61 @@ function resampledMean(values: readonly number[], block: number, random: () => n
 
 /** Mean of `before` / mean of `after`, and its percentile interval over block-bootstrap resamples. */
 export function bootstrapSpeedup(before: readonly number[], after: readonly number[], seed = 1): Omit<SpeedupEstimate, 'basis'> | null {
-  if (before.length < MIN_STEPS_TO_COMPARE || after.length < MIN_STEPS_TO_COMPARE) return null;
-  const mb = mean(before);
-  const ma = mean(after);
+  return bootstrapSpeedupOfRuns([before], [after], { seed });
+}
+
+/**
+ * The same estimate when each side was measured in several runs (the sweep's trial processes,
+ * docs/profiling.md "Sweep: trial runs"): the ratio of the means of all their steps, and an interval from
+ * a two-level bootstrap, runs resampled with replacement and each drawn run's steps block-resampled, so
+ * the variation between processes is in the interval too. With one run on each side it is exactly
+ * `bootstrapSpeedup` (same draws), so a sweep's prediction and a re-run's comparison are one estimator.
+ */
+export function bootstrapSpeedupOfRuns(
+  before: readonly (readonly number[])[], after: readonly (readonly number[])[], o: { seed?: number; level?: number } = {},
+): Omit<SpeedupEstimate, 'basis'> | null {
+  const b = before.filter((r) => r.length > 0);
+  const a = after.filter((r) => r.length > 0);
+  const nb = b.reduce((n, r) => n + r.length, 0);
+  const na = a.reduce((n, r) => n + r.length, 0);
+  if (nb < MIN_STEPS_TO_COMPARE || na < MIN_STEPS_TO_COMPARE) return null;
+  const mb = mean(b.flat());
+  const ma = mean(a.flat());
   if (!(mb > 0) || !(ma > 0)) return null;
-  const resamples = Math.max(200, Math.min(RESAMPLES, Math.floor(RESAMPLE_WORK / (before.length + after.length))));
-  const random = seededRandom(seed);
-  const lb = blockLength(before.length);
-  const la = blockLength(after.length);
+  const level = o.level ?? SPEEDUP_INTERVAL_LEVEL;
+  const resamples = Math.max(200, Math.min(RESAMPLES, Math.floor(RESAMPLE_WORK / (nb + na))));
+  const random = seededRandom(o.seed ?? 1);
+  const blocks = (runs: readonly (readonly number[])[]): number[] => runs.map((r) => blockLength(r.length));
+  const lb = blocks(b);
+  const la = blocks(a);
   const ratios = new Float64Array(resamples);
-  for (let i = 0; i < resamples; i++) ratios[i] = resampledMean(before, lb, random) / resampledMean(after, la, random);
+  for (let i = 0; i < resamples; i++) ratios[i] = resampledMeanOfRuns(b, lb, random) / resampledMeanOfRuns(a, la, random);
   ratios.sort();
-  const tail = ((1 - SPEEDUP_INTERVAL_LEVEL) / 2) * 100;
+  const tail = ((1 - level) / 2) * 100;
   return {
     p50: round(mb / ma),
     meanBefore: round(mb),
     meanAfter: round(ma),
     low: round(nearestRank(ratios, tail)),
     high: round(nearestRank(ratios, 100 - tail)),
-    level: SPEEDUP_INTERVAL_LEVEL,
+    level,
     resamples,
-    blockLength: Math.max(lb, la),
+    blockLength: Math.max(...lb, ...la),
   };
+}
+
+/** One run: its block-resampled mean. Several: as many runs drawn with replacement, each block-resampled. */
+function resampledMeanOfRuns(runs: readonly (readonly number[])[], blocks: readonly number[], random: () => number): number {
+  if (runs.length === 1) return resampledMean(runs[0] ?? [], blocks[0] ?? 1, random);
+  let sum = 0;
+  let n = 0;
+  for (let k = 0; k < runs.length; k++) {
+    const j = Math.floor(random() * runs.length);
+    const run = runs[j] ?? [];
+    sum += resampledMean(run, blocks[j] ?? 1, random) * run.length;
+    n += run.length;
+  }
+  return sum / n;
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -113,8 +113,10 @@ describe('exported HTML report', () => {
       try {
         if (!ranked) {
           assert.equal(await page.locator('[data-testid=ranks]').count(), 0, 'a single-process run has no Ranks section');
+          assert.equal(await page.locator('[data-testid=verdict-whose]').count(), 0);
           continue;
         }
+        assert.match(await page.textContent('[data-testid=verdict-whose]'), /^torchrun job: verdict and step figures of rank 0 of 2 \(the rank that waits most for data/);
         assert.match(await page.textContent('[data-testid=ranks-headline]'), /^Rank 1 is the straggler: its step time stands out from the other ranks'\.$/);
         assert.deepEqual(await page.locator('[data-testid=rank-row]').evaluateAll((els) => els.map((e) => [e.dataset.rank, e.dataset.straggler ?? null])),
           [['0', null], ['1', 'true']]);

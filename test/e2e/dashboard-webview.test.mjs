@@ -159,6 +159,9 @@ describe('dashboard webview', () => {
       const ranks = page.locator('[data-testid=ranks]');
       assert.equal(await ranks.count(), 1);
       assert.match(await ranks.locator('h2').textContent(), /^Ranks \(2\)$/);
+      // The verdict card says whose figures it shows: one rank's, and the machine's CPU for all of them.
+      assert.equal(await page.textContent('[data-testid=verdict-whose]'),
+        'torchrun job: verdict and step figures of rank 0 of 2 (the rank that waits most for data, which sets the job\'s pace); CPU figures: this machine, all ranks together. Each rank\'s figures are under Ranks.');
       assert.match(await page.textContent('[data-testid=ranks-headline]'), /^Rank 1 is the straggler: its step time stands out from the other ranks'\.$/);
       const rows = await page.locator('[data-testid=rank-row]').evaluateAll((els) => els.map((e) => ({
         rank: e.dataset.rank, straggler: e.dataset.straggler ?? null, cls: e.className,
@@ -184,6 +187,7 @@ describe('dashboard webview', () => {
       await showRun(page, single.run, listRuns(base).runs);
       await page.waitForFunction(() => document.querySelector('[data-testid=verdict]')?.textContent?.startsWith('Highly'));
       assert.equal(await page.locator('[data-testid=ranks]').count(), 0, 'a single-process run has no Ranks section');
+      assert.equal(await page.locator('[data-testid=verdict-whose]').count(), 0, 'a single process needs no word on whose figures');
     } finally {
       await context.close();
     }

@@ -31,6 +31,7 @@ export interface SyntheticRunOptions {
   /** A torchrun job: each rank's figures and the step-end spread, as profile --nproc-per-node writes them. */
   ranks?: SummaryRank[];
   stepEndSpreadMs?: number | null;
+  figuresRank?: number | null;
 }
 
 export async function writeSyntheticRun(folder: string, o: SyntheticRunOptions = {}): Promise<RunSummary> {
@@ -130,6 +131,7 @@ export async function writeSyntheticRun(folder: string, o: SyntheticRunOptions =
       figures: { inputShare: share, stepMsP50: stepMs, dataWaitMsP50: stepMs * share, num_workers: 0, measuredSpeedup: 3.9 },
     }],
     ...(o.ranks !== undefined ? { ranks: o.ranks, stepEndSpreadMs: o.stepEndSpreadMs ?? null } : {}),
+    ...(o.figuresRank !== undefined ? { figuresRank: o.figuresRank } : {}),
     folder,
     files: { summary: 'summary.json', steps: STEPS_FILE, system: SYSTEM_FILE, loaders: LOADERS_FILE, gpu: GPU_FILE },
   };
@@ -157,6 +159,8 @@ export async function writeSyntheticTorchrunRun(folder: string, o: SyntheticRunO
     inputShare: 0.05, stepMs: 40, sweep: false, ...o, script,
     ranks: [rank(0, 20, 19), rank(1, 40, 0)],
     stepEndSpreadMs: 19.5,
+    // Rank 0 waits most for data (10% of its step against rank 1's 5%): the job's figures are its.
+    figuresRank: 0,
     findings: [
       runtime('RUN014', 'warning', 'rank 1 is a straggler: its step time is 40.0 ms per step, 2x the median of the other ranks (20.0 ms); its steps hold the job back',
         { rank: 1, metric: 'step time', valueMs: 40, medianOthersMs: 20, factor: 2 }),

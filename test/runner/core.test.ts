@@ -11,7 +11,7 @@ import { InterpreterNotFoundError } from '../../src/runner/errors';
 import { median, percentile } from '../../src/runner/stats';
 import { RUNTIME_RULES, runtimeFindings } from '../../src/runner/runtime-findings';
 import { locateRuntimeFindingsDoc, runtimeFindingRow } from '../../src/runner/runtime-findings-doc';
-import { decide, extensions, initialCandidates, speedupOver, spreadOf, windowMeans } from '../../src/runner/sweep-plan';
+import { decide, extensions, initialCandidates, spreadOf } from '../../src/runner/sweep-plan';
 import { validateRunSummary, verdictForInputShare } from '../../src/shared/profile';
 import type { LoaderInfo, ProfileEvent, SummarySweep, SweepOutcome } from '../../src/shared/profile';
 import { PY, expectInvalidEventLines, tempDir } from './helpers';
@@ -107,48 +107,47 @@ describe('runner core', () => {
     assert.deepEqual(first.map((c) => `${c.num_workers}/${c.prefetch_factor}/${c.persistent_workers}`), ['4/2/false', '2/4/false', '2/2/true']);
   });
 
-  it('sweep: recommends only a setting whose interval clears the current one, never the current one', () => {
+  it('sweep: recommends only a setting whose speed-up interval clears 1, never the current one', () => {
+    // A setting's speed-up over the current one (ratio of mean step times) with its p10-p90 interval.
     const t = (w: number, p10: number, p50: number, p90: number): SummarySweep => ({
       num_workers: w, pin_memory: false, prefetch_factor: w ? 2 : null, persistent_workers: false, current: w === 0,
-      stepMs: { p10, p50, p90 }, windows: 5, steps: 50, trials: 2, rounds: 2, speedup: null, otherCpuPct: null,
-      processCpuPct: null, wallMs: 1, error: null,
+      stepMs: { p10: 100 / p90, p50: 100 / p50, p90: 100 / p10 }, meanStepMs: 100 / p50, windows: 2, steps: 100, trials: 2, rounds: 2,
+      speedup: w === 0 ? null : { p10, p50, p90 }, otherCpuPct: null, processCpuPct: null, wallMs: 1, error: null,
     });
-    // Faster median, overlapping interval: uncertain, nothing recommended.
-    const overlap = decide([t(0, 90, 100, 110), t(2, 80, 92, 105)], false, null);
+    const cur = t(0, 1, 1, 1);
+    // Faster mean, interval reaching below 1: uncertain, nothing recommended.
+    const overlap = decide([cur, t(2, 0.95, 1.08, 1.2)], false, null);
     assert.equal(overlap.decision, 'uncertain');
     assert.equal(overlap.recommended, undefined);
     assert.match(overlap.sentence, /Nothing is recommended/);
     // The current setting fastest: nothing to recommend.
-    const none = decide([t(0, 40, 50, 60), t(1, 60, 70, 80), t(2, 55, 65, 75)], false, null);
+    const none = decide([cur, t(1, 0.6, 0.7, 0.8), t(2, 0.7, 0.75, 0.8)], false, null);
     assert.equal(none.decision, 'none-faster');
     assert.equal(none.recommended, undefined);
-    // Clear winners within each other's noise: the fastest median, the other named as a rival.
-    const clear = decide([t(0, 90, 100, 110), t(4, 20, 22, 25), t(8, 19, 21, 24), t(2, 50, 55, 60)], false, null);
+    // Clear winners within each other's noise: the fastest mean, the other named as a rival.
+    const clear = decide([cur, t(4, 3.8, 4.4, 4.9), t(8, 4.1, 4.7, 5.2), t(2, 1.7, 1.8, 2)], false, null);
     assert.equal(clear.decision, 'faster');
     assert.equal(clear.recommended?.num_workers, 8);
     assert.equal(clear.recommended?.current, false);
     assert.deepEqual(clear.rivals.map((r) => r.num_workers), [4]);
+    assert.match(clear.sentence, /4\.70x \(4\.10-5\.20x\) faster/);
     assert.match(clear.sentence, /ranking uncertain/);
     // One trial process is not enough: the variation between processes was not seen.
-    const once = decide([t(0, 90, 100, 110), { ...t(4, 20, 22, 25), trials: 1 }], false, null);
+    const once = decide([cur, { ...t(4, 3.8, 4.4, 4.9), trials: 1, windows: 1 }], false, null);
+    // A second process cut by the budget measured no window: still one run.
+    assert.equal(decide([cur, { ...t(4, 3.8, 4.4, 4.9), trials: 2, windows: 1 }], false, null).decision, 'uncertain');
     assert.equal(once.decision, 'uncertain');
     assert.match(once.sentence, /more time/);
     // Only the current setting measured (the budget ran out): no claim that it is fastest.
-    const alone = decide([t(0, 90, 100, 110), { ...t(2, 0, 0, 0), stepMs: null, trials: 0 }], false, null);
+    const alone = decide([cur, { ...t(2, 1, 1, 1), stepMs: null, meanStepMs: null, speedup: null, trials: 0, windows: 0 }], false, null);
     assert.equal(alone.decision, 'uncertain');
     assert.match(alone.sentence, /before any setting other than the current/);
     assert.doesNotMatch(alone.sentence, /fastest/);
     // A busy machine is named in the sentence.
-    assert.match(decide([t(0, 90, 100, 110), t(4, 20, 22, 25)], true, 60).sentence, /Other processes used 60% of the CPU/);
-    assert.deepEqual(speedupOver({ p50: 100, p10: 90, p90: 110 }, { p50: 25, p10: 20, p90: 30 }), { p50: 4, p10: 3, p90: 5.5 });
+    assert.match(decide([cur, t(4, 3.8, 4.4, 4.9)], true, 60).sentence, /Other processes used 60% of the CPU/);
   });
 
-  it('sweep: windows are wall time of consecutive steps; the spread is median and nearest-rank p10/p90', () => {
-    const row = (index: number, t: number, stepMs: number) => ({ loader: 1, index, phase: 'measured' as const, t, stepMs, waitMs: 0, samples: 8 });
-    // An epoch gap of 50 ms before the third step: the window it follows pays for it; the odd step is dropped.
-    const rows = [row(0, 0, 10), row(1, 10, 10), row(2, 70, 10), row(3, 80, 10), row(4, 90, 10)];
-    assert.deepEqual(windowMeans(rows, 2), [35, 10]);
-    assert.deepEqual(windowMeans(rows.slice(0, 4), 2), [35, 10]);
+  it('sweep: a setting\'s spread is median and nearest-rank p10/p90', () => {
     assert.deepEqual(spreadOf([5, 1, 4, 2, 3, 6, 7, 8, 9, 10]), { p50: 5.5, p10: 1, p90: 9 });
     assert.equal(spreadOf([]), null);
   });

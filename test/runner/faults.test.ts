@@ -58,7 +58,8 @@ describe('runner: faults', () => {
 
   it('script hangs past the timeout (ignoring SIGTERM, with workers): killed, partial result kept', async () => {
     const t0 = Date.now();
-    const { s, pid } = await run('hang.py', { timeoutMs: 6000, graceMs: 1000 });
+    // It hangs after 9 steps: past the warm-up, which lasts until the 2 workers' start-up queue is used up (6 steps).
+    const { s, pid } = await run('hang.py', { timeoutMs: 6000, graceMs: 1000, args: ['--after', '8'] });
     assert.equal(s.verdict, 'failed');
     assert.equal(s.ended.how, 'timeout');
     assert.equal(s.ended.signal, 'SIGKILL');

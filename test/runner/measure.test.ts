@@ -135,4 +135,17 @@ describe('runner: measurements with real PyTorch', () => {
     assert.equal(s.loaders[0]?.datasetType, 'torch.utils.data.dataset.TensorDataset');
     await assertNothingLeft(cpid);
   });
+
+  it('with workers, the warm-up lasts until their start-up queue is used up (the same window for every run)', async () => {
+    let wpid: number | undefined;
+    const s = await profileScript({
+      script: script('io_wait_loader.py'), args: ['--n', '400', '--sleep-ms', '1', '--workers', '4', '--prefetch', '2'], python: PY,
+      outDir: tempDir('runs'), warmup: 3, steps: 10, controlSteps: 0, ioProbe: 'off',
+    }, { onSpawn: (p) => { wpid = p; } });
+    assert.notEqual(s.verdict, 'failed', s.error);
+    assert.equal(s.steps, 10);
+    assert.equal(s.warmupSteps, 4 * 2 + 2, 'prefetch_factor x num_workers + 2');
+    assert.ok(s.notes.includes('warm-up extended from 3 to 10 steps: the 8 batches the 4 workers load at start-up are used up before measuring'), s.notes.join('\n'));
+    await assertNothingLeft(wpid);
+  });
 });

@@ -61,6 +61,32 @@ describe('cli: profile --compare-with (the verify loop)', () => {
     assert.match(text, /^method: speed-up = mean step time before \/ mean step time after/m);
   });
 
+  it('reruns a run started as a module (python -m pkg.mod) as that module, from the folder it ran in', async () => {
+    const dir = tempDir('verify-module');
+    fs.mkdirSync(path.join(dir, 'pkg'));
+    fs.writeFileSync(path.join(dir, 'pkg', '__init__.py'), '');
+    fs.copyFileSync(script('io_wait_loader.py'), path.join(dir, 'pkg', 'io_wait.py'));
+    fs.copyFileSync(script('loader_settings.py'), path.join(dir, 'loader_settings.py'));
+    const first = await cli(['pkg.io_wait', '--module', '--python', PY, '--warmup', '2', '--steps', '12', '--control', '0', '--', '--n', '400', '--sleep-ms', '1'], dir);
+    assert.equal(first.code, 0, first.err);
+    const runs = path.join(dir, '.pipeline-doctor', 'runs');
+    const [beforeRun] = fs.readdirSync(runs);
+    assert.ok(beforeRun);
+    const recorded = JSON.parse(fs.readFileSync(path.join(runs, beforeRun, 'summary.json'), 'utf8')) as { script: string; module?: boolean };
+    assert.deepEqual([recorded.script, recorded.module], ['pkg.io_wait', true]);
+
+    // From another folder: the module is found only from the one the run started in; the new run folder
+    // goes under this command's --out.
+    const elsewhere = tempDir('verify-elsewhere');
+    const second = await cli(['--compare-with', path.join(runs, beforeRun), '--format', 'json'], elsewhere);
+    assert.equal(second.code, 0, second.err);
+    const { summary, comparison } = JSON.parse(second.out) as { summary: { script: string; module?: boolean; steps: number; folder: string; cwd: string }; comparison: unknown };
+    assert.deepEqual([summary.script, summary.module, summary.steps, summary.cwd], ['pkg.io_wait', true, 12, dir]);
+    assert.ok(summary.folder.startsWith(path.join(elsewhere, '.pipeline-doctor', 'runs')), summary.folder);
+    assert.ok(isRunComparison(comparison));
+    assert.ok(comparison.speedup, comparison.sentence);
+  });
+
   it('refuses a run it cannot find before running anything', async () => {
     const dir = tempDir('verify');
     const r = await cli([script('naive_loader.py'), '--compare-with', 'no-such-run'], dir);

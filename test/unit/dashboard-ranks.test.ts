@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import type { Finding } from '../../src/shared/findings';
 import type { RunSummary } from '../../src/shared/profile';
 import { ranksView } from '../../webview/model/ranks';
+import { whoseFigures } from '../../webview/model/verdict';
 import { writeSyntheticRun, writeSyntheticTorchrunRun } from '../helpers/synthetic-run';
 
 const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'pd-ranks-'));
@@ -62,5 +63,14 @@ describe('Ranks section model', () => {
     const one = ranksView({ ...s, findings: [], ranks: [s.ranks![0]!], stepEndSpreadMs: null });
     assert.equal(one?.headline, 'One rank reported: nothing to compare it with.');
     assert.equal(one?.spread, null);
+  });
+
+  it('the verdict card says whose figures it shows: the rank that waits most, the one that crashed, or that it is not known', async () => {
+    const s = await writeSyntheticTorchrunRun(tmp());
+    assert.match(whoseFigures(s) ?? '', /^torchrun job: verdict and step figures of rank 0 of 2 \(the rank that waits most for data, which sets the job's pace\); CPU figures: this machine, all ranks together\./);
+    const crashed = { ...s, figuresRank: 1, ranks: s.ranks!.map((r) => (r.rank === 1 ? { ...r, ended: 'exception' } : r)) };
+    assert.match(whoseFigures(crashed) ?? '', /of rank 1 of 2 \(the rank that crashed first\)/);
+    assert.match(whoseFigures({ ...s, figuresRank: undefined }) ?? '', /did not record whose figures these are/);
+    assert.equal(whoseFigures(await writeSyntheticRun(tmp(), { sweep: false })), null);
   });
 });

@@ -37,6 +37,20 @@ export function bestEstimatedSpeedup(s: RunSummary): number | null {
   return best;
 }
 
+/**
+ * A torchrun job: whose figures the verdict card shows (docs/profiling.md, "torchrun jobs"): one rank's
+ * verdict and step figures, the machine's CPU for all ranks together. Null for a single process.
+ */
+export function whoseFigures(s: RunSummary): string | null {
+  if (!s.ranks || s.ranks.length === 0) return null;
+  const n = s.ranks.length;
+  const rank = s.ranks.find((r) => r.rank === s.figuresRank);
+  if (rank === undefined) return `torchrun job of ${n} rank${n === 1 ? '' : 's'}: the run did not record whose figures these are; each rank's are under Ranks.`;
+  const why = rank.ended === 'exception' ? 'the rank that crashed first' : 'the rank that waits most for data, which sets the job\'s pace';
+  return `torchrun job: verdict and step figures of rank ${rank.rank} of ${n} (${n === 1 ? 'the only rank that reported here' : why}); ` +
+    'CPU figures: this machine, all ranks together. Each rank\'s figures are under Ranks.';
+}
+
 /** Why and where: which loader, how it is configured, what the GPU did, and what the best fix measured. */
 export function verdictDetails(s: RunSummary): string[] {
   if (s.verdict === 'failed') return [`Run ended: ${s.ended.how}${s.ended.exitCode !== null ? ` (exit code ${s.ended.exitCode})` : ''}.`];

@@ -15,7 +15,7 @@ import { ranksView } from '../model/ranks';
 import type { RunTables } from '../model/series';
 import { decodeTables, firstValue, hasSignal, runOrigin, stepSeries, timeSeries, withGaps } from '../model/series';
 import { describeSweepSetting, sweepChart } from '../model/sweep';
-import { controlSentence, headlineNumbers, trainingLoader, verdictDetails, verdictSentence, verdictTone } from '../model/verdict';
+import { controlSentence, headlineNumbers, trainingLoader, verdictDetails, verdictSentence, verdictTone, whoseFigures } from '../model/verdict';
 import { stepTimelineChart, sweepPlot, timeChart } from './charts';
 import type { ChartLine } from './charts';
 import type { Child } from './dom';
@@ -301,10 +301,12 @@ export class DashboardApp {
     delete document.body.dataset.chartsDrawn;
 
     const tone = verdictTone(s);
+    const whose = whoseFigures(s);
     append(this.runSection, [
       h('p', { class: 'pd-meta', attrs: { 'data-testid': 'run-meta' } }, `${run.name} \u00b7 ${fmtDate(s.startedAt)} \u00b7 ${s.mode} mode \u00b7 ${s.steps} measured steps \u00b7 ended: ${s.ended.how}`),
       h('section', { class: `pd-verdict tone-${tone}`, attrs: { 'aria-labelledby': 'pd-verdict-title' } },
         h('h1', { attrs: { id: 'pd-verdict-title', 'data-testid': 'verdict' } }, verdictSentence(s)),
+        whose !== null ? h('p', { class: 'pd-whose', attrs: { 'data-testid': 'verdict-whose' } }, whose) : null,
         ...verdictDetails(s).map((d) => h('p', {}, d))),
       h('section', { class: 'pd-numbers', attrs: { 'aria-label': 'Headline numbers' } },
         ...headlineNumbers(s).map((n) => h('div', { class: 'pd-number' }, h('div', { class: 'label' }, n.label), h('div', { class: 'value' }, n.value), h('div', { class: 'detail' }, n.detail)))),
@@ -446,14 +448,14 @@ export class DashboardApp {
 
   private sweepTable(s: RunSummary): HTMLElement {
     const ranked = [...(s.sweep ?? [])].sort((a, b) => (a.error === null ? 0 : 1) - (b.error === null ? 0 : 1) ||
-      (a.stepMs?.p50 ?? Infinity) - (b.stepMs?.p50 ?? Infinity));
+      (a.meanStepMs ?? a.stepMs?.p50 ?? Infinity) - (b.meanStepMs ?? b.stepMs?.p50 ?? Infinity));
     const rec = s.sweepOutcome?.decision === 'faster' ? s.sweepOutcome.recommended : undefined;
     const isRec = (p: SummarySweep): boolean => rec !== undefined && !p.current && describeSweepSetting(p) === describeSweepSetting(rec);
     const spread = (x: Spread | null, unit: string): string => (x === null ? DASH : `${x.p50.toFixed(2)}${unit} (${x.p10.toFixed(2)}\u2013${x.p90.toFixed(2)})`);
     return h('div', {},
       s.sweepOutcome ? h('p', { attrs: { 'data-testid': 'sweep-outcome' } }, s.sweepOutcome.sentence) : null,
       h('table', { class: 'pd-table', attrs: { 'data-testid': 'sweep-table' } },
-        h('thead', {}, h('tr', {}, ...['Setting', 'Step ms p50 (p10\u2013p90)', 'Speed-up (p10\u2013p90)', 'Windows', 'CPU (this run / others)', ''].map((t) => h('th', { attrs: { scope: 'col' } }, t)))),
+        h('thead', {}, h('tr', {}, ...['Setting', 'Step ms p50 (p10\u2013p90)', 'Speed-up (p10\u2013p90)', 'Runs', 'CPU (this run / others)', ''].map((t) => h('th', { attrs: { scope: 'col' } }, t)))),
         h('tbody', {}, ...ranked.map((p) => h('tr', { class: isRec(p) ? 'best' : '' },
           h('td', {}, describeSweepSetting(p)),
           h('td', { class: 'num' }, p.error === null ? spread(p.stepMs, '') : 'error'),

@@ -148,8 +148,26 @@ class StepRecorder:
             self.train_id = st.id
             st.dataset_keep = st.dataset_ref() if st.dataset_ref is not None else None
             self.channel.emit({"type": "training-loader", "loader": st.id, "t": now_ms()})
+            self._drain_in_warmup(st)
             return True
         return False
+
+    def _drain_in_warmup(self, st):
+        """The warm-up lasts until the batches the workers loaded at start-up are used up (prefetch_factor x
+        num_workers, and 2 more): until then steps are served from that queue and look faster than the steady
+        state. Every run applies it, sweep trials and the re-runs that check them alike, so the two measure
+        the same window (docs/profiling.md, "How a run works")."""
+        if st.kind != "torch":
+            return
+        workers = int(st.settings.get("num_workers") or 0)
+        if workers <= 0:
+            return
+        drain = workers * int(st.settings.get("prefetch_factor") or 2) + 2
+        if drain > self.warmup:
+            self.channel.emit({"type": "notice", "level": "info", "message": (
+                "warm-up extended from %d to %d steps: the %d batches the %d workers load at start-up are used up "
+                "before measuring" % (self.warmup, drain, drain - 2, workers))})
+            self.warmup = drain
 
     # -- the hot path ------------------------------------------------------------------------------
     def enter(self, st, new_epoch):
