@@ -90,10 +90,23 @@ describe('pipeline-doctor lint', () => {
     assert.equal(log.runs[0].tool.driver.rules![0].id, 'LOAD001');
   });
 
+  it('names each SARIF result\'s message by id, with the rule\'s template in messageStrings and its values as arguments', () => {
+    const log = JSON.parse(cli(['lint', 'src', '--format', 'sarif'], project()).stdout) as Log;
+    const result = log.runs[0].results![0];
+    const rule = log.runs[0].tool.driver.rules![result.ruleIndex!];
+    assert.equal(result.message.id, 'trainingLoader');
+    const template = rule.messageStrings![result.message.id!].text;
+    assert.match(template, /\{0\}/);
+    // SARIF 2.1.0 §3.11.5: `{n}` is the n-th argument, `{{` and `}}` are literal braces.
+    const filled = template.replace(/\{\{|\}\}|\{(\d+)\}/g, (m, i?: string) => (i !== undefined ? result.message.arguments![Number(i)] : m[0]));
+    assert.equal(filled, result.message.text);
+  });
+
   it('emits JSON, honours --select/--ignore and --fail-on', () => {
     const dir = project();
     const json = JSON.parse(cli(['lint', 'src', '--format', 'json'], dir).stdout);
     assert.equal(json.findings[0].code, 'LOAD001');
+    assert.equal(json.findings[0].messageId, 'trainingLoader');
     assert.equal(json.findings[0].file, 'src/train.py');
     const ignored = cli(['lint', 'src', '--ignore', 'LOAD001'], dir);
     assert.equal(ignored.code, 0);
