@@ -31,8 +31,8 @@ for (const rule of RULES) {
           // The annotation names what the finding says, not only that there is one: an old-form `# expect: CODE`
           // fails here with the annotation to write (after checking that the finding is right).
           assert.equal(
-            want.severity !== undefined && want.messageId !== undefined ? expectation({ code: rule.code, severity: want.severity, messageId: want.messageId }) : `${rule.code} (no severity or message id)`,
             expectation(here[0]),
+            want.severity !== undefined && want.messageId !== undefined ? expectation({ code: rule.code, severity: want.severity, messageId: want.messageId }) : `${rule.code} (no severity or message id)`,
             `${where(note)}: ${here[0].message}`,
           );
         }
