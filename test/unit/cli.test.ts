@@ -91,15 +91,20 @@ describe('pipeline-doctor lint', () => {
   });
 
   it('names each SARIF result\'s message by id, with the rule\'s template in messageStrings and its values as arguments', () => {
-    const log = JSON.parse(cli(['lint', 'src', '--format', 'sarif'], project()).stdout) as Log;
-    const result = log.runs[0].results![0];
-    const rule = log.runs[0].tool.driver.rules![result.ruleIndex!];
-    assert.equal(result.message.id, 'trainingLoader');
-    const template = rule.messageStrings![result.message.id!].text;
-    assert.match(template, /\{0\}/);
-    // SARIF 2.1.0 §3.11.5: `{n}` is the n-th argument, `{{` and `}}` are literal braces.
-    const filled = template.replace(/\{\{|\}\}|\{(\d+)\}/g, (m, i?: string) => (i !== undefined ? result.message.arguments![Number(i)] : m[0]));
-    assert.equal(filled, result.message.text);
+    const dir = project();
+    // A DeepSpeed config in FP32: a message with literal braces (`"bf16": {"enabled": true}`) and no placeholder.
+    fs.copyFileSync(path.join(ROOT, 'test/rules/fixtures/HW007/ds_fp32.json'), path.join(dir, 'src/ds_config.json'));
+    const log = JSON.parse(cli(['lint', 'src', '--format', 'sarif'], dir).stdout) as Log;
+    const results = log.runs[0].results!;
+    assert.deepEqual(results.map((r) => `${r.ruleId}.${r.message.id}`).sort(), ['HW007.deepspeedFp32', 'LOAD001.trainingLoader']);
+    for (const result of results) {
+      const template = log.runs[0].tool.driver.rules![result.ruleIndex!].messageStrings![result.message.id!].text;
+      // SARIF 2.1.0 §3.11.5: `{n}` is the n-th argument, `{{` and `}}` are literal braces.
+      const filled = template.replace(/\{\{|\}\}|\{(\d+)\}/g, (m, i?: string) => (i !== undefined ? result.message.arguments![Number(i)] : m[0]));
+      assert.equal(filled, result.message.text);
+      assert.doesNotMatch(template.replace(/\{\{|\}\}|\{\d+\}/g, ''), /[{}]/, 'a lone brace in a SARIF message string');
+      assert.equal(result.message.arguments === undefined, !/\{\d+\}/.test(template.replace(/\{\{|\}\}/g, '')));
+    }
   });
 
   it('emits JSON, honours --select/--ignore and --fail-on', () => {
