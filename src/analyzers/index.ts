@@ -14,6 +14,7 @@ import { NotebookFormatError, NotebookProgram, parseNotebook, type NotebookCell 
 import { isTestOrDebugPath, PythonModule } from './python/module';
 import { projectIndex } from './workspace/project';
 import { RULES } from './registry';
+import { formatMessage } from './rules/messages';
 import type { Report, Reporter, Rule } from './rules/rule';
 
 
@@ -190,10 +191,15 @@ class Session {
       report: (r: Report) => {
         const own = r.severity ?? rule.severity;
         const cap = this.capped[rule.code];
+        const template = rule.messages[r.messageId];
+        if (template === undefined) throw new Error(`reported message id '${r.messageId}', which its messages do not declare`);
+        const data = r.data ? Object.fromEntries(Object.entries(r.data).map(([k, v]) => [k, String(v)])) : undefined;
         const finding: Finding = {
           code: rule.code,
           severity: (this.options.severities?.[rule.code] as Severity | undefined) ?? (cap && severityRank(cap) < severityRank(own) ? cap : own),
-          message: r.message,
+          message: formatMessage(template, data),
+          messageId: r.messageId,
+          ...(data ? { messageData: data } : {}),
           file: this.file,
           range: r.range,
           fixes: r.fixes ?? [],

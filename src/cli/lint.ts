@@ -116,7 +116,7 @@ export async function lintCommand(argv: readonly string[], io: CliIO): Promise<n
   if (args.format === 'json') {
     io.stdout(JSON.stringify({ findings, notices, files: files.length }, null, 2) + '\n');
   } else if (args.format === 'sarif') {
-    const rules = RULES.map((r) => ({ code: r.code, name: r.name, summary: ruleSummary(r) }));
+    const rules = RULES.map((r) => ({ code: r.code, name: r.name, summary: ruleSummary(r), messages: r.messages }));
     io.stdout(JSON.stringify(toSarif(findings, rules, io.cwd, io.version), null, 2) + '\n');
   } else {
     io.stdout(formatFindingsText(findings, notices, files.length, fixed, io.color, unfixableFiles(notices)));

@@ -52,6 +52,10 @@ export interface Finding {
   code: string;
   severity: Severity;
   message: string;
+  /** Which of the rule's messages this is (RuleMeta.messages); static findings always have one. */
+  messageId?: string;
+  /** The values the message's placeholders were filled with (SARIF `message.arguments`). */
+  messageData?: Readonly<Record<string, string>>;
   file: string;
   range: Range;
   fixes: Fix[];

@@ -2,15 +2,18 @@
 // annotated by hand. Shared by the corpus test (test/accuracy/corpus.test.ts) and `npm run bench:accuracy`.
 //
 // Annotations, on the line where a finding's range starts (`#` in Python/YAML and notebook cells, `//` in JSON):
-//   `# expect: CODE`          the analyzer must report CODE here (a true positive)
+//   `# expect: CODE[severity]:messageId`   the analyzer must report CODE here (a true positive), with that
+//                             severity and message id (as in the rule fixtures, docs/writing-rules.md)
 //   `# miss: CODE (reason)`   CODE should be reported here but the analyzer does not (a known false negative)
 //   `# fp: CODE (reason)`     the analyzer reports CODE here although it should not (a known false positive)
-// Several codes may share one annotation (`# expect: LOAD001, LOAD005`); a code listed twice expects two findings.
+// Several codes may share one annotation (`# expect: LOAD001[warning]:trainingLoader, LOAD005[warning]:perSampleBatches`);
+// a code listed twice expects two findings.
 import fs from 'node:fs';
 import path from 'node:path';
 import { analyze } from '../../src/analyzers';
 import { parseNotebook } from '../../src/analyzers/notebook/notebook';
 import type { Finding, Severity } from '../../src/shared/findings';
+import { expectation } from '../helpers/fixtures';
 
 export const CORPUS = path.resolve(__dirname, '../../../test/corpus');
 
@@ -24,6 +27,9 @@ export interface CorpusAnnotation {
   /** Notebook cell index (all cells counted), as Finding.cell. */
   cell?: number;
   reason?: string;
+  /** What an `expect` names besides the code: `CODE[severity]:messageId`. */
+  severity?: Severity;
+  messageId?: string;
 }
 
 export interface CorpusFile {
@@ -35,7 +41,9 @@ export interface CorpusFile {
 }
 
 // The reason may hold one level of parentheses: `# fp: LOOP001 (evaluate() runs once per epoch)`.
-const ANNOTATION = /(?:#|\/\/)\s*(expect|miss|fp):\s*([A-Z]+\d+(?:\s*,\s*[A-Z]+\d+)*)(?:\s*\(((?:[^()]|\([^()]*\))*)\))?/g;
+const ITEM = String.raw`[A-Z]+\d+(?:\s*\[(?:error|warning|info|hint)\])?(?::\w+)?`;
+const ANNOTATION = new RegExp(String.raw`(?:#|\/\/)\s*(expect|miss|fp):\s*(${ITEM}(?:\s*,\s*${ITEM})*)(?:\s*\(((?:[^()]|\([^()]*\))*)\))?`, 'g');
+const PARTS = /^([A-Z]+\d+)(?:\s*\[(error|warning|info|hint)\])?(?::(\w+))?$/;
 
 export function corpusFiles(root = CORPUS): CorpusFile[] {
   const out: CorpusFile[] = [];
@@ -60,8 +68,12 @@ function lineAnnotations(text: string, cell?: number): CorpusAnnotation[] {
   const out: CorpusAnnotation[] = [];
   text.split(/\r\n|\r|\n/).forEach((line, i) => {
     for (const m of line.matchAll(ANNOTATION)) {
-      for (const code of m[2].split(',').map((c) => c.trim())) {
-        out.push({ kind: m[1] as AnnotationKind, code, line: i, ...(cell !== undefined ? { cell } : {}), ...(m[3] ? { reason: m[3].trim() } : {}) });
+      for (const item of m[2].split(',').map((c) => c.trim())) {
+        const [, code, severity, messageId] = PARTS.exec(item)!;
+        out.push({
+          kind: m[1] as AnnotationKind, code, line: i, ...(cell !== undefined ? { cell } : {}), ...(m[3] ? { reason: m[3].trim() } : {}),
+          ...(severity ? { severity: severity as Severity } : {}), ...(messageId ? { messageId } : {}),
+        });
       }
     }
   });
@@ -116,20 +128,25 @@ export async function compareFile(file: CorpusFile, severityOf: (code: string) =
   }
   const outcomes: Outcome[] = [];
   const problems: string[] = [];
-  const take = (key: string): Finding | undefined => {
+  const take = (key: string, messageId?: string): Finding | undefined => {
     const list = pool.get(key);
-    const f = list?.shift();
+    const at = list ? Math.max(0, list.findIndex((f) => f.messageId === messageId)) : 0;
+    const f = list?.splice(at, 1)[0];
     if (list && list.length === 0) pool.delete(key);
     return f;
   };
   for (const a of annotations.filter((x) => x.kind !== 'miss')) {
     const key = findingKey(a);
-    const f = take(key);
+    const f = take(key, a.messageId);
     if (!f) {
       problems.push(`${file.rel}: ${key}: annotated \`${a.kind}\` but not reported`);
       // Counted as the annotation says, so a stale annotation does not silently improve the figures.
       outcomes.push({ code: a.code, line: a.line, cell: a.cell, severity: severityOf(a.code), verdict: a.kind === 'expect' ? 'fn' : 'fp', source: 'annotated', reason: 'stale annotation' });
       continue;
+    }
+    if (a.kind === 'expect') {
+      const want = a.severity !== undefined && a.messageId !== undefined ? expectation({ code: a.code, severity: a.severity, messageId: a.messageId }) : `${a.code} (no severity or message id)`;
+      if (want !== expectation(f)) problems.push(`${file.rel}: ${key}: annotated \`expect: ${want}\` but reported \`${expectation(f)}\`: ${f.message}`);
     }
     outcomes.push({ code: a.code, line: a.line, cell: a.cell, severity: f.severity, verdict: a.kind === 'expect' ? 'tp' : 'fp', ...(a.kind === 'fp' ? { source: 'annotated' as const, reason: a.reason } : {}) });
   }

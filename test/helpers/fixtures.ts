@@ -1,26 +1,61 @@
-// Reads rule fixtures: `# expect: CODE` / `# ok: CODE` annotations (also `// expect:` in JSON) per line.
+// Reads rule fixtures: per line, `# expect: CODE[severity]:messageId` (the finding that line must have: its
+// code, severity and message id) and `# ok: CODE` (no such finding there); `//` instead of `#` in JSON.
+// Several may share one annotation: `# expect: LOAD001[warning]:trainingLoader, LOAD005[warning]:perSampleBatches`.
+// In a notebook the annotations are comments in its code cells, on the line (within the cell) of the finding.
 import fs from 'node:fs';
 import path from 'node:path';
 import { analyze, type AnalyzeOptions } from '../../src/analyzers';
 import { fixUntilStable } from '../../src/analyzers/engine/fix-engine';
-import type { Finding } from '../../src/shared/findings';
+import { parseNotebook } from '../../src/analyzers/notebook/notebook';
+import type { Finding, Severity } from '../../src/shared/findings';
 
 export const FIXTURES = path.resolve(__dirname, '../../../test/rules/fixtures');
 
-export interface Annotation {
-  line: number;
-  kind: 'expect' | 'ok';
-  codes: string[];
+export interface Expected {
+  code: string;
+  /** Absent in an annotation of the old form (`# expect: CODE`), which the fixture test rejects. */
+  severity?: Severity;
+  messageId?: string;
 }
 
-const ANNOTATION = /(?:#|\/\/)\s*(expect|ok):\s*([A-Z]+\d+(?:\s*,\s*[A-Z]+\d+)*)/g;
+export interface Annotation {
+  /** 0-based; in a notebook, within the cell. */
+  line: number;
+  /** A notebook's code cell, 0-based like Finding.cell. */
+  cell?: number;
+  kind: 'expect' | 'ok';
+  codes: string[];
+  /** What each code of an `expect` annotation must report. */
+  expected: Expected[];
+}
+
+const ITEM = String.raw`[A-Z]+\d+(?:\s*\[(?:error|warning|info|hint)\])?(?::\w+)?`;
+const ANNOTATION = new RegExp(String.raw`(?:#|\/\/)\s*(expect|ok):\s*(${ITEM}(?:\s*,\s*${ITEM})*)`, 'g');
+const PARTS = /^([A-Z]+\d+)(?:\s*\[(error|warning|info|hint)\])?(?::(\w+))?$/;
 
 export function annotations(text: string): Annotation[] {
   const out: Annotation[] = [];
   text.split(/\r\n|\r|\n/).forEach((line, i) => {
-    for (const m of line.matchAll(ANNOTATION)) out.push({ line: i, kind: m[1] as 'expect' | 'ok', codes: m[2].split(',').map((c) => c.trim()) });
+    for (const m of line.matchAll(ANNOTATION)) {
+      const expected = m[2].split(',').map((item) => {
+        const [, code, severity, messageId] = PARTS.exec(item.trim())!;
+        return { code, ...(severity ? { severity: severity as Severity } : {}), ...(messageId ? { messageId } : {}) };
+      });
+      out.push({ line: i, kind: m[1] as 'expect' | 'ok', codes: expected.map((e) => e.code), expected });
+    }
   });
   return out;
+}
+
+/** A fixture's annotations; a notebook's are read from its code cells, by cell and line as findings are placed. */
+export function fixtureAnnotations(rel: string, text: string): Annotation[] {
+  if (!rel.endsWith('.ipynb')) return annotations(text);
+  return parseNotebook(text).flatMap((cell, i) => (cell.kind === 'code' ? annotations(cell.source).map((a) => ({ ...a, cell: i })) : []));
+}
+
+/** The annotation that describes a finding exactly: `CODE[severity]:messageId`. */
+export function expectation(f: Pick<Finding, 'code' | 'severity' | 'messageId'>): string {
+  return `${f.code}[${f.severity}]:${f.messageId}`;
 }
 
 /** Fixture files of a rule (inputs only, not the *.fixed.* expectations), relative to the fixtures root. */

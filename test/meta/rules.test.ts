@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { analyze } from '../../src/analyzers';
 import { RULES } from '../../src/analyzers/registry';
 import { codeBlocks, docSections, REQUIRED_SECTIONS } from '../../src/analyzers/rules/docs';
-import { annotations, FIXTURES, fixtureFiles } from '../helpers/fixtures';
+import { FIXTURES, fixtureAnnotations, fixtureFiles } from '../helpers/fixtures';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const EXT: Record<string, string> = { python: 'py', yaml: 'yaml', json: 'json' };
@@ -58,7 +58,7 @@ for (const rule of RULES) {
     it('has fixtures with expect and ok cases', () => {
       const files = fixtureFiles(rule.code);
       assert.ok(files.length > 0, `no fixtures in test/rules/fixtures/${rule.code}`);
-      const notes = files.flatMap((f) => annotations(fs.readFileSync(path.join(FIXTURES, f), 'utf8')));
+      const notes = files.flatMap((f) => fixtureAnnotations(f, fs.readFileSync(path.join(FIXTURES, f), 'utf8')));
       assert.ok(notes.some((n) => n.kind === 'expect' && n.codes.includes(rule.code)), 'no `# expect:` case');
       assert.ok(notes.some((n) => n.kind === 'ok' && n.codes.includes(rule.code)), 'no `# ok:` case');
     });

@@ -41,6 +41,7 @@ export interface CliFinding {
   code: string;
   severity: Severity;
   message: string;
+  messageId?: string;
   file: string;
   range: { start: { line: number; character: number } };
   cell?: number;
@@ -58,6 +59,7 @@ export interface JudgedFinding {
   line: number;
   cell?: number;
   message: string;
+  messageId?: string;
   /** Against warning+error precision (only for findings at warning or error). */
   serious?: Verdict;
   /** Against all-severity precision. */
@@ -129,7 +131,7 @@ export function judge(manifest: Manifest, findings: readonly CliFinding[]): Judg
       } else if (serious(f.severity)) {
         seriousVerdict = 'unjudged';
       }
-      out.findings.push({ repo: manifest.repo, path: file.path, kind, code: f.code, severity: f.severity, line, cell: f.cell, message: f.message, serious: seriousVerdict, all, label });
+      out.findings.push({ repo: manifest.repo, path: file.path, kind, code: f.code, severity: f.severity, line, cell: f.cell, message: f.message, messageId: f.messageId, serious: seriousVerdict, all, label });
     }
     for (const label of file.labels) {
       if (label.label !== 'expect') continue;

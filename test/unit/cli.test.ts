@@ -90,10 +90,28 @@ describe('pipeline-doctor lint', () => {
     assert.equal(log.runs[0].tool.driver.rules![0].id, 'LOAD001');
   });
 
+  it('names each SARIF result\'s message by id, with the rule\'s template in messageStrings and its values as arguments', () => {
+    const dir = project();
+    // A DeepSpeed config in FP32: a message with literal braces (`"bf16": {"enabled": true}`) and no placeholder.
+    fs.copyFileSync(path.join(ROOT, 'test/rules/fixtures/HW007/ds_fp32.json'), path.join(dir, 'src/ds_config.json'));
+    const log = JSON.parse(cli(['lint', 'src', '--format', 'sarif'], dir).stdout) as Log;
+    const results = log.runs[0].results!;
+    assert.deepEqual(results.map((r) => `${r.ruleId}.${r.message.id}`).sort(), ['HW007.deepspeedFp32', 'LOAD001.trainingLoader']);
+    for (const result of results) {
+      const template = log.runs[0].tool.driver.rules![result.ruleIndex!].messageStrings![result.message.id!].text;
+      // SARIF 2.1.0 §3.11.5: `{n}` is the n-th argument, `{{` and `}}` are literal braces.
+      const filled = template.replace(/\{\{|\}\}|\{(\d+)\}/g, (m, i?: string) => (i !== undefined ? result.message.arguments![Number(i)] : m[0]));
+      assert.equal(filled, result.message.text);
+      assert.doesNotMatch(template.replace(/\{\{|\}\}|\{\d+\}/g, ''), /[{}]/, 'a lone brace in a SARIF message string');
+      assert.equal(result.message.arguments === undefined, !/\{\d+\}/.test(template.replace(/\{\{|\}\}/g, '')));
+    }
+  });
+
   it('emits JSON, honours --select/--ignore and --fail-on', () => {
     const dir = project();
     const json = JSON.parse(cli(['lint', 'src', '--format', 'json'], dir).stdout);
     assert.equal(json.findings[0].code, 'LOAD001');
+    assert.equal(json.findings[0].messageId, 'trainingLoader');
     assert.equal(json.findings[0].file, 'src/train.py');
     const ignored = cli(['lint', 'src', '--ignore', 'LOAD001'], dir);
     assert.equal(ignored.code, 0);

@@ -5,7 +5,7 @@ import type { ConfigKind } from '../config/classify';
 import type { PythonModule } from '../python/module';
 import type { ProjectIndex } from '../workspace/project';
 
-export interface RuleMeta {
+export interface RuleMeta<M extends string = string> {
   code: string;
   name: string;
   family: RuleFamily;
@@ -23,20 +23,28 @@ export interface RuleMeta {
    * workers, FP32 and runs without early stopping are deliberate there. The engine applies it.
    */
   skipTestFiles?: boolean;
+  /**
+   * Everything the rule says, one template per distinct message (as ESLint's `meta.messages`): a report
+   * names its `messageId` and fills the template's `{{name}}` placeholders from its `data`.
+   */
+  messages: Readonly<Record<M, string>>;
   /** Markdown with the sections What it does / Why is this bad? / Example / Use instead / Fix safety / References. */
   docs: string;
 }
 
-export interface Report {
+export interface Report<M extends string = string> {
   range: Range;
-  message: string;
+  /** A key of the rule's `messages`. */
+  messageId: M;
+  /** The values of the message's `{{name}}` placeholders. */
+  data?: Readonly<Record<string, string | number>>;
   severity?: Severity;
   fixes?: Fix[];
   related?: RelatedLocation[];
 }
 
-export interface Reporter {
-  report(r: Report): void;
+export interface Reporter<M extends string = string> {
+  report(r: Report<M>): void;
 }
 
 export interface ConfigContext {
@@ -48,11 +56,12 @@ export interface ConfigContext {
   project?: ProjectIndex;
 }
 
-export interface Rule extends RuleMeta {
-  checkPython?(module: PythonModule, reporter: Reporter): void;
-  checkConfig?(config: ConfigContext, reporter: Reporter): void;
+export interface Rule<M extends string = string> extends RuleMeta<M> {
+  checkPython?(module: PythonModule, reporter: Reporter<M>): void;
+  checkConfig?(config: ConfigContext, reporter: Reporter<M>): void;
 }
 
-export function defineRule(rule: Rule): Rule {
-  return rule;
+/** Infers the rule's message ids from its `messages`, so its own checks can only report ids it declares. */
+export function defineRule<M extends string>(rule: Rule<M>): Rule {
+  return rule as Rule;
 }

@@ -36,7 +36,7 @@ def main():
     # 1) Learning-to-rank with the native API.
     dtrain, dvalid = to_dmatrix(train_df), to_dmatrix(valid_df)
     params = {"objective": "rank:ndcg", "eta": 0.05, "max_depth": 8, "eval_metric": "ndcg@10", "tree_method": "hist"}
-    booster = xgb.train(params, dtrain, num_boost_round=3000, evals=[(dtrain, "train"), (dvalid, "valid")], verbose_eval=100)  # expect: STOP007
+    booster = xgb.train(params, dtrain, num_boost_round=3000, evals=[(dtrain, "train"), (dvalid, "valid")], verbose_eval=100)  # expect: STOP007[warning]:trainNoEarlyStopping
     booster.save_model("ranker.ubj")
 
     # 2) A click-probability model used as a feature; early stopping passed to fit (pre-1.6 style).
@@ -45,7 +45,7 @@ def main():
         train_df[FEATURES],
         (train_df["relevance"] > 0).astype(int),
         eval_set=[(valid_df[FEATURES], (valid_df["relevance"] > 0).astype(int))],
-        early_stopping_rounds=50,  # expect: STOP007
+        early_stopping_rounds=50,  # expect: STOP007[warning]:movedToConstructor
         verbose=False,
     )
     valid_df = valid_df.assign(p_click=clicks.predict_proba(valid_df[FEATURES])[:, 1])
@@ -53,7 +53,7 @@ def main():
 
     # 3) Dwell-time regressor evaluated on the validation split but never stopped early.
     dwell = xgb.XGBRegressor(n_estimators=1500, learning_rate=0.05, max_depth=6, tree_method="hist")
-    dwell.fit(train_df[FEATURES], train_df["dwell_s"], eval_set=[(valid_df[FEATURES], valid_df["dwell_s"])], verbose=False)  # expect: STOP007
+    dwell.fit(train_df[FEATURES], train_df["dwell_s"], eval_set=[(valid_df[FEATURES], valid_df["dwell_s"])], verbose=False)  # expect: STOP007[warning]:estimatorNoEarlyStopping
     dwell.save_model("dwell.json")
 
 

@@ -44,7 +44,7 @@ def main():
     model = AutoModelForSeq2SeqLM.from_pretrained(args.model)
 
     train_ds = ArticleDataset(args.train)
-    train_loader = DataLoader(train_ds, batch_size=args.batch_size, shuffle=True)  # expect: LOAD001
+    train_loader = DataLoader(train_ds, batch_size=args.batch_size, shuffle=True)  # expect: LOAD001[warning]:trainingLoader
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr)
     steps = args.epochs * math.ceil(len(train_loader) / 2)
     scheduler = get_cosine_schedule_with_warmup(optimizer, 200, steps)
@@ -56,15 +56,15 @@ def main():
         model.train()
         for articles, summaries in train_loader:
             with accelerator.accumulate(model):
-                inputs = tokenizer(["summarize: " + a for a in articles], max_length=512, truncation=True, padding=True, return_tensors="pt").to(accelerator.device)  # expect: PREP002
-                targets = tokenizer(list(summaries), max_length=128, truncation=True, padding=True, return_tensors="pt").input_ids.to(accelerator.device)  # expect: PREP002
+                inputs = tokenizer(["summarize: " + a for a in articles], max_length=512, truncation=True, padding=True, return_tensors="pt").to(accelerator.device)  # expect: PREP002[warning]:tokenizesPerStep
+                targets = tokenizer(list(summaries), max_length=128, truncation=True, padding=True, return_tensors="pt").input_ids.to(accelerator.device)  # expect: PREP002[warning]:tokenizesPerStep
                 targets[targets == tokenizer.pad_token_id] = -100
                 loss = model(**inputs, labels=targets).loss
                 accelerator.backward(loss)
                 optimizer.step()
                 scheduler.step()
                 optimizer.zero_grad()
-            accelerator.log({"train_loss": loss.item()}, step=global_step)  # expect: LOOP001
+            accelerator.log({"train_loss": loss.item()}, step=global_step)  # expect: LOOP001[warning]:sync
             global_step += 1
         accelerator.wait_for_everyone()
         unwrapped = accelerator.unwrap_model(model)

@@ -57,7 +57,7 @@ def main():
         eval_strategy="steps",
         eval_steps=500,
         save_strategy="steps",
-        save_steps=750,  # expect: STOP005
+        save_steps=750,  # expect: STOP005[error]:stepsMismatch
         load_best_model_at_end=True,
         metric_for_best_model="f1",
         dataloader_num_workers=4,
@@ -91,7 +91,7 @@ def main():
         args=silver_args,
         train_dataset=ds["silver"],
         data_collator=DataCollatorForTokenClassification(tokenizer),
-        callbacks=[EarlyStoppingCallback(early_stopping_patience=2)],  # expect: STOP004
+        callbacks=[EarlyStoppingCallback(early_stopping_patience=2)],  # expect: STOP004[error]:noEvaluation
     )
     silver.train()
     silver.save_model(f"{args.output_dir}/final")

@@ -40,14 +40,14 @@ def main():
     label2id = {l: i for i, l in enumerate(labels)}
 
     tokenizer = AutoTokenizer.from_pretrained(args.model)
-    encoded = raw.map(lambda ex: tokenizer(ex["text"], truncation=True, max_length=args.max_length))  # expect: PREP003
+    encoded = raw.map(lambda ex: tokenizer(ex["text"], truncation=True, max_length=args.max_length))  # expect: PREP003[info]:unbatchedMap
     encoded = encoded.map(lambda ex: {"labels": label2id[ex["intent"]]}, remove_columns=["text", "intent"])
 
     model = AutoModelForSequenceClassification.from_pretrained(
         args.model, num_labels=len(labels), id2label=dict(enumerate(labels)), label2id=label2id
     )
 
-    training_args = TrainingArguments(  # expect: HW005
+    training_args = TrainingArguments(  # expect: HW005[info]:trainerFp32
         output_dir=args.output_dir,
         num_train_epochs=20,
         per_device_train_batch_size=32,
@@ -59,7 +59,7 @@ def main():
         logging_steps=50,
         report_to="none",
     )
-    trainer = Trainer(  # expect: STOP006
+    trainer = Trainer(  # expect: STOP006[info]:noEarlyStoppingCallback
         model=model,
         args=training_args,
         train_dataset=encoded["train"],

@@ -18,9 +18,9 @@ def decode(path):
 
 
 def make_dataset(pattern, batch_size, shuffle):
-    ds = tf.data.Dataset.list_files(pattern, shuffle=shuffle)  # expect: LOAD012
-    ds = ds.map(decode)  # expect: LOAD009, PREP005
-    return ds.batch(batch_size)  # expect: LOAD008
+    ds = tf.data.Dataset.list_files(pattern, shuffle=shuffle)  # expect: LOAD012[info]:tfdataFilePerSample
+    ds = ds.map(decode)  # expect: LOAD009[info]:autoParallelMap, PREP005[info]:tfdataMapWithoutCache
+    return ds.batch(batch_size)  # expect: LOAD008[info]:prefetchInjected
 
 
 def build_model(num_classes):
@@ -57,7 +57,7 @@ def main():
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
-    history = model.fit(train_ds, validation_data=val_ds, epochs=50)  # expect: STOP001, HW004
+    history = model.fit(train_ds, validation_data=val_ds, epochs=50)  # expect: STOP001[warning]:noEarlyStopping, HW004[hint]:kerasFloat32
     print({k: v[-1] for k, v in history.history.items()})
     model.save(args.out)
 

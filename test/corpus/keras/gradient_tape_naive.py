@@ -40,7 +40,7 @@ def main():
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO)
 
-    ds = tf.data.Dataset.from_generator(  # expect: LOAD011
+    ds = tf.data.Dataset.from_generator(  # expect: LOAD011[info]:generatorInput
         lambda: interactions(args.csv, args.items),
         output_signature=(
             tf.TensorSpec((), tf.int32),

@@ -22,11 +22,11 @@ def scale(signal, label):
 
 
 def input_fn(files, batch_size, training):
-    ds = tf.data.TFRecordDataset(files)  # expect: LOAD010
+    ds = tf.data.TFRecordDataset(files)  # expect: LOAD010[info]:sequentialFiles
     ds = ds.map(parse, num_parallel_calls=tf.data.AUTOTUNE)
     if training:
         ds = ds.shuffle(20_000)
-    ds = ds.map(scale, num_parallel_calls=tf.data.AUTOTUNE)  # expect: PREP006
+    ds = ds.map(scale, num_parallel_calls=tf.data.AUTOTUNE)  # expect: PREP006[hint]:mapBeforeBatch
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
@@ -50,7 +50,7 @@ def main():
     train = input_fn(files, args.batch_size, training=True)
     model = build_model()
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    stop = tf.keras.callbacks.EarlyStopping(monitor="val_loss", patience=3)  # expect: STOP002
+    stop = tf.keras.callbacks.EarlyStopping(monitor="val_loss", patience=3)  # expect: STOP002[error]:kerasNoValidationData
     model.fit(train, epochs=12, callbacks=[stop])
     model.save("har_cnn.keras")
 

@@ -28,13 +28,13 @@ class FashionDataModule(pl.LightningDataModule):
         self.test_set = FashionMNIST(self.hparams.data_dir, train=False, transform=self.transform)
 
     def train_dataloader(self):
-        return DataLoader(self.train_set, batch_size=self.hparams.batch_size, shuffle=True)  # expect: LOAD001, LOAD002
+        return DataLoader(self.train_set, batch_size=self.hparams.batch_size, shuffle=True)  # expect: LOAD001[warning]:trainingLoader, LOAD002[info]:pinMemoryOff
 
     def val_dataloader(self):
-        return DataLoader(self.val_set, batch_size=256, shuffle=True)  # expect: LOAD001, LOAD002, EVAL002
+        return DataLoader(self.val_set, batch_size=256, shuffle=True)  # expect: LOAD001[info]:evaluationLoader, LOAD002[info]:pinMemoryOff, EVAL002[info]:shuffledEvalLoader
 
     def test_dataloader(self):
-        return DataLoader(self.test_set, batch_size=256, num_workers=4)  # expect: LOAD002
+        return DataLoader(self.test_set, batch_size=256, num_workers=4)  # expect: LOAD002[info]:pinMemoryOff
 
 
 class FashionClassifier(pl.LightningModule):
@@ -56,7 +56,7 @@ class FashionClassifier(pl.LightningModule):
         x, y = batch
         logits = self(x)
         loss = F.cross_entropy(logits, y)
-        acc = (logits.argmax(1) == y).float().mean().item()  # expect: LOOP001
+        acc = (logits.argmax(1) == y).float().mean().item()  # expect: LOOP001[warning]:sync
         self.log("train_loss", loss)
         self.log("train_acc", acc, prog_bar=True)
         return loss
@@ -84,8 +84,8 @@ def main():
 
     dm = FashionDataModule(args.data_dir, args.batch_size)
     model = FashionClassifier(lr=args.lr)
-    trainer = pl.Trainer(  # expect: HW008
-        max_epochs=200,  # expect: STOP003
+    trainer = pl.Trainer(  # expect: HW008[info]:lightningFp32
+        max_epochs=200,  # expect: STOP003[warning]:maxEpochsNoEarlyStopping
         accelerator="gpu",
         devices=1,
         logger=CSVLogger("logs", name="fashion"),

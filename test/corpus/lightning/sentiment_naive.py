@@ -36,7 +36,7 @@ class SentimentModel(pl.LightningModule):
 
     def training_step(self, batch, batch_idx):
         texts, labels = batch
-        enc = self.tokenizer(list(texts), padding=True, truncation=True, max_length=self.hparams.max_length, return_tensors="pt")  # expect: PREP002
+        enc = self.tokenizer(list(texts), padding=True, truncation=True, max_length=self.hparams.max_length, return_tensors="pt")  # expect: PREP002[warning]:tokenizesPerStep
         enc = {k: v.to(self.device) for k, v in enc.items()}
         out = self.model(**enc, labels=labels)
         self.log("train_loss", out.loss)
@@ -68,16 +68,16 @@ def main():
     pl.seed_everything(7)
     train = ReviewFrame(pd.read_csv(args.train_csv))
     val = ReviewFrame(pd.read_csv(args.val_csv))
-    train_loader = DataLoader(train, batch_size=args.batch_size, shuffle=True, num_workers=args.workers, persistent_workers=True)  # expect: LOAD002
-    val_loader = DataLoader(val, batch_size=64, num_workers=args.workers, persistent_workers=True)  # expect: LOAD002
+    train_loader = DataLoader(train, batch_size=args.batch_size, shuffle=True, num_workers=args.workers, persistent_workers=True)  # expect: LOAD002[info]:pinMemoryOff
+    val_loader = DataLoader(val, batch_size=64, num_workers=args.workers, persistent_workers=True)  # expect: LOAD002[info]:pinMemoryOff
 
     trainer = pl.Trainer(
         max_epochs=args.epochs,
         accelerator="gpu",
         precision="16-mixed",
-        detect_anomaly=True,  # expect: LOOP006
+        detect_anomaly=True,  # expect: LOOP006[warning]:trainerDetectAnomaly
         callbacks=[
-            EarlyStopping(monitor="val_accuracy", mode="max", patience=2),  # expect: STOP002
+            EarlyStopping(monitor="val_accuracy", mode="max", patience=2),  # expect: STOP002[error]:lightningNeverLogged
             ModelCheckpoint(monitor="val_loss"),
         ],
     )

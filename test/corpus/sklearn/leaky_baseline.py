@@ -13,7 +13,7 @@ from sklearn.preprocessing import LabelEncoder, StandardScaler
 
 
 def engineer(df):
-    df["spend_per_visit"] = df.apply(lambda r: r["total_spend"] / max(r["visits"], 1), axis=1)  # expect: PREP007
+    df["spend_per_visit"] = df.apply(lambda r: r["total_spend"] / max(r["visits"], 1), axis=1)  # expect: PREP007[warning]:rowWise
     df["is_weekend_shopper"] = (df["weekend_visits"] / df["visits"].clip(lower=1)) > 0.5
     return df
 
@@ -26,11 +26,11 @@ def main():
 
     df = engineer(pd.read_csv(args.csv))
     features = ["age", "income", "total_spend", "visits", "spend_per_visit", "weekend_visits", "tenure_days"]
-    y = LabelEncoder().fit_transform(df["segment"])  # expect: EVAL005
-    X_scaled = StandardScaler().fit_transform(df[features])  # expect: EVAL001, EVAL005
-    X_pca = PCA(n_components=5).fit_transform(X_scaled)  # expect: EVAL001, EVAL005
+    y = LabelEncoder().fit_transform(df["segment"])  # expect: EVAL005[info]:preprocessingNotSaved
+    X_scaled = StandardScaler().fit_transform(df[features])  # expect: EVAL001[warning]:fittedBeforeSplit, EVAL005[info]:preprocessingNotSaved
+    X_pca = PCA(n_components=5).fit_transform(X_scaled)  # expect: EVAL001[warning]:fittedBeforeSplit, EVAL005[info]:preprocessingNotSaved
 
-    X_train, X_test, y_train, y_test = train_test_split(X_pca, y, test_size=0.25, random_state=0)  # expect: EVAL003
+    X_train, X_test, y_train, y_test = train_test_split(X_pca, y, test_size=0.25, random_state=0)  # expect: EVAL003[info]:unstratifiedSplit
     clf = RandomForestClassifier(n_estimators=500, n_jobs=-1, random_state=0)
     clf.fit(X_train, y_train)
     print(classification_report(y_test, clf.predict(X_test)))

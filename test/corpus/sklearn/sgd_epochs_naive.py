@@ -29,7 +29,7 @@ def main():
 
     for epoch in range(args.epochs):
         vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=3, sublinear_tf=True)
-        X_train = vectorizer.fit_transform(train_df["text"])  # expect: EVAL005  # miss: PREP001 (vectorizer rebuilt and refitted on unchanged data every epoch of a partial_fit loop)
+        X_train = vectorizer.fit_transform(train_df["text"])  # expect: EVAL005[info]:preprocessingNotSaved  # miss: PREP001 (vectorizer rebuilt and refitted on unchanged data every epoch of a partial_fit loop)
         X_val = vectorizer.transform(val_df["text"])
         order = np.random.permutation(X_train.shape[0])
         for start in range(0, len(order), 10_000):

@@ -19,6 +19,9 @@ export default defineRule({
   severity: 'warning',
   confidence: 'high',
   fix: 'unsafe',
+  messages: {
+    fittedBeforeSplit: '{{transformer}} is fitted on all of {{input}} before {{splitter}} splits it, so validation rows shape the preprocessing and the scores are optimistic (data leakage). Put it in a pipeline (make_pipeline({{transformer}}(), estimator)) and pass the raw data to the split or cross-validation.',
+  },
   docs: `## What it does
 Finds a scikit-learn transformer that learns statistics from the data (\`StandardScaler\`, \`MinMaxScaler\`, \`PCA\`,
 \`SelectKBest\`, \`TfidfVectorizer\`, \`SimpleImputer\`, …) fitted on the whole data set, whose output then goes into
@@ -84,7 +87,8 @@ the transformer on the training part only (or fit a \`Pipeline\` on it).
       const fix = pipelineFix(module, fitted, consumer);
       reporter.report({
         range: nodeRange(fitted.call),
-        message: `${fitted.transformer} is fitted on all of ${fitted.input ? textOf(fitted.input) : 'the data'} before ${consumer.label} splits it, so validation rows shape the preprocessing and the scores are optimistic (data leakage). Put it in a pipeline (make_pipeline(${fitted.transformer}(), estimator)) and pass the raw data to the split or cross-validation.`,
+        messageId: 'fittedBeforeSplit',
+        data: { transformer: fitted.transformer, input: fitted.input ? textOf(fitted.input) : 'the data', splitter: consumer.label },
         related: [{ range: nodeRange(consumer.call), message: `${consumer.label} splits the preprocessed data here` }],
         fixes: fix ? [fix] : [],
       });

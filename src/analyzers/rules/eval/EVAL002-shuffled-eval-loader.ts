@@ -16,6 +16,9 @@ export default defineRule({
   confidence: 'high',
   fix: 'safe',
   skipTestFiles: true,
+  messages: {
+    shuffledEvalLoader: 'Evaluation DataLoader ({{why}}) has shuffle=True: the metric over the whole set does not change, but batch order, saved predictions and any subsampled validation differ between runs (Lightning warns about this). Set shuffle=False.',
+  },
   docs: `## What it does
 Finds a PyTorch \`DataLoader(..., shuffle=True)\` that serves validation or testing: returned from a Lightning
 \`val_dataloader\`/\`test_dataloader\`/\`predict_dataloader\` hook, passed to \`validate\`/\`test\`/\`evaluate\` or as
@@ -74,7 +77,8 @@ reported.
       const why = fromHook ? use.reason! : `bound to ${use.name}`;
       reporter.report({
         range: nodeRange(shuffle.keyword ? parentOf(shuffle.node) ?? shuffle.node : shuffle.node),
-        message: `Evaluation DataLoader (${why}) has shuffle=True: the metric over the whole set does not change, but batch order, saved predictions and any subsampled validation differ between runs (Lightning warns about this). Set shuffle=False.`,
+        messageId: 'shuffledEvalLoader',
+        data: { why },
         // A value read from a `**kwargs` dict may be shared with the training loader: no fix edits it there.
         fixes: shuffle.spread ? [] : [{ title: 'Set shuffle=False', safe: !dropsSamples && !subsamples, edits: [replaceNode(shuffle.node, 'False')] }],
       });

@@ -19,6 +19,11 @@ export default defineRule({
   confidence: 'medium',
   fix: 'unsafe',
   skipTestFiles: true,
+  messages: {
+    unstratifiedSplit: 'train_test_split on a classification target ({{target}}) without stratify=: the class mix of the held-out part changes with the seed, which makes runs hard to compare when classes are imbalanced. Add stratify={{target}}.',
+    unstratifiedFrameSplit: 'train_test_split of the whole frame {{frame}}, whose {{column}} column is a classification target, without stratify=: the class mix of the held-out part changes with the seed, which makes runs hard to compare when classes are imbalanced. Add stratify={{label}}.',
+    unstratifiedKFold: '{{splitter}} cross-validates a classifier ({{usage}}) without stratification: folds get different class mixes, so fold scores vary more than the model does when classes are imbalanced. Use {{stratified}}.',
+  },
   docs: `## What it does
 Finds \`train_test_split(X, y)\` without \`stratify=\`, and \`KFold\` cross-validation, where \`y\` is clearly a
 classification target: it comes from a \`LabelEncoder\` or \`pd.factorize\`, a classifier is fitted on it, or a
@@ -111,7 +116,8 @@ function checkSplit(module: PythonModule, call: Node, reporter: Reporter): void 
   const fixable = y.type === 'identifier' || y.type === 'attribute' || y.type === 'subscript';
   reporter.report({
     range: nodeRange(field(call, 'function') ?? call),
-    message: `train_test_split on a classification target (${textOf(y)}) without stratify=: the class mix of the held-out part changes with the seed, which makes runs hard to compare when classes are imbalanced. Add stratify=${textOf(y)}.`,
+    messageId: 'unstratifiedSplit',
+    data: { target: textOf(y) },
     fixes: fixable ? [{ title: `Stratify the split by ${textOf(y)}`, safe: false, edits: [appendArguments(module, call, [`stratify=${textOf(y)}`])] }] : [],
   });
 }
@@ -146,7 +152,8 @@ function checkFrameSplit(module: PythonModule, call: Node, reporter: Reporter): 
     const label = `${frame.text}[${JSON.stringify(column)}]`;
     reporter.report({
       range: nodeRange(field(call, 'function') ?? call),
-      message: `train_test_split of the whole frame ${frame.text}, whose ${JSON.stringify(column)} column is a classification target, without stratify=: the class mix of the held-out part changes with the seed, which makes runs hard to compare when classes are imbalanced. Add stratify=${label}.`,
+      messageId: 'unstratifiedFrameSplit',
+      data: { frame: frame.text, column: JSON.stringify(column), label },
       fixes: [{ title: `Stratify the split by ${label}`, safe: false, edits: [appendArguments(module, call, [`stratify=${label}`])] }],
     });
     return;
@@ -198,7 +205,8 @@ function checkKFold(module: PythonModule, ctor: Node, reporter: Reporter): void 
   if (name.importEdit) edits.push(name.importEdit);
   reporter.report({
     range: nodeRange(field(ctor, 'function') ?? ctor),
-    message: `${q.slice(q.lastIndexOf('.') + 1)} cross-validates a classifier (${usage}) without stratification: folds get different class mixes, so fold scores vary more than the model does when classes are imbalanced. Use ${stratified}.`,
+    messageId: 'unstratifiedKFold',
+    data: { splitter: q.slice(q.lastIndexOf('.') + 1), usage, stratified },
     fixes: [{ title: `Use ${stratified}`, safe: false, edits }],
   });
 }

@@ -31,6 +31,15 @@ export default defineRule({
   confidence: 'medium',
   fix: 'unsafe',
   skipTestFiles: true,
+  messages: {
+    hfConfigEvalTooOften: '{{verdict}} Raise eval_steps, or evaluate a fixed subsample between full passes.',
+    lightningConfigValTooOften: 'trainer.val_check_interval: {{interval}} {{verdict}} Raise it, or set limit_val_batches to evaluate a fixed subsample.',
+    hfEvalTooOften: '{{verdict}} Raise eval_steps (e.g. {{steps}}), or evaluate a fixed subsample of eval_dataset between full passes.',
+    lightningValTooOften: 'val_check_interval={{interval}} {{verdict}} Raise it, or add limit_val_batches to evaluate a fixed subsample between full passes.',
+    evalEveryFewSteps: 'The whole {{loader}} is iterated every {{steps}} training steps ({{guard}}), so evaluation costs several times the training it measures. Evaluate every few hundred steps or at epoch end, or on a fixed subsample.',
+    evalEveryStep: 'The whole {{loader}} is iterated inside the per-batch training loop, so every training step pays a full validation pass. Evaluate every N steps (if step % eval_every == 0) or at epoch end, or on a fixed subsample.',
+    evalFunctionEveryStep: '{{function}}() iterates the whole {{loader}} and is called inside the per-batch training loop, so every training step pays a full validation pass. Call it every N steps (if step % eval_every == 0) or at epoch end, or on a fixed subsample.',
+  },
   docs: `## What it does
 Finds training that runs a full validation pass far too often: Hugging Face \`eval_strategy="steps"\` with a tiny
 \`eval_steps\` (≤ ${TINY_INTERVAL} steps, a ratio below ${TINY_HF_RATIO}, more than ${MAX_PASSES} passes over \`max_steps\`, or no
@@ -116,7 +125,7 @@ a \`limit_val_batches\` that may be set (under an \`if\`) keeps it silent.
         const anchor: ConfigNode = evalNode ?? root.get('logging_steps') ?? root.get(strategyKey)!;
         const fixes: Fix[] = [];
         if (evalNode && read('load_best_model_at_end') !== true) fixes.push({ title: `Evaluate every ${FIXED_EVAL_STEPS} steps`, safe: false, edits: [{ range: evalNode.range, newText: String(FIXED_EVAL_STEPS) }] });
-        reporter.report({ range: anchor.keyRange ?? anchor.range, message: `${verdict.replace(/=/g, ': ')} Raise eval_steps, or evaluate a fixed subsample between full passes.`, fixes });
+        reporter.report({ range: anchor.keyRange ?? anchor.range, messageId: 'hfConfigEvalTooOften', data: { verdict: verdict.replace(/=/g, ': ') }, fixes });
       }
     }
     const trainer = doc.get('trainer');
@@ -130,7 +139,8 @@ a \`limit_val_batches\` that may be set (under an \`if\`) keeps it silent.
       if (!verdict) return;
       reporter.report({
         range: interval.keyRange ?? interval.range,
-        message: `trainer.val_check_interval: ${interval.value} ${verdict} Raise it, or set limit_val_batches to evaluate a fixed subsample.`,
+        messageId: 'lightningConfigValTooOften',
+        data: { interval: interval.value, verdict },
         // Hydra values are often overridden by experiment files (docs/analysis.md, trap 14); the severity is info anyway.
         fixes: [{ title: 'Validate less often', safe: false, edits: [{ range: interval.range, newText: Number.isInteger(interval.value) ? '1000' : '0.25' }] }],
       });
@@ -187,7 +197,8 @@ function checkHfCode(module: PythonModule, reporter: Reporter): void {
     }
     reporter.report({
       range: nodeRange(anchor ? keywordOrSelf(anchor) : field(call, 'function') ?? call),
-      message: `${verdict} Raise eval_steps (e.g. ${FIXED_EVAL_STEPS}), or evaluate a fixed subsample of eval_dataset between full passes.`,
+      messageId: 'hfEvalTooOften',
+      data: { verdict, steps: FIXED_EVAL_STEPS },
       fixes: edits.length > 0 ? [{ title: `Evaluate every ${FIXED_EVAL_STEPS} steps`, safe: false, edits }] : [],
     });
   }
@@ -210,7 +221,8 @@ function checkLightningCode(module: PythonModule, reporter: Reporter): void {
     if (!verdict) continue;
     reporter.report({
       range: nodeRange(keywordOrSelf(lookup.node)),
-      message: `val_check_interval=${textOf(lookup.node)} ${verdict} Raise it, or add limit_val_batches to evaluate a fixed subsample between full passes.`,
+      messageId: 'lightningValTooOften',
+      data: { interval: textOf(lookup.node), verdict },
       // A value read from a `**kwargs` dict may be shared: no fix edits it there.
       fixes: lookup.spread ? [] : [{ title: 'Validate less often', safe: false, edits: [replaceNode(lookup.node, Number.isInteger(interval) ? '1000' : '0.25')] }],
     });
@@ -276,7 +288,8 @@ function checkHandLoops(module: PythonModule, reporter: Reporter): void {
         reported.add(site.id);
         reporter.report({
           range: nodeRange(site),
-          message: `The whole ${name} is iterated every ${every.steps} training steps (${textOf(every.guard)}), so evaluation costs several times the training it measures. Evaluate every few hundred steps or at epoch end, or on a fixed subsample.`,
+          messageId: 'evalEveryFewSteps',
+          data: { loader: name, steps: every.steps, guard: textOf(every.guard) },
           related: [{ range: nodeRange(loop), message: 'per-batch training loop' }],
         });
         continue;
@@ -285,7 +298,8 @@ function checkHandLoops(module: PythonModule, reporter: Reporter): void {
         reported.add(site.id);
         reporter.report({
           range: nodeRange(site),
-          message: `The whole ${name} is iterated inside the per-batch training loop, so every training step pays a full validation pass. Evaluate every N steps (if step % eval_every == 0) or at epoch end, or on a fixed subsample.`,
+          messageId: 'evalEveryStep',
+          data: { loader: name },
           related: [{ range: nodeRange(loop), message: 'per-batch training loop' }],
         });
         continue;
@@ -297,7 +311,8 @@ function checkHandLoops(module: PythonModule, reporter: Reporter): void {
       reported.add(site.id);
       reporter.report({
         range: nodeRange(site),
-        message: `${module.functionName(target)}() iterates the whole ${loader} and is called inside the per-batch training loop, so every training step pays a full validation pass. Call it every N steps (if step % eval_every == 0) or at epoch end, or on a fixed subsample.`,
+        messageId: 'evalFunctionEveryStep',
+        data: { function: module.functionName(target), loader },
         related: [{ range: nodeRange(loop), message: 'per-batch training loop' }],
       });
     }

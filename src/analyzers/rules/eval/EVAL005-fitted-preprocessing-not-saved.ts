@@ -24,6 +24,9 @@ export default defineRule({
   confidence: 'medium',
   fix: 'unsafe',
   skipTestFiles: true,
+  messages: {
+    preprocessingNotSaved: '{{what}} is fitted here, but only the model is saved ({{save}}): serving has to re-create the preprocessing and its learnt statistics, the classic training/serving skew. Persist it next to the model ({{how}}) or fold it into a Pipeline.',
+  },
   docs: `## What it does
 Finds preprocessing fitted in a training script (a scikit-learn scaler, encoder, imputer, vectorizer or \`LabelEncoder\`;
 a \`tokenizers\` tokenizer trained on the corpus; a torchtext vocabulary built from it) while the script saves only the
@@ -91,7 +94,8 @@ saving the object in the checkpoint dict or fitting an sklearn \`Pipeline\` that
       const fix = fitted.sklearn && fitted.name ? dumpFix(module, fitted.name, fitted.fit, save) : undefined;
       reporter.report({
         range: nodeRange(fitted.fit),
-        message: `${fitted.what} is fitted here, but only the model is saved (${textOf(field(save, 'function') ?? save)}): serving has to re-create the preprocessing and its learnt statistics, the classic training/serving skew. Persist it next to the model (${fitted.sklearn ? 'joblib.dump' : 'save it'}) or fold it into a Pipeline.`,
+        messageId: 'preprocessingNotSaved',
+        data: { what: fitted.what, save: textOf(field(save, 'function') ?? save), how: fitted.sklearn ? 'joblib.dump' : 'save it' },
         related: [{ range: nodeRange(save), message: 'the model is saved here' }],
         fixes: fix ? [fix] : [],
       });

@@ -15,6 +15,9 @@ export default defineRule({
   fix: 'unsafe',
   requiresAccelerator: true,
   skipTestFiles: true,
+  messages: {
+    cudaFp32Loop: "This training loop runs on CUDA in full FP32 (no torch.autocast in this module), leaving the Tensor Cores mostly idle; mixed precision is up to 3x faster on Volta and newer GPUs. Wrap the forward pass and loss in `with torch.autocast({{deviceType}}, dtype=torch.bfloat16):` (bf16 needs Ampere+; on older GPUs use float16 with a GradScaler).",
+  },
   docs: `## What it does
 Finds a hand-written PyTorch training loop (a loop that calls \`backward()\` and \`step()\`) in a module that moves its
 model or batches to CUDA (\`.cuda()\`, \`.to("cuda")\`, \`.to(device)\` with \`device = torch.device("cuda" if
@@ -104,10 +107,8 @@ sensitive may need to stay in FP32, so the fix is unsafe. Otherwise there is no 
       const shown = deviceType ?? 'torch.accelerator.current_accelerator().type';
       reporter.report({
         range: loopHeaderRange(loop),
-        message:
-          'This training loop runs on CUDA in full FP32 (no torch.autocast in this module), leaving the Tensor Cores mostly idle; ' +
-          'mixed precision is up to 3x faster on Volta and newer GPUs. Wrap the forward pass and loss in ' +
-          `\`with torch.autocast(${shown}, dtype=torch.bfloat16):\` (bf16 needs Ampere+; on older GPUs use float16 with a GradScaler).`,
+        messageId: 'cudaFp32Loop',
+        data: { deviceType: shown },
         related: [{ range: nodeRange(cuda[0].call), message: 'moved to CUDA here' }],
         fixes: deviceType ? autocastFix(module, loop, deviceType) : [],
       });

@@ -25,6 +25,9 @@ export default defineRule({
   fix: 'unsafe',
   requiresAccelerator: true,
   skipTestFiles: true,
+  messages: {
+    fp16WithoutScaler: 'autocast runs in float16{{default}} but this module never creates a GradScaler: small gradients underflow to zero in fp16. Scale the loss with torch.amp.GradScaler("cuda") (scaler.scale(loss).backward(); scaler.step(opt); scaler.update()), or use dtype=torch.bfloat16 on Ampere or newer GPUs.',
+  },
   docs: `## What it does
 Finds \`torch.autocast\` (also \`torch.amp.autocast\` and the older \`torch.cuda.amp.autocast\`) running in float16 (given
 as \`dtype=torch.float16\`, or by default on CUDA) in a module that trains with \`loss.backward()\` but never creates a
@@ -102,10 +105,8 @@ newer GPUs (and changes numerical results slightly), so it is unsafe. On Volta/T
       if (servesInference(module, call)) continue;
       reporter.report({
         range: nodeRange(field(call, 'function') ?? call),
-        message:
-          `autocast runs in float16${dtypeArg.kind === 'absent' ? ' (the CUDA default)' : ''} but this module never creates a GradScaler: ` +
-          'small gradients underflow to zero in fp16. Scale the loss with torch.amp.GradScaler("cuda") (scaler.scale(loss).backward(); scaler.step(opt); scaler.update()), ' +
-          'or use dtype=torch.bfloat16 on Ampere or newer GPUs.',
+        messageId: 'fp16WithoutScaler',
+        data: { default: dtypeArg.kind === 'absent' ? ' (the CUDA default)' : '' },
         fixes: bf16Fix(module, call, dtypeArg),
       });
     }

@@ -18,6 +18,9 @@ export default defineRule({
   fix: 'unsafe',
   requiresAccelerator: true,
   skipTestFiles: true,
+  messages: {
+    tf32Off: 'Trains on CUDA in FP32 without enabling TF32 (off for matmuls by default since PyTorch 1.12), so matmuls skip the Tensor Cores (up to 3x slower on Ampere and newer GPUs; no effect on older ones). Call torch.set_float32_matmul_precision("high") once at start-up.',
+  },
   docs: `## What it does
 Finds PyTorch training on CUDA in FP32 (a hand-written training loop in a module that moves its model to CUDA, to a device ordinal such as
 \`local_rank\`, or to the current accelerator, \`torch.accelerator.current_accelerator()\`) that
@@ -97,9 +100,7 @@ matmul inputs to a 10-bit mantissa, so results change slightly: the fix is unsaf
     if (!anchor || tinyModel(module) || cudnnDominated(module)) return;
     reporter.report({
       range: nodeRange(field(anchor, 'function') ?? anchor),
-      message:
-        'Trains on CUDA in FP32 without enabling TF32 (off for matmuls by default since PyTorch 1.12), so matmuls skip the Tensor Cores (up to 3x slower on Ampere and newer GPUs; no effect on older ones). ' +
-        'Call torch.set_float32_matmul_precision("high") once at start-up.',
+      messageId: 'tf32Off',
       fixes: torchBound(module)
         ? [{ title: 'Enable TF32 matmuls: torch.set_float32_matmul_precision("high")', safe: false, edits: [insertAfterImports(module, 'torch.set_float32_matmul_precision("high")')] }]
         : [],

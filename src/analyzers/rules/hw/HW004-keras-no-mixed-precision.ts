@@ -15,6 +15,9 @@ export default defineRule({
   fix: 'unsafe',
   requiresAccelerator: true,
   skipTestFiles: true,
+  messages: {
+    kerasFloat32: 'Keras trains in float32 (no mixed-precision policy in this module); on Volta-or-newer GPUs mixed precision is often over 3x faster. If this runs on a GPU, call keras.mixed_precision.set_global_policy("mixed_float16") before building the model ("mixed_bfloat16" on TPUs) and keep the output layer float32.',
+  },
   docs: `## What it does
 Finds Keras training (\`model.fit(...)\` on a Keras model) in a module that never sets a mixed-precision policy
 (\`keras.mixed_precision.set_global_policy("mixed_float16")\`, \`"mixed_bfloat16"\`, or Keras 3's
@@ -74,9 +77,7 @@ a final \`Activation("linear", dtype="float32")\`) for numeric stability, so it 
     const prefix = kerasPrefix(module);
     reporter.report({
       range: nodeRange(field(field(fits[0], 'function')!, 'attribute') ?? fits[0]),
-      message:
-        'Keras trains in float32 (no mixed-precision policy in this module); on Volta-or-newer GPUs mixed precision is often over 3x faster. ' +
-        'If this runs on a GPU, call keras.mixed_precision.set_global_policy("mixed_float16") before building the model ("mixed_bfloat16" on TPUs) and keep the output layer float32.',
+      messageId: 'kerasFloat32',
       fixes: prefix
         ? [{ title: 'Set the mixed_float16 policy', safe: false, edits: [insertAfterImports(module, `${prefix}.mixed_precision.set_global_policy("mixed_float16")`)] }]
         : [],

@@ -20,6 +20,9 @@ export default defineRule({
   fix: 'unsafe',
   requiresAccelerator: true,
   skipTestFiles: true,
+  messages: {
+    trainerFp32: 'TrainingArguments set neither bf16 nor fp16, so the Trainer trains in FP32 on the GPU. Add bf16=True on Ampere or newer GPUs (fp16=True on older ones), and tf32=True.',
+  },
   docs: `## What it does
 Finds Hugging Face \`TrainingArguments(...)\` given to a \`Trainer\` (also \`Seq2SeqTrainer\` and TRL trainers) with
 neither \`fp16=True\` nor \`bf16=True\`, no DeepSpeed/FSDP config, and a model that is not already loaded in 16 bits.
@@ -84,9 +87,7 @@ there), so it is unsafe.
       if (CPU_KEYS.some((k) => argConstant(module, argument(args, k)) !== 'absent' && argConstant(module, argument(args, k)) !== false)) continue;
       reporter.report({
         range: nodeRange(field(ta, 'function') ?? ta),
-        message:
-          'TrainingArguments set neither bf16 nor fp16, so the Trainer trains in FP32 on the GPU. ' +
-          'Add bf16=True on Ampere or newer GPUs (fp16=True on older ones), and tf32=True.',
+        messageId: 'trainerFp32',
         fixes: [{ title: 'Train in bf16 (needs an Ampere or newer GPU)', safe: false, edits: [appendArguments(module, ta, ['bf16=True'])] }],
       });
     }

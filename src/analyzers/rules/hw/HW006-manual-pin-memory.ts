@@ -12,6 +12,9 @@ export default defineRule({
   fix: 'safe',
   requiresAccelerator: true,
   skipTestFiles: true,
+  messages: {
+    manualPin: 'Pinning each tensor by hand before a non_blocking copy costs an extra synchronous host copy: it can be up to twice as slow as a plain .to(device). Drop .pin_memory() here and let the DataLoader pin batches (pin_memory=True).',
+  },
   docs: `## What it does
 Finds \`t.pin_memory().to(device, non_blocking=True)\` (or \`.cuda(non_blocking=True)\`) inside a loop: pinning a
 tensor by hand on the main thread right before copying it to the GPU.
@@ -80,9 +83,7 @@ to get asynchronous copies back.
       if (!module.enclosingLoop(pin) && !inHotRegion(module, pin)) continue;
       reporter.report({
         range: nodeRange(field(pin, 'function') ?? pin),
-        message:
-          'Pinning each tensor by hand before a non_blocking copy costs an extra synchronous host copy: it can be up to twice as slow as a plain .to(device). ' +
-          'Drop .pin_memory() here and let the DataLoader pin batches (pin_memory=True).',
+        messageId: 'manualPin',
         fixes: [{ title: 'Remove the manual .pin_memory()', safe: true, edits: [{ range: nodeRange(pin), newText: textOf(receiver) }] }],
       });
     }

@@ -14,6 +14,13 @@ export default defineRule({
   severity: 'error',
   confidence: 'high',
   fix: 'unsafe',
+  messages: {
+    hfBothPrecisions: 'fp16 and bf16 are both true: TrainingArguments raises "ValueError: At most one of fp16 and bf16 can be True, but not both". Keep bf16 on Ampere or newer GPUs, otherwise fp16.',
+    hfFp32: 'Neither bf16 nor fp16 is enabled, so the Trainer trains in FP32 on the GPU. Set bf16: true on Ampere or newer GPUs (fp16: true on older ones).',
+    deepspeedBothPrecisions: 'fp16.enabled and bf16.enabled are both true: DeepSpeed does not combine the two modes and fails at start-up. Keep bf16 on Ampere or newer GPUs, otherwise fp16.',
+    deepspeedFp32: 'This DeepSpeed config enables neither fp16 nor bf16, so it trains in FP32. Set "bf16": {"enabled": true} on Ampere or newer GPUs ("fp16" on older ones), or "auto" to follow the TrainingArguments.',
+    accelerateFp32: "This Accelerate config launches {{launch}} training on GPUs with mixed_precision 'no', so it trains in FP32. Set mixed_precision: bf16 on Ampere or newer GPUs (fp16 on older ones).",
+  },
   docs: `## What it does
 Checks the precision flags of Hugging Face TrainingArguments files (JSON/YAML) and DeepSpeed JSON configs: both fp16
 and bf16 switched on is an error; neither switched on (FP32 training) is reported as \`info\`. An \`accelerate config\`
@@ -99,7 +106,7 @@ function checkHfArgs(doc: ConfigDocument, reporter: Reporter): void {
   if (fp16 === true && bf16 === true) {
     reporter.report({
       range: bf16Node!.keyRange ?? bf16Node!.range,
-      message: 'fp16 and bf16 are both true: TrainingArguments raises "ValueError: At most one of fp16 and bf16 can be True, but not both". Keep bf16 on Ampere or newer GPUs, otherwise fp16.',
+      messageId: 'hfBothPrecisions',
       fixes: [{ title: 'Turn fp16 off (keep bf16; needs an Ampere or newer GPU)', safe: false, edits: [{ range: fp16Node!.range, newText: falseLiteral(doc, fp16Node!) }] }],
     });
     return;
@@ -112,7 +119,7 @@ function checkHfArgs(doc: ConfigDocument, reporter: Reporter): void {
   reporter.report({
     range: anchor ? anchor.keyRange ?? anchor.range : firstKeyRange(doc),
     severity: 'info',
-    message: 'Neither bf16 nor fp16 is enabled, so the Trainer trains in FP32 on the GPU. Set bf16: true on Ampere or newer GPUs (fp16: true on older ones).',
+    messageId: 'hfFp32',
   });
 }
 
@@ -127,7 +134,7 @@ function checkDeepSpeed(doc: ConfigDocument, reporter: Reporter): void {
   if (fp16 === true && bf16 === true) {
     reporter.report({
       range: bf16Enabled!.keyRange ?? bf16Enabled!.range,
-      message: 'fp16.enabled and bf16.enabled are both true: DeepSpeed does not combine the two modes and fails at start-up. Keep bf16 on Ampere or newer GPUs, otherwise fp16.',
+      messageId: 'deepspeedBothPrecisions',
       fixes: [{ title: 'Turn fp16 off (keep bf16; needs an Ampere or newer GPU)', safe: false, edits: [{ range: fp16Enabled!.range, newText: 'false' }] }],
     });
     return;
@@ -138,7 +145,7 @@ function checkDeepSpeed(doc: ConfigDocument, reporter: Reporter): void {
   reporter.report({
     range: anchor ? anchor.keyRange ?? anchor.range : firstKeyRange(doc),
     severity: 'info',
-    message: 'This DeepSpeed config enables neither fp16 nor bf16, so it trains in FP32. Set "bf16": {"enabled": true} on Ampere or newer GPUs ("fp16" on older ones), or "auto" to follow the TrainingArguments.',
+    messageId: 'deepspeedFp32',
   });
 }
 
@@ -160,6 +167,7 @@ function checkAccelerate(doc: ConfigDocument, reporter: Reporter): void {
   reporter.report({
     range: precision.keyRange ?? precision.range,
     severity: 'info',
-    message: `This Accelerate config launches ${String(launch.value)} training on GPUs with mixed_precision 'no', so it trains in FP32. Set mixed_precision: bf16 on Ampere or newer GPUs (fp16 on older ones).`,
+    messageId: 'accelerateFp32',
+    data: { launch: String(launch.value) },
   });
 }

@@ -29,6 +29,10 @@ export default defineRule({
   fix: 'unsafe',
   requiresAccelerator: true,
   skipTestFiles: true,
+  messages: {
+    lightningFp32: 'Lightning trains {{where}} in full FP32 ({{precision}}); mixed precision is up to 3x faster on modern GPUs. Set precision="bf16-mixed" on Ampere or newer GPUs ("16-mixed" on older ones).',
+    lightningConfigFp32: 'trainer {{accelerator}} and precision is {{precision}}: full FP32 on the GPU; mixed precision is up to 3x faster on modern GPUs. Set precision: bf16-mixed on Ampere or newer GPUs (16-mixed on older ones){{unless}}.',
+  },
   docs: `## What it does
 Finds a Lightning \`Trainer\` (or Fabric) that runs on a GPU in full FP32: in code, \`Trainer(accelerator="gpu"|"cuda")\`
 (or the legacy \`gpus=N\`) without \`precision\` or with \`precision=32\`/\`"32-true"\`, and \`Trainer(accelerator="auto")\`,
@@ -90,9 +94,11 @@ Ampere or newer GPU (use \`16-mixed\` on older GPUs), so it is unsafe.
       const edit: Edit = precision.kind === 'present' ? replaceNode(precision.node, '"bf16-mixed"') : appendArguments(module, call, ['precision="bf16-mixed"']);
       reporter.report({
         range: precision.kind === 'present' ? nodeRange(precision.node) : nodeRange(field(call, 'function') ?? call),
-        message:
-          `Lightning trains ${auto ? 'on the GPU, when accelerator="auto" finds one,' : 'on the GPU'} in full FP32 (${precision.kind === 'present' ? `precision=${textOf(precision.node)}` : 'no precision, the default is "32-true"'}); mixed precision is up to 3x faster on modern GPUs. ` +
-          'Set precision="bf16-mixed" on Ampere or newer GPUs ("16-mixed" on older ones).',
+        messageId: 'lightningFp32',
+        data: {
+          where: auto ? 'on the GPU, when accelerator="auto" finds one,' : 'on the GPU',
+          precision: precision.kind === 'present' ? `precision=${textOf(precision.node)}` : 'no precision, the default is "32-true"',
+        },
         fixes: [{ title: 'Use precision="bf16-mixed" (needs an Ampere or newer GPU)', safe: false, edits: [edit] }],
       });
     }
@@ -130,9 +136,12 @@ function checkTrainerMap(doc: ConfigDocument, trainer: ConfigNode, kind: 'hydra'
   const anchor = precision ?? accelerator ?? gpus!;
   reporter.report({
     range: precision ? precision.range : anchor.keyRange ?? anchor.range,
-    message:
-      `trainer ${acc ? `accelerator is ${acc}` : 'uses GPUs'} and precision is ${precision ? String(precision.value) : 'not set (default 32-true)'}: full FP32 on the GPU; mixed precision is up to 3x faster on modern GPUs. ` +
-      `Set precision: bf16-mixed on Ampere or newer GPUs (16-mixed on older ones)${kind === 'hydra' ? ', unless a composed config sets it' : ''}.`,
+    messageId: 'lightningConfigFp32',
+    data: {
+      accelerator: acc ? `accelerator is ${acc}` : 'uses GPUs',
+      precision: precision ? String(precision.value) : 'not set (default 32-true)',
+      unless: kind === 'hydra' ? ', unless a composed config sets it' : '',
+    },
     fixes: fix ? [{ title: 'Set precision: bf16-mixed (needs an Ampere or newer GPU)', safe: false, edits: [fix] }] : [],
   });
 }

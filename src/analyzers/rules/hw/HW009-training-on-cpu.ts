@@ -17,6 +17,10 @@ export default defineRule({
   confidence: 'low',
   fix: 'unsafe',
   skipTestFiles: true,
+  messages: {
+    noDevice: 'This training loop runs on the CPU: the module never moves the model or batches to a device. If a GPU is available it idles. Create device = torch.device("cuda" if torch.cuda.is_available() else "cpu") and move the model and each batch with .to(device).',
+    hardCodedCpu: 'The training device is hard-coded to the CPU, so a GPU on the machine stays idle. Use "cuda" if torch.cuda.is_available() else "cpu" unless CPU training is intended.',
+  },
   docs: `## What it does
 Finds a PyTorch training loop (backward + step) that can only run on the CPU: the module builds its model and optimizer
 but never moves anything to a device (no \`.to(...)\`, \`.cuda()\` or \`device=\`), or its device is hard-coded as
@@ -102,9 +106,7 @@ module with no device handling at all gets no automatic fix: the model and every
       for (const loop of loops) {
         reporter.report({
           range: loopHeaderRange(loop),
-          message:
-            'This training loop runs on the CPU: the module never moves the model or batches to a device. If a GPU is available it idles. ' +
-            'Create device = torch.device("cuda" if torch.cuda.is_available() else "cpu") and move the model and each batch with .to(device).',
+          messageId: 'noDevice',
         });
       }
       return;
@@ -117,9 +119,7 @@ module with no device handling at all gets no automatic fix: the model and every
       seen.add(literal.id);
       reporter.report({
         range: nodeRange(literal),
-        message:
-          'The training device is hard-coded to the CPU, so a GPU on the machine stays idle. ' +
-          'Use "cuda" if torch.cuda.is_available() else "cpu" unless CPU training is intended.',
+        messageId: 'hardCodedCpu',
         related: [{ range: nodeRange(p.call), message: 'placed on this device here' }],
         fixes: cudaFix(module, literal),
       });

@@ -25,6 +25,9 @@ export default defineRule({
   confidence: 'low',
   fix: 'unsafe',
   skipTestFiles: true,
+  messages: {
+    randomWeights: '{{what}} starts from random weights although pretrained weights exist for it; fine-tuning them usually reaches the same accuracy for a fraction of the compute. {{advice}}',
+  },
   docs: `## What it does
 Finds a standard architecture built without its pretrained weights in a module that trains it:
 \`torchvision.models.<arch>(weights=None)\` / \`pretrained=False\` / no arguments, \`timm.create_model(name)\` without
@@ -94,7 +97,8 @@ fix writes \`weights="DEFAULT"\` in its place.
       if (!finding || !trainsHere()) continue;
       reporter.report({
         range: nodeRange(field(call, 'function') ?? call),
-        message: `${finding.what} starts from random weights although pretrained weights exist for it; fine-tuning them usually reaches the same accuracy for a fraction of the compute. ${finding.advice}`,
+        messageId: 'randomWeights',
+        data: { what: finding.what, advice: finding.advice },
         fixes: finding.edit ? [{ title: finding.title, safe: false, edits: [finding.edit] } satisfies Fix] : [],
       });
     }

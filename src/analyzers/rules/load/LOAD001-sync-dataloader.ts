@@ -22,6 +22,16 @@ export default defineRule({
   confidence: 'high',
   fix: 'safe',
   skipTestFiles: true,
+  messages: {
+    inMemoryData: 'Training DataLoader has {{setting}}: {{where}}. Info only: {{inMemory}}, so each item is an index into memory and workers gain little unless collate_fn does heavy work. Use worker processes (num_workers={{workers}}) if profiling shows the step waiting for data.',
+    perItemWork: 'Training DataLoader has {{setting}}: {{where}} while the model waits on the accelerator ({{perItem}}). Use worker processes (num_workers={{workers}}).',
+    notebookLoader: 'Training DataLoader has {{setting}}: {{where}}. Info only in a notebook, where no per-item decoding feeding an accelerator is visible: use worker processes (num_workers={{workers}}) if profiling shows the step waiting for data.',
+    trainingLoader: 'Training DataLoader has {{setting}}: {{where}} while the model waits. Use worker processes (num_workers={{workers}}).',
+    evaluationLoader: 'Evaluation DataLoader has {{setting}}: {{where}} while evaluation waits.',
+    trainerArguments: 'TrainingArguments have {{setting}}: the Trainer loads every training batch in the main process while {{perItem}}. Set dataloader_num_workers (4-8).',
+    configWorkers: '{{path}} is {{value}}: {{who}} every batch of the training DataLoader while the model waits. Use 4-8 workers.',
+    configWorkersUnset: '{{path}} is not set (Hugging Face defaults to 0 workers): the training DataLoader loads every batch in the main process.',
+  },
   docs: `## What it does
 Finds a PyTorch \`DataLoader\` that feeds training with \`num_workers\` absent (the default is 0) or set to 0 or 1,
 and the same setting in Lightning CLI, Hydra and Hugging Face training configs.
@@ -134,15 +144,8 @@ In configs the fix sets \`num_workers: 8\` and is always offered as unsafe, sinc
         // A count read from a setting made elsewhere is reported at the loader, not at the name that carries it.
         range: nodeRange(workers.kind === 'present' && named === undefined ? workers.node : use.call.childForFieldName('function') ?? use.call),
         severity: training && !inMemory && !notebookQuiet ? 'warning' : 'info',
-        message: inMemory
-          ? `Training DataLoader has ${setting}: ${where}. Info only: ${inMemory}, so each item is an index into memory and workers gain little unless collate_fn does heavy work. Use worker processes (num_workers=${WORKERS}) if profiling shows the step waiting for data.`
-          : training && perItem && !notebookQuiet
-          ? `Training DataLoader has ${setting}: ${where} while the model waits on the accelerator (${perItem}). Use worker processes (num_workers=${WORKERS}).`
-          : training && notebookQuiet
-          ? `Training DataLoader has ${setting}: ${where}. Info only in a notebook, where no per-item decoding feeding an accelerator is visible: use worker processes (num_workers=${WORKERS}) if profiling shows the step waiting for data.`
-          : training
-          ? `Training DataLoader has ${setting}: ${where} while the model waits. Use worker processes (num_workers=${WORKERS}).`
-          : `Evaluation DataLoader has ${setting}: ${where} while evaluation waits.`,
+        messageId: inMemory ? 'inMemoryData' : training && perItem && !notebookQuiet ? 'perItemWork' : training && notebookQuiet ? 'notebookLoader' : training ? 'trainingLoader' : 'evaluationLoader',
+        data: { setting, where, workers: WORKERS, inMemory: inMemory ?? '', perItem: perItem ?? '' },
         related: use.consumer ? [{ range: nodeRange(use.consumer), message: `consumed here (${use.reason})` }] : [],
         // A value read from a `**kwargs` dict may be shared with other loaders: no fix edits it there.
         // A value read from a variable or an option: the fix would leave that setting behind; change it there.
@@ -161,7 +164,8 @@ In configs the fix sets \`num_workers: 8\` and is always offered as unsafe, sinc
       reporter.report({
         range: nodeRange(trainer.trainingArgs.childForFieldName('function') ?? trainer.trainingArgs),
         severity: 'warning',
-        message: `TrainingArguments have ${setting}: the Trainer loads every training batch in the main process while ${perItem}. Set dataloader_num_workers (4-8).`,
+        messageId: 'trainerArguments',
+        data: { setting, perItem },
         related: [{ range: nodeRange(trainer.call), message: 'the Trainer that uses these arguments' }],
       });
     }
@@ -172,9 +176,8 @@ In configs the fix sets \`num_workers: 8\` and is always offered as unsafe, sinc
     for (const key of zeroWorkerConfigKeys(doc, kinds)) {
       reporter.report({
         range: key.node ? key.node.range : key.anchor.keyRange ?? key.anchor.range,
-        message: key.node
-          ? `${key.path} is ${String(key.node.value)}: ${key.node.value === 1 ? 'a single worker loads' : 'the main process loads'} every batch of the training DataLoader while the model waits. Use 4-8 workers.`
-          : `${key.path} is not set (Hugging Face defaults to 0 workers): the training DataLoader loads every batch in the main process.`,
+        messageId: key.node ? 'configWorkers' : 'configWorkersUnset',
+        data: { path: key.path, value: String(key.node?.value), who: key.node?.value === 1 ? 'a single worker loads' : 'the main process loads' },
         fixes: key.node && key.node.value !== null
           ? [{ title: `Set ${key.path.split('.').pop()} to 8`, safe: false, edits: [{ range: key.node.range, newText: '8' }] }]
           : [],

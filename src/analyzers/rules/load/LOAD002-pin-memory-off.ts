@@ -18,6 +18,9 @@ export default defineRule({
   fix: 'safe',
   requiresAccelerator: true,
   skipTestFiles: true,
+  messages: {
+    pinMemoryOff: '{{role}} DataLoader without pin_memory in a module that trains on CUDA: each batch is copied from pageable host memory, which blocks and cannot overlap with compute. Add pin_memory=True and move batches with .to(device, non_blocking=True).',
+  },
   docs: `## What it does
 Finds a PyTorch \`DataLoader\` that feeds training or evaluation without \`pin_memory\` (keyword or positional slot 7)
 in a module that moves its model or batches to CUDA or to the current accelerator (\`.cuda()\`, \`.to("cuda")\`,
@@ -114,7 +117,8 @@ with very large batches and many workers, watch host memory. In Lightning, do no
       const fn = field(use.call, 'function') ?? use.call;
       reporter.report({
         range: nodeRange(fn),
-        message: `${use.role === 'train' ? 'Training' : 'Evaluation'} DataLoader without pin_memory in a module that trains on CUDA: each batch is copied from pageable host memory, which blocks and cannot overlap with compute. Add pin_memory=True and move batches with .to(device, non_blocking=True).`,
+        messageId: 'pinMemoryOff',
+        data: { role: use.role === 'train' ? 'Training' : 'Evaluation' },
         related: [{ range: nodeRange(cuda[0].call), message: 'moved to CUDA here' }],
         fixes: [pinFix(module, use)],
       });

@@ -16,6 +16,9 @@ export default defineRule({
   confidence: 'medium',
   fix: 'safe',
   skipTestFiles: true,
+  messages: {
+    workersRespawned: 'DataLoader with {{workers}} workers and no persistent_workers is {{why}}: its worker processes are shut down and started again every epoch, a pause at every epoch start (longest under spawn on Windows/macOS). Add persistent_workers={{fixValue}}.',
+  },
   docs: `## What it does
 Finds a PyTorch \`DataLoader\` with worker processes (\`num_workers\` a literal above 0, or a variable) and no
 \`persistent_workers\` argument, that is iterated again every epoch: by a training loop inside an epoch loop, by an
@@ -97,7 +100,8 @@ the main process. Persistent workers also keep their memory between epochs.
       const touched = dataset.kind === 'present' && repeat.loop !== undefined && datasetTouchedIn(module, repeat.loop, dataset.node);
       reporter.report({
         range: nodeRange(workers.node),
-        message: `DataLoader with ${workers.node.text} workers and no persistent_workers is ${repeat.why}: its worker processes are shut down and started again every epoch, a pause at every epoch start (longest under spawn on Windows/macOS). Add persistent_workers=${workers.fixValue}.`,
+        messageId: 'workersRespawned',
+        data: { workers: workers.node.text, why: repeat.why, fixValue: workers.fixValue },
         related: [{ range: nodeRange(repeat.node), message: repeat.why }],
         fixes: [{ title: `Keep the workers alive between epochs (persistent_workers=${workers.fixValue})`, safe: !touched, edits: [appendArguments(module, use.call, [`persistent_workers=${workers.fixValue}`])] }],
       });

@@ -22,6 +22,10 @@ export default defineRule({
   severity: 'error',
   confidence: 'high',
   fix: 'safe',
+  messages: {
+    optionWithoutWorkers: '{{option}}={{value}} needs worker processes, but {{setting}}: the DataLoader raises "{{error}}" when it is created. Tie it to num_workers or remove it.',
+    configOptionWithoutWorkers: '{{path}} needs worker processes, but {{count}}: the DataLoader raises "{{error}}" at startup. Set it to {{off}} or use workers.',
+  },
   docs: `## What it does
 Finds a PyTorch \`DataLoader\` that sets \`persistent_workers=True\` or a \`prefetch_factor\` while \`num_workers\` is 0 or
 absent (the default is 0), and the same combination in Lightning CLI and Hydra data configs (\`num_workers: 0\` next to
@@ -83,7 +87,8 @@ Both are safe: the loader yields the same batches, it just no longer raises. In 
         const setting = workers.kind === 'absent' ? 'num_workers is not set (default 0)' : workers.kind === 'literal' ? `num_workers is ${workers.text}` : `num_workers=${workers.text} is always 0`;
         reporter.report({
           range: nodeRange(lookup.node.parent!),
-          message: `${option}=${lookup.node.text} needs worker processes, but ${setting}: the DataLoader raises "${ERRORS[option]}" when it is created. Tie it to num_workers or remove it.`,
+          messageId: 'optionWithoutWorkers',
+          data: { option, value: lookup.node.text, setting, error: ERRORS[option] },
           fixes: [codeFix(module, call, lookup.node.parent!, option, lookup.node.text, workers)],
         });
       }
@@ -118,7 +123,8 @@ Both are safe: the loader yields the same batches, it just no longer raises. In 
         const count = workers ? `${prefix ? `${prefix}.` : ''}${key('num_workers')} is 0` : `${key('num_workers')} is not set (default 0)`;
         reporter.report({
           range: node.keyRange ?? node.range,
-          message: `${path} needs worker processes, but ${count}: the DataLoader raises "${ERRORS[option]}" at startup. Set it to ${option === 'persistent_workers' ? 'false' : 'null'} or use workers.`,
+          messageId: 'configOptionWithoutWorkers',
+          data: { path, count, error: ERRORS[option], off: option === 'persistent_workers' ? 'false' : 'null' },
           // Hydra values are often overridden by experiment files or the command line (docs/analysis.md, trap 14).
           severity: kinds.has('hydra') && !hf ? 'info' : undefined,
           fixes: [{

@@ -18,6 +18,9 @@ export default defineRule({
   confidence: 'medium',
   fix: 'unsafe',
   skipTestFiles: true,
+  messages: {
+    perSampleBatches: 'Training DataLoader has {{setting}}: every step processes a single sample, so the GPU idles on per-batch overhead. Use a batch of 32-64 (and retune the learning rate).',
+  },
   docs: `## What it does
 Finds a PyTorch \`DataLoader\` that feeds training with \`batch_size\` absent (the default is 1) or the literal 1.
 Evaluation and inference loaders, \`batch_size=None\` (pre-batched datasets), loaders with a \`batch_sampler=\` or a
@@ -83,7 +86,8 @@ needs retuning, batch-norm statistics change, and memory use grows), so prefer m
       const setting = value === 'absent' ? 'no batch_size (default 1)' : 'batch_size=1';
       reporter.report({
         range: nodeRange(size.kind === 'present' ? size.node : use.call.childForFieldName('function') ?? use.call),
-        message: `Training DataLoader has ${setting}: every step processes a single sample, so the GPU idles on per-batch overhead. Use a batch of 32-64 (and retune the learning rate).`,
+        messageId: 'perSampleBatches',
+        data: { setting },
         related: use.consumer ? [{ range: nodeRange(use.consumer), message: `consumed here (${use.reason})` }] : [],
         fixes: size.kind === 'present' && size.spread ? [] : [batchFix(module, use, size)],
       });

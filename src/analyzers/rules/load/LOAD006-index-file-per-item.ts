@@ -31,6 +31,9 @@ export default defineRule({
   severity: 'warning',
   confidence: 'high',
   fix: 'unsafe',
+  messages: {
+    wholeFilePerItem: '{{where}} parses the whole file {{path}} for every sample: O(N) work per item and O(N²) per epoch. Read it once in __init__ and index the result here.',
+  },
   docs: `## What it does
 Finds a whole index or annotation file parsed inside a Dataset's \`__getitem__\` (or a helper method or property it
 uses): \`pd.read_csv/read_parquet/read_json/read_excel/read_feather\`, \`json.load(open(p))\`,
@@ -110,7 +113,8 @@ processes); open them lazily once per worker instead (\`if self._h5 is None: sel
         if (cached(module, read.call, getitem)) continue;
         reporter.report({
           range: nodeRange(read.call),
-          message: message(read),
+          messageId: 'wholeFilePerItem',
+          data: messageData(read),
           fixes: hoistFix(module, cls, methods, getitem, read, tainted),
         });
       }
@@ -122,16 +126,15 @@ processes); open them lazily once per worker instead (\`if self._h5 is None: sel
         for (const read of wholeReads(module, fn, helperTainted)) {
           if (cached(module, read.call, fn)) continue;
           const related: RelatedLocation[] = [{ range: nodeRange(via), message: `used by __getitem__ here, once per sample` }];
-          reporter.report({ range: nodeRange(read.call), message: message(read, module.functionName(fn)), related });
+          reporter.report({ range: nodeRange(read.call), messageId: 'wholeFilePerItem', data: messageData(read, module.functionName(fn)), related });
         }
       }
     }
   },
 });
 
-function message(read: WholeRead, helper?: string): string {
-  const where = helper ? `${helper}(), which __getitem__ uses,` : '__getitem__';
-  return `${where} parses the whole file ${read.path.text} for every sample: O(N) work per item and O(N²) per epoch. Read it once in __init__ and index the result here.`;
+function messageData(read: WholeRead, helper?: string): { where: string; path: string } {
+  return { where: helper ? `${helper}(), which __getitem__ uses,` : '__getitem__', path: read.path.text };
 }
 
 /** Whole-file reads in a function body (not in nested definitions) whose arguments do not depend on the index. */

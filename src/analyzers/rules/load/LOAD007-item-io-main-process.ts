@@ -14,6 +14,9 @@ export default defineRule({
   confidence: 'high',
   fix: 'none',
   skipTestFiles: true,
+  messages: {
+    itemReadsInMainProcess: '{{dataset}}.__getitem__ reads a file per sample, and the {{role}} DataLoader that wraps it has no worker processes: every open and decode runs in the main process and adds to every step. Give the DataLoader workers (num_workers=4-8, see LOAD001).',
+  },
   docs: `## What it does
 Finds a map-style \`Dataset\` whose \`__getitem__\` reads the file of each sample (\`Image.open\`, \`cv2.imread\`,
 \`torchaudio.load\`, \`np.load\`, \`torchvision.io.decode_image\`/\`read_image\`, \`open\` … on a path chosen by the index)
@@ -102,7 +105,8 @@ itself. If the dataset fits in memory and its transforms are deterministic, deco
       reporter.report({
         range: nodeRange(read.call),
         severity: loader.role === 'train' ? undefined : 'info',
-        message: `${ds.className}.__getitem__ reads a file per sample, and the ${loader.role === 'train' ? 'training' : 'evaluation'} DataLoader that wraps it has no worker processes: every open and decode runs in the main process and adds to every step. Give the DataLoader workers (num_workers=4-8, see LOAD001).`,
+        messageId: 'itemReadsInMainProcess',
+        data: { dataset: ds.className, role: loader.role === 'train' ? 'training' : 'evaluation' },
         related,
       });
     }

@@ -10,6 +10,10 @@ export default defineRule({
   severity: 'warning',
   confidence: 'high',
   fix: 'safe',
+  messages: {
+    prefetchInjected: 'tf.data pipeline {{sink}} has no explicit prefetch. {{builtin}}TensorFlow 2.12 and later inject prefetch(AUTOTUNE) after a synchronous last step by default (tf.data inject_prefetch), so this costs overlap only on older TensorFlow or with that optimisation off; append .prefetch(tf.data.AUTOTUNE) to make the overlap explicit on every version.',
+    noPrefetch: "tf.data pipeline {{sink}} has no prefetch, and this module turns off TensorFlow's automatic prefetch injection: reading and preprocessing the next batch waits for the training step instead of overlapping it. Append .prefetch(tf.data.AUTOTUNE) to the end of the chain.",
+  },
   docs: `## What it does
 Finds a \`tf.data\` pipeline that feeds Keras \`fit\`/\`evaluate\` or a training loop (one that uses \`GradientTape\` /
 \`apply_gradients\`) and has no \`.prefetch(...)\` step. The chain is followed from a tf.data constructor
@@ -91,10 +95,8 @@ overlaps production and consumption; the elements and their order are unchanged.
       reporter.report({
         range: end.type === 'call' ? methodCallRange(end) : nodeRange(end),
         ...(injected ? { severity: 'info' as const } : {}),
-        message: injected
-          ? `tf.data pipeline ${sinks[0].reason} has no explicit prefetch. ${builtin}TensorFlow 2.12 and later inject prefetch(AUTOTUNE) after a synchronous last step by default (tf.data inject_prefetch), `
-            + 'so this costs overlap only on older TensorFlow or with that optimisation off; append .prefetch(tf.data.AUTOTUNE) to make the overlap explicit on every version.'
-          : `tf.data pipeline ${sinks[0].reason} has no prefetch, and this module turns off TensorFlow's automatic prefetch injection: reading and preprocessing the next batch waits for the training step instead of overlapping it. Append .prefetch(tf.data.AUTOTUNE) to the end of the chain.`,
+        messageId: injected ? 'prefetchInjected' : 'noPrefetch',
+        data: { sink: sinks[0].reason, builtin },
         related,
         fixes: [{ title: 'Append .prefetch(tf.data.AUTOTUNE) to the pipeline', safe: true, edits }],
       });

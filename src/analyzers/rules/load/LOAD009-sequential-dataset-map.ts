@@ -14,6 +14,10 @@ export default defineRule({
   severity: 'warning',
   confidence: 'high',
   fix: 'safe',
+  messages: {
+    autoParallelMap: 'tf.data map() without num_parallel_calls. TensorFlow 2.12 and later parallelise a stateless map function like this one by default (tf.data map_parallelization), so this matters on older TensorFlow; passing num_parallel_calls=tf.data.AUTOTUNE makes it parallel on every version.',
+    sequentialMap: 'tf.data map() without num_parallel_calls runs the map function on one element at a time on one CPU core{{stateful}}. Pass num_parallel_calls=tf.data.AUTOTUNE.',
+  },
   docs: `## What it does
 Finds \`.map(fn)\` on a \`tf.data.Dataset\` without \`num_parallel_calls\`, so the map function runs on one element at
 a time. Only chains that start from a tf.data constructor (\`tf.data.Dataset.from_tensor_slices\`, \`TFRecordDataset\`,
@@ -92,10 +96,8 @@ order for throughput; the fix does not do that for you.
       reporter.report({
         range: methodCallRange(call),
         ...(autoParallel ? { severity: 'info' as const } : {}),
-        message: autoParallel
-          ? 'tf.data map() without num_parallel_calls. TensorFlow 2.12 and later parallelise a stateless map function like this one by default '
-            + '(tf.data map_parallelization), so this matters on older TensorFlow; passing num_parallel_calls=tf.data.AUTOTUNE makes it parallel on every version.'
-          : `tf.data map() without num_parallel_calls runs the map function on one element at a time on one CPU core${stateful ? ` (TensorFlow does not parallelise it for you: ${stateful})` : ''}. Pass num_parallel_calls=tf.data.AUTOTUNE.`,
+        messageId: autoParallel ? 'autoParallelMap' : 'sequentialMap',
+        data: { stateful: stateful ? ` (TensorFlow does not parallelise it for you: ${stateful})` : '' },
         fixes: [{ title: 'Parallelize the map with num_parallel_calls=tf.data.AUTOTUNE', safe: true, edits }],
       });
     }

@@ -19,6 +19,10 @@ export default defineRule({
   confidence: 'medium',
   fix: 'unsafe',
   skipTestFiles: true,
+  messages: {
+    sequentialFiles: "TFRecordDataset reads its {{files}} files one after another on one thread: each file's time-to-first-byte and read bandwidth add up. Pass num_parallel_reads=tf.data.AUTOTUNE.",
+    sequentialInterleave: 'tf.data interleave() without num_parallel_calls opens and reads its inputs one at a time on one thread. Pass num_parallel_calls=tf.data.AUTOTUNE.',
+  },
   docs: `## What it does
 Finds \`tf.data.TFRecordDataset(files)\` over several files (a list, a \`glob\`/\`tf.io.gfile.glob\` result or a
 \`Dataset.list_files\` dataset, also through variables and the callers of a local helper) without
@@ -78,7 +82,8 @@ afterwards.
       if (files.kind !== 'present' || fileCount(module, files.node, call, 0) !== 'many') continue;
       reporter.report({
         range: nodeRange(field(call, 'function') ?? call),
-        message: `TFRecordDataset reads its ${files.node.text} files one after another on one thread: each file's time-to-first-byte and read bandwidth add up. Pass num_parallel_reads=tf.data.AUTOTUNE.`,
+        messageId: 'sequentialFiles',
+        data: { files: files.node.text },
         fixes: [parallelFix(module, call, 'num_parallel_reads', false, 'Read the files in parallel (num_parallel_reads=tf.data.AUTOTUNE)')],
       });
     }
@@ -89,7 +94,7 @@ afterwards.
       if (argument(callArguments(call), 'num_parallel_calls', 3).kind !== 'absent') continue;
       reporter.report({
         range: methodCallRange(call),
-        message: 'tf.data interleave() without num_parallel_calls opens and reads its inputs one at a time on one thread. Pass num_parallel_calls=tf.data.AUTOTUNE.',
+        messageId: 'sequentialInterleave',
         fixes: [parallelFix(module, call, 'num_parallel_calls', true, 'Interleave in parallel (num_parallel_calls=tf.data.AUTOTUNE)')],
       });
     }

@@ -13,6 +13,9 @@ export default defineRule({
   confidence: 'medium',
   fix: 'none',
   skipTestFiles: true,
+  messages: {
+    generatorInput: 'The training input comes from Dataset.from_generator: every element is produced by Python code under the GIL, on one core, in this process. Fine for prototypes and small data; for real runs read files with tf.data ops (from_tensor_slices(paths).map(load, num_parallel_calls=AUTOTUNE)) or TFRecords.',
+  },
   docs: `## What it does
 Finds a \`tf.data.Dataset.from_generator(...)\` whose dataset feeds Keras \`fit\` or a custom training loop (a loop with
 \`tf.GradientTape\`/\`apply_gradients\` or a \`train_step\`), through method chains, variables and local helper functions.
@@ -82,7 +85,7 @@ with \`TFRecordDataset\`.
         const fn = field(source, 'function') ?? source;
         reporter.report({
           range: nodeRange(fn),
-          message: `The training input comes from Dataset.from_generator: every element is produced by Python code under the GIL, on one core, in this process. Fine for prototypes and small data; for real runs read files with tf.data ops (from_tensor_slices(paths).map(load, num_parallel_calls=AUTOTUNE)) or TFRecords.`,
+          messageId: 'generatorInput',
           related: [{ range: nodeRange(sink.consumer), message: sink.reason }],
         });
       }

@@ -20,6 +20,10 @@ export default defineRule({
   confidence: 'medium',
   fix: 'none',
   skipTestFiles: true,
+  messages: {
+    datasetFilePerSample: '{{dataset}} lists one file per sample here and __getitem__ opens each one in random order{{cost}}. Pack the samples once into ~100 MB shards (WebDataset .tar, TFRecord, Parquet) and read them sequentially.',
+    tfdataFilePerSample: 'The tf.data pipeline lists one file per sample here and reads each with tf.io.read_file{{cost}}. Pack the samples once into ~100 MB shards (WebDataset .tar, TFRecord, Parquet) and read them sequentially.',
+  },
   docs: `## What it does
 Finds training data stored as one small file per sample and read in random order: a map-style \`Dataset\` whose file
 list comes from \`os.listdir\`/\`os.walk\`/\`glob\`/\`Path.rglob\`/\`Path.iterdir\` and whose \`__getitem__\` opens the file of
@@ -89,7 +93,8 @@ streaming \`datasets\` loader, shuffling shards plus a buffer instead of single 
         if (!listing) continue;
         reporter.report({
           range: nodeRange(listing.call),
-          message: message(module, listing.call, `${ds.className} lists one file per sample here and __getitem__ opens each one in random order`),
+          messageId: 'datasetFilePerSample',
+          data: { dataset: ds.className, cost: cost(module, listing.call) },
           related: [{ range: nodeRange(listing.read), message: 'read per sample here' }],
         });
       }
@@ -106,7 +111,8 @@ streaming \`datasets\` loader, shuffling shards plus a buffer instead of single 
           reported.add(listing.id);
           reporter.report({
             range: nodeRange(listing),
-            message: message(module, listing, 'The tf.data pipeline lists one file per sample here and reads each with tf.io.read_file'),
+            messageId: 'tfdataFilePerSample',
+            data: { cost: cost(module, listing) },
             related: [{ range: nodeRange(map), message: 'read per sample in this map' }],
           });
         }
@@ -115,15 +121,14 @@ streaming \`datasets\` loader, shuffling shards plus a buffer instead of single 
   },
 });
 
-function message(module: PythonModule, listing: Node, what: string): string {
+function cost(module: PythonModule, listing: Node): string {
   const direct = REMOTE_PATH.test(textOf(listing));
   const mentioned = !direct && REMOTE_PATH.test(module.text);
-  const cost = direct
+  return direct
     ? ': on object storage or a network mount every sample pays a round trip, which usually makes this the bottleneck'
     : mentioned
       ? ': every sample pays a file open and a small random read, and this module names network or object storage paths, where each open is a round trip'
       : ': every sample pays a file open and a small random read (3-10x slower than sequential reads on local drives, far worse on network storage)';
-  return `${what}${cost}. Pack the samples once into ~100 MB shards (WebDataset .tar, TFRecord, Parquet) and read them sequentially.`;
 }
 
 /** The directory listing that fills the list `__getitem__` indexes (`self.files[idx]`), with the read it feeds. */

@@ -20,6 +20,9 @@ export default defineRule({
   confidence: 'medium',
   fix: 'unsafe',
   skipTestFiles: true,
+  messages: {
+    microBatchOne: '{{micro}} is 1 with {{accumulation}} = {{steps}}: every forward and backward pass runs on a single sample and leaves most of the GPU idle. Raise the micro-batch and lower the accumulation so the product stays the same{{example}}, if memory allows.',
+  },
   docs: `## What it does
 Finds a per-device micro-batch of 1 combined with gradient accumulation of ${MIN_ACCUMULATION} or more steps: Hugging Face
 \`TrainingArguments\` in code or in JSON/YAML (\`per_device_train_batch_size\`, \`gradient_accumulation_steps\`), DeepSpeed
@@ -78,7 +81,8 @@ models with batch-dependent layers (BatchNorm) see different statistics.
       if (m !== 1 || typeof a !== 'number' || a < MIN_ACCUMULATION) continue;
       reporter.report({
         range: nodeRange(micro.node),
-        message: messageFor('per_device_train_batch_size', 'gradient_accumulation_steps', a),
+        messageId: 'microBatchOne',
+        data: messageData('per_device_train_batch_size', 'gradient_accumulation_steps', a),
         fixes: pythonFix(micro.node, acc.node, a),
       });
     }
@@ -109,7 +113,8 @@ models with batch-dependent layers (BatchNorm) see different statistics.
       if (typeof a !== 'number' || a < MIN_ACCUMULATION) continue;
       reporter.report({
         range: p.microNode.range,
-        message: messageFor(p.micro, p.acc, a),
+        messageId: 'microBatchOne',
+        data: messageData(p.micro, p.acc, a),
         related: [{ range: p.accNode.range, message: `${p.acc}: ${a}` }],
         fixes: configFix(p.microNode, p.accNode, a),
       });
@@ -121,9 +126,9 @@ function isScalar(node: ConfigNode, value: number): boolean {
   return node.kind === 'scalar' && node.value === value;
 }
 
-function messageFor(micro: string, acc: string, steps: number): string {
-  const better = steps % PROPOSED_MICRO_BATCH === 0 ? ` (e.g. ${PROPOSED_MICRO_BATCH} × ${steps / PROPOSED_MICRO_BATCH} instead of 1 × ${steps})` : '';
-  return `${micro} is 1 with ${acc} = ${steps}: every forward and backward pass runs on a single sample and leaves most of the GPU idle. Raise the micro-batch and lower the accumulation so the product stays the same${better}, if memory allows.`;
+function messageData(micro: string, accumulation: string, steps: number): Record<string, string | number> {
+  const example = steps % PROPOSED_MICRO_BATCH === 0 ? ` (e.g. ${PROPOSED_MICRO_BATCH} × ${steps / PROPOSED_MICRO_BATCH} instead of 1 × ${steps})` : '';
+  return { micro, accumulation, steps, example };
 }
 
 function pythonFix(micro: Node, acc: Node, steps: number): Fix[] {

@@ -16,6 +16,9 @@ export default defineRule({
   severity: 'warning',
   confidence: 'high',
   fix: 'unsafe',
+  messages: {
+    pinnedReload: 'pin_memory and persistent_workers are both on while {{reload}} re-creates the dataloaders: Lightning warns this "can lead to instability due to limitations in PyTorch" (pytorch/pytorch#91252) and recommends pin_memory=False.',
+  },
   docs: `## What it does
 Finds DataLoader settings with \`pin_memory: true\` and \`persistent_workers: true\` in a Lightning CLI or Hydra config
 whose Trainer reloads its dataloaders (\`trainer.reload_dataloaders_every_n_epochs\` above 0), and the same combination
@@ -83,7 +86,8 @@ equally valid when the reload is not needed every epoch.
       if (literalValue(pin.node) !== true || literalValue(persistent.node) !== true) continue;
       reporter.report({
         range: nodeRange(pin.node),
-        message: messageFor(`${RELOAD}=${reload.kind === 'present' ? reload.node.text : '?'}`),
+        messageId: 'pinnedReload',
+        data: { reload: `${RELOAD}=${reload.kind === 'present' ? reload.node.text : '?'}` },
         related: reload.kind === 'present' ? [{ range: nodeRange(reload.node), message: 'dataloaders reloaded here' }] : [],
         fixes: pin.spread ? [] : [{ title: 'Set pin_memory=False', safe: true, edits: [replaceNode(pin.node, 'False')] }],
       });
@@ -100,7 +104,8 @@ equally valid when the reload is not needed every epoch.
       if (pin?.kind !== 'scalar' || pin.value !== true || persistent?.kind !== 'scalar' || persistent.value !== true) continue;
       reporter.report({
         range: pin.range,
-        message: messageFor(`trainer.${RELOAD}: ${reload.value}`),
+        messageId: 'pinnedReload',
+        data: { reload: `trainer.${RELOAD}: ${reload.value}` },
         related: [{ range: reload.range, message: 'dataloaders reloaded here' }],
         fixes: [{ title: 'Set pin_memory to false', safe: false, edits: [{ range: pin.range, newText: 'false' }] }],
         // Hydra values are often overridden by experiment files or the command line (docs/analysis.md, trap 14).
@@ -109,10 +114,6 @@ equally valid when the reload is not needed every epoch.
     }
   },
 });
-
-function messageFor(reload: string): string {
-  return `pin_memory and persistent_workers are both on while ${reload} re-creates the dataloaders: Lightning warns this "can lead to instability due to limitations in PyTorch" (pytorch/pytorch#91252) and recommends pin_memory=False.`;
-}
 
 /** The DataLoader settings maps and their direct sub-maps (`train_loader:` inside a data group). */
 function loaderMaps(doc: ConfigDocument, kinds: Parameters<typeof dataLoaderMaps>[1]): ConfigNode[] {

@@ -35,6 +35,9 @@ export default defineRule({
   confidence: 'medium',
   fix: 'none',
   skipTestFiles: true,
+  messages: {
+    rowFormat: 'The training data is parsed from an uncompressed {{format}} file ({{path}}) on every run. If the file is large, convert it once to Parquet (df.to_parquet(..., compression="zstd")) and read that: it loads faster, keeps dtypes and takes a fraction of the disk space.',
+  },
   docs: `## What it does
 Finds a training script that reads its main dataset from an uncompressed row-oriented text file — \`pd.read_csv\`,
 \`pd.read_table\`, \`pd.read_json\`, \`json.load(open(p))\`, \`np.loadtxt\` or \`np.genfromtxt\` — whose result flows (through
@@ -106,8 +109,8 @@ read the new file. Check dtypes after converting: a CSV read may have inferred t
       const related: RelatedLocation[] = [{ range: nodeRange(sink), message: 'the data read here feeds training' }];
       reporter.report({
         range: nodeRange(read),
-        message: `The training data is parsed from an uncompressed ${format} file (${textOf(path)}) on every run. If the file is large, convert it once `
-          + 'to Parquet (df.to_parquet(..., compression="zstd")) and read that: it loads faster, keeps dtypes and takes a fraction of the disk space.',
+        messageId: 'rowFormat',
+        data: { format, path: textOf(path) },
         related,
       });
     }

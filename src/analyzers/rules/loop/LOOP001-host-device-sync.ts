@@ -25,6 +25,11 @@ export default defineRule({
   fix: 'unsafe',
   requiresAccelerator: true,
   skipTestFiles: true,
+  messages: {
+    syncInLog: '{{sync}} inside self.log(...) forces a host-device sync {{where}}: self.log takes the tensor and reads it only when it logs. Pass the tensor.',
+    sync: '{{sync}} waits for the GPU {{where}} (a host-device sync), so the CPU cannot queue the next step ahead. Keep the value on the device (total += loss.detach()) and read it every N steps (if step % log_every == 0).',
+    tensorCondition: '{{keyword}} {{condition}}: tests the tensor {{tensor}} on the host {{where}}, so the CPU waits for the GPU (a host-device sync). Keep the branch on the device (torch.where, or clip_grad_norm_ which scales without a test) or test it every N steps.',
+  },
   docs: `## What it does
 Finds host-device synchronisations on every training step: \`.item()\`, \`.cpu()\`, \`.numpy()\`, \`.tolist()\`,
 \`.nonzero()\`, \`float(loss)\` / \`int(loss)\`, \`print(loss)\`, \`if torch.isnan(loss):\` and \`if\`/\`while\` tests on a tensor
@@ -185,9 +190,8 @@ function checkRegion(
     const logged = insideLightningLog(call);
     reporter.report({
       range: nodeRange(call),
-      message: logged
-        ? `${sync} inside self.log(...) forces a host-device sync ${where}: self.log takes the tensor and reads it only when it logs. Pass the tensor.`
-        : `${sync} waits for the GPU ${where} (a host-device sync), so the CPU cannot queue the next step ahead. Keep the value on the device (total += loss.detach()) and read it every N steps (if step % log_every == 0).`,
+      messageId: logged ? 'syncInLog' : 'sync',
+      data: { sync, where },
       related: callSite ? [{ range: nodeRange(callSite), message: 'called from the training loop here' }] : [],
       fixes: syncFixes(module, call, logged),
     });
@@ -197,7 +201,8 @@ function checkRegion(
     seen.add(cond.node.id);
     reporter.report({
       range: nodeRange(cond.node),
-      message: `${cond.keyword} ${textOf(cond.node)}: tests the tensor ${cond.tensor} on the host ${where}, so the CPU waits for the GPU (a host-device sync). Keep the branch on the device (torch.where, or clip_grad_norm_ which scales without a test) or test it every N steps.`,
+      messageId: 'tensorCondition',
+      data: { keyword: cond.keyword, condition: textOf(cond.node), tensor: cond.tensor, where },
       related: callSite ? [{ range: nodeRange(callSite), message: 'called from the training loop here' }] : [],
       fixes: [],
     });

@@ -22,6 +22,10 @@ export default defineRule({
   fix: 'safe',
   requiresAccelerator: true,
   skipTestFiles: true,
+  messages: {
+    factoryThenMoved: 'torch.{{factory}}(...) fills a tensor in host memory and then copies it to the GPU{{when}}. Create it on the device: torch.{{factory}}(..., device={{device}}).',
+    numpyThenMoved: '{{builder}}(...) builds the array in host memory and {{copy}}(...) copies it to the GPU on every training step. Create it on the device instead ({{torchName}}(..., device=...)). Info: the copy is small next to a training step, and torch draws different random numbers than NumPy.',
+  },
   docs: `## What it does
 Finds tensors created on the CPU by a factory (\`torch.zeros\`, \`ones\`, \`empty\`, \`full\`, \`arange\`, \`tensor\`,
 \`rand\`, \`randn\`, …) and immediately moved with \`.cuda()\` or \`.to(device)\`, in a module that trains on an accelerator (any: CUDA, MPS,
@@ -89,7 +93,8 @@ is unsafe. No fix is offered when the move also changes the dtype or the factory
       reporter.report({
         range: nodeRange(move),
         severity: hot ? 'warning' : undefined,
-        message: `torch.${name}(...) fills a tensor in host memory and then copies it to the GPU${hot ? ' on every training step' : ''}. Create it on the device: torch.${name}(..., device=${device.text}).`,
+        messageId: 'factoryThenMoved',
+        data: { factory: name, when: hot ? ' on every training step' : '', device: device.text },
         fixes: canFix
           ? [{
               title: `Create the tensor on the device (device=${device.text})`,
@@ -133,9 +138,8 @@ function reportNumpyCopies(module: PythonModule, reporter: Reporter): void {
     const torchName = q.replace(match[0], match[1]);
     reporter.report({
       range: nodeRange(call),
-      message:
-        `${textOf(field(builder, 'function')!)}(...) builds the array in host memory and ${textOf(field(call, 'function')!)}(...) copies it to the GPU on every training step. ` +
-        `Create it on the device instead (${torchName}(..., device=...)). Info: the copy is small next to a training step, and torch draws different random numbers than NumPy.`,
+      messageId: 'numpyThenMoved',
+      data: { builder: textOf(field(builder, 'function')!), copy: textOf(field(call, 'function')!), torchName },
     });
   }
 }

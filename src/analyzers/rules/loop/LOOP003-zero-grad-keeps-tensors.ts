@@ -15,6 +15,9 @@ export default defineRule({
   severity: 'info',
   confidence: 'high',
   fix: 'unsafe',
+  messages: {
+    setToNoneFalse: 'zero_grad(set_to_none=False) runs a memset per parameter every step and keeps the gradient memory allocated. Use set_to_none=True (the default since PyTorch 2.0).',
+  },
   docs: `## What it does
 Finds \`zero_grad(set_to_none=False)\` on an optimizer or a model. A plain \`zero_grad()\` is not reported: since
 PyTorch 2.0 it sets gradients to \`None\` by default.
@@ -78,7 +81,7 @@ differently; and code that reads \`p.grad\` before the next backward gets \`None
       if (GRAD_IN_PLACE.test(module.text)) continue;
       reporter.report({
         range: nodeRange(arg.node),
-        message: 'zero_grad(set_to_none=False) runs a memset per parameter every step and keeps the gradient memory allocated. Use set_to_none=True (the default since PyTorch 2.0).',
+        messageId: 'setToNoneFalse',
         fixes: [{ title: 'Set gradients to None (set_to_none=True)', safe: false, edits: [replaceNode(arg.node, 'True')] }],
       });
     }

@@ -17,6 +17,9 @@ export default defineRule({
   confidence: 'medium',
   fix: 'unsafe',
   skipTestFiles: true,
+  messages: {
+    neverCleared: '{{step}} runs every iteration but nothing in the loop clears the gradients, so backward() keeps adding to them and every update uses the sum of all gradients so far. Call {{optimizer}}.zero_grad() at the top of the loop.',
+  },
   docs: `## What it does
 Finds a PyTorch training loop that calls \`loss.backward()\` and \`optimizer.step()\` but never clears the gradients
 (\`optimizer.zero_grad()\`, \`model.zero_grad()\` or \`p.grad = None\`) inside the loop, and does not accumulate
@@ -83,7 +86,8 @@ mean to accumulate gradients in some way the rule could not see.
       const step = steps[0];
       reporter.report({
         range: nodeRange(step),
-        message: `${textOf(step)} runs every iteration but nothing in the loop clears the gradients, so backward() keeps adding to them and every update uses the sum of all gradients so far. Call ${receiverText(step)}.zero_grad() at the top of the loop.`,
+        messageId: 'neverCleared',
+        data: { step: textOf(step), optimizer: receiverText(step) },
         related: [{ range: nodeRange(backward), message: 'gradients accumulate here' }],
         fixes: zeroGradFix(module, loop, body, step),
       });

@@ -25,6 +25,9 @@ export default defineRule({
   confidence: 'medium',
   fix: 'unsafe',
   skipTestFiles: true,
+  messages: {
+    evalWithAutograd: 'This loop runs {{model}}(...) {{why}} with autograd on: every forward records its activations for a backward pass that never comes, costing memory and time. Wrap it in torch.no_grad() or torch.inference_mode() (or decorate the function with @torch.no_grad()).',
+  },
   docs: `## What it does
 Finds PyTorch evaluation loops that run model forwards while autograd is on: a loop after \`model.eval()\`, or in a
 function named \`val*\` / \`eval*\` / \`test*\` / \`predict*\`, with no enclosing \`with torch.no_grad()\` /
@@ -115,7 +118,8 @@ therefore unsafe. \`torch.inference_mode()\` is faster still but its tensors can
       reported.push(loop);
       reporter.report({
         range: headerRange(loop),
-        message: `This loop runs ${model}(...) ${why} with autograd on: every forward records its activations for a backward pass that never comes, costing memory and time. Wrap it in torch.no_grad() or torch.inference_mode() (or decorate the function with @torch.no_grad()).`,
+        messageId: 'evalWithAutograd',
+        data: { model, why },
         fixes: wrapFix(module, loop),
       });
     }

@@ -29,6 +29,17 @@ export default defineRule({
   confidence: 'high',
   fix: 'unsafe',
   skipTestFiles: true,
+  messages: {
+    setDetectAnomaly: `set_detect_anomaly(True) records a traceback for every autograd operation and checks every gradient for NaN on each backward pass. ${ADVICE}`,
+    detectAnomaly: `detect_anomaly() records a traceback for every autograd operation and checks every gradient for NaN. ${ADVICE}`,
+    autogradProfiler: `{{function}}() instruments every operator it sees, which slows training. ${ADVICE}`,
+    gradcheck: `{{function}}() evaluates the function many times with finite differences in double precision; it belongs in a test, not in training code. ${ADVICE}`,
+    trainerDetectAnomaly: `Trainer(detect_anomaly=True) runs every training step under torch.autograd.detect_anomaly(), which records a traceback for every operation. ${ADVICE}`,
+    configDetectAnomaly: '{{setting}} is {{value}}: every step runs under autograd anomaly detection, which records a traceback for every operation. Move it to the debug config group or set it to false.',
+    configProfiler: '{{setting}} is {{value}}: the profiler instruments every step, which slows a regular run. Move it to the debug config group or set it to null.',
+    configFastDevRun: '{{setting}} is {{value}}: the run stops after a few batches and disables checkpoints and loggers: a debugging switch. Move it to the debug config group or set it to false.',
+    configOverfitBatches: '{{setting}} is {{value}}: the run trains on a fixed handful of batches: a debugging switch. Move it to the debug config group or set it to 0.',
+  },
   docs: `## What it does
 Finds PyTorch debugging APIs switched on in training code: \`torch.autograd.set_detect_anomaly(True)\`,
 \`torch.autograd.detect_anomaly()\`, \`torch.autograd.profiler.profile\` / \`emit_nvtx\`, \`torch.autograd.gradcheck\` /
@@ -107,25 +118,25 @@ whole data set. Profiler context managers and gradient checks need a manual edit
       if (SET_DETECT_ANOMALY.has(q)) {
         const mode = argument(args, 'mode', 0);
         if (mode.kind !== 'present' || literalValue(mode.node) !== true) continue;
-        report(reporter, call, `set_detect_anomaly(True) records a traceback for every autograd operation and checks every gradient for NaN on each backward pass. ${ADVICE}`, [
+        report(reporter, call, 'setDetectAnomaly', {}, [
           { title: 'Turn anomaly detection off', safe: false, edits: [replaceNode(mode.node, 'False')] },
         ]);
       } else if (DETECT_ANOMALY.has(q)) {
-        report(reporter, call, `detect_anomaly() records a traceback for every autograd operation and checks every gradient for NaN. ${ADVICE}`);
+        report(reporter, call, 'detectAnomaly');
       } else if (AUTOGRAD_PROFILER.has(q)) {
         const enabled = argument(args, 'enabled', 0);
         if (enabled.kind === 'unknown' || (enabled.kind === 'present' && literalValue(enabled.node) !== true)) continue;
         if (!profilesTraining(module, call, trains)) continue;
-        report(reporter, call, `${q.split('.').pop()}() instruments every operator it sees, which slows training. ${ADVICE}`);
+        report(reporter, call, 'autogradProfiler', { function: q.split('.').pop()! });
       } else if (GRADCHECK.has(q)) {
         if (!trains) continue;
-        report(reporter, call, `${q.split('.').pop()}() evaluates the function many times with finite differences in double precision; it belongs in a test, not in training code. ${ADVICE}`);
+        report(reporter, call, 'gradcheck', { function: q.split('.').pop()! });
       } else if (q === LIGHTNING_TRAINER) {
         const flag = argument(args, 'detect_anomaly');
         if (flag.kind !== 'present' || literalValue(flag.node) !== true) continue;
         reporter.report({
           range: nodeRange(parentOf(flag.node) ?? flag.node),
-          message: `Trainer(detect_anomaly=True) runs every training step under torch.autograd.detect_anomaly(), which records a traceback for every operation. ${ADVICE}`,
+          messageId: 'trainerDetectAnomaly',
           fixes: [{ title: 'Set detect_anomaly=False', safe: false, edits: [replaceNode(flag.node, 'False')] }],
         });
       }
@@ -139,20 +150,21 @@ whole data set. Profiler context managers and gradient checks need a manual edit
     const severity = kinds.has('hydra') ? 'info' : undefined;
     const prefix = trainer === doc.root ? '' : 'trainer.';
     const t = trainer.entries!;
-    const flag = (key: string, on: (n: ConfigNode) => boolean, message: string, off: string) => {
+    const flag = (key: string, on: (n: ConfigNode) => boolean, messageId: 'configDetectAnomaly' | 'configProfiler' | 'configFastDevRun' | 'configOverfitBatches', off: string) => {
       const node = t.get(key);
       if (!node || !on(node)) return;
       reporter.report({
         range: node.keyRange ?? node.range,
         severity,
-        message: `${prefix}${key} is ${node.kind === 'scalar' ? String(node.value) : 'set'}: ${message}`,
+        messageId,
+        data: { setting: `${prefix}${key}`, value: node.kind === 'scalar' ? String(node.value) : 'set' },
         fixes: node.kind === 'scalar' ? [{ title: `Set ${key} to ${off}`, safe: false, edits: [{ range: node.range, newText: off }] }] : [],
       });
     };
-    flag('detect_anomaly', (n) => n.value === true, `every step runs under autograd anomaly detection, which records a traceback for every operation. Move it to the debug config group or set it to false.`, 'false');
-    flag('profiler', isProfiler, `the profiler instruments every step, which slows a regular run. Move it to the debug config group or set it to null.`, 'null');
-    flag('fast_dev_run', (n) => n.value === true || (typeof n.value === 'number' && n.value > 0), `the run stops after a few batches and disables checkpoints and loggers: a debugging switch. Move it to the debug config group or set it to false.`, 'false');
-    flag('overfit_batches', (n) => typeof n.value === 'number' && n.value > 0, `the run trains on a fixed handful of batches: a debugging switch. Move it to the debug config group or set it to 0.`, '0');
+    flag('detect_anomaly', (n) => n.value === true, 'configDetectAnomaly', 'false');
+    flag('profiler', isProfiler, 'configProfiler', 'null');
+    flag('fast_dev_run', (n) => n.value === true || (typeof n.value === 'number' && n.value > 0), 'configFastDevRun', 'false');
+    flag('overfit_batches', (n) => typeof n.value === 'number' && n.value > 0, 'configOverfitBatches', '0');
   },
 });
 
@@ -175,8 +187,8 @@ function profilesTraining(module: PythonModule, call: Node, moduleTrains: boolea
   });
 }
 
-function report(reporter: Reporter, call: Node, message: string, fixes: Fix[] = []): void {
-  reporter.report({ range: nodeRange(field(call, 'function') ?? call), message, fixes });
+function report(reporter: Reporter, call: Node, messageId: string, data: Record<string, string> = {}, fixes: Fix[] = []): void {
+  reporter.report({ range: nodeRange(field(call, 'function') ?? call), messageId, data, fixes });
 }
 
 /** Inside `if args.debug:` (either branch) or a function named like debugging or checks. */

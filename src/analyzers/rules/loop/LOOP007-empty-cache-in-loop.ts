@@ -16,6 +16,9 @@ export default defineRule({
   fix: 'safe',
   requiresAccelerator: true,
   skipTestFiles: true,
+  messages: {
+    emptyCache: 'torch.cuda.empty_cache() runs {{where}}: every call synchronises the GPU and returns the cached blocks to the driver, so the next allocations pay for cudaMalloc again. Delete it; the allocator reuses freed memory by itself.',
+  },
   docs: `## What it does
 Finds \`torch.cuda.empty_cache()\` called inside a training or evaluation loop: per step, per batch or per epoch.
 
@@ -80,7 +83,8 @@ results nor the memory PyTorch can use; only the memory that other processes on 
       const alone = stmt.type === 'expression_statement' && stmt.namedChildCount === 1 && stmt.namedChild(0)?.id === call.id;
       reporter.report({
         range: nodeRange(call),
-        message: `torch.cuda.empty_cache() runs ${where.label}: every call synchronises the GPU and returns the cached blocks to the driver, so the next allocations pay for cudaMalloc again. Delete it; the allocator reuses freed memory by itself.`,
+        messageId: 'emptyCache',
+        data: { where: where.label },
         related: where.callSite ? [{ range: nodeRange(where.callSite), message: 'called from the training loop here' }] : [],
         fixes: alone ? [{ title: 'Delete torch.cuda.empty_cache()', safe: true, edits: [deleteStatement(module, stmt)] }] : [],
       });

@@ -29,6 +29,9 @@ export default defineRule({
   severity: 'hint',
   confidence: 'high',
   fix: 'unsafe',
+  messages: {
+    biasBeforeBatchNorm: 'This convolution has a bias but feeds straight into BatchNorm, which subtracts the mean and cancels the bias: it costs compute and optimizer state for nothing. Pass bias=False (existing checkpoints then have an extra bias key).',
+  },
   docs: `## What it does
 Finds \`nn.Conv1d/2d/3d\` (and \`nn.LazyConv1d/2d/3d\`) layers with a bias (the default) that feed straight into \`nn.BatchNorm1d/2d/3d\`: the next
 element of an \`nn.Sequential\` or a layer list, or the next call in \`forward\` (\`self.bn(self.conv(x))\`, or
@@ -103,7 +106,7 @@ change slightly until batch norm re-centres them.
       if (!norm) continue;
       reporter.report({
         range: nodeRange(field(conv, 'function') ?? conv),
-        message: 'This convolution has a bias but feeds straight into BatchNorm, which subtracts the mean and cancels the bias: it costs compute and optimizer state for nothing. Pass bias=False (existing checkpoints then have an extra bias key).',
+        messageId: 'biasBeforeBatchNorm',
         related: [{ range: nodeRange(norm), message: 'batch norm applied here' }],
         fixes: [biasFix(module, conv, bias)],
       });

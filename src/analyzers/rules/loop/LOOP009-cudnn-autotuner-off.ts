@@ -27,6 +27,10 @@ export default defineRule({
   fix: 'unsafe',
   requiresAccelerator: true,
   skipTestFiles: true,
+  messages: {
+    lightningBenchmarkOff: 'This CNN trains on CUDA with the cuDNN autotuner off (the default), so cuDNN picks convolution kernels by heuristics instead of timing them. Pass benchmark=True when input sizes are fixed.',
+    benchmarkOff: 'This CNN trains on CUDA with the cuDNN autotuner off (the default), so cuDNN picks convolution kernels by heuristics instead of timing them. Set torch.backends.cudnn.benchmark = True at start-up when input sizes are fixed.',
+  },
   docs: `## What it does
 Finds a training script that builds convolution layers (\`nn.Conv*d\`), trains on CUDA (or on the current accelerator,
 \`torch.accelerator.current_accelerator()\`, which is CUDA on a machine with an NVIDIA GPU; MPS-only code is not
@@ -112,7 +116,7 @@ autotuner benchmarks each new shape and can make training slower.
       for (const trainer of trainers) {
         reporter.report({
           range: nodeRange(field(trainer, 'function') ?? trainer),
-          message: 'This CNN trains on CUDA with the cuDNN autotuner off (the default), so cuDNN picks convolution kernels by heuristics instead of timing them. Pass benchmark=True when input sizes are fixed.',
+          messageId: 'lightningBenchmarkOff',
           related,
           fixes: [{ title: 'Enable the cuDNN autotuner (benchmark=True)', safe: false, edits: [appendArguments(module, trainer, ['benchmark=True'])] }],
         });
@@ -125,7 +129,7 @@ autotuner benchmarks each new shape and can make training slower.
     if (!loop) return;
     reporter.report({
       range: headerRange(loop),
-      message: 'This CNN trains on CUDA with the cuDNN autotuner off (the default), so cuDNN picks convolution kernels by heuristics instead of timing them. Set torch.backends.cudnn.benchmark = True at start-up when input sizes are fixed.',
+      messageId: 'benchmarkOff',
       related,
       fixes: [insertBenchmark(module)],
     });

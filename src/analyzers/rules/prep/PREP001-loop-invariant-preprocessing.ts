@@ -16,6 +16,10 @@ export default defineRule({
   confidence: 'medium',
   fix: 'safe',
   skipTestFiles: true,
+  messages: {
+    rebuiltEveryEpoch: '{{work}} is rebuilt every epoch from inputs the loop does not change. Create it once above the epoch loop.',
+    repeatedEveryEpoch: '{{work}} runs every epoch but reads nothing the loop changes, so each epoch repeats the same work. Move it above the epoch loop (or cache its result).',
+  },
   docs: `## What it does
 Finds preprocessing inside an epoch loop (the loop around the training loop, or \`for epoch in ...: model.fit(...,
 epochs=1)\`) whose inputs do not change from one epoch to the next: reading files (\`pd.read_*\`, \`np.load\`,
@@ -112,10 +116,8 @@ it calls rebinds (\`global\`) means it is not reported at all; if the data does 
         reporter.report({
           range: nodeRange(field(work.call, 'function')!),
           severity: work.cheap ? 'info' : undefined,
-          message: work.cheap
-            ? `${work.label} is rebuilt every epoch from inputs the loop does not change. Create it once above the epoch loop.`
-            : `${work.label} runs every epoch but reads nothing the loop changes, so each epoch repeats the same work. `
-              + 'Move it above the epoch loop (or cache its result).',
+          messageId: work.cheap ? 'rebuiltEveryEpoch' : 'repeatedEveryEpoch',
+          data: { work: work.label },
           related: [{ range: nodeRange(field(loop, 'left') ?? loop), message: 'the epoch loop' }],
           fixes: fix ? [fix] : [],
         });

@@ -17,6 +17,9 @@ export default defineRule({
   confidence: 'medium',
   fix: 'none',
   skipTestFiles: true,
+  messages: {
+    tokenizesPerStep: `{{tokenizer}} tokenizes text {{where}}, so the same texts are re-tokenized every step of every epoch. ${ADVICE}`,
+  },
   docs: `## What it does
 Finds calls to a Hugging Face tokenizer (\`tok(...)\`, \`tok.encode(...)\`, \`tok.encode_plus(...)\`,
 \`tok.batch_encode_plus(...)\`) that run once per training step: in the body of a training loop (one that calls
@@ -88,7 +91,8 @@ num_proc=os.cpu_count(), remove_columns=["text"])\`, then use \`DataCollatorWith
       const what = t.form === 'call' ? `${t.receiver.text}(...)` : `${t.receiver.text}.${t.form}(...)`;
       reporter.report({
         range: nodeRange(field(t.call, 'function')!),
-        message: `${what} tokenizes text ${where}, so the same texts are re-tokenized every step of every epoch. ${ADVICE}`,
+        messageId: 'tokenizesPerStep',
+        data: { tokenizer: what, where },
         related: related ? [{ range: nodeRange(related.node), message: related.message }] : [],
       });
     };

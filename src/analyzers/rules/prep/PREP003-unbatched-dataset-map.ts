@@ -15,6 +15,9 @@ export default defineRule({
   confidence: 'high',
   fix: 'safe',
   skipTestFiles: true,
+  messages: {
+    unbatchedMap: 'This map {{what}} one example at a time ({{setting}}); pass batched=True (and num_proc=) so the fast tokenizer processes whole batches.',
+  },
   docs: `## What it does
 Finds \`datasets\` \`Dataset.map(fn)\` / \`DatasetDict.map(fn)\` calls without \`batched=True\` where \`fn\` calls a
 Hugging Face tokenizer, feature extractor or processor. The receiver must come from \`load_dataset\`,
@@ -74,8 +77,8 @@ columns are the same. Any other function has to be rewritten to take and return 
       const fix = batchedFix(module, map, fn.node, calls, args.keywords.has('input_columns'));
       reporter.report({
         range: nodeRange(field(map.call, 'function')!),
-        message: `This map ${what} one example at a time (${map.batched === false ? 'batched=False' : 'no batched=True'}); `
-          + 'pass batched=True (and num_proc=) so the fast tokenizer processes whole batches.',
+        messageId: 'unbatchedMap',
+        data: { what, setting: map.batched === false ? 'batched=False' : 'no batched=True' },
         related: [{ range: nodeRange(calls[0].call), message: 'per-example preprocessing call' }],
         fixes: fix ? [fix] : [],
       });

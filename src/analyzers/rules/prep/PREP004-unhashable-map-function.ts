@@ -41,6 +41,9 @@ export default defineRule({
   confidence: 'medium',
   fix: 'none',
   skipTestFiles: true,
+  messages: {
+    unhashableMapFunction: 'This map runs {{function}} that closes over {{capture}}; datasets cannot fingerprint it reliably, so its cache is never reused and the preprocessing reruns on every run. Move the function to module level and pass the state through fn_kwargs=.',
+  },
   docs: `## What it does
 Finds a Hugging Face \`datasets\` \`Dataset.map(f)\` / \`DatasetDict.map(f)\` whose \`f\` is a lambda or a nested function that
 closes over \`self\`, a model (\`AutoModel*.from_pretrained\`, \`pipeline(...)\`, \`torchvision.models.*\`), an open file,
@@ -124,8 +127,8 @@ an edit.
       const what = fn.node.type === 'lambda' ? 'a lambda' : `the nested function ${module.functionName(fn.node)}()`;
       reporter.report({
         range: nodeRange(field(map.call, 'function')!),
-        message: `This map runs ${what} that closes over ${capture.what === 'self' ? `${capture.name}, so the whole object is pickled to hash it` : `${capture.what} (${capture.name})`}; datasets cannot fingerprint it reliably, `
-          + 'so its cache is never reused and the preprocessing reruns on every run. Move the function to module level and pass the state through fn_kwargs=.',
+        messageId: 'unhashableMapFunction',
+        data: { function: what, capture: capture.what === 'self' ? `${capture.name}, so the whole object is pickled to hash it` : `${capture.what} (${capture.name})` },
         related: [{ range: nodeRange(capture.node), message: `captured ${capture.what}` }],
       });
     }

@@ -28,6 +28,11 @@ export default defineRule({
   confidence: 'medium',
   fix: 'unsafe',
   skipTestFiles: true,
+  messages: {
+    tfdataMapWithoutCache: 'This map ({{function}}) is deterministic but reruns every epoch ({{epochs}}) because the pipeline has no .cache(). If the decoded data fits in memory or on local disk, add .cache() (or .cache(filename)) right after it, before any shuffle or random augmentation.',
+    deterministicCompose: 'These transforms are all deterministic, yet every epoch decodes and transforms each image again in __getitem__. If the data fits, decode and transform once (pre-resize to disk, or cache the tensors in __init__) and keep only random augmentation per item.',
+    deterministicResize: 'This resize is deterministic, yet every epoch decodes and resizes each image again in __getitem__. If the data fits, resize once (pre-resize the files on disk, or cache the resized tensors in __init__) and keep only random augmentation per item.',
+  },
   docs: `## What it does
 Finds deterministic preprocessing that is recomputed in every epoch although its result never changes:
 - **tf.data**: an expensive deterministic \`.map(f)\` (\`f\` decodes, resizes or parses: \`tf.io.decode_*\`,
@@ -127,8 +132,8 @@ function checkTfData(module: PythonModule, reporter: Reporter): void {
       ];
       reporter.report({
         range: methodCallRange(step),
-        message: `This map (${textOf(field(profile.expensive, 'function')!)}) is deterministic but reruns every epoch (${epochs}) because the pipeline has no .cache(). `
-          + 'If the decoded data fits in memory or on local disk, add .cache() (or .cache(filename)) right after it, before any shuffle or random augmentation.',
+        messageId: 'tfdataMapWithoutCache',
+        data: { function: textOf(field(profile.expensive, 'function')!), epochs },
         related,
         fixes,
       });
@@ -184,8 +189,7 @@ function checkTorchvision(module: PythonModule, reporter: Reporter): void {
     ];
     reporter.report({
       range: nodeRange(field(applied.compose, 'function')!),
-      message: 'These transforms are all deterministic, yet every epoch decodes and transforms each image again in __getitem__. '
-        + 'If the data fits, decode and transform once (pre-resize to disk, or cache the tensors in __init__) and keep only random augmentation per item.',
+      messageId: 'deterministicCompose',
       related,
     });
   }
@@ -219,8 +223,7 @@ function checkHandwrittenResize(module: PythonModule, reporter: Reporter): void 
     reported.add(cls.id);
     reporter.report({
       range: nodeRange(field(resize, 'function') ?? resize),
-      message: 'This resize is deterministic, yet every epoch decodes and resizes each image again in __getitem__. '
-        + 'If the data fits, resize once (pre-resize the files on disk, or cache the resized tensors in __init__) and keep only random augmentation per item.',
+      messageId: 'deterministicResize',
       related: [
         { range: nodeRange(decode), message: 'image decoded per item' },
         { range: nodeRange(use.call), message: 'training DataLoader, iterated every epoch' },

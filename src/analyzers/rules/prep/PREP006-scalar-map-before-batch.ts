@@ -12,6 +12,9 @@ export default defineRule({
   confidence: 'medium',
   fix: 'unsafe',
   skipTestFiles: true,
+  messages: {
+    mapBeforeBatch: 'This map runs an elementwise function once per element before .{{batch}}(); each call costs scheduling overhead. Batch first (.batch(n).map(f)) so it runs once per batch, after checking that f works on batches.',
+  },
   docs: `## What it does
 Finds a \`tf.data\` chain \`.map(f).batch(n)\` where \`f\` (a lambda or a function of the module) only does arithmetic and
 elementwise TensorFlow ops on its arguments (\`tf.cast\`, \`tf.image.convert_image_dtype\`, \`tf.clip_by_value\`,
@@ -74,8 +77,8 @@ output. It is offered as a suggestion; check the result on a batch.
       if (!fn || isProjection(fn) || !isElementwiseFunction(module, fn) || isDemoPipeline(module, map) || mapFeedsTraining(module, map) === false) continue;
       reporter.report({
         range: methodCallRange(map),
-        message: `This map runs an elementwise function once per element before .${textOf(field(field(batch, 'function')!, 'attribute')!)}(); `
-          + 'each call costs scheduling overhead. Batch first (.batch(n).map(f)) so it runs once per batch, after checking that f works on batches.',
+        messageId: 'mapBeforeBatch',
+        data: { batch: textOf(field(field(batch, 'function')!, 'attribute')!) },
         related: [{ range: nodeRange(fn), message: 'function made only of elementwise operations' }],
         fixes: [swapFix(module, map, batch)],
       });

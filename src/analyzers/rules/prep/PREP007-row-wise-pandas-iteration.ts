@@ -24,6 +24,9 @@ export default defineRule({
   confidence: 'medium',
   fix: 'unsafe',
   skipTestFiles: true,
+  messages: {
+    rowWise: '{{what}} processes the DataFrame {{frame}} ({{origin}}) one row at a time in Python, which is slow on large tables and loses dtypes; vectorize with column expressions, np.where/np.select or merge/Series.map.',
+  },
   docs: `## What it does
 Finds row-by-row processing of a pandas DataFrame that provably comes from pandas (\`pd.read_*\`, \`pd.DataFrame(...)\`,
 \`pd.concat\`, \`merge\`, a grouped aggregation, or a parameter annotated \`pd.DataFrame\`):
@@ -77,8 +80,8 @@ hand (column expressions, \`np.where\`/\`np.select\` for conditionals, \`merge\`
       const origin = kind === 'read' ? 'read from a file' : 'built with pandas';
       reporter.report({
         range,
-        message: `${what} processes the DataFrame ${frame} (${origin}) one row at a time in Python, which is slow on large tables and `
-          + 'loses dtypes; vectorize with column expressions, np.where/np.select or merge/Series.map.',
+        messageId: 'rowWise',
+        data: { what, frame, origin },
         fixes,
       });
     };

@@ -29,6 +29,9 @@ export default defineRule({
   confidence: 'medium',
   fix: 'unsafe',
   skipTestFiles: true,
+  messages: {
+    loopOverTensor: 'This Python loop visits the {{kind}} {{name}} one element at a time, launching tiny operations per element; {{advice}}.',
+  },
   docs: `## What it does
 Finds a Python loop over the elements of a PyTorch tensor, NumPy array or TensorFlow tensor —
 \`for i in range(len(x))\` / \`range(x.shape[0])\` / \`range(x.size(0))\` / \`for i, v in enumerate(x)\` — whose body only assigns elementwise results
@@ -92,8 +95,8 @@ tensor (\`y = x * w + b\`, \`torch.where\`, \`np.where\`).
       const fix = reductionFix(module, loop, statements, over);
       reporter.report({
         range: nodeRange(field(loop, 'right')!),
-        message: `This Python loop visits the ${fw} ${over.name} one element at a time, launching tiny operations per element; `
-          + `${fix ? 'use one reduction instead' : 'rewrite the body as one vectorized expression on the whole ' + fw}.`,
+        messageId: 'loopOverTensor',
+        data: { kind: fw, name: over.name, advice: fix ? 'use one reduction instead' : 'rewrite the body as one vectorized expression on the whole ' + fw },
         fixes: fix ? [fix] : [],
       });
     }

@@ -18,6 +18,10 @@ export default defineRule({
   confidence: 'medium',
   fix: 'unsafe',
   skipTestFiles: true,
+  messages: {
+    noEarlyStopping: 'fit() trains {{epochs}} epochs on validated data with no EarlyStopping callback: every epoch runs even after val_loss stops improving. Add {{callback}}(monitor="val_loss", patience=5, restore_best_weights=True) to callbacks.',
+    noEarlyStoppingInfo: 'fit() trains {{epochs}} epochs on validated data with no EarlyStopping callback: every epoch runs even after val_loss stops improving. Add {{callback}}(monitor="val_loss", patience=5, restore_best_weights=True) to callbacks. Info only: {{why}}.',
+  },
   docs: `## What it does
 Finds a Keras \`model.fit(...)\` that trains for a literal ${LONG_KERAS_EPOCHS} epochs or more with validation data
 (\`validation_data\` or \`validation_split\`) but has no \`EarlyStopping\` callback. The callbacks list is followed
@@ -108,7 +112,8 @@ of the last epoch's, which changes results.
       reporter.report({
         range: nodeRange(field(fit, 'function') ?? fit),
         severity: why ? 'info' : undefined,
-        message: `fit() trains ${epochs} epochs on validated data with no EarlyStopping callback: every epoch runs even after val_loss stops improving. Add ${es.expr}(monitor="val_loss", patience=5, restore_best_weights=True) to callbacks.${why ? ` Info only: ${why}.` : ''}`,
+        messageId: why ? 'noEarlyStoppingInfo' : 'noEarlyStopping',
+        data: { epochs, callback: es.expr, why: why ?? '' },
         fixes: edits.length > 0 ? [{ title: 'Add EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True)', safe: false, edits }] : [],
       });
     }

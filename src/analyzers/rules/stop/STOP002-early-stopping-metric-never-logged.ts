@@ -19,6 +19,10 @@ export default defineRule({
   confidence: 'high',
   fix: 'unsafe',
   skipTestFiles: true,
+  messages: {
+    kerasNoValidationData: "EarlyStopping monitors \"{{monitor}}\"{{default}}, but fit() gets no validation data (validation_data, or validation_split > 0), so the metric never exists: Keras warns \"Early stopping conditioned on metric `{{monitor}}` which is not available\" and never stops. Pass validation data, or monitor \"{{training}}\".",
+    lightningNeverLogged: 'EarlyStopping monitors "{{monitor}}", but {{classes}} never logs it (logged: {{logged}}): {{consequence}}. {{advice}}',
+  },
   docs: `## What it does
 Finds an early-stopping callback that monitors a metric the training never produces. Keras: \`EarlyStopping\` monitoring
 a \`val_*\` metric (the default monitor is \`val_loss\`) passed to a \`fit\` that has neither \`validation_data\` nor
@@ -131,7 +135,8 @@ function checkKeras(module: PythonModule, reporter: Reporter): void {
       }
       reporter.report({
         range: monitorRange(es, monitor),
-        message: `EarlyStopping monitors "${monitor.value}"${monitor.node ? '' : ' (the default)'}, but fit() gets no validation data (validation_data, or validation_split > 0), so the metric never exists: Keras warns "Early stopping conditioned on metric \`${monitor.value}\` which is not available" and never stops. Pass validation data, or monitor "${training}".`,
+        messageId: 'kerasNoValidationData',
+        data: { monitor: monitor.value, default: monitor.node ? '' : ' (the default)', training },
         related: [{ range: nodeRange(field(fit, 'function') ?? fit), message: 'fit() without validation data' }],
         fixes,
       });
@@ -272,7 +277,14 @@ function checkLightning(module: PythonModule, reporter: Reporter): void {
     const strict = argConstantBool(module, argument(callArguments(es), 'strict'));
     reporter.report({
       range: monitorRange(es, monitor),
-      message: `EarlyStopping monitors "${m}", but ${classNames(module, classes)} never logs it (logged: ${keys.length > 0 ? keys.map((k) => `"${k}"`).join(', ') : 'nothing'}): ${strict === false ? 'with strict=False Lightning only warns and never stops' : 'Lightning raises "Early stopping conditioned on metric … which is not available" at the first validation check'}. ${candidate ? `Monitor "${candidate}".` : `Log it with self.log("${m}", ...) in validation_step or monitor a logged key.`}`,
+      messageId: 'lightningNeverLogged',
+      data: {
+        monitor: m,
+        classes: classNames(module, classes),
+        logged: keys.length > 0 ? keys.map((k) => `"${k}"`).join(', ') : 'nothing',
+        consequence: strict === false ? 'with strict=False Lightning only warns and never stops' : 'Lightning raises "Early stopping conditioned on metric … which is not available" at the first validation check',
+        advice: candidate ? `Monitor "${candidate}".` : `Log it with self.log("${m}", ...) in validation_step or monitor a logged key.`,
+      },
       fixes: candidate ? [{ title: `Monitor the logged key "${candidate}"`, safe: false, edits: [setMonitor(module, es, monitor, candidate)] }] : [],
     });
   }

@@ -25,6 +25,12 @@ export default defineRule({
   confidence: 'medium',
   fix: 'unsafe',
   skipTestFiles: true,
+  messages: {
+    maxEpochsNoEarlyStopping: 'Trainer runs up to max_epochs={{maxEpochs}} with no EarlyStopping callback: every epoch runs even after the validation loss stops improving. Add EarlyStopping(monitor="{{monitor}}", mode="min", patience=3) to callbacks.',
+    noLimitNoEarlyStopping: 'Trainer sets no max_epochs, max_steps or max_time, so Lightning trains up to {{epochs}} epochs, and no EarlyStopping callback ends it when the validation loss stops improving. Add EarlyStopping(monitor="{{monitor}}", mode="min", patience=3) to callbacks and set max_epochs.',
+    configMaxEpochsNoEarlyStopping: 'trainer.max_epochs is {{maxEpochs}} and no EarlyStopping callback is configured: every epoch runs even after the validation loss stops improving. Add an EarlyStopping callback (monitor: val_loss, patience: 3).',
+    configNoLimitNoEarlyStopping: 'trainer sets no max_epochs, max_steps or max_time, so Lightning trains up to {{epochs}} epochs, and no EarlyStopping callback is configured. Add an EarlyStopping callback and set max_epochs.',
+  },
   docs: `## What it does
 Finds a Lightning \`Trainer\` with no \`EarlyStopping\` callback that either has no training budget at all
 (\`max_epochs\`, \`max_steps\` and \`max_time\` unset, no \`Timer\` callback) or runs \`max_epochs\` of ${LONG_LIGHTNING_EPOCHS} or more,
@@ -164,9 +170,8 @@ function checkTrainer(module: PythonModule, trainer: TrainerUse, reporter: Repor
   const epochsNode = argument(args, 'max_epochs');
   reporter.report({
     range: long && epochsNode.kind === 'present' ? nodeRange(epochsNode.node) : nodeRange(field(call, 'function') ?? call),
-    message: long
-      ? `Trainer runs up to max_epochs=${String(maxEpochs)} with no EarlyStopping callback: every epoch runs even after the validation loss stops improving. Add EarlyStopping(monitor="${monitor}", mode="min", patience=3) to callbacks.`
-      : `Trainer sets no max_epochs, max_steps or max_time, so Lightning trains up to ${IMPLICIT_EPOCHS} epochs, and no EarlyStopping callback ends it when the validation loss stops improving. Add EarlyStopping(monitor="${monitor}", mode="min", patience=3) to callbacks and set max_epochs.`,
+    messageId: long ? 'maxEpochsNoEarlyStopping' : 'noLimitNoEarlyStopping',
+    data: { maxEpochs: String(maxEpochs), monitor, epochs: IMPLICIT_EPOCHS },
     fixes: edits.length > 0 ? [{ title: `Add EarlyStopping(monitor="${monitor}") to the Trainer callbacks`, safe: false, edits }] : [],
   });
 }
@@ -260,9 +265,8 @@ function checkTrainerConfig(doc: ConfigDocument, kind: 'lightning-cli' | 'hydra'
   reporter.report({
     range,
     severity: kind === 'hydra' ? 'info' : undefined,
-    message: long
-      ? `trainer.max_epochs is ${String(maxEpochs)} and no EarlyStopping callback is configured: every epoch runs even after the validation loss stops improving. Add an EarlyStopping callback (monitor: val_loss, patience: 3).`
-      : `trainer sets no max_epochs, max_steps or max_time, so Lightning trains up to ${IMPLICIT_EPOCHS} epochs, and no EarlyStopping callback is configured. Add an EarlyStopping callback and set max_epochs.`,
+    messageId: long ? 'configMaxEpochsNoEarlyStopping' : 'configNoLimitNoEarlyStopping',
+    data: { maxEpochs: String(maxEpochs), epochs: IMPLICIT_EPOCHS },
     fixes: fix ? [{ title: 'Add an EarlyStopping callback (monitor: val_loss)', safe: false, edits: [fix] }] : [],
   });
 }

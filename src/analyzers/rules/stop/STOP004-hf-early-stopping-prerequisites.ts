@@ -16,6 +16,12 @@ export default defineRule({
   severity: 'error',
   confidence: 'high',
   fix: 'unsafe',
+  messages: {
+    noEvaluation: 'EarlyStoppingCallback needs evaluation, but {{args}} leave {{strategyKey}} at "no": training fails at start with "EarlyStoppingCallback requires IntervalStrategy of steps or epoch". Set {{fixArgs}}.',
+    noMetric: 'EarlyStoppingCallback needs metric_for_best_model (or load_best_model_at_end=True, which defaults it to "loss"): training fails at start with "EarlyStoppingCallback requires metric_for_best_model to be defined". Set load_best_model_at_end=True, metric_for_best_model="eval_loss".',
+    configNoEvaluation: '{{key}} is set but {{strategyKey}} is {{strategy}}: EarlyStoppingCallback fails at train start ("requires IntervalStrategy of steps or epoch"). Set eval_strategy: epoch, save_strategy: epoch, load_best_model_at_end: true, metric_for_best_model: eval_loss.',
+    configNoMetric: '{{key}} is set but neither metric_for_best_model nor load_best_model_at_end: true is: EarlyStoppingCallback fails at train start ("requires metric_for_best_model to be defined"). Set load_best_model_at_end: true and metric_for_best_model: eval_loss.',
+  },
   docs: `## What it does
 Finds a Hugging Face \`EarlyStoppingCallback\` given to a \`Trainer\` (\`callbacks=[...]\` or \`trainer.add_callback\`)
 whose \`TrainingArguments\` do not evaluate (\`eval_strategy\`, legacy \`evaluation_strategy\`, absent or \`"no"\`), or
@@ -108,9 +114,8 @@ and changes which weights the run ends with. In configs it sets the same keys.
       const where = trainer.trainingArgs ? 'its TrainingArguments' : 'the default TrainingArguments (no args=)';
       reporter.report({
         range: nodeRange(callbacks[0]),
-        message: pre.noEvaluation
-          ? `EarlyStoppingCallback needs evaluation, but ${where} leave ${pre.strategyKeyword} at "no": training fails at start with "EarlyStoppingCallback requires IntervalStrategy of steps or epoch". Set ${FIX_ARGS}.`
-          : `EarlyStoppingCallback needs metric_for_best_model (or load_best_model_at_end=True, which defaults it to "loss"): training fails at start with "EarlyStoppingCallback requires metric_for_best_model to be defined". Set load_best_model_at_end=True, metric_for_best_model="eval_loss".`,
+        messageId: pre.noEvaluation ? 'noEvaluation' : 'noMetric',
+        data: { args: where, strategyKey: pre.strategyKeyword, fixArgs: FIX_ARGS },
         related: trainer.trainingArgs ? [{ range: nodeRange(field(trainer.trainingArgs, 'function') ?? trainer.trainingArgs), message: 'TrainingArguments built here' }] : [],
         fixes: edits.length > 0 ? [{ title: 'Evaluate every epoch and load the best model by eval_loss', safe: false, edits }] : [],
       });
@@ -138,9 +143,8 @@ and changes which weights the run ends with. In configs it sets the same keys.
     const fix = configFix(doc, root, strategyKey, strategyValue, noEvaluation, noMetric);
     reporter.report({
       range: esNode.keyRange ?? esNode.range,
-      message: noEvaluation
-        ? `${esKey} is set but ${strategyKey ?? 'eval_strategy'} is ${strategyValue === 'absent' ? 'unset (default "no")' : '"no"'}: EarlyStoppingCallback fails at train start ("requires IntervalStrategy of steps or epoch"). Set eval_strategy: epoch, save_strategy: epoch, load_best_model_at_end: true, metric_for_best_model: eval_loss.`
-        : `${esKey} is set but neither metric_for_best_model nor load_best_model_at_end: true is: EarlyStoppingCallback fails at train start ("requires metric_for_best_model to be defined"). Set load_best_model_at_end: true and metric_for_best_model: eval_loss.`,
+      messageId: noEvaluation ? 'configNoEvaluation' : 'configNoMetric',
+      data: { key: esKey, strategyKey: strategyKey ?? 'eval_strategy', strategy: strategyValue === 'absent' ? 'unset (default "no")' : '"no"' },
       fixes: fix.length > 0 ? [{ title: 'Evaluate every epoch and load the best model by eval_loss', safe: false, edits: fix }] : [],
     });
   },

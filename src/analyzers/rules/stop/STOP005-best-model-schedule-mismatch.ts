@@ -20,6 +20,10 @@ export default defineRule({
   severity: 'error',
   confidence: 'high',
   fix: 'unsafe',
+  messages: {
+    strategyMismatch: 'load_best_model_at_end needs matching save and eval schedules, but {{strategyKey}}{{eq}}"{{evalStrategy}}" and save_strategy{{eq}}"{{saveStrategy}}": TrainingArguments raises "ValueError: --load_best_model_at_end requires the save and eval strategy to match". {{advice}}',
+    stepsMismatch: 'load_best_model_at_end needs a checkpoint at every evaluation, but save_steps{{eq}}{{saveSteps}} is not a multiple of eval_steps{{eq}}{{evalSteps}}: TrainingArguments raises "ValueError: --load_best_model_at_end requires the saving steps to be a round multiple of the evaluation steps". {{advice}}',
+  },
   docs: `## What it does
 Finds Hugging Face \`TrainingArguments\` (in code, and in TrainingArguments JSON/YAML files) with
 \`load_best_model_at_end=True\` whose evaluation and save schedules do not match: \`eval_strategy\` (legacy
@@ -122,7 +126,7 @@ run evaluates or writes checkpoints. \`save_strategy="best"\` needs transformers
     const anchor: ConfigNode = (mismatch.kind === 'steps' ? root.get('save_steps') ?? root.get('eval_steps') : root.get('save_strategy') ?? root.get(strategyKey)) ?? loadBest;
     reporter.report({
       range: anchor.keyRange ?? anchor.range,
-      message: configMessage(mismatch, strategyKey),
+      ...messageOf(mismatch, strategyKey, ': '),
       related: [{ range: loadBest.keyRange ?? loadBest.range, message: 'load_best_model_at_end: true set here' }],
       // Flow-style YAML (`{a: 1}`) has no line to append a key to.
       fixes: !json && doc.text.trimStart().startsWith('{') ? [] : [{ title: fixTitle(mismatch, strategyKey), safe: false, edits }],
@@ -167,11 +171,13 @@ function findMismatch(evalS: Setting, saveS: Setting, evalSteps: Setting, saveSt
   return undefined;
 }
 
-function describe(m: Mismatch, strategyKey: string, eq: string): string {
+/** The message of a mismatch; `eq` is how the settings are written (`=` in code, `: ` in a config). */
+function messageOf(m: Mismatch, strategyKey: string, eq: string): { messageId: 'strategyMismatch' | 'stepsMismatch'; data: Record<string, string | number> } {
+  const advised = advice(m, strategyKey, eq);
   if (m.kind === 'strategy') {
-    return `load_best_model_at_end needs matching save and eval schedules, but ${strategyKey}${eq}"${m.evalStrategy}" and save_strategy${eq}"${m.saveStrategy}": TrainingArguments raises "ValueError: --load_best_model_at_end requires the save and eval strategy to match".`;
+    return { messageId: 'strategyMismatch', data: { strategyKey, eq, evalStrategy: m.evalStrategy, saveStrategy: m.saveStrategy, advice: advised } };
   }
-  return `load_best_model_at_end needs a checkpoint at every evaluation, but save_steps${eq}${m.saveSteps} is not a multiple of eval_steps${eq}${m.evalSteps}: TrainingArguments raises "ValueError: --load_best_model_at_end requires the saving steps to be a round multiple of the evaluation steps".`;
+  return { messageId: 'stepsMismatch', data: { eq, saveSteps: m.saveSteps, evalSteps: m.evalSteps, advice: advised } };
 }
 
 function advice(m: Mismatch, strategyKey: string, eq: string): string {
@@ -182,10 +188,6 @@ function advice(m: Mismatch, strategyKey: string, eq: string): string {
 function fixTitle(m: Mismatch, strategyKey: string): string {
   if (m.kind === 'steps') return `Save every ${m.to} steps (a multiple of eval_steps)`;
   return m.change === 'save' ? `Save on the evaluation schedule ("${m.to}")` : `Set ${strategyKey} to "${m.to}" to match the save schedule`;
-}
-
-function configMessage(m: Mismatch, strategyKey: string): string {
-  return `${describe(m, strategyKey, ': ')} ${advice(m, strategyKey, ': ')}`;
 }
 
 function checkArgs(module: PythonModule, call: Node) {
@@ -221,7 +223,7 @@ function checkArgs(module: PythonModule, call: Node) {
   const at = anchor.kind === 'present' ? anchor.node : loadBest.node;
   return {
     range: nodeRange(at.parent?.type === 'keyword_argument' ? at.parent : at),
-    message: `${describe(mismatch, strategyKeyword, '=')} ${advice(mismatch, strategyKeyword, '=')}`,
+    ...messageOf(mismatch, strategyKeyword, '='),
     related: [{ range: nodeRange(loadBest.node), message: 'load_best_model_at_end=True set here' }, { range: nodeRange(field(call, 'function') ?? call), message: 'TrainingArguments built here' }],
     fixes: [{ title: fixTitle(mismatch, strategyKeyword), safe: false, edits }],
   };

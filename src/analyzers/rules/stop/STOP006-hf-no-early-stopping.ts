@@ -17,6 +17,9 @@ export default defineRule({
   confidence: 'low',
   fix: 'unsafe',
   skipTestFiles: true,
+  messages: {
+    noEarlyStoppingCallback: 'Trainer evaluates on eval_dataset but runs all {{epochs}} epochs with no EarlyStoppingCallback: epochs keep running after the eval loss stops improving. Consider callbacks=[EarlyStoppingCallback(early_stopping_patience=3)] with load_best_model_at_end=True.',
+  },
   docs: `## What it does
 Finds a Hugging Face \`Trainer\` that has an \`eval_dataset\` and trains for \`num_train_epochs\` of ${LONG_HF_EPOCHS} or more
 (in the \`TrainingArguments\` it is given in the same module) with no \`EarlyStoppingCallback\` and no \`max_steps\` budget.
@@ -89,7 +92,8 @@ run ends with the best rather than the last weights.
       const edits: Edit[] = add ? [add, ...earlyStoppingArgumentEdits(module, trainer.trainingArgs), ...(es.importEdit ? [es.importEdit] : [])] : [];
       reporter.report({
         range: nodeRange(field(trainer.call, 'function') ?? trainer.call),
-        message: `Trainer evaluates on eval_dataset but runs all ${epochs} epochs with no EarlyStoppingCallback: epochs keep running after the eval loss stops improving. Consider callbacks=[EarlyStoppingCallback(early_stopping_patience=3)] with load_best_model_at_end=True.`,
+        messageId: 'noEarlyStoppingCallback',
+        data: { epochs },
         related: [{ range: nodeRange(field(trainer.trainingArgs, 'function') ?? trainer.trainingArgs), message: `num_train_epochs=${epochs} set here` }],
         fixes: edits.length > 0 ? [{ title: 'Add EarlyStoppingCallback(early_stopping_patience=3) and its TrainingArguments', safe: false, edits }] : [],
       });

@@ -33,6 +33,11 @@ export default defineRule({
   severity: 'warning',
   confidence: 'medium',
   fix: 'unsafe',
+  messages: {
+    movedToConstructor: "{{names}} passed to fit(): moved to the estimator's constructor in xgboost 1.6 (deprecated in fit) and removed from fit in 2.0, where {{raises}} TypeError. Pass {{them}} to the constructor or set_params().",
+    estimatorNoEarlyStopping: 'fit() evaluates on eval_set but the estimator has no early_stopping_rounds: all {{rounds}} boosting rounds run whatever the validation score does. Set early_stopping_rounds={{stoppingRounds}} in the constructor.',
+    trainNoEarlyStopping: 'xgb.train() evaluates on evals but has no early_stopping_rounds: all {{rounds}} boosting rounds run whatever the validation score does. Add early_stopping_rounds={{stoppingRounds}}.',
+  },
   docs: `## What it does
 Finds XGBoost training that evaluates on a validation set but never stops early, or that passes early stopping in
 the wrong place:
@@ -104,7 +109,8 @@ function misplacedFitArguments(module: PythonModule, fit: Node, ctor: Node, repo
   }
   reporter.report({
     range: nodeRange(keywordNode(moved[0])!),
-    message: `${names.join(' and ')} passed to fit(): moved to the estimator's constructor in xgboost 1.6 (deprecated in fit) and removed from fit in 2.0, where ${names.length > 1 ? 'they raise' : 'it raises'} TypeError. Pass ${names.length > 1 ? 'them' : 'it'} to the constructor or set_params().`,
+    messageId: 'movedToConstructor',
+    data: { names: names.join(' and '), raises: names.length > 1 ? 'they raise' : 'it raises', them: names.length > 1 ? 'them' : 'it' },
     related: [{ range: nodeRange(field(ctor, 'function') ?? ctor), message: 'estimator constructed here' }],
     fixes: edits.length > 0 ? [{ title: `Move ${names.join(', ')} to the constructor`, safe: false, edits }] : [],
   });
@@ -135,7 +141,8 @@ function missingOnEstimator(module: PythonModule, fit: Node, ctor: Node, name: s
   const sameScope = module.enclosingFunction(ctor)?.id === module.enclosingFunction(fit)?.id;
   reporter.report({
     range: nodeRange(field(fit, 'function') ?? fit),
-    message: `fit() evaluates on eval_set but the estimator has no early_stopping_rounds: all ${n} boosting rounds run whatever the validation score does. Set early_stopping_rounds=${STOPPING_ROUNDS} in the constructor.`,
+    messageId: 'estimatorNoEarlyStopping',
+    data: { rounds: n, stoppingRounds: STOPPING_ROUNDS },
     related: [{ range: nodeRange(field(ctor, 'function') ?? ctor), message: 'estimator constructed here' }],
     fixes: sameScope ? [{ title: `Add early_stopping_rounds=${STOPPING_ROUNDS} to the constructor`, safe: false, edits: [appendArguments(module, ctor, [`early_stopping_rounds=${STOPPING_ROUNDS}`])] }] : [],
   });
@@ -153,7 +160,8 @@ function missingOnTrain(module: PythonModule, call: Node, reporter: Reporter): v
   if (callbacksHold(module, argument(args, 'callbacks'), call, isXgbEarlyStopping) !== 'no') return;
   reporter.report({
     range: nodeRange(field(call, 'function') ?? call),
-    message: `xgb.train() evaluates on evals but has no early_stopping_rounds: all ${n} boosting rounds run whatever the validation score does. Add early_stopping_rounds=${STOPPING_ROUNDS}.`,
+    messageId: 'trainNoEarlyStopping',
+    data: { rounds: n, stoppingRounds: STOPPING_ROUNDS },
     fixes: [{ title: `Add early_stopping_rounds=${STOPPING_ROUNDS}`, safe: false, edits: [appendArguments(module, call, [`early_stopping_rounds=${STOPPING_ROUNDS}`])] }],
   });
 }

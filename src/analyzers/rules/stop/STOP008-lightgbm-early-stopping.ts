@@ -32,6 +32,10 @@ export default defineRule({
   severity: 'warning',
   confidence: 'medium',
   fix: 'unsafe',
+  messages: {
+    removedArgument: "early_stopping_rounds was removed from LightGBM's train()/cv()/fit() in 4.0: this call raises TypeError. Use callbacks=[{{callback}}] instead.",
+    neverStopsEarly: '{{what}} but never stops early: every boosting round runs whatever the validation score does. Add callbacks=[{{callback}}].',
+  },
   docs: `## What it does
 Finds LightGBM early stopping requested through the removed \`early_stopping_rounds=\` argument of \`lgb.train()\`,
 \`lgb.cv()\` or \`LGBM*.fit()\` (an error), and training that evaluates on \`valid_sets\`/\`eval_set\` for ${MIN_LGB_ROUNDS} or more rounds
@@ -126,7 +130,8 @@ function removedArgument(module: PythonModule, call: Node, esExpr: string, withI
   reporter.report({
     range: nodeRange(kw),
     severity: 'error',
-    message: `early_stopping_rounds was removed from LightGBM's train()/cv()/fit() in 4.0: this call raises TypeError. Use callbacks=[${element}] instead.`,
+    messageId: 'removedArgument',
+    data: { callback: element },
     fixes: edits.length > 0 ? [{ title: `Use the ${esExpr}() callback`, safe: callbacks.kind === 'absent', edits: withImport(edits) }] : [],
   });
   return true;
@@ -137,7 +142,8 @@ function reportMissing(module: PythonModule, call: Node, what: string, esExpr: s
   const edit = addToCallbacks(module, call, element);
   reporter.report({
     range: nodeRange(field(call, 'function') ?? call),
-    message: `${what} but never stops early: every boosting round runs whatever the validation score does. Add callbacks=[${element}].`,
+    messageId: 'neverStopsEarly',
+    data: { what, callback: element },
     fixes: edit ? [{ title: `Add ${esExpr}(stopping_rounds=${STOPPING_ROUNDS})`, safe: false, edits: withImport([edit]) }] : [],
   });
 }

@@ -25,7 +25,7 @@ class SpeechCommands(Dataset):
                 rel = [line.strip() for line in fh if line.strip()]
             self.files = [os.path.join(root, r) for r in rel]
         else:
-            self.files = sorted(glob.glob(os.path.join(root, "*", "*.wav")))  # expect: LOAD012
+            self.files = sorted(glob.glob(os.path.join(root, "*", "*.wav")))  # expect: LOAD012[info]:datasetFilePerSample
         self.files = [f for f in self.files if os.path.basename(os.path.dirname(f)) in self.label_to_idx]
         self.melspec = torchaudio.transforms.MelSpectrogram(SAMPLE_RATE, n_fft=480, hop_length=160, n_mels=40)
 
@@ -46,10 +46,10 @@ class KWSNet(nn.Module):
     def __init__(self, n_mels=40, n_classes=12, width=64):
         super().__init__()
         self.net = nn.Sequential(
-            nn.Conv1d(n_mels, width, kernel_size=3, padding=1),  # expect: LOOP008
+            nn.Conv1d(n_mels, width, kernel_size=3, padding=1),  # expect: LOOP008[hint]:biasBeforeBatchNorm
             nn.BatchNorm1d(width),
             nn.ReLU(),
-            nn.Conv1d(width, width, kernel_size=3, padding=2, dilation=2),  # expect: LOOP008
+            nn.Conv1d(width, width, kernel_size=3, padding=2, dilation=2),  # expect: LOOP008[hint]:biasBeforeBatchNorm
             nn.BatchNorm1d(width),
             nn.ReLU(),
             nn.AdaptiveAvgPool1d(1),
@@ -82,7 +82,7 @@ def main():
     device = torch.device("cuda")
     train_ds = SpeechCommands(args.root, labels)
     val_ds = SpeechCommands(args.root, labels, os.path.join(args.root, "validation_list.txt"))
-    train_loader = DataLoader(train_ds, batch_size=args.batch_size, shuffle=True, num_workers=4)  # expect: LOAD002, LOAD003
+    train_loader = DataLoader(train_ds, batch_size=args.batch_size, shuffle=True, num_workers=4)  # expect: LOAD002[info]:pinMemoryOff, LOAD003[info]:workersRespawned
     val_loader = DataLoader(val_ds, batch_size=512, num_workers=4, pin_memory=True, persistent_workers=True)
 
     model = KWSNet(n_classes=len(labels)).to(device)
@@ -90,12 +90,12 @@ def main():
 
     for epoch in range(args.epochs):
         model.train()
-        for feats, target in train_loader:  # expect: LOOP009 (no HW001: a 64-channel 1-D CNN on 40 mel bins is a tiny model, AMP gains nothing)
+        for feats, target in train_loader:  # expect: LOOP009[hint]:benchmarkOff (no HW001: a 64-channel 1-D CNN on 40 mel bins is a tiny model, AMP gains nothing)
             feats, target = feats.to(device), target.to(device)
             feats = spec_augment(feats)
             loss = F.cross_entropy(model(feats), target)
             loss.backward()
-            opt.step()  # expect: LOOP004
+            opt.step()  # expect: LOOP004[error]:neverCleared
 
         model.eval()
         hits = 0

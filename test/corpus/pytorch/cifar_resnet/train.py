@@ -25,7 +25,7 @@ class BasicBlock(nn.Module):
 
     def __init__(self, in_planes, planes, stride=1):
         super().__init__()
-        self.conv1 = nn.Conv2d(in_planes, planes, kernel_size=3, stride=stride, padding=1)  # expect: LOOP008
+        self.conv1 = nn.Conv2d(in_planes, planes, kernel_size=3, stride=stride, padding=1)  # expect: LOOP008[hint]:biasBeforeBatchNorm
         self.bn1 = nn.BatchNorm2d(planes)
         self.conv2 = nn.Conv2d(planes, planes, kernel_size=3, stride=1, padding=1, bias=False)
         self.bn2 = nn.BatchNorm2d(planes)
@@ -47,7 +47,7 @@ class ResNet(nn.Module):
         super().__init__()
         self.in_planes = 64
         self.stem = nn.Sequential(
-            nn.Conv2d(3, 64, kernel_size=3, stride=1, padding=1),  # expect: LOOP008
+            nn.Conv2d(3, 64, kernel_size=3, stride=1, padding=1),  # expect: LOOP008[hint]:biasBeforeBatchNorm
             nn.BatchNorm2d(64),
             nn.ReLU(inplace=True),
         )
@@ -84,22 +84,22 @@ def parse_args():
 def train_one_epoch(model, loader, optimizer, device, epoch):
     model.train()
     running = 0.0
-    for images, labels in loader:  # expect: HW001, LOOP009
+    for images, labels in loader:  # expect: HW001[info]:cudaFp32Loop, LOOP009[hint]:benchmarkOff
         images, labels = images.to(device), labels.to(device)
-        optimizer.zero_grad(set_to_none=False)  # expect: LOOP003
+        optimizer.zero_grad(set_to_none=False)  # expect: LOOP003[info]:setToNoneFalse
         logits = model(images)
         loss = F.cross_entropy(logits, labels)
         loss.backward()
         optimizer.step()
-        running += loss.item()  # expect: LOOP001
-        torch.cuda.empty_cache()  # expect: LOOP007
+        running += loss.item()  # expect: LOOP001[warning]:sync
+        torch.cuda.empty_cache()  # expect: LOOP007[warning]:emptyCache
     log.info("epoch %d train loss %.4f", epoch, running / len(loader))
 
 
 def evaluate(model, loader, device):
     model.eval()
     correct, total = 0, 0
-    for images, labels in loader:  # expect: LOOP005
+    for images, labels in loader:  # expect: LOOP005[warning]:evalWithAutograd
         images, labels = images.to(device), labels.to(device)
         preds = model(images).argmax(dim=1)
         correct += (preds == labels).sum().item()  # ok: LOOP001 (was a false positive, fixed: evaluate() runs once per epoch, not per training step: the epoch loop is taken for the hot loop)
@@ -121,8 +121,8 @@ def main():
     test_tf = transforms.Compose([transforms.ToTensor(), transforms.Normalize(CIFAR_MEAN, CIFAR_STD)])
     train_set = datasets.CIFAR10(args.data_dir, train=True, download=True, transform=train_tf)
     test_set = datasets.CIFAR10(args.data_dir, train=False, download=True, transform=test_tf)
-    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True)  # expect: LOAD001, LOAD002
-    test_loader = DataLoader(test_set, batch_size=256)  # expect: LOAD001, LOAD002
+    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True)  # expect: LOAD001[warning]:trainingLoader, LOAD002[info]:pinMemoryOff
+    test_loader = DataLoader(test_set, batch_size=256)  # expect: LOAD001[info]:evaluationLoader, LOAD002[info]:pinMemoryOff
 
     model = ResNet().to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, weight_decay=5e-4)

@@ -80,12 +80,12 @@ def main():
     torch.manual_seed(999)
     torch.backends.cudnn.benchmark = True
     torch.backends.cuda.matmul.allow_tf32 = True
-    torch.autograd.set_detect_anomaly(True)  # expect: LOOP006
+    torch.autograd.set_detect_anomaly(True)  # expect: LOOP006[warning]:setDetectAnomaly
     device = torch.device("cuda:0")
 
     dataset = datasets.ImageFolder(
         root=args.dataroot,
-        transform=transforms.Compose([  # expect: PREP005
+        transform=transforms.Compose([  # expect: PREP005[info]:deterministicCompose
             transforms.Resize(64),
             transforms.CenterCrop(64),
             transforms.ToTensor(),
@@ -112,7 +112,7 @@ def main():
             noise = torch.randn(b, NZ, 1, 1, device=device)
 
             optD.zero_grad()
-            with torch.autocast("cuda", dtype=torch.float16):  # expect: HW002
+            with torch.autocast("cuda", dtype=torch.float16):  # expect: HW002[warning]:fp16WithoutScaler
                 fake = netG(noise)
                 d_real = netD(real)
                 d_fake = netD(fake.detach())
@@ -121,13 +121,13 @@ def main():
             optD.step()
 
             optG.zero_grad()
-            with torch.autocast("cuda", dtype=torch.float16):  # expect: HW002
+            with torch.autocast("cuda", dtype=torch.float16):  # expect: HW002[warning]:fp16WithoutScaler
                 d_fake = netD(fake)
                 loss_g = criterion(d_fake, torch.ones_like(d_fake))
             loss_g.backward()
             optG.step()
 
-            d_x = torch.sigmoid(d_real).mean().item()  # expect: LOOP001
+            d_x = torch.sigmoid(d_real).mean().item()  # expect: LOOP001[warning]:sync
             if i % 50 == 0:
                 print(f"[{epoch}/{args.epochs}][{i}/{len(loader)}] D(x)={d_x:.3f} loss_D={loss_d.item():.4f} loss_G={loss_g.item():.4f}")
             if iters % args.sample_every == 0:

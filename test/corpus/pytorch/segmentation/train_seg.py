@@ -29,7 +29,7 @@ class SegmentationFolder(Dataset):
         self.split = split
         self.size = size
         self.length = int((pd.read_csv(index_csv)["split"] == split).sum())
-        self.transform = transforms.Compose([  # expect: PREP005
+        self.transform = transforms.Compose([  # expect: PREP005[info]:deterministicCompose
             transforms.Resize((size, size)),
             transforms.ToTensor(),
             transforms.Normalize(MEAN, STD),
@@ -39,10 +39,10 @@ class SegmentationFolder(Dataset):
         return self.length
 
     def __getitem__(self, idx):
-        index = pd.read_csv(self.index_csv)  # expect: LOAD006
+        index = pd.read_csv(self.index_csv)  # expect: LOAD006[warning]:wholeFilePerItem
         rows = index[index["split"] == self.split].reset_index(drop=True)
         row = rows.iloc[idx]
-        image = Image.open(self.root / row["image"]).convert("RGB")  # expect: LOAD007
+        image = Image.open(self.root / row["image"]).convert("RGB")  # expect: LOAD007[warning]:itemReadsInMainProcess
         mask = Image.open(self.root / row["mask"]).resize((self.size, self.size), Image.NEAREST)
         target = torch.from_numpy(np.array(mask, dtype=np.int64))
         return self.transform(image), target
@@ -78,12 +78,12 @@ def main():
 
     train_ds = SegmentationFolder(args.root, index_csv, "train")
     val_ds = SegmentationFolder(args.root, index_csv, "val")
-    train_loader = DataLoader(train_ds, shuffle=True, num_workers=0, pin_memory=True)  # expect: LOAD001, LOAD005
-    val_loader = DataLoader(val_ds, batch_size=8, num_workers=4, pin_memory=True)  # expect: LOAD003
+    train_loader = DataLoader(train_ds, shuffle=True, num_workers=0, pin_memory=True)  # expect: LOAD001[warning]:trainingLoader, LOAD005[warning]:perSampleBatches
+    val_loader = DataLoader(val_ds, batch_size=8, num_workers=4, pin_memory=True)  # expect: LOAD003[info]:workersRespawned
 
-    model = deeplabv3_resnet50(weights=None, weights_backbone=None, num_classes=args.num_classes).to(device)  # expect: HW010
+    model = deeplabv3_resnet50(weights=None, weights_backbone=None, num_classes=args.num_classes).to(device)  # expect: HW010[hint]:randomWeights
     class_weights = [0.5] + [1.0] * (args.num_classes - 1)
-    weight = torch.tensor(class_weights).cuda()  # expect: LOOP002
+    weight = torch.tensor(class_weights).cuda()  # expect: LOOP002[info]:factoryThenMoved
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr)
     scaler = torch.amp.GradScaler("cuda")
 
