@@ -488,7 +488,8 @@ class DatasetFlow {
 
   /** `value` evaluates to the dataset; `entered` holds the local calls whose function the flow is inside. */
   from(value: Node, cached: boolean, depth: number, entered: readonly Node[]): void {
-    const key = `${value.id}:${cached}`;
+    // The calls entered are part of the key: a helper called twice with the dataset returns it to both call sites.
+    const key = `${value.id}:${cached}:${entered.map((c) => c.id).join(',')}`;
     if (this.seen.has(key)) return;
     this.seen.add(key);
     let node = value;
