@@ -5,8 +5,9 @@
 import type { Edit } from '../../shared/findings';
 import { argument, callArguments } from '../engine/calls';
 import { calledMethod, contains, field, literalValue, methodReceiver, namedChildren, parentOf, type Node } from '../engine/syntax';
-import { descendantsOfType } from './bindings';
-import { ModuleFact } from './facts';
+import { allParameterNames, descendantsOfType, parameterNames } from './bindings';
+import { callSitesOf } from './callsites';
+import { KeyedFact, ModuleFact } from './facts';
 import type { PythonModule } from './module';
 import { hotLoops } from './training';
 
@@ -68,6 +69,11 @@ export interface TfChain {
   builtinPrefetch?: boolean;
   /** Nothing follows that built-in prefetch: the dataset is the utility's result as returned. */
   endsPrefetched?: boolean;
+  /**
+   * The Dataset method calls from the source to `end`, in order (`shuffle`, `map`, `batch`, `cache` …); empty when
+   * the chain passes through a helper with several `return`s.
+   */
+  steps: readonly Node[];
 }
 
 // Each `ds = ds.step(...)` reassignment costs two levels (the name, then the call): a dozen steps in a notebook are common.
@@ -110,28 +116,28 @@ function resolve(module: PythonModule, expr: Node, depth: number): TfChain | und
     const unpacked = node.type === 'identifier' ? tfdsUnpacked(module, node) : undefined;
     // `train, test = tfds.load(..., split=[...])`, unless a later plain assignment rebinds the name.
     if (unpacked && (!def || (parentOf(def)?.startIndex ?? 0) < unpacked.assignment.startIndex)) {
-      return { end: node, hasPrefetch: prefetchedElsewhere(module, node) };
+      return { end: node, hasPrefetch: prefetchedElsewhere(module, node), steps: [] };
     }
     if (!def) return undefined;
     const inner = resolve(module, def, depth + 1);
     if (!inner) return undefined;
     // Report and fix at the definition only when it dominates the use; otherwise at the use itself.
-    return { end: dominates(def, node) ? inner.end : node, hasPrefetch: inner.hasPrefetch || prefetchedElsewhere(module, node), builtinPrefetch: inner.builtinPrefetch, endsPrefetched: inner.endsPrefetched };
+    return { end: dominates(def, node) ? inner.end : node, hasPrefetch: inner.hasPrefetch || prefetchedElsewhere(module, node), builtinPrefetch: inner.builtinPrefetch, endsPrefetched: inner.endsPrefetched, steps: inner.steps };
   }
   // `splits = tfds.load("mnist"); splits["train"]`: without `split=`, tfds.load returns a dict of Datasets.
   if (node.type === 'subscript' && typeof literalValue(field(node, 'subscript')) === 'string') {
     const value = unwrap(field(node, 'value')!);
     const call = value.type === 'identifier' ? definitionOf(module, value) : value;
-    if (call && unwrap(call).type === 'call' && module.callee(unwrap(call)) === 'tensorflow_datasets.load' && tfdsReturnsDict(unwrap(call))) return { end: node, hasPrefetch: false };
+    if (call && unwrap(call).type === 'call' && module.callee(unwrap(call)) === 'tensorflow_datasets.load' && tfdsReturnsDict(unwrap(call))) return { end: node, hasPrefetch: false, steps: [] };
   }
   return undefined;
 }
 
 function resolveCall(module: PythonModule, call: Node, depth: number): TfChain | undefined {
   const callee = module.callee(call);
-  if (callee !== undefined && KERAS_PREFETCHED_SOURCES.has(callee)) return { end: call, hasPrefetch: false, builtinPrefetch: true, endsPrefetched: true };
-  if (callee !== undefined && TF_DATA_SOURCES.has(callee)) return { end: call, hasPrefetch: false };
-  if (callee === 'tensorflow_datasets.load' && tfdsReturnsOneDataset(call)) return { end: call, hasPrefetch: false };
+  if (callee !== undefined && KERAS_PREFETCHED_SOURCES.has(callee)) return { end: call, hasPrefetch: false, builtinPrefetch: true, endsPrefetched: true, steps: [] };
+  if (callee !== undefined && TF_DATA_SOURCES.has(callee)) return { end: call, hasPrefetch: false, steps: [] };
+  if (callee === 'tensorflow_datasets.load' && tfdsReturnsOneDataset(call)) return { end: call, hasPrefetch: false, steps: [] };
   const method = calledMethod(call);
   const receiver = methodReceiver(call);
   if (method && receiver && TF_DATASET_METHODS.has(method)) {
@@ -139,7 +145,7 @@ function resolveCall(module: PythonModule, call: Node, depth: number): TfChain |
     if (!inner) return undefined;
     // `with_options` and `prefetch` keep a prefetched end prefetched; any other step adds work after it.
     const endsPrefetched = isPrefetchStep(call) || (method === 'with_options' && inner.endsPrefetched === true);
-    return { end: call, hasPrefetch: inner.hasPrefetch || isPrefetchStep(call), builtinPrefetch: inner.builtinPrefetch, endsPrefetched };
+    return { end: call, hasPrefetch: inner.hasPrefetch || isPrefetchStep(call), builtinPrefetch: inner.builtinPrefetch, endsPrefetched, steps: [...inner.steps, call] };
   }
   // A local helper that builds and returns the dataset: `train_ds = make_dataset(files)`.
   const target = definesFunctionNamed(module, call) ? module.localCallTarget(call) : undefined;
@@ -154,6 +160,7 @@ function resolveCall(module: PythonModule, call: Node, depth: number): TfChain |
       hasPrefetch: all.every((c) => c.hasPrefetch),
       builtinPrefetch: all.every((c) => c.builtinPrefetch),
       endsPrefetched: all.every((c) => c.endsPrefetched),
+      steps: all.length === 1 ? all[0].steps : [],
     };
   }
   return undefined;
@@ -370,6 +377,8 @@ export interface TfDataSink {
   chain: TfChain;
   consumer: Node;
   reason: string;
+  /** `fit` reads training and validation data every epoch; `evaluate` reads its data once. */
+  use: 'train' | 'validation' | 'evaluate';
 }
 
 const ITERATION_WRAPPERS = /^(enumerate|tqdm|tqdm\.tqdm|tqdm\.auto\.tqdm|trange|iter)$/;
@@ -382,27 +391,27 @@ export function tfDataSinks(module: PythonModule): TfDataSink[] {
   return sinksCache.get(module, () => {
     if (!module.importsAny('tensorflow', 'keras', 'tensorflow_datasets')) return [];
     const sinks: TfDataSink[] = [];
-    const add = (expr: Node | undefined, consumer: Node, reason: string) => {
+    const add = (expr: Node | undefined, consumer: Node, reason: string, use: TfDataSink['use']) => {
       if (!expr) return;
       const chain = tfDataChain(module, expr);
-      if (chain) sinks.push({ expr, chain, consumer, reason });
+      if (chain) sinks.push({ expr, chain, consumer, reason, use });
     };
     for (const call of module.calls) {
       const method = calledMethod(call);
       if (method !== 'fit' && method !== 'evaluate') continue;
       const args = callArguments(call);
       const x = argument(args, 'x', 0);
-      if (x.kind === 'present') add(x.node, call, `passed to ${method}()`);
+      if (x.kind === 'present') add(x.node, call, `passed to ${method}()`, method === 'fit' ? 'train' : 'evaluate');
       if (method === 'fit') {
         const val = argument(args, 'validation_data');
-        if (val.kind === 'present') add(val.node, call, 'passed to fit() as validation_data');
+        if (val.kind === 'present') add(val.node, call, 'passed to fit() as validation_data', 'validation');
       }
     }
     for (const loop of module.loops) {
       if (loop.type !== 'for_statement') continue;
       const body = field(loop, 'body');
       if (!body || !trainsOn(module, body)) continue;
-      add(iterated(field(loop, 'right')), loop, 'iterated by the training loop');
+      add(iterated(field(loop, 'right')), loop, 'iterated by the training loop', 'train');
     }
     return sinks;
   });
@@ -428,6 +437,224 @@ function trainsOn(module: PythonModule, body: Node): boolean {
     return !!target && TRAINING_MARKERS.test(field(target, 'body')?.text ?? '');
   });
 }
+
+/**
+ * What reads a dataset, followed forward from the expression that builds it: tf.data is lazy, so a `map` or a
+ * file read does work only when something iterates the dataset it feeds, and how often depends on who that is.
+ * - `train` / `validation`: Keras `fit` (its `x` and `validation_data`) or a loop that takes training steps, or a
+ *   loop over the dataset inside another loop (a per-epoch evaluation): every epoch.
+ * - `evaluate` (`evaluate`/`predict`), `pass` (`adapt`, `list(ds)`, a loop that does not train): one pass.
+ * - `inspect`: a few elements (`ds.take(3)`), its repr or spec, `next(iter(ds))`.
+ * - `escapes`: anything this module cannot follow (returned to no local caller, an unknown function, a module-level
+ *   name of a `.py` file that other modules may import).
+ * `cached`: a `.cache()` or `.snapshot()` sits between the expression and that consumer, so the work up to the
+ * expression runs in the first pass only (tf.data performance guide, "Caching").
+ * A name bound to a dataset and never read does no work at all, in a function or in a notebook (nothing imports a
+ * notebook's names): it has no consumers.
+ */
+export type TfDataUse = 'train' | 'validation' | 'evaluate' | 'pass' | 'inspect' | 'escapes';
+
+export interface TfDataConsumer {
+  use: TfDataUse;
+  node: Node;
+  cached: boolean;
+}
+
+/** How often the work up to an expression runs, from its consumers (tfDataConsumers). */
+export type TfDataWork = 'never' | 'once' | 'every-epoch' | 'unknown';
+
+export function tfDataWork(module: PythonModule, expr: Node): TfDataWork {
+  const consumers = tfDataConsumers(module, expr);
+  if (consumers.some((c) => !c.cached && (c.use === 'train' || c.use === 'validation'))) return 'every-epoch';
+  if (consumers.some((c) => !c.cached && c.use === 'escapes')) return 'unknown';
+  return consumers.length === 0 ? 'never' : 'once';
+}
+
+export function tfDataConsumers(module: PythonModule, expr: Node): TfDataConsumer[] {
+  return consumersByNode.get(module, expr.id, () => {
+    const out: TfDataConsumer[] = [];
+    new DatasetFlow(module, out).from(expr, false, 0, []);
+    return out;
+  });
+}
+const consumersByNode = new KeyedFact<number, TfDataConsumer[]>();
+
+/** Steps a dataset is followed through (names, chained calls, local calls and returns) before it counts as escaping. */
+const MAX_FLOW = 32;
+/** Calls that show a dataset (or a few of its elements) without iterating it. */
+const SHOWN_BY = /^(print|display|repr|str|type|len)$/;
+/** Calls that iterate a dataset to the end once. */
+const ONE_PASS = /^(list|tuple|sorted|sum)$/;
+/** Properties and methods that describe a dataset without reading its elements. */
+const DESCRIBED_BY = /^(element_spec|class_names|file_paths|cardinality|options)$/;
+
+class DatasetFlow {
+  private readonly seen = new Set<string>();
+  private readonly notebook: boolean;
+
+  constructor(private readonly module: PythonModule, private readonly out: TfDataConsumer[]) {
+    this.notebook = module.path.endsWith('.ipynb');
+  }
+
+  /** `value` evaluates to the dataset; `entered` holds the local calls whose function the flow is inside. */
+  from(value: Node, cached: boolean, depth: number, entered: readonly Node[]): void {
+    // The calls entered are part of the key: a helper called twice with the dataset returns it to both call sites.
+    const key = `${value.id}:${cached}:${entered.map((c) => c.id).join(',')}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    let node = value;
+    for (let p = parentOf(node); p?.type === 'parenthesized_expression'; p = parentOf(node)) node = p;
+    const parent = parentOf(node);
+    const use = (kind: TfDataUse, at: Node = parent ?? node): void => {
+      this.out.push({ use: kind, node: at, cached });
+    };
+    if (!parent || depth > MAX_FLOW) return use('escapes');
+    const next = (n: Node, c = cached, e = entered) => this.from(n, c, depth + 1, e);
+    switch (parent.type) {
+      case 'attribute': {
+        if (field(parent, 'object')?.id !== node.id) return use('escapes');
+        const member = field(parent, 'attribute')?.text ?? '';
+        const up = parentOf(parent);
+        const call = up?.type === 'call' && field(up, 'function')?.id === parent.id ? up : undefined;
+        if (!call || DESCRIBED_BY.test(member)) return use(DESCRIBED_BY.test(member) ? 'inspect' : 'escapes');
+        if (member === 'take' && takesFew(call)) return use('inspect', call);
+        if (TF_DATASET_METHODS.has(member) || member === 'as_numpy_iterator') return next(call, cached || member === 'cache' || member === 'snapshot');
+        return use(/^(reduce|save)$/.test(member) ? 'pass' : 'escapes', call);
+      }
+      case 'argument_list':
+        return this.argument(parent, node, undefined, use, next, entered);
+      case 'keyword_argument': {
+        const args = parentOf(parent);
+        if (field(parent, 'value')?.id !== node.id || args?.type !== 'argument_list') return use('escapes');
+        return this.argument(args, node, field(parent, 'name')?.text, use, next, entered);
+      }
+      case 'tuple':
+      case 'list': {
+        // `tf.data.Dataset.zip((images, labels))`, `sample_from_datasets([a, b])`.
+        const args = parentOf(parent);
+        const call = args?.type === 'argument_list' ? parentOf(args) : undefined;
+        const callee = call && this.module.callee(call);
+        return callee !== undefined && TF_DATA_SOURCES.has(callee) ? next(call!) : use('escapes');
+      }
+      case 'assignment': {
+        const left = field(parent, 'left');
+        if (field(parent, 'right')?.id !== node.id || left?.type !== 'identifier') return use('escapes');
+        const uses = this.usesOf(parent, left.text);
+        // A module-level name of a .py file may be imported elsewhere; anywhere else an unread name does nothing.
+        if (uses.length === 0 && !this.module.enclosingFunction(parent) && !this.notebook) return use('escapes');
+        for (const u of uses) next(u);
+        return;
+      }
+      case 'for_statement': {
+        const body = field(parent, 'body');
+        if (field(parent, 'right')?.id !== node.id || !body) return use('escapes');
+        return use(trainsOn(this.module, body) ? 'train' : this.module.enclosingLoop(parent) ? 'validation' : 'pass');
+      }
+      case 'expression_statement':
+        // A bare expression: a notebook displays its repr.
+        return use('inspect');
+      case 'return_statement':
+        return this.returned(parent, use, next, entered);
+      default:
+        return use('escapes');
+    }
+  }
+
+  private argument(args: Node, node: Node, keyword: string | undefined, use: (k: TfDataUse, at?: Node) => void, next: (n: Node, c?: boolean, e?: readonly Node[]) => void, entered: readonly Node[]): void {
+    const call = parentOf(args);
+    if (!call || call.type !== 'call') return use('escapes');
+    const index = keyword === undefined ? callArguments(call).positional.findIndex((p) => p.id === node.id) : -1;
+    const method = calledMethod(call);
+    if (method === 'fit' || method === 'fit_generator') {
+      // Model.fit(x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data, ...)
+      if (keyword === 'x' || index === 0) return use('train', call);
+      if (keyword === 'validation_data' || index === 7) return use('validation', call);
+      return use('escapes', call);
+    }
+    if (method === 'evaluate' || method === 'predict') return use('evaluate', call);
+    if (method === 'adapt') return use('pass', call);
+    const fn = field(call, 'function');
+    const name = fn?.type === 'identifier' ? fn.text : undefined;
+    if (name !== undefined && SHOWN_BY.test(name)) return use('inspect', call);
+    if (name === 'next') {
+      // `batch = next(it)` in a loop is how some custom training loops read their data.
+      const loop = this.module.enclosingLoop(call);
+      const body = loop && field(loop, 'body');
+      return use(body && trainsOn(this.module, body) ? 'train' : loop ? 'pass' : 'inspect', call);
+    }
+    if (name !== undefined && ONE_PASS.test(name)) return use('pass', call);
+    // `enumerate(ds)`, `tqdm(ds)`, `iter(ds)`: the wrapper is what the loop (or `next`) reads.
+    if (fn && ITERATION_WRAPPERS.test(fn.text)) return next(call);
+    const callee = this.module.callee(call);
+    if (callee !== undefined && TF_DATA_SOURCES.has(callee)) return next(call);
+    const target = this.module.localCallTarget(call);
+    if (!target) return use('escapes', call);
+    const param = keyword ?? (index >= 0 ? parameterNames(target)[index] : undefined);
+    if (!param || !allParameterNames(target).includes(param)) return use('escapes', call);
+    const inside = [...entered, call];
+    const reads = this.module.referencesTo(param).filter((r) => r.type === 'identifier' && this.module.enclosingFunction(r)?.id === target.id && !isBindingSite(r));
+    // Only the reads before the parameter is first rebound see the caller's dataset.
+    const rebound = this.rebindings(target, param)[0];
+    for (const r of reads) if (!rebound || readsBefore(r, rebound)) next(r, undefined, inside);
+  }
+
+  /** The function returns the dataset: to the call that entered it, else to every local caller. */
+  private returned(ret: Node, use: (k: TfDataUse, at?: Node) => void, next: (n: Node, c?: boolean, e?: readonly Node[]) => void, entered: readonly Node[]): void {
+    const fn = this.module.enclosingFunction(ret);
+    if (!fn) return use('escapes');
+    const i = entered.map((c) => this.module.localCallTarget(c)?.id).lastIndexOf(fn.id);
+    if (i >= 0) return next(entered[i], undefined, entered.slice(0, i));
+    const callers = callSitesOf(this.module, fn);
+    // A function nobody calls: a notebook is the whole program, a .py module may be imported.
+    if (callers.length === 0) return this.notebook ? undefined : use('escapes');
+    for (const c of callers) next(c, undefined, []);
+  }
+
+  /** Assignments to a plain name in the scope of `scope` (a function, or the module when undefined), in order. */
+  private rebindings(scope: Node | undefined, name: string): Node[] {
+    return this.module.assignmentsTo(name).filter((a) => field(a, 'left')?.type === 'identifier' && this.module.enclosingFunction(a)?.id === scope?.id);
+  }
+
+  /**
+   * The reads of the name `binding` assigns, up to its next assignment in the same scope; for a module-level name,
+   * also the reads inside functions that do not bind the name themselves (they run when called, after any of its
+   * module-level assignments, so each counts).
+   */
+  private usesOf(binding: Node, name: string): Node[] {
+    const scope = this.module.enclosingFunction(binding);
+    const rebound = this.rebindings(scope, name).find((a) => a.startIndex > binding.startIndex);
+    return this.module.referencesTo(name).filter((r) => {
+      if (r.type !== 'identifier' || isBindingSite(r)) return false;
+      const fn = this.module.enclosingFunction(r);
+      if (fn?.id === scope?.id) return r.startIndex >= binding.endIndex && (!rebound || readsBefore(r, rebound));
+      return !scope && fn !== undefined && !allParameterNames(fn).includes(name) && this.rebindings(fn, name).length === 0;
+    });
+  }
+}
+
+/** `r` reads the value a name has before `assignment` rebinds it: it comes earlier, or in the assignment's right side. */
+function readsBefore(r: Node, assignment: Node): boolean {
+  const right = field(assignment, 'right');
+  return r.startIndex < assignment.startIndex || (!!right && contains(right, r));
+}
+
+/** An identifier that binds a name rather than reading it: an assignment target, a keyword name, a parameter. */
+function isBindingSite(r: Node): boolean {
+  const p = parentOf(r);
+  if (!p) return false;
+  if (p.type === 'assignment' || p.type === 'augmented_assignment') return field(p, 'left')?.id === r.id;
+  if (p.type === 'keyword_argument' || p.type === 'default_parameter' || p.type === 'typed_default_parameter') return field(p, 'name')?.id === r.id;
+  if (p.type === 'for_statement') return field(p, 'left')?.id === r.id;
+  return /^(parameters|typed_parameter|lambda_parameters|pattern_list|tuple_pattern|list_pattern|function_definition|aliased_import|dotted_name|global_statement|nonlocal_statement)$/.test(p.type);
+}
+
+/** Training anywhere in a program: Keras `fit`/`train_on_batch`, a `GradientTape`, a PyTorch `backward()`. */
+export function takesTrainingSteps(module: PythonModule): boolean {
+  return takesTrainingStepsCache.get(module, () =>
+    ['fit', 'fit_generator', 'train_on_batch', 'backward'].some((m) => module.methodCalls(m).length > 0)
+    || module.callsTo(['tensorflow.GradientTape']).length > 0);
+}
+const takesTrainingStepsCache = new ModuleFact<boolean>();
 
 const mapCallsCache = new ModuleFact<Node[]>();
 

@@ -4,6 +4,7 @@ import { assignmentsTo, bindingsAt } from '../../python/bindings';
 import { ensureImport } from '../../python/edits';
 import type { PythonModule } from '../../python/module';
 import { isSklearnTransformer } from '../../python/sklearn';
+import { usedOnlyAsTargets } from '../../python/targets';
 import { argument, callArguments } from '../../engine/calls';
 import { defineRule } from '../rule';
 
@@ -40,6 +41,10 @@ from the same weights) is a reset point, not the model served: it does not count
 Not reported when the saved object is a scikit-learn \`Pipeline\` (\`Pipeline\`, \`make_pipeline\`, also as the estimator of
 a \`GridSearchCV\`/\`RandomizedSearchCV\` whose \`best_estimator_\` is saved) that contains preprocessing of its own: the
 serving side loads the preprocessing with the model, and a scaler fitted outside it is exploration, not the one serving uses.
+
+Nor when everything the object transforms is used only as the model's targets (\`y\` of \`fit\`/\`evaluate\`, the labels of
+a \`validation_data=(x, y)\` pair or of \`Dataset.from_tensor_slices((x, y))\` / \`Dataset.zip((features, labels))\`): an
+encoder of the label column computes no model input, so serving does not need it to prepare requests.
 
 ## Why is this bad?
 The serving side must re-implement the preprocessing and re-derive its statistics, which is the classic
@@ -87,7 +92,7 @@ saving the object in the checkpoint dict or fitting an sklearn \`Pipeline\` that
     const saves = modelSaves(module);
     if (saves.length === 0) return;
     for (const fitted of fittedObjects(module)) {
-      if (fitted.name !== undefined && escapes(module, fitted.name)) continue;
+      if (fitted.name !== undefined && (escapes(module, fitted.name) || encodesOnlyTargets(module, fitted.name))) continue;
       // The save must belong to the same run: the same function, or a function that calls the one that fits.
       const save = saves.find((s) => sameRun(module, fitted.fit, s) && !savesInitialWeights(module, s));
       if (!save || savesPipelineWithPreprocessing(module, save)) continue;
@@ -184,6 +189,19 @@ function escapes(module: PythonModule, name: string): boolean {
     return true;
   }
   return false;
+}
+
+/**
+ * Everything the object transforms is used only as the model's targets (`y = encoder.fit_transform(labels)` passed as
+ * the `y` of `fit`): serving computes no inputs with it.
+ */
+function encodesOnlyTargets(module: PythonModule, name: string): boolean {
+  const outputs = module.referencesTo(name).flatMap((ref) => {
+    const attr = parentOf(ref);
+    const call = attr?.type === 'attribute' && field(attr, 'object')?.id === ref.id ? parentOf(attr) : undefined;
+    return call?.type === 'call' && /^(fit_transform|transform)$/.test(calledMethod(call) ?? '') ? [call] : [];
+  });
+  return outputs.length > 0 && outputs.every((c) => usedOnlyAsTargets(module, c));
 }
 
 function sameRun(module: PythonModule, fit: Node, save: Node): boolean {

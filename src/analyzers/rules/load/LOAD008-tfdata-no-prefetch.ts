@@ -1,6 +1,7 @@
 import type { Edit, RelatedLocation } from '../../../shared/findings';
 import { nodeRange } from '../../engine/syntax';
 import { appendToChain, autotuneExpression, methodCallRange, tfDataDefaultsOff, tfDataSinks, type TfDataSink } from '../../python/tfdata';
+import { replaysFromMemory } from '../prep/tfdata-maps';
 import { defineRule } from '../rule';
 
 export default defineRule({
@@ -32,7 +33,13 @@ Not reported:
   later) or \`timeseries_dataset_from_array\` / \`audio_dataset_from_directory\` (Keras 2.10 and later), used as returned
   (or after \`with_options\`): those utilities end in \`prefetch(tf.data.AUTOTUNE)\` themselves. A \`map\`/\`batch\`/\`cache\`
   added after the utility is reported (info), since those later steps are not covered by the utility's prefetch;
-- a dataset built only to look at a few elements (\`for x in ds.take(3): print(x)\`): it is not passed to training.
+- a dataset built only to look at a few elements (\`for x in ds.take(3): print(x)\`): it is not passed to training;
+- a dataset only passed to \`evaluate\`/\`predict\`: it is read in one pass, not every epoch, so there is no recurring
+  wait to hide (a test set);
+- a dataset replayed from an in-memory \`.cache()\` (no file name) whose later steps only shuffle, batch, repeat or apply
+  elementwise and shape ops (\`lambda x, y: (x, tf.expand_dims(y, -1))\`): from the second epoch on its elements come
+  from memory and there is nothing slow left to overlap. A \`cache(path)\` on disk, or an augmentation or decode after
+  the cache, is still reported.
 
 \`tfds.load(..., split=[...])\` unpacked into several datasets (\`train, test = tfds.load(...)\`, also with
 \`with_info=True\` and \`as_supervised=True\`) and \`tfds.load(name)["train"]\` are tf.data sources like any other.
@@ -87,6 +94,8 @@ overlaps production and consumption; the elements and their order are unchanged.
     for (const sinks of byEnd.values()) {
       const end = sinks[0].chain.end;
       const chain = sinks[0].chain;
+      // Read once by evaluate()/predict(), or replayed from an in-memory cache: nothing slow recurs to overlap.
+      if (sinks.every((s) => s.use === 'evaluate') || replaysFromMemory(module, chain)) continue;
       const builtin = chain.builtinPrefetch ? 'The Keras dataset utility prefetches internally, but the steps added after it run in turn with the training step. ' : '';
       const autotune = autotuneExpression(module);
       const edits: Edit[] = [appendToChain(module, end, `prefetch(${autotune.text})`)];

@@ -4,7 +4,7 @@ import type { Edit } from '../../../shared/findings';
 import { appendArguments } from '../../python/edits';
 import type { PythonModule } from '../../python/module';
 import { autotuneExpression, insideParallelInterleave, isDemoPipeline, methodCallRange, tfDataDefaultsOff, tfDataMapCalls } from '../../python/tfdata';
-import { drawsRandom, isProjection, mapFeedsTraining, tfMapFunction } from '../prep/tfdata-maps';
+import { drawsRandom, isCheapFunction, isProjection, mapFeedsTraining, mapsBatches, tfMapFunction } from '../prep/tfdata-maps';
 import { defineRule } from '../rule';
 
 export default defineRule({
@@ -42,7 +42,14 @@ Not reported:
   in a file that trains on tf.data pipelines (\`fit\`, \`evaluate\`, a \`GradientTape\` loop) whose chains can all be
   followed, a top-level map on a pipeline none of them consumes (the demo cells of a tutorial notebook); and any
   top-level map in a notebook that never trains (no \`fit\`, \`GradientTape\` or \`backward\`: a guide that parses
-  records only to print them), since nothing imports a notebook's pipelines.
+  records only to print them), since nothing imports a notebook's pipelines;
+- a map whose dataset does no repeated work. tf.data is lazy, so the map runs only when something reads its dataset,
+  and the readers are followed forward through names, chained steps and local functions: nothing reads it (a name
+  never used, in a function or a notebook), only a few elements are looked at, it is read in one pass (\`evaluate\`,
+  \`predict\`, \`adapt\`, a loop that does not train: a test set), or every reader reads it through a \`.cache()\` that
+  follows the map (the map runs in the first epoch only);
+- a map that only applies elementwise and shape ops (\`lambda x, y: (x, tf.expand_dims(y, -1))\`) to whole batches (after
+  \`batch\`): a few vectorised ops per batch leave nothing to spread over cores.
 
 ## Why is this bad?
 The tf.data performance guide: "the pre-processing can be parallelized across multiple CPU cores … the \`map\`
@@ -88,6 +95,8 @@ order for throughput; the fix does not do that for you.
       if (parallel.kind !== 'absent') continue;
       const fn = tfMapFunction(module, call);
       if ((fn && isProjection(fn)) || insideParallelInterleave(module, call) || isDemoPipeline(module, call) || mapFeedsTraining(module, call) === false) continue;
+      // Elementwise or shape ops on whole batches: a few vectorised ops per batch, nothing to spread over cores.
+      if (fn && isCheapFunction(module, fn) && mapsBatches(module, call)) continue;
       const stateful = statefulMap(module, call, fn);
       const autoParallel = !stateful && !tfDataDefaultsOff(module).mapParallelization;
       const autotune = autotuneExpression(module);

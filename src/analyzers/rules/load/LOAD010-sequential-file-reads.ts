@@ -4,7 +4,7 @@ import { calledMethod, field, literalValue, methodReceiver, namedChildren, nodeR
 import { parameterNames } from '../../python/bindings';
 import { appendArguments } from '../../python/edits';
 import type { PythonModule } from '../../python/module';
-import { autotuneExpression, isTfDataset, methodCallRange } from '../../python/tfdata';
+import { autotuneExpression, isTfDataset, methodCallRange, tfDataWork } from '../../python/tfdata';
 import { defineRule } from '../rule';
 
 const TFRECORD = 'tensorflow.data.TFRecordDataset';
@@ -27,6 +27,10 @@ export default defineRule({
 Finds \`tf.data.TFRecordDataset(files)\` over several files (a list, a \`glob\`/\`tf.io.gfile.glob\` result or a
 \`Dataset.list_files\` dataset, also through variables and the callers of a local helper) without
 \`num_parallel_reads\`, and \`<tf.data.Dataset>.interleave(f)\` without \`num_parallel_calls\`.
+
+Not reported: a dataset whose files are read once or never (tf.data reads only when something iterates the dataset):
+nothing reads it, only a few elements are looked at (\`for row in rows.take(10): print(row)\`), it is read in one pass
+(\`evaluate\`, a loop that does not train), or through a \`.cache()\`.
 
 ## Why is this bad?
 Without them the files are read one after another by one thread. The tf.data performance guide: remote storage has a
@@ -79,7 +83,7 @@ afterwards.
       // TFRecordDataset(filenames, compression_type=None, buffer_size=None, num_parallel_reads=None, name=None)
       if (argument(args, 'num_parallel_reads', 3).kind !== 'absent') continue;
       const files = argument(args, 'filenames', 0);
-      if (files.kind !== 'present' || fileCount(module, files.node, call, 0) !== 'many') continue;
+      if (files.kind !== 'present' || fileCount(module, files.node, call, 0) !== 'many' || readsOnce(module, call)) continue;
       reporter.report({
         range: nodeRange(field(call, 'function') ?? call),
         messageId: 'sequentialFiles',
@@ -91,7 +95,7 @@ afterwards.
       const receiver = methodReceiver(call);
       if (!receiver || !isTfDataset(module, receiver)) continue;
       // interleave(map_func, cycle_length=None, block_length=None, num_parallel_calls=None, deterministic=None, name=None)
-      if (argument(callArguments(call), 'num_parallel_calls', 3).kind !== 'absent') continue;
+      if (argument(callArguments(call), 'num_parallel_calls', 3).kind !== 'absent' || readsOnce(module, call)) continue;
       reporter.report({
         range: methodCallRange(call),
         messageId: 'sequentialInterleave',
@@ -100,6 +104,12 @@ afterwards.
     }
   },
 });
+
+/** Nothing reads the dataset, or only a few elements of it, or one pass, or through a cache: the files are read once. */
+function readsOnce(module: PythonModule, call: Node): boolean {
+  const work = tfDataWork(module, call);
+  return work === 'never' || work === 'once';
+}
 
 function parallelFix(module: PythonModule, call: Node, keyword: string, safe: boolean, title: string) {
   const autotune = autotuneExpression(module);

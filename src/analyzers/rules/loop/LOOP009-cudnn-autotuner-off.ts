@@ -8,6 +8,7 @@ import { hotLoops } from '../../python/training';
 import { defineRule } from '../rule';
 import { cudaPlacements, trainsBeforeAccelerator } from '../../python/accelerator';
 import { lightningAcceleratorKind } from '../../python/device';
+import { stopsAfterFewSteps } from '../../python/short-loops';
 import { torchModuleName } from './context';
 
 const CONVS = [
@@ -41,7 +42,10 @@ The convolutions may come from a torchvision CNN (\`torchvision.models.resnet18(
 module of the project defines (\`from models import *\` then \`GeneratorResNet()\`). A Lightning \`Trainer\` counts as
 training on CUDA with \`accelerator="gpu"\` or \`"auto"\` (which picks the GPU when there is one). A module-level loop that
 trains before anything is put on CUDA (a notebook's CPU baseline, run before a later cell defines the device) runs no
-cuDNN convolution and is not reported; the finding goes to the first loop that trains on CUDA.
+cuDNN convolution and is not reported; the finding goes to the first loop that trains on CUDA. Nor is a loop that stops
+after a few steps on purpose (\`if i == 3: break\` on its step counter, at most 10 steps: a demo that times a few batches
+on the CPU and the GPU): the autotuner benchmarks each new convolution shape on its first batches, so on a run that short
+it only adds time; the finding goes to the next loop that trains on CUDA, if any.
 
 ## Why is this bad?
 cuDNN has several algorithms for each convolution shape. With the autotuner on, it "runs a short benchmark and selects
@@ -125,7 +129,8 @@ autotuner benchmarks each new shape and can make training slower.
     }
     if (!onCuda) return;
     // A loop that trains before anything is put on CUDA (a CPU baseline in a notebook) runs no cuDNN convolution.
-    const loop = hotLoops(module).find((l) => !trainsBeforeAccelerator(module, l));
+    // A loop that stops after a few steps (a CPU-vs-GPU timing demo) would only pay the autotuner's benchmarking.
+    const loop = hotLoops(module).find((l) => !trainsBeforeAccelerator(module, l) && !stopsAfterFewSteps(l));
     if (!loop) return;
     reporter.report({
       range: headerRange(loop),

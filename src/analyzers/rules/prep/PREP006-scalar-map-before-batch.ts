@@ -23,7 +23,9 @@ runs once on a whole batch, so it can run after \`batch\`.
 
 Not reported: a projection that only selects or regroups parts of the element (\`lambda x, y: x\`,
 \`lambda x: x["text"]\`, typically built once to \`adapt()\` a preprocessing layer), which does no work to save; and a
-demo pipeline whose result is only looked at (\`.take(3)\`, printed), which never feeds training.
+demo pipeline whose result is only looked at (\`.take(3)\`, printed), which never feeds training. Nor a map whose
+dataset is never read, read in one pass (\`evaluate\`, \`adapt\`), or read through a later \`.cache()\`: it runs once,
+not every epoch (the readers are followed as the LOAD009 docs describe).
 
 ## Why is this bad?
 The tf.data guide, "Vectorizing mapping": "Invoking a user-defined function passed into the map transformation has

@@ -2,11 +2,11 @@
 // expensive and deterministic (decode, resize, parse) or random (augmentation), whether it only uses
 // elementwise ops, and the steps of the chain that leads to a consumer. Built on python/tfdata.ts provenance.
 import { callArguments } from '../../engine/calls';
-import { calledMethod, field, methodReceiver, namedChildren, textOf, unwrap, type Node } from '../../engine/syntax';
+import { calledMethod, field, literalValue, methodReceiver, namedChildren, textOf, unwrap, type Node } from '../../engine/syntax';
 import { KeyedFact, ModuleFact } from '../../python/facts';
 import type { PythonModule } from '../../python/module';
 import { previousValue } from '../../python/callsites';
-import { TF_DATA_SOURCES, TF_DATASET_METHODS, tfDataSinks } from '../../python/tfdata';
+import { TF_DATA_SOURCES, TF_DATASET_METHODS, takesTrainingSteps, tfDataChain, tfDataSinks, tfDataWork, type TfChain } from '../../python/tfdata';
 import { drawsRandomness } from './loop-invariance';
 
 /** The function a tf.data `.map(f)` runs, when it is a lambda or a function of this module. */
@@ -93,17 +93,22 @@ const ELEMENTWISE = /^tensorflow\.(cast|image\.convert_image_dtype|clip_by_value
 
 /** True when a map function only uses arithmetic and elementwise tf ops on its parameters (PREP006). */
 export function isElementwiseFunction(module: PythonModule, fn: Node): boolean {
+  return functionOf(fn, (n) => elementwiseExpr(module, n));
+}
+
+/** A lambda whose body, or a function whose assignments and final return, are all expressions `allowed` accepts. */
+function functionOf(fn: Node, allowed: (expr: Node) => boolean): boolean {
   const body = field(fn, 'body');
   if (!body) return false;
-  if (fn.type === 'lambda') return elementwiseExpr(module, body);
-  // A function: only assignments of elementwise expressions and one final return.
+  if (fn.type === 'lambda') return allowed(body);
+  // A function: only assignments of such expressions and one final return.
   const statements = namedChildren(body).filter((s) => s.type !== 'comment');
   if (statements.length === 0) return false;
   for (const [i, s] of statements.entries()) {
     const last = i === statements.length - 1;
     if (last && s.type === 'return_statement') {
       const value = s.namedChild(0);
-      if (!value || !elementwiseExpr(module, value)) return false;
+      if (!value || !allowed(value)) return false;
       continue;
     }
     if (s.type === 'expression_statement' && i === 0 && s.namedChild(0)?.type === 'string') continue;
@@ -112,7 +117,7 @@ export function isElementwiseFunction(module: PythonModule, fn: Node): boolean {
     if (!a || (a.type !== 'assignment' && a.type !== 'augmented_assignment')) return false;
     const left = field(a, 'left');
     const right = field(a, 'right');
-    if (!left || left.type !== 'identifier' || !right || !elementwiseExpr(module, right)) return false;
+    if (!left || left.type !== 'identifier' || !right || !allowed(right)) return false;
   }
   return statements[statements.length - 1].type === 'return_statement';
 }
@@ -187,17 +192,18 @@ function selects(node: Node, params: ReadonlySet<string>): boolean {
 }
 
 /**
- * Does this `.map` feed training? Undefined when the module shows no training consumer whose chain can be
- * followed back to its source (a library module, or provenance lost on the way): then nobody can tell.
- * A notebook or script that trains on some pipelines and only inspects others at top level (the tf.data
- * guide's demo cells) answers false for the maps of the inspected ones, and so does a notebook that never trains.
+ * Does this `.map` feed training? True when its dataset reaches Keras `fit` or a training loop with no cache in
+ * between (python/tfdata.ts `tfDataWork`); false when nothing reads it, only a few elements are looked at, it is
+ * read in one pass (`evaluate`, `adapt`), or it is read through a `.cache()`, so the map runs once.
+ * Undefined when its dataset leaves what this module shows (returned to another module, passed to a function it
+ * cannot follow): then nobody can tell, unless the program is a notebook at top level, where the other training
+ * consumers decide. A notebook or script that trains on some pipelines and only inspects others at top level (the
+ * tf.data guide's demo cells) answers false for the maps of the inspected ones, and so does a notebook that never
+ * trains.
  */
-/** Training anywhere in a program: Keras fit, a GradientTape step, a PyTorch backward. */
-const TRAINS = /\.(fit|fit_generator|train_on_batch)\(|GradientTape|\.backward\(/;
-
-const feedingTrainingCache = new ModuleFact<Set<number> | undefined>();
-
 export function mapFeedsTraining(module: PythonModule, map: Node): boolean | undefined {
+  const work = tfDataWork(module, map);
+  if (work !== 'unknown') return work === 'every-epoch';
   // Inside a function the pipeline may be returned to a caller in another module.
   if (module.enclosingFunction(map)) return undefined;
   const feeding = feedingTrainingCache.get(module, () => {
@@ -205,7 +211,7 @@ export function mapFeedsTraining(module: PythonModule, map: Node): boolean | und
     const sinks = tfDataSinks(module);
     // A notebook is the whole program, and nothing imports its pipelines: one that never trains (the TFRecord
     // guide parsing records to print them) feeds no training at all.
-    if (sinks.length === 0) return module.path.endsWith('.ipynb') && !TRAINS.test(module.text) ? new Set<number>() : undefined;
+    if (sinks.length === 0) return module.path.endsWith('.ipynb') && !takesTrainingSteps(module) ? new Set<number>() : undefined;
     for (const sink of sinks) {
       const steps = chainSteps(module, sink.expr);
       if (!steps) return undefined;
@@ -214,4 +220,73 @@ export function mapFeedsTraining(module: PythonModule, map: Node): boolean | und
     return ids;
   });
   return feeding === undefined ? undefined : feeding.has(map.id);
+}
+const feedingTrainingCache = new ModuleFact<Set<number> | undefined>();
+
+/** Ops that only reshape, retype or regroup a tensor: `expand_dims`, `reshape`, `one_hot`, `cast`, `stack` … */
+const SHAPE_OPS = /^tensorflow\.(expand_dims|reshape|squeeze|one_hot|cast|stack|concat|transpose|identity|ensure_shape|ones_like|zeros_like)$/;
+
+/**
+ * A map function with nothing worth running in parallel: it only selects parts of its element, or applies
+ * elementwise arithmetic and shape ops (`lambda x, y: (x, tf.expand_dims(y, -1))`, `lambda x: x / 255`).
+ */
+export function isCheapFunction(module: PythonModule, fn: Node): boolean {
+  return isProjection(fn) || functionOf(fn, (n) => cheapExpr(module, n));
+}
+
+function cheapExpr(module: PythonModule, node: Node): boolean {
+  const n = unwrap(node);
+  if (n.type === 'subscript') return cheapExpr(module, field(n, 'value')!);
+  if (n.type === 'call') {
+    const q = module.callee(n);
+    const list = field(n, 'arguments');
+    return !!q && (ELEMENTWISE.test(q) || SHAPE_OPS.test(q)) && !!list && namedChildren(list).every((a) => cheapExpr(module, a.type === 'keyword_argument' ? field(a, 'value')! : a));
+  }
+  if (n.type === 'binary_operator' || n.type === 'boolean_operator') return cheapExpr(module, field(n, 'left')!) && cheapExpr(module, field(n, 'right')!);
+  if (n.type === 'unary_operator') return cheapExpr(module, field(n, 'argument')!);
+  if (n.type === 'tuple' || n.type === 'expression_list' || n.type === 'list') return namedChildren(n).every((c) => cheapExpr(module, c));
+  if (n.type === 'dictionary') return namedChildren(n).every((p) => p.type === 'pair' && cheapExpr(module, field(p, 'value')!));
+  return elementwiseExpr(module, n);
+}
+
+/** Steps that only reorder, group or replay elements already in memory. */
+const MEMORY_STEPS = new Set(['batch', 'padded_batch', 'ragged_batch', 'unbatch', 'rebatch', 'shuffle', 'repeat', 'take', 'skip', 'prefetch', 'cache', 'shard', 'with_options', 'enumerate']);
+
+/**
+ * After the first epoch the chain replays its elements from memory: it has an in-memory `.cache()` (no file name),
+ * and every step after the last one is cheap (MEMORY_STEPS, or a map with a cheap function). Such a producer has
+ * nothing slow left to overlap with training or to parallelise.
+ */
+export function replaysFromMemory(module: PythonModule, chain: TfChain): boolean {
+  const steps = chain.steps;
+  let last = -1;
+  steps.forEach((s, i) => {
+    if (calledMethod(s) === 'cache' && inMemoryCache(s)) last = i;
+  });
+  if (last < 0) return false;
+  return steps.slice(last + 1).every((s) => {
+    const method = calledMethod(s) ?? '';
+    if (MEMORY_STEPS.has(method)) return true;
+    const fn = method === 'map' ? tfMapFunction(module, s) : undefined;
+    return !!fn && isCheapFunction(module, fn);
+  });
+}
+
+/** `cache()` or `cache("")` keeps the elements in memory; `cache(path)` writes them to a file read back each epoch. */
+function inMemoryCache(cache: Node): boolean {
+  const args = callArguments(cache);
+  const file = args.positional[0] ?? args.keywords.get('filename');
+  return !file || literalValue(file) === '';
+}
+
+/** The map runs on batches: a `batch` step comes before it (and no `unbatch` after that), so it runs once per batch. */
+export function mapsBatches(module: PythonModule, map: Node): boolean {
+  const receiver = methodReceiver(map);
+  const steps = receiver ? tfDataChain(module, receiver)?.steps ?? [] : [];
+  for (let i = steps.length - 1; i >= 0; i--) {
+    const method = calledMethod(steps[i]) ?? '';
+    if (method === 'unbatch') return false;
+    if (/^(batch|padded_batch|ragged_batch)$/.test(method)) return true;
+  }
+  return false;
 }
