@@ -244,10 +244,10 @@ function findTrainingConsumer(module: PythonModule, { name, visible }: Binding, 
     const call = argList.type === 'keyword_argument' ? parentOf(parentOf(argList)!) : parentOf(argList);
     if (!call || call.type !== 'call') continue;
     // `it = iter(loader)`, `batches = itertools.cycle(loader)`, `stream = forever(loader)`, then `next(it)` in the loop.
-    const stream = argList.type === 'argument_list' && depth < 2 ? streamOver(module, call, ref) : undefined;
-    if (stream) {
-      const consumer = findTrainingConsumer(module, binding(module, stream, call), depth + 1);
-      if (consumer) return { node: consumer.node, reason: `${consumer.reason} through ${stream}` };
+    const streams = argList.type === 'argument_list' && depth < 2 ? streamOver(module, call, ref) : [];
+    for (const stream of streams) {
+      const consumer = findTrainingConsumer(module, binding(module, stream.name, stream.at), depth + 1);
+      if (consumer) return { node: consumer.node, reason: `${consumer.reason} through ${stream.name}` };
     }
     const method = calledMethod(call);
     const keyword = argList.type === 'keyword_argument' ? field(argList, 'name')?.text : undefined;
@@ -298,24 +298,56 @@ function findTrainingConsumer(module: PythonModule, { name, visible }: Binding, 
 }
 
 /**
- * The name bound to an iterator over the loader passed to `call` as `ref`: `iter(loader)`,
- * `itertools.cycle(loader)`, or a local generator that yields the items of that parameter.
+ * The names bound to an iterator over the loader passed to `call` as `ref`: `iter(loader)`,
+ * `itertools.cycle(loader)`, a local generator that yields the items of that parameter, or an iterator class
+ * of the project that keeps it (`InfiniteIterator(loader)`). The iterator is followed where it is bound, or
+ * through one `return` to the callers that bind the result (`return InfiniteIterator(loader)`).
  */
-function streamOver(module: PythonModule, call: Node, ref: Node): string | undefined {
-  const bound = module.boundName(call);
-  if (!bound) return undefined;
-  const fn = field(call, 'function');
+function streamOver(module: PythonModule, call: Node, ref: Node): Array<{ name: string; at: Node }> {
   const positional = namedChildren(field(call, 'arguments')!).filter((n) => n.type !== 'keyword_argument' && n.type !== 'comment');
   const i = positional.findIndex((p) => p.id === ref.id);
-  if (i < 0) return undefined;
-  if (i === 0 && fn?.type === 'identifier' && fn.text === 'iter' && module.callee(call) === undefined) return bound;
-  if (i === 0 && module.callee(call) === 'itertools.cycle') return bound;
+  if (i < 0 || !iteratesArgument(module, call, i)) return [];
+  const bound = module.boundName(call);
+  if (bound) return [{ name: bound, at: call }];
+  const fn = module.enclosingFunction(call);
+  const returned = fn && module.returns.some((r) => module.enclosingFunction(r)?.id === fn.id && unwrapReturn(r)?.id === call.id);
+  return returned ? namesFromReturn(module, call, fn, undefined).filter((n) => n.name !== '_') : [];
+}
+
+/** Whether `call` returns an iterator over its positional argument `i` (see streamOver). */
+function iteratesArgument(module: PythonModule, call: Node, i: number): boolean {
+  const fn = field(call, 'function');
+  if (i === 0 && fn?.type === 'identifier' && fn.text === 'iter' && module.callee(call) === undefined) return true;
+  if (i === 0 && module.callee(call) === 'itertools.cycle') return true;
   const target = module.localCallTarget(call);
-  if (!target) return undefined;
-  const params = namedChildren(field(target, 'parameters')!).filter((p) => p.text !== 'self');
-  const param = params[i];
-  const paramName = param && (param.type === 'identifier' ? param.text : field(param, 'name')?.text);
-  return paramName && yieldsFrom(module, target, paramName) ? bound : undefined;
+  if (target) {
+    const param = parameterNames(target)[i];
+    return param !== undefined && yieldsFrom(module, target, param);
+  }
+  const def = fn && (fn.type === 'identifier' || fn.type === 'attribute') ? module.definitionOf(textOf(fn)) : undefined;
+  return def?.node.type === 'class_definition' && iteratorClassKeeps(def.module, def.node, i);
+}
+
+/**
+ * A class that iterates what its constructor receives at positional slot `i`: it defines `__iter__` or
+ * `__next__`, its `__init__` stores that parameter (or `iter()` of it) on `self`, and `__iter__`/`__next__`
+ * read that attribute (`next(self._iterator)`, `iter(self._iterable)`). The DeepSpeed examples' `InfiniteIterator`.
+ */
+function iteratorClassKeeps(module: PythonModule, cls: Node, i: number): boolean {
+  const methods = new Map<string, Node>();
+  for (const s of namedChildren(field(cls, 'body') ?? cls)) {
+    const def = s.type === 'decorated_definition' ? field(s, 'definition') : s;
+    if (def?.type === 'function_definition') methods.set(module.functionName(def), def);
+  }
+  const init = methods.get('__init__');
+  const protocol = [methods.get('__iter__'), methods.get('__next__')].filter((m): m is Node => m !== undefined);
+  if (!init || protocol.length === 0) return false;
+  const param = parameterNames(init).filter((p) => p !== 'self')[i];
+  if (!param) return false;
+  const attributes = descendantsOfType(field(init, 'body') ?? init, 'assignment')
+    .filter((a) => field(a, 'left')?.type === 'attribute' && field(field(a, 'left')!, 'object')?.text === 'self' && module.mentions(field(a, 'right') ?? a, param))
+    .map((a) => textOf(field(a, 'left')!));
+  return attributes.some((attr) => protocol.some((m) => module.mentions(m, attr)));
 }
 
 /** The local generator function a loop's iterable calls (`batches()`, `enumerate(batches())`) when `yields` holds for it. */
