@@ -1,12 +1,12 @@
 // Finds the PyTorch DataLoaders a module creates and decides which ones feed training: the rules about
 // workers and batch size only speak about training loaders (RULES.md section 7, traps 1 and 2).
 import { argument, callArguments, type ArgLookup, type CallArguments } from '../engine/calls';
-import { calledMethod, contains, dottedName, field, literalValue, namedChildren, NOT_LITERAL, parentOf, textOf, unwrap, type Node } from '../engine/syntax';
+import { calledMethod, contains, dottedName, field, literalValue, methodReceiver, namedChildren, NOT_LITERAL, parentOf, textOf, unwrap, type Node } from '../engine/syntax';
 import { bindingsAt, boundInFunctionAt, descendantsOfType, parameterNamed, parameterNames } from './bindings';
 import type { PythonModule } from './module';
 import { datasetItemReads } from './item-io';
 import { callSitesOf } from './callsites';
-import { resolvedCallArguments } from './provenance';
+import { origin, resolvedCallArguments } from './provenance';
 
 export const DATALOADER = new Set(['torch.utils.data.DataLoader']);
 const ITERABLE_DATASET = new Set(['torch.utils.data.IterableDataset', 'torch.utils.data.datapipes.datapipe.IterDataPipe']);
@@ -26,6 +26,8 @@ export interface DataLoaderUse {
   consumer?: Node;
   /** Why we think it is a training/eval loader, for the message. */
   reason?: string;
+  /** The training loop that iterates the loader inside the method `consumer` calls (`simclr.train(loader)` of a project class, maybe in another module). */
+  calleeLoop?: { module: PythonModule; loop: Node };
 }
 
 const EVAL_NAME = /(^|[._])(val|valid|validation|test|testing|eval|evaluation|dev|predict|prediction|inference|infer|holdout)([._]|$|_?loader|_?dl|_?dataloader)/i;
@@ -88,7 +90,7 @@ function classify(module: PythonModule, call: Node): DataLoaderUse {
 
   for (const n of names) {
     const consumer = findTrainingConsumer(module, n);
-    if (consumer) return { ...use, name: n.name, role: 'train', consumer: consumer.node, reason: consumer.reason };
+    if (consumer) return { ...use, name: n.name, role: 'train', consumer: consumer.node, reason: consumer.reason, calleeLoop: consumer.calleeLoop };
   }
   for (const n of names) {
     const consumer = findEvalConsumer(module, n);
@@ -217,6 +219,7 @@ function namesFromReturn(module: PythonModule, call: Node, fn: Node, bound: stri
 interface Consumer {
   node: Node;
   reason: string;
+  calleeLoop?: { module: PythonModule; loop: Node };
 }
 
 const FIT_TRAIN_KEYWORDS = ['train_dataloaders', 'train_dataloader', 'dataloaders'];
@@ -247,7 +250,7 @@ function findTrainingConsumer(module: PythonModule, { name, visible }: Binding, 
     const streams = argList.type === 'argument_list' && depth < 2 ? streamOver(module, call, ref) : [];
     for (const stream of streams) {
       const consumer = findTrainingConsumer(module, binding(module, stream.name, stream.at), depth + 1);
-      if (consumer) return { node: consumer.node, reason: `${consumer.reason} through ${stream.name}` };
+      if (consumer) return { ...consumer, reason: `${consumer.reason} through ${stream.name}` };
     }
     const method = calledMethod(call);
     const keyword = argList.type === 'keyword_argument' ? field(argList, 'name')?.text : undefined;
@@ -271,6 +274,21 @@ function findTrainingConsumer(module: PythonModule, { name, visible }: Binding, 
       const paramName = parameterNames(imported.node)[positional.findIndex((p) => p.id === ref.id)];
       if (paramName && feedsHotLoopIn(imported.module, imported.node, paramName)) {
         return { node: call, reason: `passed to ${module.functionName(imported.node)}() (imported), whose training loop iterates it` };
+      }
+    }
+    // `simclr = SimCLR(model=model, ...)` … `simclr.train(train_loader)`: a method of a project class (here or imported)
+    // whose training loop iterates that parameter.
+    const owned = !target && !keyword ? instanceMethod(module, call) : undefined;
+    if (owned) {
+      const positional = namedChildren(field(call, 'arguments')!).filter((n) => n.type !== 'keyword_argument' && n.type !== 'comment');
+      const param = parameterNames(owned.node)[positional.findIndex((p) => p.id === ref.id)];
+      const loop = param ? hotLoopOver(owned.module, owned.node, param) : undefined;
+      if (loop) {
+        return {
+          node: call,
+          reason: `passed to ${textOf(field(call, 'function')!)}(), whose training loop iterates it`,
+          calleeLoop: { module: owned.module, loop },
+        };
       }
     }
     if (target && !keyword) {
@@ -405,11 +423,36 @@ function importedFunction(module: PythonModule, call: Node): { module: PythonMod
 }
 
 function feedsHotLoopIn(module: PythonModule, fn: Node, param: string): boolean {
-  return module.hotLoops().some((loop) => {
+  return hotLoopOver(module, fn, param) !== undefined;
+}
+
+/** The training loop of `fn` that iterates its parameter `param`. */
+function hotLoopOver(module: PythonModule, fn: Node, param: string): Node | undefined {
+  return module.hotLoops().find((loop) => {
     if (!contains(fn, loop)) return false;
     const right = loop.type === 'for_statement' ? field(loop, 'right') : undefined;
     return !!right && module.mentions(right, param);
   });
+}
+
+/**
+ * The method a call `obj.method(...)` runs when `obj` is bound to an instance of a project class, defined here or
+ * imported from another module of the project (`simclr = SimCLR(...)` with `from simclr import SimCLR`).
+ */
+function instanceMethod(module: PythonModule, call: Node): { module: PythonModule; node: Node } | undefined {
+  const name = calledMethod(call);
+  const receiver = methodReceiver(call);
+  if (!name || !receiver || (receiver.type !== 'identifier' && receiver.type !== 'attribute') || textOf(receiver) === 'self') return undefined;
+  const o = origin(module, receiver, call);
+  const ctor = o.kind === 'call' ? field(o.call, 'function') : undefined;
+  const className = ctor && (ctor.type === 'identifier' || ctor.type === 'attribute') ? textOf(ctor) : undefined;
+  const def = className ? module.definitionOf(className) : undefined;
+  if (def?.node.type !== 'class_definition') return undefined;
+  for (const s of namedChildren(field(def.node, 'body') ?? def.node)) {
+    const fn = s.type === 'decorated_definition' ? field(s, 'definition') : s;
+    if (fn?.type === 'function_definition' && def.module.functionName(fn) === name) return { module: def.module, node: fn };
+  }
+  return undefined;
 }
 
 function findEvalConsumer(module: PythonModule, { name, visible }: Binding): Consumer | undefined {

@@ -1,5 +1,5 @@
 import { argument } from '../../engine/calls';
-import { contains, field, literalValue, namedChildren, nodeRange, parentOf, unwrap, type Node } from '../../engine/syntax';
+import { contains, field, literalValue, namedChildren, nodeRange, parentOf, textOf, unwrap, type Node } from '../../engine/syntax';
 import { bindingsAt, descendantsOfType, parameterNames } from '../../python/bindings';
 import { arg, dataLoaderUses, type DataLoaderUse } from '../../python/dataloaders';
 import { appendArguments } from '../../python/edits';
@@ -98,7 +98,7 @@ the main process. Persistent workers also keep their memory between epochs.
         range: nodeRange(workers.node),
         message: `DataLoader with ${workers.node.text} workers and no persistent_workers is ${repeat.why}: its worker processes are shut down and started again every epoch, a pause at every epoch start (longest under spawn on Windows/macOS). Add persistent_workers=${workers.fixValue}.`,
         related: [{ range: nodeRange(repeat.node), message: repeat.why }],
-        fixes: [{ title: `Keep the workers alive between epochs (persistent_workers=${workers.fixValue})`, safe: !touched, edits: [appendArguments(module, use.call, [`persistent_workers=${workers.fixValue}`])] }],
+        fixes: [{ title: `Keep the workers alive between epochs (persistent_workers=${workers.fixValue})`, safe: !touched && !repeat.elsewhere, edits: [appendArguments(module, use.call, [`persistent_workers=${workers.fixValue}`])] }],
       });
     }
   },
@@ -121,6 +121,8 @@ interface Repeat {
   why: string;
   /** The epoch loop, when the repetition is a hand-written loop. */
   loop?: Node;
+  /** The epoch loop is in a method the loader is passed to: whether it changes the dataset is not checked here. */
+  elsewhere?: boolean;
 }
 
 const LIGHTNING_REASONS = /^(returned from (train|val)_dataloader\(\)|passed to fit\(\)|passed as val_dataloaders?)$/;
@@ -135,6 +137,9 @@ function repeatedBy(module: PythonModule, use: DataLoaderUse, lightning: boolean
   if (use.role === 'train' && use.consumer && sameFunction(use.consumer)) {
     const outer = module.enclosingLoop(use.consumer);
     if (outer) return { node: use.consumer, why: 'iterated again in every epoch', loop: outer };
+    // `simclr.train(train_loader)`, whose method runs the epoch loop around the loop over its parameter.
+    const epochs = use.calleeLoop && use.calleeLoop.module.enclosingLoop(use.calleeLoop.loop);
+    if (epochs) return { node: use.consumer, why: `iterated again in every epoch by ${textOf(field(use.consumer, 'function') ?? use.consumer)}()`, elsewhere: true };
   }
   // An evaluation loop over the loader inside the epoch loop.
   if (use.name) {
