@@ -57,10 +57,11 @@ function classify(module: PythonModule, call: Node): DataLoaderUse {
   const fn = module.enclosingFunction(call);
   const fnName = fn ? module.functionName(fn) : '';
 
-  // Lightning hooks name the role.
+  // Lightning hooks name the role, also when a method is bound to the hook in `__init__`.
   if (fn && returnsFrom(module, call, fn)) {
-    if (fnName === 'train_dataloader') return { ...use, role: 'train', reason: 'returned from train_dataloader()' };
-    if (/^(val|test|predict)_dataloader$/.test(fnName)) return { ...use, role: 'eval', reason: `returned from ${fnName}()` };
+    const hook = [fnName, ...boundHooks(module, fn)].find((h) => /^(train|val|test|predict)_dataloader$/.test(h));
+    if (hook === 'train_dataloader') return { ...use, role: 'train', reason: 'returned from train_dataloader()' };
+    if (hook) return { ...use, role: 'eval', reason: `returned from ${hook}()` };
     // A shared builder the hooks return (`def train_dataloader(self): return self._loader(train=True)`).
     const hooks = callSitesOf(module, fn).map((site) => {
       const caller = module.enclosingFunction(site);
@@ -98,6 +99,26 @@ function classify(module: PythonModule, call: Node): DataLoaderUse {
   }
   if (names.some((n) => EVAL_NAME.test(lastPart(n.name)) || EVAL_NAME_LOOSE.test(lastPart(n.name)))) return { ...use, role: 'eval', reason: 'named as an evaluation loader' };
   return use;
+}
+
+/**
+ * The Lightning hooks a method is bound to on its instance: `self.train_dataloader = self._train_dataloader` or
+ * `self.val_dataloader = partial(self._val_dataloader, shuffle=False)` (a DataModule that only defines the hooks
+ * whose dataset configs are given, as latent-diffusion's `DataModuleFromConfig`).
+ */
+function boundHooks(module: PythonModule, method: Node): string[] {
+  const cls = module.enclosingClass(method);
+  if (!cls) return [];
+  const own = `self.${module.functionName(method)}`;
+  return ['train_dataloader', 'val_dataloader', 'test_dataloader', 'predict_dataloader'].filter((hook) =>
+    module.assignmentsTo(`self.${hook}`).some((a) => {
+      const right = field(a, 'right');
+      if (!right || module.enclosingClass(a)?.id !== cls.id) return false;
+      const value = unwrap(right);
+      const target = value.type === 'call' && /(^|\.)partial$/.test(textOf(field(value, 'function') ?? value)) ? namedChildren(field(value, 'arguments') ?? value)[0] : value;
+      return target !== undefined && textOf(target) === own;
+    }),
+  );
 }
 
 /** A name a loader is bound to, with the part of the module where that binding is the one in force. */

@@ -21,7 +21,10 @@ Finds a PyTorch \`DataLoader\` with worker processes (\`num_workers\` a literal 
 evaluation loop that runs every epoch (also every few epochs, and also inside a local helper the epoch loop passes it to,
 \`validate(val_loader, model)\` whose \`for\` iterates that parameter; a loader a helper builds and returns counts where
 the caller binds it, \`train_loader, val_loader = make_loaders(num_workers=4)\`), or by a Lightning \`Trainer\` (returned from \`train_dataloader()\` /
-\`val_dataloader()\`, or passed to \`fit\`). A variable bound to 0 (\`num_workers = 0\`, in an earlier notebook cell too)
+\`val_dataloader()\`, also from a method bound to that hook in \`__init__\`, \`self.train_dataloader = self._train_dataloader\`
+or \`partial(self._val_dataloader, ...)\`, or passed to \`fit\`), or by a method of a project class it is passed to whose epoch
+loop iterates it (\`simclr.train(train_loader)\`, the class imported from another module; the fix is then unsafe, since
+whether that loop changes the dataset between epochs is not checked). A variable bound to 0 (\`num_workers = 0\`, in an earlier notebook cell too)
 or a command-line option defaulting to 0, or a parameter defaulting to 0 that no call in the module passes, means there
 are no worker processes to keep alive: nothing is reported.
 
