@@ -492,6 +492,27 @@ function findEvalConsumer(module: PythonModule, { name, visible }: Binding): Con
 }
 
 /**
+ * An evaluation loader that runs once per run: a Lightning `test_dataloader()` / `predict_dataloader()`, or a loader
+ * whose every loop is in no other loop, in code that runs once (module level, or a function every call of which in
+ * this module sits outside loops): the final test pass of a script. Unknown callers or no loop of its own: false.
+ */
+export function evaluatedOnce(module: PythonModule, use: DataLoaderUse): boolean {
+  if (use.role !== 'eval') return false;
+  if (use.reason && /^returned from (test|predict)_dataloader\(\)$/.test(use.reason)) return true;
+  if (!use.name || use.name.includes('.')) return false;
+  const fn = module.enclosingFunction(use.call);
+  const own = (n: Node) => module.enclosingFunction(n)?.id === fn?.id;
+  const loops = module.loops.filter((l) => {
+    const right = l.type === 'for_statement' ? field(l, 'right') : undefined;
+    return right !== undefined && own(l) && module.mentions(right, use.name!);
+  });
+  if (loops.length === 0 || loops.some((l) => module.enclosingLoop(l))) return false;
+  if (!fn) return true;
+  const sites = callSitesOf(module, fn);
+  return sites.length > 0 && sites.every((site) => !module.enclosingLoop(site) && !module.inHotRegion(site));
+}
+
+/**
  * Whether the loader's dataset is an IterableDataset: its class is followed in this module or, through
  * the project index, in another module of the project (bases too, a few levels). `undefined` when the
  * class comes from the project but cannot be read: callers must then not promise a safe fix.

@@ -2,7 +2,7 @@ import type { Fix } from '../../../shared/findings';
 import { argument, callArguments } from '../../engine/calls';
 import { calledMethod, contains, field, methodReceiver, nodeRange, textOf, unwrap, type Node } from '../../engine/syntax';
 import { descendantsOfType } from '../../python/bindings';
-import { arg, dataLoaderUses, type DataLoaderUse } from '../../python/dataloaders';
+import { arg, dataLoaderUses, evaluatedOnce, type DataLoaderUse } from '../../python/dataloaders';
 import { cudaPlacements, functionAcceleratorFacts, preparedByFramework } from '../../python/accelerator';
 import { isAcceleratorKind, isDtype } from '../../python/device';
 import { appendArguments } from '../../python/edits';
@@ -43,7 +43,9 @@ It is only a hint (\`info\`): modules that never place anything on CUDA (CPU or 
 nothing), loaders in a function that puts its model on MPS (or XPU, XLA) while other code of the module uses CUDA, an explicit \`pin_memory=False\`, a \`**kwargs\` that may carry the option (a dict built in the same function is read, and
 a key added under an \`if\` counts as maybe there), datasets of tensors already on the GPU
 (which cannot be pinned), tests and debug scripts are not reported, and neither are evaluation loaders in notebooks, whose
-evaluation passes are short interactive runs over small held-out sets where pinned copies save nothing measurable; nor are loaders no loop consumes (built and never
+evaluation passes are short interactive runs over small held-out sets where pinned copies save nothing measurable, nor
+evaluation loaders that run once per run (a script's final test pass: its loop sits in no other loop, in code called only
+outside loops; a Lightning \`test_dataloader()\` or \`predict_dataloader()\`), where pinning saves one pass's copies at most; nor are loaders no loop consumes (built and never
 used, discarded by the caller, or only peeked at with \`next(iter(loader))\` to show a sample once per interval). The Hugging Face \`Trainer\` builds its own
 loaders with \`dataloader_pin_memory=True\` by default, so nothing is reported for it. Pinning tensors by hand
 (\`t.pin_memory().to(device, non_blocking=True)\`) is a different matter, and often slower (see HW006).
@@ -118,8 +120,9 @@ with very large batches and many workers, watch host memory. In Lightning, do no
       // Placements in the loader's own function that all name another device (MPS: unified memory, nothing to pin).
       if (scope && !framework && offCudaIn(module, scope)) continue;
       if (reloads && arg(use, 'persistent_workers').kind === 'present') continue;
-      // A notebook's evaluation passes are short interactive runs over small held-out sets (LOAD002's docs).
-      if (use.role === 'eval' && notebook) continue;
+      // A notebook's evaluation passes are short interactive runs over small held-out sets, and a script's final
+      // test pass runs once (LOAD002's docs).
+      if (use.role === 'eval' && (notebook || evaluatedOnce(module, use))) continue;
       const fn = field(use.call, 'function') ?? use.call;
       reporter.report({
         range: nodeRange(fn),
