@@ -34,7 +34,7 @@ class FashionDataModule(pl.LightningDataModule):
         return DataLoader(self.val_set, batch_size=256, shuffle=True)  # expect: LOAD001, LOAD002, EVAL002
 
     def test_dataloader(self):
-        return DataLoader(self.test_set, batch_size=256, num_workers=4)  # expect: LOAD002
+        return DataLoader(self.test_set, batch_size=256, num_workers=4)
 
 
 class FashionClassifier(pl.LightningModule):
