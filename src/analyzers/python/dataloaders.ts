@@ -381,7 +381,7 @@ function iteratorClassKeeps(module: PythonModule, cls: Node, i: number): boolean
   const init = methods.get('__init__');
   const protocol = [methods.get('__iter__'), methods.get('__next__')].filter((m): m is Node => m !== undefined);
   if (!init || protocol.length === 0) return false;
-  const param = parameterNames(init).filter((p) => p !== 'self')[i];
+  const param = parameterNames(init)[i];
   if (!param) return false;
   const attributes = descendantsOfType(field(init, 'body') ?? init, 'assignment')
     .filter((a) => field(a, 'left')?.type === 'attribute' && field(field(a, 'left')!, 'object')?.text === 'self' && module.mentions(field(a, 'right') ?? a, param))
