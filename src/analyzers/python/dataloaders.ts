@@ -507,6 +507,9 @@ export function evaluatedOnce(module: PythonModule, use: DataLoaderUse): boolean
     return right !== undefined && own(l) && module.mentions(right, use.name!);
   });
   if (loops.length === 0 || loops.some((l) => module.enclosingLoop(l))) return false;
+  // Handed on to a helper (`evaluate(model, test_loader)`), it may be iterated there in every epoch.
+  const passed = module.referencesTo(use.name).some((r) => own(r) && parentOf(r)?.type === 'argument_list' && !loops.some((l) => contains(field(l, 'right')!, r)));
+  if (passed) return false;
   if (!fn) return true;
   const sites = callSitesOf(module, fn);
   return sites.length > 0 && sites.every((site) => !module.enclosingLoop(site) && !module.inHotRegion(site));
