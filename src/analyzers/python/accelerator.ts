@@ -7,7 +7,7 @@
 // `fabric.to_device(x)` are.
 import { callArguments } from '../engine/calls';
 import { calledMethod, contains, dottedName, endIndexOf, field, methodReceiver, namedChildren, parentOf, unwrap, type Node } from '../engine/syntax';
-import { combineDeviceKinds, deviceKindOf, frameworkDevice, isAcceleratorKind, isDtype, LIGHTNING_TRAINERS, lightningAcceleratorKind, type DeviceKind } from './device';
+import { combineDeviceKinds, deviceKindOf, frameworkConstructor, frameworkDevice, isAcceleratorKind, isDtype, LIGHTNING_TRAINERS, lightningAcceleratorKind, type DeviceKind } from './device';
 import { ModuleFact } from './facts';
 import type { PythonModule } from './module';
 
@@ -174,23 +174,35 @@ function frameworkPlacements(module: PythonModule): DevicePlacement[] {
   return out;
 }
 
-const preparedCache = new ModuleFact<ReadonlySet<string>>();
+/** A name handed to `accelerator.prepare(...)` / `fabric.setup_dataloaders(...)` (and the like), with the call and the framework. */
+export interface PreparedName {
+  name: string;
+  call: Node;
+  framework: 'Accelerate' | 'Fabric';
+}
+
+const preparedCache = new ModuleFact<readonly PreparedName[]>();
 
 /**
- * Names handed to `accelerator.prepare(...)` / `fabric.setup_dataloaders(...)` (and the like): the
- * framework wraps them and moves their batches to its device itself.
+ * Names handed to a framework's prepare call. The framework re-creates or wraps a loader and moves its batches to
+ * the device, but keeps the loader's own `pin_memory` (Accelerate's `prepare_data_loader` copies it, default False):
+ * it does not pin for you (LOAD002's docs).
  */
-export function preparedByFramework(module: PythonModule): ReadonlySet<string> {
+export function preparedByFramework(module: PythonModule): readonly PreparedName[] {
   return preparedCache.get(module, () => {
-    const names = new Set<string>();
+    const out: PreparedName[] = [];
     for (const p of devicePlacements(module)) {
       if (p.how !== 'framework') continue;
+      const receiver = methodReceiver(p.call);
+      const ctor = receiver && frameworkConstructor(module, receiver, p.call);
+      if (!ctor) continue;
+      const framework = module.callee(ctor)?.startsWith('accelerate.') ? 'Accelerate' : 'Fabric';
       for (const a of callArguments(p.call).positional) {
         const name = dottedName(a);
-        if (name) names.add(name);
+        if (name) out.push({ name, call: p.call, framework });
       }
     }
-    return names;
+    return out;
   });
 }
 

@@ -278,6 +278,41 @@ export function onExitPath(node: Node, stop: Node | undefined): boolean {
   return false;
 }
 
+/**
+ * Functions that run on every forward pass of a model: the `forward` methods of the module's classes and the local
+ * functions they call, one or two levels deep (`forward → _batch_shuffle_ddp`). A training step runs each of them
+ * at least once, wherever the step itself is written.
+ */
+export function perForward(module: PythonModule): ReadonlySet<number> {
+  return perForwardCache.get(module, () => {
+    const out = new Set<number>();
+    let frontier = module.functions.filter((f) => module.functionName(f) === 'forward' && module.enclosingClass(f) !== undefined && !module.enclosingFunction(f));
+    for (let depth = 0; depth <= MAX_DEPTH && frontier.length > 0; depth++) {
+      const next: Node[] = [];
+      for (const fn of frontier) {
+        if (out.has(fn.id)) continue;
+        out.add(fn.id);
+        const body = field(fn, 'body');
+        for (const call of body ? module.callsWithin(body) : []) {
+          const target = callTarget(module, call);
+          if (target && !out.has(target.id)) next.push(target);
+        }
+      }
+      frontier = next;
+    }
+    return out;
+  });
+}
+const perForwardCache = new ModuleFact<ReadonlySet<number>>();
+
+/**
+ * Whether a function runs on every training step: called from a step loop or step method of this module (outside a
+ * logging guard), part of a model's forward pass, or called per step by a project module that imports it.
+ */
+export function runsEveryStep(module: PythonModule, fn: Node): boolean {
+  return callGraph(module).perStep.has(fn.id) || perForward(module).has(fn.id) || importedCalls(module).some((c) => c.fn.id === fn.id && c.perStep);
+}
+
 export interface ImportedCall {
   /** A top-level function of this module. */
   fn: Node;

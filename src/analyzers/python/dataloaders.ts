@@ -1,14 +1,14 @@
 // Finds the PyTorch DataLoaders a module creates and decides which ones feed training: the rules about
 // workers and batch size only speak about training loaders (docs/analysis.md, traps 1 and 2).
 import { argument, callArguments, type ArgLookup, type CallArguments } from '../engine/calls';
-import { calledMethod, contains, dottedName, field, literalValue, namedChildren, NOT_LITERAL, parentOf, textOf, unwrap, type Node } from '../engine/syntax';
+import { calledMethod, contains, dottedName, field, literalValue, methodReceiver, namedChildren, NOT_LITERAL, parentOf, textOf, unwrap, type Node } from '../engine/syntax';
 import { bindingsAt, boundInFunctionAt, descendantsOfType, parameterNamed, parameterNames } from './bindings';
 import { ModuleFact } from './facts';
 import type { PythonModule } from './module';
-import { hotLoops } from './training';
+import { hotLoops, inHotRegion } from './training';
 import { datasetItemReads } from './item-io';
 import { callSitesOf } from './callsites';
-import { resolvedCallArguments } from './provenance';
+import { origin, resolvedCallArguments } from './provenance';
 
 export const DATALOADER = new Set(['torch.utils.data.DataLoader']);
 const ITERABLE_DATASET = new Set(['torch.utils.data.IterableDataset', 'torch.utils.data.datapipes.datapipe.IterDataPipe']);
@@ -28,6 +28,8 @@ export interface DataLoaderUse {
   consumer?: Node;
   /** Why we think it is a training/eval loader, for the message. */
   reason?: string;
+  /** The training loop that iterates the loader inside the method `consumer` calls (`simclr.train(loader)` of a project class, maybe in another module). */
+  calleeLoop?: { module: PythonModule; loop: Node };
 }
 
 const EVAL_NAME = /(^|[._])(val|valid|validation|test|testing|eval|evaluation|dev|predict|prediction|inference|infer|holdout)([._]|$|_?loader|_?dl|_?dataloader)/i;
@@ -59,10 +61,11 @@ function classify(module: PythonModule, call: Node): DataLoaderUse {
   const fn = module.enclosingFunction(call);
   const fnName = fn ? module.functionName(fn) : '';
 
-  // Lightning hooks name the role.
+  // Lightning hooks name the role, also when a method is bound to the hook in `__init__`.
   if (fn && returnsFrom(module, call, fn)) {
-    if (fnName === 'train_dataloader') return { ...use, role: 'train', reason: 'returned from train_dataloader()' };
-    if (/^(val|test|predict)_dataloader$/.test(fnName)) return { ...use, role: 'eval', reason: `returned from ${fnName}()` };
+    const hook = [fnName, ...boundHooks(module, fn)].find((h) => /^(train|val|test|predict)_dataloader$/.test(h));
+    if (hook === 'train_dataloader') return { ...use, role: 'train', reason: 'returned from train_dataloader()' };
+    if (hook) return { ...use, role: 'eval', reason: `returned from ${hook}()` };
     // A shared builder the hooks return (`def train_dataloader(self): return self._loader(train=True)`).
     const hooks = callSitesOf(module, fn).map((site) => {
       const caller = module.enclosingFunction(site);
@@ -92,7 +95,7 @@ function classify(module: PythonModule, call: Node): DataLoaderUse {
 
   for (const n of names) {
     const consumer = findTrainingConsumer(module, n);
-    if (consumer) return { ...use, name: n.name, role: 'train', consumer: consumer.node, reason: consumer.reason };
+    if (consumer) return { ...use, name: n.name, role: 'train', consumer: consumer.node, reason: consumer.reason, calleeLoop: consumer.calleeLoop };
   }
   for (const n of names) {
     const consumer = findEvalConsumer(module, n);
@@ -100,6 +103,26 @@ function classify(module: PythonModule, call: Node): DataLoaderUse {
   }
   if (names.some((n) => EVAL_NAME.test(lastPart(n.name)) || EVAL_NAME_LOOSE.test(lastPart(n.name)))) return { ...use, role: 'eval', reason: 'named as an evaluation loader' };
   return use;
+}
+
+/**
+ * The Lightning hooks a method is bound to on its instance: `self.train_dataloader = self._train_dataloader` or
+ * `self.val_dataloader = partial(self._val_dataloader, shuffle=False)` (a DataModule that only defines the hooks
+ * whose dataset configs are given, as latent-diffusion's `DataModuleFromConfig`).
+ */
+function boundHooks(module: PythonModule, method: Node): string[] {
+  const cls = module.enclosingClass(method);
+  if (!cls) return [];
+  const own = `self.${module.functionName(method)}`;
+  return ['train_dataloader', 'val_dataloader', 'test_dataloader', 'predict_dataloader'].filter((hook) =>
+    module.assignmentsTo(`self.${hook}`).some((a) => {
+      const right = field(a, 'right');
+      if (!right || module.enclosingClass(a)?.id !== cls.id) return false;
+      const value = unwrap(right);
+      const target = value.type === 'call' && /(^|\.)partial$/.test(textOf(field(value, 'function') ?? value)) ? namedChildren(field(value, 'arguments') ?? value)[0] : value;
+      return target !== undefined && textOf(target) === own;
+    }),
+  );
 }
 
 /** A name a loader is bound to, with the part of the module where that binding is the one in force. */
@@ -221,6 +244,7 @@ function namesFromReturn(module: PythonModule, call: Node, fn: Node, bound: stri
 interface Consumer {
   node: Node;
   reason: string;
+  calleeLoop?: { module: PythonModule; loop: Node };
 }
 
 const FIT_TRAIN_KEYWORDS = ['train_dataloaders', 'train_dataloader', 'dataloaders'];
@@ -248,10 +272,10 @@ function findTrainingConsumer(module: PythonModule, { name, visible }: Binding, 
     const call = argList.type === 'keyword_argument' ? parentOf(parentOf(argList)!) : parentOf(argList);
     if (!call || call.type !== 'call') continue;
     // `it = iter(loader)`, `batches = itertools.cycle(loader)`, `stream = forever(loader)`, then `next(it)` in the loop.
-    const stream = argList.type === 'argument_list' && depth < 2 ? streamOver(module, call, ref) : undefined;
-    if (stream) {
-      const consumer = findTrainingConsumer(module, binding(module, stream, call), depth + 1);
-      if (consumer) return { node: consumer.node, reason: `${consumer.reason} through ${stream}` };
+    const streams = argList.type === 'argument_list' && depth < 2 ? streamOver(module, call, ref) : [];
+    for (const stream of streams) {
+      const consumer = findTrainingConsumer(module, binding(module, stream.name, stream.at), depth + 1);
+      if (consumer) return { ...consumer, reason: `${consumer.reason} through ${stream.name}` };
     }
     const method = calledMethod(call);
     const keyword = argList.type === 'keyword_argument' ? field(argList, 'name')?.text : undefined;
@@ -275,6 +299,21 @@ function findTrainingConsumer(module: PythonModule, { name, visible }: Binding, 
       const paramName = parameterNames(imported.node)[positional.findIndex((p) => p.id === ref.id)];
       if (paramName && feedsHotLoopIn(imported.module, imported.node, paramName)) {
         return { node: call, reason: `passed to ${module.functionName(imported.node)}() (imported), whose training loop iterates it` };
+      }
+    }
+    // `simclr = SimCLR(model=model, ...)` … `simclr.train(train_loader)`: a method of a project class (here or imported)
+    // whose training loop iterates that parameter.
+    const owned = !target && !keyword ? instanceMethod(module, call) : undefined;
+    if (owned) {
+      const positional = namedChildren(field(call, 'arguments')!).filter((n) => n.type !== 'keyword_argument' && n.type !== 'comment');
+      const param = parameterNames(owned.node)[positional.findIndex((p) => p.id === ref.id)];
+      const loop = param ? hotLoopOver(owned.module, owned.node, param) : undefined;
+      if (loop) {
+        return {
+          node: call,
+          reason: `passed to ${textOf(field(call, 'function')!)}(), whose training loop iterates it`,
+          calleeLoop: { module: owned.module, loop },
+        };
       }
     }
     if (target && !keyword) {
@@ -302,24 +341,56 @@ function findTrainingConsumer(module: PythonModule, { name, visible }: Binding, 
 }
 
 /**
- * The name bound to an iterator over the loader passed to `call` as `ref`: `iter(loader)`,
- * `itertools.cycle(loader)`, or a local generator that yields the items of that parameter.
+ * The names bound to an iterator over the loader passed to `call` as `ref`: `iter(loader)`,
+ * `itertools.cycle(loader)`, a local generator that yields the items of that parameter, or an iterator class
+ * of the project that keeps it (`InfiniteIterator(loader)`). The iterator is followed where it is bound, or
+ * through one `return` to the callers that bind the result (`return InfiniteIterator(loader)`).
  */
-function streamOver(module: PythonModule, call: Node, ref: Node): string | undefined {
-  const bound = module.boundName(call);
-  if (!bound) return undefined;
-  const fn = field(call, 'function');
+function streamOver(module: PythonModule, call: Node, ref: Node): Array<{ name: string; at: Node }> {
   const positional = namedChildren(field(call, 'arguments')!).filter((n) => n.type !== 'keyword_argument' && n.type !== 'comment');
   const i = positional.findIndex((p) => p.id === ref.id);
-  if (i < 0) return undefined;
-  if (i === 0 && fn?.type === 'identifier' && fn.text === 'iter' && module.callee(call) === undefined) return bound;
-  if (i === 0 && module.callee(call) === 'itertools.cycle') return bound;
+  if (i < 0 || !iteratesArgument(module, call, i)) return [];
+  const bound = module.boundName(call);
+  if (bound) return [{ name: bound, at: call }];
+  const fn = module.enclosingFunction(call);
+  const returned = fn && module.returns.some((r) => module.enclosingFunction(r)?.id === fn.id && unwrapReturn(r)?.id === call.id);
+  return returned ? namesFromReturn(module, call, fn, undefined).filter((n) => n.name !== '_') : [];
+}
+
+/** Whether `call` returns an iterator over its positional argument `i` (see streamOver). */
+function iteratesArgument(module: PythonModule, call: Node, i: number): boolean {
+  const fn = field(call, 'function');
+  if (i === 0 && fn?.type === 'identifier' && fn.text === 'iter' && module.callee(call) === undefined) return true;
+  if (i === 0 && module.callee(call) === 'itertools.cycle') return true;
   const target = module.localCallTarget(call);
-  if (!target) return undefined;
-  const params = namedChildren(field(target, 'parameters')!).filter((p) => p.text !== 'self');
-  const param = params[i];
-  const paramName = param && (param.type === 'identifier' ? param.text : field(param, 'name')?.text);
-  return paramName && yieldsFrom(module, target, paramName) ? bound : undefined;
+  if (target) {
+    const param = parameterNames(target)[i];
+    return param !== undefined && yieldsFrom(module, target, param);
+  }
+  const def = fn && (fn.type === 'identifier' || fn.type === 'attribute') ? module.definitionOf(textOf(fn)) : undefined;
+  return def?.node.type === 'class_definition' && iteratorClassKeeps(def.module, def.node, i);
+}
+
+/**
+ * A class that iterates what its constructor receives at positional slot `i`: it defines `__iter__` or
+ * `__next__`, its `__init__` stores that parameter (or `iter()` of it) on `self`, and `__iter__`/`__next__`
+ * read that attribute (`next(self._iterator)`, `iter(self._iterable)`). The DeepSpeed examples' `InfiniteIterator`.
+ */
+function iteratorClassKeeps(module: PythonModule, cls: Node, i: number): boolean {
+  const methods = new Map<string, Node>();
+  for (const s of namedChildren(field(cls, 'body') ?? cls)) {
+    const def = s.type === 'decorated_definition' ? field(s, 'definition') : s;
+    if (def?.type === 'function_definition') methods.set(module.functionName(def), def);
+  }
+  const init = methods.get('__init__');
+  const protocol = [methods.get('__iter__'), methods.get('__next__')].filter((m): m is Node => m !== undefined);
+  if (!init || protocol.length === 0) return false;
+  const param = parameterNames(init)[i];
+  if (!param) return false;
+  const attributes = descendantsOfType(field(init, 'body') ?? init, 'assignment')
+    .filter((a) => field(a, 'left')?.type === 'attribute' && field(field(a, 'left')!, 'object')?.text === 'self' && module.mentions(field(a, 'right') ?? a, param))
+    .map((a) => textOf(field(a, 'left')!));
+  return attributes.some((attr) => protocol.some((m) => module.mentions(m, attr)));
 }
 
 /** The local generator function a loop's iterable calls (`batches()`, `enumerate(batches())`) when `yields` holds for it. */
@@ -377,11 +448,36 @@ function importedFunction(module: PythonModule, call: Node): { module: PythonMod
 }
 
 function feedsHotLoopIn(module: PythonModule, fn: Node, param: string): boolean {
-  return hotLoops(module).some((loop) => {
+  return hotLoopOver(module, fn, param) !== undefined;
+}
+
+/** The training loop of `fn` that iterates its parameter `param`. */
+function hotLoopOver(module: PythonModule, fn: Node, param: string): Node | undefined {
+  return hotLoops(module).find((loop) => {
     if (!contains(fn, loop)) return false;
     const right = loop.type === 'for_statement' ? field(loop, 'right') : undefined;
     return !!right && module.mentions(right, param);
   });
+}
+
+/**
+ * The method a call `obj.method(...)` runs when `obj` is bound to an instance of a project class, defined here or
+ * imported from another module of the project (`simclr = SimCLR(...)` with `from simclr import SimCLR`).
+ */
+function instanceMethod(module: PythonModule, call: Node): { module: PythonModule; node: Node } | undefined {
+  const name = calledMethod(call);
+  const receiver = methodReceiver(call);
+  if (!name || !receiver || (receiver.type !== 'identifier' && receiver.type !== 'attribute') || textOf(receiver) === 'self') return undefined;
+  const o = origin(module, receiver, call);
+  const ctor = o.kind === 'call' ? field(o.call, 'function') : undefined;
+  const className = ctor && (ctor.type === 'identifier' || ctor.type === 'attribute') ? textOf(ctor) : undefined;
+  const def = className ? module.definitionOf(className) : undefined;
+  if (def?.node.type !== 'class_definition') return undefined;
+  for (const s of namedChildren(field(def.node, 'body') ?? def.node)) {
+    const fn = s.type === 'decorated_definition' ? field(s, 'definition') : s;
+    if (fn?.type === 'function_definition' && def.module.functionName(fn) === name) return { module: def.module, node: fn };
+  }
+  return undefined;
 }
 
 function findEvalConsumer(module: PythonModule, { name, visible }: Binding): Consumer | undefined {
@@ -397,6 +493,30 @@ function findEvalConsumer(module: PythonModule, { name, visible }: Binding): Con
     if (method && ['validate', 'test', 'predict', 'evaluate'].includes(method)) return { node: call!, reason: `passed to ${method}()` };
   }
   return undefined;
+}
+
+/**
+ * An evaluation loader that runs once per run: a Lightning `test_dataloader()` / `predict_dataloader()`, or a loader
+ * whose every loop is in no other loop, in code that runs once (module level, or a function every call of which in
+ * this module sits outside loops): the final test pass of a script. Unknown callers or no loop of its own: false.
+ */
+export function evaluatedOnce(module: PythonModule, use: DataLoaderUse): boolean {
+  if (use.role !== 'eval') return false;
+  if (use.reason && /^returned from (test|predict)_dataloader\(\)$/.test(use.reason)) return true;
+  if (!use.name || use.name.includes('.')) return false;
+  const fn = module.enclosingFunction(use.call);
+  const own = (n: Node) => module.enclosingFunction(n)?.id === fn?.id;
+  const loops = module.loops.filter((l) => {
+    const right = l.type === 'for_statement' ? field(l, 'right') : undefined;
+    return right !== undefined && own(l) && module.mentions(right, use.name!);
+  });
+  if (loops.length === 0 || loops.some((l) => module.enclosingLoop(l))) return false;
+  // Handed on to a helper (`evaluate(model, test_loader)`), it may be iterated there in every epoch.
+  const passed = module.referencesTo(use.name).some((r) => own(r) && parentOf(r)?.type === 'argument_list' && !loops.some((l) => contains(field(l, 'right')!, r)));
+  if (passed) return false;
+  if (!fn) return true;
+  const sites = callSitesOf(module, fn);
+  return sites.length > 0 && sites.every((site) => !module.enclosingLoop(site) && !inHotRegion(module, site));
 }
 
 /**

@@ -44,7 +44,7 @@ def main():
     model = AutoModelForSeq2SeqLM.from_pretrained(args.model)
 
     train_ds = ArticleDataset(args.train)
-    train_loader = DataLoader(train_ds, batch_size=args.batch_size, shuffle=True)  # expect: LOAD001[warning]:trainingLoader
+    train_loader = DataLoader(train_ds, batch_size=args.batch_size, shuffle=True)  # expect: LOAD001[warning]:trainingLoader, LOAD002[info]:pinMemoryOffAccelerate
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr)
     steps = args.epochs * math.ceil(len(train_loader) / 2)
     scheduler = get_cosine_schedule_with_warmup(optimizer, 200, steps)

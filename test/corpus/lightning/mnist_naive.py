@@ -34,7 +34,7 @@ class FashionDataModule(pl.LightningDataModule):
         return DataLoader(self.val_set, batch_size=256, shuffle=True)  # expect: LOAD001[info]:evaluationLoader, LOAD002[info]:pinMemoryOff, EVAL002[info]:shuffledEvalLoader
 
     def test_dataloader(self):
-        return DataLoader(self.test_set, batch_size=256, num_workers=4)  # expect: LOAD002[info]:pinMemoryOff
+        return DataLoader(self.test_set, batch_size=256, num_workers=4)
 
 
 class FashionClassifier(pl.LightningModule):

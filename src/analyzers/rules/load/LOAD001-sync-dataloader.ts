@@ -73,7 +73,10 @@ A loader counts as training when the training loop consumes it directly, in a fu
 of the project it is passed to (\`train_one_epoch(model, loader)\` imported from \`engine\`), or a training function
 of a package it cannot read that names the role in its keyword (\`engine.train(model=m, train_dataloader=loader)\`), or through a generator
 (\`for x, y in batches():\` with \`def batches(): for b in loader: yield b\`, or \`yield from loader\`) or an iterator it
-reads with \`next()\` (\`iter(loader)\`, \`itertools.cycle(loader)\`).
+reads with \`next()\` (\`iter(loader)\`, \`itertools.cycle(loader)\`), or an iterator class of the project that keeps the
+loader and reads it in \`__iter__\`/\`__next__\` (\`return InfiniteIterator(loader)\` from the function that builds it).
+A dataset whose source was only cleaned with \`.map\` (no tokenizer in that call) while a project Dataset tokenizes or
+masks each item in \`__getitem__\` is per-item work, not data tokenized up front.
 
 ## Example
 \`\`\`python
@@ -274,7 +277,9 @@ function inMemoryData(module: PythonModule, use: ReturnType<typeof dataLoaderUse
   if (/\b(set_transform|with_transform)\(/.test(all) || onNames('set_transform|with_transform')) return undefined;
   if (/\bTensorDataset\(/.test(all)) return { kind: 'tensors', reason: 'the dataset is a TensorDataset of tensors already in memory' };
   if (qualifiedTensors) return { kind: 'tensors', reason: 'the dataset is a demo corpus held in memory as one token tensor' };
-  if (/\b(set_format|with_format)\(/.test(all) || onNames('set_format|with_format') || (/\.map\(/.test(all) && /token/i.test(all))) {
+  // A `.map` that tokenizes (`raw.map(tokenize, batched=True)`), not a `.map` that cleans text beside a tokenizer that a
+  // project Dataset applies per item (`partial(mask_tokens, tokenizer=tokenizer)` called in `__getitem__`).
+  if (/\b(set_format|with_format)\(/.test(all) || onNames('set_format|with_format') || texts.some((t) => /\.map\(/.test(t) && /token/i.test(t))) {
     return { kind: 'tokenized', reason: 'the dataset is tokenized up front (datasets .map / set_format) and held in memory' };
   }
   if (/\b(tokenizer|batch_encode_plus|encode_plus)\(/.test(all)) return { kind: 'tokenized', reason: 'the dataset wraps tokenizer output computed up front' };

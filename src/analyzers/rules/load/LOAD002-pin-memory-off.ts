@@ -2,9 +2,9 @@ import type { Fix } from '../../../shared/findings';
 import { argument, callArguments } from '../../engine/calls';
 import { calledMethod, contains, field, methodReceiver, nodeRange, textOf, unwrap, type Node } from '../../engine/syntax';
 import { descendantsOfType } from '../../python/bindings';
-import { arg, dataLoaderUses, type DataLoaderUse } from '../../python/dataloaders';
-import { cudaPlacements, preparedByFramework } from '../../python/accelerator';
-import { isDtype } from '../../python/device';
+import { arg, dataLoaderUses, evaluatedOnce, type DataLoaderUse } from '../../python/dataloaders';
+import { cudaPlacements, functionAcceleratorFacts, preparedByFramework } from '../../python/accelerator';
+import { isAcceleratorKind, isDtype } from '../../python/device';
 import { appendArguments } from '../../python/edits';
 import type { PythonModule } from '../../python/module';
 import { defineRule } from '../rule';
@@ -20,6 +20,8 @@ export default defineRule({
   skipTestFiles: true,
   messages: {
     pinMemoryOff: '{{role}} DataLoader without pin_memory in a module that trains on CUDA: each batch is copied from pageable host memory, which blocks and cannot overlap with compute. Add pin_memory=True and move batches with .to(device, non_blocking=True).',
+    pinMemoryOffAccelerate: '{{role}} DataLoader without pin_memory, prepared by Accelerate: Accelerate moves each batch to the device but keeps the loader\'s pin_memory (off by default), so every copy comes from pageable host memory, staged and blocking. Add pin_memory=True (with Accelerator(dataloader_config=DataLoaderConfiguration(non_blocking=True)) the copy can also overlap with compute).',
+    pinMemoryOffFabric: '{{role}} DataLoader without pin_memory, prepared by Fabric: Fabric moves each batch to the device but keeps the loader\'s pin_memory (off by default), so every copy comes from pageable host memory, staged and blocking. Add pin_memory=True.',
   },
   docs: `## What it does
 Finds a PyTorch \`DataLoader\` that feeds training or evaluation without \`pin_memory\` (keyword or positional slot 7)
@@ -36,12 +38,19 @@ The PyTorch Performance Tuning Guide: "\`pin_memory\` … defaults to \`False\`.
 memory are staged through a pinned buffer and block the host; from pinned memory they can overlap with compute
 when the batch is moved with \`.to(device, non_blocking=True)\`.
 
+Loaders handed to \`accelerator.prepare()\` or \`fabric.setup_dataloaders()\` are reported too: the framework moves their
+batches to the device but does not pin them. Accelerate's \`prepare_data_loader\` re-creates the loader with its own
+arguments (\`pin_memory\` defaults to False) and copies each batch with \`non_blocking\` only when
+\`DataLoaderConfiguration(non_blocking=True)\` asks for it, which its docs recommend together with \`pin_memory=True\`;
+Fabric's loader wrapper moves each batch to the device with a plain copy.
+
 It is only a hint (\`info\`): modules that never place anything on CUDA (CPU or MPS training, where pinning buys
-nothing), an explicit \`pin_memory=False\`, a \`**kwargs\` that may carry the option (a dict built in the same function is read, and
-a key added under an \`if\` counts as maybe there), loaders handed to \`accelerator.prepare()\` or
-\`fabric.setup_dataloaders()\` (the framework moves their batches), datasets of tensors already on the GPU
+nothing), loaders in a function that puts its model on MPS (or XPU, XLA) while other code of the module uses CUDA, an explicit \`pin_memory=False\`, a \`**kwargs\` that may carry the option (a dict built in the same function is read, and
+a key added under an \`if\` counts as maybe there), datasets of tensors already on the GPU
 (which cannot be pinned), tests and debug scripts are not reported, and neither are evaluation loaders in notebooks, whose
-evaluation passes are short interactive runs over small held-out sets where pinned copies save nothing measurable; nor are loaders no loop consumes (built and never
+evaluation passes are short interactive runs over small held-out sets where pinned copies save nothing measurable, nor
+evaluation loaders that run once per run (a script's final test pass: its loop sits in no other loop, in code called only
+outside loops; a Lightning \`test_dataloader()\` or \`predict_dataloader()\`), where pinning saves one pass's copies at most; nor are loaders no loop consumes (built and never
 used, discarded by the caller, or only peeked at with \`next(iter(loader))\` to show a sample once per interval). The Hugging Face \`Trainer\` builds its own
 loaders with \`dataloader_pin_memory=True\` by default, so nothing is reported for it. Pinning tensors by hand
 (\`t.pin_memory().to(device, non_blocking=True)\`) is a different matter, and often slower (see HW006).
@@ -95,6 +104,7 @@ with very large batches and many workers, watch host memory. In Lightning, do no
 - PyTorch Performance Tuning Guide, "Enable asynchronous data loading": https://pytorch.org/tutorials/recipes/recipes/tuning_guide.html
 - "A guide on good usage of non_blocking and pin_memory() in PyTorch": https://pytorch.org/tutorials/intermediate/pinmem_nonblock.html
 - DataLoader API, memory pinning: https://pytorch.org/docs/stable/data.html#memory-pinning
+- Accelerate, \`prepare_data_loader\` and \`DataLoaderConfiguration(non_blocking=...)\`: https://huggingface.co/docs/accelerate/package_reference/torch_wrappers
 `,
 
   checkPython(module, reporter) {
@@ -109,15 +119,19 @@ with very large batches and many workers, watch host memory. In Lightning, do no
     const reloads = /reload_dataloaders_every_n_epochs\s*=\s*[1-9]/.test(module.text);
     for (const use of unpinned) {
       if (tensorsOnDevice(module, use)) continue;
-      // Accelerate and Fabric move the batches of the loaders they prepare themselves.
-      if (use.name && preparedByFramework(module).has(use.name)) continue;
+      // Accelerate and Fabric move the batches of the loaders they prepare, but keep the loader's pin_memory (LOAD002's docs).
+      const scope = module.enclosingFunction(use.call);
+      const framework = preparedByFramework(module).find((p) => p.name === use.name && module.enclosingFunction(p.call)?.id === scope?.id)?.framework;
+      // Placements in the loader's own function that all name another device (MPS: unified memory, nothing to pin).
+      if (scope && !framework && offCudaIn(module, scope)) continue;
       if (reloads && arg(use, 'persistent_workers').kind === 'present') continue;
-      // A notebook's evaluation passes are short interactive runs over small held-out sets (LOAD002's docs).
-      if (use.role === 'eval' && notebook) continue;
+      // A notebook's evaluation passes are short interactive runs over small held-out sets, and a script's final
+      // test pass runs once (LOAD002's docs).
+      if (use.role === 'eval' && (notebook || evaluatedOnce(module, use))) continue;
       const fn = field(use.call, 'function') ?? use.call;
       reporter.report({
         range: nodeRange(fn),
-        messageId: 'pinMemoryOff',
+        messageId: framework ? (framework === 'Accelerate' ? 'pinMemoryOffAccelerate' : 'pinMemoryOffFabric') : 'pinMemoryOff',
         data: { role: use.role === 'train' ? 'Training' : 'Evaluation' },
         related: [{ range: nodeRange(cuda[0].call), message: 'moved to CUDA here' }],
         fixes: [pinFix(module, use)],
@@ -159,6 +173,12 @@ function pinFix(module: PythonModule, use: DataLoaderUse): Fix {
   }
   const title = edits.length > 1 ? 'Add pin_memory=True and non_blocking=True on the batch copies' : 'Add pin_memory=True';
   return { title, safe: true, edits };
+}
+
+/** The function puts things on another accelerator (MPS, XPU, XLA) and nothing on CUDA or the current accelerator. */
+function offCudaIn(module: PythonModule, fn: Node): boolean {
+  const facts = functionAcceleratorFacts(module, fn);
+  return facts.mayBeCuda.length === 0 && facts.placements.some((p) => isAcceleratorKind(p.kind));
 }
 
 /** `x` for `x`, `x.a`, `x[0]`, `x["k"].a`: the name a batch expression starts from. */

@@ -1,5 +1,5 @@
 import { argument } from '../../engine/calls';
-import { contains, field, literalValue, namedChildren, nodeRange, parentOf, unwrap, type Node } from '../../engine/syntax';
+import { contains, field, literalValue, namedChildren, nodeRange, parentOf, textOf, unwrap, type Node } from '../../engine/syntax';
 import { bindingsAt, descendantsOfType, parameterNames } from '../../python/bindings';
 import { arg, dataLoaderUses, type DataLoaderUse } from '../../python/dataloaders';
 import { appendArguments } from '../../python/edits';
@@ -25,7 +25,10 @@ Finds a PyTorch \`DataLoader\` with worker processes (\`num_workers\` a literal 
 evaluation loop that runs every epoch (also every few epochs, and also inside a local helper the epoch loop passes it to,
 \`validate(val_loader, model)\` whose \`for\` iterates that parameter; a loader a helper builds and returns counts where
 the caller binds it, \`train_loader, val_loader = make_loaders(num_workers=4)\`), or by a Lightning \`Trainer\` (returned from \`train_dataloader()\` /
-\`val_dataloader()\`, or passed to \`fit\`). A variable bound to 0 (\`num_workers = 0\`, in an earlier notebook cell too)
+\`val_dataloader()\`, also from a method bound to that hook in \`__init__\`, \`self.train_dataloader = self._train_dataloader\`
+or \`partial(self._val_dataloader, ...)\`, or passed to \`fit\`), or by a method of a project class it is passed to whose epoch
+loop iterates it (\`simclr.train(train_loader)\`, the class imported from another module; the fix is then unsafe, since
+whether that loop changes the dataset between epochs is not checked). A variable bound to 0 (\`num_workers = 0\`, in an earlier notebook cell too)
 or a command-line option defaulting to 0, or a parameter defaulting to 0 that no call in the module passes, means there
 are no worker processes to keep alive: nothing is reported.
 
@@ -103,7 +106,7 @@ the main process. Persistent workers also keep their memory between epochs.
         messageId: 'workersRespawned',
         data: { workers: workers.node.text, why: repeat.why, fixValue: workers.fixValue },
         related: [{ range: nodeRange(repeat.node), message: repeat.why }],
-        fixes: [{ title: `Keep the workers alive between epochs (persistent_workers=${workers.fixValue})`, safe: !touched, edits: [appendArguments(module, use.call, [`persistent_workers=${workers.fixValue}`])] }],
+        fixes: [{ title: `Keep the workers alive between epochs (persistent_workers=${workers.fixValue})`, safe: !touched && !repeat.elsewhere, edits: [appendArguments(module, use.call, [`persistent_workers=${workers.fixValue}`])] }],
       });
     }
   },
@@ -126,6 +129,8 @@ interface Repeat {
   why: string;
   /** The epoch loop, when the repetition is a hand-written loop. */
   loop?: Node;
+  /** The epoch loop is in a method the loader is passed to: whether it changes the dataset is not checked here. */
+  elsewhere?: boolean;
 }
 
 const LIGHTNING_REASONS = /^(returned from (train|val)_dataloader\(\)|passed to fit\(\)|passed as val_dataloaders?)$/;
@@ -140,6 +145,9 @@ function repeatedBy(module: PythonModule, use: DataLoaderUse, lightning: boolean
   if (use.role === 'train' && use.consumer && sameFunction(use.consumer)) {
     const outer = module.enclosingLoop(use.consumer);
     if (outer) return { node: use.consumer, why: 'iterated again in every epoch', loop: outer };
+    // `simclr.train(train_loader)`, whose method runs the epoch loop around the loop over its parameter.
+    const epochs = use.calleeLoop && use.calleeLoop.module.enclosingLoop(use.calleeLoop.loop);
+    if (epochs) return { node: use.consumer, why: `iterated again in every epoch by ${textOf(field(use.consumer, 'function') ?? use.consumer)}()`, elsewhere: true };
   }
   // An evaluation loop over the loader inside the epoch loop.
   if (use.name) {

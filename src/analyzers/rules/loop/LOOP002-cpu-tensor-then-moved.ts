@@ -1,7 +1,7 @@
 import { argument, callArguments } from '../../engine/calls';
 import { calledMethod, dottedName, field, literalValue, methodReceiver, namedChildren, nodeRange, textOf, unwrap, type Node } from '../../engine/syntax';
 import { bindingsAt } from '../../python/bindings';
-import { callGraph } from '../../python/callgraph';
+import { callGraph, runsEveryStep } from '../../python/callgraph';
 import { appendArguments } from '../../python/edits';
 import type { PythonModule } from '../../python/module';
 import { inHotRegion } from '../../python/training';
@@ -29,8 +29,12 @@ export default defineRule({
   docs: `## What it does
 Finds tensors created on the CPU by a factory (\`torch.zeros\`, \`ones\`, \`empty\`, \`full\`, \`arange\`, \`tensor\`,
 \`rand\`, \`randn\`, …) and immediately moved with \`.cuda()\` or \`.to(device)\`, in a module that trains on an accelerator (any: CUDA, MPS,
-XPU, \`torch.accelerator.current_accelerator()\`, a device ordinal such as \`local_rank\`). Reported as a warning inside a
-training loop, where it happens every step.
+XPU, \`torch.accelerator.current_accelerator()\`, a device ordinal such as \`local_rank\`), where the creation repeats:
+a warning inside a training loop, where it happens every step; info inside any other loop, in a function a training
+step calls (also from another module of the project), and in a model's \`forward\` or a method it calls (every
+forward pass). A tensor created once (at start-up, with the model in \`__init__\`, or once per call of a function
+run outside loops, such as a k-NN evaluation helper) is not reported: one small host fill and copy costs nothing
+measurable.
 
 Also finds the legacy idiom \`Tensor = torch.cuda.FloatTensor if cuda else torch.FloatTensor\` fed a NumPy array every
 step: \`Tensor(np.random.normal(0, 1, (n, latent_dim)))\`, \`Tensor(np.ones((n, *patch)))\`, in the step loop or in a
@@ -49,7 +53,13 @@ initalize it on GPU."
 import torch
 
 device = torch.device("cuda")
-mask = torch.zeros(64, 128).to(device)
+
+def train(model, loader, opt):
+    for x, y in loader:
+        mask = torch.zeros(x.size(0), 128).to(device)
+        loss = model(x.to(device), mask).loss
+        loss.backward()
+        opt.step()
 \`\`\`
 
 ## Use instead
@@ -57,7 +67,13 @@ mask = torch.zeros(64, 128).to(device)
 import torch
 
 device = torch.device("cuda")
-mask = torch.zeros(64, 128, device=device)
+
+def train(model, loader, opt):
+    for x, y in loader:
+        mask = torch.zeros(x.size(0), 128, device=device)
+        loss = model(x.to(device), mask).loss
+        loss.backward()
+        opt.step()
 \`\`\`
 
 ## Fix safety
@@ -87,6 +103,8 @@ is unsafe. No fix is offered when the move also changes the dtype or the factory
       const device = targetDevice(module, move);
       if (!device) continue;
       const hot = inHotRegion(module, move);
+      // Created once (setup code, a function run once per call outside any loop): nothing to gain (LOOP002's docs).
+      if (!hot && !repeats(module, move)) continue;
       const factoryArgs = callArguments(factory);
       const existing = argument(factoryArgs, 'device');
       const canFix = existing.kind === 'absent' && device.fixable;
@@ -107,6 +125,16 @@ is unsafe. No fix is offered when the move also changes the dtype or the factory
     reportNumpyCopies(module, reporter);
   },
 });
+
+/**
+ * The creation runs many times: inside a loop of its own function (or of module-level code), or in a function that
+ * runs every training step or every forward pass (callgraph.ts).
+ */
+function repeats(module: PythonModule, node: Node): boolean {
+  if (module.enclosingLoop(node)) return true;
+  const fn = module.enclosingFunction(node);
+  return fn !== undefined && runsEveryStep(module, fn);
+}
 
 /** NumPy builders whose array a CUDA tensor constructor then copies to the GPU, with the torch factory that draws or fills it there. */
 const NUMPY_BUILDERS: ReadonlyArray<[RegExp, string]> = [

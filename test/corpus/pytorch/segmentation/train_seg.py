@@ -83,7 +83,7 @@ def main():
 
     model = deeplabv3_resnet50(weights=None, weights_backbone=None, num_classes=args.num_classes).to(device)  # expect: HW010[hint]:randomWeights
     class_weights = [0.5] + [1.0] * (args.num_classes - 1)
-    weight = torch.tensor(class_weights).cuda()  # expect: LOOP002[info]:factoryThenMoved
+    weight = torch.tensor(class_weights).cuda()
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr)
     scaler = torch.amp.GradScaler("cuda")
 
