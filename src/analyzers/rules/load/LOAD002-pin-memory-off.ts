@@ -2,7 +2,7 @@ import type { Fix } from '../../../shared/findings';
 import { argument, callArguments } from '../../engine/calls';
 import { calledMethod, contains, field, methodReceiver, nodeRange, textOf, unwrap, type Node } from '../../engine/syntax';
 import { descendantsOfType } from '../../python/bindings';
-import { arg, dataLoaderUses, type DataLoaderUse } from '../../python/dataloaders';
+import { arg, collateMovesToDevice, dataLoaderUses, type DataLoaderUse } from '../../python/dataloaders';
 import { cudaPlacements, preparedByFramework } from '../../python/accelerator';
 import { isDtype } from '../../python/device';
 import { appendArguments } from '../../python/edits';
@@ -37,7 +37,8 @@ It is only a hint (\`info\`): modules that never place anything on CUDA (CPU or 
 nothing), an explicit \`pin_memory=False\`, a \`**kwargs\` that may carry the option (a dict built in the same function is read, and
 a key added under an \`if\` counts as maybe there), loaders handed to \`accelerator.prepare()\` or
 \`fabric.setup_dataloaders()\` (the framework moves their batches), datasets of tensors already on the GPU
-(which cannot be pinned), tests and debug scripts are not reported, and neither are evaluation loaders in notebooks, whose
+and loaders whose \`collate_fn\` moves each batch to the device (\`torch.stack(xs).to(device)\`: CUDA tensors cannot be
+pinned, and setting \`pin_memory=True\` there raises), tests and debug scripts are not reported, and neither are evaluation loaders in notebooks, whose
 evaluation passes are short interactive runs over small held-out sets where pinned copies save nothing measurable; nor are loaders no loop consumes (built and never
 used, discarded by the caller, or only peeked at with \`next(iter(loader))\` to show a sample once per interval). The Hugging Face \`Trainer\` builds its own
 loaders with \`dataloader_pin_memory=True\` by default, so nothing is reported for it. Pinning tensors by hand
@@ -106,6 +107,8 @@ with very large batches and many workers, watch host memory. In Lightning, do no
     const reloads = /reload_dataloaders_every_n_epochs\s*=\s*[1-9]/.test(module.text);
     for (const use of unpinned) {
       if (tensorsOnDevice(module, use)) continue;
+      // A collate_fn that moves each batch to the device yields CUDA tensors, which cannot be pinned.
+      if (collateMovesToDevice(module, use)) continue;
       // Accelerate and Fabric move the batches of the loaders they prepare themselves.
       if (use.name && preparedByFramework(module).has(use.name)) continue;
       if (reloads && arg(use, 'persistent_workers').kind === 'present') continue;
