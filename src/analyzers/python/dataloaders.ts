@@ -8,7 +8,7 @@ import { datasetItemReads } from './item-io';
 import { callSitesOf } from './callsites';
 import { resolvedCallArguments } from './provenance';
 import { resolveMapFunction, type MapFunction } from './huggingface';
-import { devicePlacements } from './accelerator';
+import { devicePlacements, type DevicePlacement } from './accelerator';
 
 export const DATALOADER = new Set(['torch.utils.data.DataLoader']);
 const ITERABLE_DATASET = new Set(['torch.utils.data.IterableDataset', 'torch.utils.data.datapipes.datapipe.IterDataPipe']);
@@ -532,7 +532,8 @@ function collateOf(module: PythonModule, value: Node, use: DataLoaderUse): MapFu
 export function collateMovesToDevice(module: PythonModule, use: DataLoaderUse): Node | undefined {
   const fn = collateFunction(module, use);
   if (!fn || fn.node.type === 'lambda') return undefined;
-  return devicePlacements(module).find((p) => (p.how === 'to()' || p.how === 'cuda()') && p.kind !== 'cpu' && contains(fn.node, p.call))?.call
-    // `def collate(batch, device="cpu")` bound by `partial(collate, device=device)`: the default names the CPU, the caller does not.
-    ?? devicePlacements(module).find((p) => p.how === 'to()' && p.device && parameterNamed(fn.node, unwrap(p.device).text) && contains(fn.node, p.call))?.call;
+  // A device that is a parameter (`def collate(batch, device="cpu")` bound by `partial(collate, device=device)`) is the
+  // caller's, whatever its default says.
+  const fromCaller = (p: DevicePlacement) => !!p.device && !!parameterNamed(fn.node, unwrap(p.device).text);
+  return devicePlacements(module).find((p) => (p.how === 'to()' || p.how === 'cuda()') && (p.kind !== 'cpu' || fromCaller(p)) && contains(fn.node, p.call))?.call;
 }
