@@ -56,7 +56,6 @@ describe('semantic layer', () => {
       'load/LOAD001-sync-dataloader.ts follow',
       'load/LOAD007-item-io-main-process.ts constructs',
       'load/LOAD010-sequential-file-reads.ts fileCount',
-      'prep/PREP002-tokenization-in-training-step.ts collateFunction',
       'prep/PREP004-unhashable-map-function.ts datasetViaCallers',
       'prep/PREP008-python-loop-over-tensor.ts tensorFramework',
       'prep/tfdata-maps.ts chainSteps',

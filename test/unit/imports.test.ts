@@ -41,6 +41,8 @@ describe('import and alias resolution', () => {
       ['lightning.pytorch.Trainer', 'lightning.pytorch.Trainer', 'lightning.pytorch.Trainer', 'keras.callbacks.EarlyStopping'],
     );
     assert.equal(canonicalName('torch.utils.data.dataloader.DataLoader'), 'torch.utils.data.DataLoader');
+    assert.equal(canonicalName('keras.layers.core.Dense'), 'keras.layers.Dense');
+    assert.equal(canonicalName('tensorflow.keras.layers.convolutional.Conv2D'), 'keras.layers.Conv2D');
   });
 
   it('follows module-level aliases and leaves unknown names unresolved', async () => {

@@ -41,6 +41,17 @@ export function dataLoaderMaps(doc: ConfigDocument, kinds: ReadonlySet<ConfigKin
 
 const TRUE_HF_TRAINING = ['per_device_train_batch_size', 'num_train_epochs', 'max_steps', 'do_train'];
 
+/**
+ * Keys only TRL's text trainers take (SFTConfig, DPOConfig, ORPO/KTO/GRPOConfig): their trainers tokenize the
+ * whole dataset up front, so every item the DataLoader serves is already token ids in memory.
+ */
+const TRL_TEXT_TRAINER_KEYS = ['max_seq_length', 'packing', 'dataset_text_field', 'max_prompt_length', 'max_completion_length', 'num_generations'];
+
+/** A Hugging Face training-arguments file for one of TRL's text trainers (see TRL_TEXT_TRAINER_KEYS). */
+export function isTrlTextTrainerConfig(doc: ConfigDocument): boolean {
+  return TRL_TEXT_TRAINER_KEYS.some((k) => doc.get(k) !== undefined);
+}
+
 /** DataLoader worker counts of 0/1 (or the HF key left at its default of 0) in a training config. */
 export function zeroWorkerConfigKeys(doc: ConfigDocument, kinds: ReadonlySet<ConfigKind>): ConfigKey[] {
   const out: ConfigKey[] = [];

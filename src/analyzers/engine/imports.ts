@@ -24,6 +24,10 @@ const CANONICAL_PREFIXES: ReadonlyArray<[string, string]> = [
   ['transformers.training_args.TrainingArguments', 'transformers.TrainingArguments'],
   ['transformers.trainer_callback.', 'transformers.'],
   ['keras.src.', 'keras.'],
+  // Keras 1/2 spelled layers by submodule (`from keras.layers.core import Dense`); they are the same classes.
+  ...['core', 'convolutional', 'recurrent', 'embeddings', 'normalization', 'pooling', 'advanced_activations', 'merge', 'noise', 'wrappers'].map(
+    (m): [string, string] => [`keras.layers.${m}.`, 'keras.layers.'],
+  ),
   // XGBoost and LightGBM re-export their estimators, train() and callbacks at the package top level.
   ['xgboost.sklearn.', 'xgboost.'],
   ['xgboost.training.', 'xgboost.'],
@@ -136,6 +140,20 @@ export class ImportTable {
     if (base === undefined && this.starModules.length > 0) base = `${this.starModules[0]}.${head}`;
     if (base === undefined) return undefined;
     return canonicalName(dot < 0 ? base : base + dotted.slice(dot));
+  }
+
+  /**
+   * Every qualified name `dotted` may stand for: the one its head is bound to, or, for an unbound head, the same
+   * name in each star-imported module (`from .vgg import *` then `from .dla import *` in a package `__init__.py`),
+   * in import order. resolveDotted answers only the first.
+   */
+  candidatesFor(dotted: string): string[] {
+    const head = dotted.split('.')[0];
+    if (this.bindings.has(head) || this.starModules.length === 0) {
+      const one = this.resolveDotted(dotted);
+      return one === undefined ? [] : [one];
+    }
+    return this.starModules.map((m) => canonicalName(`${m}.${dotted}`));
   }
 
   /** False when a dotted name starting with `head` cannot resolve (nothing binds it and there is no star import). */

@@ -2,13 +2,15 @@
 // workers and batch size only speak about training loaders (docs/analysis.md, traps 1 and 2).
 import { argument, callArguments, type ArgLookup, type CallArguments } from '../engine/calls';
 import { calledMethod, contains, dottedName, field, literalValue, methodReceiver, namedChildren, NOT_LITERAL, parentOf, textOf, unwrap, type Node } from '../engine/syntax';
-import { bindingsAt, boundInFunctionAt, descendantsOfType, parameterNamed, parameterNames } from './bindings';
+import { assignmentsTo, bindingsAt, boundInFunctionAt, descendantsOfType, parameterNamed, parameterNames } from './bindings';
 import { ModuleFact } from './facts';
 import type { PythonModule } from './module';
 import { hotLoops, inHotRegion } from './training';
 import { datasetItemReads } from './item-io';
 import { callSitesOf } from './callsites';
 import { origin, resolvedCallArguments } from './provenance';
+import { resolveMapFunction, type MapFunction } from './huggingface';
+import { devicePlacements, type DevicePlacement } from './accelerator';
 
 export const DATALOADER = new Set(['torch.utils.data.DataLoader']);
 const ITERABLE_DATASET = new Set(['torch.utils.data.IterableDataset', 'torch.utils.data.datapipes.datapipe.IterDataPipe']);
@@ -618,4 +620,44 @@ export function decodesPerItem(module: PythonModule, use: DataLoaderUse): string
     if (name && readers.has(name)) return `${name}.__getitem__ reads a file per item`;
   }
   return undefined;
+}
+
+/**
+ * The function that runs per batch for the loader's `collate_fn=`: a lambda, a local function,
+ * `functools.partial(f, ...)`, or the `__call__` of a local class (`collate_fn=Collator(tok)`, also bound to a
+ * name first).
+ */
+export function collateFunction(module: PythonModule, use: DataLoaderUse): MapFunction | undefined {
+  const collate = arg(use, 'collate_fn');
+  return collate.kind === 'present' ? collateOf(module, collate.node, use) : undefined;
+}
+
+function collateOf(module: PythonModule, value: Node, use: DataLoaderUse): MapFunction | undefined {
+  const n = unwrap(value);
+  if (n.type === 'call' && module.callee(n) !== 'functools.partial') {
+    const ctor = field(n, 'function');
+    const cls = ctor?.type === 'identifier' ? module.classes.find((c) => field(c, 'name')?.text === ctor.text) : undefined;
+    const call = cls && module.functions.find((f) => module.functionName(f) === '__call__' && module.enclosingClass(f)?.id === cls.id);
+    return call ? { node: call, extra: new Map() } : undefined;
+  }
+  if (n.type === 'identifier' && !module.findFunction(n.text, use.call)) {
+    const a = assignmentsTo(module, n.text).find((b) => b.kind === 'value');
+    return a && a.kind === 'value' && unwrap(a.value).type === 'call' ? collateOf(module, a.value, use) : undefined;
+  }
+  return resolveMapFunction(module, n, use.call);
+}
+
+/**
+ * The move to a device inside the loader's `collate_fn` (`torch.stack(xs).to(device)`, `.to(self.device)`,
+ * `.cuda()`), if it makes one that is not to the CPU: such a loader yields batches already on the accelerator.
+ * Its worker count and pinning are then the author's choice: CUDA cannot be initialised in forked worker
+ * processes, and pinning applies only to CPU tensors (LOAD001's and LOAD002's docs).
+ */
+export function collateMovesToDevice(module: PythonModule, use: DataLoaderUse): Node | undefined {
+  const fn = collateFunction(module, use);
+  if (!fn || fn.node.type === 'lambda') return undefined;
+  // A device that is a parameter (`def collate(batch, device="cpu")` bound by `partial(collate, device=device)`) is the
+  // caller's, whatever its default says.
+  const fromCaller = (p: DevicePlacement) => !!p.device && !!parameterNamed(fn.node, unwrap(p.device).text);
+  return devicePlacements(module).find((p) => (p.how === 'to()' || p.how === 'cuda()') && (p.kind !== 'cpu' || fromCaller(p)) && contains(fn.node, p.call))?.call;
 }

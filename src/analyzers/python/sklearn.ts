@@ -3,7 +3,8 @@
 // points, and whether a target variable is clearly categorical. Anything unclear answers "no evidence".
 import { argument, callArguments } from '../engine/calls';
 import { calledMethod, contains, dottedName, field, methodReceiver, namedChildren, parentOf, unwrap, type Node } from '../engine/syntax';
-import { bindingsAt, type Binding } from './bindings';
+import { bindingsAt, parameterNamed, type Binding } from './bindings';
+import { argumentsForParameter } from './callsites';
 import { KeyedFact } from './facts';
 import type { PythonModule } from './module';
 
@@ -28,7 +29,7 @@ const CLASSIFIERS = new Set([
 const CLASSIFICATION_METRICS = new Set([
   'accuracy_score', 'balanced_accuracy_score', 'f1_score', 'precision_score', 'recall_score', 'roc_auc_score', 'classification_report',
   'confusion_matrix', 'log_loss', 'matthews_corrcoef', 'cohen_kappa_score', 'precision_recall_fscore_support', 'top_k_accuracy_score',
-  'average_precision_score', 'ConfusionMatrixDisplay', 'RocCurveDisplay',
+  'average_precision_score', 'ConfusionMatrixDisplay', 'RocCurveDisplay', 'roc_curve', 'precision_recall_curve',
 ]);
 
 const REGRESSION_METRICS = new Set([
@@ -197,7 +198,8 @@ const BLOCKS = new Set(['if_statement', 'for_statement', 'while_statement', 'try
 
 /**
  * Is the target bound to these names clearly categorical? Evidence: a LabelEncoder/factorize binding, a
- * classifier fitted on it (directly or in cross-validation), a classification metric reading it. Any
+ * classifier fitted on it (directly or in cross-validation), a classification metric reading it (also inside a local
+ * helper it is passed to, one call deep). Any
  * regression evidence (a regressor or a regression metric on it) cancels the answer.
  */
 export function isClassificationTarget(module: PythonModule, names: readonly string[], at: Node): boolean {
@@ -231,9 +233,16 @@ export function isClassificationTarget(module: PythonModule, names: readonly str
     if (y.kind === 'present' && est.kind === 'present' && reads(y.node, call)) add(expressionKind(module, est.node, call));
   }
   for (const call of sklearnCalls(module, 'metrics')) {
-    if (!sameScope(call)) continue;
     const first = callArguments(call).positional.slice(0, 2);
-    if (!first.some((a) => reads(a, call))) continue;
+    // In a local helper (`def compute_score(y_true, y_score): ... log_loss(y_true, y_score)`): the target reaches the
+    // metric when a call in this scope passes it for the parameter the metric reads.
+    const helper = sameScope(call) ? undefined : module.enclosingFunction(call);
+    const passed = (a: Node) => {
+      const param = unwrap(a);
+      if (!helper || param.type !== 'identifier' || !parameterNamed(helper, param.text)) return false;
+      return (argumentsForParameter(module, helper, param.text) ?? []).some((v) => sameScope(v) && reads(v, v));
+    };
+    if (!first.some((a) => (helper ? passed(a) : reads(a, call)))) continue;
     const name = lastName(module.callee(call)!);
     if (CLASSIFICATION_METRICS.has(name)) ev.classification = true;
     else ev.regression = true;

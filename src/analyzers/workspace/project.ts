@@ -251,9 +251,11 @@ export class ProjectIndex {
       if (!module) return undefined;
       const local = [...module.classes, ...module.functions].find((d) => field(d, 'name')?.text === name && isTopLevel(d));
       if (local) return { module, node: local };
-      // Re-exported: `from .dataset import Frames` in pkg/data/__init__.py.
-      const reexport = module.imports.resolveDotted(name);
-      if (reexport && reexport !== qualified) return this.definition(path.relative(this.root, file), reexport, hops + 1);
+      // Re-exported: `from .dataset import Frames` in pkg/data/__init__.py, or one of several `from .x import *`.
+      for (const reexport of module.imports.candidatesFor(name)) {
+        const found = reexport !== qualified ? this.definition(path.relative(this.root, file), reexport, hops + 1) : undefined;
+        if (found) return found;
+      }
       return undefined;
     }
     return undefined;

@@ -27,7 +27,8 @@ export default defineRule({
   docs: `## What it does
 Finds \`train_test_split(X, y)\` without \`stratify=\`, and \`KFold\` cross-validation, where \`y\` is clearly a
 classification target: it comes from a \`LabelEncoder\` or \`pd.factorize\`, a classifier is fitted on it, or a
-classification metric (\`accuracy_score\`, \`f1_score\`, …) reads it. Regression targets, and targets with any
+classification metric (\`accuracy_score\`, \`f1_score\`, …) reads it, also inside a local helper it is passed to
+(\`compute_score(y_val, scores)\` whose body calls \`log_loss(y_true, y_score)\`). Regression targets, and targets with any
 regression evidence, are left alone.
 
 In a script or notebook run top to bottom, a name rebound at top level (the usual notebook habit of reusing \`X\`, \`y\`,

@@ -33,7 +33,9 @@ half precision).
 
 Not reported for tiny networks (as defined in HW001), nor for networks whose work runs in cuDNN: the module builds
 convolution layers (or a torchvision CNN such as ResNet or VGG), or recurrent layers (\`nn.LSTM\`, \`nn.GRU\`,
-\`nn.RNN\`) whose fully connected layers are small, and no attention or Transformer layers. cuDNN convolutions and
+\`nn.RNN\`) whose fully connected layers are small, and no attention or Transformer layers; a script that builds no
+layers itself is judged by the project modules whose network classes it constructs (\`net = SimpleDLA()\` after
+\`from models import *\`, followed through a package's star re-exports). cuDNN convolutions and
 cuDNN RNNs already use TF32 by default (\`torch.backends.cudnn.allow_tf32\` defaults to True); the switch this rule asks
 for only changes cuBLAS matmuls, which in such a network are a small classifier head. An LSTM language model with a
 large softmax head is still reported: that head is a cuBLAS matmul.

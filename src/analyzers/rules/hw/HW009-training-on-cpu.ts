@@ -2,6 +2,7 @@ import type { Fix } from '../../../shared/findings';
 import { callArguments } from '../../engine/calls';
 import { nodeRange, textOf, unwrap, type Node } from '../../engine/syntax';
 import { deviceManagedByFramework, devicePlacements, hardCodedCpuPlacements, mentionsAccelerator } from '../../python/accelerator';
+import { readsNoData } from '../../python/data-sources';
 import type { PythonModule } from '../../python/module';
 import { origin } from '../../python/provenance';
 import { hotLoops } from '../../python/training';
@@ -35,7 +36,10 @@ Training on the CPU is right for toy networks ("Small networks may be CPU bound"
 GPU, and for debugging, and the analyzer cannot see the machine: this is advice (\`info\`). Modules whose device is
 chosen by a framework (Accelerate, Lightning, DeepSpeed, Ignite, …), modules whose code (comments aside) names an
 accelerator anywhere (CUDA, MPS, XPU, XLA/TPU, \`torch.accelerator\`), tests and
-tiny networks (as HW001 defines them: an 8 → 4 → 1 MLP built in a loop over its hidden sizes is one) are not reported.
+tiny networks (as HW001 defines them: an 8 → 4 → 1 MLP built in a loop over its hidden sizes is one) are not reported,
+and neither are modules that read no data at all (no loader, dataset, file or download anywhere): their loops train
+on numbers written in the code (a line fitted to a dozen points, a tagger on two sentences), toy demonstrations where
+a GPU has nothing to gain.
 
 ## Example
 \`\`\`python
@@ -100,7 +104,7 @@ module with no device handling at all gets no automatic fix: the model and every
     if (!module.importsAny('torch')) return;
     const loops = hotLoops(module);
     if (loops.length === 0 || deviceManagedByFramework(module)) return;
-    if (!buildsModelAndOptimizer(module) || tinyModel(module)) return;
+    if (!buildsModelAndOptimizer(module) || tinyModel(module) || readsNoData(module)) return;
     if (devicePlacements(module).length === 0) {
       if (mentionsAccelerator(module) || /\bdevice\b/.test(module.text)) return;
       for (const loop of loops) {

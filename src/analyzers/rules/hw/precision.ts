@@ -1,6 +1,6 @@
 // Facts the HW rules share: is precision decided somewhere this module cannot show (Accelerate,
 // DeepSpeed, Fabric, apex; docs/analysis.md, trap 9), does the module already use reduced precision.
-import { field, namedChildren, nodeRange, textOf, unwrap, type Node } from '../../engine/syntax';
+import { dottedName, field, namedChildren, nodeRange, textOf, unwrap, type Node } from '../../engine/syntax';
 import { argument, callArguments } from '../../engine/calls';
 import { sizeValues, type SizeValue } from '../../python/provenance';
 import { argConstant } from '../../python/resolve';
@@ -250,7 +250,8 @@ const cudnnDominatedCache = new ModuleFact<boolean>();
  * The network's matmuls run in cuDNN, which uses TF32 by default (`torch.backends.cudnn.allow_tf32` is True, for
  * convolutions and cuDNN RNNs alike): it builds convolution layers (or loads a torchvision CNN such as ResNet or
  * VGG), or recurrent layers whose fully connected layers are small, and no attention or Transformer layers and no
- * pretrained model that might be a transformer (see the HW003 docs).
+ * pretrained model that might be a transformer (see the HW003 docs). A module that builds no layers itself is judged
+ * by the project modules whose network classes it constructs.
  */
 export function cudnnDominated(module: PythonModule): boolean {
   return cudnnDominatedCache.get(module, () => {
@@ -259,8 +260,26 @@ export function cudnnDominated(module: PythonModule): boolean {
     if (layers.some((l) => l.kind === 'attention')) return false;
     const cnnModel = module.calls.some((c) => /^torchvision\.models\.(resnet|wide_resnet|resnext|vgg|alexnet|densenet|mobilenet|efficientnet_b|squeezenet|shufflenet|mnasnet|regnet|googlenet|inception)\w*$/.test(module.callee(c) ?? ''));
     if (cnnModel || layers.some((l) => l.kind === 'conv' || l.kind === 'conv1d')) return true;
+    if (layers.length === 0) {
+      // The network is a class of another module of the project (`net = SimpleDLA()` after `from models import *`).
+      const models = projectModelModules(module);
+      return models.length > 0 && models.every((m) => cudnnDominated(m));
+    }
     return layers.some((l) => l.kind === 'recurrent') && layers.filter((l) => l.kind === 'dense').every((l) => smallLayer(module, l));
   });
+}
+
+/** The other project modules whose classes this module constructs and that build network layers. */
+function projectModelModules(module: PythonModule): PythonModule[] {
+  const out = new Map<string, PythonModule>();
+  for (const call of module.calls) {
+    const name = dottedName(field(call, 'function') ?? call);
+    if (!name || !/^[A-Z]/.test(name.slice(name.lastIndexOf('.') + 1))) continue;
+    const def = module.definitionOf(name);
+    if (!def || def.module === module || def.node.type !== 'class_definition') continue;
+    if (weightedLayers(def.module).length > 0) out.set(def.module.path, def.module);
+  }
+  return [...out.values()];
 }
 
 const SHAPE_KEEPING = /^keras\.layers\.(Dropout|BatchNormalization|LayerNormalization|Normalization|Rescaling|Activation|ReLU|LeakyReLU|Softmax|GlobalAveragePooling[123]D|GlobalMaxPooling[123]D|GaussianNoise|AlphaDropout)$/;

@@ -1,6 +1,6 @@
 import type { Edit, Fix } from '../../../shared/findings';
 import { methodReceiver, nodeRange, unwrap, type Node as SyntaxNode } from '../../engine/syntax';
-import { arg, argValue, dataLoaderUses, decodesPerItem, isMapStyleDataset } from '../../python/dataloaders';
+import { arg, argValue, collateMovesToDevice, dataLoaderUses, decodesPerItem, isMapStyleDataset } from '../../python/dataloaders';
 import { trainsOnAccelerator } from '../../python/accelerator';
 import { settingValue } from '../../python/resolve';
 import { editCallArguments, ensureImport } from '../../python/edits';
@@ -10,7 +10,7 @@ import { argumentsForParameter } from '../../python/callsites';
 import { defineRule } from '../rule';
 import { hfTrainers, onTheFlyTransform } from '../../python/hf-trainer';
 import { argument, callArguments } from '../../engine/calls';
-import { zeroWorkerConfigKeys } from '../../config/keys';
+import { isTrlTextTrainerConfig, zeroWorkerConfigKeys } from '../../config/keys';
 
 const WORKERS = 'min(8, os.cpu_count() or 1)';
 
@@ -30,7 +30,7 @@ export default defineRule({
     evaluationLoader: 'Evaluation DataLoader has {{setting}}: {{where}} while evaluation waits.',
     trainerArguments: 'TrainingArguments have {{setting}}: the Trainer loads every training batch in the main process while {{perItem}}. Set dataloader_num_workers (4-8).',
     configWorkers: '{{path}} is {{value}}: {{who}} every batch of the training DataLoader while the model waits. Use 4-8 workers.',
-    configWorkersUnset: '{{path}} is not set (Hugging Face defaults to 0 workers): the training DataLoader loads every batch in the main process.',
+    configWorkersUnset: '{{path}} is not set (Hugging Face defaults to 0 workers): the training DataLoader loads every batch in the main process. Info only: the config does not show the dataset; workers matter when items are decoded or augmented as they are read (images, audio), little for text tokenized up front.',
   },
   docs: `## What it does
 Finds a PyTorch \`DataLoader\` that feeds training with \`num_workers\` absent (the default is 0) or set to 0 or 1,
@@ -59,12 +59,19 @@ reported like the literal, without a fix: the setting is changed where it is mad
 In notebooks, which often run interactively on small data, a training loader is a warning only when each item visibly
 costs work — a \`torchvision.datasets\` class decoding every image through its transform, or a Dataset whose
 \`__getitem__\` reads a file — while the model trains on an accelerator; otherwise it is info.
+A loader whose \`collate_fn\` moves each batch to the device (\`torch.stack(xs).to(device)\`, \`.to(self.device)\` in a
+collator class) is not reported: CUDA cannot be initialised in forked worker processes, so 0 workers is the author's
+choice there (moving the batch in the training loop instead is the refactor that would allow workers).
 Loaders in tests, debug configs and benchmarks, loaders whose
 worker count comes from any other variable or a platform check, and datasets not known to be map-style (an \`IterableDataset\`'s
 extra workers each replay the whole unsharded stream) are left alone or only offered an unsafe fix.
 Arguments passed as \`**kwargs\` are read from the dict when it is
 built in the module (\`{...}\`, \`dict(...)\`, \`.update(...)\`, \`kw["num_workers"] = 0\`); a worker count added only under
 an \`if\` may be there and is not reported, and no fix edits a value inside such a dict (other loaders may share it).
+In a Hugging Face training-arguments file (JSON/YAML) an absent \`dataloader_num_workers\` is \`info\`: the file does not
+show the dataset, and workers gain little for text tokenized up front. It is not reported at all in a file for one of
+TRL's text trainers (keys such as \`max_seq_length\`, \`packing\`, \`max_prompt_length\`, \`num_generations\`), which
+tokenize the whole dataset before training.
 A Hugging Face \`Trainer\` builds its DataLoader from \`TrainingArguments\`, whose \`dataloader_num_workers\` defaults to 0: the
 arguments are a warning when the training set decodes and augments every image as it is read
 (\`train_ds.set_transform(f)\` or \`with_transform(f)\` where \`f\` calls torchvision transforms), and not reported
@@ -132,6 +139,8 @@ In configs the fix sets \`num_workers: 8\` and is always offered as unsafe, sinc
       if (named === 0 || named === 1) value = named;
       if (!(value === 'absent' || value === 0 || value === 1)) continue;
       if (tensorsOnDevice(module, use.call)) continue;
+      // A collate_fn that moves batches to the accelerator needs the main process: CUDA cannot start in forked workers.
+      if (collateMovesToDevice(module, use)) continue;
       const setting = value === 'absent' ? 'no num_workers (default 0)' : `num_workers=${value}`;
       const where = value === 1 ? 'a single worker process loads batches one after another' : 'every batch is loaded in the main process';
       const training = use.role === 'train';
@@ -177,6 +186,8 @@ In configs the fix sets \`num_workers: 8\` and is always offered as unsafe, sinc
   checkConfig({ doc, kinds, isDebugOrTest }, reporter) {
     if (isDebugOrTest) return;
     for (const key of zeroWorkerConfigKeys(doc, kinds)) {
+      // TRL's text trainers tokenize the whole dataset up front: the Trainer's loader serves token ids from memory.
+      if (!key.node && isTrlTextTrainerConfig(doc)) continue;
       reporter.report({
         range: key.node ? key.node.range : key.anchor.keyRange ?? key.anchor.range,
         messageId: key.node ? 'configWorkers' : 'configWorkersUnset',
@@ -184,8 +195,9 @@ In configs the fix sets \`num_workers: 8\` and is always offered as unsafe, sinc
         fixes: key.node && key.node.value !== null
           ? [{ title: `Set ${key.path.split('.').pop()} to 8`, safe: false, edits: [{ range: key.node.range, newText: '8' }] }]
           : [],
-        // Hydra values are often overridden by experiment files or the command line (docs/analysis.md, trap 14).
-        severity: kinds.has('hydra') ? 'info' : undefined,
+        // Hydra values are often overridden by experiment files or the command line (docs/analysis.md, trap 14);
+        // an absent Hugging Face key says nothing about how costly an item is.
+        severity: kinds.has('hydra') || !key.node ? 'info' : undefined,
       });
     }
   },

@@ -2,7 +2,7 @@ import type { Fix } from '../../../shared/findings';
 import { argument, callArguments } from '../../engine/calls';
 import { calledMethod, contains, field, methodReceiver, nodeRange, textOf, unwrap, type Node } from '../../engine/syntax';
 import { descendantsOfType } from '../../python/bindings';
-import { arg, dataLoaderUses, evaluatedOnce, type DataLoaderUse } from '../../python/dataloaders';
+import { arg, collateMovesToDevice, dataLoaderUses, evaluatedOnce, type DataLoaderUse } from '../../python/dataloaders';
 import { cudaPlacements, functionAcceleratorFacts, preparedByFramework } from '../../python/accelerator';
 import { isAcceleratorKind, isDtype } from '../../python/device';
 import { appendArguments } from '../../python/edits';
@@ -47,7 +47,8 @@ Fabric's loader wrapper moves each batch to the device with a plain copy.
 It is only a hint (\`info\`): modules that never place anything on CUDA (CPU or MPS training, where pinning buys
 nothing), loaders in a function that puts its model on MPS (or XPU, XLA) while other code of the module uses CUDA, an explicit \`pin_memory=False\`, a \`**kwargs\` that may carry the option (a dict built in the same function is read, and
 a key added under an \`if\` counts as maybe there), datasets of tensors already on the GPU
-(which cannot be pinned), tests and debug scripts are not reported, and neither are evaluation loaders in notebooks, whose
+(which cannot be pinned), loaders whose \`collate_fn\` moves each batch to the device (\`torch.stack(xs).to(device)\`: CUDA
+tensors cannot be pinned, and setting \`pin_memory=True\` there raises), tests and debug scripts are not reported, and neither are evaluation loaders in notebooks, whose
 evaluation passes are short interactive runs over small held-out sets where pinned copies save nothing measurable, nor
 evaluation loaders that run once per run (a script's final test pass: its loop sits in no other loop, in code called only
 outside loops; a Lightning \`test_dataloader()\` or \`predict_dataloader()\`), where pinning saves one pass's copies at most; nor are loaders no loop consumes (built and never
@@ -119,6 +120,8 @@ with very large batches and many workers, watch host memory. In Lightning, do no
     const reloads = /reload_dataloaders_every_n_epochs\s*=\s*[1-9]/.test(module.text);
     for (const use of unpinned) {
       if (tensorsOnDevice(module, use)) continue;
+      // A collate_fn that moves each batch to the device yields CUDA tensors, which cannot be pinned.
+      if (collateMovesToDevice(module, use)) continue;
       // Accelerate and Fabric move the batches of the loaders they prepare, but keep the loader's pin_memory (LOAD002's docs).
       const scope = module.enclosingFunction(use.call);
       const framework = preparedByFramework(module).find((p) => p.name === use.name && module.enclosingFunction(p.call)?.id === scope?.id)?.framework;

@@ -1,6 +1,7 @@
 import { argument } from '../../engine/calls';
 import { contains, field, literalValue, namedChildren, nodeRange, parentOf, textOf, unwrap, type Node } from '../../engine/syntax';
-import { bindingsAt, descendantsOfType, parameterNames } from '../../python/bindings';
+import { bindingsAt, boundInFunctionAt, descendantsOfType, parameterNames } from '../../python/bindings';
+import { callSitesOf } from '../../python/callsites';
 import { arg, dataLoaderUses, type DataLoaderUse } from '../../python/dataloaders';
 import { appendArguments } from '../../python/edits';
 import type { PythonModule } from '../../python/module';
@@ -23,7 +24,8 @@ export default defineRule({
 Finds a PyTorch \`DataLoader\` with worker processes (\`num_workers\` a literal above 0, or a variable) and no
 \`persistent_workers\` argument, that is iterated again every epoch: by a training loop inside an epoch loop, by an
 evaluation loop that runs every epoch (also every few epochs, and also inside a local helper the epoch loop passes it to,
-\`validate(val_loader, model)\` whose \`for\` iterates that parameter; a loader a helper builds and returns counts where
+\`validate(val_loader, model)\` whose \`for\` iterates that parameter, or a function that iterates a module-level loader and that
+a loop calls, \`for epoch in range(200): train(epoch)\`; a loader a helper builds and returns counts where
 the caller binds it, \`train_loader, val_loader = make_loaders(num_workers=4)\`), or by a Lightning \`Trainer\` (returned from \`train_dataloader()\` /
 \`val_dataloader()\`, also from a method bound to that hook in \`__init__\`, \`self.train_dataloader = self._train_dataloader\`
 or \`partial(self._val_dataloader, ...)\`, or passed to \`fit\`), or by a method of a project class it is passed to whose epoch
@@ -159,6 +161,15 @@ function repeatedBy(module: PythonModule, use: DataLoaderUse, lightning: boolean
         // `validate(val_loader, model)` in the epoch loop, where validate() iterates that parameter.
         const helper = sameFunction(ref) ? helperIterating(module, ref) : undefined;
         if (helper) return { node: parentOf(parentOf(ref)!)!, why: `iterated again in every epoch by ${helper}()`, loop };
+      }
+    }
+    // A module-level loader iterated inside a function that a loop calls: `for epoch in ...: train(epoch)`.
+    if (!builder) {
+      for (const ref of module.referencesTo(use.name)) {
+        const fn = module.enclosingFunction(ref);
+        if (!fn || !iteratingLoop(ref) || module.enclosingLoop(iteratingLoop(ref)!) || boundInFunctionAt(module, use.name, ref)) continue;
+        const site = callSitesOf(module, fn).find((c) => module.enclosingLoop(c));
+        if (site) return { node: site, why: `iterated again in every epoch by ${module.functionName(fn)}()`, loop: module.enclosingLoop(site) };
       }
     }
   }

@@ -1,8 +1,7 @@
-import { argument } from '../../engine/calls';
-import { calledMethod, contains, dottedName, field, nodeRange, parentOf, unwrap, type Node } from '../../engine/syntax';
+import { calledMethod, contains, dottedName, field, nodeRange, parentOf, type Node } from '../../engine/syntax';
 import { assignmentsTo } from '../../python/bindings';
-import { arg, argValue, dataLoaderUses, type DataLoaderUse } from '../../python/dataloaders';
-import { resolveMapFunction, tokenizerCall, tokenizerCallsIn, type MapFunction, type TokenizerCall } from '../../python/huggingface';
+import { arg, argValue, collateFunction, dataLoaderUses } from '../../python/dataloaders';
+import { tokenizerCall, tokenizerCallsIn, type TokenizerCall } from '../../python/huggingface';
 import type { PythonModule } from '../../python/module';
 import { hotLoops, stepFunctions } from '../../python/training';
 import { defineRule } from '../rule';
@@ -123,9 +122,7 @@ num_proc=os.cpu_count(), remove_columns=["text"])\`, then use \`DataCollatorWith
       if (use.role !== 'train') continue;
       const workers = argValue(arg(use, 'num_workers'));
       if (workers !== 'absent' && workers !== 0) continue;
-      const collate = argument(use.args, 'collate_fn', 6);
-      if (collate.kind !== 'present') continue;
-      const fn = collateFunction(module, collate.node, use);
+      const fn = collateFunction(module, use);
       const fnBody = fn && field(fn.node, 'body');
       if (!fn || !fnBody) continue;
       for (const t of tokenizerCallsIn(module, fnBody, fn.extra)) {
@@ -137,24 +134,6 @@ num_proc=os.cpu_count(), remove_columns=["text"])\`, then use \`DataCollatorWith
     }
   },
 });
-
-/** The function that runs per batch for a `collate_fn=` value: a lambda, a local function, `partial(f, ...)`, or a local class's `__call__`. */
-function collateFunction(module: PythonModule, value: Node, use: DataLoaderUse): MapFunction | undefined {
-  const n = unwrap(value);
-  if (n.type === 'call' && module.callee(n) !== 'functools.partial') {
-    // `collate_fn=Collator(tok)`: the class's __call__ runs per batch.
-    const ctor = field(n, 'function');
-    const cls = ctor?.type === 'identifier' ? module.classes.find((c) => field(c, 'name')?.text === ctor.text) : undefined;
-    const call = cls && module.functions.find((f) => module.functionName(f) === '__call__' && module.enclosingClass(f)?.id === cls.id);
-    return call ? { node: call, extra: new Map() } : undefined;
-  }
-  if (n.type === 'identifier' && !module.findFunction(n.text, use.call)) {
-    // `collate = Collator(tok)` bound earlier.
-    const a = assignmentsTo(module, n.text).find((b) => b.kind === 'value');
-    return a && a.kind === 'value' && unwrap(a.value).type === 'call' ? collateFunction(module, a.value, use) : undefined;
-  }
-  return resolveMapFunction(module, n, use.call);
-}
 
 /**
  * Tokenizing a fixed prompt every N steps to sample or log (`if step % 500 == 0:`) is not per-step work
