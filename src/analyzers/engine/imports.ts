@@ -77,13 +77,14 @@ export class ImportTable {
     for (const node of importNodes) table.addImport(node);
     // Module-level aliases such as `DL = DataLoader` or `Trainer = pl.Trainer`.
     for (const a of assignments) {
-      const statement = parentOf(a);
-      if ((statement && parentOf(statement))?.type !== 'module') continue;
       const left = field(a, 'left');
       const right = field(a, 'right');
       if (left?.type !== 'identifier' || !right) continue;
       const resolved = table.resolve(right);
-      if (resolved && !table.bindings.has(left.text)) table.bindings.set(left.text, resolved);
+      if (!resolved || table.bindings.has(left.text)) continue;
+      // Last, as each parent lookup is a search down from the root: most assignments are no alias at all.
+      const statement = parentOf(a);
+      if ((statement && parentOf(statement))?.type === 'module') table.bindings.set(left.text, resolved);
     }
     return table;
   }

@@ -24,10 +24,9 @@ const BOM = [0xef, 0xbb, 0xbf];
 /** PEP 263: the cookie is a comment on line 1 or 2 matching this expression. */
 const COOKIE = /^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)/;
 
+/** Byte i becomes U+00ii (ISO-8859-1; the WHATWG 'latin1' label would be windows-1252): decoded natively by Buffer. */
 function latin1(bytes: Uint8Array): string {
-  let out = '';
-  for (let i = 0; i < bytes.length; i += 8192) out += String.fromCharCode(...bytes.subarray(i, i + 8192));
-  return out;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
 
 /**

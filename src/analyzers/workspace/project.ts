@@ -180,6 +180,9 @@ export class ProjectIndex {
     const stem = path.basename(abs, '.py');
     if (!abs.endsWith('.py') || stem === '__init__' || !/^[A-Za-z_]\w*$/.test(stem)) return [];
     const dir = path.dirname(abs);
+    // Importers are only ever taken from inside the project (`contains`): a folder outside it is not listed,
+    // nor its files read (a lint of files outside the working folder read every sibling of every file).
+    if (!within(path.resolve(this.root), dir)) return [];
     const names = this.pythonFilesIn(dir)?.filter((n) => n !== path.basename(abs));
     if (names === undefined || names.length > MAX_SIBLINGS) return [];
     const out: PythonModule[] = [];
