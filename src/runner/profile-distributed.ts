@@ -109,7 +109,7 @@ export async function profileDistributed(options: ProfileOptions & { distributed
     r.state.apply(e);
     if (e.type === 'steps') r.steps.append(r.state.steps.slice(r.state.steps.length - e.t.length));
     try {
-      hooks.onEvent?.(e);
+      hooks.onEvent?.(e, r.rank);
     } catch {
       // A throwing observer must not break the run it observes.
     }
