@@ -28,6 +28,8 @@ describe('torchrun command lines', () => {
     const argv = torchrunArgv(nodes.distributed, '/logs', 'pd_harness.py', []);
     assert.deepEqual(argv.slice(argv.indexOf('--nnodes'), argv.indexOf('--rdzv_id')),
       ['--nnodes', '2', '--node_rank', '1', '--rdzv_backend', 'c10d', '--rdzv_endpoint', '127.0.0.1:29400']);
+    // torchrun's agent looks at its ranks every 0.5 s, not its default 5 s: the verdict waits for that look.
+    assert.equal(argv[argv.indexOf('--monitor_interval') + 1], '0.5');
   });
 
   it('drops what the runner sets itself, with a note, and --standalone wins over a rendezvous as in torchrun', () => {

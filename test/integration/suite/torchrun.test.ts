@@ -8,6 +8,7 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import type { ProfileOutcome } from '../../../src/editor/profile';
 import type { RunSummary } from '../../../src/shared/profile';
+import type { RunComparison } from '../../../src/shared/run-comparison';
 import { api, closeAll, codeOf, folder, waitFor, wsUri } from './helpers';
 
 const REL = 'profiling/ddp_ranks.py';
@@ -27,6 +28,8 @@ describe('Profile Pipeline on a torchrun job', function () {
   const script = wsUri(REL);
   const dataLoaderLine = (): number => fs.readFileSync(SOURCE, 'utf8').split('\n').findIndex((l) => l.includes('loader = DataLoader('));
   const vscodeDir = wsUri('.vscode').fsPath;
+  /** The launch configuration's run (the first test). */
+  let launchRun: string | undefined;
 
   before(async () => {
     await api();
@@ -81,6 +84,7 @@ describe('Profile Pipeline on a torchrun job', function () {
     assert.equal(summary.script, script.fsPath);
     assert.deepEqual(summary.args, STRAGGLER_ARGS);
     assert.equal(fs.readFileSync(path.join(outcome.runFolder, 'run-name.txt'), 'utf8').trim(), LAUNCH);
+    launchRun = outcome.runFolder;
 
     const [straggler, ...more] = await waitFor(() => runtime(script, 'RUN014').length > 0 && runtime(script, 'RUN014'), 'the RUN014 diagnostic');
     assert.equal(more.length, 0, 'one straggler');
@@ -119,5 +123,20 @@ describe('Profile Pipeline on a torchrun job', function () {
     assert.equal(elastic.status, 'refused', JSON.stringify(elastic));
     assert.match(a.profile().lastMessage ?? '', /^launch configuration "DDP: elastic nodes": torchrun --nnodes 1:2: elastic node ranges are not supported/);
     assert.equal(a.profile().spawned, spawned);
+  });
+
+  it('Re-profile and compare on the launch configuration\'s run reruns the torchrun job, not one process, and compares', async () => {
+    assert.ok(launchRun, 'the first test\'s run');
+    const a = await api();
+    const comparison = await vscode.commands.executeCommand<RunComparison | undefined>('pipelineDoctor.reprofileAndCompare', { runFolder: launchRun });
+    const after = a.profile().lastOutcome;
+    assert.ok(comparison, `a comparison (${a.profile().lastMessage} / ${a.verify().lastMessage})`);
+    assert.equal(after?.status, 'finished', JSON.stringify(after));
+    if (after?.status !== 'finished') return;
+    assert.notEqual(after.runFolder, launchRun);
+    const summary = JSON.parse(fs.readFileSync(path.join(after.runFolder, 'summary.json'), 'utf8')) as RunSummary;
+    assert.deepEqual(summary.ranks?.map((r) => r.rank), [0, 1], 'both ranks again');
+    assert.equal(fs.readFileSync(path.join(after.runFolder, 'run-name.txt'), 'utf8').trim(), LAUNCH);
+    assert.equal(comparison.before.steps, comparison.after.steps);
   });
 });
