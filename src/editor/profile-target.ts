@@ -1,9 +1,9 @@
 // What "Profile Pipeline" runs: the active Python file, a Python configuration from launch.json with
 // its program/module, args, env and cwd, or a torchrun job: a launch configuration of the module
 // `torch.distributed.run`, or a tasks.json task whose command starts torchrun (docs/profiling.md, "torchrun
-// jobs"), read into the runner's torchrun options (src/runner/torchrun-command.ts). launch.json values use VS Code's `${…}` variables; the common
-// ones are substituted here, and a value with one we cannot resolve is refused with its name rather than
-// passed to Python as literal text.
+// jobs"), read into the runner's torchrun options (src/runner/torchrun-command.ts). launch.json and
+// tasks.json values use VS Code's `${…}` variables; the common ones are substituted here, and a value with
+// one we cannot resolve is refused with its name rather than passed to Python as literal text.
 import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';

@@ -291,9 +291,6 @@ export class Profiler implements vscode.Disposable {
       void this.tell('warning', TORCHRUN_SWEEP_MESSAGE);
       return this.done({ status: 'refused', message: TORCHRUN_SWEEP_MESSAGE });
     }
-    const notes = [...(target.notes ?? [])];
-    // As the CLI (src/cli/profile.ts): a torchrun job serves no live metrics yet; the job still runs.
-    if (target.distributed && settings.metricsPort > 0) notes.push('pipelineDoctor.profile.metricsPort is ignored: torchrun jobs serve no live metrics yet');
 
     const explicit = request.python ?? target.python ?? settingInterpreter(settings.pythonPath, target.folder);
     const candidate = explicit ? undefined : await pythonExtensionInterpreter(target.folder?.uri, this.deps.log);
@@ -304,13 +301,13 @@ export class Profiler implements vscode.Disposable {
       ...(candidate ? { pythonCandidates: [candidate] } : {}),
       ...(settings.timeoutSeconds > 0 ? { timeoutMs: settings.timeoutSeconds * 1000 } : {}),
       sweepBudgetSeconds: settings.sweepBudgetSeconds,
-      ...(settings.metricsPort > 0 && !target.distributed ? { metricsPort: settings.metricsPort } : {}),
+      ...(settings.metricsPort > 0 ? { metricsPort: settings.metricsPort } : {}),
       ...(settings.dataProbe ? {} : { dataProbe: false }),
       ...(target.distributed ? { distributed: target.distributed } : {}),
     };
     let summary: RunSummary;
     try {
-      summary = await this.withProgress(target, options, notes);
+      summary = await this.withProgress(target, options);
     } catch (e) {
       // A busy metrics port: refused before the script started.
       if (!(e instanceof MetricsServerError)) throw e;
@@ -335,13 +332,13 @@ export class Profiler implements vscode.Disposable {
     return this.deps.storageRunsBase;
   }
 
-  private withProgress(target: ProfileTarget, options: ProfileOptions, notes: readonly string[]): Thenable<RunSummary> {
+  private withProgress(target: ProfileTarget, options: ProfileOptions): Thenable<RunSummary> {
     const what = target.module ? `-m ${target.script}` : vscode.workspace.asRelativePath(target.script);
     const d = target.distributed;
     const torchrun = d ? `torchrun ${d.nprocPerNode} rank(s) per node${d.rdzvEndpoint ? `, node ${d.nodeRank ?? 0} of ${d.nnodes ?? 1} via ${d.rdzvEndpoint}` : ''}: ` : '';
     this.output.appendLine(`\n=== ${new Date().toISOString()} profile ${torchrun}${what} ${target.args.join(' ')}`.trimEnd());
     this.output.appendLine(`    mode ${options.mode}, ${options.steps} steps, cwd ${target.cwd}, interpreter ${options.python ?? options.pythonCandidates?.[0] ?? 'python3'}, runs in ${options.outDir}`);
-    for (const n of notes) {
+    for (const n of target.notes ?? []) {
       this.output.appendLine(`    note: ${n}`);
       this.deps.log.info(`profile: ${n}`);
     }

@@ -18,9 +18,9 @@ export interface TorchrunCommand {
 export class TorchrunCommandError extends Error {}
 
 /** Set by the runner's launch on every run (src/runner/torchrun.ts): the user's values are dropped. */
-const SET_BY_RUNNER = new Set(['max-restarts', 'redirects', 'tee', 'log-dir', 'rdzv-id']);
+const SET_BY_RUNNER = new Set(['max-restarts', 'monitor-interval', 'redirects', 'tee', 'log-dir', 'rdzv-id']);
 /** torchrun options with no bearing on what a profile measures. */
-const HARMLESS = new Set(['monitor-interval', 'start-method', 'role', 'local-addr', 'rdzv-conf']);
+const HARMLESS = new Set(['start-method', 'role', 'local-addr', 'rdzv-conf']);
 const FLAGS = new Set(['standalone', 'module', 'no-python', 'run-path']);
 
 function whole(option: string, value: string, min: number): number {
