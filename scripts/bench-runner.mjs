@@ -325,7 +325,7 @@ dist.destroy_process_group()
   const done = Date.now();
   const s = (from) => (from === null ? '-' : ((done - from) / 1000).toFixed(2));
   console.log(`  quick mode: verdict ${quick.verdict}${quick.error ? ` (${quick.error})` : ''}, ranks ${JSON.stringify(quick.ranks?.map((r) => [r.rank, r.steps, r.stepTimeMs?.p50]))}; ` +
-    `${s(firstStepAt)} s from the first step event to the verdict (of which ${s(lastEndAt)} s after the last rank's end event: torchrun noticing its ranks exited), ` +
+    `${s(firstStepAt)} s from the first step event to the verdict (of which ${s(lastEndAt)} s after the last rank's end event, until torchrun exited), ` +
     `${s(t0)} s in all (torchrun, rendezvous, torch import per rank)`);
 }
 

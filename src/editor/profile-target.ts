@@ -136,8 +136,8 @@ function torchrunJob(torchrunArgs: readonly string[], cwd: string, what: string)
 
 /** Whether a task's command starts torchrun, judged from its words as written (before substitution). */
 function startsTorchrun(task: CommandTask): boolean {
-  const words = task.type === 'shell' ? task.command.trim().split(/\s+/) : [task.command, ...task.args];
-  return torchrunInvocation(task.type === 'shell' ? [...words, ...task.args] : words) !== null;
+  const command = task.type === 'shell' ? task.command.trim().split(/\s+/) : [task.command];
+  return torchrunInvocation([...command, ...task.args]) !== null;
 }
 
 export function taskTarget(task: CommandTask, folder: vscode.WorkspaceFolder | undefined): ProfileTarget {
@@ -187,9 +187,8 @@ interface TargetPick extends vscode.QuickPickItem {
 }
 
 /**
- * Asks which target to profile when launch.json has Python configurations or tasks.json torchrun tasks (the
- * active file first);
- * otherwise the active Python file. Undefined when the user dismissed the pick; TargetError when there
+ * Asks which target to profile when launch.json has Python configurations or tasks.json has torchrun tasks
+ * (the active file first); otherwise the active Python file. Undefined when the user dismissed the pick; TargetError when there
  * is nothing to profile.
  */
 export async function pickTarget(): Promise<ProfileTarget | undefined> {
