@@ -4,9 +4,11 @@
 // alternating runs and taking medians, once with a DataLoader and once as a loop without one (batches
 // sampled from tensors by a get_batch function: steps from optimizer.step(), docs/profiling.md). The script times its own steps, so all three are measured the
 // same way. Then a quick-mode run through the Node runner reports time-to-verdict and, on a GPU, the
-// NVML figures. On a CPU-only machine it measures the same ratios with CPU steps.
+// NVML figures. On a CPU-only machine it measures the same ratios with CPU steps. Last, a 2-rank torchrun
+// job (DDP, gloo on the CPU): each rank's step time started by torchrun alone and through the runner with
+// the harness in every rank, and the job's time to verdict (docs/profiling.md, "torchrun jobs").
 //
-//   npm run bench:runner [-- --python PATH] [--steps N] [--repeats R]
+//   npm run bench:runner [-- --python PATH] [--steps N] [--repeats R] [--only torchrun]
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,6 +23,7 @@ const arg = (name, dflt) => {
 const python = arg('--python', process.env.PD_BENCH_PYTHON ?? (fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'));
 const steps = Number(arg('--steps', '300'));
 const repeats = Number(arg('--repeats', '5'));
+const only = arg('--only', null);
 
 const compiled = path.join(root, 'out', 'src', 'runner', 'index.js');
 if (!fs.existsSync(compiled)) {
@@ -179,6 +182,11 @@ function once(variant, source) {
 
 const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (x) => x.toFixed(3);
+if (only === 'torchrun') {
+  await torchrunOverhead();
+  fs.rmSync(work, { recursive: true, force: true });
+  process.exit(0);
+}
 let device = 'cpu';
 let plain = 0;
 console.log(`python ${python}, ${steps} timed steps, ${repeats} repeats per variant`);
@@ -240,4 +248,85 @@ if (summary.gpu) {
 } else {
   console.log('GPU: none (CPU run)');
 }
+await torchrunOverhead();
+// torchrun: the same DDP job started by torchrun alone (the runner's own torchrun command line, with the
+// script in place of the harness) and through the runner (the harness in every rank, full mode),
+// alternating; each rank times its own steps after a warm-up and writes them to a file of its own.
+async function torchrunOverhead() {
+  const { profileScript } = await import(compiled);
+  const { torchrunArgv } = await import(path.join(root, 'out', 'src', 'runner', 'torchrun.js'));
+  const ddp = path.join(work, 'bench_ddp.py');
+  fs.writeFileSync(ddp, String.raw`
+import json, os, sys, time
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, TensorDataset
+
+steps, out = int(sys.argv[1]), sys.argv[2]
+torch.set_num_threads(1)
+dist.init_process_group("gloo")
+rank = dist.get_rank()
+torch.manual_seed(rank)
+x = torch.randn(8192, 128); y = torch.randint(0, 10, (8192,))
+model = DistributedDataParallel(nn.Sequential(nn.Linear(128, 256), nn.ReLU(), nn.Linear(256, 10)))
+opt = torch.optim.SGD(model.parameters(), lr=0.01)
+loader = DataLoader(TensorDataset(x, y), batch_size=64, shuffle=True, drop_last=True)
+warm, n, t0 = 20, 0, None
+while n < warm + steps:
+    for xb, yb in loader:
+        if n == warm:
+            t0 = time.perf_counter()
+        opt.zero_grad(set_to_none=True)
+        nn.functional.cross_entropy(model(xb), yb).backward()
+        opt.step()
+        n += 1
+        if n == warm + steps:
+            break
+ms = (time.perf_counter() - t0) * 1000 / steps
+with open("%s.rank%d.json" % (out, rank), "w") as f:
+    json.dump({"rank": rank, "stepMs": ms}, f)
+dist.destroy_process_group()
+`);
+  const perRank = (prefix) => [0, 1].map((r) => JSON.parse(fs.readFileSync(`${prefix}.rank${r}.json`, 'utf8')).stepMs);
+  const results = { plain: [[], []], harness: [[], []] };
+  let k = 0;
+  for (let i = 0; i < repeats; i++) {
+    const plainPrefix = path.join(work, `ddp-plain-${k++}`);
+    const argv = torchrunArgv({ nprocPerNode: 2 }, path.join(work, `logs-${k}`), ddp, [String(steps), plainPrefix]);
+    const r = spawnSync(python, argv, { encoding: 'utf8', cwd: work });
+    if (r.status !== 0) throw new Error(`torchrun alone failed (${r.status}): ${r.stderr}`);
+    perRank(plainPrefix).forEach((ms, rank) => results.plain[rank].push(ms));
+    const harnessPrefix = path.join(work, `ddp-harness-${k++}`);
+    const s = await profileScript({ script: ddp, args: [String(steps), harnessPrefix], python, outDir: path.join(work, 'runs'), cwd: work,
+      mode: 'full', ioProbe: 'off', distributed: { nprocPerNode: 2 } });
+    if (s.verdict === 'failed') throw new Error(`torchrun through the runner failed: ${s.error}`);
+    perRank(harnessPrefix).forEach((ms, rank) => results.harness[rank].push(ms));
+  }
+  console.log(`torchrun job, 2 ranks (DDP, gloo, CPU), ${steps} timed steps per rank, ${repeats} repeats per variant:`);
+  for (const rank of [0, 1]) {
+    const base = med(results.plain[rank]);
+    const ours = med(results.harness[rank]);
+    console.log(`  rank ${rank}: step time (median) torchrun alone ${fmt(base)} ms | with the harness ${fmt(ours)} ms | ` +
+      `overhead ${((ours / base - 1) * 100).toFixed(2)}% (budget 1%); runs ${JSON.stringify({ plain: results.plain[rank].map(fmt), harness: results.harness[rank].map(fmt) })}`);
+  }
+  // Time to verdict of the job in quick mode (defaults: 10 warm-up + 50 measured + 20 control steps per rank).
+  let firstStepAt = null;
+  let lastEndAt = null;
+  const t0 = Date.now();
+  const quick = await profileScript(
+    { script: ddp, args: ['100000', path.join(work, 'ddp-quick')], python, outDir: path.join(work, 'runs'), cwd: work, distributed: { nprocPerNode: 2 } },
+    { onEvent: (e) => {
+      if (e.type === 'steps' && firstStepAt === null) firstStepAt = Date.now();
+      if (e.type === 'end') lastEndAt = Date.now();
+    } },
+  );
+  const done = Date.now();
+  const s = (from) => (from === null ? '-' : ((done - from) / 1000).toFixed(2));
+  console.log(`  quick mode: verdict ${quick.verdict}${quick.error ? ` (${quick.error})` : ''}, ranks ${JSON.stringify(quick.ranks?.map((r) => [r.rank, r.steps, r.stepTimeMs?.p50]))}; ` +
+    `${s(firstStepAt)} s from the first step event to the verdict (of which ${s(lastEndAt)} s after the last rank's end event, until torchrun exited), ` +
+    `${s(t0)} s in all (torchrun, rendezvous, torch import per rank)`);
+}
+
 fs.rmSync(work, { recursive: true, force: true });

@@ -192,3 +192,36 @@ export function readPythonLaunchConfigs(folder?: vscode.Uri): PythonLaunchConfig
   }
   return out;
 }
+
+/** A tasks.json task as written (raw, unsubstituted): Profile Pipeline offers those that start torchrun. */
+export interface CommandTask {
+  label: string;
+  /** 'shell': `command` is a command line for a shell; 'process': the program, `args` its arguments. */
+  type: 'shell' | 'process';
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd?: string;
+}
+
+/** Shell and process tasks of `folder` (tasks.json, or `tasks` in settings) with a command. */
+export function readCommandTasks(folder?: vscode.Uri): CommandTask[] {
+  const raw = vscode.workspace.getConfiguration('tasks', folder).get<unknown>('tasks', []);
+  if (!Array.isArray(raw)) return [];
+  const out: CommandTask[] = [];
+  for (const t of raw as unknown[]) {
+    if (!t || typeof t !== 'object') continue;
+    const o = t as Record<string, unknown>;
+    if ((o.type !== 'shell' && o.type !== 'process') || typeof o.command !== 'string' || o.command.trim() === '') continue;
+    // An argument may be { value, quoting }: its value is the word.
+    const args = Array.isArray(o.args) ? o.args.flatMap((a): string[] => (typeof a === 'string' ? [a]
+      : a && typeof a === 'object' && typeof (a as { value?: unknown }).value === 'string' ? [(a as { value: string }).value] : [])) : [];
+    const options = o.options && typeof o.options === 'object' ? o.options as Record<string, unknown> : {};
+    out.push({
+      label: typeof o.label === 'string' ? o.label : o.command,
+      type: o.type, command: o.command, args, env: stringRecord(options.env),
+      ...(typeof options.cwd === 'string' && options.cwd.trim() !== '' ? { cwd: options.cwd } : {}),
+    });
+  }
+  return out;
+}

@@ -50,6 +50,8 @@ export interface DashboardProbe {
   listedRuns: string[];
   /** The findings of the run last sent, as `origin:CODE`. */
   shownFindings: string[];
+  /** The ranks of the run last sent (a torchrun job: the dashboard's Ranks section), empty for one process. */
+  shownRanks: number[];
 }
 
 function extensionUri(): vscode.Uri {
@@ -107,7 +109,7 @@ function listAllRuns(deps: DashboardDeps): { runs: Map<string, ListedRun>; skipp
 
 export class DashboardPanel implements vscode.Disposable {
   private static current: DashboardPanel | undefined;
-  static readonly probe: DashboardProbe = { open: false, rejectedMessages: 0, lastAction: null, lastComparison: null, shownRunId: null, listedRuns: [], shownFindings: [] };
+  static readonly probe: DashboardProbe = { open: false, rejectedMessages: 0, lastAction: null, lastComparison: null, shownRunId: null, listedRuns: [], shownFindings: [], shownRanks: [] };
 
   private readonly disposables: vscode.Disposable[] = [];
   /** Runs sent to the webview: actions refer to their findings and loaders by index / id. */
@@ -191,6 +193,7 @@ export class DashboardPanel implements vscode.Disposable {
     if (message.type === 'run') {
       DashboardPanel.probe.shownRunId = message.run.id;
       DashboardPanel.probe.shownFindings = message.run.findings.map((f) => `${f.origin}:${f.code}`);
+      DashboardPanel.probe.shownRanks = message.run.summary.ranks?.map((r) => r.rank) ?? [];
     }
     if (message.type === 'runs') DashboardPanel.probe.listedRuns = message.runs.map((r) => r.name);
     void this.panel.webview.postMessage(message);

@@ -18,7 +18,7 @@ import { writeRunName } from '../report/run-data';
 import { DashboardPanel, RUNS_FOLDER } from './dashboard';
 import type { Diagnostics } from './diagnostics';
 import type { Log } from './log';
-import { pickTarget, scriptTarget, TargetError } from './profile-target';
+import { namedTarget, pickTarget, scriptTarget, TargetError } from './profile-target';
 import type { ProfileTarget } from './profile-target';
 import { pythonExtensionInterpreter } from './python-environment';
 import { RuntimeDiagnostics } from './runtime-diagnostics';
@@ -32,6 +32,8 @@ export const PROFILE_OUTPUT_CHANNEL = 'Pipeline Doctor: Profile';
 export const UNTRUSTED_MESSAGE = 'Profile Pipeline runs your training script, so it only runs in a trusted workspace. '
   + 'Trust this folder (Manage Workspace Trust), then run it again.';
 const BUSY_MESSAGE = 'a profile run is already in progress; cancel it from its notification first.';
+export const TORCHRUN_SWEEP_MESSAGE = 'Sweep is not available for torchrun jobs: its trial runs rerun one process\'s training step per '
+  + 'loader setting. Profile the job in Quick or Full mode.';
 
 /** The command's optional argument: a script skips the pickers (tests, keybindings, other extensions). */
 export interface ProfileRequest {
@@ -44,6 +46,8 @@ export interface ProfileRequest {
   cwd?: string;
   /** Clicked in the editor title: the file is given, the mode is still the user's choice. */
   askMode?: boolean;
+  /** A launch configuration or torchrun task by name, instead of the target picker (ignored with `script`). */
+  target?: string;
 }
 
 export type ProfileOutcome =
@@ -91,6 +95,10 @@ export function parseProfileRequest(raw: unknown): ProfileRequest | string {
     if (typeof o.steps !== 'number' || !Number.isInteger(o.steps) || o.steps < 1) return 'steps must be a whole number >= 1';
     out.steps = o.steps;
   }
+  if (o.target !== undefined) {
+    if (typeof o.target !== 'string' || o.target === '') return 'target must be the name of a launch configuration or task';
+    out.target = o.target;
+  }
   for (const key of ['python', 'cwd'] as const) {
     const v = o[key];
     if (v === undefined) continue;
@@ -112,10 +120,11 @@ interface ModePick extends vscode.QuickPickItem {
   mode: ProfileMode;
 }
 
-async function pickMode(steps: number): Promise<ProfileMode | undefined> {
+/** A torchrun job is not offered the sweep (TORCHRUN_SWEEP_MESSAGE). */
+async function pickMode(steps: number, torchrun: boolean): Promise<ProfileMode | undefined> {
   const picks: ModePick[] = [
-    { mode: 'quick', label: 'Quick', description: `${PROFILE_DEFAULTS.warmup} warm-up + ${steps} measured steps, then stop`, detail: 'Is training waiting for its data? A verdict in seconds.' },
-    { mode: 'sweep', label: 'Sweep', description: 'quick, then tune the DataLoader', detail: 'Re-runs the training step with each num_workers, pin_memory, prefetch_factor and persistent_workers setting and measures its step time, within the sweep budget.' },
+    { mode: 'quick', label: 'Quick', description: `${PROFILE_DEFAULTS.warmup} warm-up + ${steps} measured steps${torchrun ? ' per rank' : ''}, then stop`, detail: 'Is training waiting for its data? A verdict in seconds.' },
+    ...(torchrun ? [] : [{ mode: 'sweep' as const, label: 'Sweep', description: 'quick, then tune the DataLoader', detail: 'Re-runs the training step with each num_workers, pin_memory, prefetch_factor and persistent_workers setting and measures its step time, within the sweep budget.' }]),
     { mode: 'full', label: 'Full', description: 'run to completion', detail: 'Measures the whole training run (Cancel stops it).' },
   ];
   const chosen = await vscode.window.showQuickPick(picks, { title: 'Pipeline Doctor: profile mode' });
@@ -130,11 +139,14 @@ class ProgressText {
   private sweepTrials = 0;
   private control = false;
   private torch: string | null = null;
+  /** A torchrun job's ranks all report: the count follows the first rank heard from (they run the same steps). */
+  private rank: number | null = null;
 
   constructor(private readonly steps: number, private readonly mode: ProfileMode) {}
 
   /** Returns the new message and the increment (percent of the measured window), or null when unchanged. */
-  apply(e: ProfileEvent): { message: string; increment: number } | null {
+  apply(e: ProfileEvent, rank?: number): { message: string; increment: number } | null {
+    if (rank !== undefined && rank !== (this.rank ??= rank)) return null;
     switch (e.type) {
       case 'hello':
         this.torch = e.torch;
@@ -257,7 +269,11 @@ export class Profiler implements vscode.Disposable {
   private async runRequest(request: ProfileRequest): Promise<ProfileOutcome> {
     let target: ProfileTarget | undefined;
     try {
-      target = request.script ? scriptTarget(request.script, request.args ?? [], request.cwd) : await pickTarget();
+      if (request.script) target = scriptTarget(request.script, request.args ?? [], request.cwd);
+      else if (request.target) {
+        target = namedTarget(request.target);
+        if (!target) throw new TargetError(`no launch configuration or torchrun task named "${request.target}"`);
+      } else target = await pickTarget();
     } catch (e) {
       if (!(e instanceof TargetError)) throw e;
       void this.tell('warning', e.message);
@@ -268,9 +284,13 @@ export class Profiler implements vscode.Disposable {
     const settings = readProfileSettings(target.folder?.uri ?? (target.module ? undefined : vscode.Uri.file(target.script)));
     for (const p of settings.problems) this.deps.log.warn(p);
     const steps = request.steps ?? settings.steps;
-    // A script given in the argument means "no questions asked": quick unless told otherwise.
-    const mode = request.mode ?? (request.script && !request.askMode ? 'quick' : await pickMode(steps));
+    // A script or target given in the argument means "no questions asked": quick unless told otherwise.
+    const mode = request.mode ?? ((request.script || request.target) && !request.askMode ? 'quick' : await pickMode(steps, target.distributed !== undefined));
     if (!mode) return this.done({ status: 'dismissed' });
+    if (target.distributed && mode === 'sweep') {
+      void this.tell('warning', TORCHRUN_SWEEP_MESSAGE);
+      return this.done({ status: 'refused', message: TORCHRUN_SWEEP_MESSAGE });
+    }
 
     const explicit = request.python ?? target.python ?? settingInterpreter(settings.pythonPath, target.folder);
     const candidate = explicit ? undefined : await pythonExtensionInterpreter(target.folder?.uri, this.deps.log);
@@ -283,6 +303,7 @@ export class Profiler implements vscode.Disposable {
       sweepBudgetSeconds: settings.sweepBudgetSeconds,
       ...(settings.metricsPort > 0 ? { metricsPort: settings.metricsPort } : {}),
       ...(settings.dataProbe ? {} : { dataProbe: false }),
+      ...(target.distributed ? { distributed: target.distributed } : {}),
     };
     let summary: RunSummary;
     try {
@@ -313,8 +334,14 @@ export class Profiler implements vscode.Disposable {
 
   private withProgress(target: ProfileTarget, options: ProfileOptions): Thenable<RunSummary> {
     const what = target.module ? `-m ${target.script}` : vscode.workspace.asRelativePath(target.script);
-    this.output.appendLine(`\n=== ${new Date().toISOString()} profile ${what} ${target.args.join(' ')}`.trimEnd());
+    const d = target.distributed;
+    const torchrun = d ? `torchrun ${d.nprocPerNode} rank(s) per node${d.rdzvEndpoint ? `, node ${d.nodeRank ?? 0} of ${d.nnodes ?? 1} via ${d.rdzvEndpoint}` : ''}: ` : '';
+    this.output.appendLine(`\n=== ${new Date().toISOString()} profile ${torchrun}${what} ${target.args.join(' ')}`.trimEnd());
     this.output.appendLine(`    mode ${options.mode}, ${options.steps} steps, cwd ${target.cwd}, interpreter ${options.python ?? options.pythonCandidates?.[0] ?? 'python3'}, runs in ${options.outDir}`);
+    for (const n of target.notes ?? []) {
+      this.output.appendLine(`    note: ${n}`);
+      this.deps.log.info(`profile: ${n}`);
+    }
     this.deps.log.info(`profile: ${what} (${options.mode}) starting`);
     this.status.running(what);
     return vscode.window.withProgress(
@@ -335,8 +362,8 @@ export class Profiler implements vscode.Disposable {
             onOutput: (_stream, chunk) => this.output.append(chunk),
             onSweepTrial: (_setting, done) => progress.report(text.trial(done)),
             onMetricsServing: (url) => this.output.appendLine(`    live metrics: ${url}`),
-            onEvent: (e) => {
-              const update = text.apply(e);
+            onEvent: (e, rank) => {
+              const update = text.apply(e, rank);
               if (update) progress.report(update);
               if (e.type === 'notice') this.output.appendLine(`[pipeline-doctor] ${e.level}: ${e.message}`);
             },

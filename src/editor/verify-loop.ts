@@ -3,7 +3,7 @@
 // chosen, or run from the palette, it reruns the configuration of the run the finding came from (or the
 // newest run of the script) through Profile Pipeline, and shows before/after in the dashboard.
 import * as vscode from 'vscode';
-import { readSummary } from '../report/run-data';
+import { readRunName, readSummary } from '../report/run-data';
 import { readMeasuredRun } from '../runner/measured-run';
 import { rerunConfiguration } from '../runner/rerun';
 import type { RunSummary } from '../shared/profile';
@@ -143,8 +143,17 @@ export class VerifyLoop {
       }
       this.deps.log.info(`verify: saved ${options.script} before re-profiling it`);
     }
+    // A torchrun job's summary keeps no torchrun options: it reruns from the launch configuration or task it
+    // was named after (src/editor/profile-target.ts), or not at all rather than as one process.
+    const torchrunTarget = before.summary.ranks !== undefined ? readRunName(beforeFolder) : null;
+    if (before.summary.ranks !== undefined && torchrunTarget === null) {
+      this.tell('Re-profile and compare reruns a torchrun job from its launch configuration or task, and this run came from neither: '
+        + 'profile the job again and compare the two runs in the dashboard.');
+      return undefined;
+    }
     const outcome = await this.deps.profiler.run({
-      script: options.script, args: options.args, cwd: options.cwd, python: options.python, mode: options.mode,
+      ...(torchrunTarget !== null ? { target: torchrunTarget } : { script: options.script, args: options.args, cwd: options.cwd }),
+      python: options.python, mode: options.mode,
       ...(options.steps !== undefined ? { steps: options.steps } : {}),
     });
     if (outcome.status !== 'finished') return undefined;

@@ -42,7 +42,8 @@ export interface ProfileOptions {
 }
 
 export interface ProfileHooks {
-  onEvent?: (e: ProfileEvent) => void;
+  /** `rank`: the torchrun rank that sent it (torchrun jobs only). */
+  onEvent?: (e: ProfileEvent, rank?: number) => void;
   /** The script's stdout/stderr, as it arrives. */
   onOutput?: (stream: 'stdout' | 'stderr', text: string) => void;
   onSpawn?: (pid: number) => void;

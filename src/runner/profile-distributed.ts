@@ -118,7 +118,7 @@ export async function profileDistributed(options: ProfileOptions & { distributed
     if (e.type !== 'end') live?.observeEvent(e, r.rank);
     if (e.type === 'steps') r.steps.append(r.state.steps.slice(r.state.steps.length - e.t.length));
     try {
-      hooks.onEvent?.(e);
+      hooks.onEvent?.(e, r.rank);
     } catch {
       // A throwing observer must not break the run it observes.
     }

@@ -10,6 +10,13 @@ export interface DistributedOptions {
 }
 
 /**
+ * How often torchrun's agent looks at its ranks (its default is 5 s): a job's verdict waits for torchrun to
+ * notice that its ranks have exited, up to this long after the last one ended (`npm run bench:runner`).
+ * Its check is one poll of each rank's process.
+ */
+const MONITOR_INTERVAL_S = 0.5;
+
+/**
  * Interpreter arguments for `python <these>`. Flags use the underscore spelling, which every torchrun
  * accepts (torch 1.13 knows no other). `--redirects 1 --tee 1` (each rank's stdout to a log file in
  * `logDir` and to the console; stderr straight through) is passed on purpose: torch 1.13 under Python
@@ -27,6 +34,7 @@ export function torchrunArgv(d: DistributedOptions, logDir: string, harness: str
   } else {
     throw new Error('a job over several nodes needs --rdzv-endpoint HOST:PORT');
   }
-  argv.push('--max_restarts', '0', '--redirects', '1', '--tee', '1', '--log_dir', logDir, harness, ...harnessArgs);
+  argv.push('--max_restarts', '0', '--monitor_interval', String(MONITOR_INTERVAL_S), '--redirects', '1', '--tee', '1', '--log_dir', logDir,
+    harness, ...harnessArgs);
   return argv;
 }
