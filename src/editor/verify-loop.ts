@@ -143,16 +143,17 @@ export class VerifyLoop {
       }
       this.deps.log.info(`verify: saved ${options.script} before re-profiling it`);
     }
-    // A torchrun job's summary keeps no torchrun options: it reruns from the launch configuration or task it
-    // was named after (src/editor/profile-target.ts), or not at all rather than as one process.
-    const torchrunTarget = before.summary.ranks !== undefined ? readRunName(beforeFolder) : null;
-    if (before.summary.ranks !== undefined && torchrunTarget === null) {
-      this.tell('Re-profile and compare reruns a torchrun job from its launch configuration or task, and this run came from neither: '
-        + 'profile the job again and compare the two runs in the dashboard.');
+    // A run named after a launch configuration or task reruns from it: the summary keeps neither the
+    // configuration's environment nor a torchrun job's options. Anything else reruns as its summary says, except
+    // a torchrun job or a `python -m` run, which would not start as one process from a path.
+    const named = readRunName(beforeFolder);
+    if (named === null && (before.summary.ranks !== undefined || before.summary.module === true)) {
+      this.tell(`Re-profile and compare reruns ${before.summary.ranks !== undefined ? 'a torchrun job' : 'a `python -m` run'} from its launch configuration${before.summary.ranks !== undefined ? ' or task' : ''}, and this run came from none: `
+        + 'profile it again and compare the two runs in the dashboard.');
       return undefined;
     }
     const outcome = await this.deps.profiler.run({
-      ...(torchrunTarget !== null ? { target: torchrunTarget } : { script: options.script, args: options.args, cwd: options.cwd }),
+      ...(named !== null ? { target: named } : { script: options.script, args: options.args, cwd: options.cwd }),
       python: options.python, mode: options.mode,
       ...(options.steps !== undefined ? { steps: options.steps } : {}),
     });
