@@ -163,6 +163,11 @@ function stringRecord(x: unknown): Record<string, string> {
   return out;
 }
 
+/** A setting's text when it says something: a string that is not blank. */
+function filled(x: unknown): string | undefined {
+  return typeof x === 'string' && x.trim() !== '' ? x : undefined;
+}
+
 /**
  * Python `launch` configurations of `folder` (launch.json, or `launch` in settings). `args` given as one
  * string is split on whitespace — the debugger would hand it to a shell, which the profiler never uses.
@@ -175,8 +180,10 @@ export function readPythonLaunchConfigs(folder?: vscode.Uri): PythonLaunchConfig
     if (!c || typeof c !== 'object') continue;
     const o = c as Record<string, unknown>;
     if (typeof o.type !== 'string' || !PYTHON_DEBUG_TYPES.has(o.type) || o.request !== 'launch') continue;
-    const program = typeof o.program === 'string' && o.program.trim() !== '' ? o.program : undefined;
-    const module = typeof o.module === 'string' && o.module.trim() !== '' ? o.module : undefined;
+    const program = filled(o.program);
+    const module = filled(o.module);
+    const cwd = filled(o.cwd);
+    const python = filled(o.python);
     if (!program && !module) continue;
     const args = Array.isArray(o.args) ? o.args.filter((a): a is string => typeof a === 'string')
       : typeof o.args === 'string' ? o.args.split(/\s+/).filter(Boolean) : [];
@@ -186,8 +193,8 @@ export function readPythonLaunchConfigs(folder?: vscode.Uri): PythonLaunchConfig
       ...(module ? { module } : {}),
       args,
       env: stringRecord(o.env),
-      ...(typeof o.cwd === 'string' && o.cwd.trim() !== '' ? { cwd: o.cwd } : {}),
-      ...(typeof o.python === 'string' && o.python.trim() !== '' ? { python: o.python } : {}),
+      ...(cwd ? { cwd } : {}),
+      ...(python ? { python } : {}),
     });
   }
   return out;
@@ -217,10 +224,11 @@ export function readCommandTasks(folder?: vscode.Uri): CommandTask[] {
     const args = Array.isArray(o.args) ? o.args.flatMap((a): string[] => (typeof a === 'string' ? [a]
       : a && typeof a === 'object' && typeof (a as { value?: unknown }).value === 'string' ? [(a as { value: string }).value] : [])) : [];
     const options = o.options && typeof o.options === 'object' ? o.options as Record<string, unknown> : {};
+    const cwd = filled(options.cwd);
     out.push({
       label: typeof o.label === 'string' ? o.label : o.command,
       type: o.type, command: o.command, args, env: stringRecord(options.env),
-      ...(typeof options.cwd === 'string' && options.cwd.trim() !== '' ? { cwd: options.cwd } : {}),
+      ...(cwd ? { cwd } : {}),
     });
   }
   return out;

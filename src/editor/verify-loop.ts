@@ -147,8 +147,9 @@ export class VerifyLoop {
     // configuration's environment nor a torchrun job's options. Anything else reruns as its summary says, except
     // a torchrun job or a `python -m` run, which would not start as one process from a path.
     const named = readRunName(beforeFolder);
-    if (named === null && (before.summary.ranks !== undefined || before.summary.module === true)) {
-      this.tell(`Re-profile and compare reruns ${before.summary.ranks !== undefined ? 'a torchrun job' : 'a `python -m` run'} from its launch configuration${before.summary.ranks !== undefined ? ' or task' : ''}, and this run came from none: `
+    const unnamedKind = before.summary.ranks !== undefined ? 'a torchrun job' : before.summary.module === true ? 'a `python -m` run' : null;
+    if (named === null && unnamedKind !== null) {
+      this.tell(`Re-profile and compare reruns ${unnamedKind} from its launch configuration or task, and this run came from neither: `
         + 'profile it again and compare the two runs in the dashboard.');
       return undefined;
     }

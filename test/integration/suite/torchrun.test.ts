@@ -74,8 +74,7 @@ describe('Profile Pipeline on a torchrun job', function () {
       return false;
     }, 'the pickers to be accepted and the job to start', 60_000);
     const outcome = await pending;
-    assert.equal(outcome.status, 'finished', `${JSON.stringify(outcome)} ${a.profile().lastMessage}`);
-    if (outcome.status !== 'finished') return;
+    if (outcome.status !== 'finished') assert.fail(`expected a finished run: ${JSON.stringify(outcome)} ${a.profile().lastMessage}`);
     assert.equal(a.profile().spawned, spawned + 1, 'one torchrun launcher');
     assert.equal(outcome.ended, 'stopped-after-quick');
     assert.match(outcome.verdict, /input-bound/);
@@ -102,8 +101,7 @@ describe('Profile Pipeline on a torchrun job', function () {
   it('a tasks.json torchrun task (--nproc_per_node=2): the same job, the straggler named, the dropped option said', async () => {
     const a = await api();
     const outcome = await vscode.commands.executeCommand<ProfileOutcome>('pipelineDoctor.profilePipeline', { target: TASK, steps: 8 });
-    assert.equal(outcome.status, 'finished', `${JSON.stringify(outcome)} ${a.profile().lastMessage}`);
-    if (outcome.status !== 'finished') return;
+    if (outcome.status !== 'finished') assert.fail(`expected a finished run: ${JSON.stringify(outcome)} ${a.profile().lastMessage}`);
     const summary = JSON.parse(fs.readFileSync(path.join(outcome.runFolder, 'summary.json'), 'utf8')) as RunSummary;
     assert.equal(summary.ranks?.length, 2);
     assert.ok(summary.ranks?.every((r) => r.steps === 8), JSON.stringify(summary.ranks));
@@ -131,8 +129,7 @@ describe('Profile Pipeline on a torchrun job', function () {
     const comparison = await vscode.commands.executeCommand<RunComparison | undefined>('pipelineDoctor.reprofileAndCompare', { runFolder: launchRun });
     const after = a.profile().lastOutcome;
     assert.ok(comparison, `a comparison (${a.profile().lastMessage} / ${a.verify().lastMessage})`);
-    assert.equal(after?.status, 'finished', JSON.stringify(after));
-    if (after?.status !== 'finished') return;
+    if (after?.status !== 'finished') assert.fail(`expected a finished rerun: ${JSON.stringify(after)}`);
     assert.notEqual(after.runFolder, launchRun);
     const summary = JSON.parse(fs.readFileSync(path.join(after.runFolder, 'summary.json'), 'utf8')) as RunSummary;
     assert.deepEqual(summary.ranks?.map((r) => r.rank), [0, 1], 'both ranks again');
